@@ -1,0 +1,1 @@
+"""Assessment: gait events, metrics and summaries computed from recorded sessions."""

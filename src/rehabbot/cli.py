@@ -1,0 +1,189 @@
+"""The ``rehabbot`` command.
+
+``rehabbot session run`` runs a simulated gait-training session and prints its summary;
+``rehabbot sessions list`` and ``rehabbot sessions show ID`` read the session store. Every
+:class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from rehabbot.errors import RehabbotError
+from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
+from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
+from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
+from rehabbot.storage.store import SessionStore, default_store_path
+
+app = typer.Typer(
+    help="rehabbot: rehabilitation exoskeleton toolkit.", no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+session_app = typer.Typer(help="Run therapy sessions.", no_args_is_help=True)
+sessions_app = typer.Typer(help="Browse recorded sessions.", no_args_is_help=True)
+app.add_typer(session_app, name="session")
+app.add_typer(sessions_app, name="sessions")
+
+console = Console()
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="session store file [default: $REHABBOT_STORE or user data dir]"),
+]
+
+
+def _store_path(store: Path | None) -> Path:
+    return store if store is not None else default_store_path()
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def summary_table(summary: dict[str, Any], title: str) -> Table:
+    """A rich table of a stored session summary (the dict kept in the store)."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("duration", f"{_fmt(summary['duration_s'])} s")
+    strides = f"{summary['strides_right']} / {summary['strides_left']}"
+    table.add_row("strides (right / left)", strides)
+    table.add_row("cadence", f"{_fmt(summary['cadence_steps_per_min'])} steps/min")
+    for joint in summary["joints"]:
+        table.add_row(
+            joint["name"],
+            f"ROM {_fmt(joint['rom_deg'])} deg · RMS error {_fmt(joint['rms_error_deg'], 2)} deg · "
+            f"peak torque {_fmt(joint['peak_torque_nm'])} N·m",
+        )
+    timing = summary.get("loop_compute")
+    if timing:
+        table.add_row(
+            "loop compute per tick",
+            f"p50 {timing['p50_us']:.0f} µs · p99 {timing['p99_us']:.0f} µs · "
+            f"max {timing['max_us']:.0f} µs",
+        )
+    table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
+    faults = summary.get("faults") or []
+    table.add_row("faults", "; ".join(faults) if faults else "none")
+    return table
+
+
+@session_app.command("run")
+def session_run(
+    duration: Annotated[
+        float | None, typer.Option(help="session length (s) [default: the protocol's]")
+    ] = None,
+    protocol: Annotated[str, typer.Option(help="bundled protocol name or .toml file")] = (
+        DEFAULT_PROTOCOL
+    ),
+    robot: Annotated[str, typer.Option(help="bundled robot name or .toml file")] = DEFAULT_ROBOT,
+    patient: Annotated[str, typer.Option(help="patient code")] = DEMO_PATIENT.code,
+    guidance: Annotated[
+        float | None, typer.Option(help="guidance (%) [default: the protocol's]")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
+    realtime: Annotated[bool, typer.Option(help="pace the simulation to the wall clock")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Run a simulated gait-training session and print its summary."""
+    request = SessionRequest(
+        robot=load_robot_config(robot),
+        protocol=load_protocol(protocol),
+        store_path=_store_path(store),
+        patient_code=patient,
+        duration_s=duration,
+        guidance_pct=guidance,
+        seed=seed,
+        realtime=realtime,
+    )
+    runner = SessionRunner(request)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        runner.request_stop()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        with Progress(
+            TextColumn("[bold]session"), BarColumn(), TextColumn("{task.fields[t]:.1f} s"),
+            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task("run", total=runner.duration_s, t=0.0)
+            result = runner.run(lambda t: progress.update(task, completed=t, t=t))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with SessionStore.open(request.store_path) as st:
+        info = st.get_session(result.session_id)
+        summary = st.session_summary(result.session_id)
+    if as_json:
+        print(json.dumps({"session_id": result.session_id, "status": result.status,
+                          "summary": summary}, indent=2))
+        return
+    console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
+                                         f"patient {info.patient_code} · {result.status}"))
+    console.print(f"stored in {request.store_path}")
+
+
+@sessions_app.command("list")
+def sessions_list(
+    patient: Annotated[str | None, typer.Option(help="only this patient's sessions")] = None,
+    store: StoreOption = None,
+) -> None:
+    """List recorded sessions."""
+    with SessionStore.open(_store_path(store)) as st:
+        patient_id = st.get_patient(patient).id if patient else None
+        sessions = st.list_sessions(patient_id)
+    table = Table(title="Sessions")
+    for column in ("id", "patient", "protocol", "started (UTC)", "status", "duration (s)"):
+        table.add_column(column)
+    for s in sessions:
+        table.add_row(str(s.id), s.patient_code, s.protocol_name, s.started_at, s.status,
+                      _fmt(s.duration_s))
+    console.print(table if sessions else "no sessions recorded yet: `rehabbot session run`")
+
+
+@sessions_app.command("show")
+def sessions_show(
+    session_id: Annotated[int, typer.Argument(help="session id (see `rehabbot sessions list`)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Show one session's summary."""
+    with SessionStore.open(_store_path(store)) as st:
+        info = st.get_session(session_id)
+        summary = st.session_summary(session_id)
+    if as_json:
+        print(json.dumps({"session_id": info.id, "status": info.status, "summary": summary},
+                         indent=2))
+        return
+    title = (
+        f"Session {info.id} · {info.protocol_name} · patient {info.patient_code} · "
+        f"{info.status}"
+    )
+    if summary is None:
+        console.print(f"{title}: no summary (the session did not finish)")
+        return
+    console.print(summary_table(summary, title))
+
+
+def main() -> None:
+    """Entry point of the ``rehabbot`` console script."""
+    try:
+        app()
+    except RehabbotError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)

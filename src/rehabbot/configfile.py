@@ -1,0 +1,89 @@
+"""Loading TOML configuration files into pydantic models, with one clear message on error.
+
+Robot configurations and therapy protocols are data (see DESIGN.md): this module is the single place
+that turns a file into a validated model, so every bad file is reported the same way: the file, the
+field and what is allowed, never a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from rehabbot.errors import ConfigurationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def describe_validation_error(source: str, error: ValidationError) -> str:
+    """Format a pydantic validation error as one message naming the source and every bad field.
+
+    >>> from pydantic import BaseModel, Field
+    >>> class M(BaseModel):
+    ...     x: int = Field(ge=0)
+    >>> try:
+    ...     M(x=-1)
+    ... except ValidationError as e:
+    ...     print(describe_validation_error("m.toml", e))
+    m.toml: invalid field 'x' = -1: Input should be greater than or equal to 0
+    """
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        given = item.get("input")
+        shown = "" if isinstance(given, dict) or item["type"] == "missing" else f" = {given!r}"
+        problems.append(f"invalid field '{field}'{shown}: {item['msg']}")
+    return f"{source}: " + "; ".join(problems)
+
+
+def load_toml_model(path: Path, model: type[ModelT]) -> ModelT:
+    """Read the TOML file at ``path`` and validate it as ``model``.
+
+    Raises:
+        ConfigurationError: the file is missing, is not valid TOML, or does not validate; the
+            message names the file, the field and the allowed values.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read the file ({exc.strerror})") from None
+    return parse_toml_model(text, model, source=str(path))
+
+
+def parse_toml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
+    """Validate TOML ``text`` as ``model``; ``source`` names it in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(source, exc)) from None
+
+
+def bundled_file(kind: str, name: str) -> Path:
+    """Path of a bundled data file, e.g. ``bundled_file("robots", "sim_exo.toml")``."""
+    return Path(str(resources.files("rehabbot") / "data" / kind / name))
+
+
+def resolve_named_file(kind: str, name_or_path: str) -> Path:
+    """A path given by the user, or the name of a bundled TOML file of ``kind`` (without suffix).
+
+    Raises:
+        ConfigurationError: neither a file nor a bundled name; the message lists the bundled names.
+    """
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    bundled = bundled_file(kind, f"{name_or_path}.toml")
+    if bundled.is_file():
+        return bundled
+    names = sorted(p.stem for p in bundled.parent.glob("*.toml"))
+    raise ConfigurationError(
+        f"no {kind[:-1]} named {name_or_path!r}: give a .toml file or one of {', '.join(names)}"
+    )

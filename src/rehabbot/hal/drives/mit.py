@@ -1,0 +1,265 @@
+"""MIT-mode drives: T-Motor AK series and CubeMars actuators in "MIT mode".
+
+The protocol (from the MIT Mini Cheetah motor controller firmware, adopted by T-Motor/CubeMars):
+
+* Command frame, host → drive, standard id = drive id, 8 bytes, big-endian bit fields:
+  position 16 bits, velocity 12, kp 12, kd 12, feed-forward torque 12. Each field maps linearly
+  ``[x_min, x_max] → [0, 2**bits - 1]`` with the ranges of the motor model (:data:`MOTOR_MODELS`).
+  The drive executes ``tau = kp*(p_ref - p) + kd*(v_ref - v) + t_ff`` itself, at its own rate.
+* Special frames, host → drive: ``FF FF FF FF FF FF FF FC`` enter motor mode, ``… FD`` exit motor
+  mode, ``… FE`` set the current position as zero.
+* Reply frame, drive → host, standard id = the host id (0 by default), 8 bytes: drive id,
+  position 16 bits, velocity 12, torque 12, temperature (one byte, °C + 40), error code
+  (:data:`ERROR_CODES`).
+  A drive replies once to every frame it receives.
+
+Positions, velocities and torques are on the actuator's output shaft (after its internal gearbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import can
+
+from rehabbot.errors import CommunicationError, ConfigurationError
+from rehabbot.hal.drives.base import Drive, DriveFeedback
+
+POSITION_BITS = 16
+VELOCITY_BITS = 12
+KP_BITS = 12
+KD_BITS = 12
+TORQUE_BITS = 12
+
+ENTER_MOTOR_MODE = bytes([0xFF] * 7 + [0xFC])
+EXIT_MOTOR_MODE = bytes([0xFF] * 7 + [0xFD])
+SET_ZERO = bytes([0xFF] * 7 + [0xFE])
+
+#: Offset of the temperature byte in a reply (byte = °C + 40, so -40..215 °C fit).
+TEMPERATURE_OFFSET_C = 40
+
+#: Error codes of the reply's last byte (CubeMars AK-series manual).
+ERROR_CODES: dict[int, str] = {
+    0: "no fault",
+    1: "over-temperature",
+    2: "over-current",
+    3: "over-voltage",
+    4: "under-voltage",
+    5: "encoder fault",
+    6: "phase current unbalance (hardware may be damaged)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MitMotorModel:
+    """The value ranges of one motor model's MIT-mode fields (output shaft, SI units).
+
+    Attributes:
+        name: the model's name, e.g. ``"AK80-9"``.
+        p_max_rad: position range is ``[-p_max_rad, p_max_rad]`` (rad).
+        v_max_rad_s: velocity range is ``[-v_max_rad_s, v_max_rad_s]`` (rad/s).
+        t_max_nm: torque range is ``[-t_max_nm, t_max_nm]`` (N·m); also the peak torque.
+        kp_max: stiffness range is ``[0, kp_max]`` (N·m/rad).
+        kd_max: damping range is ``[0, kd_max]`` (N·m·s/rad).
+        gear_ratio: the actuator's internal reduction (informational).
+    """
+
+    name: str
+    p_max_rad: float
+    v_max_rad_s: float
+    t_max_nm: float
+    kp_max: float = 500.0
+    kd_max: float = 5.0
+    gear_ratio: float = 1.0
+
+
+#: Field ranges per motor model (CubeMars/T-Motor MIT-mode firmware tables).
+MOTOR_MODELS: dict[str, MitMotorModel] = {
+    m.name: m
+    for m in (
+        MitMotorModel("AK80-9", 12.5, 50.0, 18.0, gear_ratio=9.0),
+        MitMotorModel("AK70-10", 12.5, 50.0, 25.0, gear_ratio=10.0),
+        MitMotorModel("AK60-6", 12.5, 50.0, 15.0, gear_ratio=6.0),
+        MitMotorModel("AK10-9", 12.5, 50.0, 65.0, gear_ratio=9.0),
+        MitMotorModel("AK80-6", 12.5, 76.0, 12.0, gear_ratio=6.0),
+        MitMotorModel("AK80-64", 12.5, 8.0, 144.0, gear_ratio=80.0),
+    )
+}
+
+
+def motor_model(name: str) -> MitMotorModel:
+    """The parameter table entry of motor model ``name``.
+
+    Raises:
+        ConfigurationError: unknown model; the message lists the known ones.
+    """
+    try:
+        return MOTOR_MODELS[name]
+    except KeyError:
+        known = ", ".join(sorted(MOTOR_MODELS))
+        raise ConfigurationError(f"unknown MIT motor model {name!r}; known: {known}") from None
+
+
+def float_to_uint(x: float, x_min: float, x_max: float, bits: int) -> int:
+    """Map ``x`` (clamped to ``[x_min, x_max]``) linearly onto ``0 .. 2**bits - 1``, rounding.
+
+    >>> float_to_uint(0.0, -1.0, 1.0, 4), float_to_uint(5.0, -1.0, 1.0, 4)
+    (8, 15)
+    """
+    top = (1 << bits) - 1
+    clamped = min(max(x, x_min), x_max)
+    return int((clamped - x_min) * top / (x_max - x_min) + 0.5)
+
+
+def uint_to_float(x: int, x_min: float, x_max: float, bits: int) -> float:
+    """Inverse of :func:`float_to_uint`: ``0 .. 2**bits - 1`` onto ``[x_min, x_max]``.
+
+    >>> uint_to_float(15, -1.0, 1.0, 4)
+    1.0
+    """
+    return x * (x_max - x_min) / ((1 << bits) - 1) + x_min
+
+
+def pack_command(
+    model: MitMotorModel, q_rad: float, qd_rad_s: float, kp: float, kd: float, tau_nm: float
+) -> bytes:
+    """The 8 data bytes of a command frame (values outside the model's ranges are clamped)."""
+    p = float_to_uint(q_rad, -model.p_max_rad, model.p_max_rad, POSITION_BITS)
+    v = float_to_uint(qd_rad_s, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS)
+    k = float_to_uint(kp, 0.0, model.kp_max, KP_BITS)
+    d = float_to_uint(kd, 0.0, model.kd_max, KD_BITS)
+    t = float_to_uint(tau_nm, -model.t_max_nm, model.t_max_nm, TORQUE_BITS)
+    return bytes(
+        (p >> 8, p & 0xFF, v >> 4, ((v & 0xF) << 4) | (k >> 8), k & 0xFF, d >> 4,
+         ((d & 0xF) << 4) | (t >> 8), t & 0xFF)
+    )
+
+
+def unpack_command(model: MitMotorModel, data: bytes) -> tuple[float, float, float, float, float]:
+    """Decode a command frame's data: ``(q_rad, qd_rad_s, kp, kd, tau_nm)`` (what a drive does).
+
+    Raises:
+        CommunicationError: ``data`` is not 8 bytes long.
+    """
+    if len(data) != 8:
+        raise CommunicationError(f"MIT command frame must have 8 data bytes, got {len(data)}")
+    p = (data[0] << 8) | data[1]
+    v = (data[2] << 4) | (data[3] >> 4)
+    k = ((data[3] & 0xF) << 8) | data[4]
+    d = (data[5] << 4) | (data[6] >> 4)
+    t = ((data[6] & 0xF) << 8) | data[7]
+    return (
+        uint_to_float(p, -model.p_max_rad, model.p_max_rad, POSITION_BITS),
+        uint_to_float(v, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS),
+        uint_to_float(k, 0.0, model.kp_max, KP_BITS),
+        uint_to_float(d, 0.0, model.kd_max, KD_BITS),
+        uint_to_float(t, -model.t_max_nm, model.t_max_nm, TORQUE_BITS),
+    )
+
+
+def pack_reply(
+    model: MitMotorModel,
+    node_id: int,
+    q_rad: float,
+    qd_rad_s: float,
+    tau_nm: float,
+    temperature_c: float,
+    error_code: int,
+) -> bytes:
+    """The 8 data bytes of a reply frame (what a drive sends; used by the emulated drives)."""
+    p = float_to_uint(q_rad, -model.p_max_rad, model.p_max_rad, POSITION_BITS)
+    v = float_to_uint(qd_rad_s, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS)
+    t = float_to_uint(tau_nm, -model.t_max_nm, model.t_max_nm, TORQUE_BITS)
+    temp = min(max(round(temperature_c) + TEMPERATURE_OFFSET_C, 0), 255)
+    return bytes(
+        (node_id & 0xFF, p >> 8, p & 0xFF, v >> 4, ((v & 0xF) << 4) | (t >> 8), t & 0xFF, temp,
+         error_code & 0xFF)
+    )
+
+
+def unpack_reply(model: MitMotorModel, data: bytes) -> DriveFeedback:
+    """Decode a reply frame's data.
+
+    Raises:
+        CommunicationError: ``data`` is not 8 bytes long.
+    """
+    if len(data) != 8:
+        raise CommunicationError(f"MIT reply frame must have 8 data bytes, got {len(data)}")
+    p = (data[1] << 8) | data[2]
+    v = (data[3] << 4) | (data[4] >> 4)
+    t = ((data[4] & 0xF) << 8) | data[5]
+    return DriveFeedback(
+        node_id=data[0],
+        position_rad=uint_to_float(p, -model.p_max_rad, model.p_max_rad, POSITION_BITS),
+        velocity_rad_s=uint_to_float(v, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS),
+        torque_nm=uint_to_float(t, -model.t_max_nm, model.t_max_nm, TORQUE_BITS),
+        temperature_c=float(data[6] - TEMPERATURE_OFFSET_C),
+        fault_code=data[7],
+    )
+
+
+class MitDrive(Drive):
+    """A drive in MIT mode on a classic CAN bus (standard 11-bit ids).
+
+    >>> drive = MitDrive(node_id=3, motor="AK80-9")
+    >>> frame = drive.command_frames(0.0, 0.0, 0.0, 0.0, 0.0)[0]
+    >>> frame.arbitration_id, len(frame.data)
+    (3, 8)
+    """
+
+    protocol = "mit"
+
+    def __init__(self, node_id: int, motor: str, host_id: int = 0) -> None:
+        """Address ``node_id`` (1..127) with replies expected on id ``host_id``.
+
+        Raises:
+            ConfigurationError: unknown motor model or node id out of range.
+        """
+        if not 1 <= node_id <= 0x7F:
+            raise ConfigurationError(f"MIT node id must be 1..127, got {node_id}")
+        super().__init__(node_id, motor)
+        self.model = motor_model(motor)
+        self.host_id = host_id
+
+    @property
+    def reply_key(self) -> Hashable:
+        """Replies come on the host id and carry the drive id in their first byte."""
+        return (self.host_id, self.node_id)
+
+    @staticmethod
+    def reply_key_of(msg: can.Message) -> Hashable | None:
+        """``(arbitration id, first data byte)`` of a standard-id 8-byte frame, else None."""
+        if msg.is_extended_id or msg.dlc != 8 or msg.is_remote_frame or msg.is_error_frame:
+            return None
+        return (msg.arbitration_id, msg.data[0])
+
+    def _frame(self, data: bytes) -> can.Message:
+        return can.Message(arbitration_id=self.node_id, data=data, is_extended_id=False)
+
+    def enable_frames(self) -> list[can.Message]:
+        """The enter-motor-mode frame."""
+        return [self._frame(ENTER_MOTOR_MODE)]
+
+    def disable_frames(self) -> list[can.Message]:
+        """The exit-motor-mode frame."""
+        return [self._frame(EXIT_MOTOR_MODE)]
+
+    def zero_frames(self) -> list[can.Message]:
+        """The set-zero frame: the present position becomes 0 rad."""
+        return [self._frame(SET_ZERO)]
+
+    def command_frames(
+        self, q_rad: float, qd_rad_s: float, kp: float, kd: float, tau_nm: float
+    ) -> list[can.Message]:
+        """One command frame; values outside the motor model's ranges are clamped."""
+        return [self._frame(pack_command(self.model, q_rad, qd_rad_s, kp, kd, tau_nm))]
+
+    def decode(self, msg: can.Message) -> DriveFeedback:
+        """Decode a reply of this drive."""
+        return unpack_reply(self.model, bytes(msg.data))
+
+    @property
+    def peak_torque_nm(self) -> float:
+        """The motor model's torque range limit (N·m, output shaft)."""
+        return self.model.t_max_nm

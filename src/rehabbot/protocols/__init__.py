@@ -1,0 +1,1 @@
+"""Therapy protocols: the schema, the bundled protocol files and the session runner."""

@@ -1,0 +1,213 @@
+"""The session runner: one therapy session from protocol to stored recording and summary.
+
+It wires the data path of DESIGN.md: protocol → control loop (robot through CAN, supervisor,
+controller) → recorder → SQLite store, and for a robot on a ``virtual`` bus starts the simulated
+exoskeleton on that bus first. In simulation the loop runs in lockstep (as fast as the machine
+allows, deterministic for a seed) unless ``realtime`` asks for wall-clock pacing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rehabbot.assessment.summary import SessionSummary, summarize
+from rehabbot.controllers.impedance import ImpedanceController
+from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.robot import CanRobot
+from rehabbot.protocols.schema import Protocol
+from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
+from rehabbot.runtime.loop import ControlLoop, LoopReport
+from rehabbot.safety.limits import JointLimits
+from rehabbot.safety.supervisor import Supervisor
+from rehabbot.sim.patient import HEALTHY
+from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
+from rehabbot.storage.recorder import Recorder
+from rehabbot.storage.store import SessionStore
+
+
+
+@dataclass(frozen=True)
+class PatientDefaults:
+    """The demo patient, created on first use, and the body used when a patient has none."""
+
+    code: str = "DEMO-001"
+    display_name: str = "Demo Patient"
+    height_m: float = 1.75
+    mass_kg: float = 75.0
+
+
+DEMO_PATIENT = PatientDefaults()
+ACTIVATION_TIMEOUT_S = 1.0
+
+
+@dataclass
+class SessionRequest:
+    """What to run.
+
+    Attributes:
+        robot: robot configuration.
+        protocol: therapy protocol.
+        store_path: the session store file.
+        patient_code: the patient's code; the demo patient is created if this is its code.
+        duration_s: overrides the protocol's duration (s).
+        guidance_pct: overrides the protocol's guidance (%).
+        seed: seed of the simulation's random draws.
+        realtime: pace the simulation to the wall clock instead of lockstep.
+    """
+
+    robot: RobotConfig
+    protocol: Protocol
+    store_path: Path
+    patient_code: str = DEMO_PATIENT.code
+    duration_s: float | None = None
+    guidance_pct: float | None = None
+    seed: int = 0
+    realtime: bool = False
+
+
+@dataclass
+class SessionResult:
+    """What a session produced."""
+
+    session_id: int
+    status: str
+    summary: SessionSummary
+    loop: LoopReport
+    dropped_samples: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class SessionRunner:
+    """Runs one session; :meth:`request_stop` (e.g. from Ctrl-C) ends it at a tick boundary."""
+
+    def __init__(self, request: SessionRequest) -> None:
+        """Validate the request; nothing is opened yet.
+
+        Raises:
+            ConfigurationError: the duration or guidance override is out of range, or the robot
+                has no simulator and no hardware path yet.
+        """
+        self.request = request
+        self.duration_s = request.duration_s or request.protocol.duration_s
+        self.guidance_pct = (
+            request.protocol.guidance_pct if request.guidance_pct is None else request.guidance_pct
+        )
+        if not 0.0 < self.duration_s <= 7200.0:
+            raise ConfigurationError(f"duration {self.duration_s:g} s is outside (0, 7200] s")
+        if not 0.0 <= self.guidance_pct <= 100.0:
+            raise ConfigurationError(f"guidance {self.guidance_pct:g} % is outside [0, 100] %")
+        if not request.robot.simulated:
+            raise ConfigurationError(
+                f"robot {request.robot.name!r} is on real hardware "
+                f"({request.robot.bus.interface}); hardware sessions are not supported yet, "
+                "use a robot on a 'virtual' bus such as the bundled sim_exo"
+            )
+        self._loop: ControlLoop | None = None
+        self._stop_requested = False
+
+    def request_stop(self) -> None:
+        """End the session at the next tick boundary."""
+        self._stop_requested = True
+        if self._loop is not None:
+            self._loop.request_stop()
+
+    def run(self, on_progress: Callable[[float], None] | None = None) -> SessionResult:
+        """Run the session, record it, store its summary; return the result."""
+        req = self.request
+        robot_cfg, protocol = req.robot, req.protocol
+        with SessionStore.open(req.store_path) as store:
+            if req.patient_code == DEMO_PATIENT.code:
+                patient_id = store.ensure_patient(
+                    DEMO_PATIENT.code, DEMO_PATIENT.display_name, DEMO_PATIENT.height_m,
+                    DEMO_PATIENT.mass_kg,
+                )
+            else:
+                patient_id = store.ensure_patient(req.patient_code)
+            patient = store.get_patient(patient_id)
+            parameters = {
+                "protocol": protocol.model_dump(),
+                "duration_s": self.duration_s,
+                "guidance_pct": self.guidance_pct,
+                "seed": req.seed,
+                "realtime": req.realtime,
+            }
+            session_id = store.create_session(
+                patient_id, protocol.name, robot_cfg.name, robot_cfg.period_s,
+                list(robot_cfg.joint_names), parameters,
+            )
+        channel = f"{robot_cfg.bus.channel}-{uuid.uuid4().hex[:12]}"
+        sim = SimulatedExoskeleton(
+            robot_cfg,
+            SimulationSettings(
+                height_m=patient.height_m or DEMO_PATIENT.height_m,
+                mass_kg=patient.mass_kg or DEMO_PATIENT.mass_kg,
+                belt_speed_mps=protocol.treadmill_speed_mps,
+                body_weight_support=protocol.body_weight_support_pct / 100.0,
+                cadence_steps_per_min=protocol.cadence_steps_per_min,
+                profile=HEALTHY,
+                seed=req.seed,
+            ),
+            channel,
+        )
+        clock: Clock = (
+            WallClock(robot_cfg.period_s, step=sim.step) if req.realtime
+            else LockstepClock(robot_cfg.period_s, step=sim.step)
+        )
+        robot = CanRobot(robot_cfg, channel=channel, time_source=clock.now)
+        recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
+        status = "aborted"
+        try:
+            robot.configure()
+            robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
+            names = robot_cfg.joint_names
+            controller = ImpedanceController(
+                names,
+                stiffness_nm_per_rad=np.array(
+                    [protocol.stiffness_nm_per_rad.for_joint(n) for n in names]),
+                damping_nms_per_rad=np.array(
+                    [protocol.damping_nms_per_rad.for_joint(n) for n in names]),
+                guidance_pct=self.guidance_pct,
+                cadence_steps_per_min=protocol.cadence_steps_per_min,
+            )
+            supervisor = Supervisor(
+                names, JointLimits.from_config(robot_cfg), robot_cfg.loop.stale_feedback_ticks
+            )
+            self._loop = ControlLoop(
+                robot, supervisor, controller, clock, recorder=recorder,
+                contacts=sim.foot_contacts,
+            )
+            if self._stop_requested:
+                self._loop.request_stop()
+            if isinstance(clock, WallClock):
+                clock.restart()
+            recorder.start()
+            report = self._loop.run(self.duration_s, on_progress)
+            status = "faulted" if report.faults else (
+                "aborted" if report.stopped_early else "completed")
+        finally:
+            robot.close()
+            sim.close()
+            recorder.stop()
+        with SessionStore.open(req.store_path) as store:
+            samples = store.load_samples(session_id)
+            summary = summarize(
+                samples.t_s, samples.contact, samples.q, samples.q_ref, samples.tau,
+                tuple(samples.joint_names),
+            )
+            for fault in report.faults:
+                store.add_event(session_id, fault.t_s, f"fault:{fault.kind.value}", fault.joint,
+                                {"value": fault.value, "limit": fault.limit,
+                                 "category": fault.category})
+            stored = summary.as_dict() | {
+                "loop_compute": report.compute.as_dict() if report.compute else None,
+                "dropped_samples": recorder.dropped,
+                "faults": [f.describe() for f in report.faults],
+            }
+            store.finish_session(session_id, status, stored)
+        return SessionResult(session_id, status, summary, report, recorder.dropped)

@@ -1,0 +1,1 @@
+"""Runtime: the control loop, its clocks and its timing statistics."""
