@@ -8,6 +8,7 @@ allows, deterministic for a seed) unless ``realtime`` asks for wall-clock pacing
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,9 +185,10 @@ class SessionRunner:
             )
             if self._stop_requested:
                 self._loop.request_stop()
-            if isinstance(clock, WallClock):
-                clock.restart()
             recorder.start()
+            with SessionStore.open(req.store_path) as store:
+                store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
+            clock.restart()
             report = self._loop.run(self.duration_s, on_progress)
             status = "faulted" if report.faults else (
                 "aborted" if report.stopped_early else "completed")

@@ -23,6 +23,10 @@ class Clock(ABC):
         self.period_s = period_s
         self.ticks = 0
 
+    def restart(self) -> None:
+        """Make now the start of tick 0."""
+        self.ticks = 0
+
     def now(self) -> float:
         """Time of the current tick (s) since the clock started: ``ticks * period_s``."""
         return self.ticks * self.period_s
@@ -72,8 +76,8 @@ class WallClock(Clock):
 
     def restart(self) -> None:
         """Make now the start of tick 0."""
+        super().restart()
         self._start = time.perf_counter()
-        self.ticks = 0
 
     def wait_next_tick(self) -> float:
         """Step the simulator if any, sleep-then-spin to the next deadline; return lateness (s)."""

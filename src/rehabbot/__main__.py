@@ -1,0 +1,5 @@
+"""``python -m rehabbot`` is the ``rehabbot`` command."""
+
+from rehabbot.cli import main
+
+main()

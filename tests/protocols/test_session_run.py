@@ -1,0 +1,158 @@
+"""Whole simulated sessions, end to end through the CAN path, the store and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rehabbot.hal.config import load_robot_config
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.storage.store import SessionStore
+
+CADENCE = 90.0  # the bundled standard_gait protocol's
+
+
+def run(store: Path, duration_s: float, seed: int = 0, guidance: float | None = None) -> int:
+    request = SessionRequest(
+        robot=load_robot_config(), protocol=load_protocol(), store_path=store,
+        duration_s=duration_s, seed=seed, guidance_pct=guidance,
+    )
+    return SessionRunner(request).run().session_id
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    store = tmp_path_factory.mktemp("walk") / "store.sqlite"
+    return store, run(store, duration_s=12.0)
+
+
+def test_full_guidance_walks_at_the_protocol_cadence_with_normal_ranges(
+    walked: tuple[Path, int],
+) -> None:
+    store, session_id = walked
+    with SessionStore.open(store) as st:
+        info = st.get_session(session_id)
+        summary = st.session_summary(session_id)
+        samples = st.load_samples(session_id)
+    assert info.status == "completed"
+    assert samples.t_s.size == 12_000
+    assert summary["strides_right"] >= 6 and summary["strides_left"] >= 6
+    assert summary["cadence_steps_per_min"] == pytest.approx(CADENCE, rel=0.02)
+    rom = {j["name"]: j["rom_deg"] for j in summary["joints"]}
+    for side in ("r", "l"):
+        assert 35 <= rom[f"hip_flexion_{side}"] <= 50, rom
+        assert 50 <= rom[f"knee_angle_{side}"] <= 70, rom
+    # stance and swing come from contact: each foot is on the belt 50-75 % of the time
+    stance = samples.contact[2000:].mean(axis=0)
+    assert np.all((stance > 0.5) & (stance < 0.75)), stance
+    assert summary["faults"] == []
+
+
+def test_same_seed_gives_identical_recordings(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    first, second = run(store, 1.5, seed=7), run(store, 1.5, seed=7)
+    with SessionStore.open(store) as st:
+        a, b = st.load_samples(first), st.load_samples(second)
+    assert a.t_s.size == 1500
+    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(a.tau, b.tau)
+    np.testing.assert_array_equal(a.contact, b.contact)
+
+
+def test_lower_guidance_tracks_the_reference_less_closely(
+    walked: tuple[Path, int], tmp_path: Path
+) -> None:
+    store, full = walked
+    low_store = tmp_path / "low.sqlite"
+    low = run(low_store, duration_s=6.0, guidance=30.0)
+    with SessionStore.open(store) as st:
+        full_err = [j["rms_error_deg"] for j in st.session_summary(full)["joints"]]
+    with SessionStore.open(low_store) as st:
+        low_err = [j["rms_error_deg"] for j in st.session_summary(low)["joints"]]
+    assert all(lo > hi for lo, hi in zip(low_err, full_err, strict=True)), (low_err, full_err)
+
+
+def rehabbot(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rehabbot", *args, "--store", str(store)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+
+
+def test_cli_runs_a_session_then_lists_and_shows_it(tmp_path: Path) -> None:
+    store = tmp_path / "cli.sqlite"
+    result = rehabbot("session", "run", "--duration", "3", store=store)
+    assert result.returncode == 0, result.stderr
+    for text in ("cadence", "steps/min", "hip_flexion_r", "ROM", "RMS error", "peak torque",
+                 "p99", "completed"):
+        assert text in result.stdout
+    listed = rehabbot("sessions", "list", store=store)
+    assert "DEMO-001" in listed.stdout and "standard_gait" in listed.stdout
+    shown = rehabbot("sessions", "show", "1", "--json", store=store)
+    data = json.loads(shown.stdout)
+    assert data["status"] == "completed"
+    assert data["summary"]["duration_s"] == pytest.approx(3.0)
+    assert (store.stat().st_mode & 0o777) == 0o600
+
+
+def test_cli_reports_bad_input_in_one_line_with_exit_status_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\ntitle = "x"\nguidance_pct = 300\n')
+    result = rehabbot("session", "run", "--protocol", str(bad), store=tmp_path / "s.sqlite")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "guidance_pct" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = rehabbot("sessions", "show", "42", store=tmp_path / "s.sqlite")
+    assert missing.returncode == 2 and "no session 42" in missing.stderr
+
+
+def last_tick(store: Path) -> tuple[int, float] | None:
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1.0) as db:
+            row = db.execute("SELECT tick, t_s FROM ticks ORDER BY tick DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else (int(row[0]), float(row[1]))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_leaves_a_store_holding_everything_up_to_100_ms_before(tmp_path: Path) -> None:
+    """A session paced to the wall clock is killed; every sample older than 100 ms survives."""
+    store = tmp_path / "kill.sqlite"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "rehabbot", "session", "run", "--duration", "60", "--realtime",
+         "--json", "--store", str(store)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while (seen := last_tick(store)) is None or seen[1] < 1.0:
+        assert child.poll() is None, child.stderr.read() if child.stderr else ""
+        assert time.monotonic() < deadline, "the session did not start recording"
+        time.sleep(0.05)
+    time.sleep(0.73)
+    killed_at = time.time()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        (started,) = db.execute(
+            "SELECT json_extract(detail, '$.unix_s') FROM events WHERE kind = 'loop_started'"
+        ).fetchone()
+        ticks = [r[0] for r in db.execute("SELECT tick FROM ticks ORDER BY tick")]
+        n_joint_rows = db.execute("SELECT COUNT(*) FROM joint_samples").fetchone()[0]
+        last_t = db.execute("SELECT MAX(t_s) FROM ticks").fetchone()[0]
+    assert ticks == list(range(len(ticks)))  # nothing missing in between
+    assert n_joint_rows == 4 * len(ticks)
+    # paced to the wall clock, tick time is wall time since the loop started; allow 50 ms of
+    # pacing lateness on a busy machine on top of the 100 ms the store promises
+    assert last_t >= (killed_at - started) - 0.100 - 0.050, (last_t, killed_at - started)

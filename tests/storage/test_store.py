@@ -1,0 +1,227 @@
+"""The SQLite session store: file, schema, patients, sessions and exact sample round trips."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rehabbot.errors import StorageError
+from rehabbot.storage.store import (
+    SCHEMA_VERSION,
+    SampleBlock,
+    SessionStore,
+    default_store_path,
+)
+
+JOINTS = ["hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SessionStore]:
+    with SessionStore.open(tmp_path / "store.sqlite") as st:
+        yield st
+
+
+def new_session(st: SessionStore, n_joints: int = len(JOINTS)) -> int:
+    patient_id = st.ensure_patient("P-001")
+    return st.create_session(patient_id, "standard_gait", "sim_exo", 0.001,
+                             JOINTS[:n_joints], {})
+
+
+def random_block(first_tick: int, n: int, n_joints: int, seed: int) -> SampleBlock:
+    """A block with values that need every bit of a double, and IEEE specials."""
+    rng = np.random.default_rng(seed)
+
+    def values() -> np.ndarray:
+        a = rng.normal(scale=10.0, size=(n, n_joints)) * 10.0 ** rng.integers(-300, 300, (n, 1))
+        a[0, 0], a[-1, -1] = np.nextafter(1.0, 2.0), 3.0
+        return a
+
+    block = SampleBlock(
+        tick=np.arange(first_tick, first_tick + n, dtype=np.int64),
+        t_s=(np.arange(first_tick, first_tick + n) * 0.001) + rng.uniform(0, 1e-6, n),
+        phase=rng.random(n),
+        contact=rng.random((n, 2)) > 0.5,
+        q=values(), qd=values(), tau=values(), tau_cmd=values(), q_ref=values(),
+    )
+    block.qd[-1, 1] = np.inf
+    block.tau[0, 2] = -np.inf
+    block.q_ref[0, 1] = np.nan  # SQLite keeps NaN as NULL; it must come back as NaN
+    return block
+
+
+def test_a_new_store_is_owner_only_in_wal_mode_with_the_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "folder" / "store.sqlite"
+    old_umask = os.umask(0o022)  # sqlite alone would create the file 0o644 under this umask
+    try:
+        st = SessionStore.open(path)
+    finally:
+        os.umask(old_umask)
+    with st:
+        new_session(st)  # writes, so that the WAL file exists
+        assert (path.stat().st_mode & 0o777) == 0o600
+        assert (Path(f"{path}-wal").stat().st_mode & 0o777) == 0o600
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            columns = {r[1] for r in db.execute("PRAGMA table_info(joint_samples)")}
+    assert tables == {"patients", "sessions", "session_parameters", "ticks", "joint_samples",
+                      "events"}
+    assert columns == {"session_id", "tick", "joint", "q_rad", "qd_rad_s", "tau_nm",
+                       "tau_cmd_nm", "q_ref_rad"}
+    with SessionStore.open(path) as again:  # reopening keeps the data
+        assert [s.id for s in again.list_sessions()] == [1]
+
+
+def test_foreign_keys_are_enforced(store: SessionStore) -> None:
+    with pytest.raises(StorageError, match="FOREIGN KEY"):
+        store.create_session(42, "standard_gait", "sim_exo", 0.001, JOINTS, {})
+
+
+def test_default_store_path_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REHABBOT_STORE", str(tmp_path / "x.sqlite"))
+    assert default_store_path() == tmp_path / "x.sqlite"
+    monkeypatch.delenv("REHABBOT_STORE")
+    assert default_store_path().parts[-2:] == ("rehabbot", "sessions.sqlite")
+
+
+def test_patients_round_trip_and_ensure_keeps_the_first_details(store: SessionStore) -> None:
+    first = store.ensure_patient("P-001", "Ada", 1.68, 61.5)
+    assert store.ensure_patient("P-001", "Other", 2.0, 99.0) == first
+    second = store.ensure_patient("P-002")
+    patient = store.get_patient("P-001")
+    assert (patient.id, patient.code, patient.display_name, patient.height_m,
+            patient.mass_kg) == (first, "P-001", "Ada", 1.68, 61.5)
+    assert store.get_patient(first) == patient
+    datetime.fromisoformat(patient.created_at)
+    assert [p.id for p in store.list_patients()] == [first, second]
+    assert store.get_patient(second).height_m is None
+    with pytest.raises(StorageError, match="no patient 'P-404'"):
+        store.get_patient("P-404")
+
+
+def test_sessions_round_trip_parameters_status_summary_and_events(store: SessionStore) -> None:
+    ada, bob = store.ensure_patient("P-001"), store.ensure_patient("P-002")
+    parameters = {"guidance_pct": 80.0, "protocol": {"name": "standard_gait", "joints": [1, 2]},
+                  "seed": np.int64(7), "stiffness": np.array([10.0, 20.0])}
+    before = time.time()
+    sid = store.create_session(ada, "standard_gait", "sim_exo", 0.001, JOINTS, parameters)
+    other = store.create_session(bob, "stairs", "sim_exo", 0.002, JOINTS[:2], {})
+    info = store.get_session(sid)
+    assert (info.id, info.patient_code, info.protocol_name, info.robot_name, info.status,
+            info.period_s, info.joint_names, info.n_ticks, info.duration_s, info.ended_at) == (
+        sid, "P-001", "standard_gait", "sim_exo", "running", 0.001, tuple(JOINTS), 0, 0.0, None)
+    started = datetime.fromisoformat(info.started_at)
+    assert started.utcoffset() is not None and started.utcoffset().total_seconds() == 0
+    assert abs(started.timestamp() - before) <= 1.0
+    assert store.session_parameters(sid) == {
+        "guidance_pct": 80.0, "protocol": {"name": "standard_gait", "joints": [1, 2]},
+        "seed": 7, "stiffness": [10.0, 20.0]}
+    assert store.session_summary(sid) is None
+
+    store.write_block(sid, random_block(0, 250, len(JOINTS), seed=1))
+    event_id = store.add_event(sid, 0.12, "fault:position_limit", "knee_angle_r",
+                               {"value": 2.1, "limit": 2.0})
+    store.finish_session(sid, "faulted", {"cadence_steps_per_min": 90.5, "rom": math.nan})
+    info = store.get_session(sid)
+    assert info.status == "faulted" and info.ended_at is not None
+    assert info.n_ticks == 250
+    assert info.duration_s == pytest.approx(0.250, abs=2e-6)
+    summary = store.session_summary(sid)
+    assert summary is not None and summary["cadence_steps_per_min"] == 90.5
+    assert math.isnan(summary["rom"])
+    with sqlite3.connect(store.path) as db:
+        row = db.execute("SELECT session_id, t_s, kind, joint, detail FROM events WHERE id = ?",
+                         (event_id,)).fetchone()
+    assert row[:4] == (sid, 0.12, "fault:position_limit", "knee_angle_r")
+    assert json.loads(row[4]) == {"value": 2.1, "limit": 2.0}
+
+    assert [s.id for s in store.list_sessions()] == [sid, other]
+    assert [s.id for s in store.list_sessions(bob)] == [other]
+    with pytest.raises(StorageError, match="status 'running'"):
+        store.finish_session(other, "running", {})
+    with pytest.raises(StorageError, match=r"no session 99; `rehabbot sessions list` shows"):
+        store.get_session(99)
+    for call in (store.session_parameters, store.session_summary, store.load_samples):
+        with pytest.raises(StorageError, match="no session 99"):
+            call(99)
+
+
+def test_write_block_then_load_samples_gives_back_every_bit(store: SessionStore) -> None:
+    sid = new_session(store)
+    blocks = [random_block(0, 300, len(JOINTS), seed=2), random_block(300, 1, len(JOINTS), 3),
+              random_block(301, 700, len(JOINTS), seed=4)]
+    for block in blocks:
+        store.write_block(sid, block)
+    samples = store.load_samples(sid)
+    assert samples.joint_names == tuple(JOINTS)
+    assert samples.q.shape == (1001, len(JOINTS)) and samples.contact.shape == (1001, 2)
+    assert samples.contact.dtype == np.bool_ and samples.tick.dtype == np.int64
+    for name in ("tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd", "q_ref"):
+        expected = np.concatenate([getattr(b, name) for b in blocks])
+        np.testing.assert_array_equal(getattr(samples, name), expected, err_msg=name)
+
+
+def test_a_block_is_all_or_nothing(store: SessionStore) -> None:
+    sid = new_session(store)
+    store.write_block(sid, random_block(0, 10, len(JOINTS), seed=5))
+    with pytest.raises(StorageError, match="UNIQUE"):
+        store.write_block(sid, random_block(5, 10, len(JOINTS), seed=6))  # ticks 5..9 exist
+    assert store.load_samples(sid).tick.tolist() == list(range(10))  # 10..14 were not kept
+    with pytest.raises(StorageError, match="block of 3 joints for session 1, which has 4"):
+        store.write_block(sid, random_block(10, 5, 3, seed=7))
+
+
+def test_samples_of_a_session_without_ticks_are_empty(store: SessionStore) -> None:
+    samples = store.load_samples(new_session(store))
+    assert samples.t_s.shape == (0,) and samples.q.shape == (0, len(JOINTS))
+
+
+def test_a_file_that_is_not_a_database_gives_one_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"these are my notes, not a database\n" * 200)
+    with pytest.raises(StorageError) as caught:
+        SessionStore.open(path)
+    assert str(path) in str(caught.value)
+    assert "not a rehabbot session store" in str(caught.value)
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
+    with pytest.raises(StorageError, match="not a rehabbot session store"):
+        SessionStore.open(path)
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["photos"]
+
+
+def test_a_store_from_a_newer_rehabbot_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    SessionStore.open(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match="newer") as caught:
+        SessionStore.open(path)
+    assert str(path) in str(caught.value) and "upgrade rehabbot" in str(caught.value)
+
+
+def test_a_store_that_cannot_be_created_gives_one_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(StorageError) as caught:
+        SessionStore.open(blocker / "store.sqlite")
+    assert str(blocker / "store.sqlite") in str(caught.value)
