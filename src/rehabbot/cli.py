@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from rehabbot.errors import RehabbotError
+from rehabbot.errors import RehabbotError, StorageError
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
@@ -129,6 +129,9 @@ def session_run(
     with SessionStore.open(request.store_path) as st:
         info = st.get_session(result.session_id)
         summary = st.session_summary(result.session_id)
+    if summary is None:
+        raise StorageError(f"session {result.session_id} ended but its summary is not in "
+                           f"{request.store_path}; the store may be damaged")
     if as_json:
         print(json.dumps({"session_id": result.session_id, "status": result.status,
                           "summary": summary}, indent=2))
@@ -185,5 +188,5 @@ def main() -> None:
     try:
         app()
     except RehabbotError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -28,7 +28,16 @@ def test_strikes_and_offs_are_found_and_landing_bounces_ignored() -> None:
     strikes = foot_strikes(t, right)
     np.testing.assert_allclose(strikes, np.arange(1, 10) * STRIDE_S, atol=DT)
     offs = foot_offs(t, right)
-    np.testing.assert_allclose(offs, np.arange(0, 9) * STRIDE_S + 0.72, atol=DT)
+    np.testing.assert_allclose(offs, np.arange(0, 10) * STRIDE_S + 0.72, atol=DT)
+
+
+def test_a_toe_scuff_in_swing_is_neither_a_strike_nor_a_foot_off() -> None:
+    t, contact = gait()
+    right = contact[:, 0].copy()
+    scuff = (t > 3.0) & (t < 3.03)  # 30 ms touch in the swing from 2.52 s to 3.6 s
+    right[scuff] = True
+    np.testing.assert_allclose(foot_strikes(t, right), np.arange(1, 10) * STRIDE_S, atol=DT)
+    np.testing.assert_allclose(foot_offs(t, right), np.arange(0, 10) * STRIDE_S + 0.72, atol=DT)
 
 
 def test_summary_counts_strides_cadence_rom_error_and_torque() -> None:

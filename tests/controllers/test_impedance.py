@@ -78,7 +78,8 @@ def test_fourier_fit_reproduces_the_samples() -> None:
 
 def test_out_of_range_parameters_are_refused_and_nothing_changes() -> None:
     ctrl = ImpedanceController(NAMES, K, D, guidance_pct=60)
-    with pytest.raises(ConfigurationError, match=r"guidance_pct = 120 % is out of range \[0, 100\]"):
+    message = r"guidance_pct = 120 % is out of range \[0, 100\]"
+    with pytest.raises(ConfigurationError, match=message):
         ctrl.set_params(cadence_steps_per_min=100.0, guidance_pct=120.0)
     assert ctrl.get_params() == {"guidance_pct": 60.0, "cadence_steps_per_min": 90.0}
     with pytest.raises(ConfigurationError, match="no parameter 'stiffness'"):

@@ -8,8 +8,8 @@ import pytest
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import bundled_robot_path, load_robot_config
-from rehabbot.hal.drives.registry import available_drives, drive_class
 from rehabbot.hal.drives.mit import MitDrive
+from rehabbot.hal.drives.registry import available_drives, drive_class
 
 
 def test_bundled_simulated_exoskeleton_loads() -> None:
@@ -38,7 +38,8 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
          r"'joints.1'.*position_min_rad \(2.0\) must be below position_max_rad"),
         ("sign = -1", "sign = 2", r"'joints.1.sign' = 2: Input should be -1 or 1"),
         ('interface = "virtual"', 'interface = "udp_multicast"', r"sends to the network"),
-        ("rate_hz = 1000", "rate_hz = 1000\nrate = 3", r"'loop.rate' = 3: Extra inputs are not permitted"),
+        ("rate_hz = 1000", "rate_hz = 1000\nrate = 3",
+         r"'loop.rate' = 3: Extra inputs are not permitted"),
         ('name = "sim-exo"', "name = ", r"robot.toml: not valid TOML"),
     ],
 )

@@ -119,5 +119,5 @@ def test_frames_of_the_wrong_length_are_refused(length: int) -> None:
 
 
 def test_node_id_out_of_range_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="1..127"):
+    with pytest.raises(ConfigurationError, match=r"1\.\.127"):
         mit.MitDrive(node_id=0, motor="AK80-9")

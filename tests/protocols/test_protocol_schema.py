@@ -14,7 +14,7 @@ from rehabbot.protocols.schema import load_protocol
 def test_bundled_standard_gait_protocol_loads() -> None:
     protocol = load_protocol()
     assert protocol.name == "standard_gait"
-    assert protocol.treadmill_speed_mps == pytest.approx(2.4 / 3.6)
+    assert protocol.treadmill_speed_mps == pytest.approx(protocol.treadmill_speed_kmh / 3.6)
     assert protocol.stiffness_nm_per_rad.for_joint("knee_angle_l") == 600.0
     assert protocol.stiffness_nm_per_rad.for_joint("ankle_angle_r") == 0.0
 
@@ -24,9 +24,10 @@ def test_bundled_standard_gait_protocol_loads() -> None:
     [
         ("guidance_pct = 100", "guidance_pct = 150",
          r"invalid field 'guidance_pct' = 150: Input should be less than or equal to 100"),
-        ("treadmill_speed_kmh = 2.4", "treadmill_speed_kmh = -1",
+        ("treadmill_speed_kmh = 3.0", "treadmill_speed_kmh = -1",
          r"'treadmill_speed_kmh' = -1: Input should be greater than or equal to 0"),
-        ("cadence_steps_per_min = 90\n", "", r"invalid field 'cadence_steps_per_min': Field required"),
+        ("cadence_steps_per_min = 90\n", "",
+         r"invalid field 'cadence_steps_per_min': Field required"),
         ('controller = "impedance"', 'controller = "magic"',
          r"'controller' = 'magic': Input should be 'impedance'"),
     ],

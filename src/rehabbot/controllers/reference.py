@@ -84,7 +84,7 @@ class GaitReference:
 
     >>> ref = GaitReference(("hip_flexion_r", "knee_angle_r"))
     >>> q, dq = ref.evaluate(0.0)
-    >>> 15 < np.degrees(q[0]) < 35 and 0 <= np.degrees(q[1]) < 10
+    >>> bool(15 < np.degrees(q[0]) < 35 and 0 <= np.degrees(q[1]) < 10)
     True
     """
 

@@ -32,7 +32,6 @@ from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.store import SessionStore
 
 
-
 @dataclass(frozen=True)
 class PatientDefaults:
     """The demo patient, created on first use, and the body used when a patient has none."""

@@ -49,6 +49,8 @@ class LoopReport:
         compute: per-tick compute time, read to record (µs statistics).
         lateness: per-tick start lateness against the clock (µs statistics; zeros in lockstep).
         stopped_early: a stop was requested before the planned end.
+        wall_s: wall-clock time the run took (s), including the clock's waits (in lockstep
+            simulation, the simulator's steps).
     """
 
     ticks: int
@@ -57,6 +59,7 @@ class LoopReport:
     compute: TimingStats | None = None
     lateness: TimingStats | None = None
     stopped_early: bool = False
+    wall_s: float = 0.0
 
 
 class ControlLoop:
@@ -117,6 +120,7 @@ class ControlLoop:
         no_contact = (False, False)
         perf = time.perf_counter
         tick = 0
+        began = perf()
         controller.reset(robot.read())
         while tick < n_ticks and not self._stop_requested:
             if self._pending_params:
@@ -148,4 +152,5 @@ class ControlLoop:
             compute=compute.stats(),
             lateness=lateness.stats(),
             stopped_early=tick < n_ticks,
+            wall_s=perf() - began,
         )

@@ -13,6 +13,7 @@ import can
 import numpy as np
 
 from rehabbot.errors import CommunicationError
+from rehabbot.hal.bus import Frame
 from rehabbot.hal.config import JointConfig
 from rehabbot.hal.drives import mit
 from rehabbot.hal.types import FloatArray
@@ -88,7 +89,7 @@ class EmulatedMitDrive:
             AMBIENT_TEMPERATURE_C,
             self.fault_code,
         )
-        return can.Message(arbitration_id=self.host_id, data=data, is_extended_id=False)
+        return Frame(arbitration_id=self.host_id, data=data, is_extended_id=False)
 
 
 class EmulatedMitBank:

@@ -10,16 +10,24 @@ frames in → in-drive impedance laws + patient torques → physics step → rep
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
+from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.emulated_mit import EmulatedMitBank
 from rehabbot.sim.patient import PatientModel, PatientProfile
 from rehabbot.sim.world import TreadmillWorld
+
+#: Largest ankle angle (rad) the start pose uses to put a foot flat.
+FOOT_FLAT_LIMIT_RAD = math.radians(30.0)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,22 @@ class SimulationSettings:
     seed: int = 0
 
 
+def initial_pose(joint_names: tuple[str, ...]) -> FloatArray:
+    """The pose a session starts from (rad): the gait reference at the right foot strike.
+
+    Hips and knees take their reference angles; each ankle puts its foot flat on the belt
+    (ankle angle = knee − hip, within ±30°), so both feet stand on the ground.
+    """
+    q = GaitReference(joint_names).evaluate(0.0)[0]
+    for i, name in enumerate(joint_names):
+        kind, side = name.rsplit("_", 1)
+        if kind == "ankle_angle":
+            knee, hip = joint_names.index(f"knee_angle_{side}"), joint_names.index(
+                f"hip_flexion_{side}")
+            q[i] = np.clip(q[knee] - q[hip], -FOOT_FLAT_LIMIT_RAD, FOOT_FLAT_LIMIT_RAD)
+    return q
+
+
 class SimulatedExoskeleton:
     """A treadmill world with a patient in the exoskeleton, answering on a virtual CAN channel."""
 
@@ -66,6 +90,7 @@ class SimulatedExoskeleton:
             belt_speed_mps=settings.belt_speed_mps,
             body_weight_support=settings.body_weight_support,
             time_step_s=config.period_s,
+            exo=ExoSegments(),
         )
         names = self.world.joint_names
         indices = []
@@ -88,24 +113,25 @@ class SimulatedExoskeleton:
             names, settings.profile, settings.mass_kg, settings.cadence_steps_per_min,
             settings.seed,
         )
-        self.world.reset_pose(GaitReference(names).evaluate(0.0)[0])
+        self.world.reset_pose(initial_pose(names))
         self._q, self._qd = self.world.read_joints()
+        self._contacts = self.world.foot_contacts()
 
     def step(self) -> None:
         """Advance one control period: frames in, torques, physics, replies out."""
         q, qd = self._q, self._qd
         self.drives.receive(q)
-        tau = self.patient.torques(self.world.time_s, q, qd)
+        tau = self.patient.torques(self.world.time_s, q, qd, self._contacts[0])
         self.drives.joint_torques(q, qd, tau)
         self.world.apply_torques(tau)
         self.world.step()
         self._q, self._qd = self.world.read_joints()
+        self._contacts = self.world.foot_contacts()
         self.drives.send_replies(self._q, self._qd)
 
     def foot_contacts(self) -> tuple[bool, bool]:
-        """Ground truth: does the (right, left) foot touch the belt."""
-        right, left = self.world.foot_contacts()
-        return bool(right), bool(left)
+        """Ground truth: does the (right, left) foot touch the belt (after the last step)."""
+        return self._contacts
 
     def close(self) -> None:
         """Shut the bus and the physics client."""

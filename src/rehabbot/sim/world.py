@@ -29,13 +29,14 @@ bit-identical results.
 
 from __future__ import annotations
 
+import importlib
 import math
+import os
 import tempfile
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 
 import numpy as np
-import pybullet as p
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
@@ -55,13 +56,29 @@ PASSIVE_JOINTS = ("ankle_angle_r", "ankle_angle_l")
 #: Every revolute joint, in array order.
 JOINT_NAMES = ACTUATED_JOINTS + PASSIVE_JOINTS
 
+
+
+def _import_pybullet() -> ModuleType:
+    """Import pybullet without the "pybullet build time" banner its C code writes to stderr."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w", encoding="utf-8") as null:
+            os.dup2(null.fileno(), 2)
+            return importlib.import_module("pybullet")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+p = _import_pybullet()
+
 GRAVITY_MPS2 = 9.81
 #: Coulomb friction coefficient between sole and belt.
 GROUND_FRICTION = 0.9
 #: Normal force (N) above which a foot counts as touching the ground.
 CONTACT_FORCE_THRESHOLD_N = 5.0
 #: Rest angle of the ankle foot-lifter springs (rad, positive = dorsiflexion).
-ANKLE_REST_ANGLE_RAD = math.radians(5.0)
+ANKLE_REST_ANGLE_RAD = math.radians(10.0)
 #: Vertical harness damping per kg of suspended mass (N·s/m/kg).
 HARNESS_DAMPING_NS_PER_M_PER_KG = 5.0
 #: Force limit of the harness carriage's velocity motor (N): large enough to never saturate.

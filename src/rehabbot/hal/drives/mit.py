@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import can
 
 from rehabbot.errors import CommunicationError, ConfigurationError
+from rehabbot.hal.bus import Frame
 from rehabbot.hal.drives.base import Drive, DriveFeedback
 
 POSITION_BITS = 16
@@ -235,7 +236,7 @@ class MitDrive(Drive):
         return (msg.arbitration_id, msg.data[0])
 
     def _frame(self, data: bytes) -> can.Message:
-        return can.Message(arbitration_id=self.node_id, data=data, is_extended_id=False)
+        return Frame(arbitration_id=self.node_id, data=data, is_extended_id=False)
 
     def enable_frames(self) -> list[can.Message]:
         """The enter-motor-mode frame."""

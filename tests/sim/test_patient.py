@@ -1,0 +1,119 @@
+"""The simulated patient's torque law and its entrainment to foot strikes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rehabbot.controllers.reference import GaitReference
+from rehabbot.errors import ConfigurationError
+from rehabbot.sim.patient import (
+    ACTIVE_DAMPING,
+    ACTIVE_STIFFNESS,
+    PASSIVE_DAMPING,
+    PASSIVE_STIFFNESS,
+    REST_ANGLE_RAD,
+    PatientModel,
+    PatientProfile,
+)
+from rehabbot.sim.world import JOINT_NAMES
+
+MASS_KG = 70.0
+CADENCE = 90.0  # steps/min: 1.333 s strides
+STRIDE_S = 120.0 / CADENCE
+
+
+def model(profile: PatientProfile, seed: int = 0) -> PatientModel:
+    return PatientModel(JOINT_NAMES, profile, MASS_KG, CADENCE, seed)
+
+
+def still(profile: PatientProfile) -> PatientModel:
+    """A patient whose strides all last exactly STRIDE_S."""
+    return model(PatientProfile(profile.name, profile.ability, stride_variability=0.0))
+
+
+def test_without_ability_only_passive_stiffness_and_damping_act() -> None:
+    patient = still(PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
+    q = np.full(len(JOINT_NAMES), 0.5)
+    qd = np.full(len(JOINT_NAMES), -1.0)
+    kinds = [name.rsplit("_", 1)[0] for name in JOINT_NAMES]
+    expected = [
+        -PASSIVE_STIFFNESS[k] * (0.5 - REST_ANGLE_RAD[k]) + PASSIVE_DAMPING[k] for k in kinds
+    ]
+    np.testing.assert_allclose(patient.torques(0.3, q, qd, True), expected)
+
+
+def test_on_the_intended_path_a_healthy_patient_adds_only_passive_torque() -> None:
+    patient = still(PatientProfile("healthy"))
+    phase = 0.3
+    q_int, dq_int = GaitReference(JOINT_NAMES).evaluate(phase)
+    qd_int = dq_int / STRIDE_S
+    passive = still(PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
+    np.testing.assert_allclose(
+        patient.torques(phase * STRIDE_S, q_int, qd_int, True),
+        passive.torques(phase * STRIDE_S, q_int, qd_int, True),
+    )
+
+
+def test_active_torque_pulls_toward_the_intended_angle_scaled_by_ability() -> None:
+    weak = still(PatientProfile("weak", {"hip_flexion": 0.25, "knee_angle": 0.5}))
+    none = still(PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
+    t_s = 0.4 * STRIDE_S
+    q_int, dq_int = GaitReference(JOINT_NAMES).evaluate(0.4)
+    q = q_int - 0.1  # every joint 0.1 rad short of the intended angle, at the intended velocity
+    qd = dq_int / STRIDE_S
+    active = weak.torques(t_s, q, qd, True) - none.torques(t_s, q, qd, True)
+    hip, knee = JOINT_NAMES.index("hip_flexion_l"), JOINT_NAMES.index("knee_angle_r")
+    ankle = JOINT_NAMES.index("ankle_angle_r")
+    assert active[hip] == pytest.approx(0.25 * MASS_KG * ACTIVE_STIFFNESS["hip_flexion"] * 0.1)
+    assert active[knee] == pytest.approx(0.5 * MASS_KG * ACTIVE_STIFFNESS["knee_angle"] * 0.1)
+    assert active[ankle] == 0.0
+    assert ACTIVE_DAMPING["hip_flexion"] > 0.0
+
+
+def test_a_right_foot_strike_late_in_the_stride_starts_the_next_stride() -> None:
+    patient = still(PatientProfile("healthy"))
+    q = np.zeros(len(JOINT_NAMES))
+    t, dt = 0.0, 0.001
+    contact = True
+    while t < 0.9 * STRIDE_S:  # stance, then swing from 60 % of the stride
+        contact = t < 0.6 * STRIDE_S
+        patient.torques(t, q, q, contact)
+        t += dt
+    patient.torques(t, q, q, True)  # the foot lands early, at 90 %
+    assert patient.phase_ == pytest.approx(0.0)
+    patient.torques(t + 0.1, q, q, True)
+    assert patient.phase_ == pytest.approx(0.1 / STRIDE_S)
+
+
+def test_a_scuff_early_in_swing_does_not_reset_the_rhythm() -> None:
+    patient = still(PatientProfile("healthy"))
+    q = np.zeros(len(JOINT_NAMES))
+    patient.torques(0.0, q, q, True)
+    patient.torques(0.7 * STRIDE_S, q, q, False)  # foot off
+    patient.torques(0.7 * STRIDE_S + 0.05, q, q, True)  # a touch 50 ms later: a scuff
+    assert patient.phase_ == pytest.approx(0.7 + 0.05 / STRIDE_S)
+
+
+def test_stride_variability_is_seeded() -> None:
+    profile = PatientProfile("varied", stride_variability=0.05)
+    q = np.zeros(len(JOINT_NAMES))
+
+    def phases(seed: int) -> list[float]:
+        patient = model(profile, seed)
+        out = []
+        for k in range(0, 10_000, 50):
+            patient.torques(k * 0.001, q, q, False)
+            out.append(patient.phase_)
+        return out
+
+    assert phases(3) == phases(3)
+    assert phases(3) != phases(4)
+
+
+@pytest.mark.parametrize(("ability", "variability"), [({"knee_angle": 1.6}, 0.02),
+                                                      ({"hip_flexion": -0.1}, 0.02),
+                                                      ({}, 0.3)])
+def test_out_of_range_profiles_are_refused(ability: dict[str, float], variability: float) -> None:
+    with pytest.raises(ConfigurationError, match="outside"):
+        PatientProfile("bad", ability, stride_variability=variability)
