@@ -119,7 +119,8 @@ def test_cli_reports_bad_input_in_one_line_with_exit_status_2(tmp_path: Path) ->
 def last_tick(store: Path) -> tuple[int, float] | None:
     try:
         with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1.0) as db:
-            row = db.execute("SELECT tick, t_s FROM ticks ORDER BY tick DESC LIMIT 1").fetchone()
+            row = db.execute("SELECT last_tick, last_t_s FROM sample_blocks "
+                             "ORDER BY first_tick DESC LIMIT 1").fetchone()
     except sqlite3.OperationalError:
         return None
     return None if row is None else (int(row[0]), float(row[1]))
@@ -148,11 +149,12 @@ def test_sigkill_leaves_a_store_holding_everything_up_to_100_ms_before(tmp_path:
         (started,) = db.execute(
             "SELECT json_extract(detail, '$.unix_s') FROM events WHERE kind = 'loop_started'"
         ).fetchone()
-        ticks = [r[0] for r in db.execute("SELECT tick FROM ticks ORDER BY tick")]
-        n_joint_rows = db.execute("SELECT COUNT(*) FROM joint_samples").fetchone()[0]
-        last_t = db.execute("SELECT MAX(t_s) FROM ticks").fetchone()[0]
+        blobs = [r[0] for r in db.execute("SELECT tick FROM sample_blocks ORDER BY first_tick")]
+        n_joint_values = db.execute("SELECT SUM(length(q)) / 8 FROM sample_blocks").fetchone()[0]
+        last_t = db.execute("SELECT MAX(last_t_s) FROM sample_blocks").fetchone()[0]
+    ticks = np.concatenate([np.frombuffer(blob, "<i8") for blob in blobs]).tolist()
     assert ticks == list(range(len(ticks)))  # nothing missing in between
-    assert n_joint_rows == 4 * len(ticks)
+    assert n_joint_values == 4 * len(ticks)
     # paced to the wall clock, tick time is wall time since the loop started; allow 50 ms of
     # pacing lateness on a busy machine on top of the 100 ms the store promises
     assert last_t >= (killed_at - started) - 0.100 - 0.050, (last_t, killed_at - started)

@@ -38,7 +38,8 @@ def new_session(st: SessionStore, n_joints: int = len(JOINTS)) -> int:
 
 
 def random_block(first_tick: int, n: int, n_joints: int, seed: int) -> SampleBlock:
-    """A block with values that need every bit of a double, and IEEE specials."""
+    """A block with values that need every bit of a double, and IEEE specials (±inf, NaNs with
+    payloads, −0.0)."""
     rng = np.random.default_rng(seed)
 
     def values() -> np.ndarray:
@@ -55,8 +56,15 @@ def random_block(first_tick: int, n: int, n_joints: int, seed: int) -> SampleBlo
     )
     block.qd[-1, 1] = np.inf
     block.tau[0, 2] = -np.inf
-    block.q_ref[0, 1] = np.nan  # SQLite keeps NaN as NULL; it must come back as NaN
+    block.q_ref[0, 1] = np.nan
+    block.q_ref[-1, 0] = np.array(0x7FF8_0000_DEAD_BEEF, dtype=np.uint64).view(np.float64)
+    block.tau_cmd[0, 0] = -0.0
     return block
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    """The bytes of an array, to compare NaN payloads and the sign of zero too."""
+    return np.frombuffer(np.ascontiguousarray(a).tobytes(), np.uint8)
 
 
 def test_a_new_store_is_owner_only_in_wal_mode_with_the_current_schema(tmp_path: Path) -> None:
@@ -74,11 +82,11 @@ def test_a_new_store_is_owner_only_in_wal_mode_with_the_current_schema(tmp_path:
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            columns = {r[1] for r in db.execute("PRAGMA table_info(joint_samples)")}
-    assert tables == {"patients", "sessions", "session_parameters", "ticks", "joint_samples",
-                      "events"}
-    assert columns == {"session_id", "tick", "joint", "q_rad", "qd_rad_s", "tau_nm",
-                       "tau_cmd_nm", "q_ref_rad"}
+            columns = [r[1] for r in db.execute("PRAGMA table_info(sample_blocks)")]
+    assert tables == {"patients", "sessions", "session_parameters", "sample_blocks", "events"}
+    assert columns == ["session_id", "first_tick", "last_tick", "n_ticks", "first_t_s",
+                       "last_t_s", "tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd",
+                       "q_ref"]
     with SessionStore.open(path) as again:  # reopening keeps the data
         assert [s.id for s in again.list_sessions()] == [1]
 
@@ -163,25 +171,96 @@ def test_write_block_then_load_samples_gives_back_every_bit(store: SessionStore)
     sid = new_session(store)
     blocks = [random_block(0, 300, len(JOINTS), seed=2), random_block(300, 1, len(JOINTS), 3),
               random_block(301, 700, len(JOINTS), seed=4)]
-    for block in blocks:
+    blocks[2].tick[350:] += 5  # ticks the recorder dropped leave a gap inside a block
+    for block in (blocks[1], blocks[2], blocks[0]):  # blocks may arrive out of order
         store.write_block(sid, block)
     samples = store.load_samples(sid)
     assert samples.joint_names == tuple(JOINTS)
     assert samples.q.shape == (1001, len(JOINTS)) and samples.contact.shape == (1001, 2)
     assert samples.contact.dtype == np.bool_ and samples.tick.dtype == np.int64
+    assert samples.q.dtype == np.float64 and samples.q.flags.c_contiguous
     for name in ("tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd", "q_ref"):
         expected = np.concatenate([getattr(b, name) for b in blocks])
-        np.testing.assert_array_equal(getattr(samples, name), expected, err_msg=name)
+        np.testing.assert_array_equal(bits(getattr(samples, name)), bits(expected), err_msg=name)
+    info = store.get_session(sid)
+    assert info.n_ticks == 1001
+    assert info.duration_s == blocks[2].t_s[-1] - blocks[0].t_s[0] + 0.001
 
 
-def test_a_block_is_all_or_nothing(store: SessionStore) -> None:
+def test_a_block_is_one_row_written_by_one_statement(store: SessionStore) -> None:
+    sid = new_session(store)
+    store.write_block(sid, random_block(0, 10, len(JOINTS), seed=5))  # reads the joint count
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    for first, n in ((10, 1), (11, 100), (111, 10_000)):
+        store.write_block(sid, random_block(first, n, len(JOINTS), seed=n))
+    store._db.set_trace_callback(None)
+    assert [s.split()[0] for s in statements] == ["INSERT"] * 3
+    with sqlite3.connect(store.path) as db:
+        rows = db.execute("SELECT first_tick, last_tick, n_ticks, length(tick), length(contact), "
+                          "length(q) FROM sample_blocks ORDER BY first_tick").fetchall()
+    assert rows == [(0, 9, 10, 80, 20, 320), (10, 10, 1, 8, 2, 32), (11, 110, 100, 800, 200, 3200),
+                    (111, 10_110, 10_000, 80_000, 20_000, 320_000)]
+
+
+def test_overlapping_tick_ranges_are_refused_and_nothing_is_kept(store: SessionStore) -> None:
+    sid = new_session(store)
+    store.write_block(sid, random_block(10, 10, len(JOINTS), seed=5))  # ticks 10..19
+    store.write_block(sid, random_block(30, 10, len(JOINTS), seed=6))  # ticks 30..39
+    for first, n in ((15, 10), (5, 6), (0, 50), (12, 2), (19, 1), (25, 10), (39, 5)):
+        with pytest.raises(StorageError) as caught:
+            store.write_block(sid, random_block(first, n, len(JOINTS), seed=7))
+        assert str(caught.value) == (
+            f"ticks {first}..{first + n - 1} overlap ticks already stored for session {sid}, "
+            "and a tick can be stored only once")
+    store.write_block(sid, random_block(20, 10, len(JOINTS), seed=8))  # the gap fits exactly
+    assert store.load_samples(sid).tick.tolist() == list(range(10, 40))
+    assert store.get_session(sid).n_ticks == 30
+
+
+def test_blocks_of_the_wrong_shape_or_order_are_refused(store: SessionStore) -> None:
+    sid = new_session(store)
+    with pytest.raises(StorageError, match="block of 3 joints for session 1, which has 4"):
+        store.write_block(sid, random_block(0, 5, 3, seed=7))
+    backwards = random_block(0, 5, len(JOINTS), seed=8)
+    backwards.tick[:] = [0, 1, 3, 2, 4]
+    with pytest.raises(StorageError, match="ticks of a block for session 1 are not strictly"):
+        store.write_block(sid, backwards)
+    with pytest.raises(StorageError, match="no session 99"):
+        store.write_block(99, random_block(0, 5, len(JOINTS), seed=9))
+    assert store.get_session(sid).n_ticks == 0
+
+
+@pytest.mark.parametrize("column", ["tick", "contact", "q", "q_ref"])
+def test_a_truncated_blob_is_reported_naming_the_session_and_block(
+    store: SessionStore, column: str
+) -> None:
     sid = new_session(store)
     store.write_block(sid, random_block(0, 10, len(JOINTS), seed=5))
-    with pytest.raises(StorageError, match="UNIQUE"):
-        store.write_block(sid, random_block(5, 10, len(JOINTS), seed=6))  # ticks 5..9 exist
-    assert store.load_samples(sid).tick.tolist() == list(range(10))  # 10..14 were not kept
-    with pytest.raises(StorageError, match="block of 3 joints for session 1, which has 4"):
-        store.write_block(sid, random_block(10, 5, 3, seed=7))
+    store.write_block(sid, random_block(10, 20, len(JOINTS), seed=6))
+    with sqlite3.connect(store.path) as db:
+        db.execute(f"UPDATE sample_blocks SET {column} = substr({column}, 1, length({column}) - 1) "
+                   "WHERE first_tick = 10")
+    with pytest.raises(StorageError) as caught:
+        store.load_samples(sid)
+    assert str(caught.value).startswith(
+        f"session {sid}, block of ticks 10..29: {column} is not the ")
+    assert "damaged or modified outside rehabbot" in str(caught.value)
+
+
+def test_blocks_whose_ticks_contradict_their_range_are_reported(store: SessionStore) -> None:
+    sid = new_session(store)
+    store.write_block(sid, random_block(0, 10, len(JOINTS), seed=5))
+    store.write_block(sid, random_block(10, 10, len(JOINTS), seed=6))
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sample_blocks SET last_tick = 12 WHERE first_tick = 0")
+    with pytest.raises(StorageError, match=r"block of ticks 0\.\.12: its ticks do not match"):
+        store.load_samples(sid)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sample_blocks SET last_tick = 9 WHERE first_tick = 0")
+        db.execute("UPDATE sample_blocks SET first_tick = 9 WHERE first_tick = 10")
+    with pytest.raises(StorageError, match=r"block of ticks 9\.\.19 overlaps the block before"):
+        store.load_samples(sid)
 
 
 def test_samples_of_a_session_without_ticks_are_empty(store: SessionStore) -> None:
@@ -217,6 +296,18 @@ def test_a_store_from_a_newer_rehabbot_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="newer") as caught:
         SessionStore.open(path)
     assert str(path) in str(caught.value) and "upgrade rehabbot" in str(caught.value)
+
+
+def test_a_store_of_an_older_schema_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as db:  # the per-tick layout of schema version 1
+        db.execute("CREATE TABLE ticks (session_id INTEGER, tick INTEGER, t_s REAL)")
+        db.execute("PRAGMA user_version = 1")
+    with pytest.raises(StorageError) as caught:
+        SessionStore.open(path)
+    message = str(caught.value)
+    assert str(path) in message and "schema version 1" in message
+    assert "move the file away" in message and "--store" in message
 
 
 def test_a_store_that_cannot_be_created_gives_one_error_naming_it(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 The loop's thread never touches the disk. :meth:`Recorder.push` copies the tick's values into a
 preallocated ring buffer (no allocation per push) and returns; a background thread opens its own
 :class:`~rehabbot.storage.store.SessionStore` on the same file and, at least every
-``commit_interval_s``, writes the ticks pushed since its last write as one transaction. A killed
+``commit_interval_s``, writes the ticks pushed since its last write as one block (one row of the
+store, one SQL statement, one transaction; see :meth:`SessionStore.write_block`). A killed
 process therefore loses at most the samples of one commit interval plus the time a write takes
 (about 50 ms with the defaults).
 
@@ -28,11 +29,15 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from rehabbot.errors import StorageError
 from rehabbot.storage.store import FloatArray, SampleBlock, SessionStore
+
+_T = TypeVar("_T", bound=np.generic)
 
 START_TIMEOUT_S = 10.0
 """How long :meth:`Recorder.start` waits for the writer thread to open the store (s)."""
@@ -219,16 +224,27 @@ class Recorder:
             store.close()
 
     def _write_pending(self, store: SessionStore) -> None:
-        """Store the rows pushed since the last write as one block, then free them."""
+        """Store the rows pushed since the last write as one block, then free them.
+
+        The block holds views of the ring (copies only where the rows wrap around its end): the
+        loop does not write these rows before the new tail is published. Views rather than fancy
+        indexing, and one :meth:`SessionStore.write_block` of one SQL statement, keep the times
+        this thread gives up the GIL (and then waits for a busy loop to hand it back) to a few per
+        commit, however many ticks it holds.
+        """
         with self._lock:
             head, tail = self._head, self._tail
         if head == tail:
             return
-        rows = np.arange(tail, head) % self.capacity_ticks
+        start, stop = tail % self.capacity_ticks, head % self.capacity_ticks
+
+        def rows(ring: npt.NDArray[_T]) -> npt.NDArray[_T]:
+            return ring[start:stop] if start < stop else np.concatenate((ring[start:], ring[:stop]))
+
         store.write_block(self.session_id, SampleBlock(
-            tick=self._tick[rows], t_s=self._t_s[rows], phase=self._phase[rows],
-            contact=self._contact[rows], q=self._q[rows], qd=self._qd[rows], tau=self._tau[rows],
-            tau_cmd=self._tau_cmd[rows], q_ref=self._q_ref[rows],
+            tick=rows(self._tick), t_s=rows(self._t_s), phase=rows(self._phase),
+            contact=rows(self._contact), q=rows(self._q), qd=rows(self._qd), tau=rows(self._tau),
+            tau_cmd=rows(self._tau_cmd), q_ref=rows(self._q_ref),
         ))
         with self._lock:
             self._tail = head

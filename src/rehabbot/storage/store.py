@@ -10,9 +10,12 @@ Threads: a :class:`SessionStore` owns one connection and belongs to the thread t
 as the recorder's writer thread does. Concurrent writers wait for each other up to
 :data:`BUSY_TIMEOUT_S`.
 
+Samples are stored in blocks: one row of table ``sample_blocks`` per call of
+:meth:`SessionStore.write_block`, each array of the block kept as one little-endian binary blob, so
+that storing a block costs one SQL statement however many ticks it holds (docs/storage.md explains
+the layout and why). Samples come back bit for bit, NaN payloads and −0.0 included.
+
 Units are SI throughout (s, rad, rad/s, N·m, m, kg); times of day are ISO-8601 UTC strings.
-Samples come back bit for bit, with two exceptions due to SQLite: a NaN is stored as NULL and
-read back as NaN, and −0.0 is read back as 0.0.
 
 Example::
 
@@ -26,8 +29,8 @@ Example::
 
 from __future__ import annotations
 
-import itertools
 import json
+import math
 import os
 import sqlite3
 import time
@@ -51,9 +54,14 @@ BUSY_TIMEOUT_S = 5.0
 FINAL_STATUSES = ("completed", "aborted", "faulted")
 """The statuses :meth:`SessionStore.finish_session` accepts; a session is 'running' before."""
 
-_FETCH_CHUNK_ROWS = 16_384
+SCHEMA_VERSION = 2
+"""The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
-_SCHEMA_V1 = (
+Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
+read, nor migrated.
+"""
+
+_SCHEMA = (
     """CREATE TABLE patients (
         id INTEGER PRIMARY KEY,
         code TEXT UNIQUE NOT NULL,
@@ -82,27 +90,26 @@ _SCHEMA_V1 = (
         value TEXT NOT NULL,
         PRIMARY KEY (session_id, name)
     ) WITHOUT ROWID""",
-    """CREATE TABLE ticks (
+    # Blobs hold little-endian arrays, row-major (ticks × columns): tick int64, contact uint8
+    # (right, left), everything else float64. A rowid table, as SQLite advises for large rows.
+    """CREATE TABLE sample_blocks (
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        tick INTEGER NOT NULL,
-        t_s REAL,
-        phase REAL,
-        contact_r INTEGER NOT NULL,
-        contact_l INTEGER NOT NULL,
-        PRIMARY KEY (session_id, tick)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE joint_samples (
-        session_id INTEGER NOT NULL,
-        tick INTEGER NOT NULL,
-        joint INTEGER NOT NULL CHECK (joint >= 0),
-        q_rad REAL,
-        qd_rad_s REAL,
-        tau_nm REAL,
-        tau_cmd_nm REAL,
-        q_ref_rad REAL,
-        PRIMARY KEY (session_id, tick, joint),
-        FOREIGN KEY (session_id, tick) REFERENCES ticks(session_id, tick) ON DELETE CASCADE
-    ) WITHOUT ROWID""",
+        first_tick INTEGER NOT NULL,
+        last_tick INTEGER NOT NULL,
+        n_ticks INTEGER NOT NULL CHECK (n_ticks > 0 AND last_tick - first_tick >= n_ticks - 1),
+        first_t_s REAL,
+        last_t_s REAL,
+        tick BLOB NOT NULL,
+        t_s BLOB NOT NULL,
+        phase BLOB NOT NULL,
+        contact BLOB NOT NULL,
+        q BLOB NOT NULL,
+        qd BLOB NOT NULL,
+        tau BLOB NOT NULL,
+        tau_cmd BLOB NOT NULL,
+        q_ref BLOB NOT NULL,
+        PRIMARY KEY (session_id, first_tick)
+    )""",
     """CREATE TABLE events (
         id INTEGER PRIMARY KEY,
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -113,10 +120,26 @@ _SCHEMA_V1 = (
     )""",
     "CREATE INDEX events_by_session ON events(session_id, t_s)",
 )
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
-"""Statements that bring a store from version i to version i + 1, at index i."""
-SCHEMA_VERSION = len(_MIGRATIONS)
-"""The schema version this code writes, kept in ``PRAGMA user_version``."""
+
+_JOINT_ARRAYS = ("q", "qd", "tau", "tau_cmd", "q_ref")
+_BLOB_DTYPES: dict[str, np.dtype[Any]] = {
+    "tick": np.dtype("<i8"), "t_s": np.dtype("<f8"), "phase": np.dtype("<f8"),
+    "contact": np.dtype("u1"), **dict.fromkeys(_JOINT_ARRAYS, np.dtype("<f8")),
+}
+"""The blob column of each :class:`SampleBlock` array, in table order, and its element type."""
+_INSERT_BLOCK = f"""
+    INSERT INTO sample_blocks (session_id, first_tick, last_tick, n_ticks, first_t_s, last_t_s,
+                               {", ".join(_BLOB_DTYPES)})
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, {", ".join(f"?{i}" for i in range(7, 7 + len(_BLOB_DTYPES)))}
+    WHERE coalesce((SELECT last_tick FROM sample_blocks WHERE session_id = ?1 AND first_tick <= ?3
+                    ORDER BY first_tick DESC LIMIT 1), ?2 - 1) < ?2
+"""
+"""Store a block unless its ticks overlap a stored block's, in one statement.
+
+Stored blocks never overlap, so the only candidate is the last one starting at or before the new
+block's last tick; the primary key index finds it. The parameters are numbered, not named: Python's
+sqlite3 gives up the GIL once to look up each name, and once only for all numbered ones.
+"""
 
 _OPEN_HINTS = {
     "SQLITE_NOTADB": "it is not a rehabbot session store; move it away or choose another store "
@@ -184,7 +207,7 @@ class SessionInfo:
         joint_names: joint order of the samples.
         n_ticks: number of recorded ticks.
         duration_s: time the recording covers, from the first tick to the end of the last one
-            (last ``t_s`` − first ``t_s`` + ``period_s``; s); 0 without ticks.
+            (latest ``t_s`` − earliest ``t_s`` + ``period_s``; s); 0 without ticks.
     """
 
     id: int
@@ -290,26 +313,6 @@ def _create_owner_only(path: Path) -> None:
     os.close(fd)
 
 
-def _fetch_floats(cursor: sqlite3.Cursor, n_rows: int, n_cols: int) -> FloatArray:
-    """Read ``n_rows`` rows of ``n_cols`` numbers from a cursor into a float array (NULL → NaN).
-
-    Rows are fetched in chunks so that the Python objects alive at once stay few.
-    """
-    out = np.empty((n_rows, n_cols), dtype=np.float64)
-    start = 0
-    while chunk := cursor.fetchmany(_FETCH_CHUNK_ROWS):
-        stop = start + len(chunk)
-        if stop > n_rows:
-            raise StorageError(f"more rows than the {n_rows} counted: the store changed")
-        out[start:stop] = np.fromiter(
-            itertools.chain.from_iterable(chunk), np.float64, count=len(chunk) * n_cols
-        ).reshape(len(chunk), n_cols)
-        start = stop
-    if start != n_rows:
-        raise StorageError(f"{start} rows read where {n_rows} were counted: the store changed")
-    return out
-
-
 class SessionStore:
     """The SQLite session store; open it with :meth:`open`, use it as a context manager.
 
@@ -321,20 +324,21 @@ class SessionStore:
     """
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        """Wrap an open, migrated connection; use :meth:`open` instead."""
+        """Wrap an open connection to a store of the current schema; use :meth:`open` instead."""
         self.path = path
         self._db = connection
+        self._joint_counts: dict[int, int] = {}  # by session id; a session's joints never change
 
     @classmethod
     def open(cls, path: Path | None = None) -> SessionStore:
         """Open the store at ``path`` (default :func:`default_store_path`), creating it if needed.
 
-        Parent folders are created; a new file gets mode 0o600. The schema is created or
-        brought up to :data:`SCHEMA_VERSION`.
+        Parent folders are created; a new file gets mode 0o600 and the schema of
+        :data:`SCHEMA_VERSION`.
 
         Raises:
             StorageError: the file cannot be created or opened, is not a rehabbot store, is locked,
-                or was written by a newer rehabbot; the message names the path and what to do.
+                or has another schema version; the message names the path and what to do.
         """
         path = default_store_path() if path is None else Path(path).expanduser()
         try:
@@ -354,7 +358,7 @@ class SessionStore:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
-            _migrate(db, path)
+            _ensure_schema(db, path)
         except sqlite3.Error as exc:
             db.close()
             raise StorageError(_open_failure(path, exc)) from exc
@@ -569,9 +573,9 @@ class SessionStore:
     _INFO_QUERY = """
         SELECT s.id, p.code, s.protocol_name, s.robot_name, s.started_at, s.ended_at, s.status,
                s.period_s, s.joint_names,
-               (SELECT COUNT(*) FROM ticks t WHERE t.session_id = s.id),
-               (SELECT t_s FROM ticks t WHERE t.session_id = s.id ORDER BY tick LIMIT 1),
-               (SELECT t_s FROM ticks t WHERE t.session_id = s.id ORDER BY tick DESC LIMIT 1)
+               (SELECT coalesce(sum(n_ticks), 0) FROM sample_blocks b WHERE b.session_id = s.id),
+               (SELECT min(first_t_s) FROM sample_blocks b WHERE b.session_id = s.id),
+               (SELECT max(last_t_s) FROM sample_blocks b WHERE b.session_id = s.id)
         FROM sessions s JOIN patients p ON p.id = s.patient_id
     """
 
@@ -583,7 +587,7 @@ class SessionStore:
             id=session_id, patient_code=patient_code, protocol_name=protocol_name,
             robot_name=robot_name, started_at=started_at, ended_at=ended_at, status=status,
             period_s=period_s, joint_names=tuple(json.loads(joint_names)), n_ticks=n_ticks,
-            duration_s=last_t_s - first_t_s + period_s if n_ticks else 0.0,
+            duration_s=0.0 if first_t_s is None else last_t_s - first_t_s + period_s,
         )
 
     def list_sessions(self, patient_id: int | None = None) -> list[SessionInfo]:
@@ -633,44 +637,59 @@ class SessionStore:
     # -- samples ------------------------------------------------------------------------------
 
     def write_block(self, session_id: int, block: SampleBlock) -> None:
-        """Store a block of ticks and their joint samples in one transaction, and commit.
+        """Store a block of ticks as one row, in one transaction of one statement, and commit.
+
+        The cost does not grow with the ticks of the block: each array becomes one blob, so the
+        writing thread gives up and takes back the GIL a few times per block, not per tick.
 
         Args:
             session_id: the session; the block has one column per joint of the session.
-            block: the ticks, none of them stored yet.
+            block: the ticks, in strictly increasing order, none of them stored yet; ticks missing
+                in between (dropped by the recorder) are allowed.
 
         Raises:
-            StorageError: no such session, a joint count that differs from the session's, or a
-                tick already stored.
+            StorageError: no such session, a joint count that differs from the session's, ticks
+                not in increasing order, or ticks overlapping the range of a stored block.
         """
-        n, n_joints = len(block), block.n_joints
+        n = len(block)
         if n == 0:
             return
-        sid = itertools.repeat(session_id)
-        tick_rows = zip(
-            sid, block.tick.tolist(), block.t_s.tolist(), block.phase.tolist(),
-            block.contact[:, 0].tolist(), block.contact[:, 1].tolist(), strict=False,
-        )
-        joint_rows = zip(
-            sid, np.repeat(block.tick, n_joints).tolist(), list(range(n_joints)) * n,
-            block.q.ravel().tolist(), block.qd.ravel().tolist(), block.tau.ravel().tolist(),
-            block.tau_cmd.ravel().tolist(), block.q_ref.ravel().tolist(), strict=False,
-        )
-        with self._transaction(f"writing samples of session {session_id}", write=True) as db:
-            (names,) = self._session_row(db, session_id, "joint_names")
-            expected = len(json.loads(names))
-            if n_joints != expected:
-                raise StorageError(
-                    f"a block of {n_joints} joints for session {session_id}, which has {expected}"
-                )
-            db.executemany(
-                "INSERT INTO ticks (session_id, tick, t_s, phase, contact_r, contact_l) "
-                "VALUES (?, ?, ?, ?, ?, ?)", tick_rows,
+        if n > 1 and not bool(np.all(np.diff(block.tick) > 0)):
+            raise StorageError(
+                f"the ticks of a block for session {session_id} are not strictly increasing"
             )
-            db.executemany(
-                "INSERT INTO joint_samples (session_id, tick, joint, q_rad, qd_rad_s, tau_nm, "
-                "tau_cmd_nm, q_ref_rad) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", joint_rows,
+        expected = self._joint_count(session_id)
+        if block.n_joints != expected:
+            raise StorageError(
+                f"a block of {block.n_joints} joints for session {session_id}, which has {expected}"
             )
+        first_tick, last_tick = int(block.tick[0]), int(block.tick[-1])
+        row: list[object] = [
+            session_id, first_tick, last_tick, n, float(block.t_s[0]), float(block.t_s[-1])
+        ]
+        row += [np.ascontiguousarray(getattr(block, name), dtype=dtype).tobytes()
+                for name, dtype in _BLOB_DTYPES.items()]
+        # autocommit: the statement is a transaction of its own, no BEGIN and COMMIT round trips
+        with self._translated(f"writing samples of session {session_id}"):
+            stored = self._db.execute(_INSERT_BLOCK, row).rowcount
+        if stored != 1:
+            raise StorageError(
+                f"ticks {first_tick}..{last_tick} overlap ticks already stored for session "
+                f"{session_id}, and a tick can be stored only once"
+            )
+
+    def _joint_count(self, session_id: int) -> int:
+        """Number of joints of a session, read once per session.
+
+        Raises:
+            StorageError: there is no session with this id.
+        """
+        count = self._joint_counts.get(session_id)
+        if count is None:
+            with self._translated(f"reading session {session_id}"):
+                (names,) = self._session_row(self._db, session_id, "joint_names")
+            count = self._joint_counts[session_id] = len(json.loads(names))
+        return count
 
     def load_samples(self, session_id: int) -> SessionSamples:
         """Every recorded tick of a session, in tick order, from one consistent snapshot.
@@ -678,83 +697,102 @@ class SessionStore:
         Ticks that the recorder dropped are absent (see ``tick`` for gaps).
 
         Raises:
-            StorageError: no such session, or joint samples that do not match the ticks.
+            StorageError: no such session, or a block whose blobs do not match its ticks (the
+                store was damaged or modified outside rehabbot); the message names the block.
         """
         with self._transaction(f"reading samples of session {session_id}", write=False) as db:
             (names,) = self._session_row(db, session_id, "joint_names")
             joint_names = tuple(json.loads(names))
             n_joints = len(joint_names)
-            (n,) = db.execute(
-                "SELECT COUNT(*) FROM ticks WHERE session_id = ?", (session_id,)
-            ).fetchone()
-            n_rows, lowest, highest = db.execute(
-                "SELECT COUNT(*), MIN(joint), MAX(joint) FROM joint_samples WHERE session_id = ?",
+            (total,) = db.execute(
+                "SELECT coalesce(sum(n_ticks), 0) FROM sample_blocks WHERE session_id = ?",
                 (session_id,),
             ).fetchone()
-            # With the primary key (unique tick, joint), the foreign key (every row's tick is
-            # stored) and joints in range, the right count means a full ticks × joints grid.
-            if n_rows != n * n_joints or (n_rows and (lowest < 0 or highest >= n_joints)):
-                raise StorageError(
-                    f"session {session_id} has {n_rows} joint samples for {n} ticks of "
-                    f"{n_joints} joints: the store was modified outside rehabbot"
-                )
-            ticks = _fetch_floats(db.execute(
-                "SELECT tick, t_s, phase, contact_r, contact_l FROM ticks WHERE session_id = ? "
-                "ORDER BY tick", (session_id,),
-            ), n, 5)
-            joints = _fetch_floats(db.execute(
-                "SELECT q_rad, qd_rad_s, tau_nm, tau_cmd_nm, q_ref_rad FROM joint_samples "
-                "WHERE session_id = ? ORDER BY tick, joint", (session_id,),
-            ), n_rows, 5).reshape(n, n_joints, 5)
+            arrays = {name: np.empty(_block_shape(name, total, n_joints), dtype)
+                      for name, dtype in _BLOB_DTYPES.items()}
+            start, previous_last = 0, None
+            for first_tick, last_tick, n, *blobs in db.execute(
+                f"SELECT first_tick, last_tick, n_ticks, {', '.join(_BLOB_DTYPES)} "
+                "FROM sample_blocks WHERE session_id = ? ORDER BY first_tick", (session_id,),
+            ):
+                where = f"session {session_id}, block of ticks {first_tick}..{last_tick}"
+                if previous_last is not None and first_tick <= previous_last:
+                    raise StorageError(f"{where} overlaps the block before it; the store was "
+                                       "damaged or modified outside rehabbot")
+                stop = start + n
+                for (name, dtype), blob in zip(_BLOB_DTYPES.items(), blobs, strict=True):
+                    shape = _block_shape(name, n, n_joints)
+                    size = dtype.itemsize * math.prod(shape)
+                    if not isinstance(blob, bytes) or len(blob) != size:
+                        raise StorageError(
+                            f"{where}: {name} is not the {size} bytes its {n} ticks need; the "
+                            "store was damaged or modified outside rehabbot"
+                        )
+                    arrays[name][start:stop] = np.frombuffer(blob, dtype).reshape(shape)
+                ticks = arrays["tick"][start:stop]
+                if ticks[0] != first_tick or ticks[-1] != last_tick or np.any(np.diff(ticks) <= 0):
+                    raise StorageError(f"{where}: its ticks do not match its range; the store was "
+                                       "damaged or modified outside rehabbot")
+                start, previous_last = stop, last_tick
+        native = {name: a.astype(a.dtype.newbyteorder("="), copy=False)
+                  for name, a in arrays.items()}  # no copy on little-endian machines
         return SessionSamples(
-            tick=ticks[:, 0].astype(np.int64),
-            t_s=ticks[:, 1].copy(),
-            phase=ticks[:, 2].copy(),
-            contact=ticks[:, 3:5] != 0.0,
-            q=joints[:, :, 0].copy(),
-            qd=joints[:, :, 1].copy(),
-            tau=joints[:, :, 2].copy(),
-            tau_cmd=joints[:, :, 3].copy(),
-            q_ref=joints[:, :, 4].copy(),
-            joint_names=joint_names,
+            tick=native["tick"], t_s=native["t_s"], phase=native["phase"],
+            contact=native["contact"] != 0, q=native["q"], qd=native["qd"], tau=native["tau"],
+            tau_cmd=native["tau_cmd"], q_ref=native["q_ref"], joint_names=joint_names,
         )
 
 
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Create the schema in a new store or bring an older one up to :data:`SCHEMA_VERSION`.
+def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Create the schema in a new store; check that an existing one has :data:`SCHEMA_VERSION`.
 
     Raises:
-        StorageError: the store is newer than this code, or an SQLite file of something else.
+        StorageError: the store has another schema version, or is an SQLite file of something else.
     """
-    if _schema_version(db) == SCHEMA_VERSION:
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        version = _schema_version(db)  # again: another process may have migrated meanwhile
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"session store {path} has schema version {version}, newer than this rehabbot "
-                f"understands ({SCHEMA_VERSION}); upgrade rehabbot to open it"
-            )
-        if version == 0 and db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-            raise StorageError(
-                f"{path} is an SQLite database but not a rehabbot session store; "
-                f"choose another store file (--store or ${STORE_ENV_VAR})"
-            )
-        for statements in _MIGRATIONS[version:]:
-            for statement in statements:
-                db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+    version = _schema_version(db)
+    if version == 0:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = _schema_version(db)  # again: another process may have created it meanwhile
+            if version == 0:
+                if db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+                    raise StorageError(
+                        f"{path} is an SQLite database but not a rehabbot session store; "
+                        f"choose another store file (--store or ${STORE_ENV_VAR})"
+                    )
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                version = SCHEMA_VERSION
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"session store {path} has schema version {version}, newer than this rehabbot "
+            f"understands ({SCHEMA_VERSION}); upgrade rehabbot to open it"
+        )
+    if version < SCHEMA_VERSION:
+        raise StorageError(
+            f"session store {path} has schema version {version} of a development build of "
+            f"rehabbot, which this rehabbot (schema {SCHEMA_VERSION}) does not read; move the "
+            f"file away to start a new store there, or choose another store file (--store or "
+            f"${STORE_ENV_VAR})"
+        )
 
 
 def _schema_version(db: sqlite3.Connection) -> int:
     """The store's schema version, ``PRAGMA user_version`` (0 for a new file)."""
     return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _block_shape(name: str, n_ticks: int, n_joints: int) -> tuple[int, ...]:
+    """Shape of the :class:`SampleBlock` array ``name`` for ``n_ticks`` ticks of ``n_joints``."""
+    if name in _JOINT_ARRAYS:
+        return (n_ticks, n_joints)
+    return (n_ticks, 2) if name == "contact" else (n_ticks,)
 
 
 def _open_failure(path: Path, exc: sqlite3.Error) -> str:
