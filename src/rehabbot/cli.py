@@ -20,10 +20,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from rehabbot.errors import RehabbotError, StorageError
+from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
+from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.storage.store import SessionStore, default_store_path
 
 app = typer.Typer(
@@ -96,10 +97,26 @@ def session_run(
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
     realtime: Annotated[bool, typer.Option(help="pace the simulation to the wall clock")] = False,
+    fifo_priority: Annotated[
+        int | None, typer.Option(help="run the loop at this SCHED_FIFO priority (1-99, Linux)")
+    ] = None,
+    cpu: Annotated[int | None, typer.Option(help="pin the process to this CPU")] = None,
+    lock_memory: Annotated[
+        bool, typer.Option(help="lock the process's memory (mlockall)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     store: StoreOption = None,
 ) -> None:
     """Run a simulated gait-training session and print its summary."""
+    try:
+        settings = RealtimeSettings(
+            fifo_priority=fifo_priority, cpus=None if cpu is None else frozenset({cpu}),
+            lock_memory=lock_memory,
+        )
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    for refused in apply_realtime(settings).refused:
+        print(f"warning: real-time setting not applied: {refused}", file=sys.stderr)
     request = SessionRequest(
         robot=load_robot_config(robot),
         protocol=load_protocol(protocol),

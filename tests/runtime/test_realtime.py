@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,25 @@ def test_settings_take_effect_in_the_process_or_are_reported() -> None:
     assert out[1] == str({cpu})
     fifo_now, fifo_reported = out[2].split()
     assert fifo_now == fifo_reported  # the report tells the truth about the scheduler
+
+
+def test_cli_warns_about_a_refused_setting_and_still_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rehabbot", "session", "run", "--duration", "0.5", "--cpu", "4096",
+         "--json", "--store", str(tmp_path / "s.sqlite")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: real-time setting not applied: CPU affinity [4096]" in result.stderr
+    assert json.loads(result.stdout)["status"] == "completed"
+
+
+def test_cli_refuses_an_out_of_range_priority_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rehabbot", "session", "run", "--fifo-priority", "120",
+         "--store", str(tmp_path / "s.sqlite")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: SCHED_FIFO priority must be 1..99, not 120\n"
+    assert not (tmp_path / "s.sqlite").exists()
