@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from rehabbot.assessment.cli import analyze_command
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
@@ -35,6 +36,9 @@ session_app = typer.Typer(help="Run therapy sessions.", no_args_is_help=True)
 sessions_app = typer.Typer(help="Browse recorded sessions.", no_args_is_help=True)
 app.add_typer(session_app, name="session")
 app.add_typer(sessions_app, name="sessions")
+app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
+    analyze_command
+)
 
 console = Console()
 

@@ -1,0 +1,177 @@
+"""Accuracy of the kinematic gait events (hip and knee angles only) against ground truth.
+
+Two data sets:
+
+* **reference trials** (``../shared/data/gait/``, ground truth in its ``events.json``: force-plate
+  20 N crossings for the OpenSim trial, the labelled events of the C3D trial). The overground bias
+  is fitted leave-one-trial-out: each trial is scored with the bias fitted on the other one, so no
+  trial is scored with a bias that saw it. The pooled fit over both trials is printed next to the
+  shipped constant ``OVERGROUND``.
+* **simulation**: 60 s sessions of the simulated exoskeleton, ground truth from the simulator's
+  cleaned foot contact. The bias is fitted on two sessions (seed 0 at 100 % guidance, seed 1 at
+  70 %) and scored on two others (seed 2 at 85 %, seed 6 at 60 %); the first 2 s of each session
+  (the start-up stride from standing) and its last 0.5 s (where an event cannot be told from the
+  edge of the data) are not scored.
+
+For each event type it prints the mean, SD and maximum of the absolute error (ms), the mean signed
+error (ms, positive = detected late), the detection rate (%) and the number of false events.
+
+Usage: ``python benchmarks/events_accuracy.py [--skip-sim] [--duration 60]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from rehabbot.assessment.contact_events import foot_offs, foot_strikes
+from rehabbot.assessment.event_accuracy import Matching, fit_bias_s, match_events
+from rehabbot.assessment.kinematic_events import (
+    EXOSKELETON,
+    OVERGROUND,
+    SIDE_SUFFIX,
+    SIDES,
+    reach_extrema,
+)
+from rehabbot.assessment.labfiles import read_gait_file
+from rehabbot.hal.types import FloatArray
+
+GAIT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gait"
+TRIALS = {"opensim_subject01_walk": "opensim_subject01_walk_ik.mot", "ktk_walk": "ktk_walk.c3d"}
+EVENT_TYPES = ("foot_strike", "foot_off")
+#: (seed, guidance %) of the simulated sessions the exoskeleton bias is fitted on, and scored on.
+SIM_TRAIN = ((0, 100.0), (1, 70.0))
+SIM_TEST = ((2, 85.0), (6, 60.0))
+#: Simulated events before this time (s) belong to the start-up from standing and are not scored.
+SIM_SETTLE_S = 2.0
+#: Events in the last SIM_TAIL_S (s) of a session are not scored: an extremum of the reach there
+#: cannot be told from the edge of the data (the detector never reports it, by design).
+SIM_TAIL_S = 0.5
+
+Truth = dict[str, dict[str, FloatArray]]
+RawErrors = dict[str, Matching]
+
+
+def raw_matchings(t_s: FloatArray, angles: dict[str, FloatArray], truth: Truth,
+                  window_s: tuple[float, float] = (-np.inf, np.inf)) -> RawErrors:
+    """Uncorrected (zero-bias) matchings per event type, both sides pooled."""
+    parts: dict[str, list[Matching]] = {ev: [] for ev in EVENT_TYPES}
+    for side in SIDES:
+        suffix = SIDE_SUFFIX[side]
+        maxima, minima = reach_extrema(t_s, angles["hip_flexion" + suffix],
+                                       angles["knee_angle" + suffix])
+        for ev, detected in zip(EVENT_TYPES, (maxima, minima), strict=True):
+            parts[ev].append(match_events(detected, truth[side][ev], window_s=window_s))
+    return {ev: Matching.combine(parts[ev]) for ev in EVENT_TYPES}
+
+
+def shifted(raw: Matching, bias_s: float) -> Matching:
+    """The matching after adding ``bias_s`` (s) to every detected event."""
+    return Matching(raw.errors_s + bias_s, raw.n_true, raw.n_false)
+
+
+def accuracy_table(title: str, rows: dict[str, Matching]) -> Table:
+    """A table of the accuracy figures of each event type."""
+    table = Table(title=title, title_justify="left")
+    for column in ("event", "found / true", "mean |err| (ms)", "SD (ms)", "max (ms)",
+                   "mean err (ms)", "detected (%)", "false events"):
+        table.add_column(column, justify="right")
+    for ev, m in rows.items():
+        s = m.summary_ms()
+        table.add_row(ev.replace("_", " "), f"{m.errors_s.size} / {m.n_true}",
+                      f"{s['mae_ms']:.1f}", f"{s['sd_ms']:.1f}", f"{s['max_ms']:.1f}",
+                      f"{s['bias_ms']:+.1f}", f"{s['detection_pct']:.1f}",
+                      str(int(s["false_events"])))
+    return table
+
+
+def reference_trials(console: Console) -> None:
+    """Leave-one-trial-out accuracy on the shared reference trials."""
+    if not GAIT_DATA.is_dir():
+        raise SystemExit(f"reference data not found at {GAIT_DATA} (shared/ beside the checkout)")
+    truth_file = json.loads((GAIT_DATA / "events.json").read_text(encoding="utf-8"))
+    raw: dict[str, RawErrors] = {}
+    for trial, filename in TRIALS.items():
+        recording = read_gait_file(GAIT_DATA / filename)
+        truth = {side: {ev: np.asarray(truth_file[trial][side][ev], dtype=float)
+                        for ev in EVENT_TYPES} for side in SIDES}
+        raw[trial] = raw_matchings(recording.t_s, recording.angles_rad, truth)
+    scored = {}
+    for ev in EVENT_TYPES:
+        parts = []
+        for trial in TRIALS:
+            others = Matching.combine(raw[o][ev] for o in TRIALS if o != trial)
+            parts.append(shifted(raw[trial][ev], fit_bias_s(others)))
+        scored[ev] = Matching.combine(parts)
+    console.print(accuracy_table("Reference trials (leave-one-trial-out bias)", scored))
+    pooled = {ev: fit_bias_s(Matching.combine(raw[t][ev] for t in TRIALS)) for ev in EVENT_TYPES}
+    shipped = (OVERGROUND.foot_strike_s, OVERGROUND.foot_off_s)
+    console.print("overground bias fitted on both trials (s): "
+                  f"foot strike {pooled['foot_strike']:+.4f}, foot off {pooled['foot_off']:+.4f}"
+                  f" · shipped OVERGROUND: {shipped[0]:+.4f}, {shipped[1]:+.4f}")
+
+
+def simulated_raw(seed: int, guidance_pct: float, duration_s: float, store: Path
+                  ) -> tuple[str, RawErrors]:
+    """Run a simulated session; its status and its uncorrected events matched with contact."""
+    from rehabbot.hal.config import load_robot_config
+    from rehabbot.protocols.runner import SessionRequest, SessionRunner
+    from rehabbot.protocols.schema import load_protocol
+    from rehabbot.storage.store import SessionStore
+
+    request = SessionRequest(robot=load_robot_config(), protocol=load_protocol(),
+                             store_path=store, duration_s=duration_s,
+                             guidance_pct=guidance_pct, seed=seed)
+    result = SessionRunner(request).run(lambda t: None)
+    with SessionStore.open(store) as st:
+        samples = st.load_samples(result.session_id)
+    names = samples.joint_names
+    angles = {name: samples.q[:, j] for j, name in enumerate(names)}
+    finders: Sequence[Callable[[FloatArray, np.ndarray], FloatArray]] = (foot_strikes, foot_offs)
+    truth = {side: {ev: find(samples.t_s, samples.contact[:, k])
+                    for ev, find in zip(EVENT_TYPES, finders, strict=True)}
+             for k, side in enumerate(SIDES)}
+    window = (SIM_SETTLE_S, float(samples.t_s[-1]) - SIM_TAIL_S)
+    return result.status, raw_matchings(samples.t_s, angles, truth, window_s=window)
+
+
+def simulation(console: Console, duration_s: float) -> None:
+    """Exoskeleton bias fitted on some simulated sessions, accuracy on others."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "events.sqlite"
+        train = [simulated_raw(s, g, duration_s, store) for s, g in SIM_TRAIN]
+        test = [simulated_raw(s, g, duration_s, store) for s, g in SIM_TEST]
+    bias = {ev: fit_bias_s(Matching.combine(r[ev] for _, r in train)) for ev in EVENT_TYPES}
+    console.print(f"exoskeleton bias fitted on {SIM_TRAIN} (seed, guidance %) (s): foot strike "
+                  f"{bias['foot_strike']:+.4f}, foot off {bias['foot_off']:+.4f} · shipped "
+                  f"EXOSKELETON: {EXOSKELETON.foot_strike_s:+.4f}, {EXOSKELETON.foot_off_s:+.4f}")
+    for (seed, guidance), (status, raw) in zip(SIM_TEST, test, strict=True):
+        rows = {ev: shifted(raw[ev], bias[ev]) for ev in EVENT_TYPES}
+        console.print(accuracy_table(f"Simulation, seed {seed}, guidance {guidance:g} % "
+                                     f"({duration_s:g} s, {status})", rows))
+    pooled = {ev: Matching.combine(shifted(r[ev], bias[ev]) for _, r in test)
+              for ev in EVENT_TYPES}
+    console.print(accuracy_table("Simulation, test sessions pooled", pooled))
+
+
+def main() -> None:
+    """Print the accuracy tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-sim", action="store_true", help="reference trials only")
+    parser.add_argument("--duration", type=float, default=60.0, help="simulated session (s)")
+    args = parser.parse_args()
+    console = Console(width=110)
+    reference_trials(console)
+    if not args.skip_sim:
+        simulation(console, args.duration)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Gait events from sagittal hip and knee angles alone (no force plate, no foot switch).
+
+An exoskeleton measures joint angles, not ground contact, so foot strike and foot off are found
+from kinematics. The method adapts Zeni et al. (2008), who found foot strike at the most anterior
+position of the heel relative to the pelvis and foot off at the most posterior position of the
+toe, to joint angles: with the pelvis as the reference, the ankle's forward position relative to
+the hip, in thigh lengths, is
+
+    reach = sin(hip) + r · sin(hip − knee)
+
+(hip flexion and knee flexion in rad, ``r`` the shank-to-thigh length ratio, 1.0 after Winter's
+anthropometric table). Foot strike is taken at the maximum of ``reach`` in each gait cycle (the
+foot furthest forward), foot off at its minimum (the foot furthest back), each moved by a constant
+bias fitted on data with ground-truth contact (:data:`OVERGROUND`, :data:`EXOSKELETON`; see
+docs/metrics.md for the fit and the measured accuracy). The ankle angle is not needed, so the
+same method runs on the exoskeleton (hips and knees only) and on lab data (docs/metrics.md says
+why a heel/toe variant using the ankle was not adopted).
+
+Cycles are delimited by the swing peaks of knee flexion, the largest and most regular feature of
+the sagittal kinematics: runs where the knee flexes beyond 60 % of its range (left again below
+40 %, a hysteresis that ignores the smaller loading-response flexion), each run's maximum being a
+mid-swing instant between a foot off and the next foot strike. Between two consecutive swing
+peaks the reach has exactly one maximum (foot strike) and one minimum (foot off). In the partial
+cycles at either end of a recording an extremum counts only if it is not at the edge of the data
+and stands out from the edge values by :data:`MIN_PROMINENCE` of the reach range, so that a
+recording cut mid-stance does not produce a false event. A foot strike must land ahead of the hip
+(reach > 0), and a foot off counts only after the foot strike of its own cycle (or in a first
+partial cycle that starts after it): legs that move without stepping, as when a session has
+faulted and the robot lets go, give no events. At high sample rates the reach is first smoothed
+over :data:`SMOOTHING_S` so that encoder noise cannot move a flat extremum.
+
+Everything is vectorized over samples: an hour at 1 kHz takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from rehabbot.hal.types import BoolArray, FloatArray, IntArray
+
+SIDES = ("right", "left")
+SIDE_SUFFIX = {"right": "_r", "left": "_l"}
+
+#: Shank-to-thigh length ratio (Winter: shank 0.246 H, thigh 0.245 H).
+SHANK_TO_THIGH = 1.0
+#: Knee-flexion thresholds of the swing detector, as fractions of the knee's 5–95 % range.
+SWING_ENTER = 0.6
+SWING_EXIT = 0.4
+#: Smallest knee range (rad) that is walking; below it no events are reported.
+MIN_KNEE_RANGE_RAD = float(np.radians(10.0))
+#: How far an edge-cycle extremum must stand out from the edge values (fraction of reach range).
+MIN_PROMINENCE = 0.05
+#: Width (s) of the centred moving average applied to the reach before its extrema are taken:
+#: encoder noise at 1 kHz would otherwise move the argmax of a flat extremum by tens of ms.
+SMOOTHING_S = 0.02
+
+
+@dataclass(frozen=True)
+class EventBias:
+    """Constant corrections (s) added to the reach extrema to give the events.
+
+    Attributes:
+        foot_strike_s: added to the time of the reach maximum (s).
+        foot_off_s: added to the time of the reach minimum (s).
+
+    >>> EventBias(0.04, 0.05).foot_strike_s
+    0.04
+    """
+
+    foot_strike_s: float
+    foot_off_s: float
+
+
+#: Overground walking of adults (gait-lab trials): the mean offset over the 16 ground-truth events
+#: of the two shared reference trials (``benchmarks/events_accuracy.py`` refits and prints it;
+#: the accuracy it reports is leave-one-trial-out).
+OVERGROUND = EventBias(foot_strike_s=0.0380, foot_off_s=0.0523)
+#: Walking in the exoskeleton on a treadmill: fitted on two simulated 60 s sessions (seed 0 at
+#: 100 % guidance, seed 1 at 70 %) against the simulator's cleaned foot contact; the benchmark
+#: reports the accuracy on two others (seed 2 at 85 %, seed 6 at 60 %). Refit (the benchmark
+#: prints the fit) whenever the simulated exoskeleton or patient changes.
+EXOSKELETON = EventBias(foot_strike_s=0.0238, foot_off_s=0.0215)
+
+
+@dataclass(frozen=True)
+class SideEvents:
+    """Event times (s) of one side, each array sorted.
+
+    Attributes:
+        foot_strike_s: foot-strike times (s).
+        foot_off_s: foot-off times (s).
+    """
+
+    foot_strike_s: FloatArray
+    foot_off_s: FloatArray
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """Plain lists for JSON: ``{"foot_strike": [...], "foot_off": [...]}`` (s)."""
+        return {"foot_strike": self.foot_strike_s.tolist(), "foot_off": self.foot_off_s.tolist()}
+
+
+def limb_reach(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float = SHANK_TO_THIGH
+               ) -> FloatArray:
+    """Forward position of the ankle relative to the hip, in thigh lengths.
+
+    Args:
+        hip_rad: hip flexion (rad), thigh relative to the pelvis or to the vertical.
+        knee_rad: knee flexion (rad, flexion positive).
+        shank_to_thigh: shank length over thigh length.
+
+    >>> round(float(limb_reach(np.array([np.pi / 6]), np.array([0.0]))[0]), 9)
+    1.0
+    """
+    result: FloatArray = np.sin(hip_rad) + shank_to_thigh * np.sin(hip_rad - knee_rad)
+    return result
+
+
+def _hysteresis(x: FloatArray, enter: float, leave: float) -> BoolArray:
+    """True from where ``x`` rises above ``enter`` until it falls below ``leave`` (< ``enter``)."""
+    mark = np.where(x > enter, 1, np.where(x < leave, 0, -1)).astype(np.int8)
+    last = np.where(mark >= 0, np.arange(x.size), 0)
+    np.maximum.accumulate(last, out=last)
+    state: BoolArray = mark[last] == 1
+    return state
+
+
+def _segment_argmax(x: FloatArray, starts: IntArray) -> IntArray:
+    """Index of the first maximum of ``x`` in each segment ``[starts[i], starts[i+1])``.
+
+    ``starts`` is strictly increasing; the last segment runs to the end of ``x``.
+    """
+    offset = int(starts[0])
+    x = x[offset:]
+    starts = starts - offset
+    seg_max = np.maximum.reduceat(x, starts)
+    lengths = np.diff(np.append(starts, x.size))
+    hits = np.flatnonzero(x == np.repeat(seg_max, lengths))
+    seg_of_hit = np.searchsorted(starts, hits, side="right") - 1
+    first = np.flatnonzero(np.diff(np.append(-1, seg_of_hit)))
+    result: IntArray = hits[first] + offset
+    return result
+
+
+def swing_peaks(knee_rad: FloatArray) -> IntArray:
+    """Sample indices of the knee's swing-flexion peaks, one per swing (empty if not walking)."""
+    if knee_rad.size < 3:
+        return np.zeros(0, dtype=np.int64)
+    low, high = np.percentile(knee_rad, [5.0, 95.0])
+    if high - low < MIN_KNEE_RANGE_RAD:
+        return np.zeros(0, dtype=np.int64)
+    span = high - low
+    swing = _hysteresis(knee_rad, low + SWING_ENTER * span, low + SWING_EXIT * span)
+    # Run starts and ends alternate; the even segments between them are the swing runs.
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], swing, [False])).astype(np.int8)))
+    result: IntArray = _segment_argmax(knee_rad, edges[edges < knee_rad.size])[0::2]
+    return result
+
+
+def _smoothed(t_s: FloatArray, x: FloatArray, width_s: float = SMOOTHING_S) -> FloatArray:
+    """Centred moving average of ``x`` over ``width_s`` (s); unchanged below three samples."""
+    window = round(width_s / float(np.median(np.diff(t_s))))
+    if window < 3 or x.size <= window:
+        return x
+    window |= 1  # odd, so that the average is centred
+    sums = np.cumsum(np.concatenate(([0.0], x)))
+    inner = (sums[window:] - sums[:-window]) / window
+    half = window // 2
+    result: FloatArray = np.concatenate((x[:half], inner, x[x.size - half:]))
+    return result
+
+
+def _refine(t_s: FloatArray, y: FloatArray, i: IntArray) -> FloatArray:
+    """Times of the extrema at ``i`` refined by a parabola through the neighbouring samples (s)."""
+    a, b, c = y[i - 1], y[i], y[i + 1]
+    den = a - 2.0 * b + c
+    safe = np.where(den != 0.0, den, 1.0)
+    shift = np.where(den != 0.0, 0.5 * (a - c) / safe, 0.0)
+    step = np.where(shift >= 0.0, t_s[i + 1] - t_s[i], t_s[i] - t_s[i - 1])
+    result: FloatArray = t_s[i] + np.clip(shift, -0.5, 0.5) * step
+    return result
+
+
+def _cycle_extrema(reach: FloatArray, bounds: IntArray, sign: float
+                   ) -> tuple[IntArray, BoolArray]:
+    """Per segment between consecutive ``bounds``: the index of the maximum of ``sign * reach``
+    and whether it is an extremum of the data (not at the segment's edge, prominent enough)."""
+    y = sign * reach
+    idx = _segment_argmax(y, bounds)
+    ends = np.append(bounds[1:], y.size) - 1
+    low, high = np.percentile(reach, [5.0, 95.0])
+    margin = MIN_PROMINENCE * (high - low)
+    edge = np.maximum(y[bounds], y[ends])
+    valid: BoolArray = (idx > bounds) & (idx < ends) & (y[idx] - edge >= margin)
+    return idx, valid
+
+
+def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray
+                  ) -> tuple[FloatArray, FloatArray]:
+    """Uncorrected event estimates of one side: times (s) of the reach maxima and minima.
+
+    Args:
+        t_s: sample times (s), increasing.
+        hip_rad: hip flexion (rad).
+        knee_rad: knee flexion (rad, flexion positive).
+
+    Returns:
+        (maxima, minima): times (s) of the per-cycle reach maxima (foot strikes before bias
+        correction) and minima (foot offs before bias correction).
+    """
+    t = np.asarray(t_s, dtype=float)
+    knee = np.asarray(knee_rad, dtype=float)
+    peaks = swing_peaks(knee)
+    if peaks.size == 0:
+        return np.zeros(0), np.zeros(0)
+    reach = _smoothed(t, limb_reach(np.asarray(hip_rad, dtype=float), knee))
+    bounds = np.unique(np.concatenate(([0], peaks)))
+    strike, strike_ok = _cycle_extrema(reach, bounds, 1.0)
+    off, off_ok = _cycle_extrema(reach, bounds, -1.0)
+    # A foot lands ahead of the hip; a foot off follows the same cycle's foot strike, except in
+    # a first partial cycle that starts after its foot strike.
+    strike_ok &= reach[strike] > 0.0
+    leading = (np.arange(bounds.size) == 0) & (bounds[0] < peaks[0])
+    off_ok &= (strike_ok & (strike < off)) | leading
+    return _refine(t, reach, strike[strike_ok]), _refine(t, -reach, off[off_ok])
+
+
+def detect_side_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
+                       bias: EventBias = OVERGROUND) -> SideEvents:
+    """Foot strikes and foot offs (s) of one side from its hip and knee flexion (rad).
+
+    >>> t = np.arange(0.0, 5.0, 0.01)  # 1 s strides, knee swing peak at 80 % of the cycle
+    >>> phase = 2 * np.pi * t
+    >>> hip, knee = 0.4 * np.cos(phase), 0.5 + 0.5 * np.cos(phase - 2 * np.pi * 0.8)
+    >>> e = detect_side_events(t, hip, knee, EventBias(0.0, 0.0))
+    >>> np.round(e.foot_strike_s, 2).tolist(), np.round(e.foot_off_s, 2).tolist()
+    ([0.1, 1.1, 2.1, 3.1, 4.1], [0.58, 1.58, 2.58, 3.58, 4.58])
+    """
+    maxima, minima = reach_extrema(t_s, hip_rad, knee_rad)
+    return SideEvents(maxima + bias.foot_strike_s, minima + bias.foot_off_s)
+
+
+def detect_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray],
+                  bias: EventBias = OVERGROUND) -> dict[str, SideEvents]:
+    """Events of both sides from joint angles named ``hip_flexion_r``, ``knee_angle_r``, ``_l``.
+
+    Args:
+        t_s: sample times (s).
+        angles_rad: joint angles (rad, project signs: flexion positive); other joints are ignored.
+        bias: the bias correction of the recording's context.
+
+    Returns:
+        ``{"right": SideEvents, "left": SideEvents}``.
+
+    Raises:
+        KeyError: a side's hip or knee angle is missing.
+    """
+    return {
+        side: detect_side_events(t_s, angles_rad["hip_flexion" + SIDE_SUFFIX[side]],
+                                 angles_rad["knee_angle" + SIDE_SUFFIX[side]], bias)
+        for side in SIDES
+    }

@@ -1,0 +1,230 @@
+"""Sagittal joint angles from gait-lab files: C3D with Plug-in Gait angles and OpenSim ``.mot``.
+
+Only the sagittal hip, knee and ankle angles are read; force plates, markers and the events
+stored in a file are ignored, so that events come from the same kinematic method as for the
+exoskeleton. Angles are returned in rad with the project's signs (flexion and dorsiflexion
+positive), under OpenSim's joint names; times (s) stay on the file's own time axis.
+
+* **C3D** (read with ezc3d): the X component of the Plug-in Gait points ``LHipAngles``,
+  ``LKneeAngles``, ``LAnkleAngles``, ``R…`` (a ``Subject:`` prefix is allowed), in the unit of
+  ``POINT:ANGLE_UNITS`` (degrees if absent). The first frame's time is
+  ``(first_frame − 1) / rate`` with the header's 1-based first frame, as Vicon Nexus counts: the
+  labelled events of the reference trial ``ktk_walk.c3d`` and its force plates' 20 N crossings
+  agree within 0.5 ms on that axis (a frame later without the − 1). ezc3d reports the header's
+  first frame already 0-based.
+* **OpenSim .mot / .sto** (Storage format): a header ending in ``endheader`` that says
+  ``inDegrees=yes|no``, a row of column labels starting with ``time``, then rows of numbers.
+  Columns ``hip_flexion_r``, ``knee_angle_r``, ``ankle_angle_r`` and ``_l``. The knee's sign
+  differs between models (gait2392 counts flexion negative, Rajagopal positive): a knee column
+  whose largest excursion is negative is negated.
+
+Short gaps (NaN) inside a channel are filled by linear interpolation; samples at either end where
+a channel is missing are dropped. Every problem raises :class:`GaitFileError` with one message
+naming the file, what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rehabbot.errors import RehabbotError
+from rehabbot.hal.types import FloatArray
+
+#: Required and optional coordinates (OpenSim names) by side suffix.
+REQUIRED = ("hip_flexion", "knee_angle")
+OPTIONAL = ("ankle_angle",)
+#: Plug-in Gait point of each coordinate, before the side letter is prepended.
+PLUG_IN_GAIT = {"hip_flexion": "HipAngles", "knee_angle": "KneeAngles",
+                "ankle_angle": "AnkleAngles"}
+SUFFIXES = {"_r": "R", "_l": "L"}
+
+
+class GaitFileError(RehabbotError):
+    """A gait file cannot be read or holds no usable sagittal angles."""
+
+
+@dataclass(frozen=True)
+class GaitRecording:
+    """Sagittal joint angles read from a file.
+
+    Attributes:
+        path: the file read.
+        t_s: sample times (s) on the file's own time axis.
+        angles_rad: angle (rad, flexion and dorsiflexion positive) by OpenSim joint name.
+    """
+
+    path: Path
+    t_s: FloatArray
+    angles_rad: dict[str, FloatArray]
+
+    @property
+    def rate_hz(self) -> float:
+        """Sample rate (Hz) from the median sample interval."""
+        return float(1.0 / np.median(np.diff(self.t_s)))
+
+
+def read_gait_file(path: Path) -> GaitRecording:
+    """Read a ``.c3d`` or ``.mot``/``.sto`` file by its extension.
+
+    Raises:
+        GaitFileError: the file is missing, malformed, truncated or lacks the hip and knee angles.
+    """
+    if not path.is_file():
+        raise GaitFileError(f"{path}: no such file; check the path")
+    suffix = path.suffix.lower()
+    if suffix == ".c3d":
+        t, angles = _read_c3d(path)
+    elif suffix in (".mot", ".sto"):
+        t, angles = _read_mot(path)
+    else:
+        raise GaitFileError(f"{path}: unknown file type {suffix or '(none)'!r}; give a .c3d file "
+                            f"with Plug-in Gait angles or an OpenSim .mot file")
+    return GaitRecording(path, *_clean(path, t, angles))
+
+
+def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray]]:
+    import ezc3d  # type: ignore[import-untyped]  # ezc3d ships no type information
+
+    try:
+        c3d: Any = ezc3d.c3d(str(path))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise GaitFileError(f"{path}: not a readable C3D file ({exc}); export it again from the "
+                            f"motion-capture software") from None
+    header = c3d["header"]["points"]
+    rate = float(header["frame_rate"])
+    expected = _announced_frames(path, c3d["parameters"])
+    points = np.asarray(c3d["data"]["points"], dtype=float)
+    if points.shape[2] < expected:
+        raise GaitFileError(f"{path}: truncated C3D file: its header announces {expected} frames "
+                            f"but it holds {points.shape[2]}; copy or export the file again")
+    if not rate > 0:
+        raise GaitFileError(f"{path}: the C3D point rate is {rate:g} Hz; the file is damaged")
+    group = c3d["parameters"]["POINT"]
+    labels: list[str] = []
+    for key in ("LABELS", *(f"LABELS{i}" for i in range(2, 10))):
+        labels += list(group.get(key, {}).get("value", []))
+    names = [label.split(":")[-1].strip() for label in labels]
+    units = group.get("ANGLE_UNITS", {}).get("value", ["deg"])
+    scale = np.radians(1.0) if (units[0] if units else "deg").lower().startswith("deg") else 1.0
+    angles = {}
+    for coordinate in REQUIRED + OPTIONAL:
+        for suffix, letter in SUFFIXES.items():
+            point = letter + PLUG_IN_GAIT[coordinate]
+            if point in names:
+                angles[coordinate + suffix] = points[0, names.index(point), :expected] * scale
+    t = (int(header["first_frame"]) + np.arange(expected)) / rate
+    _require(path, angles, "Plug-in Gait points LHipAngles, RHipAngles, LKneeAngles and "
+                           "RKneeAngles; run the Plug-in Gait model before exporting")
+    return t, angles
+
+
+def _announced_frames(path: Path, parameters: Any) -> int:
+    """Number of frames the file says it holds.
+
+    ezc3d reports the frames it could read, so a truncated file looks whole through it. The
+    announcement is the file header's 16-bit first and last frame (words 4 and 5, in the byte
+    order of the processor type the parameter section names); a trial longer than 65535 frames
+    saturates them, and Vicon then keeps the range in ``TRIAL:ACTUAL_START_FIELD`` and
+    ``ACTUAL_END_FIELD`` (two 16-bit words each).
+    """
+    with path.open("rb") as f:
+        head = f.read(512)
+        f.seek((head[0] - 1) * 512 + 3)
+        big_endian = f.read(1) == bytes([86])  # processor type 86: MIPS (big endian)
+    first, last = struct.unpack(">HH" if big_endian else "<HH", head[6:10])
+    trial = parameters.get("TRIAL", {})
+    if last == 0xFFFF and "ACTUAL_START_FIELD" in trial and "ACTUAL_END_FIELD" in trial:
+        first, last = (int(w[0]) + 65536 * int(w[1]) for w in (
+            np.asarray(trial[k]["value"], dtype=np.int64) & 0xFFFF
+            for k in ("ACTUAL_START_FIELD", "ACTUAL_END_FIELD")))
+    return int(last) - int(first) + 1
+
+
+_HEADER_LINE = re.compile(r"^\s*(\w+)\s*=\s*(\S*)\s*$")
+
+
+def _read_mot(path: Path) -> tuple[FloatArray, dict[str, FloatArray]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GaitFileError(f"{path}: not a readable text file ({exc}); an OpenSim .mot file is "
+                            f"plain text") from None
+    end = next((i for i, line in enumerate(lines) if line.strip().lower() == "endheader"), None)
+    if end is None:
+        raise GaitFileError(f"{path}: broken .mot header: no 'endheader' line; the header must "
+                            f"end with 'endheader' as OpenSim writes it")
+    header = {m[1].lower(): m[2] for m in map(_HEADER_LINE.match, lines[:end]) if m}
+    in_degrees = header.get("indegrees", "").lower()
+    if in_degrees not in ("yes", "no"):
+        raise GaitFileError(f"{path}: broken .mot header: 'inDegrees' must be yes or no, found "
+                            f"{header.get('indegrees', 'nothing')!r}; add 'inDegrees=yes' (or no) "
+                            f"before 'endheader'")
+    body = [line for line in lines[end + 1:] if line.strip()]
+    if not body or body[0].split()[0].lower() != "time":
+        raise GaitFileError(f"{path}: broken .mot file: the line after 'endheader' must hold the "
+                            f"column labels, starting with 'time'")
+    labels = body[0].split()
+    try:
+        rows = [[float(v) for v in line.split()] for line in body[1:]]
+    except ValueError as exc:
+        raise GaitFileError(f"{path}: broken .mot data: {exc}; every data row must hold numbers "
+                            f"only") from None
+    short = next((i for i, row in enumerate(rows) if len(row) != len(labels)), None)
+    if short is not None:
+        raise GaitFileError(f"{path}: truncated or broken .mot data: data row {short + 1} holds "
+                            f"{len(rows[short])} values for {len(labels)} columns; export the "
+                            f"file again")
+    announced = header.get("nrows")
+    if announced is not None and announced.isdigit() and int(announced) != len(rows):
+        raise GaitFileError(f"{path}: truncated .mot file: its header announces {announced} rows "
+                            f"but it holds {len(rows)}; export the file again")
+    data = np.asarray(rows, dtype=float).reshape(len(rows), len(labels))
+    scale = np.radians(1.0) if in_degrees == "yes" else 1.0
+    angles = {}
+    for coordinate in REQUIRED + OPTIONAL:
+        for suffix in SUFFIXES:
+            name = coordinate + suffix
+            if name in labels:
+                angles[name] = data[:, labels.index(name)] * scale
+    for name in ("knee_angle_r", "knee_angle_l"):
+        if name in angles and np.nanmax(-angles[name], initial=0) > np.nanmax(
+                angles[name], initial=0):
+            angles[name] = -angles[name]
+    _require(path, angles, "columns hip_flexion_r, hip_flexion_l, knee_angle_r and knee_angle_l "
+                           "(OpenSim coordinate names)")
+    return data[:, 0], angles
+
+
+def _require(path: Path, angles: dict[str, FloatArray], what: str) -> None:
+    missing = [c + s for c in REQUIRED for s in SUFFIXES if c + s not in angles]
+    if missing:
+        raise GaitFileError(f"{path}: missing angle channels {', '.join(missing)}; the file must "
+                            f"hold the {what}")
+
+
+def _clean(path: Path, t_s: FloatArray, angles: dict[str, FloatArray]
+           ) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """Drop samples at the ends where a channel is NaN, fill inner gaps, check the time axis."""
+    required = [angles[c + s] for c in REQUIRED for s in SUFFIXES]
+    present = np.all([np.isfinite(a) for a in required], axis=0) & np.isfinite(t_s)
+    if not present.any():
+        raise GaitFileError(f"{path}: the hip and knee angle channels hold no valid sample at the "
+                            f"same time; check that the model was run on this trial")
+    first, last = np.flatnonzero(present)[[0, -1]]
+    t = t_s[first:last + 1]
+    if t.size < 2 or not np.all(np.diff(t) > 0):
+        raise GaitFileError(f"{path}: the time column must increase from sample to sample; the "
+                            f"file is damaged")
+    filled = {}
+    for name, angle in angles.items():
+        a = angle[first:last + 1]
+        good = np.isfinite(a)
+        if good.any():  # an optional channel with no valid sample is left out
+            filled[name] = a if good.all() else np.interp(t, t[good], a[good])
+    return t, filled

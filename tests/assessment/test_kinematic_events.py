@@ -1,0 +1,115 @@
+"""Gait events from hip and knee angles: exact on a synthetic walker, accurate on real trials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rehabbot.assessment.event_accuracy import Matching, match_events
+from rehabbot.assessment.kinematic_events import (
+    OVERGROUND,
+    EventBias,
+    detect_events,
+    detect_side_events,
+    swing_peaks,
+)
+from rehabbot.assessment.labfiles import read_gait_file
+from tests.assessment import synthetic
+
+NO_BIAS = EventBias(0.0, 0.0)
+TRIALS = {"opensim_subject01_walk": "opensim_subject01_walk_ik.mot", "ktk_walk": "ktk_walk.c3d"}
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_events_fall_on_the_reach_extrema_of_a_synthetic_walker(side: str) -> None:
+    t, angles = synthetic.walk()
+    events = detect_events(t, angles, NO_BIAS)[side]
+    truth = synthetic.true_events(t, side)
+    # within 3 ms: the 20 ms smoothing moves the walker's asymmetric hip peak by about 2 ms
+    np.testing.assert_allclose(events.foot_strike_s, truth["foot_strike"], atol=3e-3)
+    np.testing.assert_allclose(events.foot_off_s, truth["foot_off"], atol=3e-3)
+
+
+def test_the_bias_is_added_to_each_event_type() -> None:
+    t, angles = synthetic.walk()
+    plain = detect_events(t, angles, NO_BIAS)["right"]
+    shifted = detect_events(t, angles, EventBias(0.03, -0.02))["right"]
+    np.testing.assert_allclose(shifted.foot_strike_s - plain.foot_strike_s, 0.03)
+    np.testing.assert_allclose(shifted.foot_off_s - plain.foot_off_s, -0.02)
+
+
+@pytest.mark.parametrize("start_s", [0.1, 0.45, 0.75, 1.0])
+def test_a_recording_cut_anywhere_in_the_cycle_gives_no_false_event_at_its_edges(
+        start_s: float) -> None:
+    t, angles = synthetic.walk(duration_s=4.33, start_s=start_s)
+    for side, events in detect_events(t, angles, NO_BIAS).items():
+        truth = synthetic.true_events(t, side)
+        for name, found in (("foot_strike", events.foot_strike_s),
+                            ("foot_off", events.foot_off_s)):
+            m = match_events(found, truth[name], tolerance_s=0.005)
+            assert m.n_false == 0, (side, name, found, truth[name])
+            # an event a few samples from the edge may be missed, never one well inside
+            inside = truth[name][(truth[name] > t[0] + 0.05) & (truth[name] < t[-1] - 0.05)]
+            assert match_events(found, inside, tolerance_s=0.005).detection_rate == 1.0
+
+
+def test_measurement_noise_neither_adds_nor_loses_events() -> None:
+    t, angles = synthetic.walk(duration_s=30.0)
+    rng = np.random.default_rng(1)
+    noisy = {name: a + rng.normal(0.0, np.radians(0.1), a.size) for name, a in angles.items()}
+    events = detect_events(t, noisy, NO_BIAS)["right"]
+    truth = synthetic.true_events(t, "right")
+    for found, true in ((events.foot_strike_s, truth["foot_strike"]),
+                        (events.foot_off_s, truth["foot_off"])):
+        m = match_events(found, true)
+        assert m.detection_rate == 1.0 and m.n_false == 0
+        assert np.max(np.abs(m.errors_s)) < 0.02
+
+
+def test_standing_still_gives_no_events() -> None:
+    t = np.arange(0.0, 10.0, 0.001)
+    rng = np.random.default_rng(0)
+    events = detect_side_events(t, 0.01 * rng.standard_normal(t.size),
+                                0.05 + 0.01 * rng.standard_normal(t.size))
+    assert events.foot_strike_s.size == 0 and events.foot_off_s.size == 0
+
+
+def test_legs_that_move_without_stepping_give_no_events() -> None:
+    """As after a fault, when the robot lets go: the knees swing, the feet never reach forward."""
+    t = np.arange(0.0, 20.0, 0.001)
+    phase = 2 * np.pi * t / 1.3
+    hip = np.radians(-17.0 + 12.0 * np.cos(phase))
+    knee = np.radians(65.0 + 15.0 * np.cos(phase - 1.0))
+    events = detect_side_events(t, hip, knee, NO_BIAS)
+    assert events.foot_strike_s.size == 0 and events.foot_off_s.size == 0
+
+
+def test_the_loading_response_knee_flexion_is_not_taken_for_a_swing() -> None:
+    t, angles = synthetic.walk(duration_s=6.0)
+    phase = np.mod(t / synthetic.STRIDE_S, 1.0)
+    knee = angles["knee_angle_r"] + 0.25 * np.exp(-(((phase - 0.12) / 0.05) ** 2))
+    assert swing_peaks(knee).size == swing_peaks(angles["knee_angle_r"]).size == 5
+
+
+@pytest.mark.parametrize("trial", sorted(TRIALS))
+def test_events_of_a_reference_trial_match_its_ground_truth(gait_data: Path, trial: str) -> None:
+    """A regression check with the shipped bias (fitted on these trials; the benchmark reports
+    the leave-one-trial-out accuracy)."""
+    truth = json.loads((gait_data / "events.json").read_text(encoding="utf-8"))[trial]
+    recording = read_gait_file(gait_data / TRIALS[trial])
+    events = detect_events(recording.t_s, recording.angles_rad, OVERGROUND)
+    for name, limit_s in (("foot_strike", 0.020), ("foot_off", 0.030)):
+        found = Matching.combine(
+            match_events(getattr(events[side], name + "_s"), np.array(truth[side][name]))
+            for side in ("right", "left"))
+        assert found.detection_rate == 1.0 and found.n_false == 0
+        assert np.mean(np.abs(found.errors_s)) <= limit_s, (name, found.errors_s)
+
+
+def test_a_detected_event_matches_one_true_event_only() -> None:
+    m = match_events(np.array([1.0]), np.array([0.95, 1.04]))
+    assert m.n_true == 2 and m.errors_s.tolist() == pytest.approx([-0.04])
+    assert m.detection_rate == 0.5 and m.n_false == 0
