@@ -1,16 +1,23 @@
-"""The control loop over the CAN path: tick order, timing statistics and the stale-feedback stop."""
+"""The control loop over the CAN path: tick order, timing statistics, and the supervisor's
+reactions applied on the tick they are decided (stale feedback, E-STOP, fade on a stop request,
+reset, loop overrun)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import pytest
 
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.hal.drives import mit
 from rehabbot.runtime.clock import LockstepClock
 from rehabbot.runtime.loop import ControlLoop
+from rehabbot.safety import FaultKind, SafetyEvent, SafetySettings, StopCategory
 from rehabbot.safety.limits import JointLimits
-from rehabbot.safety.supervisor import FaultKind, Supervisor
+from rehabbot.safety.supervisor import Supervisor
 from tests.conftest import DriveBench
+from tests.safety.conftest import can_rig, tick_of
 
 K = np.array([800.0, 600.0, 800.0, 600.0])
 D = np.array([20.0, 10.0, 20.0, 10.0])
@@ -29,11 +36,11 @@ def make_loop(bench: DriveBench, step: object) -> tuple[ControlLoop, Supervisor]
     clock = LockstepClock(bench.config.period_s, step=step)  # type: ignore[arg-type]
     robot = bench.robot(time_source=clock.now)
     robot.configure()
+    bench.q[:] = [0.3, 0.1, -0.2, 0.2]  # inside the limits
     robot.activate(clock.wait_next_tick, timeout_s=0.01)
     names = bench.config.joint_names
     supervisor = Supervisor(names, JointLimits.from_config(bench.config),
                             bench.config.loop.stale_feedback_ticks)
-    bench.q[:] = [0.3, 0.1, -0.2, 0.2]  # inside the limits
     controller = ImpedanceController(names, K, D)
     return ControlLoop(robot, supervisor, controller, clock), supervisor
 
@@ -105,3 +112,141 @@ def test_parameter_changes_apply_at_the_next_tick(bench: DriveBench) -> None:
     assert loop.controller.get_params()["guidance_pct"] == 25.0
     kp_step = 500 / 4095  # motor side
     np.testing.assert_allclose([d.command[2] for d in bench.bank.drives], K / 4 / 9, atol=kp_step)
+
+
+# -- safety reactions in the loop --------------------------------------------------------------
+
+FADE_S = 0.02  # 20 ticks at 1 kHz
+
+
+def test_a_fade_stop_request_runs_until_the_torque_has_faded(bench: DriveBench) -> None:
+    sink: list[SafetyEvent] = []
+    with can_rig(bench, SafetySettings(fade_s=FADE_S)) as rig:
+        rig.loop.events = sink.append
+
+        def on_progress(t_s: float) -> None:
+            rig.loop.request_stop(fade=True)
+
+        report = rig.loop.run(1.0, on_progress=on_progress, progress_every_ticks=10)
+    fade_ticks = round(FADE_S / bench.config.period_s)
+    assert report.ticks == 10 + fade_ticks + 1 and report.stopped_early
+    assert report.faults == [] and report.reaction is StopCategory.FADE
+    assert [e.kind for e in report.events] == ["stop:requested", "stop:category_1", "stop:faded"]
+    assert sink == report.events
+    torques = np.array([[t for *_, t in cmds] for cmds in rig.sent])
+    gains = np.array([[kp + kd for _, _, kp, kd, _ in cmds] for cmds in rig.sent])
+    assert np.all(gains[:10] > 0) and not gains[10:].any()  # guidance, then pure torque
+    fading = np.abs(torques[10:])
+    assert np.all(np.diff(fading, axis=0) <= 2 * HALF_TORQUE_STEP)  # monotonic, quantized
+    assert np.all(fading[10 + fade_ticks - 10:] <= HALF_TORQUE_STEP)  # zero after the fade
+    assert rig.drive_torque_off_from() == 10 + fade_ticks
+
+
+def test_an_immediate_stop_ends_a_fade_at_once(bench: DriveBench) -> None:
+    with can_rig(bench, SafetySettings(fade_s=FADE_S)) as rig:
+        def on_progress(t_s: float) -> None:
+            rig.loop.request_stop(fade=True)
+            if t_s >= 0.015:
+                rig.loop.request_stop()
+
+        report = rig.loop.run(1.0, on_progress=on_progress, progress_every_ticks=5)
+    assert report.ticks == 15
+
+
+def test_estop_in_a_running_loop_takes_the_torque_off_on_the_next_tick(
+    bench: DriveBench,
+) -> None:
+    sink: list[SafetyEvent] = []
+    with can_rig(bench) as rig:
+        rig.loop.events = sink.append
+
+        def on_progress(t_s: float) -> None:
+            rig.supervisor.estop()
+
+        report = rig.loop.run(0.05, on_progress=on_progress, progress_every_ticks=10)
+    assert [(f.kind, tick_of(f)) for f in report.faults] == [(FaultKind.ESTOP, 10)]
+    assert rig.drive_torque_off_from() == 10
+    assert [e.kind for e in sink] == ["estop:pressed", "fault:estop", "stop:category_0"]
+
+
+def test_a_reset_is_applied_at_a_tick_boundary_and_refused_while_estop_is_pressed(
+    bench: DriveBench,
+) -> None:
+    with can_rig(bench) as rig:
+        def on_progress(t_s: float) -> None:
+            tick = round(t_s / bench.config.period_s)
+            if tick == 10:
+                rig.supervisor.estop()
+            elif tick == 20:
+                rig.loop.request_reset()
+            elif tick == 30:
+                rig.supervisor.estop(pressed=False)
+                rig.loop.request_reset()
+
+        report = rig.loop.run(0.05, on_progress=on_progress, progress_every_ticks=10)
+    assert [e.kind for e in report.events] == [
+        "estop:pressed", "fault:estop", "stop:category_0", "reset:refused", "estop:released",
+        "reset"]
+    assert not rig.supervisor.tripped and report.reaction is None
+    gains = [sum(kp for _, _, kp, _, _ in cmds) for cmds in rig.sent]
+    assert all(g > 0 for g in gains[:10]) and not any(gains[10:30])
+    assert all(g > 0 for g in gains[30:])  # guidance again from the reset's tick
+
+
+class LateClock(LockstepClock):
+    """Lockstep, but reports the ticks after ``late_from`` as starting 0.8 period late."""
+
+    def __init__(self, period_s: float, step: Callable[[], None], late_from: int) -> None:
+        super().__init__(period_s, step)
+        self.late_from = late_from
+
+    def wait_next_tick(self) -> float:
+        super().wait_next_tick()
+        return 0.8 * self.period_s if self.ticks > self.late_from else 0.0
+
+
+def test_consecutive_late_ticks_are_a_loop_overrun_and_hold_the_joints(
+    bench: DriveBench,
+) -> None:
+    with can_rig(bench) as rig:
+        clock = LateClock(rig.clock.period_s, rig.clock.step, late_from=50)
+        rig.loop.clock = clock
+        rig.robot.time_source = clock.now
+        report = rig.loop.run(0.1)
+    overrun_ticks = rig.supervisor.settings.overrun_ticks
+    (fault,) = report.faults
+    # tick 51 is the first to start late; the fifth late tick in a row is the overrun
+    assert (fault.kind, tick_of(fault)) == (FaultKind.LOOP_OVERRUN, 50 + overrun_ticks)
+    hold_kp_motor = rig.supervisor.settings.hold_kp_nm_per_rad / 3.0**2
+    held = rig.sent[50 + overrun_ticks]
+    assert all(kp == pytest.approx(hold_kp_motor, abs=0.2) for _, _, kp, _, _ in held)
+    assert report.reaction is StopCategory.HOLD
+
+
+def test_the_loop_watches_the_robot_s_bus_counters_by_default(bench: DriveBench) -> None:
+    with can_rig(bench) as rig:
+        assert rig.loop.bus is rig.robot
+
+
+def test_a_supervisor_for_another_period_is_refused(bench: DriveBench) -> None:
+    with can_rig(bench) as rig:
+        slow = Supervisor(bench.config.joint_names, JointLimits.from_config(bench.config), 3,
+                          period_s=0.002)
+        with pytest.raises(ValueError, match="period"):
+            ControlLoop(rig.robot, slow, rig.loop.controller, rig.clock)
+
+
+def test_a_reset_during_a_fade_stop_resumes_the_run_to_its_planned_end(
+    bench: DriveBench,
+) -> None:
+    with can_rig(bench, SafetySettings(fade_s=FADE_S)) as rig:
+        def on_progress(t_s: float) -> None:
+            tick = round(t_s / bench.config.period_s)
+            if tick == 10:
+                rig.loop.request_stop(fade=True)
+            elif tick == 20:
+                rig.loop.request_reset()
+
+        report = rig.loop.run(0.05, on_progress=on_progress, progress_every_ticks=10)
+    assert report.ticks == 50 and report.reaction is None and not report.stopped_early
+    assert [e.kind for e in report.events] == ["stop:requested", "stop:category_1", "reset"]

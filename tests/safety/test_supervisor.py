@@ -1,36 +1,22 @@
-"""The minimal supervisor: hard limits, stale feedback, latching and torque limiting."""
+"""The supervisor's core: hard limits, stale feedback, drive faults, latching, torque limiting."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from rehabbot.hal.types import JointCommand, JointState
-from rehabbot.safety.limits import JointLimits
-from rehabbot.safety.supervisor import FaultKind, Supervisor
-
-NAMES = ("hip_flexion_r", "knee_angle_r")
-LIMITS = JointLimits(
-    position_min_rad=np.array([-0.5, 0.0]),
-    position_max_rad=np.array([1.0, 1.7]),
-    velocity_max_rad_s=np.array([5.0, 8.0]),
-    torque_max_nm=np.array([50.0, 40.0]),
-)
+from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.types import JointState
+from rehabbot.safety import FaultKind, Supervisor
+from tests.safety.conftest import LIMITS, NAMES, command, is_torque_off
 
 
 def supervisor() -> Supervisor:
     return Supervisor(NAMES, LIMITS, stale_after_ticks=3)
-
-
-def command(tau_ff: float = 0.0) -> JointCommand:
-    return JointCommand(
-        q_ref=np.array([0.5, 0.5]), qd_ref=np.zeros(2), kp=np.array([100.0, 100.0]),
-        kd=np.array([1.0, 1.0]), tau_ff=np.full(2, tau_ff),
-    )
-
-
-def is_torque_off(cmd: JointCommand) -> bool:
-    return not (cmd.kp.any() or cmd.kd.any() or cmd.tau_ff.any())
 
 
 def test_nominal_state_passes_and_command_is_unchanged() -> None:
@@ -56,7 +42,7 @@ def test_stale_feedback_latches_torque_off_on_the_same_tick() -> None:
     state.age_ticks[:] = [0, 0]  # feedback is back: the fault stays latched
     assert sup.check(state) == []
     assert is_torque_off(sup.limit(command(), state))
-    assert [f.kind for f in sup.reset()] == [FaultKind.STALE_FEEDBACK]
+    assert [f.kind for f in sup.reset().cleared] == [FaultKind.STALE_FEEDBACK]
     assert not is_torque_off(sup.limit(command(), state))
 
 
@@ -112,3 +98,31 @@ def test_references_are_clamped_into_the_position_limits() -> None:
     limited = sup.limit(cmd, state)
     np.testing.assert_allclose(limited.q_ref, [1.0, 0.0])
     assert cmd.q_ref.tolist() == [3.0, -1.0]  # the controller's command is not modified
+
+
+def test_from_config_takes_the_robot_s_limits_timing_and_motor_ratings(
+    sim_exo: RobotConfig,
+) -> None:
+    sup = Supervisor.from_config(sim_exo)
+    assert sup.period_s == sim_exo.period_s and sup.stale_after_ticks == 3
+    assert sup.limits.torque_max_nm.tolist() == [120.0] * 4
+    assert sup.actuators is not None
+    # AK10-9: 18 N·m continuous behind the 3:1 belt
+    assert [a.continuous_torque_nm for a in sup.actuators] == [54.0] * 4
+
+
+def test_a_motor_without_a_rating_is_named_with_the_known_ones(sim_exo: RobotConfig) -> None:
+    joints = [j.model_copy(update={"motor": "EC90-flat"}) for j in sim_exo.joints]
+    config = sim_exo.model_copy(update={"joints": joints})
+    with pytest.raises(ConfigurationError, match=r"EC90-flat.*AK10-9"):
+        Supervisor.from_config(config)
+
+
+def test_the_safety_package_needs_only_numpy() -> None:
+    code = (
+        "import sys, rehabbot.safety\n"
+        "print(sorted({'pydantic', 'can', 'pybullet'} & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "[]"

@@ -1,12 +1,20 @@
 """The control loop: one tick is read → check → control → limit → write → record.
 
 Nothing else runs on the loop's thread: no disk I/O (the recorder copies into buffers that its own
-thread writes), no plotting, no log formatting. Stop requests and parameter changes take effect at
-a tick boundary.
+thread writes), no plotting, no log formatting. Stop requests, resets and parameter changes take
+effect at a tick boundary.
+
+Safety: every state passes :meth:`Supervisor.check` (with the lateness of the tick's start and the
+bus's error counters) and every command :meth:`Supervisor.limit`, whose result is what is written,
+so a stop begins on the tick its fault is detected. The loop records the faults and hands every
+safety event to an event sink; it never resets the supervisor on its own. A stop request can ask
+for a category-1 fade (``request_stop(fade=True)``): the loop then runs until the torque has faded
+to zero.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +25,8 @@ from rehabbot.hal.robot import Robot
 from rehabbot.hal.types import FloatArray
 from rehabbot.runtime.clock import Clock
 from rehabbot.runtime.timing import TickTimer, TimingStats
-from rehabbot.safety.supervisor import Fault, Supervisor
+from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
+from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
 
 
 class SampleSink(Protocol):
@@ -51,6 +60,8 @@ class LoopReport:
         stopped_early: a stop was requested before the planned end.
         wall_s: wall-clock time the run took (s), including the clock's waits (in lockstep
             simulation, the simulator's steps).
+        events: the safety events of the run, in order (also handed to the event sink).
+        reaction: the supervisor's stop at the end of the run (None: none in progress).
     """
 
     ticks: int
@@ -60,6 +71,8 @@ class LoopReport:
     lateness: TimingStats | None = None
     stopped_early: bool = False
     wall_s: float = 0.0
+    events: list[SafetyEvent] = field(default_factory=list)
+    reaction: StopCategory | None = None
 
 
 class ControlLoop:
@@ -72,6 +85,12 @@ class ControlLoop:
         clock: paces the ticks (and steps the simulator in lockstep).
         recorder: receives one sample per tick (optional).
         contacts: returns ground-truth foot contact (right, left) where a simulator knows it.
+        events: receives every safety event on the loop's thread; must neither block nor raise.
+        bus: the bus error counters the supervisor watches (default: the robot's own, when it
+            has them, as :class:`~rehabbot.hal.robot.CanRobot` does).
+
+    Raises:
+        ValueError: the supervisor's control period is not the clock's.
     """
 
     def __init__(
@@ -83,19 +102,50 @@ class ControlLoop:
         *,
         recorder: SampleSink | None = None,
         contacts: Callable[[], tuple[bool, bool]] | None = None,
+        events: EventSink | None = None,
+        bus: BusErrorCounters | None = None,
     ) -> None:
+        if not math.isclose(supervisor.period_s, clock.period_s):
+            raise ValueError(
+                f"the supervisor's period ({supervisor.period_s:g} s) is not the clock's "
+                f"({clock.period_s:g} s): its monitors would count time wrong"
+            )
         self.robot = robot
         self.supervisor = supervisor
         self.controller = controller
         self.clock = clock
         self.recorder = recorder
         self.contacts = contacts
+        self.events = events
+        if bus is None and isinstance(robot, BusErrorCounters):
+            bus = robot
+        self.bus = bus
         self._stop_requested = False
+        self._fade_requested = False
+        self._reset_requested = False
         self._pending_params: dict[str, float] = {}
 
-    def request_stop(self) -> None:
-        """Ask the loop to stop at the next tick boundary (safe to call from a signal handler)."""
-        self._stop_requested = True
+    def request_stop(self, fade: bool = False) -> None:
+        """Ask the loop to stop (safe to call from a signal handler).
+
+        Without ``fade`` the loop ends at the next tick boundary, leaving the drives with the
+        last command until the robot is deactivated. With ``fade`` the supervisor starts a
+        category-1 stop at the next tick and the loop runs on until the torque has faded to zero
+        (however long the run was planned for); an immediate stop request still ends it at once.
+        """
+        if fade:
+            self._fade_requested = True
+        else:
+            self._stop_requested = True
+
+    def request_reset(self) -> None:
+        """Ask for a supervisor reset at the next tick boundary (a person's decision).
+
+        If the supervisor accepts it the controller restarts from that tick's state and a fade
+        asked for by ``request_stop(fade=True)`` is over too; either way the outcome is an event
+        (``reset`` or ``reset:refused``).
+        """
+        self._reset_requested = True
 
     def request_params(self, **params: float) -> None:
         """Queue controller parameter changes; applied at the next tick boundary."""
@@ -107,33 +157,53 @@ class ControlLoop:
         on_progress: Callable[[float], None] | None = None,
         progress_every_ticks: int = 250,
     ) -> LoopReport:
-        """Run ticks for ``duration_s`` seconds of loop time (or until a stop is requested).
+        """Run ticks for ``duration_s`` seconds of loop time (or until a stop is requested, or
+        until a requested fade has ended, however long that takes).
 
-        ``on_progress(t_s)`` is called every ``progress_every_ticks`` ticks, between ticks.
+        ``on_progress(t_s)`` is called every ``progress_every_ticks`` ticks, between ticks. The
+        report lists the faults and safety events of the run.
         """
         n_ticks = round(duration_s / self.clock.period_s)
         compute = TickTimer(n_ticks, self.clock.period_s)
         lateness = TickTimer(n_ticks, self.clock.period_s)
         faults: list[Fault] = []
+        events: list[SafetyEvent] = []
         robot, supervisor, controller = self.robot, self.supervisor, self.controller
-        recorder, contacts = self.recorder, self.contacts
+        recorder, contacts, sink, bus = self.recorder, self.contacts, self.events, self.bus
         no_contact = (False, False)
         perf = time.perf_counter
         tick = 0
+        late_s = 0.0
+        fading = False
         began = perf()
         controller.reset(robot.read())
-        while tick < n_ticks and not self._stop_requested:
+        while (tick < n_ticks or fading) and not self._stop_requested:
             if self._pending_params:
                 params, self._pending_params = self._pending_params, {}
                 controller.set_params(**params)
+            if self._fade_requested:
+                self._fade_requested = False
+                if not fading:
+                    supervisor.request_stop(StopCategory.FADE)
+                    fading = True
             start = perf()
             state = robot.read()
-            new_faults = supervisor.check(state)
+            if self._reset_requested:
+                self._reset_requested = False
+                if supervisor.reset().accepted:
+                    controller.reset(state)
+                    fading = False  # the reset ended the requested stop too
+            new_faults = supervisor.check(state, lateness_s=late_s, bus=bus)
             if new_faults:
                 faults += new_faults
             command = controller.update(state)
             command = supervisor.limit(command, state)
             robot.write(command)
+            if supervisor.has_events:
+                for event in supervisor.take_events():
+                    events.append(event)
+                    if sink is not None:
+                        sink(event)
             if recorder is not None:
                 contact_r, contact_l = contacts() if contacts is not None else no_contact
                 recorder.push(
@@ -141,8 +211,11 @@ class ControlLoop:
                     state.tau, command.expected_torque(state.q, state.qd), command.q_ref,
                 )
             compute.record(perf() - start)
-            lateness.record(self.clock.wait_next_tick())
+            late_s = self.clock.wait_next_tick()
+            lateness.record(late_s)
             tick += 1
+            if fading and supervisor.torque_off_:
+                break
             if on_progress is not None and tick % progress_every_ticks == 0:
                 on_progress(tick * self.clock.period_s)
         return LoopReport(
@@ -151,6 +224,8 @@ class ControlLoop:
             faults=faults,
             compute=compute.stats(),
             lateness=lateness.stats(),
-            stopped_early=tick < n_ticks,
+            stopped_early=tick < n_ticks or fading,
             wall_s=perf() - began,
+            events=events,
+            reaction=supervisor.reaction_,
         )

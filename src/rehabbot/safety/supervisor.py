@@ -1,152 +1,603 @@
 """The safety supervisor: every state is checked and every command limited before it is written.
 
-One tick of the loop calls ``check(state)`` then, after the controller, ``limit(command, state)``.
+One tick of the loop calls :meth:`Supervisor.check` with the state just read (and the loop's
+lateness and the bus's error counters), then, after the controller, :meth:`Supervisor.limit`
+with the controller's command; what ``limit`` returns is what the loop writes.
 
-* ``check`` watches hard position and velocity limits, drive fault codes and stale feedback (a joint
-  that has not replied for ``stale_after_ticks`` ticks). A violation latches a :class:`Fault`.
-* ``limit`` returns the command to write. While a fault is latched that is torque off for every
-  joint (stop category 0). Otherwise the references are clamped into the position and velocity
-  limits, and the feed-forward torque is adjusted so that the torque the command produces at the
-  present state stays within the torque limit.
+``check`` runs the monitors (E-STOP, hard limits, range of motion, stale or non-finite feedback,
+frozen sensor, position jump, drive fault codes, winding temperature, RMS torque, bus errors, loop
+overrun, and the standstill monitor of a category-2 hold). A monitor whose condition holds latches
+a :class:`~rehabbot.safety.faults.Fault` and starts the stop its kind is configured for, on that
+very tick; a more severe stop replaces a milder one, never the other way round:
 
-Faults latch until :meth:`Supervisor.reset` is called by a person (never by the loop itself).
+* category 0: ``limit`` returns torque off from this tick on;
+* category 1: the torque the robot was commanding fades linearly to zero over ``fade_s`` (pure
+  feed-forward, which needs no feedback), then torque off;
+* category 2: the joints are held where they are (``tau_ff = 0``, hold stiffness and damping);
+  a held joint that moves more than ``standstill_tolerance_rad`` escalates to category 0.
+
+While no stop is in progress, ``limit`` shapes the command: gains within their bounds, the
+reference bent into the patient's range of motion (soft limits) with a spring in its soft zones,
+references within the hard limits, and the torque the command produces at the present state
+within the torque limit. Non-finite commands are an ``invalid_value`` fault.
+
+Faults latch until a person calls :meth:`Supervisor.reset`; the loop never does. A reset is refused
+while the cause of a latched fault is still present (E-STOP still pressed, a joint still beyond
+its limit, a temperature still above its warning level, ...). Every fault, stop, reset and
+E-STOP change is queued as a :class:`~rehabbot.safety.faults.SafetyEvent`; the loop collects them
+with :meth:`Supervisor.take_events`.
+
+Nothing here allocates per tick on the normal path: the monitors work in place on preallocated
+arrays, and :meth:`Supervisor.limit` returns a command owned by the supervisor (overwritten at the
+next call).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from rehabbot.hal.types import JointCommand, JointState
-from rehabbot.safety.limits import JointLimits
+from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.safety.faults import (
+    SYSTEM_FAULTS,
+    Fault,
+    FaultKind,
+    Priority,
+    SafetyEvent,
+    StopCategory,
+)
+from rehabbot.safety.limits import JointLimits, SoftLimits
+from rehabbot.safety.monitors import (
+    FrozenSensorMonitor,
+    PositionJumpMonitor,
+    RmsWindow,
+    WindowCount,
+)
+from rehabbot.safety.settings import SafetySettings, periods
+from rehabbot.safety.thermal import Actuator, ThermalModel
+
+if TYPE_CHECKING:
+    from rehabbot.hal.config import RobotConfig
+
+#: The control period assumed when none is given (s): the default 1 kHz loop.
+DEFAULT_PERIOD_S = 0.001
+
+_KINDS = tuple(FaultKind)
+_ROW = {kind: row for row, kind in enumerate(_KINDS)}
+(ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, OVERRUN,
+ STANDSTILL) = (_ROW[k] for k in (
+    FaultKind.ESTOP, FaultKind.POSITION_LIMIT, FaultKind.VELOCITY_LIMIT, FaultKind.ROM_EXCEEDED,
+    FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
+    FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
+    FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN, FaultKind.STANDSTILL))
 
 
-class FaultKind(Enum):
-    """What a fault is about."""
+@runtime_checkable
+class BusErrorCounters(Protocol):
+    """Cumulative error counters of a bus (``CanRobot`` has them); read once per tick."""
 
-    POSITION_LIMIT = "position_limit"
-    VELOCITY_LIMIT = "velocity_limit"
-    STALE_FEEDBACK = "stale_feedback"
-    DRIVE_FAULT = "drive_fault"
+    error_frames: int
+    send_failures: int
+    malformed_frames: int
+    unexpected_frames: int
 
 
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """One latched fault.
+@dataclass(frozen=True)
+class ResetResult:
+    """What a reset did.
 
     Attributes:
-        kind: what tripped.
-        joint: the joint's name.
-        t_s: loop time of detection (s).
-        value: the offending value (rad, rad/s, ticks or fault code, by kind).
-        limit: the limit it crossed, same unit.
-        category: stop category applied (0 = torque off at once).
+        accepted: the faults were cleared and the stop ended.
+        cleared: the faults cleared (empty when refused).
+        blocking: the latched faults whose cause is still present (empty when accepted).
     """
 
-    kind: FaultKind
-    joint: str
-    t_s: float
-    value: float
-    limit: float
-    category: int = 0
+    accepted: bool
+    cleared: tuple[Fault, ...] = ()
+    blocking: tuple[Fault, ...] = ()
 
-    def describe(self) -> str:
-        """One line for people, e.g. ``stale_feedback on knee_angle_r at 1.234 s (4 > 3)``."""
-        return (
-            f"{self.kind.value} on {self.joint} at {self.t_s:.3f} s "
-            f"({self.value:g} beyond {self.limit:g})"
-        )
+
+class _Mode(Enum):
+    RUNNING = "running"
+    HOLDING = "holding"
+    FADING = "fading"
+    OFF = "off"
 
 
 class Supervisor:
-    """Checks states, limits commands, latches faults.
+    """Checks states, limits commands, latches faults and runs the stops.
 
     Args:
         joint_names: joints in array order.
         limits: hard limits.
         stale_after_ticks: a joint whose last reply is older than this many ticks is stale.
+        period_s: the control period (s); the loop refuses a supervisor whose period differs
+            from its clock's.
+        settings: reactions and thresholds (default: :class:`SafetySettings` defaults).
+        soft_limits: the patient's range of motion (default: none, only the hard limits).
+        actuators: each joint's motor and transmission, for the thermal and RMS-torque monitors
+            (default: none, and those two monitors are off; :meth:`from_config` gives them).
+
+    Attributes:
+        faults_: the latched faults, in order.
+        reaction_: the stop in progress or done (None while running normally).
     """
 
     def __init__(
-        self, joint_names: tuple[str, ...], limits: JointLimits, stale_after_ticks: int
+        self,
+        joint_names: tuple[str, ...],
+        limits: JointLimits,
+        stale_after_ticks: int,
+        *,
+        period_s: float = DEFAULT_PERIOD_S,
+        settings: SafetySettings | None = None,
+        soft_limits: SoftLimits | None = None,
+        actuators: tuple[Actuator, ...] | None = None,
     ) -> None:
-        if limits.n_joints != len(joint_names):
+        n = len(joint_names)
+        if limits.n_joints != n:
             raise ValueError("Supervisor: limits and joint names differ in length")
+        if soft_limits is not None and soft_limits.rom_min_rad.shape != (n,):
+            raise ValueError("Supervisor: soft limits and joint names differ in length")
+        if actuators is not None and len(actuators) != n:
+            raise ValueError("Supervisor: actuators and joint names differ in length")
         if stale_after_ticks < 1:
             raise ValueError("Supervisor: stale_after_ticks must be >= 1")
+        if not 0.0 < period_s <= 1.0:
+            raise ValueError(f"Supervisor: period_s must be in (0, 1] s, got {period_s}")
         self.joint_names = joint_names
         self.limits = limits
         self.stale_after_ticks = stale_after_ticks
+        self.period_s = period_s
+        self.settings = s = settings if settings is not None else SafetySettings()
+        self.soft_limits = soft_limits
+        self.actuators = actuators
         self.faults_: list[Fault] = []
-        self._torque_off = JointCommand.torque_off(len(joint_names))
+        self.reaction_: StopCategory | None = None
+        self._n = n
+        self._column = {name: i for i, name in enumerate(joint_names)}
+        self._mode = _Mode.RUNNING
+        self._tick = 0
+        self._t_s = 0.0
+        self._events: list[SafetyEvent] = []
+        self._estop_pressed = False
+        self._estop_hit = False
+        self._estop_down = False
+        self._stop_request: StopCategory | None = None
+        # conditions: one row per fault kind, one column per joint plus one for the whole robot
+        shape = (len(_KINDS), n + 1)
+        self._active = np.zeros(shape, dtype=bool)
+        self._warning = np.zeros(shape, dtype=bool)
+        self._latched = np.zeros(shape, dtype=bool)
+        self._warned = np.zeros(shape, dtype=bool)
+        self._new = np.zeros(shape, dtype=bool)
+        # monitors
+        self._jump = PositionJumpMonitor(limits.velocity_max_rad_s, period_s, s.jump_margin)
+        self._frozen = FrozenSensorMonitor(
+            n, periods(s.frozen_after_s, period_s), s.frozen_min_torque_nm)
+        self._bus_window = WindowCount(periods(s.bus_error_window_s, period_s))
+        self._bus_total: int | None = None
+        self._bus_count = 0
+        self._late_ticks = 0
+        self._late_after_s = s.late_fraction * period_s
+        self.fade_ticks = periods(s.fade_s, period_s)
+        self._fade_start = 0
+        if actuators is None:
+            self._thermal: ThermalModel | None = None
+            self._rms: RmsWindow | None = None
+        else:
+            self._thermal = ThermalModel(actuators, period_s, s.ambient_c)
+            self._rms = RmsWindow(n, periods(s.rms_window_s, period_s))
+        self._rms_limit_nm = np.array(
+            [math.inf] * n if actuators is None else [a.continuous_torque_nm for a in actuators])
+        self._rms_warn_nm = self._rms_limit_nm * s.rms_warn_fraction
+        if soft_limits is not None:
+            self._rom_low_rad = soft_limits.rom_min_rad - s.rom_margin_rad
+            self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
+        # preallocated buffers
+        self._fresh = np.zeros(n, dtype=bool)
+        self._finite = np.zeros(n, dtype=bool)
+        self._flags = np.zeros(n, dtype=bool)
+        self._work = (np.zeros(n), np.zeros(n))
+        self._q_trusted = np.zeros(n)
+        self._q_hold = np.zeros(n)
+        self._tau_last = np.zeros(n)
+        self._fade_from = np.zeros(n)
+        self._velocity_min = -limits.velocity_max_rad_s
+        self._torque_min = -limits.torque_max_nm
+        self._out = JointCommand.torque_off(n)
+        self._torque_off = JointCommand.torque_off(n)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: RobotConfig,
+        *,
+        settings: SafetySettings | None = None,
+        soft_limits: SoftLimits | None = None,
+        actuators: tuple[Actuator, ...] | None = None,
+    ) -> Supervisor:
+        """The supervisor of robot ``config``: its hard limits, stale-feedback ticks, control
+        period and (unless ``actuators`` is given) its motors' default ratings.
+
+        Raises:
+            ConfigurationError: a motor model has no default rating and ``actuators`` is None.
+        """
+        return cls(
+            config.joint_names, JointLimits.from_config(config), config.loop.stale_feedback_ticks,
+            period_s=config.period_s, settings=settings, soft_limits=soft_limits,
+            actuators=actuators if actuators is not None else Actuator.all_from_config(config),
+        )
+
+    # -- inputs from people -------------------------------------------------------------------
+
+    def estop(self, pressed: bool = True) -> None:
+        """The E-STOP input: pressed or released; takes effect at the next :meth:`check`.
+
+        Safe to call from any thread or a signal handler. A press is remembered until the next
+        check even if released before it.
+        """
+        if pressed:
+            self._estop_hit = True
+        self._estop_pressed = pressed
+
+    def request_stop(self, category: StopCategory = StopCategory.FADE) -> None:
+        """A person asks for a stop of ``category`` (not a fault); takes effect at the next
+        :meth:`check`. Like a fault's stop it lasts until :meth:`reset`."""
+        self._stop_request = category
+
+    def reset(self) -> ResetResult:
+        """Clear every latched fault and end the stop: a person's decision, never the loop's.
+
+        Refused (nothing changes) while E-STOP is pressed (or was pressed since the last check)
+        or the cause of a latched fault is still present: the last check still saw the fault's
+        condition or, for a fault with a warning level, its warning. Call it between ticks (the
+        loop's ``request_reset`` does).
+        """
+        estop = self._read_estop()
+        present = self._active | self._warning
+        present[ESTOP, self._n] = estop  # the input now, not at the last check
+        blocking = tuple(f for f in self.faults_ if present[_ROW[f.kind], self._col(f.joint)])
+        if blocking or estop:
+            causes = (["estop"] if estop else []) + [
+                _short(f) for f in blocking if f.kind is not FaultKind.ESTOP]
+            self._events.append(SafetyEvent(
+                self._t_s, "reset:refused", None, {"blocking": "; ".join(causes)}))
+            return ResetResult(False, blocking=blocking)
+        cleared = tuple(self.faults_)
+        self.faults_ = []
+        self._latched[:] = False
+        self._mode = _Mode.RUNNING
+        self.reaction_ = None
+        self._stop_request = None
+        self._frozen.clear()
+        self._events.append(SafetyEvent(
+            self._t_s, "reset", None, {"cleared": "; ".join(_short(f) for f in cleared)}))
+        return ResetResult(True, cleared=cleared)
+
+    # -- state ---------------------------------------------------------------------------------
 
     @property
     def tripped(self) -> bool:
         """True while any fault is latched."""
         return bool(self.faults_)
 
-    def check(self, state: JointState) -> list[Fault]:
-        """Check one state; return the faults newly latched by it (usually none)."""
-        lim = self.limits
-        new: list[Fault] = []
-        stale = state.age_ticks > self.stale_after_ticks
-        if stale.any():
-            new += self._faults(FaultKind.STALE_FEEDBACK, stale, state, state.age_ticks,
-                                np.full(stale.shape, float(self.stale_after_ticks)))
-        fresh = ~stale
-        low = fresh & (state.q < lim.position_min_rad)
-        high = fresh & (state.q > lim.position_max_rad)
-        if low.any():
-            new += self._faults(FaultKind.POSITION_LIMIT, low, state, state.q, lim.position_min_rad)
-        if high.any():
-            new += self._faults(
-                FaultKind.POSITION_LIMIT, high, state, state.q, lim.position_max_rad
-            )
-        fast = fresh & (np.abs(state.qd) > lim.velocity_max_rad_s)
-        if fast.any():
-            new += self._faults(FaultKind.VELOCITY_LIMIT, fast, state, state.qd,
-                                lim.velocity_max_rad_s)
-        drive = fresh & (state.fault_code != 0)
-        if drive.any():
-            new += self._faults(FaultKind.DRIVE_FAULT, drive, state, state.fault_code,
-                                np.zeros(drive.shape))
-        self.faults_ += new
-        return new
+    @property
+    def torque_off_(self) -> bool:
+        """True once the torque is off: a category-0 stop, or a category-1 fade that ended."""
+        return self._mode is _Mode.OFF
 
-    def _faults(
+    @property
+    def has_events(self) -> bool:
+        """True when events wait for :meth:`take_events`."""
+        return bool(self._events)
+
+    def take_events(self) -> list[SafetyEvent]:
+        """The events since the last call, oldest first."""
+        events, self._events = self._events, []
+        return events
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    def check(
         self,
-        kind: FaultKind,
-        mask: np.ndarray,
         state: JointState,
-        values: np.ndarray,
-        limits: np.ndarray,
+        *,
+        lateness_s: float = 0.0,
+        bus: BusErrorCounters | None = None,
     ) -> list[Fault]:
-        latched = {(f.kind, f.joint) for f in self.faults_}
-        return [
-            Fault(kind, self.joint_names[i], state.t_s, float(values[i]), float(limits[i]))
-            for i in np.flatnonzero(mask)
-            if (kind, self.joint_names[i]) not in latched
-        ]
+        """Check one tick's state; return the faults newly latched by it (usually none).
+
+        Args:
+            state: the state read this tick.
+            lateness_s: how late this tick started against its deadline (s).
+            bus: the bus's cumulative error counters (None: the bus-error monitor is off).
+        """
+        self._tick += 1
+        self._t_s = state.t_s
+        n, act, lim = self._n, self._active, self.limits
+        fresh, flags, work = self._fresh, self._flags, self._work[0]
+        act[ESTOP, n] = self._read_estop()
+        self._estop_hit = False
+        # feedback: stale, non-finite; only fresh finite readings are checked further
+        np.less_equal(state.age_ticks, self.stale_after_ticks, out=fresh)
+        np.logical_not(fresh, out=act[STALE, :n])
+        np.isfinite(state.q, out=self._finite)
+        self._finite &= np.isfinite(state.qd, out=flags)
+        self._finite &= np.isfinite(state.tau, out=flags)
+        np.logical_not(self._finite, out=act[INVALID, :n])
+        act[INVALID, :n] &= fresh
+        fresh &= self._finite
+        np.copyto(self._q_trusted, state.q, where=fresh)
+        # hard limits, range of motion, drive faults
+        np.less(state.q, lim.position_min_rad, out=act[POSITION, :n])
+        act[POSITION, :n] |= np.greater(state.q, lim.position_max_rad, out=flags)
+        act[POSITION, :n] &= fresh
+        np.abs(state.qd, out=work)
+        np.greater(work, lim.velocity_max_rad_s, out=act[VELOCITY, :n])
+        act[VELOCITY, :n] &= fresh
+        if self.soft_limits is not None:
+            np.less(state.q, self._rom_low_rad, out=act[ROM, :n])
+            act[ROM, :n] |= np.greater(state.q, self._rom_high_rad, out=flags)
+            act[ROM, :n] &= fresh
+        np.not_equal(state.fault_code, 0, out=act[DRIVE, :n])
+        act[DRIVE, :n] &= fresh
+        # sensor plausibility, on the readings that arrived this tick
+        new_reading = np.equal(state.age_ticks, 0, out=flags)
+        new_reading &= fresh
+        self._jump.update(self._tick, state.q, new_reading, act[JUMP, :n])
+        if self._mode is _Mode.RUNNING:
+            self._frozen.update(state.q, new_reading, self._tau_last, act[FROZEN, :n])
+        else:  # a stop takes the commanded torque away: nothing to move the joints
+            self._frozen.clear()
+            act[FROZEN, :n] = False
+        # heat
+        if self._thermal is not None and self._rms is not None:
+            temperature = self._thermal.update(state.tau, state.temperature_c)
+            np.greater_equal(temperature, self._thermal.fault_c, out=act[HEAT, :n])
+            np.greater_equal(temperature, self._thermal.warn_c, out=self._warning[HEAT, :n])
+            rms = self._rms.update(state.tau)
+            np.greater(rms, self._rms_limit_nm, out=act[RMS, :n])
+            np.greater(rms, self._rms_warn_nm, out=self._warning[RMS, :n])
+        # the loop and the bus
+        self._late_ticks = self._late_ticks + 1 if lateness_s > self._late_after_s else 0
+        act[OVERRUN, n] = self._late_ticks >= self.settings.overrun_ticks
+        if bus is not None:
+            self._count_bus_errors(bus)
+        # the standstill monitor of a hold
+        if self._mode is _Mode.HOLDING:
+            np.subtract(state.q, self._q_hold, out=work)
+            np.abs(work, out=work)
+            np.greater(work, self.settings.standstill_tolerance_rad, out=act[STANDSTILL, :n])
+            act[STANDSTILL, :n] &= fresh
+        else:
+            act[STANDSTILL, :n] = False
+        # reactions
+        if self._mode is _Mode.FADING and self._tick - self._fade_start >= self.fade_ticks:
+            self._mode = _Mode.OFF
+            self._events.append(SafetyEvent(
+                state.t_s, "stop:faded", None, {"ticks": self.fade_ticks}, StopCategory.FADE))
+        if self._stop_request is not None:
+            category, self._stop_request = self._stop_request, None
+            self._events.append(SafetyEvent(state.t_s, "stop:requested", None, {}, category))
+            self._engage(category, "request", Priority.LOW)
+        if np.count_nonzero(np.not_equal(self._warning, self._warned, out=self._new)):
+            self._report_warnings(state)
+        np.greater(act, self._latched, out=self._new)
+        return self._latch_new(state) if np.count_nonzero(self._new) else []
 
     def limit(self, command: JointCommand, state: JointState) -> JointCommand:
-        """The command to write: torque off while tripped, else ``command`` within the limits."""
-        if self.faults_:
+        """The command to write this tick: the stop's command while one is in progress, else
+        ``command`` shaped into the limits. The result belongs to the supervisor and is
+        overwritten by the next call; ``command`` is not modified."""
+        self._check_command(command, state)
+        mode, out = self._mode, self._out
+        if mode is _Mode.OFF:
+            self._tau_last[:] = 0.0
             return self._torque_off
-        lim = self.limits
-        limited = command.copy()
-        np.clip(limited.q_ref, lim.position_min_rad, lim.position_max_rad, out=limited.q_ref)
-        np.clip(limited.qd_ref, -lim.velocity_max_rad_s, lim.velocity_max_rad_s,
-                out=limited.qd_ref)
-        np.maximum(limited.kp, 0.0, out=limited.kp)
-        np.maximum(limited.kd, 0.0, out=limited.kd)
-        expected = limited.expected_torque(state.q, state.qd)
-        allowed = np.clip(expected, -lim.torque_max_nm, lim.torque_max_nm)
-        limited.tau_ff += allowed - expected
-        return limited
+        if mode is _Mode.FADING:
+            share = 1.0 - (self._tick - self._fade_start) / self.fade_ticks
+            np.copyto(out.q_ref, self._q_trusted)
+            out.qd_ref[:] = 0.0
+            out.kp[:] = 0.0
+            out.kd[:] = 0.0
+            np.multiply(self._fade_from, share, out=out.tau_ff)
+            np.copyto(self._tau_last, out.tau_ff)
+            return out
+        if mode is _Mode.HOLDING:
+            np.copyto(out.q_ref, self._q_hold)
+            out.qd_ref[:] = 0.0
+            out.kp[:] = self.settings.hold_kp_nm_per_rad
+            out.kd[:] = self.settings.hold_kd_nms_per_rad
+            out.tau_ff[:] = 0.0
+        else:
+            self._shape(command, state, out)
+        self._clamp_torque(out, state)
+        return out
 
-    def reset(self) -> list[Fault]:
-        """Clear every latched fault (a person's decision); return what was cleared."""
-        cleared, self.faults_ = self.faults_, []
-        return cleared
+    # -- internals -----------------------------------------------------------------------------
+
+    def _col(self, joint: str | None) -> int:
+        return self._n if joint is None else self._column[joint]
+
+    def _read_estop(self) -> bool:
+        """Whether E-STOP is pressed or was since the last check; events for its changes."""
+        active = self._estop_hit or self._estop_pressed
+        if active != self._estop_down:
+            self._estop_down = active
+            if active:
+                category = self.settings.reaction(FaultKind.ESTOP).category
+                self._events.append(
+                    SafetyEvent(self._t_s, "estop:pressed", None, {}, category, Priority.HIGH))
+            else:
+                self._events.append(SafetyEvent(self._t_s, "estop:released"))
+        return active
+
+    def _count_bus_errors(self, bus: BusErrorCounters) -> None:
+        total = bus.error_frames + bus.send_failures + bus.malformed_frames + bus.unexpected_frames
+        previous = total if self._bus_total is None else self._bus_total
+        self._bus_total = total
+        self._bus_count = self._bus_window.add(max(0, total - previous))  # 0: counters restarted
+        self._active[BUS, self._n] = self._bus_count > self.settings.bus_error_max
+        self._warning[BUS, self._n] = self._bus_count > 0
+
+    def _check_command(self, command: JointCommand, state: JointState) -> None:
+        finite, flags = self._finite, self._flags
+        np.isfinite(command.q_ref, out=finite)
+        finite &= np.isfinite(command.qd_ref, out=flags)
+        finite &= np.isfinite(command.kp, out=flags)
+        finite &= np.isfinite(command.kd, out=flags)
+        finite &= np.isfinite(command.tau_ff, out=flags)
+        if np.count_nonzero(finite) == self._n:
+            return
+        n = self._n
+        np.logical_not(finite, out=flags)
+        self._active[INVALID, :n] |= flags
+        self._new[:] = False
+        np.greater(self._active[INVALID], self._latched[INVALID], out=self._new[INVALID])
+        if np.count_nonzero(self._new):
+            self._latch_new(state)
+
+    def _latch_new(self, state: JointState) -> list[Fault]:
+        """Latch the faults marked in ``_new``; start the most severe stop among them."""
+        settings, n = self.settings, self._n
+        faults = []
+        for row, col in zip(*np.nonzero(self._new), strict=True):
+            kind = _KINDS[row]
+            reaction = settings.reaction(kind)
+            value, limit = self._measure(kind, int(col), state)
+            fault = Fault(kind, None if col == n else self.joint_names[col], state.t_s, value,
+                          limit, reaction.category, reaction.priority)
+            faults.append(fault)
+            self._events.append(fault.event())
+        self._latched |= self._new
+        self.faults_ += faults
+        worst = min(faults, key=lambda f: f.category)
+        self._engage(worst.category, worst.kind.value, worst.priority)
+        return faults
+
+    def _measure(self, kind: FaultKind, i: int, state: JointState) -> tuple[float, float]:
+        """The offending value of fault ``kind`` at column ``i`` and the limit it crossed."""
+        lim, settings = self.limits, self.settings
+        if kind in SYSTEM_FAULTS:
+            return {
+                FaultKind.ESTOP: (1.0, 0.0),
+                FaultKind.BUS_ERRORS: (float(self._bus_count), float(settings.bus_error_max)),
+                FaultKind.LOOP_OVERRUN: (float(self._late_ticks), float(settings.overrun_ticks)),
+            }[kind]
+        q = float(state.q[i])
+        match kind:
+            case FaultKind.POSITION_LIMIT:
+                low = q < lim.position_min_rad[i]
+                return q, float(lim.position_min_rad[i] if low else lim.position_max_rad[i])
+            case FaultKind.VELOCITY_LIMIT:
+                return float(state.qd[i]), float(lim.velocity_max_rad_s[i])
+            case FaultKind.ROM_EXCEEDED:
+                low = q < self._rom_low_rad[i]
+                return q, float(self._rom_low_rad[i] if low else self._rom_high_rad[i])
+            case FaultKind.STALE_FEEDBACK:
+                return float(state.age_ticks[i]), float(self.stale_after_ticks)
+            case FaultKind.FROZEN_SENSOR:
+                return float(self._frozen.count_[i]), float(self._frozen.ticks)
+            case FaultKind.POSITION_JUMP:
+                return float(self._jump.jump_rad_[i]), float(self._jump.bound_rad_[i])
+            case FaultKind.DRIVE_FAULT:
+                return float(state.fault_code[i]), 0.0
+            case FaultKind.OVER_TEMPERATURE if self._thermal is not None:
+                return (float(self._thermal.temperature_c_[i]),
+                        float(self._thermal.fault_c[i]))
+            case FaultKind.RMS_TORQUE if self._rms is not None:
+                return float(self._rms.rms_[i]), float(self._rms_limit_nm[i])
+            case FaultKind.STANDSTILL:
+                return abs(q - float(self._q_hold[i])), settings.standstill_tolerance_rad
+        return math.nan, 0.0  # invalid_value: not a number
+
+    def _engage(self, category: StopCategory, cause: str, priority: Priority) -> None:
+        """Start stop ``category`` unless a stop at least as severe is in progress."""
+        if self._mode is _Mode.OFF or (
+            self.reaction_ is not None and category >= self.reaction_
+        ):
+            return
+        self.reaction_ = category
+        if category is StopCategory.TORQUE_OFF:
+            self._mode = _Mode.OFF
+        elif category is StopCategory.FADE:
+            self._mode = _Mode.FADING
+            self._fade_start = self._tick
+            np.copyto(self._fade_from, self._tau_last)
+        else:
+            self._mode = _Mode.HOLDING
+            np.copyto(self._q_hold, self._q_trusted)
+        self._events.append(SafetyEvent(
+            self._t_s, f"stop:category_{int(category)}", None, {"cause": cause}, category,
+            priority))
+
+    def _report_warnings(self, state: JointState) -> None:
+        """Events for warnings that began (low-priority alarms) or ended since the last tick."""
+        n = self._n
+        for row, col in zip(*np.nonzero(self._warning != self._warned), strict=True):
+            kind = _KINDS[row]
+            joint = None if col == n else self.joint_names[col]
+            if self._warning[row, col]:
+                value, fault_at = self._measure(kind, int(col), state)
+                self._events.append(SafetyEvent(
+                    state.t_s, f"warning:{kind.value}", joint,
+                    {"value": value, "fault_at": fault_at}, None, Priority.LOW))
+            else:
+                self._events.append(SafetyEvent(state.t_s, f"warning_cleared:{kind.value}",
+                                                joint))
+        np.copyto(self._warned, self._warning)
+
+    def _shape(self, command: JointCommand, state: JointState, out: JointCommand) -> None:
+        """``command`` into ``out``: bounded gains, references within the hard limits, then
+        bent into the range of motion, and the range's spring."""
+        lim, settings = self.limits, self.settings
+        np.copyto(out.q_ref, command.q_ref)
+        np.copyto(out.qd_ref, command.qd_ref)
+        _clamp(command.kp, 0.0, settings.max_kp_nm_per_rad, out.kp)
+        _clamp(command.kd, 0.0, settings.max_kd_nms_per_rad, out.kd)
+        np.copyto(out.tau_ff, command.tau_ff)
+        _clamp(out.q_ref, lim.position_min_rad, lim.position_max_rad, out.q_ref)
+        _clamp(out.qd_ref, self._velocity_min, lim.velocity_max_rad_s, out.qd_ref)
+        if self.soft_limits is not None:  # the range of motion lies within the hard limits
+            self.soft_limits.shape_reference(out.q_ref, out.qd_ref, self._work)
+            self.soft_limits.add_spring(state.q, out.tau_ff, self._work[0])
+
+    def _clamp_torque(self, out: JointCommand, state: JointState) -> None:
+        """Adjust ``out.tau_ff`` so that ``out`` produces at most the torque limit at ``state``.
+
+        The feed-forward torque is first bounded by ``|PD part| + limit`` (which cannot change
+        the clamped result) so that huge values cannot cancel out the PD part in rounding.
+        """
+        pd, work = self._work
+        np.subtract(out.q_ref, state.q, out=pd)
+        pd *= out.kp
+        np.subtract(out.qd_ref, state.qd, out=work)
+        work *= out.kd
+        pd += work
+        np.abs(pd, out=work)
+        work += self.limits.torque_max_nm
+        np.minimum(out.tau_ff, work, out=out.tau_ff)
+        np.negative(work, out=work)
+        np.maximum(out.tau_ff, work, out=out.tau_ff)
+        pd += out.tau_ff
+        _clamp(pd, self._torque_min, self.limits.torque_max_nm, self._tau_last)
+        np.subtract(self._tau_last, pd, out=work)
+        out.tau_ff += work
+
+
+def _clamp(
+    values: FloatArray, low: FloatArray | float, high: FloatArray | float, out: FloatArray
+) -> None:
+    """``out = min(max(values, low), high)``; what ``np.clip`` does, at a third of its cost."""
+    np.maximum(values, low, out=out)
+    np.minimum(out, high, out=out)
+
+
+def _short(fault: Fault) -> str:
+    """``kind`` or ``kind@joint``."""
+    return fault.kind.value if fault.joint is None else f"{fault.kind.value}@{fault.joint}"
