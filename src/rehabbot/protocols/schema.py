@@ -7,10 +7,11 @@ kind. Units are in the field names; percentages are 0-100.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rehabbot.configfile import load_toml_model, resolve_named_file
 
@@ -33,6 +34,38 @@ class JointGains(BaseModel):
         return value
 
 
+class RangeOfMotion(BaseModel):
+    """The patient's allowed range of motion per joint kind, (lowest, highest) in degrees.
+
+    A joint kind left out keeps the robot's hard limits. The supervisor shapes commands softly in
+    a zone inside each end (``Protocol.soft_zone_deg``) and never lets a reference past the end.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hip_flexion: tuple[float, float] | None = None
+    knee_angle: tuple[float, float] | None = None
+    ankle_angle: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeOfMotion:
+        for kind in ("hip_flexion", "knee_angle", "ankle_angle"):
+            bounds = getattr(self, kind)
+            if bounds is not None and not bounds[0] < bounds[1]:
+                raise ValueError(f"{kind}: the lowest angle {bounds[0]} must be below the "
+                                 f"highest {bounds[1]}")
+        return self
+
+    def for_joints(self, joint_names: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+        """``{joint name: (lowest, highest)}`` in rad for the joints whose kind has a range."""
+        ranges: dict[str, tuple[float, float]] = {}
+        for name in joint_names:
+            bounds = getattr(self, name.rsplit("_", 1)[0], None)
+            if bounds is not None:
+                ranges[name] = (math.radians(bounds[0]), math.radians(bounds[1]))
+        return ranges
+
+
 class Protocol(BaseModel):
     """A therapy protocol (one training phase for now)."""
 
@@ -49,6 +82,8 @@ class Protocol(BaseModel):
     guidance_pct: float = Field(ge=0.0, le=100.0)
     stiffness_nm_per_rad: JointGains
     damping_nms_per_rad: JointGains
+    range_of_motion_deg: RangeOfMotion = RangeOfMotion()
+    soft_zone_deg: float = Field(3.0, gt=0.0, le=20.0)
 
     @property
     def treadmill_speed_mps(self) -> float:
