@@ -3,41 +3,68 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.robot import CanRobot
-from rehabbot.sim.emulated_mit import EmulatedMitBank
+from rehabbot.sim.simulator import DriveEmulator, DriveEmulators
 
 
 @dataclass
 class DriveBench:
-    """Emulated MIT drives on a virtual bus, bound to joints whose state the test sets by hand."""
+    """Emulated drives on a virtual bus, bound to joints whose state the test sets by hand."""
 
     config: RobotConfig
     channel: str
-    bank: EmulatedMitBank
+    emulators: DriveEmulators
     q: np.ndarray
     qd: np.ndarray
     tau: np.ndarray
 
+    @property
+    def bank(self) -> DriveEmulator:
+        """The emulator of a robot whose joints all speak one protocol."""
+        (emulator,) = self.emulators.emulators
+        return emulator
+
     def step(self) -> None:
         """What the simulator does each tick, without physics: frames in, laws, replies out."""
-        self.bank.receive(self.q)
+        self.emulators.observe(self.q, self.qd)
+        self.emulators.receive()
         self.tau[:] = 0.0
-        self.bank.joint_torques(self.q, self.qd, self.tau)
-        self.bank.send_replies(self.q, self.qd)
+        self.emulators.joint_torques(self.tau)
+        self.emulators.publish()
 
-    def robot(self, time_source: object = None) -> CanRobot:
+    def robot(self, time_source: Callable[[], float] | None = None) -> CanRobot:
         """A host-side robot on the bench's channel."""
         if time_source is None:
             return CanRobot(self.config, channel=self.channel)
-        return CanRobot(self.config, channel=self.channel, time_source=time_source)  # type: ignore[arg-type]
+        return CanRobot(self.config, channel=self.channel, time_source=time_source)
+
+    def configure(self, robot: CanRobot) -> None:
+        """Configure ``robot`` while the drives answer (as the session runner does)."""
+        with self.emulators.serving():
+            robot.configure()
+
+    def active_robot(self) -> CanRobot:
+        """A configured, active robot on the bench."""
+        robot = self.robot()
+        self.configure(robot)
+        robot.activate(self.step, timeout_s=0.01)
+        return robot
+
+
+def make_bench(config: RobotConfig) -> DriveBench:
+    """Emulated drives for every joint of ``config`` on a fresh virtual channel (close them!)."""
+    channel = f"test-{uuid.uuid4().hex}"
+    n = len(config.joints)
+    q, qd = np.zeros(n), np.zeros(n)
+    emulators = DriveEmulators(config, list(range(n)), channel, q, qd)
+    return DriveBench(config, channel, emulators, q, qd, np.zeros(n))
 
 
 @pytest.fixture
@@ -49,9 +76,6 @@ def sim_exo() -> RobotConfig:
 @pytest.fixture
 def bench(sim_exo: RobotConfig) -> Iterator[DriveBench]:
     """Emulated drives for every joint of sim_exo on a fresh virtual channel."""
-    channel = f"test-{uuid.uuid4().hex}"
-    bus = open_bus(sim_exo.bus, channel)
-    n = len(sim_exo.joints)
-    bank = EmulatedMitBank(bus, list(sim_exo.joints), list(range(n)))
-    yield DriveBench(sim_exo, channel, bank, np.zeros(n), np.zeros(n), np.zeros(n))
-    bus.shutdown()
+    drive_bench = make_bench(sim_exo)
+    yield drive_bench
+    drive_bench.emulators.close()

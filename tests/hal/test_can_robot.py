@@ -1,17 +1,18 @@
-"""The HAL's CanRobot against emulated MIT drives on python-can's virtual bus."""
+"""CanRobot beyond the drive contract: MIT's exact quantization, mixed buses, setup failures."""
 
 from __future__ import annotations
 
-import can
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from rehabbot.errors import CommunicationError
-from rehabbot.hal.bus import open_bus
+from rehabbot.errors import CommunicationError, ConfigurationError
+from rehabbot.hal.config import RobotConfig, bundled_robot_path, load_robot_config
 from rehabbot.hal.drives import mit
-from rehabbot.hal.robot import CanRobot, Lifecycle, LifecycleError
+from rehabbot.hal.robot import CanRobot, Lifecycle
 from rehabbot.hal.types import JointCommand
-from tests.conftest import DriveBench
+from tests.conftest import DriveBench, make_bench
 
 AK10 = mit.motor_model("AK10-9")
 GEAR = 3.0
@@ -21,59 +22,12 @@ QD_STEP = 2 * AK10.v_max_rad_s / 4095 / GEAR
 TAU_STEP = 2 * AK10.t_max_nm / 4095 * GEAR
 
 
-def active_robot(bench: DriveBench) -> CanRobot:
-    robot = bench.robot()
-    robot.configure()
-    robot.activate(bench.step, timeout_s=0.01)
-    return robot
-
-
-def test_lifecycle_runs_configure_activate_deactivate_close(bench: DriveBench) -> None:
-    robot = bench.robot()
-    assert robot.lifecycle is Lifecycle.UNCONFIGURED
-    with pytest.raises(LifecycleError, match="must be inactive"):
-        robot.activate(bench.step, timeout_s=0.01)
-    robot.configure()
-    assert robot.lifecycle is Lifecycle.INACTIVE
-    robot.activate(bench.step, timeout_s=0.01)
-    assert robot.lifecycle is Lifecycle.ACTIVE
-    assert all(d.enabled for d in bench.bank.drives)
-    robot.deactivate()
-    bench.step()
-    assert not any(d.enabled for d in bench.bank.drives)
-    with pytest.raises(LifecycleError, match="robot is inactive"):
-        robot.write(JointCommand.torque_off(4))
-    robot.close()
-    assert robot.lifecycle is Lifecycle.FINALIZED
-
-
-def test_activation_names_the_joints_whose_drives_do_not_answer(bench: DriveBench) -> None:
-    bench.bank.silenced.add(1)
-    robot = bench.robot()
-    robot.configure()
-    with pytest.raises(CommunicationError, match=r"knee_angle_r.*check power"):
-        robot.activate(bench.step, timeout_s=0.005)
-    robot.close()
-
-
-def test_state_round_trip_applies_sign_gear_and_offset(bench: DriveBench) -> None:
-    robot = active_robot(bench)
-    bench.q[:] = [0.3, 0.9, -0.2, 0.05]
-    bench.qd[:] = [1.0, -2.0, 0.5, 0.0]
-    robot.write(JointCommand.torque_off(4))
-    bench.step()
-    state = robot.read()
-    np.testing.assert_allclose(state.q, bench.q, atol=Q_STEP)
-    np.testing.assert_allclose(state.qd, bench.qd, atol=QD_STEP)
-    assert state.age_ticks.tolist() == [0, 0, 0, 0]
-    assert state.temperature_c.tolist() == [30.0] * 4
-    robot.close()
-
-
-def test_command_round_trip_reaches_the_drive_law_in_joint_units(bench: DriveBench) -> None:
-    """The torque each emulated drive applies is the joint-space impedance law, after the
-    transmission (sign -1 on two joints, gear 3) and the wire's quantization."""
-    robot = active_robot(bench)
+def test_mit_command_reaches_the_drive_law_within_the_quantization_of_each_field(
+    bench: DriveBench,
+) -> None:
+    """The torque each emulated MIT drive applies is the joint-space impedance law, after the
+    transmission (sign -1 on two joints, gear 3) and the quantization of every field."""
+    robot = bench.active_robot()
     bench.q[:] = [0.1, 0.5, -0.1, 0.2]
     bench.qd[:] = [0.5, -1.0, 0.0, 0.3]
     command = JointCommand(
@@ -86,60 +40,62 @@ def test_command_round_trip_reaches_the_drive_law_in_joint_units(bench: DriveBen
     robot.write(command)
     bench.step()
     expected = command.expected_torque(bench.q, bench.qd)
-    # tolerance: the quantization of every field, propagated through the law (joint side)
     kp_step, kd_step = 500 / 4095 * GEAR**2, 5 / 4095 * GEAR**2
     tol = (command.kp * Q_STEP + command.kd * QD_STEP + kp_step * 0.5 + kd_step * 1.5
            + TAU_STEP) / 2 + 1e-6
     assert np.all(np.abs(bench.tau - expected) <= tol), (bench.tau, expected, tol)
-    assert np.all(np.abs(expected) > 5 * tol)  # the check above is not trivially satisfied
-    state = robot.read()
-    np.testing.assert_allclose(state.tau, bench.tau, atol=TAU_STEP)
+    assert np.all(np.abs(expected) > 5 * tol)
     robot.close()
 
 
-def test_write_sends_every_joint_before_any_reply_is_read(bench: DriveBench) -> None:
-    monitor = open_bus(bench.config.bus, bench.channel)
-    robot = active_robot(bench)
-    while monitor.recv(0.0) is not None:
-        pass
+def test_mixed_bus_routes_each_reply_to_its_joint_and_sends_one_sync() -> None:
+    mixed = make_bench(load_robot_config("sim_exo_mixed"))
+    robot = mixed.active_robot()
+    assert [type(d).protocol for d in robot.drives_] == ["mit", "cia402", "mit", "cia402"]
+    mixed.q[:] = [0.3, 0.9, -0.2, 0.05]
     robot.write(JointCommand.torque_off(4))
-    sent = []
-    while (msg := monitor.recv(0.0)) is not None:
-        sent.append(msg.arbitration_id)
-    assert sent == [1, 2, 3, 4]
-    monitor.shutdown()
-    robot.close()
-
-
-def test_garbage_frames_are_counted_and_the_state_stays_valid(bench: DriveBench) -> None:
-    robot = active_robot(bench)
-    intruder = open_bus(bench.config.bus, bench.channel)
-    robot.read()
-    garbage = [
-        can.Message(arbitration_id=0, data=bytes([9, 1, 2, 3, 4, 5, 6, 7]), is_extended_id=False),
-        can.Message(arbitration_id=0x555, data=bytes(3), is_extended_id=False),
-        can.Message(arbitration_id=0x1ABCDE, data=bytes(8), is_extended_id=True),
-        can.Message(is_error_frame=True),
-    ]
-    for msg in garbage:
-        intruder.send(msg)
+    mixed.step()
     state = robot.read()
-    assert robot.unexpected_frames == 3
-    assert robot.error_frames == 1
-    assert np.isfinite(state.q).all()
-    assert state.age_ticks.tolist() == [2, 2, 2, 2]  # garbage is not a reply: age keeps growing
-    intruder.shutdown()
+    np.testing.assert_allclose(state.q, mixed.q, atol=Q_STEP)
+    assert state.age_ticks.tolist() == [0, 0, 0, 0]
+    assert robot.unexpected_frames == robot.malformed_frames == 0
+    assert mixed.emulators.ignored_frames == 0  # MIT replies on 0x7F0 reach no CANopen drive
     robot.close()
+    mixed.emulators.close()
 
 
-def test_feedback_age_grows_while_a_drive_is_silent(bench: DriveBench) -> None:
-    robot = active_robot(bench)
-    bench.bank.silenced.add(2)
-    ages = []
-    for _ in range(4):
-        ages.append(robot.read().age_ticks.tolist())
-        robot.write(JointCommand.torque_off(4))
-        bench.step()
-    # the first read sees no reply yet (nothing was commanded since activation)
-    assert ages == [[1, 1, 1, 1], [0, 0, 2, 0], [0, 0, 3, 0], [0, 0, 4, 0]]
+def variant(tmp_path: Path, name: str, old: str, new: str) -> RobotConfig:
+    text = bundled_robot_path(name).read_text()
+    assert old in text
+    path = tmp_path / "robot.toml"
+    path.write_text(text.replace(old, new))
+    return load_robot_config(path)
+
+
+def test_mixed_bus_with_mit_replies_on_the_nmt_id_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"host_id must not be 0 .* CANopen NMT id"):
+        variant(tmp_path, "sim_exo_mixed", "host_id = 0x7F0", "host_id = 0")
+
+
+def test_a_drive_whose_units_differ_from_the_motor_table_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    """The emulated drives are commissioned for ELMO-G100 (rated torque 25 N·m); a host that
+    believes they are EPOS-G50 (15 N·m) would scale every torque wrong."""
+    drives = make_bench(load_robot_config("sim_exo_cia402"))
+    host = variant(tmp_path, "sim_exo_cia402", '"ELMO-G100"', '"EPOS-G50"')
+    robot = CanRobot(host, channel=drives.channel)
+    with pytest.raises(ConfigurationError,
+                       match=r"joint hip_flexion_r: .*rated torque 0x6076 = 25000 mN·m"):
+        drives.configure(robot)
+    assert robot.lifecycle is Lifecycle.UNCONFIGURED
     robot.close()
+    drives.emulators.close()
+
+
+def test_no_drive_on_the_bus_fails_configuration_with_a_communication_error() -> None:
+    robot = CanRobot(load_robot_config("sim_exo_cia402"), channel="test-nobody-listens")
+    with pytest.raises(CommunicationError, match=r"joint hip_flexion_r: CiA 402 node 1: .*SDO"):
+        robot.configure()
+    robot.close()
+    assert robot.lifecycle is Lifecycle.FINALIZED

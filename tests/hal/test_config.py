@@ -8,6 +8,7 @@ import pytest
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import bundled_robot_path, load_robot_config
+from rehabbot.hal.drives.cia402 import Cia402Drive
 from rehabbot.hal.drives.mit import MitDrive
 from rehabbot.hal.drives.registry import available_drives, drive_class
 
@@ -41,6 +42,11 @@ def write_variant(tmp_path: Path, old: str, new: str) -> Path:
         ("rate_hz = 1000", "rate_hz = 1000\nrate = 3",
          r"'loop.rate' = 3: Extra inputs are not permitted"),
         ('name = "sim-exo"', "name = ", r"robot.toml: not valid TOML"),
+        ("torque_max_nm = 120.0", "torque_max_nm = 120.0\nwatchdog_s = 0.0015",
+         r"joint 'hip_flexion_r': watchdog_s \(0.0015 s\) must be at least 2 control periods "
+         r"\(0.002 s\)"),
+        ("torque_max_nm = 120.0", "torque_max_nm = 120.0\nwatchdog_s = 2.0",
+         r"'joints.0.watchdog_s' = 2.0: Input should be less than or equal to 1"),
     ],
 )
 def test_bad_files_get_one_message_naming_file_field_and_allowed_values(
@@ -51,6 +57,17 @@ def test_bad_files_get_one_message_naming_file_field_and_allowed_values(
     assert "\n" not in str(info.value)
 
 
+def test_bundled_drive_variants_load_with_their_drive_options() -> None:
+    cia402 = load_robot_config("sim_exo_cia402")
+    assert {(j.drive, j.motor, j.mode) for j in cia402.joints} == {("cia402", "ELMO-G100", "cst")}
+    mixed = load_robot_config("sim_exo_mixed")
+    assert [j.drive for j in mixed.joints] == ["mit", "cia402", "mit", "cia402"]
+    assert mixed.bus.host_id == 0x7F0
+    sim_exo = load_robot_config("sim_exo")
+    assert all(j.mode is None and j.watchdog_s is None for j in sim_exo.joints)
+    assert sim_exo.watchdog_s(sim_exo.joints[0]) == pytest.approx(0.003)  # 3 stale ticks
+
+
 def test_missing_file_and_unknown_name_are_explained(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot read the file"):
         load_robot_config(tmp_path / "nope.toml")
@@ -59,7 +76,9 @@ def test_missing_file_and_unknown_name_are_explained(tmp_path: Path) -> None:
 
 
 def test_drive_registry_finds_builtin_and_refuses_unknown() -> None:
-    assert "mit" in available_drives()
+    assert {"mit", "cia402"} <= set(available_drives())
     assert drive_class("mit") is MitDrive
-    with pytest.raises(ConfigurationError, match="unknown drive protocol 'foo'; available: mit"):
+    assert drive_class("cia402") is Cia402Drive
+    with pytest.raises(ConfigurationError,
+                       match="unknown drive protocol 'foo'; available: cia402, mit"):
         drive_class("foo")

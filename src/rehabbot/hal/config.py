@@ -9,12 +9,23 @@ Transmission, joint side ``q`` to motor side ``q_m``:
 ``q_m = sign * gear_ratio * (q - offset_rad)``; torques scale by ``gear_ratio``, gains by its
 square.
 
+Drive-side options: ``mode`` picks the protocol's control mode (MIT: ``impedance``; CiA 402:
+``cst`` cyclic synchronous torque, the default, or ``csp`` cyclic synchronous position), and
+``watchdog_s`` the drive's own command watchdog: a drive that gets no command for that long turns
+its torque off and reports a fault. By default it is the host's stale-feedback time
+(``loop.stale_feedback_ticks`` control periods, at least two), so a dead host is caught by the
+drive before the host would notice a dead drive.
+
+Protocols may share a bus; MIT drives then reply on ``bus.host_id``, which must not be 0 (the
+CANopen NMT id) when CiA 402 drives listen.
+
 A bus whose interface is ``virtual`` has no real drives on it: rehabbot runs the simulator's
 emulated drives there.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +34,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
 
 JOINT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+#: CANopen's NMT id: MIT drives must not reply there on a bus shared with CiA 402 drives.
+CANOPEN_NMT_ID = 0x000
+
+#: A drive watchdog shorter than this many control periods would trip on one late tick.
+MIN_WATCHDOG_PERIODS = 2
 
 
 class _Strict(BaseModel):
@@ -58,6 +75,13 @@ class JointConfig(_Strict):
     position_max_rad: float = Field(ge=-3.2, le=3.2)
     velocity_max_rad_s: float = Field(gt=0.0, le=100.0)
     torque_max_nm: float = Field(gt=0.0, le=1000.0)
+    mode: str | None = Field(
+        None, description="the drive protocol's control mode (default: the protocol's first)"
+    )
+    watchdog_s: float | None = Field(
+        None, gt=0.0, le=1.0,
+        description="drive-side command watchdog (s); default: the host's stale-feedback time",
+    )
 
     @model_validator(mode="after")
     def _ordered_limits(self) -> JointConfig:
@@ -88,14 +112,39 @@ class RobotConfig(_Strict):
     joints: list[JointConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_joints(self) -> RobotConfig:
+    def _consistent_joints(self) -> RobotConfig:
         names = [j.name for j in self.joints]
         ids = [j.node_id for j in self.joints]
         if len(set(names)) != len(names):
             raise ValueError(f"joint names must be unique, got {names}")
         if len(set(ids)) != len(ids):
             raise ValueError(f"node ids must be unique on one bus, got {ids}")
+        protocols = {j.drive for j in self.joints}
+        if {"mit", "cia402"} <= protocols and self.bus.host_id == CANOPEN_NMT_ID:
+            raise ValueError(
+                "bus.host_id must not be 0 with MIT and CiA 402 drives on one bus: MIT drives "
+                "reply on the host id and 0 is the CANopen NMT id; use e.g. 0x7F0"
+            )
+        shortest = MIN_WATCHDOG_PERIODS * self.period_s
+        for joint in self.joints:
+            if joint.watchdog_s is not None and joint.watchdog_s < shortest:
+                raise ValueError(
+                    f"joint {joint.name!r}: watchdog_s ({joint.watchdog_s:g} s) must be at least "
+                    f"{MIN_WATCHDOG_PERIODS} control periods ({shortest:g} s)"
+                )
         return self
+
+    def watchdog_s(self, joint: JointConfig) -> float:
+        """The drive-side command watchdog of ``joint`` (s): its own, else the host's
+        stale-feedback time (``stale_feedback_ticks`` periods, at least two).
+
+        >>> cfg = load_robot_config("sim_exo")
+        >>> round(cfg.watchdog_s(cfg.joints[0]), 6)
+        0.003
+        """
+        if joint.watchdog_s is not None:
+            return joint.watchdog_s
+        return max(MIN_WATCHDOG_PERIODS, self.loop.stale_feedback_ticks) * self.period_s
 
     @property
     def joint_names(self) -> tuple[str, ...]:
@@ -111,6 +160,15 @@ class RobotConfig(_Strict):
     def simulated(self) -> bool:
         """True when the bus is python-can's in-process ``virtual`` bus (the simulator's)."""
         return self.bus.interface == "virtual"
+
+
+def whole_periods(duration_s: float, period_s: float) -> int:
+    """``duration_s`` in whole control periods of ``period_s``, rounded up, at least one.
+
+    >>> whole_periods(0.003, 0.001), whole_periods(0.0025, 0.001), whole_periods(0.0, 0.001)
+    (3, 3, 1)
+    """
+    return max(1, math.ceil(duration_s / period_s - 1e-9))
 
 
 DEFAULT_ROBOT = "sim_exo"

@@ -10,8 +10,10 @@ Lifecycle (ros2_control's states)::
     unconfigured --configure()--> inactive --activate()--> active
     active --deactivate()--> inactive --close()--> finalized
 
-Each tick :meth:`CanRobot.write` sends every joint's command frame, and the next
-:meth:`CanRobot.read` collects every reply that arrived: never send-then-wait per joint.
+Each tick :meth:`CanRobot.write` sends every joint's command frames, then the bus's sync frames
+(one per protocol that asks for one, e.g. the CANopen SYNC), and the next :meth:`CanRobot.read`
+collects every reply that arrived: never send-then-wait per joint. Drives whose protocol needs
+configure-time work (e.g. CANopen SDO) do it in :meth:`Robot.configure`, which may block.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from enum import Enum
 import can
 import numpy as np
 
-from rehabbot.errors import CommunicationError, RehabbotError
+from rehabbot.errors import CommunicationError, ConfigurationError, RehabbotError
 from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.drives.base import Drive
 from rehabbot.hal.drives.registry import drive_class
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
+
+#: How long a drive's configure-time setup waits for any one answer (s).
+SETUP_TIMEOUT_S = 0.5
 
 
 class Lifecycle(Enum):
@@ -73,7 +78,12 @@ class Robot(ABC):
         self.lifecycle = target
 
     def configure(self) -> None:
-        """Open the bus and set the drives up (unconfigured → inactive)."""
+        """Open the bus and set the drives up (unconfigured → inactive); may block.
+
+        Raises:
+            CommunicationError: a drive did not answer its configuration; the message names it.
+            ConfigurationError: a drive does not match the configuration.
+        """
         self._transition(Lifecycle.UNCONFIGURED, Lifecycle.INACTIVE, self._on_configure)
 
     def activate(self, wait: Callable[[], object], timeout_s: float) -> None:
@@ -135,7 +145,8 @@ class CanRobot(Robot):
 
     Counters for what went wrong on the bus (frames nobody expected, malformed replies, error
     frames, failed sends) are kept for the safety layer and the summary; none of them raises in the
-    loop.
+    loop. Every received frame lands in exactly one of ``decoded_frames``, ``unexpected_frames``,
+    ``malformed_frames`` and ``error_frames``.
     """
 
     def __init__(
@@ -167,18 +178,30 @@ class CanRobot(Robot):
         self._fault = np.zeros(n, dtype=np.int64)
         self._last_reply_tick = np.full(n, -1, dtype=np.int64)
         self._tick = 0
+        self.decoded_frames = 0
         self.unexpected_frames = 0
         self.malformed_frames = 0
         self.error_frames = 0
         self.send_failures = 0
 
     def _on_configure(self) -> None:
+        config = self.config
         self.drives_: list[Drive] = [
-            drive_class(j.drive)(node_id=j.node_id, motor=j.motor) for j in self.config.joints
+            drive_class(j.drive).from_config(j, config) for j in config.joints
         ]
-        self._decoders = {type(d).reply_key_of for d in self.drives_}
+        classes = {type(d) for d in self.drives_}
+        self._decoders = {cls.reply_key_of for cls in classes}
         self._routes: dict[Hashable, int] = {d.reply_key: i for i, d in enumerate(self.drives_)}
-        self.bus_ = open_bus(self.config.bus, self.channel)
+        syncs = (cls.sync_frame() for cls in sorted(classes, key=lambda c: c.protocol))
+        self._sync_frames = list({f.arbitration_id: f for f in syncs if f is not None}.values())
+        bus = open_bus(config.bus, self.channel)
+        for joint, drive in zip(config.joints, self.drives_, strict=True):
+            try:
+                drive.setup(bus, SETUP_TIMEOUT_S)
+            except (CommunicationError, ConfigurationError) as exc:
+                bus.shutdown()
+                raise type(exc)(f"joint {joint.name}: {exc}") from None
+        self.bus_ = bus
 
     def _send(self, frames: list[can.Message]) -> None:
         for frame in frames:
@@ -188,8 +211,10 @@ class CanRobot(Robot):
                 self.send_failures += 1
 
     def _on_activate(self, wait: Callable[[], object], timeout_s: float) -> None:
+        self._last_reply_tick[:] = -1
         for drive in self.drives_:
             self._send(drive.enable_frames())
+        self._send(self._sync_frames)
         elapsed = 0.0
         period = self.config.period_s
         while True:
@@ -213,6 +238,7 @@ class CanRobot(Robot):
         self.write(JointCommand.torque_off(self.n_joints))  # still active until this returns
         for drive in self.drives_:
             self._send(drive.disable_frames())
+        self._send(self._sync_frames)
 
     def _on_close(self) -> None:
         bus = getattr(self, "bus_", None)
@@ -239,6 +265,9 @@ class CanRobot(Robot):
             except CommunicationError:
                 self.malformed_frames += 1
                 continue
+            self.decoded_frames += 1
+            if fb is None:
+                continue
             self._motor_q[index] = fb.position_rad
             self._motor_qd[index] = fb.velocity_rad_s
             self._motor_tau[index] = fb.torque_nm
@@ -262,7 +291,7 @@ class CanRobot(Robot):
         )
 
     def write(self, command: JointCommand) -> None:
-        """Convert ``command`` to the motor side and send one frame set per joint.
+        """Convert ``command`` to the motor side, send one frame set per joint, then the syncs.
 
         Raises:
             LifecycleError: the robot is not active.
@@ -281,3 +310,5 @@ class CanRobot(Robot):
         )
         for drive, q, qd, kp, kd, tau in rows:
             self._send(drive.command_frames(q, qd, kp, kd, tau))
+        if self._sync_frames:
+            self._send(self._sync_frames)

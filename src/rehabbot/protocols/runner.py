@@ -163,7 +163,8 @@ class SessionRunner:
         recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
         status = "aborted"
         try:
-            robot.configure()
+            with sim.serving():  # the drives answer configure-time requests (CANopen SDO)
+                robot.configure()
             robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
             names = robot_cfg.joint_names
             controller = ImpedanceController(

@@ -4,25 +4,38 @@
 answers the host's frames there, exactly as the real drives would on a real bus. The host side is
 the ordinary :class:`~rehabbot.hal.robot.CanRobot`; nothing in the HAL knows it is simulated.
 
+The drives of every protocol on the bus are emulated (:class:`DriveEmulators`); each protocol's
+emulator is found through its drive class (:attr:`~rehabbot.hal.drives.base.Drive.emulator`), the
+same plug-in route as the drives.
+
 One :meth:`SimulatedExoskeleton.step` (one control period, lockstep):
-frames in → in-drive impedance laws + patient torques → physics step → replies out.
+frames in → drive laws + patient torques → physics step → replies out.
+Configure-time requests of the host (CANopen SDO) are answered by
+:meth:`SimulatedExoskeleton.serving`, a thread that only answers frames while the host
+configures, stopped before lockstep begins.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol, cast
 
+import can
 import numpy as np
 
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.bus import open_bus
-from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.config import JointConfig, RobotConfig
+from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
-from rehabbot.sim.emulated_mit import EmulatedMitBank
 from rehabbot.sim.patient import PatientModel, PatientProfile
 from rehabbot.sim.world import TreadmillWorld
 
@@ -69,6 +82,172 @@ def initial_pose(joint_names: tuple[str, ...]) -> FloatArray:
     return q
 
 
+#: How long the serving thread blocks on the bus before it looks for a stop request (s).
+SERVING_POLL_S = 0.005
+
+
+class DriveEmulator(Protocol):
+    """The emulated drives of one protocol on one bus (a plug-in's emulator implements this).
+
+    Constructed as ``Emulator(bus, joints, sim_indices, robot)``: joint ``i`` of ``joints`` drives
+    the simulator's joint ``sim_indices[i]``; ``robot`` gives the host id, the control period and
+    the watchdogs. One simulator step calls :meth:`receive` for every frame on the bus, then
+    :meth:`joint_torques`, steps the physics, then :meth:`observe` and :meth:`publish`.
+    """
+
+    def __init__(
+        self,
+        bus: can.BusABC,
+        joints: Sequence[JointConfig],
+        sim_indices: Sequence[int],
+        robot: RobotConfig,
+    ) -> None: ...
+
+    def receive(self, msg: can.Message) -> bool:
+        """Act on ``msg`` if it is for these drives (True), else leave it (False)."""
+
+    def observe(self, q: FloatArray, qd: FloatArray) -> None:
+        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now."""
+
+    def joint_torques(self, out: FloatArray) -> None:
+        """Run one control period of the drives; add their joint torques (N·m) into ``out``."""
+
+    def publish(self) -> None:
+        """Send what the drives send after a period (replies, TPDOs, heartbeats)."""
+
+    def is_enabled(self, index: int) -> bool:
+        """Whether drive ``index`` is in its torque-producing state."""
+
+    def silence(self, index: int) -> None:
+        """From now on drive ``index`` sends nothing (a test and fault-injection hook)."""
+
+    def inject_fault(self, index: int, code: int) -> None:
+        """Make drive ``index`` fault with its protocol's error code ``code`` (a hook as well)."""
+
+
+def emulator_class(protocol: str) -> type[DriveEmulator]:
+    """The emulator of drive protocol ``protocol``, named by its drive class.
+
+    Raises:
+        ConfigurationError: the protocol is unknown, has no emulator, or it cannot be loaded.
+    """
+    path = drive_class(protocol).emulator
+    if path is None:
+        raise ConfigurationError(f"drive protocol {protocol!r} has no emulator")
+    return cast(type[DriveEmulator], load_plugin(path, f"emulator of drive protocol {protocol!r}"))
+
+
+class DriveEmulators:
+    """Every emulated drive of a robot on its virtual bus, whatever their protocols.
+
+    Frames are dispatched one by one, in bus order, to the first protocol's emulator that takes
+    them; frames none takes are counted in :attr:`ignored_frames`.
+    """
+
+    def __init__(
+        self,
+        config: RobotConfig,
+        sim_indices: Sequence[int],
+        channel: str,
+        q: FloatArray,
+        qd: FloatArray,
+    ) -> None:
+        """Emulate the drives of ``config`` on ``channel``; joint ``i`` drives sim joint
+        ``sim_indices[i]``, which is at angle ``q`` and velocity ``qd`` now.
+
+        Raises:
+            ConfigurationError: a joint's protocol has no emulator.
+        """
+        groups: dict[str, list[int]] = {}
+        for i, joint in enumerate(config.joints):
+            groups.setdefault(joint.drive, []).append(i)
+        classes = {protocol: emulator_class(protocol) for protocol in groups}
+        self.bus = open_bus(config.bus, channel)
+        self.emulators: list[DriveEmulator] = []
+        self._where: dict[int, tuple[DriveEmulator, int]] = {}
+        for protocol, members in groups.items():
+            emulator = classes[protocol](
+                self.bus, [config.joints[i] for i in members], [sim_indices[i] for i in members],
+                config,
+            )
+            self.emulators.append(emulator)
+            self._where |= {joint: (emulator, k) for k, joint in enumerate(members)}
+        self.ignored_frames = 0
+        self.observe(q, qd)
+
+    def _drain(self, timeout_s: float) -> None:
+        """Take the frames on the bus, in order, waiting up to ``timeout_s`` for the first."""
+        recv, emulators = self.bus.recv, self.emulators
+        msg = recv(timeout_s)
+        while msg is not None:
+            for emulator in emulators:
+                if emulator.receive(msg):
+                    break
+            else:
+                self.ignored_frames += 1
+            msg = recv(0.0)
+
+    def receive(self) -> None:
+        """Take every frame on the bus, in order."""
+        self._drain(0.0)
+
+    def observe(self, q: FloatArray, qd: FloatArray) -> None:
+        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now."""
+        for emulator in self.emulators:
+            emulator.observe(q, qd)
+
+    def joint_torques(self, out: FloatArray) -> None:
+        """Run one period of every drive; add their joint torques (N·m) into ``out``."""
+        for emulator in self.emulators:
+            emulator.joint_torques(out)
+
+    def publish(self) -> None:
+        """Every drive's transmissions after a period."""
+        for emulator in self.emulators:
+            emulator.publish()
+
+    def is_enabled(self, joint: int) -> bool:
+        """Whether the drive of robot joint ``joint`` (index in the configuration) is in its
+        torque-producing state."""
+        emulator, index = self._where[joint]
+        return emulator.is_enabled(index)
+
+    def silence(self, joint: int) -> None:
+        """From now on the drive of robot joint ``joint`` is mute."""
+        emulator, index = self._where[joint]
+        emulator.silence(index)
+
+    def inject_fault(self, joint: int, code: int) -> None:
+        """Make the drive of robot joint ``joint`` fault with its protocol's code ``code``."""
+        emulator, index = self._where[joint]
+        emulator.inject_fault(index, code)
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Answer frames from a background thread (no physics, no time) while the block runs.
+
+        For the host's configure-time requests that wait for answers (CANopen SDO) while nobody
+        steps the simulation. The thread is stopped and joined before the block's exit returns.
+        """
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                self._drain(SERVING_POLL_S)
+
+        thread = threading.Thread(target=serve, name="rehabbot-sim-serving", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def close(self) -> None:
+        """Shut the bus."""
+        self.bus.shutdown()
+
+
 class SimulatedExoskeleton:
     """A treadmill world with a patient in the exoskeleton, answering on a virtual CAN channel."""
 
@@ -101,33 +280,37 @@ class SimulatedExoskeleton:
                     f"joint {joint.name!r} of robot {config.name!r} is not in the simulated body "
                     f"(its joints: {', '.join(names)})"
                 )
-            if joint.drive != "mit":
-                self.world.close()
-                raise ConfigurationError(
-                    f"joint {joint.name!r}: no emulator for drive protocol {joint.drive!r}"
-                )
             indices.append(names.index(joint.name))
-        self.bus = open_bus(config.bus, channel)
-        self.drives = EmulatedMitBank(self.bus, list(config.joints), indices, config.bus.host_id)
+        self.world.reset_pose(initial_pose(names))
+        self._q, self._qd = self.world.read_joints()
+        self._contacts = self.world.foot_contacts()
+        try:
+            self.drives = DriveEmulators(config, indices, channel, self._q, self._qd)
+        except ConfigurationError:
+            self.world.close()
+            raise
         self.patient = PatientModel(
             names, settings.profile, settings.mass_kg, settings.cadence_steps_per_min,
             settings.seed,
         )
-        self.world.reset_pose(initial_pose(names))
-        self._q, self._qd = self.world.read_joints()
-        self._contacts = self.world.foot_contacts()
+
+    def serving(self) -> contextlib.AbstractContextManager[None]:
+        """A block during which the drives answer the host without simulated time passing (for
+        :meth:`~rehabbot.hal.robot.Robot.configure`; see :meth:`DriveEmulators.serving`)."""
+        return self.drives.serving()
 
     def step(self) -> None:
         """Advance one control period: frames in, torques, physics, replies out."""
         q, qd = self._q, self._qd
-        self.drives.receive(q)
+        self.drives.receive()
         tau = self.patient.torques(self.world.time_s, q, qd, self._contacts[0])
-        self.drives.joint_torques(q, qd, tau)
+        self.drives.joint_torques(tau)
         self.world.apply_torques(tau)
         self.world.step()
         self._q, self._qd = self.world.read_joints()
         self._contacts = self.world.foot_contacts()
-        self.drives.send_replies(self._q, self._qd)
+        self.drives.observe(self._q, self._qd)
+        self.drives.publish()
 
     def foot_contacts(self) -> tuple[bool, bool]:
         """Ground truth: does the (right, left) foot touch the belt (after the last step)."""
@@ -135,5 +318,5 @@ class SimulatedExoskeleton:
 
     def close(self) -> None:
         """Shut the bus and the physics client."""
-        self.bus.shutdown()
+        self.drives.close()
         self.world.close()

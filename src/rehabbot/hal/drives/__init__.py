@@ -1,1 +1,1 @@
-"""TODO"""
+"""Drive protocols, one module each (``mit``, ``cia402``), found through :mod:`.registry`."""

@@ -1,33 +1,47 @@
 """What every drive protocol module provides: the frames to send and how to read the replies.
 
-A :class:`Drive` is one joint's motor drive seen from the host. It only translates: commands (motor
-side of the transmission, SI units) into CAN frames, and reply frames into :class:`DriveFeedback`.
-It never touches the bus itself, so that the HAL can send every joint's command first and collect
-every reply afterwards (never send-then-wait per joint), and so that a protocol module is testable
-without a bus.
+A :class:`Drive` is one joint's motor drive seen from the host. In the control loop it only
+translates: commands (motor side of the transmission, SI units) into CAN frames, and reply frames
+into :class:`DriveFeedback`. It never touches the bus there, so that the HAL can send every joint's
+command first and collect every reply afterwards (never send-then-wait per joint), and so that a
+protocol module is testable without a bus.
+
+Two optional hooks serve protocols that need more than that:
+
+* :meth:`Drive.setup` runs once at configure time and may block (e.g. CANopen NMT and SDO
+  configuration); the default does nothing.
+* :meth:`Drive.sync_frame` names a frame the robot sends once per bus after every joint's commands
+  (e.g. the CANopen SYNC); the default is none.
+
+A protocol is a plug-in (see :mod:`rehabbot.hal.drives.registry`): one module with one
+:class:`Drive` subclass, and optionally an emulator for the simulator named by
+:attr:`Drive.emulator`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple, Self, TypeVar
 
 import can
 
+from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import JointConfig, RobotConfig
 
-@dataclass(frozen=True, slots=True)
-class DriveFeedback:
-    """One decoded reply of a drive, motor side of the transmission.
+
+class DriveFeedback(NamedTuple):
+    """One decoded reply of a drive, motor side of the transmission (immutable; a tuple because
+    the loop builds one per reply and a tuple is built twice as fast as a frozen dataclass).
 
     Attributes:
         node_id: the drive's node id on the bus.
         position_rad: motor output position (rad).
         velocity_rad_s: motor output velocity (rad/s).
         torque_nm: motor output torque (N·m).
-        temperature_c: drive temperature (°C).
-        fault_code: the drive's fault code, 0 = no fault.
+        temperature_c: drive temperature (°C); NaN when the protocol does not report it.
+        fault_code: the drive's fault code, 0 = no fault (protocol specific otherwise).
     """
 
     node_id: int
@@ -38,20 +52,103 @@ class DriveFeedback:
     fault_code: int
 
 
+EntryT = TypeVar("EntryT")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The size of one step of a drive's wire encoding, motor side.
+
+    Attributes:
+        position_rad: one position step (rad).
+        velocity_rad_s: one velocity step (rad/s).
+        torque_nm: one torque step (N·m).
+    """
+
+    position_rad: float
+    velocity_rad_s: float
+    torque_nm: float
+
+
+def table_entry(table: Mapping[str, EntryT], name: str, what: str) -> EntryT:
+    """``table[name]``, for a protocol's parameter table (e.g. its motor models).
+
+    Raises:
+        ConfigurationError: no such entry; the message names ``what`` and lists the known names.
+
+    >>> table_entry({"a": 1}, "a", "motor model")
+    1
+    """
+    try:
+        return table[name]
+    except KeyError:
+        known = ", ".join(sorted(table))
+        raise ConfigurationError(f"unknown {what} {name!r}; known: {known}") from None
+
+
 class Drive(ABC):
     """One joint drive of a given protocol: frames out, feedback in.
 
-    Subclasses set :attr:`protocol` and implement the frame builders and :meth:`decode`. Replies are
-    routed to drives without trying every drive: :meth:`reply_key_of` computes a key from a frame
-    and :attr:`reply_key` is the key of this drive's replies.
+    Subclasses set :attr:`protocol` and :attr:`modes`, implement the frame builders and
+    :meth:`decode`, and may override :meth:`from_config`, :meth:`setup` and :meth:`sync_frame`.
+    Replies are routed to drives without trying every drive: :meth:`reply_key_of` computes a key
+    from a frame and :attr:`reply_key` is the key of this drive's replies.
     """
 
+    #: The protocol's registry name, e.g. ``"mit"``.
     protocol: ClassVar[str]
+    #: The control modes the protocol offers (``JointConfig.mode``); the first is the default.
+    modes: ClassVar[tuple[str, ...]]
+    #: ``"module:Class"`` of the simulator's emulator of this protocol, or None if there is none.
+    emulator: ClassVar[str | None] = None
 
     def __init__(self, node_id: int, motor: str) -> None:
         """Store the drive's bus address and motor model; no I/O happens here."""
         self.node_id = node_id
         self.motor = motor
+
+    @classmethod
+    def mode_of(cls, joint: JointConfig) -> str:
+        """The control mode ``joint`` asks of this protocol (its default if none is given).
+
+        Raises:
+            ConfigurationError: the protocol has no such mode; the message lists its modes.
+        """
+        mode = joint.mode or cls.modes[0]
+        if mode not in cls.modes:
+            raise ConfigurationError(
+                f"joint {joint.name!r}: drive protocol {cls.protocol!r} has no mode {mode!r}; "
+                f"its modes: {', '.join(cls.modes)}"
+            )
+        return mode
+
+    @classmethod
+    def from_config(cls, joint: JointConfig, robot: RobotConfig) -> Self:
+        """The drive of ``joint`` on ``robot``'s bus (checks the mode; no I/O).
+
+        Raises:
+            ConfigurationError: unknown motor model, node id or mode out of range.
+        """
+        cls.mode_of(joint)
+        return cls(node_id=joint.node_id, motor=joint.motor)
+
+    def setup(self, bus: can.BusABC, timeout_s: float) -> None:  # noqa: B027 (optional hook)
+        """Configure the drive over ``bus`` before activation; may block (default: nothing).
+
+        Args:
+            bus: the robot's bus; the hook may read and write it, and must leave no thread
+                reading it when it returns (the robot drains the bus itself from then on).
+            timeout_s: how long to wait for any one answer of the drive (s).
+
+        Raises:
+            CommunicationError: the drive did not answer or refused the configuration.
+            ConfigurationError: the drive does not match the configuration (e.g. its units).
+        """
+
+    @classmethod
+    def sync_frame(cls) -> can.Message | None:
+        """A frame to send once per bus after every joint's frames of a tick, or None."""
+        return None
 
     @property
     @abstractmethod
@@ -78,8 +175,12 @@ class Drive(ABC):
         """Frames for one impedance command, motor side (rad, rad/s, N·m/rad, N·m·s/rad, N·m)."""
 
     @abstractmethod
-    def decode(self, msg: can.Message) -> DriveFeedback:
+    def decode(self, msg: can.Message) -> DriveFeedback | None:
         """Decode one reply frame of this drive.
+
+        Returns:
+            The drive's feedback, or None when the frame only updated the drive's bookkeeping
+            (e.g. a heartbeat) and carries no new measurement.
 
         Raises:
             CommunicationError: the frame is malformed (wrong length or content).
@@ -89,3 +190,8 @@ class Drive(ABC):
     @abstractmethod
     def peak_torque_nm(self) -> float:
         """The largest torque the drive can command (N·m, motor side)."""
+
+    @property
+    @abstractmethod
+    def resolution(self) -> Resolution:
+        """One step of the wire encoding of feedback, motor side."""

@@ -12,6 +12,9 @@ The protocol (from the MIT Mini Cheetah motor controller firmware, adopted by T-
   position 16 bits, velocity 12, torque 12, temperature (one byte, °C + 40), error code
   (:data:`ERROR_CODES`).
   A drive replies once to every frame it receives.
+* Command watchdog: the drives have a CAN command timeout, set with the vendor's tool, not over
+  this protocol. rehabbot's emulated drive keeps one of ``JointConfig.watchdog_s``: with no command
+  for that long it turns its torque off and replies with error code 7 until re-enabled.
 
 Positions, velocities and torques are on the actuator's output shaft (after its internal gearbox).
 """
@@ -20,12 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Self
 
 import can
 
 from rehabbot.errors import CommunicationError, ConfigurationError
 from rehabbot.hal.bus import Frame
-from rehabbot.hal.drives.base import Drive, DriveFeedback
+from rehabbot.hal.config import JointConfig, RobotConfig
+from rehabbot.hal.drives.base import Drive, DriveFeedback, Resolution, table_entry
 
 POSITION_BITS = 16
 VELOCITY_BITS = 12
@@ -40,7 +45,7 @@ SET_ZERO = bytes([0xFF] * 7 + [0xFE])
 #: Offset of the temperature byte in a reply (byte = °C + 40, so -40..215 °C fit).
 TEMPERATURE_OFFSET_C = 40
 
-#: Error codes of the reply's last byte (CubeMars AK-series manual).
+#: Error codes of the reply's last byte (CubeMars AK-series manual; 7 is the emulated drive's).
 ERROR_CODES: dict[int, str] = {
     0: "no fault",
     1: "over-temperature",
@@ -49,7 +54,11 @@ ERROR_CODES: dict[int, str] = {
     4: "under-voltage",
     5: "encoder fault",
     6: "phase current unbalance (hardware may be damaged)",
+    7: "command timeout (drive-side watchdog; rehabbot's emulated drive)",
 }
+
+#: The error code of a drive whose command watchdog expired (see :data:`ERROR_CODES`).
+WATCHDOG_ERROR_CODE = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +104,7 @@ def motor_model(name: str) -> MitMotorModel:
     Raises:
         ConfigurationError: unknown model; the message lists the known ones.
     """
-    try:
-        return MOTOR_MODELS[name]
-    except KeyError:
-        known = ", ".join(sorted(MOTOR_MODELS))
-        raise ConfigurationError(f"unknown MIT motor model {name!r}; known: {known}") from None
+    return table_entry(MOTOR_MODELS, name, "MIT motor model")
 
 
 def float_to_uint(x: float, x_min: float, x_max: float, bits: int) -> int:
@@ -210,6 +215,8 @@ class MitDrive(Drive):
     """
 
     protocol = "mit"
+    modes = ("impedance",)
+    emulator = "rehabbot.sim.emulated_mit:EmulatedMitBank"
 
     def __init__(self, node_id: int, motor: str, host_id: int = 0) -> None:
         """Address ``node_id`` (1..127) with replies expected on id ``host_id``.
@@ -222,6 +229,12 @@ class MitDrive(Drive):
         super().__init__(node_id, motor)
         self.model = motor_model(motor)
         self.host_id = host_id
+
+    @classmethod
+    def from_config(cls, joint: JointConfig, robot: RobotConfig) -> Self:
+        """The drive of ``joint``, replying to the bus's ``host_id``."""
+        cls.mode_of(joint)
+        return cls(node_id=joint.node_id, motor=joint.motor, host_id=robot.bus.host_id)
 
     @property
     def reply_key(self) -> Hashable:
@@ -264,3 +277,13 @@ class MitDrive(Drive):
     def peak_torque_nm(self) -> float:
         """The motor model's torque range limit (N·m, output shaft)."""
         return self.model.t_max_nm
+
+    @property
+    def resolution(self) -> Resolution:
+        """One step of the reply's position (16 bits), velocity and torque (12 bits) fields."""
+        m = self.model
+        return Resolution(
+            2 * m.p_max_rad / ((1 << POSITION_BITS) - 1),
+            2 * m.v_max_rad_s / ((1 << VELOCITY_BITS) - 1),
+            2 * m.t_max_nm / ((1 << TORQUE_BITS) - 1),
+        )

@@ -2,7 +2,9 @@
 
 Protocol modules are imported lazily, so that a missing optional dependency of one protocol fails
 only when a robot configuration chooses it. Third-party protocols register under the entry-point
-group ``rehabbot.drives`` as ``name = "package.module:ClassName"``.
+group ``rehabbot.drives`` as ``name = "package.module:ClassName"``; a protocol's emulator (for the
+simulator) is named by its drive class (:attr:`~rehabbot.hal.drives.base.Drive.emulator`) and
+loaded through :func:`load_plugin` as well.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ ENTRY_POINT_GROUP = "rehabbot.drives"
 #: Built-in drive protocols: name → (module, class).
 BUILTIN_DRIVES: dict[str, tuple[str, str]] = {
     "mit": ("rehabbot.hal.drives.mit", "MitDrive"),
+    "cia402": ("rehabbot.hal.drives.cia402", "Cia402Drive"),
 }
 
 
@@ -28,6 +31,26 @@ def available_drives() -> dict[str, tuple[str, str]]:
         module, _, attr = ep.value.partition(":")
         table.setdefault(ep.name, (module, attr))
     return table
+
+
+def load_plugin(path: str, what: str) -> type:
+    """Import the class at ``path`` (``"package.module:ClassName"``).
+
+    Args:
+        path: where the class lives.
+        what: what it is, for the error message (e.g. ``"drive protocol 'mit'"``).
+
+    Raises:
+        ConfigurationError: the module or class cannot be loaded (e.g. a missing dependency).
+    """
+    module_name, _, class_name = path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigurationError(f"{what} ({path}) cannot be loaded: {exc}") from None
+    if not isinstance(cls, type):
+        raise ConfigurationError(f"{what} ({path}) is not a class")
+    return cls
 
 
 def drive_class(name: str) -> type[Drive]:
@@ -41,13 +64,7 @@ def drive_class(name: str) -> type[Drive]:
         raise ConfigurationError(
             f"unknown drive protocol {name!r}; available: {', '.join(sorted(table))}"
         )
-    module_name, class_name = table[name]
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(
-            f"drive protocol {name!r} ({module_name}:{class_name}) cannot be loaded: {exc}"
-        ) from None
-    if not (isinstance(cls, type) and issubclass(cls, Drive)):
+    cls = load_plugin(":".join(table[name]), f"drive protocol {name!r}")
+    if not issubclass(cls, Drive):
         raise ConfigurationError(f"drive protocol {name!r} is not a rehabbot Drive subclass")
     return cls
