@@ -107,8 +107,9 @@ def test_from_config_takes_the_robot_s_limits_timing_and_motor_ratings(
     assert sup.period_s == sim_exo.period_s and sup.stale_after_ticks == 3
     assert sup.limits.torque_max_nm.tolist() == [120.0] * 4
     assert sup.actuators is not None
-    # AK10-9: 18 N·m continuous behind the 3:1 belt
-    assert [a.continuous_torque_nm for a in sup.actuators] == [54.0] * 4
+    # AK10-9: 18 N·m continuous behind the belt
+    assert [a.continuous_torque_nm for a in sup.actuators] == [
+        18.0 * j.gear_ratio for j in sim_exo.joints]
 
 
 def test_a_motor_without_a_rating_is_named_with_the_known_ones(sim_exo: RobotConfig) -> None:

@@ -8,6 +8,8 @@ allows, deterministic for a seed) unless ``realtime`` asks for wall-clock pacing
 
 from __future__ import annotations
 
+import math
+import queue
 import time
 import uuid
 from collections.abc import Callable
@@ -24,7 +26,8 @@ from rehabbot.hal.robot import CanRobot
 from rehabbot.protocols.schema import Protocol
 from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
 from rehabbot.runtime.loop import ControlLoop, LoopReport
-from rehabbot.safety.limits import JointLimits
+from rehabbot.safety.faults import SafetyEvent
+from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
 from rehabbot.sim.patient import HEALTHY
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
@@ -84,7 +87,7 @@ class SessionResult:
 
 
 class SessionRunner:
-    """Runs one session; :meth:`request_stop` (e.g. from Ctrl-C) ends it at a tick boundary."""
+    """Runs one session; :meth:`request_stop` (e.g. from Ctrl-C) ends it with a torque fade."""
 
     def __init__(self, request: SessionRequest) -> None:
         """Validate the request; nothing is opened yet.
@@ -115,7 +118,7 @@ class SessionRunner:
         """End the session at the next tick boundary."""
         self._stop_requested = True
         if self._loop is not None:
-            self._loop.request_stop()
+            self._loop.request_stop(fade=True)
 
     def run(self, on_progress: Callable[[float], None] | None = None) -> SessionResult:
         """Run the session, record it, store its summary; return the result."""
@@ -161,6 +164,7 @@ class SessionRunner:
         )
         robot = CanRobot(robot_cfg, channel=channel, time_source=clock.now)
         recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
+        events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
         try:
             with sim.serving():  # the drives answer configure-time requests (CANopen SDO)
@@ -176,15 +180,17 @@ class SessionRunner:
                 guidance_pct=self.guidance_pct,
                 cadence_steps_per_min=protocol.cadence_steps_per_min,
             )
-            supervisor = Supervisor(
-                names, JointLimits.from_config(robot_cfg), robot_cfg.loop.stale_feedback_ticks
-            )
+            hard = JointLimits.from_config(robot_cfg)
+            supervisor = Supervisor.from_config(robot_cfg, soft_limits=SoftLimits.from_rom(
+                names, protocol.range_of_motion_deg.for_joints(names), hard,
+                zone_rad=math.radians(protocol.soft_zone_deg),
+            ))
             self._loop = ControlLoop(
                 robot, supervisor, controller, clock, recorder=recorder,
-                contacts=sim.foot_contacts,
+                contacts=sim.foot_contacts, events=events.put,
             )
             if self._stop_requested:
-                self._loop.request_stop()
+                self._loop.request_stop(fade=True)
             recorder.start()
             with SessionStore.open(req.store_path) as store:
                 store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
@@ -202,10 +208,9 @@ class SessionRunner:
                 samples.t_s, samples.contact, samples.q, samples.q_ref, samples.tau,
                 tuple(samples.joint_names),
             )
-            for fault in report.faults:
-                store.add_event(session_id, fault.t_s, f"fault:{fault.kind.value}", fault.joint,
-                                {"value": fault.value, "limit": fault.limit,
-                                 "category": fault.category})
+            while not events.empty():
+                event = events.get()
+                store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
             stored = summary.as_dict() | {
                 "loop_compute": report.compute.as_dict() if report.compute else None,
                 "dropped_samples": recorder.dropped,
