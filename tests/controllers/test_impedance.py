@@ -1,10 +1,11 @@
-"""The impedance law, the guidance level, the normative reference and the cadence phase."""
+"""The impedance law, the guidance level, the normative reference and bumpless changes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from rehabbot.controllers.compensation import Compensation, JointFriction
 from rehabbot.controllers.gait_phase import CadencePhase
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.reference import GaitReference, PeriodicCurve
@@ -39,6 +40,14 @@ def test_guidance_scales_stiffness_and_damping(guidance: float) -> None:
     np.testing.assert_allclose(command.kp, K * guidance / 100)
     np.testing.assert_allclose(command.kd, D * guidance / 100)
     np.testing.assert_allclose(command.tau_ff, 0.0)
+
+
+def test_compensation_is_added_as_feed_forward() -> None:
+    friction = JointFriction(np.full(4, 2.0), np.full(4, 0.5))
+    ctrl = ImpedanceController(NAMES, K, D, 40.0, compensation=Compensation(friction=friction))
+    command = ctrl.update(state_at(0.0))
+    np.testing.assert_allclose(command.tau_ff, friction.torques(state_at(0.0).qd))
+    np.testing.assert_allclose(command.kp, 0.4 * K)
 
 
 def test_reference_follows_the_cadence_and_its_velocity_is_its_time_derivative() -> None:
@@ -81,20 +90,56 @@ def test_out_of_range_parameters_are_refused_and_nothing_changes() -> None:
     message = r"guidance_pct = 120 % is out of range \[0, 100\]"
     with pytest.raises(ConfigurationError, match=message):
         ctrl.set_params(cadence_steps_per_min=100.0, guidance_pct=120.0)
-    assert ctrl.get_params() == {"guidance_pct": 60.0, "cadence_steps_per_min": 90.0}
+    assert ctrl.get_params() == {"guidance_pct": 60.0, "cadence_steps_per_min": 90.0,
+                                 "hip_rom_pct": 100.0, "knee_rom_pct": 100.0}
     with pytest.raises(ConfigurationError, match="no parameter 'stiffness'"):
         ctrl.set_params(stiffness=3.0)
 
 
-def test_cadence_change_keeps_the_phase_continuous() -> None:
+def test_a_guidance_change_ramps_at_its_rate_so_the_torque_never_steps() -> None:
+    ctrl = ImpedanceController(NAMES, K, D, guidance_pct=80.0)
+    ctrl.update(state_at(0.0))
+    ctrl.set_params(guidance_pct=20.0)  # ramps at 25 %/s
+    kp = [ctrl.update(state_at(t)).kp[0] / K[0] * 100 for t in np.arange(1, 4001) * 1e-3]
+    assert kp[0] == pytest.approx(80.0 - 0.025)
+    assert kp[999] == pytest.approx(55.0)
+    assert kp[-1] == pytest.approx(20.0)
+    assert np.abs(np.diff(kp)).max() <= 0.025 + 1e-9
+    assert ctrl.get_params()["guidance_pct"] == 20.0  # what was set, not the ramp
+
+
+def test_a_cadence_change_ramps_and_keeps_the_phase_continuous() -> None:
     ctrl = ImpedanceController(NAMES, K, D, cadence_steps_per_min=90.0)
     ctrl.update(state_at(0.0))
     before = ctrl.update(state_at(1.0)).q_ref
-    ctrl.set_params(cadence_steps_per_min=60.0)
+    ctrl.set_params(cadence_steps_per_min=60.0)  # ramps at 10 steps/min per s
     after = ctrl.update(state_at(1.0)).q_ref
     np.testing.assert_allclose(after, before)
-    ctrl.update(state_at(2.0))
-    assert ctrl.phase_ == pytest.approx((0.75 + 0.5) % 1.0)
+    dt = 1e-3
+    for t in np.arange(1, 4001) * dt:
+        ctrl.update(state_at(1.0 + t))
+    # 3 s of ramp from 90 to 60 steps/min (mean 75), then 1 s at 60: in strides (120 steps/min).
+    expected = 0.75 + (3.0 * 75.0 + 1.0 * 60.0) / 120.0
+    assert ctrl.phase_ == pytest.approx(expected % 1.0, abs=1e-3)
+
+
+def test_range_of_motion_scales_the_reference_about_its_mean() -> None:
+    ctrl = ImpedanceController(NAMES, K, D, cadence_steps_per_min=90.0)
+    ctrl.set_params(hip_rom_pct=80.0, knee_rom_pct=110.0)
+    ctrl.reset(state_at(0.0))  # a run starts: ramps settle at once
+    q_ref, qd_ref = ctrl.reference(0.3)
+    q, dq = ctrl.reference_.evaluate(0.3)
+    scale = np.array([0.8, 1.1, 0.8, 1.1])
+    mean = ctrl.reference_.mean_rad
+    np.testing.assert_allclose(q_ref, mean + scale * (q - mean))
+    np.testing.assert_allclose(qd_ref, scale * dq * 0.75)
+
+
+def test_with_an_estimator_the_cadence_cannot_be_set_while_running() -> None:
+    ctrl = ImpedanceController(NAMES, K, D, phase_source="oscillator")
+    with pytest.raises(ConfigurationError, match="follows the patient"):
+        ctrl.set_params(cadence_steps_per_min=100.0)
+    assert ctrl.phase_source_.estimator.stride_frequency_hz == 0.75
 
 
 def test_cadence_phase_rejects_implausible_cadence() -> None:

@@ -23,6 +23,11 @@ from rehabbot.errors import CommunicationError
 from rehabbot.hal.config import JointConfig, RobotConfig, whole_periods
 from rehabbot.hal.drives.base import Drive, DriveFeedback, Resolution
 from rehabbot.hal.types import FloatArray
+from rehabbot.safety.thermal import MOTOR_RATINGS, MotorRating
+
+#: The ACME-60 motor's thermal rating, registered for the supervisor's thermal and RMS monitors.
+MOTOR_RATINGS.setdefault("ACME-60", MotorRating.from_rated_rise(
+    "ACME-60", 2.0, 0.4, continuous_torque_nm=60.0, time_constant_s=120.0))
 
 COMMAND_BASE, REPLY_BASE = 0x100, 0x500
 COMMAND = struct.Struct("<Bh")
@@ -45,6 +50,7 @@ class AcmeDrive(Drive):
     protocol = "acme"
     modes = ("torque",)
     emulator = f"{__name__}:AcmeEmulator"
+    reply_payloads = (REPLY.size,)
 
     def __init__(self, node_id: int, motor: str) -> None:
         super().__init__(node_id, motor)

@@ -1,4 +1,5 @@
-"""The simulated patient's torque law and its entrainment to foot strikes."""
+"""The simulated patient's torque law, its entrainment to foot strikes, its spasticity and the
+named profiles."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.sim.patient import (
     ACTIVE_DAMPING,
     ACTIVE_STIFFNESS,
+    HEALTHY,
     PASSIVE_DAMPING,
     PASSIVE_STIFFNESS,
+    PROFILES,
     REST_ANGLE_RAD,
     PatientModel,
     PatientProfile,
+    StretchReflex,
 )
 from rehabbot.sim.world import JOINT_NAMES
 
@@ -117,3 +121,73 @@ def test_stride_variability_is_seeded() -> None:
 def test_out_of_range_profiles_are_refused(ability: dict[str, float], variability: float) -> None:
     with pytest.raises(ConfigurationError, match="outside"):
         PatientProfile("bad", ability, stride_variability=variability)
+
+
+def spastic_knee(threshold: float = 2.0, gain: float = 5.0, delay: float = 0.05) -> PatientModel:
+    reflex = StretchReflex("knee_angle_l", threshold, gain, delay)
+    profile = PatientProfile("spastic", {"hip_flexion": 0.0, "knee_angle": 0.0},
+                             stride_variability=0.0, spasticity=(reflex,))
+    return model(profile)
+
+
+def reflex_torques(patient: PatientModel, velocity: object, seconds: float) -> np.ndarray:
+    """The left knee's reflex torque at every 1 ms step for knee velocity ``velocity(t)``."""
+    knee = JOINT_NAMES.index("knee_angle_l")
+    q = np.zeros(len(JOINT_NAMES))
+    out = []
+    for k in range(round(seconds / 0.001)):
+        t = k * 0.001
+        qd = np.zeros(len(JOINT_NAMES))
+        qd[knee] = velocity(t)  # type: ignore[operator]
+        patient.torques(t, q, qd, True)
+        out.append(patient.reflex_torques_[knee])
+    return np.array(out)
+
+
+def test_stretch_reflex_stays_silent_below_its_velocity_threshold() -> None:
+    torques = reflex_torques(spastic_knee(threshold=2.0), lambda t: 1.99 * np.sin(9 * t), 1.0)
+    np.testing.assert_array_equal(torques, 0.0)
+
+
+def test_stretch_reflex_resists_above_the_threshold_one_delay_later() -> None:
+    # Knee flexion velocity steps from 0 to 3 rad/s at t = 0.1 s.
+    torques = reflex_torques(spastic_knee(threshold=2.0, gain=5.0, delay=0.05),
+                             lambda t: 3.0 if t >= 0.1 else 0.0, 0.3)
+    t = np.arange(torques.size) * 0.001
+    np.testing.assert_array_equal(torques[t < 0.15 - 1e-9], 0.0)
+    np.testing.assert_allclose(torques[t >= 0.15 - 1e-9], -5.0 * (3.0 - 2.0))
+
+
+def test_stretch_reflex_resists_extension_too() -> None:
+    torques = reflex_torques(spastic_knee(threshold=1.0, gain=4.0, delay=0.0), lambda t: -3.0,
+                             0.01)
+    np.testing.assert_allclose(torques, 4.0 * 2.0)
+
+
+def test_the_reflex_torque_is_part_of_the_patient_s_torque() -> None:
+    patient, calm = spastic_knee(delay=0.0), spastic_knee(threshold=10.0, delay=0.0)
+    q, qd = np.zeros(len(JOINT_NAMES)), np.zeros(len(JOINT_NAMES))
+    qd[JOINT_NAMES.index("knee_angle_l")] = 4.0
+    difference = patient.torques(0.0, q, qd, True) - calm.torques(0.0, q, qd, True)
+    expected = np.zeros(len(JOINT_NAMES))
+    expected[JOINT_NAMES.index("knee_angle_l")] = -5.0 * 2.0
+    np.testing.assert_allclose(difference, expected)
+
+
+def test_profiles_are_selectable_by_name() -> None:
+    assert set(PROFILES) == {"healthy", "stroke_left", "stroke_right", "sci_incomplete"}
+    stroke = PROFILES["stroke_left"]
+    assert stroke.ability_of("hip_flexion_l") < 1.0 and stroke.ability_of("knee_angle_l") < 1.0
+    assert stroke.ability_of("hip_flexion_r") == stroke.ability_of("knee_angle_r") == 1.0
+    assert [r.joint for r in stroke.spasticity] == ["knee_angle_l"]
+    assert [r.joint for r in PROFILES["stroke_right"].spasticity] == ["knee_angle_r"]
+    sci = PROFILES["sci_incomplete"]
+    assert all(sci.ability_of(n) < 1.0 for n in JOINT_NAMES if not n.startswith("ankle"))
+    assert PROFILES["healthy"] is HEALTHY and not HEALTHY.spasticity
+
+
+def test_bad_reflexes_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"delay_s = 0\.5 is outside"):
+        PatientProfile("bad", spasticity=(StretchReflex("knee_angle_l", 2.0, 5.0, 0.5),))
+    with pytest.raises(ConfigurationError, match="spastic joint 'elbow_r' is not simulated"):
+        model(PatientProfile("bad", spasticity=(StretchReflex("elbow_r", 2.0, 5.0),)))

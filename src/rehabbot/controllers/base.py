@@ -4,10 +4,16 @@ Following scikit-learn, a constructor only stores parameters, state derived at r
 ``_``, and :meth:`Controller.get_params` / :meth:`Controller.set_params` expose the parameters
 (with units and bounds in :attr:`Controller.param_specs`) to the console and the sweep tool. The
 loop calls :meth:`Controller.set_params` only at a tick boundary.
+
+Bumpless changes: a parameter whose spec has a ``rate_per_s`` does not jump to a new value. The
+attribute holds the value set (what :meth:`Controller.get_params` reports); the control law uses
+:meth:`Controller.ramped`, which follows the set value at no more than ``rate_per_s`` units per
+second of loop time, so a change never steps the torque.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -18,12 +24,25 @@ from rehabbot.hal.types import JointCommand, JointState
 
 @dataclass(frozen=True, slots=True)
 class ParamSpec:
-    """A live-adjustable scalar parameter: its unit and allowed range (inclusive)."""
+    """A live-adjustable scalar parameter: its unit, allowed range (inclusive) and ramp rate.
+
+    Attributes:
+        unit: the unit of the value (``"%"``, ``"rad"``, ``"N·m"``, ...).
+        low: smallest allowed value.
+        high: largest allowed value.
+        description: what it does, for a console's tooltip.
+        rate_per_s: largest change per second (unit/s) the control law follows while running;
+            ``None`` applies a change at once.
+
+    >>> ParamSpec("%", 0.0, 100.0, "guidance", rate_per_s=20.0).rate_per_s
+    20.0
+    """
 
     unit: str
     low: float
     high: float
     description: str = ""
+    rate_per_s: float | None = None
 
 
 class Controller(ABC):
@@ -33,6 +52,12 @@ class Controller(ABC):
 
     #: Gait phase of the right leg (cycles, 0..1) at the last update; NaN if there is none.
     phase_: float = float("nan")
+
+    def __init__(self) -> None:
+        """Start with no ramp under way; subclasses call this first."""
+        #: Values of the ramped parameters the control law uses now, by name.
+        self.ramped_: dict[str, float] = {}
+        self._ramp_t_s: float | None = None
 
     def get_params(self) -> dict[str, float]:
         """The current value of every parameter in :attr:`param_specs`."""
@@ -51,7 +76,7 @@ class Controller(ABC):
                 raise ConfigurationError(
                     f"{type(self).__name__} has no parameter {name!r}; known: {known}"
                 )
-            if not spec.low <= value <= spec.high:
+            if not (math.isfinite(value) and spec.low <= value <= spec.high):
                 raise ConfigurationError(
                     f"{name} = {value:g} {spec.unit} is out of range "
                     f"[{spec.low:g}, {spec.high:g}] {spec.unit}"
@@ -59,8 +84,27 @@ class Controller(ABC):
         for name, value in params.items():
             setattr(self, name, float(value))
 
-    def reset(self, state: JointState) -> None:  # noqa: B027 - optional hook
-        """Prepare for a run starting from ``state`` (default: nothing to prepare)."""
+    def ramped(self, name: str) -> float:
+        """The value of parameter ``name`` the control law uses now (see the module docstring)."""
+        return self.ramped_.get(name, float(getattr(self, name)))
+
+    def advance_ramps(self, t_s: float) -> None:
+        """Move each ramped parameter toward its set value, as far as its rate allows since the
+        previous call (``t_s``: loop time, s). Call it once at the start of :meth:`update`."""
+        dt = 0.0 if self._ramp_t_s is None else max(t_s - self._ramp_t_s, 0.0)
+        self._ramp_t_s = t_s
+        for name, spec in self.param_specs.items():
+            if spec.rate_per_s is not None:
+                now, step = self.ramped(name), spec.rate_per_s * dt
+                self.ramped_[name] = min(max(float(getattr(self, name)), now - step), now + step)
+
+    def reset(self, state: JointState) -> None:
+        """Prepare for a run starting from ``state``: ramped parameters take their set values.
+
+        Subclasses that keep run-time state extend this.
+        """
+        self.ramped_.clear()
+        self._ramp_t_s = None
 
     @abstractmethod
     def update(self, state: JointState) -> JointCommand:

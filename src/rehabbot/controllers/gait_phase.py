@@ -1,20 +1,73 @@
-"""Gait phase from a fixed cadence (the treadmill's clock), until estimators replace it.
+"""Gait phase: where in the stride the right leg is, in cycles (0 at right foot strike, 1 a stride
+later).
 
-Phase is in cycles of the right leg: 0 at right foot strike of the reference, 1 one stride later.
+A :class:`PhaseEstimator` is updated once per tick with the right hip's angle and velocity and
+returns the phase. :class:`CadencePhase` ignores them and runs on a fixed cadence, the treadmill's
+clock of classic gait robots; the estimators that follow the patient instead live in
+:mod:`~rehabbot.controllers.adaptive_oscillator` and :mod:`~rehabbot.controllers.phase_portrait`,
+and :func:`~rehabbot.controllers.phase_sources.make_phase_estimator` builds any of them by name.
+
+Estimators see only the hip, so they place phase 0 where the normative hip pattern
+(:func:`~rehabbot.controllers.reference.joint_curves`) has its right foot strike: a patient whose
+hip pattern differs from the normative one is read with a constant bias.
 """
 
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
 from rehabbot.errors import ConfigurationError
 
+#: Allowed cadence (steps/min), two steps per stride.
+CADENCE_RANGE_STEPS_PER_MIN = (10.0, 200.0)
 
-class CadencePhase:
-    """Phase advancing at a constant stride frequency, with bumpless cadence changes.
+
+def check_cadence(cadence_steps_per_min: float) -> float:
+    """``cadence_steps_per_min`` if it is within :data:`CADENCE_RANGE_STEPS_PER_MIN`.
+
+    Raises:
+        ConfigurationError: it is not.
+    """
+    low, high = CADENCE_RANGE_STEPS_PER_MIN
+    if not (math.isfinite(cadence_steps_per_min) and low <= cadence_steps_per_min <= high):
+        raise ConfigurationError(
+            f"cadence {cadence_steps_per_min:g} steps/min is outside [{low:g}, {high:g}] steps/min"
+        )
+    return cadence_steps_per_min
+
+
+class PhaseEstimator(ABC):
+    """The right leg's gait phase, one :meth:`update` per control tick, O(1) work per tick."""
+
+    #: Whether :meth:`update` uses the hip's angle and velocity.
+    needs_hip: ClassVar[bool] = True
+
+    @abstractmethod
+    def update(self, t_s: float, hip_rad: float, hip_velocity_rad_s: float) -> float:
+        """The phase (cycles, in [0, 1)) at loop time ``t_s`` (s) from the right hip's angle (rad)
+        and velocity (rad/s)."""
+
+    @property
+    @abstractmethod
+    def stride_frequency_hz(self) -> float:
+        """The current estimate of strides per second (Hz)."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget what was learned; start again from the initial guess at phase 0."""
+
+
+class CadencePhase(PhaseEstimator):
+    """Phase advancing at a set stride frequency; a cadence change keeps the phase continuous.
 
     >>> p = CadencePhase(cadence_steps_per_min=90.0)
-    >>> p.advance(0.0), round(p.advance(1.0 / 0.75), 9)
+    >>> p.update(0.0, 0.0, 0.0), round(p.update(1.0 / 0.75, 0.0, 0.0), 9)
     (0.0, 0.0)
     """
+
+    needs_hip: ClassVar[bool] = False
 
     def __init__(self, cadence_steps_per_min: float) -> None:
         """Start at phase 0 with ``cadence_steps_per_min`` (steps/min, two steps per stride)."""
@@ -24,23 +77,26 @@ class CadencePhase:
 
     @property
     def cadence_steps_per_min(self) -> float:
-        """Cadence (steps/min)."""
+        """Cadence (steps/min); setting it takes effect from the next update."""
         return self._cadence
 
     @cadence_steps_per_min.setter
     def cadence_steps_per_min(self, value: float) -> None:
-        if not 10.0 <= value <= 200.0:
-            raise ConfigurationError(f"cadence {value:g} steps/min is outside [10, 200] steps/min")
-        self._cadence = value
+        self._cadence = check_cadence(value)
 
     @property
     def stride_frequency_hz(self) -> float:
         """Strides per second (Hz)."""
         return self._cadence / 120.0
 
-    def advance(self, t_s: float) -> float:
-        """The phase (cycles, in [0, 1)) at ``t_s``; a cadence change keeps the phase continuous."""
+    def update(self, t_s: float, hip_rad: float, hip_velocity_rad_s: float) -> float:
+        """The phase at ``t_s``: the last one advanced by the elapsed time at the set cadence."""
         if self._last_t_s is not None:
             self._phase = (self._phase + (t_s - self._last_t_s) * self.stride_frequency_hz) % 1.0
         self._last_t_s = t_s
         return self._phase
+
+    def reset(self) -> None:
+        """Phase 0 at the next update."""
+        self._phase = 0.0
+        self._last_t_s = None

@@ -1,41 +1,179 @@
 """Joint impedance control along a normative gait reference, with a Lokomat-style guidance level.
 
-Per joint ``tau = g*K*(q_ref - q) + g*D*(qd_ref - qd)`` where ``g`` is the guidance (0..1, the
-therapist's 0-100 %), ``K`` and ``D`` the full-guidance stiffness and damping. At 100 % the robot
-imposes the reference; at 0 % it adds nothing (no model compensation yet). The reference follows
-the gait phase of :class:`~rehabbot.controllers.gait_phase.CadencePhase`; its velocity is the phase
-derivative of the reference times the stride frequency.
+Per joint ``tau = g*K*(q_ref - q) + g*D*(qd_ref - qd) + tau_c`` where ``g`` is the guidance (0..1,
+the therapist's 0-100 %), ``K`` and ``D`` the full-guidance stiffness and damping and ``tau_c`` an
+optional model compensation (:class:`~rehabbot.controllers.compensation.Compensation`: the legs'
+weight and the joints' friction). At 100 % the robot imposes the reference; at 0 % it adds only
+the compensation.
+
+The reference follows the gait phase of a phase source chosen by name
+(:data:`~rehabbot.controllers.phase_sources.PHASE_SOURCES`): the cadence clock of classic gait
+robots, or an estimator that follows the patient's own rhythm from the right hip. Its velocity is
+the phase derivative of the reference times the stride frequency. The therapist can scale the
+hip's and the knee's range of motion about their means.
+
+Every change is bumpless: guidance, cadence and range-of-motion changes ramp at bounded rates
+(:attr:`ImpedanceController.param_specs`), the phase stays continuous through a cadence change,
+so the torque never steps.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
 
 from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.gait_phase import CadencePhase
+from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
 from rehabbot.controllers.reference import GaitReference
+from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 
 
-class ImpedanceController(Controller):
-    """Guidance along the normative gait pattern.
+class GaitGuidance(Controller, ABC):
+    """What impedance-based gait guidance shares: phase source, reference, compensation, ranges
+    of motion and the impedance law; a subclass says how much guidance each joint gets.
+
+    Args:
+        joint_names: joints in array order (hip_flexion_* and knee_angle_* get references).
+        stiffness_nm_per_rad: full-guidance stiffness ``K`` per joint (N·m/rad).
+        damping_nms_per_rad: full-guidance damping ``D`` per joint (N·m·s/rad).
+        cadence_steps_per_min: cadence of the reference (steps/min); with an estimator as phase
+            source, its initial guess (then it cannot be changed while running).
+        phase_source: name of the phase source (``cadence``, ``oscillator``, ``portrait``).
+        period_s: the control period (s), the estimators' fixed step.
+        compensation: feed-forward model compensation, or None.
+        speed_class: the normative speed class of the reference.
+    """
+
+    param_specs: ClassVar[dict[str, ParamSpec]] = {
+        "cadence_steps_per_min": ParamSpec("steps/min", 10.0, 200.0, "cadence of the reference",
+                                           rate_per_s=10.0),
+        "hip_rom_pct": ParamSpec("%", 50.0, 120.0, "hip range of motion of the reference",
+                                 rate_per_s=10.0),
+        "knee_rom_pct": ParamSpec("%", 50.0, 120.0, "knee range of motion of the reference",
+                                  rate_per_s=10.0),
+    }
+    cadence_steps_per_min: float
+    hip_rom_pct: float
+    knee_rom_pct: float
+
+    def __init__(
+        self,
+        joint_names: tuple[str, ...],
+        stiffness_nm_per_rad: FloatArray,
+        damping_nms_per_rad: FloatArray,
+        cadence_steps_per_min: float = 90.0,
+        *,
+        phase_source: str = "cadence",
+        period_s: float = 0.001,
+        compensation: Compensation | None = None,
+        speed_class: str = "Free",
+    ) -> None:
+        super().__init__()
+        self.joint_names = joint_names
+        self.stiffness_nm_per_rad = np.asarray(stiffness_nm_per_rad, dtype=float)
+        self.damping_nms_per_rad = np.asarray(damping_nms_per_rad, dtype=float)
+        self.phase_source = phase_source
+        self.period_s = period_s
+        self.compensation = compensation
+        self.speed_class = speed_class
+        self.phase_source_ = HipPhase(
+            make_phase_estimator(phase_source, cadence_steps_per_min, period_s), joint_names
+        )
+        Controller.set_params(
+            self, cadence_steps_per_min=cadence_steps_per_min, hip_rom_pct=100.0,
+            knee_rom_pct=100.0,
+        )
+        self.reference_ = GaitReference(joint_names, speed_class)
+        kinds = [name.rsplit("_", 1)[0] for name in joint_names]
+        self._hip = np.array([k == "hip_flexion" for k in kinds])
+        self._knee = np.array([k == "knee_angle" for k in kinds])
+
+    def set_params(self, **params: float) -> None:
+        """Change parameters at a tick boundary; each ramps to its new value (bumpless).
+
+        Raises:
+            ConfigurationError: as :meth:`Controller.set_params`; also a cadence change while an
+                estimator, not the cadence clock, sets the phase.
+        """
+        if "cadence_steps_per_min" in params and self.phase_source != "cadence":
+            raise ConfigurationError(
+                f"the cadence follows the patient with phase source {self.phase_source!r}; "
+                "it can be set only with the 'cadence' phase source"
+            )
+        super().set_params(**params)
+
+    def reset(self, state: JointState) -> None:
+        """Start a run: ramps settle, the phase source starts over."""
+        super().reset(state)
+        self.phase_source_.estimator.reset()
+
+    def _phase(self, state: JointState) -> float:
+        """Advance the phase source to this tick; the right leg's phase (cycles)."""
+        estimator = self.phase_source_.estimator
+        if isinstance(estimator, CadencePhase):
+            estimator.cadence_steps_per_min = self.ramped("cadence_steps_per_min")
+        return self.phase_source_.update(state)
+
+    def reference(self, phase: float) -> tuple[FloatArray, FloatArray]:
+        """Reference angles (rad) and velocities (rad/s) at right-leg ``phase``, with the ranges
+        of motion scaled about their means."""
+        q, dq_dphase = self.reference_.evaluate(phase)
+        scale = 1.0 + self._hip * (self.ramped("hip_rom_pct") / 100.0 - 1.0) + self._knee * (
+            self.ramped("knee_rom_pct") / 100.0 - 1.0)
+        mean = self.reference_.mean_rad
+        q_ref: FloatArray = mean + scale * (q - mean)
+        qd_ref: FloatArray = scale * dq_dphase * self.phase_source_.estimator.stride_frequency_hz
+        return q_ref, qd_ref
+
+    @abstractmethod
+    def guidance(self, phase: float, q_ref: FloatArray, state: JointState) -> FloatArray:
+        """Guidance per joint (%, 0..100) at this tick, continuous in time."""
+
+    def update(self, state: JointState) -> JointCommand:
+        """The guidance command at ``state.t_s``."""
+        self.advance_ramps(state.t_s)
+        self.phase_ = self._phase(state)
+        q_ref, qd_ref = self.reference(self.phase_)
+        g = self.guidance(self.phase_, q_ref, state) / 100.0
+        tau_ff = (
+            self.compensation.torques(state.q, state.qd) if self.compensation is not None
+            else np.zeros(len(self.joint_names))
+        )
+        return JointCommand(
+            q_ref=q_ref,
+            qd_ref=qd_ref,
+            kp=g * self.stiffness_nm_per_rad,
+            kd=g * self.damping_nms_per_rad,
+            tau_ff=tau_ff,
+        )
+
+
+class ImpedanceController(GaitGuidance):
+    """Guidance along the normative gait pattern at one level the therapist sets.
 
     Args:
         joint_names: joints in array order (hip_flexion_* and knee_angle_* get references).
         stiffness_nm_per_rad: full-guidance stiffness ``K`` per joint (N·m/rad).
         damping_nms_per_rad: full-guidance damping ``D`` per joint (N·m·s/rad).
         guidance_pct: guidance level (%), 0..100.
-        cadence_steps_per_min: cadence of the reference (steps/min).
+        cadence_steps_per_min: cadence of the reference (steps/min), see :class:`GaitGuidance`.
+        phase_source: name of the phase source, see :class:`GaitGuidance`.
+        period_s: the control period (s).
+        compensation: feed-forward model compensation, or None.
+        speed_class: the normative speed class of the reference.
     """
 
     param_specs: ClassVar[dict[str, ParamSpec]] = {
-        "guidance_pct": ParamSpec("%", 0.0, 100.0, "share of full stiffness and damping"),
-        "cadence_steps_per_min": ParamSpec("steps/min", 10.0, 200.0, "cadence of the reference"),
+        "guidance_pct": ParamSpec("%", 0.0, 100.0, "share of full stiffness and damping",
+                                  rate_per_s=25.0),
+        **GaitGuidance.param_specs,
     }
     guidance_pct: float
-    cadence_steps_per_min: float
 
     def __init__(
         self,
@@ -44,29 +182,21 @@ class ImpedanceController(Controller):
         damping_nms_per_rad: FloatArray,
         guidance_pct: float = 100.0,
         cadence_steps_per_min: float = 90.0,
+        *,
+        phase_source: str = "cadence",
+        period_s: float = 0.001,
+        compensation: Compensation | None = None,
+        speed_class: str = "Free",
     ) -> None:
-        self.joint_names = joint_names
-        self.stiffness_nm_per_rad = np.asarray(stiffness_nm_per_rad, dtype=float)
-        self.damping_nms_per_rad = np.asarray(damping_nms_per_rad, dtype=float)
-        self.set_params(guidance_pct=guidance_pct, cadence_steps_per_min=cadence_steps_per_min)
-        self.reference_ = GaitReference(joint_names)
-        self.phase_source_ = CadencePhase(cadence_steps_per_min)
-
-    def set_params(self, **params: float) -> None:
-        """Change parameters at a tick boundary; the phase stays continuous (bumpless)."""
-        super().set_params(**params)
-        if "cadence_steps_per_min" in params and hasattr(self, "phase_source_"):
-            self.phase_source_.cadence_steps_per_min = params["cadence_steps_per_min"]
-
-    def update(self, state: JointState) -> JointCommand:
-        """The guidance command at ``state.t_s``."""
-        self.phase_ = self.phase_source_.advance(state.t_s)
-        q_ref, dq_dphase = self.reference_.evaluate(self.phase_)
-        g = self.guidance_pct / 100.0
-        return JointCommand(
-            q_ref=q_ref,
-            qd_ref=dq_dphase * self.phase_source_.stride_frequency_hz,
-            kp=g * self.stiffness_nm_per_rad,
-            kd=g * self.damping_nms_per_rad,
-            tau_ff=np.zeros(len(self.joint_names)),
+        super().__init__(
+            joint_names, stiffness_nm_per_rad, damping_nms_per_rad, cadence_steps_per_min,
+            phase_source=phase_source, period_s=period_s, compensation=compensation,
+            speed_class=speed_class,
         )
+        Controller.set_params(self, guidance_pct=guidance_pct)
+        self._guidance = np.zeros(len(joint_names))
+
+    def guidance(self, phase: float, q_ref: FloatArray, state: JointState) -> FloatArray:
+        """The ramped guidance level (%), the same for every joint."""
+        self._guidance.fill(self.ramped("guidance_pct"))
+        return self._guidance

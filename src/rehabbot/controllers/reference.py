@@ -76,6 +76,25 @@ class PeriodicCurve:
         return result
 
 
+@cache
+def joint_curves(speed_class: str = "Free") -> dict[str, PeriodicCurve]:
+    """The reference curves (rad against right-leg phase) by joint kind: ``hip_flexion`` (the
+    thigh's angle to the vertical, pelvis upright) and ``knee_angle``.
+
+    Raises:
+        ValueError: ``speed_class`` is not one of :data:`SPEED_CLASSES`.
+    """
+    if speed_class not in SPEED_CLASSES:
+        raise ValueError(f"speed_class must be one of {SPEED_CLASSES}, got {speed_class!r}")
+    hip = normative_curve(speed_class, "hip_flexion_deg")[0]
+    tilt = normative_curve(speed_class, "pelvis_tilt_deg")[0]
+    knee = normative_curve(speed_class, "knee_flexion_deg")[0]
+    return {
+        "hip_flexion": PeriodicCurve.fit(np.radians(hip - tilt)),
+        "knee_angle": PeriodicCurve.fit(np.radians(knee)),
+    }
+
+
 class GaitReference:
     """Reference angles (rad) of the exoskeleton's joints against gait phase.
 
@@ -90,15 +109,7 @@ class GaitReference:
 
     def __init__(self, joint_names: tuple[str, ...], speed_class: str = "Free") -> None:
         """Build the curves of ``joint_names`` from the normative ``speed_class``."""
-        if speed_class not in SPEED_CLASSES:
-            raise ValueError(f"speed_class must be one of {SPEED_CLASSES}, got {speed_class!r}")
-        hip = normative_curve(speed_class, "hip_flexion_deg")[0]
-        tilt = normative_curve(speed_class, "pelvis_tilt_deg")[0]
-        knee = normative_curve(speed_class, "knee_flexion_deg")[0]
-        curves = {
-            "hip_flexion": PeriodicCurve.fit(np.radians(hip - tilt)),
-            "knee_angle": PeriodicCurve.fit(np.radians(knee)),
-        }
+        curves = joint_curves(speed_class)
         harmonics = 8
         zero = PeriodicCurve(0.0, np.zeros(harmonics), np.zeros(harmonics))
         chosen = [curves.get(name.rsplit("_", 1)[0], zero) for name in joint_names]
@@ -108,6 +119,11 @@ class GaitReference:
         self._b = np.array([c.b for c in chosen])
         self._k = 2 * np.pi * np.arange(1, harmonics + 1)
         self._offsets = np.array([0.5 if name.endswith("_l") else 0.0 for name in joint_names])
+
+    @property
+    def mean_rad(self) -> FloatArray:
+        """Mean angle of each joint's reference over the cycle (rad)."""
+        return self._a0
 
     def evaluate(self, phase: float) -> tuple[FloatArray, FloatArray]:
         """Reference angles (rad) and their phase derivatives (rad/cycle) at right-leg ``phase``."""

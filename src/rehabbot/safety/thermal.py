@@ -105,6 +105,10 @@ MOTOR_RATINGS: dict[str, MotorRating] = {
         ("AK10-9", 0.16 * 9, 0.09, 18.0, 180.0),
         ("AK80-6", 0.091 * 6, 0.17, 6.0, 120.0),
         ("AK80-64", 0.119 * 80, 0.17, 48.0, 180.0),
+        # the example CiA 402 parameter sets of rehabbot.hal.drives.cia402 (example values too)
+        ("EPOS-G50", 0.0255 * 50, 0.6, 15.0, 120.0),
+        ("ELMO-G100", 0.05 * 100, 0.5, 25.0, 180.0),
+        ("COPLEY-G30", 0.07 * 30, 0.8, 10.0, 120.0),
     )
 }
 
@@ -120,8 +124,9 @@ def motor_rating(name: str) -> MotorRating:
     except KeyError:
         known = ", ".join(sorted(MOTOR_RATINGS))
         raise ConfigurationError(
-            f"no thermal rating for motor model {name!r} (known: {known}); pass the "
-            "supervisor Actuator values with a MotorRating of your own"
+            f"no thermal rating for motor model {name!r} (known: {known}); add one to "
+            "rehabbot.safety.thermal.MOTOR_RATINGS (a drive plug-in may do so when imported) or "
+            "pass the supervisor Actuator values with a MotorRating of your own"
         ) from None
 
 

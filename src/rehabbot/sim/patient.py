@@ -1,14 +1,20 @@
 """The simulated patient: the person's own joint torques on top of what the robot does.
 
 Per joint ``tau = ability * m * (k_a * (q_int(φ) - q) + b_a * (qd_int(φ) - qd)) - k * (q - q_rest)
-- b * qd``. The first term is the person's voluntary walking, modelled after the equilibrium-point
-hypothesis of motor control (Feldman 1986): muscles act as a spring-damper pulling each joint toward
-the person's intended angle ``q_int(φ)``, here the healthy walking pattern (Schwartz 2008 normative
-hip and knee angles, as the robot's reference) at the patient's own gait phase ``φ``. ``m`` is the
-body mass, ``k_a``, ``b_a`` the active stiffness and damping per kg of a healthy person
-(:data:`ACTIVE_STIFFNESS`, :data:`ACTIVE_DAMPING`), and ``ability`` the share of it the patient
-produces (1 = healthy, 0 = none). The last two terms are the joint's passive stiffness and damping
-(muscles and soft tissue), which every patient has.
+- b * qd + tau_reflex``. The first term is the person's voluntary walking, modelled after the
+equilibrium-point hypothesis of motor control (Feldman 1986): muscles act as a spring-damper
+pulling each joint toward the person's intended angle ``q_int(φ)``, here the healthy walking
+pattern (Schwartz 2008 normative hip and knee angles, as the robot's reference) at the patient's
+own gait phase ``φ``. ``m`` is the body mass, ``k_a``, ``b_a`` the active stiffness and damping per
+kg of a healthy person (:data:`ACTIVE_STIFFNESS`, :data:`ACTIVE_DAMPING`), and ``ability`` the share
+of it the patient produces (1 = healthy, 0 = none). The next two terms are the joint's passive
+stiffness and damping (muscles and soft tissue), which every patient has.
+
+``tau_reflex`` is spasticity, a velocity-dependent stretch reflex (Lance 1980): when a spastic
+joint's velocity, as the spinal cord saw it one reflex delay ago, exceeds a threshold, the
+stretched muscles resist with ``-gain * sign(v) * (|v| - threshold)``. :class:`StretchReflex`
+holds the threshold, the gain and the delay; :data:`PROFILES` names the patients the simulator
+and the benchmarks use (healthy, hemiparetic stroke on either side, incomplete spinal cord injury).
 
 The patient keeps a rhythm of their own: a stride lasts the protocol's stride time with a little
 stride-to-stride variability drawn from a seeded generator, so runs are reproducible. Like a person
@@ -19,6 +25,8 @@ normative data). Without foot strikes (a foot dragging, a fault) the rhythm runs
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,9 +44,48 @@ MIN_SWING_S = 0.15
 #: A foot strike starts the patient's next stride only past this phase of the present one.
 ENTRAIN_AFTER_PHASE = 0.5
 #: Active (voluntary) stiffness (N·m/rad per kg of body mass) and damping (N·m·s/rad per kg) of a
-#: healthy person's hips and knees while walking.
-ACTIVE_STIFFNESS = {"hip_flexion": 2.0, "knee_angle": 1.2}
-ACTIVE_DAMPING = {"hip_flexion": 0.04, "knee_angle": 0.02}
+#: healthy person's hips and knees while walking. Chosen so that the simulated healthy person walks
+#: in the exoskeleton with no help from it (transparent mode) at 30 % body-weight support: with
+#: 60 % of these values the trailing leg is dragged past the hip's extension limit within seconds.
+#: With the orthosis the damping ratio is about 0.8 at the hip and 1 at the knee.
+ACTIVE_STIFFNESS = {"hip_flexion": 10.0, "knee_angle": 6.0}
+ACTIVE_DAMPING = {"hip_flexion": 0.8, "knee_angle": 0.4}
+#: Allowed reflex threshold (rad/s), gain (N·m·s/rad) and delay (s).
+REFLEX_THRESHOLD_RANGE_RAD_S = (0.1, 10.0)
+REFLEX_GAIN_RANGE_NMS_PER_RAD = (0.0, 100.0)
+REFLEX_DELAY_RANGE_S = (0.0, 0.2)
+
+
+def _check(profile: str, label: str, value: float, bounds: tuple[float, float]) -> None:
+    """Raise ConfigurationError unless ``value`` is finite and within ``bounds`` (inclusive)."""
+    if not (math.isfinite(value) and bounds[0] <= value <= bounds[1]):
+        raise ConfigurationError(
+            f"patient profile {profile!r}: {label} = {value} is outside "
+            f"[{bounds[0]:g}, {bounds[1]:g}]"
+        )
+
+
+@dataclass(frozen=True)
+class StretchReflex:
+    """Spasticity of one joint: a velocity-dependent stretch reflex.
+
+    When the joint's velocity ``v`` one ``delay_s`` ago exceeds ``threshold_rad_s`` in either
+    direction, the stretched muscles add ``-gain * sign(v) * (|v| - threshold)`` (N·m).
+
+    Attributes:
+        joint: the spastic joint (a simulator joint name, e.g. ``knee_angle_l``).
+        threshold_rad_s: velocity above which the reflex fires (rad/s), 0.1..10.
+        gain_nms_per_rad: resisting torque per rad/s beyond the threshold (N·m·s/rad), 0..100.
+        delay_s: reflex loop delay (s), 0..0.2; about 50 ms for the knee's stretch reflex.
+
+    >>> StretchReflex("knee_angle_l", 1.5, 12.0).delay_s
+    0.05
+    """
+
+    joint: str
+    threshold_rad_s: float
+    gain_nms_per_rad: float
+    delay_s: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -50,23 +97,25 @@ class PatientProfile:
         ability: per joint kind (``hip_flexion``, ``knee_angle``) and side (``_r``/``_l`` suffix
             allowed for one side only), the share of the healthy moment produced, 0..1.5.
         stride_variability: SD of the stride duration as a fraction of the mean (0..0.2).
+        spasticity: the stretch reflexes of the spastic joints.
     """
 
     name: str
     ability: dict[str, float] = field(default_factory=dict)
     stride_variability: float = 0.02
+    spasticity: tuple[StretchReflex, ...] = ()
 
     def __post_init__(self) -> None:
         for key, value in self.ability.items():
-            if not 0.0 <= value <= 1.5:
-                raise ConfigurationError(
-                    f"patient profile {self.name!r}: ability {key} = {value} is outside [0, 1.5]"
-                )
-        if not 0.0 <= self.stride_variability <= 0.2:
-            raise ConfigurationError(
-                f"patient profile {self.name!r}: stride_variability {self.stride_variability} "
-                "is outside [0, 0.2]"
-            )
+            _check(self.name, f"ability {key}", value, (0.0, 1.5))
+        _check(self.name, "stride_variability", self.stride_variability, (0.0, 0.2))
+        for reflex in self.spasticity:
+            joint = reflex.joint
+            _check(self.name, f"{joint} reflex threshold_rad_s", reflex.threshold_rad_s,
+                   REFLEX_THRESHOLD_RANGE_RAD_S)
+            _check(self.name, f"{joint} reflex gain_nms_per_rad", reflex.gain_nms_per_rad,
+                   REFLEX_GAIN_RANGE_NMS_PER_RAD)
+            _check(self.name, f"{joint} reflex delay_s", reflex.delay_s, REFLEX_DELAY_RANGE_S)
 
     def ability_of(self, joint_name: str) -> float:
         """Ability of one joint: its own entry, else its kind's, else 1."""
@@ -75,6 +124,58 @@ class PatientProfile:
 
 
 HEALTHY = PatientProfile("healthy")
+
+
+def _hemiparetic(side: str) -> PatientProfile:
+    """A stroke survivor with hemiparesis of ``side`` (``"l"`` or ``"r"``) and a spastic knee.
+
+    The paretic hip keeps 50 % and the knee 40 % of a healthy person's active moment; the other
+    side is unaffected. The paretic knee's stretch reflex fires above 2 rad/s, well inside a
+    healthy swing's knee velocities (up to about 6 rad/s), and resists with up to about 15 N·m
+    then: a stiff knee in swing.
+    """
+    name = "left" if side == "l" else "right"
+    return PatientProfile(
+        f"stroke_{name}",
+        {f"hip_flexion_{side}": 0.5, f"knee_angle_{side}": 0.4},
+        spasticity=(StretchReflex(f"knee_angle_{side}", 2.0, 4.0, 0.05),),
+    )
+
+
+#: The simulated patients by name.
+PROFILES: dict[str, PatientProfile] = {
+    "healthy": HEALTHY,
+    "stroke_left": _hemiparetic("l"),
+    "stroke_right": _hemiparetic("r"),
+    "sci_incomplete": PatientProfile(
+        "sci_incomplete", {"hip_flexion": 0.5, "knee_angle": 0.35}
+    ),
+}
+
+
+class _DelayLine:
+    """The value of a sampled signal ``delay_s`` ago; 0 until that much history exists.
+
+    Samples arrive in time order (any spacing); each push is amortized O(1).
+
+    >>> line = _DelayLine(0.05)
+    >>> [line.push(t * 0.01, float(t)) for t in range(8)]
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0]
+    """
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def push(self, t_s: float, value: float) -> float:
+        """Add ``value`` sampled at ``t_s``; return the last sample at or before ``t_s - delay``."""
+        samples = self._samples
+        samples.append((t_s, value))
+        due = t_s - self.delay_s + 1e-9
+        while len(samples) > 1 and samples[1][0] <= due:
+            samples.popleft()
+        t0, v0 = samples[0]
+        return v0 if t0 <= due else 0.0
 
 
 class PatientModel:
@@ -96,6 +197,9 @@ class PatientModel:
             body_mass_kg: body mass (kg).
             cadence_steps_per_min: the patient's own cadence (steps/min).
             seed: seed of the stride-to-stride variability.
+
+        Raises:
+            ConfigurationError: a spastic joint of the profile is not among ``joint_names``.
         """
         kinds = [name.rsplit("_", 1)[0] for name in joint_names]
         self._intent = GaitReference(joint_names)
@@ -105,6 +209,15 @@ class PatientModel:
         self._stiffness = np.array([PASSIVE_STIFFNESS.get(k, 0.0) for k in kinds])
         self._damping = np.array([PASSIVE_DAMPING.get(k, 0.0) for k in kinds])
         self._rest = np.array([REST_ANGLE_RAD.get(k, 0.0) for k in kinds])
+        for reflex in profile.spasticity:
+            if reflex.joint not in joint_names:
+                raise ConfigurationError(
+                    f"patient profile {profile.name!r}: spastic joint {reflex.joint!r} is not "
+                    f"simulated (joints: {', '.join(joint_names)})"
+                )
+        self._reflexes = [
+            (joint_names.index(r.joint), r, _DelayLine(r.delay_s)) for r in profile.spasticity
+        ]
         self.profile = profile
         self.mean_stride_s = 120.0 / cadence_steps_per_min
         self._rng = np.random.default_rng(seed)
@@ -113,20 +226,15 @@ class PatientModel:
         self._right_contact = True
         self._swing_since_s = 0.0
         self.phase_ = 0.0
+        #: The reflex torques (N·m) of the last :meth:`torques` call, per joint.
+        self.reflex_torques_ = np.zeros(len(joint_names))
 
     def _draw_stride(self) -> float:
         jitter = self._rng.normal(0.0, self.profile.stride_variability)
         return self.mean_stride_s * float(np.clip(1.0 + jitter, 0.7, 1.3))
 
-    def torques(
-        self, t_s: float, q: FloatArray, qd: FloatArray, right_contact: bool
-    ) -> FloatArray:
-        """The patient's joint torques (N·m) at time ``t_s``, joint state ``q``, ``qd``.
-
-        ``right_contact`` (does the right foot touch the ground) entrains the rhythm: a foot
-        strike after at least :data:`MIN_SWING_S` of swing, late in the stride, starts the next
-        stride.
-        """
+    def _advance_rhythm(self, t_s: float, right_contact: bool) -> None:
+        """Update the patient's own gait phase, entrained by right foot strikes."""
         if right_contact and not self._right_contact:
             swing_s = t_s - self._swing_since_s
             elapsed = (t_s - self._stride_start_s) / self._stride_s
@@ -140,9 +248,24 @@ class PatientModel:
             self._stride_start_s += self._stride_s
             self._stride_s = self._draw_stride()
         self.phase_ = (t_s - self._stride_start_s) / self._stride_s
+
+    def torques(
+        self, t_s: float, q: FloatArray, qd: FloatArray, right_contact: bool
+    ) -> FloatArray:
+        """The patient's joint torques (N·m) at time ``t_s``, joint state ``q``, ``qd``.
+
+        ``right_contact`` (does the right foot touch the ground) entrains the rhythm: a foot
+        strike after at least :data:`MIN_SWING_S` of swing, late in the stride, starts the next
+        stride. Call it once per simulator step, in time order (the reflexes keep a history).
+        """
+        self._advance_rhythm(t_s, right_contact)
         q_int, dq_int = self._intent.evaluate(self.phase_)
         active = self._active_stiffness * (q_int - q) + self._active_damping * (
             dq_int / self._stride_s - qd)
         passive = -self._stiffness * (q - self._rest) - self._damping * qd
-        tau: FloatArray = active + passive
+        for index, reflex, line in self._reflexes:
+            v = line.push(t_s, float(qd[index]))
+            excess = max(abs(v) - reflex.threshold_rad_s, 0.0)
+            self.reflex_torques_[index] = -math.copysign(reflex.gain_nms_per_rad * excess, v)
+        tau: FloatArray = active + passive + self.reflex_torques_
         return tau

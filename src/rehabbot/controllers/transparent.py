@@ -1,0 +1,85 @@
+"""Transparent mode: the robot gets out of the way.
+
+Zero impedance (``kp = kd = 0``) and a feed-forward torque that carries the legs' and the
+orthosis's weight and the joints' friction
+(:class:`~rehabbot.controllers.compensation.Compensation`), scaled by ``gravity_pct`` and
+``friction_pct``: the wearer moves the robot with as little interaction torque as the models
+allow. The commanded reference is the normative pattern at the estimated gait phase; it does not
+act (``kp = 0``), it is what a live view and the recording compare the patient with.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.compensation import Compensation
+from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
+from rehabbot.controllers.reference import GaitReference
+from rehabbot.hal.types import JointCommand, JointState
+
+
+class TransparentController(Controller):
+    """Compensation only, no guidance.
+
+    Args:
+        joint_names: joints in array order.
+        compensation: the gravity and friction models.
+        gravity_pct: share of the gravity torque applied (%).
+        friction_pct: share of the friction torque applied (%).
+        phase_source: name of the phase source that reports the gait phase.
+        cadence_steps_per_min: initial cadence guess of the phase source (steps/min).
+        period_s: the control period (s).
+    """
+
+    param_specs: ClassVar[dict[str, ParamSpec]] = {
+        "gravity_pct": ParamSpec("%", 0.0, 100.0, "share of the legs' weight carried",
+                                 rate_per_s=50.0),
+        "friction_pct": ParamSpec("%", 0.0, 100.0, "share of the joints' friction compensated",
+                                  rate_per_s=50.0),
+    }
+    gravity_pct: float
+    friction_pct: float
+
+    def __init__(
+        self,
+        joint_names: tuple[str, ...],
+        compensation: Compensation,
+        gravity_pct: float = 100.0,
+        friction_pct: float = 100.0,
+        *,
+        phase_source: str = "oscillator",
+        cadence_steps_per_min: float = 90.0,
+        period_s: float = 0.001,
+    ) -> None:
+        super().__init__()
+        self.joint_names = joint_names
+        self.compensation = compensation
+        self.phase_source = phase_source
+        self.cadence_steps_per_min = cadence_steps_per_min
+        self.period_s = period_s
+        self.set_params(gravity_pct=gravity_pct, friction_pct=friction_pct)
+        self.phase_source_ = HipPhase(
+            make_phase_estimator(phase_source, cadence_steps_per_min, period_s), joint_names
+        )
+        self.reference_ = GaitReference(joint_names)
+        self._zeros = np.zeros(len(joint_names))
+
+    def reset(self, state: JointState) -> None:
+        """Start a run: ramps settle, the phase source starts over."""
+        super().reset(state)
+        self.phase_source_.estimator.reset()
+
+    def update(self, state: JointState) -> JointCommand:
+        """The compensation torque at this tick."""
+        self.advance_ramps(state.t_s)
+        self.phase_ = self.phase_source_.update(state)
+        tau = self.compensation.torques(
+            state.q, state.qd, self.ramped("gravity_pct") / 100.0,
+            self.ramped("friction_pct") / 100.0,
+        )
+        zeros = self._zeros
+        return JointCommand(self.reference_.evaluate(self.phase_)[0], zeros.copy(), zeros.copy(),
+                            zeros.copy(), tau)

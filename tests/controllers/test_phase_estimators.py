@@ -1,0 +1,130 @@
+"""The gait-phase sources: the cadence clock, the adaptive oscillators, the phase portrait."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
+from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
+from rehabbot.controllers.phase_portrait import PhasePortrait
+from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
+from rehabbot.controllers.reference import joint_curves
+from rehabbot.errors import ConfigurationError
+from rehabbot.hal.types import JointState
+
+PERIOD_S = 0.001
+
+
+def wrapped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b in cycles, into [-0.5, 0.5)."""
+    return (a - b + 0.5) % 1.0 - 0.5
+
+
+def track(
+    estimator: PhaseEstimator, seconds: float, angle: object, velocity: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """Times and estimated phases of ``estimator`` fed angle(t), velocity(t) every period."""
+    t = np.arange(round(seconds / PERIOD_S)) * PERIOD_S
+    phases = np.array([estimator.update(float(s), angle(s), velocity(s))  # type: ignore[operator]
+                       for s in t])
+    return t, phases
+
+
+def normative_hip(stride_hz: float) -> tuple[object, object]:
+    hip = joint_curves()["hip_flexion"]
+
+    def angle(t: float) -> float:
+        return float(hip.value(np.array([stride_hz * t % 1.0]))[0])
+
+    def velocity(t: float) -> float:
+        return float(hip.derivative(np.array([stride_hz * t % 1.0]))[0]) * stride_hz
+
+    return angle, velocity
+
+
+def test_oscillator_locks_to_a_1_2_hz_sinusoid_within_six_cycles() -> None:
+    f_hz = 1.2  # far from the initial guess of 0.75 Hz (90 steps/min)
+    oscillator = AdaptiveOscillator(90.0, PERIOD_S)
+    t, phases = track(oscillator, 12.0, lambda s: 0.1 + 0.3 * math.sin(2 * math.pi * f_hz * s),
+                      lambda s: 0.0)
+    # Phase 0 is where the normative hip's fundamental has its zero phase; the sinusoid's own
+    # phase is the estimate shifted by that offset.
+    psi = math.atan2(joint_curves()["hip_flexion"].a[0], joint_curves()["hip_flexion"].b[0])
+    error = wrapped(phases + psi / (2 * math.pi), f_hz * t % 1.0)
+    after = t >= 6 / f_hz
+    assert np.abs(error[after]).max() < 0.01  # cycles: 8 ms at 1.2 Hz
+    assert oscillator.stride_frequency_hz == pytest.approx(f_hz, rel=1e-3)
+
+
+def test_oscillator_gives_the_gait_phase_of_a_normative_hip_at_another_cadence() -> None:
+    stride_hz = 0.9  # 108 steps/min; the oscillator starts at 90
+    oscillator = AdaptiveOscillator(90.0, PERIOD_S)
+    t, phases = track(oscillator, 10.0, *normative_hip(stride_hz))
+    error = wrapped(phases, stride_hz * t % 1.0)
+    assert np.abs(error[t >= 4.0]).max() < 0.01
+    assert oscillator.stride_frequency_hz == pytest.approx(stride_hz, rel=0.005)
+
+
+def test_oscillator_reset_forgets_what_it_learned() -> None:
+    oscillator = AdaptiveOscillator(90.0, PERIOD_S)
+    track(oscillator, 3.0, lambda s: 0.3 * math.sin(8 * s), lambda s: 0.0)
+    oscillator.reset()
+    assert oscillator.stride_frequency_hz == 0.75
+    assert oscillator.update(0.0, oscillator.estimate(), 0.0) == pytest.approx(0.75 * PERIOD_S)
+
+
+def test_phase_portrait_of_a_sinusoid_advances_linearly_at_its_frequency() -> None:
+    f_hz, amplitude = 1.2, 0.3
+    portrait = PhasePortrait(90.0, PERIOD_S, time_constant_s=2.0)
+    w = 2 * math.pi * f_hz
+    t, phases = track(portrait, 15.0, lambda s: 0.1 + amplitude * math.sin(w * s),
+                      lambda s: amplitude * w * math.cos(w * s))
+    later = t >= 10.0
+    unwrapped = np.unwrap(phases[later] * 2 * math.pi) / (2 * math.pi)
+    slope, intercept = np.polyfit(t[later], unwrapped, 1)
+    assert slope == pytest.approx(f_hz, rel=1e-3)
+    residual = unwrapped - (slope * t[later] + intercept)
+    assert np.abs(residual).max() < 0.01  # cycles: the normalization's ripple
+
+
+def test_phase_portrait_of_the_normative_hip_is_zero_at_foot_strike() -> None:
+    stride_hz = 0.75
+    portrait = PhasePortrait(90.0, PERIOD_S)
+    t, phases = track(portrait, 8.0, *normative_hip(stride_hz))
+    strikes = np.flatnonzero(np.diff(stride_hz * t % 1.0) < 0) + 1
+    assert np.abs(wrapped(phases[strikes], np.zeros(strikes.size))).max() < 0.005
+    assert portrait.stride_frequency_hz == pytest.approx(stride_hz, rel=0.01)
+
+
+def test_cadence_clock_ignores_the_hip() -> None:
+    clock = CadencePhase(60.0)  # 0.5 strides/s
+    assert [clock.update(t, 5.0 * t, -1.0) for t in (0.0, 0.5, 1.0)] == [0.0, 0.25, 0.5]
+
+
+def test_a_left_hip_alone_drives_the_estimator_half_a_cycle_later() -> None:
+    left = HipPhase(make_phase_estimator("portrait", 90.0, PERIOD_S), ("hip_flexion_l",))
+    right = HipPhase(make_phase_estimator("portrait", 90.0, PERIOD_S), ("hip_flexion_r",))
+    w = 2 * math.pi * 0.75
+    for k in range(15_000):  # the running mean forgets its normative prior
+        s = k * PERIOD_S
+        state_r, state_l = JointState.zeros(1, s), JointState.zeros(1, s)
+        state_r.q[0], state_r.qd[0] = 0.3 * math.sin(w * s), 0.3 * w * math.cos(w * s)
+        # Half a stride behind: the left hip now is where the right one was half a stride ago.
+        state_l.q[0], state_l.qd[0] = -state_r.q[0], -state_r.qd[0]
+        phase_r, phase_l = right.update(state_r), left.update(state_l)
+    assert abs(wrapped(np.array(phase_l), np.array(phase_r))) < 1e-3
+
+
+def test_estimators_need_a_hip_but_the_clock_does_not() -> None:
+    with pytest.raises(ConfigurationError, match="needs a hip joint"):
+        HipPhase(make_phase_estimator("portrait", 90.0, PERIOD_S), ("knee_angle_r",))
+    clock = HipPhase(make_phase_estimator("cadence", 90.0, PERIOD_S), ("knee_angle_r",))
+    assert clock.update(JointState.zeros(1, 0.0)) == 0.0
+
+
+def test_unknown_phase_source_is_refused_naming_the_choices() -> None:
+    with pytest.raises(ConfigurationError, match="cadence, oscillator, portrait"):
+        make_phase_estimator("imu", 90.0, PERIOD_S)
