@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import can
 import numpy as np
 import pytest
 
+from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.robot import CanRobot
 from rehabbot.sim.simulator import DriveEmulator, DriveEmulators
@@ -16,10 +18,10 @@ from rehabbot.sim.simulator import DriveEmulator, DriveEmulators
 
 @dataclass
 class DriveBench:
-    """Emulated drives on a virtual bus, bound to joints whose state the test sets by hand."""
+    """Emulated drives on virtual buses, bound to joints whose state the test sets by hand."""
 
     config: RobotConfig
-    channel: str
+    channel_suffix: str
     emulators: DriveEmulators
     q: np.ndarray
     qd: np.ndarray
@@ -27,7 +29,7 @@ class DriveBench:
 
     @property
     def bank(self) -> DriveEmulator:
-        """The emulator of a robot whose joints all speak one protocol."""
+        """The emulator of a robot whose joints all speak one protocol on one bus."""
         (emulator,) = self.emulators.emulators
         return emulator
 
@@ -40,10 +42,19 @@ class DriveBench:
         self.emulators.publish()
 
     def robot(self, time_source: Callable[[], float] | None = None) -> CanRobot:
-        """A host-side robot on the bench's channel."""
+        """A host-side robot on the bench's buses."""
         if time_source is None:
-            return CanRobot(self.config, channel=self.channel)
-        return CanRobot(self.config, channel=self.channel, time_source=time_source)
+            return CanRobot(self.config, channel_suffix=self.channel_suffix)
+        return CanRobot(self.config, channel_suffix=self.channel_suffix, time_source=time_source)
+
+    def open(self, bus_name: str | None = None) -> can.BusABC:
+        """Another handle on the bench's bus ``bus_name`` (default: the robot's only bus), to
+        watch its frames or send some of a test's own (shut it down!)."""
+        if bus_name is None:
+            (bus,) = self.config.buses
+        else:
+            (bus,) = (b for b in self.config.buses if b.name == bus_name)
+        return open_bus(bus, bus.channel + self.channel_suffix)
 
     def configure(self, robot: CanRobot) -> None:
         """Configure ``robot`` while the drives answer (as the session runner does)."""
@@ -59,12 +70,31 @@ class DriveBench:
 
 
 def make_bench(config: RobotConfig) -> DriveBench:
-    """Emulated drives for every joint of ``config`` on a fresh virtual channel (close them!)."""
-    channel = f"test-{uuid.uuid4().hex}"
+    """Emulated drives for every joint of ``config`` on fresh virtual channels (close them!)."""
+    suffix = f"-test-{uuid.uuid4().hex}"
     n = len(config.joints)
     q, qd = np.zeros(n), np.zeros(n)
-    emulators = DriveEmulators(config, list(range(n)), channel, q, qd)
-    return DriveBench(config, channel, emulators, q, qd, np.zeros(n))
+    emulators = DriveEmulators(config, list(range(n)), q, qd, channel_suffix=suffix)
+    return DriveBench(config, suffix, emulators, q, qd, np.zeros(n))
+
+
+#: The legs of a robot, by the side suffix of its joint names.
+LEGS = {"r": "right", "l": "left"}
+
+
+def per_leg(config: RobotConfig) -> RobotConfig:
+    """``config`` (a robot on one bus) with one bus per leg, named ``"right"`` and ``"left"`` on
+    channels of their own, and node ids counted from 1 on each bus (so both legs reuse them)."""
+    data = config.model_dump()
+    (bus,) = data.pop("buses")
+    data["buses"] = [bus | {"name": leg, "channel": f"{bus['channel']}-{leg}"}
+                     for leg in LEGS.values()]
+    on_bus = dict.fromkeys(LEGS.values(), 0)
+    for joint in data["joints"]:
+        leg = LEGS[joint["name"].rsplit("_", 1)[1]]
+        on_bus[leg] += 1
+        joint |= {"bus": leg, "node_id": on_bus[leg]}
+    return RobotConfig.model_validate(data | {"name": f"{config.name}-per-leg"})
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ from rich.table import Table
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
+from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
+from rehabbot.hal.startup_check import Status, check_robot
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
@@ -34,8 +36,10 @@ app = typer.Typer(
 )
 session_app = typer.Typer(help="Run therapy sessions.", no_args_is_help=True)
 sessions_app = typer.Typer(help="Browse recorded sessions.", no_args_is_help=True)
+can_app = typer.Typer(help="CAN bus tools.", no_args_is_help=True)
 app.add_typer(session_app, name="session")
 app.add_typer(sessions_app, name="sessions")
+app.add_typer(can_app, name="can")
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )
@@ -100,6 +104,10 @@ def session_run(
         float | None, typer.Option(help="guidance (%) [default: the protocol's]")
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
+    profile: Annotated[
+        str, typer.Option(help="simulated patient: healthy, stroke_left, stroke_right, "
+                               "sci_incomplete")
+    ] = "healthy",
     realtime: Annotated[bool, typer.Option(help="pace the simulation to the wall clock")] = False,
     fifo_priority: Annotated[
         int | None, typer.Option(help="run the loop at this SCHED_FIFO priority (1-99, Linux)")
@@ -130,6 +138,7 @@ def session_run(
         guidance_pct=guidance,
         seed=seed,
         realtime=realtime,
+        profile=profile,
     )
     runner = SessionRunner(request)
 
@@ -202,6 +211,49 @@ def sessions_show(
         console.print(f"{title}: no summary (the session did not finish)")
         return
     console.print(summary_table(summary, title))
+
+
+@can_app.command("check")
+def can_check(
+    robot: Annotated[str, typer.Argument(help="bundled robot name or .toml file")],
+    limit: Annotated[
+        float, typer.Option(help="largest allowed bus utilisation (%)", min=1.0, max=100.0)
+    ] = DEFAULT_UTILISATION_LIMIT * 100.0,
+) -> None:
+    """Bus budget and start-up checklist of a robot configuration (offline: no frame is sent).
+
+    Exits with status 2 when a bus is over the limit or a check fails.
+    """
+    config = load_robot_config(robot)
+    result = check_robot(config, limit / 100.0)
+    for load in result.loads:
+        table = Table(title=f"{load.bus} at {load.rate_hz:g} Hz: worst case per tick",
+                      title_justify="left")
+        for column in ("frames", "bytes", "count", "bits"):
+            table.add_column(column, justify="left" if column == "frames" else "right")
+        for frame in load.frames:
+            table.add_row(frame.label, str(frame.payload_bytes), f"{frame.count:g}",
+                          f"{frame.count * frame_bits(frame, load):g}")
+        table.add_row("total", "", f"{load.frames_per_tick:g}", f"{load.bits_per_tick:g}",
+                      style="bold")
+        console.print(table)
+        console.print(f"wire time {load.wire_time_s * 1e6:.0f} µs per tick · utilisation "
+                      f"{load.utilisation:.1%} (limit {load.limit:.0%}) · highest feasible rate "
+                      f"{load.max_rate_hz:.0f} Hz")
+    checklist = Table(title="start-up checklist", title_justify="left")
+    for column in ("check", "subject", "result", "detail"):
+        checklist.add_column(column)
+    colours = {Status.PASS: "green", Status.FAIL: "red", Status.INFO: "cyan"}
+    for item in result.items:
+        checklist.add_row(item.check, item.subject,
+                          f"[{colours[item.status]}]{item.status.value}[/]", item.detail)
+    console.print(checklist)
+    if result.failures:
+        first = result.failures[0]
+        raise ConfigurationError(
+            f"{config.name}: {len(result.failures)} check(s) failed, first: {first.check} "
+            f"{first.subject}: {first.detail}"
+        )
 
 
 def main() -> None:

@@ -1,21 +1,27 @@
-"""CanRobot beyond the drive contract: MIT's exact quantization, mixed buses, setup failures."""
+"""CanRobot beyond the drive contract: MIT's exact quantization, mixed buses, several buses,
+setup failures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import can
 import numpy as np
 import pytest
 
 from rehabbot.errors import CommunicationError, ConfigurationError
 from rehabbot.hal.config import RobotConfig, bundled_robot_path, load_robot_config
 from rehabbot.hal.drives import mit
+from rehabbot.hal.fault_injection import Action, Direction, FaultInjectionBus, FaultRule
 from rehabbot.hal.robot import CanRobot, Lifecycle
 from rehabbot.hal.types import JointCommand
+from rehabbot.safety.supervisor import BusErrorCounters
 from tests.conftest import DriveBench, make_bench
 
 AK10 = mit.motor_model("AK10-9")
-GEAR = 3.0
+#: sim_exo's belt reductions: hips 6:1, knees 4:1 (both legs)
+GEAR = np.array([6.0, 4.0, 6.0, 4.0])
 # one quantization step, joint side
 Q_STEP = 2 * AK10.p_max_rad / 65535 / GEAR
 QD_STEP = 2 * AK10.v_max_rad_s / 4095 / GEAR
@@ -26,7 +32,8 @@ def test_mit_command_reaches_the_drive_law_within_the_quantization_of_each_field
     bench: DriveBench,
 ) -> None:
     """The torque each emulated MIT drive applies is the joint-space impedance law, after the
-    transmission (sign -1 on two joints, gear 3) and the quantization of every field."""
+    transmission (sign -1 on two joints, gears 6 and 4) and the quantization of every field."""
+    assert [j.gear_ratio for j in bench.config.joints] == GEAR.tolist()
     robot = bench.active_robot()
     bench.q[:] = [0.1, 0.5, -0.1, 0.2]
     bench.qd[:] = [0.5, -1.0, 0.0, 0.3]
@@ -56,12 +63,85 @@ def test_mixed_bus_routes_each_reply_to_its_joint_and_sends_one_sync() -> None:
     robot.write(JointCommand.torque_off(4))
     mixed.step()
     state = robot.read()
-    np.testing.assert_allclose(state.q, mixed.q, atol=Q_STEP)
+    assert np.all(np.abs(state.q - mixed.q) <= Q_STEP), (state.q, mixed.q)
     assert state.age_ticks.tolist() == [0, 0, 0, 0]
     assert robot.unexpected_frames == robot.malformed_frames == 0
     assert mixed.emulators.ignored_frames == 0  # MIT replies on 0x7F0 reach no CANopen drive
     robot.close()
     mixed.emulators.close()
+
+
+@pytest.fixture
+def two_bus() -> Iterator[DriveBench]:
+    """sim_exo_two_bus's emulated drives: right leg on one virtual bus, left leg on another, node
+    ids 1 (hip) and 2 (knee) on each."""
+    drive_bench = make_bench(load_robot_config("sim_exo_two_bus"))
+    yield drive_bench
+    drive_bench.emulators.close()
+
+
+def frames_on(bus: can.BusABC) -> list[can.Message]:
+    frames = []
+    while (msg := bus.recv(0.0)) is not None:
+        frames.append(msg)
+    bus.shutdown()
+    return frames
+
+
+def test_each_joint_command_goes_out_on_its_own_bus(two_bus: DriveBench) -> None:
+    robot = two_bus.active_robot()
+    right, left = two_bus.open("right"), two_bus.open("left")
+    tau_ff = np.array([1.0, 2.0, 3.0, 4.0])  # tells the joints apart (joint side, N·m)
+    robot.write(JointCommand(np.zeros(4), np.zeros(4), np.zeros(4), np.zeros(4), tau_ff))
+    config = two_bus.config
+    sent = {}
+    for name, monitor in (("right", right), ("left", left)):
+        for frame in frames_on(monitor):
+            joint = next(j for j in config.joints
+                         if config.bus_of(j).name == name and j.node_id == frame.arbitration_id)
+            motor_tau = mit.unpack_command(AK10, bytes(frame.data))[4]
+            sent[joint.name] = motor_tau * joint.sign * joint.gear_ratio
+    assert list(sent) == ["hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l"]
+    np.testing.assert_allclose(list(sent.values()), tau_ff, atol=TAU_STEP.max())
+    robot.close()
+
+
+def test_replies_from_both_buses_are_collected_by_joint(two_bus: DriveBench) -> None:
+    robot = two_bus.active_robot()
+    two_bus.q[:] = [0.3, 0.9, -0.2, 0.05]  # node 1 on each bus: different hips
+    robot.write(JointCommand.torque_off(4))
+    two_bus.step()
+    state = robot.read()
+    assert np.all(np.abs(state.q - two_bus.q) <= Q_STEP), (state.q, two_bus.q)
+    assert state.age_ticks.tolist() == [0, 0, 0, 0]
+    assert [link.decoded_frames for link in robot.links_.values()] == [4, 4]  # enable + this
+    assert robot.decoded_frames == 8 and robot.unexpected_frames == 0
+    robot.close()
+
+
+def test_what_goes_wrong_is_counted_per_bus_and_summed_for_the_supervisor(
+    two_bus: DriveBench,
+) -> None:
+    robot = two_bus.active_robot()
+    right, left = robot.links_["right"], robot.links_["left"]
+    left.bus = FaultInjectionBus(left.bus, [FaultRule(Action.STOP, Direction.TX)])
+    on_right, on_left = two_bus.open("right"), two_bus.open("left")
+    on_right.send(can.Message(arbitration_id=0x123, data=b"\x01", is_extended_id=False))
+    on_right.send(can.Message(arbitration_id=0, data=bytes([1, 2, 3]), is_extended_id=False))
+    on_left.send(can.Message(is_error_frame=True))
+    on_right.shutdown()
+    on_left.shutdown()
+    robot.write(JointCommand.torque_off(4))  # the left bus is dead: both sends fail
+    two_bus.step()
+    robot.read()
+    counters = ("decoded_frames", "unexpected_frames", "error_frames", "send_failures")
+    assert [getattr(right, c) for c in counters] == [4, 2, 0, 0]  # enable and this tick's replies
+    assert [getattr(left, c) for c in counters] == [2, 0, 1, 2]  # enable replies only
+    assert [getattr(robot, c) for c in counters] == [6, 2, 1, 2]
+    assert isinstance(robot, BusErrorCounters) and isinstance(left, BusErrorCounters)
+    with pytest.raises(ConfigurationError, match=r"on 2 buses \(right, left\): use links_"):
+        robot.bus_  # noqa: B018 (the property raises)
+    robot.close()
 
 
 def variant(tmp_path: Path, name: str, old: str, new: str) -> RobotConfig:
@@ -84,7 +164,7 @@ def test_a_drive_whose_units_differ_from_the_motor_table_is_refused_by_name(
     believes they are EPOS-G50 (15 N·m) would scale every torque wrong."""
     drives = make_bench(load_robot_config("sim_exo_cia402"))
     host = variant(tmp_path, "sim_exo_cia402", '"ELMO-G100"', '"EPOS-G50"')
-    robot = CanRobot(host, channel=drives.channel)
+    robot = CanRobot(host, channel_suffix=drives.channel_suffix)
     with pytest.raises(ConfigurationError,
                        match=r"joint hip_flexion_r: .*rated torque 0x6076 = 25000 mN·m"):
         drives.configure(robot)
@@ -94,7 +174,7 @@ def test_a_drive_whose_units_differ_from_the_motor_table_is_refused_by_name(
 
 
 def test_no_drive_on_the_bus_fails_configuration_with_a_communication_error() -> None:
-    robot = CanRobot(load_robot_config("sim_exo_cia402"), channel="test-nobody-listens")
+    robot = CanRobot(load_robot_config("sim_exo_cia402"), channel_suffix="-nobody-listens")
     with pytest.raises(CommunicationError, match=r"joint hip_flexion_r: CiA 402 node 1: .*SDO"):
         robot.configure()
     robot.close()

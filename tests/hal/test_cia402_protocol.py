@@ -183,7 +183,9 @@ def test_setup_configures_the_drive_as_documented(cia402_bench: DriveBench) -> N
     assert stored(drive, 0x6060) == 10 and stored(drive, 0x6061) == 10
     assert stored(drive, 0x1017) == cia402.HEARTBEAT_PRODUCER_MS
     assert stored(drive, 0x6072) == ELMO.max_torque_permille and stored(drive, 0x6007) == 1
-    assert [stored(drive, 0x1400, s) for s in (1, 2, 5)] == [0x202, 1, 3]  # sync, 3 ms deadline
+    config = cia402_bench.config
+    deadline_ms = round(config.watchdog_s(config.joints[0]) * 1000)  # the drive watchdog
+    assert [stored(drive, 0x1400, s) for s in (1, 2, 5)] == [0x202, 1, deadline_ms]  # sync
     assert [stored(drive, 0x1600, s) for s in range(4)] == [3, 0x60400010, 0x60710010, 0x607A0020]
     assert [stored(drive, 0x1800, s) for s in (1, 2)] == [0x182, 1]
     assert [stored(drive, 0x1A00, s) for s in range(4)] == [3, 0x60410010, 0x60640020, 0x60770010]

@@ -2,13 +2,14 @@
 the same for the HAL: enable, disable, command/feedback round trip, fault report, drive watchdog,
 reconnect, silent drives, and garbage on the bus never raising out of ``CanRobot.read()``.
 
-The suite runs over each built-in protocol with an emulator, a bus mixing them, and a third
-protocol installed as a plug-in through an entry point (``acme_drive.py``, one file).
+The suite runs over each built-in protocol with an emulator, a bus mixing them, robots with one
+bus per leg (node ids reused across the buses), and a third protocol installed as a plug-in
+through an entry point (``acme_drive.py``, one file).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import can
 import numpy as np
@@ -17,17 +18,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rehabbot.errors import CommunicationError
-from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config, whole_periods
 from rehabbot.hal.drives.registry import BUILTIN_DRIVES, drive_class
 from rehabbot.hal.robot import CanRobot, Lifecycle, LifecycleError
 from rehabbot.hal.types import FloatArray, JointCommand
 from rehabbot.safety.limits import JointLimits
 from rehabbot.safety.supervisor import FaultKind, Supervisor
-from tests.conftest import DriveBench, make_bench
+from tests.conftest import DriveBench, make_bench, per_leg
 
-#: Bundled robots the suite runs on: each built-in protocol alone, and all of them on one bus.
-CONTRACT_ROBOTS = {"mit": "sim_exo", "cia402": "sim_exo_cia402", "mit+cia402": "sim_exo_mixed"}
+#: Robots the suite runs on: each built-in protocol alone, all of them on one bus, and one bus
+#: per leg.
+CONTRACT_ROBOTS: dict[str, Callable[[], RobotConfig]] = {
+    "mit": lambda: load_robot_config("sim_exo"),
+    "cia402": lambda: load_robot_config("sim_exo_cia402"),
+    "mit+cia402": lambda: load_robot_config("sim_exo_mixed"),
+    "mit, bus per leg": lambda: load_robot_config("sim_exo_two_bus"),
+    "mit+cia402, bus per leg": lambda: per_leg(load_robot_config("sim_exo_mixed")),
+}
 PLUGIN = "acme-plugin"
 #: A fault code of each protocol the emulators inject (MIT: over-current; CiA 402: the EMCY
 #: code for over-current; ACME: anything).
@@ -36,7 +43,7 @@ INSIDE_LIMITS = np.array([0.3, 0.5, 0.2, 0.6])
 
 
 def test_every_builtin_protocol_with_an_emulator_is_under_contract() -> None:
-    covered = {protocol for robots in CONTRACT_ROBOTS for protocol in robots.split("+")}
+    covered = {joint.drive for robot in CONTRACT_ROBOTS.values() for joint in robot().joints}
     with_emulator = {name for name in BUILTIN_DRIVES if drive_class(name).emulator is not None}
     assert covered == with_emulator
 
@@ -46,7 +53,7 @@ def contract_bench(request: pytest.FixtureRequest) -> Iterator[DriveBench]:
     """Emulated drives of one contract robot on a fresh virtual channel."""
     config: RobotConfig = (
         request.getfixturevalue("acme_robot") if request.param == PLUGIN
-        else load_robot_config(CONTRACT_ROBOTS[request.param])
+        else CONTRACT_ROBOTS[request.param]()
     )
     bench = make_bench(config)
     yield bench
@@ -154,18 +161,20 @@ class TestDriveContract:
         assert np.all(np.abs(state.tau - contract_bench.tau) <= tau_step)
         robot.close()
 
-    def test_write_sends_every_joint_then_the_syncs(self, contract_bench: DriveBench) -> None:
+    def test_write_sends_every_joint_on_its_bus_then_the_bus_syncs(
+        self, contract_bench: DriveBench
+    ) -> None:
         bench = contract_bench
         robot = bench.active_robot()
-        monitor = open_bus(bench.config.bus, bench.channel)
+        monitors = {bus.name: bench.open(bus.name) for bus in bench.config.buses}
         robot.write(JointCommand.torque_off(4))
-        sent = []
-        while (msg := monitor.recv(0.0)) is not None:
-            sent.append(msg.arbitration_id)
-        syncs = {f.arbitration_id for d in robot.drives_ if (f := type(d).sync_frame())}
-        assert len(sent) == 4 + len(syncs)
-        assert set(sent[4:]) == syncs and len(set(sent[:4])) == 4
-        monitor.shutdown()
+        for bus, joints in bench.config.joints_by_bus():
+            sent = [msg.arbitration_id for msg in drain(monitors[bus.name])]
+            syncs = {f.arbitration_id for j in joints if (f := drive_class(j.drive).sync_frame())}
+            n = len(joints)
+            assert len(sent) == n + len(syncs)
+            assert set(sent[n:]) == syncs and len(set(sent[:n])) == n
+            monitors[bus.name].shutdown()
         robot.close()
 
     def test_a_drive_fault_reaches_the_supervisor(self, contract_bench: DriveBench) -> None:
@@ -221,7 +230,8 @@ class TestDriveContract:
         first.close()
         second = bench.active_robot()
         tick(bench, second, JointCommand.torque_off(4))
-        second.bus_.shutdown()  # the host dies: no deactivation, no more commands
+        for link in second.links_.values():  # the host dies: no deactivation, no more commands
+            link.bus.shutdown()
         for _ in range(20):
             bench.step()
         assert not any(bench.emulators.is_enabled(i) for i in range(4))
@@ -248,14 +258,12 @@ class TestDriveContract:
     ) -> None:
         bench = contract_bench
         robot = bench.active_robot()
-        monitor = open_bus(bench.config.bus, bench.channel)
+        monitors = [bench.open(bus.name) for bus in bench.config.buses]
         bench.q[:] = INSIDE_LIMITS
         for _ in range(110):  # long enough for a heartbeat
             tick(bench, robot, JointCommand.torque_off(4))
-        captured = []
-        while (msg := monitor.recv(0.0)) is not None:
-            captured.append(msg)
-        intruder = open_bus(bench.config.bus, bench.channel)
+        captured = [msg for monitor in monitors for msg in drain(monitor)]
+        intruders = [bench.open(bus.name) for bus in bench.config.buses]  # each frame on each
 
         def counted() -> int:
             return (robot.decoded_frames + robot.unexpected_frames + robot.malformed_frames
@@ -270,22 +278,32 @@ class TestDriveContract:
             for item in frames:
                 frame, is_truncated = item if isinstance(item, tuple) else (item, False)
                 n_truncated += is_truncated
-                intruder.send(frame)
+                for intruder in intruders:
+                    intruder.send(frame)
             state = robot.read()
-            assert counted() - before == len(frames)  # every frame is accounted for
-            assert robot.decoded_frames - decoded <= len(frames) - n_truncated
+            sent = len(frames) * len(intruders)
+            assert counted() - before == sent  # every frame is accounted for
+            assert robot.decoded_frames - decoded <= sent - n_truncated * len(intruders)
             assert np.isfinite(state.q).all() and np.isfinite(state.qd).all()
             assert np.isfinite(state.tau).all()
             tick(bench, robot, JointCommand.torque_off(4))  # the drives take the garbage too
 
         inject()
-        intruder.shutdown()
-        monitor.shutdown()
+        for bus in (*intruders, *monitors):
+            bus.shutdown()
         robot.close()
 
 
 def robot_faults(robot: CanRobot) -> list[int]:
     return [int(code) for code in robot.read().fault_code]
+
+
+def drain(bus: can.BusABC) -> list[can.Message]:
+    """The frames waiting on ``bus``, in order."""
+    frames = []
+    while (msg := bus.recv(0.0)) is not None:
+        frames.append(msg)
+    return frames
 
 
 def arbitrary_frames() -> st.SearchStrategy[can.Message]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
@@ -22,10 +23,11 @@ from rehabbot.storage.store import SessionStore
 CADENCE = 90.0  # the bundled standard_gait protocol's
 
 
-def run(store: Path, duration_s: float, seed: int = 0, guidance: float | None = None) -> int:
+def run(store: Path, duration_s: float, seed: int = 0, guidance: float | None = None,
+        profile: str = "healthy") -> int:
     request = SessionRequest(
         robot=load_robot_config(), protocol=load_protocol(), store_path=store,
-        duration_s=duration_s, seed=seed, guidance_pct=guidance,
+        duration_s=duration_s, seed=seed, guidance_pct=guidance, profile=profile,
     )
     return SessionRunner(request).run().session_id
 
@@ -69,15 +71,13 @@ def test_same_seed_gives_identical_recordings(tmp_path: Path) -> None:
     np.testing.assert_array_equal(a.contact, b.contact)
 
 
-def test_lower_guidance_tracks_the_reference_less_closely(
-    walked: tuple[Path, int], tmp_path: Path
-) -> None:
-    store, full = walked
-    low_store = tmp_path / "low.sqlite"
-    low = run(low_store, duration_s=6.0, guidance=30.0)
+def test_lower_guidance_tracks_the_reference_less_closely(tmp_path: Path) -> None:
+    # a weak patient (incomplete SCI) follows the pattern only as far as the robot guides
+    store = tmp_path / "guidance.sqlite"
+    full = run(store, duration_s=6.0, guidance=100.0, profile="sci_incomplete")
+    low = run(store, duration_s=6.0, guidance=60.0, profile="sci_incomplete")
     with SessionStore.open(store) as st:
         full_err = [j["rms_error_deg"] for j in st.session_summary(full)["joints"]]
-    with SessionStore.open(low_store) as st:
         low_err = [j["rms_error_deg"] for j in st.session_summary(low)["joints"]]
     assert all(lo > hi for lo, hi in zip(low_err, full_err, strict=True)), (low_err, full_err)
 
@@ -158,3 +158,26 @@ def test_sigkill_leaves_a_store_holding_everything_up_to_100_ms_before(tmp_path:
     # paced to the wall clock, tick time is wall time since the loop started; allow 50 ms of
     # pacing lateness on a busy machine on top of the 100 ms the store promises
     assert last_t >= (killed_at - started) - 0.100 - 0.050, (last_t, killed_at - started)
+
+
+@pytest.mark.parametrize("name", ["assist_as_needed", "path_control", "transparent_walk"])
+def test_every_bundled_protocol_runs_its_controller_through_a_session(
+    name: str, tmp_path: Path
+) -> None:
+    protocol = load_protocol(name)
+    request = SessionRequest(robot=load_robot_config(), protocol=protocol,
+                             store_path=tmp_path / "s.sqlite", duration_s=4.0)
+    result = SessionRunner(request).run()
+    assert result.status == "completed", [f.describe() for f in result.loop.faults]
+    with SessionStore.open(tmp_path / "s.sqlite") as st:
+        stored = st.session_parameters(result.session_id)
+    assert stored["protocol"]["controller"] == protocol.controller
+    assert result.summary.strides_right >= 2
+
+
+def test_an_unknown_patient_profile_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    request = SessionRequest(robot=load_robot_config(), protocol=load_protocol(),
+                             store_path=tmp_path / "s.sqlite", profile="nobody")
+    with pytest.raises(ConfigurationError, match=r"'nobody'.*healthy.*stroke_left"):
+        SessionRunner(request)
+    assert not (tmp_path / "s.sqlite").exists()

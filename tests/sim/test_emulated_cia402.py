@@ -87,9 +87,11 @@ def test_the_eds_describes_every_object_the_drives_map() -> None:
 
 def test_a_drive_boots_with_a_boot_up_message_into_pre_operational() -> None:
     config = load_robot_config("sim_exo_cia402")
-    channel = f"test-{uuid.uuid4().hex}"
-    monitor = open_bus(config.bus, channel)
-    emulators = DriveEmulators(config, [0, 1, 2, 3], channel, np.zeros(4), np.zeros(4))
+    (bus,) = config.buses
+    suffix = f"-test-{uuid.uuid4().hex}"
+    monitor = open_bus(bus, bus.channel + suffix)
+    emulators = DriveEmulators(config, [0, 1, 2, 3], np.zeros(4), np.zeros(4),
+                               channel_suffix=suffix)
     assert [(f.arbitration_id, bytes(f.data)) for f in frames_on(monitor)] == [
         (0x701 + i, b"\x00") for i in range(4)]
     bank = emulators.emulators[0]
@@ -119,7 +121,7 @@ def test_commands_without_a_transition_leave_the_state(bench: DriveBench) -> Non
 @pytest.fixture
 def canopen_master(bench: DriveBench) -> Iterator[BaseNode402]:
     """canopen's own CiA 402 master for node 2, fed by a Notifier, the drives being served."""
-    bus = open_bus(bench.config.bus, bench.channel)
+    bus = bench.open()
     network = canopen.Network(bus)
     node = BaseNode402(2, cia402.object_dictionary(2))
     network.add_node(node)
@@ -144,7 +146,7 @@ def test_canopen_master_reads_identity_and_walks_to_operation_enabled(
 
 
 def test_heartbeats_follow_simulated_time(bench: DriveBench) -> None:
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     drive = bank_of(bench).drives[0]
     drive.node.sdo[0x1017].raw = 10  # ms
     for _ in range(35):
@@ -155,7 +157,7 @@ def test_heartbeats_follow_simulated_time(bench: DriveBench) -> None:
 
 
 def test_a_fault_sends_emcy_and_a_fault_reset_clears_it(bench: DriveBench) -> None:
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     drive = bank_of(bench).drives[0]
     bench.emulators.inject_fault(0, 0x2310)
     assert drive.state == "FAULT"
@@ -177,7 +179,7 @@ def test_rpdo_deadline_reaction_follows_the_abort_connection_option(
     robot = bench.active_robot()
     drive = bank_of(bench).drives[0]
     drive.node.sdo[0x6007].raw = option
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     robot.write(JointCommand.torque_off(4))
     for _ in range(4):
         bench.step()
@@ -198,7 +200,7 @@ def test_csp_holds_the_target_with_the_documented_gains() -> None:
         robot.read()
         robot.write(hold)
         bench.step()
-    gear = 3.0
+    gear = np.array([j.gear_ratio for j in bench.config.joints])
     sign = np.array([j.sign for j in bench.config.joints], dtype=float)
     target = np.round(sign * gear * hold.q_ref * ELMO.counts_per_rad) / ELMO.counts_per_rad
     motor = (CSP_STIFFNESS_NM_PER_RAD * (target - sign * gear * bench.q)
@@ -212,7 +214,7 @@ def test_malformed_host_frames_are_dropped_and_counted(bench: DriveBench) -> Non
     robot = bench.active_robot()
     bank = bank_of(bench)
     drive = bank.drives[0]
-    intruder = open_bus(bench.config.bus, bench.channel)
+    intruder = bench.open()
     for cob_id, size in ((0x201, 7), (0x000, 3), (0x080, 2), (0x601, 5)):
         intruder.send(can.Message(arbitration_id=cob_id, data=bytes([0x02] * size),
                                   is_extended_id=False))
@@ -225,7 +227,7 @@ def test_malformed_host_frames_are_dropped_and_counted(bench: DriveBench) -> Non
 
 def test_an_nmt_reset_reboots_the_drive(bench: DriveBench) -> None:
     robot = bench.active_robot()
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     monitor.send(can.Message(arbitration_id=0, data=bytes([0x81, 2]), is_extended_id=False))
     bench.step()
     drive = bank_of(bench).drives[1]
@@ -240,7 +242,7 @@ def test_a_tpdo_of_type_n_goes_every_nth_sync(bench: DriveBench) -> None:
     robot = bench.robot()
     bench.configure(robot)
     drive: EmulatedCia402Drive = bank_of(bench).drives[0]
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     monitor.send(can.Message(arbitration_id=0, data=[0x80, 1], is_extended_id=False))
     bench.step()  # pre-operational: the PDO configuration may change
     drive.node.sdo[0x1800][2].raw = 2

@@ -1,12 +1,19 @@
-"""The emulated MIT drive's own behaviour: command watchdog, fault hook, malformed frames."""
+"""The emulated MIT drive's own behaviour: command watchdog, fault hook, malformed frames; and a
+whole simulated session with the drives on one bus per leg."""
 
 from __future__ import annotations
 
-import can
+from pathlib import Path
+from typing import Any
 
-from rehabbot.hal.bus import open_bus
+import can
+import pytest
+
+from rehabbot.hal.config import load_robot_config
 from rehabbot.hal.drives import mit
 from rehabbot.hal.types import JointCommand
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.schema import load_protocol
 from rehabbot.sim.emulated_mit import EmulatedMitBank
 from tests.conftest import DriveBench
 
@@ -30,11 +37,11 @@ def test_the_watchdog_holds_the_error_code_until_the_drive_is_enabled_again(
 ) -> None:
     robot = bench.active_robot()
     drive = mit_bank(bench).drives[0]
-    assert drive.watchdog_steps == 3  # the host's stale-feedback time at 1 kHz
+    assert drive.watchdog_steps == 2  # one tick under the host's stale-feedback time
     for _ in range(3):
         bench.step()
     assert not drive.enabled and drive.fault_code == mit.WATCHDOG_ERROR_CODE
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     robot.write(JointCommand.torque_off(4))  # commands alone do not re-enable
     bench.step()
     assert replies(monitor, drive.model) == [mit.WATCHDOG_ERROR_CODE] * 4
@@ -55,9 +62,32 @@ def test_a_disabled_drive_has_no_watchdog(bench: DriveBench) -> None:
 
 
 def test_a_frame_of_the_wrong_length_is_dropped_unanswered(bench: DriveBench) -> None:
-    monitor = open_bus(bench.config.bus, bench.channel)
+    monitor = bench.open()
     monitor.send(can.Message(arbitration_id=1, data=bytes(5), is_extended_id=False))
     bench.step()
     assert mit_bank(bench).ignored_frames == 1
     assert monitor.recv(0.0) is None
     monitor.shutdown()
+
+
+def walk(robot: str, store: Path) -> dict[str, Any]:
+    """A 10 s simulated session of the bundled standard_gait protocol on ``robot``: its summary."""
+    request = SessionRequest(load_robot_config(robot), load_protocol(), store, duration_s=10.0)
+    result = SessionRunner(request).run()
+    assert result.status == "completed" and result.loop.faults == [], result.loop.faults
+    return result.summary.as_dict()
+
+
+def test_a_robot_with_a_bus_per_leg_walks_like_the_one_bus_robot(tmp_path: Path) -> None:
+    """sim_exo_two_bus is sim_exo with each leg on its own virtual bus (node ids 1 and 2 on
+    both): a whole session runs through both buses with the same cadence and ranges of motion."""
+    one_bus = walk("sim_exo", tmp_path / "one.sqlite")
+    per_leg = walk("sim_exo_two_bus", tmp_path / "two.sqlite")
+    assert per_leg["strides_right"] >= 4 and per_leg["strides_left"] >= 4
+    assert per_leg["cadence_steps_per_min"] == pytest.approx(one_bus["cadence_steps_per_min"],
+                                                             abs=0.5)
+    rom = {j["name"]: j["rom_deg"] for j in per_leg["joints"]}
+    reference = {j["name"]: j["rom_deg"] for j in one_bus["joints"]}
+    assert rom.keys() == reference.keys() == set(load_robot_config("sim_exo").joint_names)
+    for name, deg in rom.items():
+        assert abs(deg - reference[name]) <= 1.0, (name, rom, reference)

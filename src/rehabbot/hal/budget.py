@@ -27,7 +27,11 @@ highest feasible rate is the rate at which it reaches the allowed limit.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from rehabbot.hal.config import JointConfig, RobotConfig
+from rehabbot.hal.drives.registry import drive_class
 
 #: Valid CAN FD payload lengths (bytes).
 FD_LENGTHS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64)
@@ -104,6 +108,7 @@ class BusLoad:
         wire_time_s: worst-case wire time of one tick's frames (s).
         utilisation: ``wire_time_s * rate_hz``, 0..1 (or more when overloaded).
         limit: the allowed utilisation.
+        data_bitrate: CAN FD data-phase bitrate (bit/s), None for classic CAN.
     """
 
     bus: str
@@ -113,6 +118,7 @@ class BusLoad:
     wire_time_s: float
     utilisation: float
     limit: float
+    data_bitrate: int | None = None
 
     @property
     def frames_per_tick(self) -> float:
@@ -128,6 +134,13 @@ class BusLoad:
     def feasible(self) -> bool:
         """True when the utilisation is within the limit."""
         return self.utilisation <= self.limit
+
+
+def frame_bits(frame: FrameLoad, load: BusLoad) -> int:
+    """Worst-case bits of one ``frame`` on the bus of ``load`` (classic or CAN FD)."""
+    if load.data_bitrate is None:
+        return classic_frame_bits(frame.payload_bytes, frame.extended_id)
+    return sum(fd_frame_bits(frame.payload_bytes, frame.extended_id))
 
 
 def bus_load(
@@ -165,4 +178,32 @@ def bus_load(
             nominal, data = fd_frame_bits(frame.payload_bytes, frame.extended_id)
             bits += frame.count * (nominal + data)
             wire_time += frame.count * (nominal / bitrate + data / data_bitrate)
-    return BusLoad(bus, rate_hz, frames, bits, wire_time, wire_time * rate_hz, limit)
+    return BusLoad(bus, rate_hz, frames, bits, wire_time, wire_time * rate_hz, limit, data_bitrate)
+
+
+def joint_traffic(config: RobotConfig, joints: Sequence[JointConfig]) -> tuple[FrameLoad, ...]:
+    """The cyclic frames of ``joints`` (all on one bus of ``config``) in one control tick.
+
+    Per joint: the command frames its drive builds, the replies its protocol sends back
+    (``Drive.reply_payloads``), and frames on the drive's own schedule (heartbeats) as a fraction
+    per tick; per bus: one SYNC when a protocol needs it. No frame is sent to compute this.
+    """
+    frames: list[FrameLoad] = []
+    sync_payload: int | None = None
+    for joint in joints:
+        cls = drive_class(joint.drive)
+        drive = cls.from_config(joint, config)
+        for frame in drive.command_frames(0.0, 0.0, 0.0, 0.0, 0.0):
+            frames.append(FrameLoad(f"{cls.protocol} command, {joint.name}", frame.dlc,
+                                    extended_id=frame.is_extended_id))
+        frames.extend(FrameLoad(f"{cls.protocol} reply, {joint.name}", payload)
+                      for payload in cls.reply_payloads)
+        frames.extend(FrameLoad(f"{cls.protocol} periodic, {joint.name}", payload,
+                                count=config.period_s / period_s)
+                      for payload, period_s in cls.periodic_payloads)
+        sync = cls.sync_frame()
+        if sync is not None:
+            sync_payload = sync.dlc
+    if sync_payload is not None:
+        frames.append(FrameLoad("SYNC", sync_payload))
+    return tuple(frames)

@@ -1,4 +1,4 @@
-"""Opening the CAN bus a robot configuration names, and the frame type rehabbot sends on it."""
+"""Opening a CAN bus a robot configuration names, and the frame type rehabbot sends on it."""
 
 from __future__ import annotations
 
@@ -13,16 +13,20 @@ from rehabbot.hal.config import BusConfig
 def open_bus(config: BusConfig, channel: str | None = None) -> can.BusABC:
     """Open the bus of ``config`` (``channel`` overrides the configured channel).
 
-    The ``virtual`` interface ignores the bitrate; on it, every bus opened on the same channel in
-    this process sees the others' frames.
+    A bus with a ``data_bitrate`` is opened in CAN FD mode (python-can's ``fd=True`` and
+    ``data_bitrate``); it carries classic frames too, at the nominal bitrate. The ``virtual``
+    interface ignores the bitrates; on it, every bus opened on the same channel in this process
+    sees the others' frames.
 
     Raises:
         CommunicationError: the interface cannot be opened; the message says which and why.
     """
     chosen = channel or config.channel
     kwargs: dict[str, object] = {"interface": config.interface, "channel": chosen}
-    if config.interface != "virtual":
+    if not config.virtual:
         kwargs["bitrate"] = config.bitrate
+        if config.data_bitrate is not None:
+            kwargs |= {"fd": True, "data_bitrate": config.data_bitrate}
     try:
         return can.Bus(**kwargs)  # type: ignore[arg-type]
     except (can.CanError, OSError, ValueError, ImportError) as exc:

@@ -1,9 +1,15 @@
 """Robot configurations: TOML files validated by pydantic (DESIGN.md, "Configuration is data").
 
-A configuration names the bus (as python-can names interface, channel and bitrate), the control
-rate, and per joint: the drive protocol, motor model and node id, the external transmission
-(``gear_ratio``, ``sign``, ``offset_rad``) and the hard limits. The joint order of the file is
-the joint order of every state and command array.
+A configuration names the robot's CAN buses (as python-can names interface, channel and bitrate),
+the control rate, and per joint: the drive protocol, motor model, bus and node id, the external
+transmission (``gear_ratio``, ``sign``, ``offset_rad``) and the hard limits. The joint order of
+the file is the joint order of every state and command array.
+
+Buses, two spellings: one ``[bus]`` table for a robot on one bus (its name is ``"main"`` unless
+it gives one), or ``[[buses]]`` entries, each with a unique ``name``, for a robot whose joints sit
+on several buses (e.g. one per leg); each joint then names its bus (``bus = "left"``). Either
+way code sees :attr:`RobotConfig.buses` and :meth:`RobotConfig.joints_by_bus`. Node ids are unique
+per bus, not across buses. A bus is classic CAN unless it gives a ``data_bitrate`` (CAN FD).
 
 Transmission, joint side ``q`` to motor side ``q_m``:
 ``q_m = sign * gear_ratio * (q - offset_rad)``; torques scale by ``gear_ratio``, gains by its
@@ -12,28 +18,41 @@ square.
 Drive-side options: ``mode`` picks the protocol's control mode (MIT: ``impedance``; CiA 402:
 ``cst`` cyclic synchronous torque, the default, or ``csp`` cyclic synchronous position), and
 ``watchdog_s`` the drive's own command watchdog: a drive that gets no command for that long turns
-its torque off and reports a fault. By default it is the host's stale-feedback time
-(``loop.stale_feedback_ticks`` control periods, at least two), so a dead host is caught by the
-drive before the host would notice a dead drive.
+its torque off and reports a fault. By default it is one control period shorter than the host's
+stale-feedback time (``loop.stale_feedback_ticks`` periods), at least two periods, so a dead host
+is caught by the drive before the host would notice a dead drive.
 
-Protocols may share a bus; MIT drives then reply on ``bus.host_id``, which must not be 0 (the
-CANopen NMT id) when CiA 402 drives listen.
+Protocols may share a bus; MIT drives then reply on the bus's ``host_id``, which must not be 0
+(the CANopen NMT id) when CiA 402 drives listen on that bus.
 
 A bus whose interface is ``virtual`` has no real drives on it: rehabbot runs the simulator's
-emulated drives there.
+emulated drives there. A robot is simulated (every bus virtual) or real (none): never both.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
 
 JOINT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+BUS_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+#: The name of the bus of a robot that gives one ``[bus]`` table without a name.
+DEFAULT_BUS_NAME = "main"
 
 #: CANopen's NMT id: MIT drives must not reply there on a bus shared with CiA 402 drives.
 CANOPEN_NMT_ID = 0x000
@@ -47,18 +66,37 @@ class _Strict(BaseModel):
 
 
 class BusConfig(_Strict):
-    """The CAN bus, named as python-can names it."""
+    """One CAN bus, named as python-can names it."""
 
+    name: str = Field(
+        DEFAULT_BUS_NAME, pattern=BUS_NAME_PATTERN,
+        description="the bus's name in the robot, e.g. left; joints name it in their `bus`",
+    )
     interface: str = Field(description="python-can interface, e.g. socketcan, pcan, virtual")
     channel: str = Field(description="python-can channel, e.g. can0")
-    bitrate: int = Field(1_000_000, ge=10_000, le=8_000_000, description="bit/s")
+    bitrate: int = Field(
+        1_000_000, ge=10_000, le=8_000_000, description="bit/s (CAN FD: the nominal bitrate)")
+    data_bitrate: int | None = Field(
+        None, ge=10_000, le=8_000_000,
+        description="CAN FD data-phase bitrate (bit/s), above bitrate; none: classic CAN",
+    )
     host_id: int = Field(0, ge=0, le=0x7FF, description="CAN id the drives reply to")
 
     @model_validator(mode="after")
-    def _no_network_interfaces(self) -> BusConfig:
+    def _usable(self) -> BusConfig:
         if self.interface == "udp_multicast":
             raise ValueError("interface 'udp_multicast' sends to the network; use 'virtual'")
+        if self.data_bitrate is not None and self.data_bitrate <= self.bitrate:
+            raise ValueError(
+                f"data_bitrate ({self.data_bitrate}) must be above bitrate ({self.bitrate}): it "
+                "is CAN FD's faster data phase"
+            )
         return self
+
+    @property
+    def virtual(self) -> bool:
+        """True for python-can's in-process ``virtual`` interface (the simulator's)."""
+        return self.interface == "virtual"
 
 
 class JointConfig(_Strict):
@@ -67,7 +105,9 @@ class JointConfig(_Strict):
     name: str = Field(pattern=JOINT_NAME_PATTERN, description="OpenSim name, e.g. knee_angle_r")
     drive: str = Field("mit", description="drive protocol (see rehabbot.hal.drives.registry)")
     motor: str = Field(description="motor model, e.g. AK10-9")
-    node_id: int = Field(ge=1, le=127, description="drive's CAN node id")
+    bus: str | None = Field(
+        None, description="the name of the bus the drive is on; required with several buses")
+    node_id: int = Field(ge=1, le=127, description="drive's CAN node id, unique on its bus")
     gear_ratio: float = Field(1.0, gt=0.0, le=1000.0, description="motor turns per joint turn")
     sign: Literal[-1, 1] = 1
     offset_rad: float = Field(0.0, ge=-6.3, le=6.3, description="joint angle at motor zero (rad)")
@@ -80,7 +120,8 @@ class JointConfig(_Strict):
     )
     watchdog_s: float | None = Field(
         None, gt=0.0, le=1.0,
-        description="drive-side command watchdog (s); default: the host's stale-feedback time",
+        description="drive-side command watchdog (s); default: one period under the host's "
+        "stale-feedback time",
     )
 
     @model_validator(mode="after")
@@ -102,29 +143,103 @@ class LoopConfig(_Strict):
     )
 
 
+def _single_bus_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """An error location in the normalised ``buses`` as the ``[bus]`` spelling names it."""
+    return ("bus", *loc[2:]) if loc[:2] == ("buses", 0) else loc
+
+
 class RobotConfig(_Strict):
-    """A whole robot: bus, loop and joints in array order."""
+    """A whole robot: its buses, loop and joints in array order.
+
+    A file's single ``[bus]`` table arrives here as the one entry of :attr:`buses`.
+    """
 
     name: str
     description: str = ""
-    bus: BusConfig
+    buses: tuple[BusConfig, ...] = Field((), description="the robot's CAN buses ([[buses]])")
     loop: LoopConfig = LoopConfig()
     joints: list[JointConfig] = Field(min_length=1)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_bus_spelling(
+        cls, data: Any, handler: ModelWrapValidatorHandler[RobotConfig]
+    ) -> RobotConfig:
+        """Take a ``[bus]`` table as the only entry of ``buses``; errors keep naming ``bus``."""
+        if not isinstance(data, dict) or "bus" not in data:
+            return handler(data)
+        if "buses" in data:
+            raise ValueError("give one [bus] table or [[buses]] entries, not both")
+        normalised = {key: value for key, value in data.items() if key != "bus"}
+        try:
+            return handler(normalised | {"buses": [data["bus"]]})
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(exc.title, [
+                InitErrorDetails(type=e["type"], loc=_single_bus_location(e["loc"]),
+                                 input=e["input"], ctx=e.get("ctx", {}))
+                for e in exc.errors()
+            ]) from None
+
     @model_validator(mode="after")
-    def _consistent_joints(self) -> RobotConfig:
+    def _consistent(self) -> RobotConfig:
+        self._check_buses()
+        self._check_joints()
+        return self
+
+    def _check_buses(self) -> None:
+        buses = self.buses
+        if not buses:
+            raise ValueError("the robot has no bus: give one [bus] table or [[buses]] entries")
+        if len(buses) > 1:
+            for i, bus in enumerate(buses):
+                if "name" not in bus.model_fields_set:
+                    raise ValueError(
+                        f"buses.{i} has no name: each of several buses needs a unique name, "
+                        'e.g. name = "left"'
+                    )
+        repeated = [name for name, n in Counter(b.name for b in buses).items() if n > 1]
+        if repeated:
+            raise ValueError(f"bus names must be unique, {repeated[0]!r} is given twice")
+        wires = Counter((b.interface, b.channel) for b in buses)
+        same = [f"{interface}:{channel}" for (interface, channel), n in wires.items() if n > 1]
+        if same:
+            raise ValueError(f"two buses name the same interface and channel {same[0]}")
+        if len({b.virtual for b in buses}) > 1:
+            kinds = ", ".join(f"{b.name} ({b.interface})" for b in buses)
+            raise ValueError(
+                f"buses {kinds} mix the simulator's 'virtual' buses with real ones: a robot is "
+                "either simulated (every bus virtual) or real (none)"
+            )
+
+    def _check_joints(self) -> None:
         names = [j.name for j in self.joints]
-        ids = [j.node_id for j in self.joints]
         if len(set(names)) != len(names):
             raise ValueError(f"joint names must be unique, got {names}")
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"node ids must be unique on one bus, got {ids}")
-        protocols = {j.drive for j in self.joints}
-        if {"mit", "cia402"} <= protocols and self.bus.host_id == CANOPEN_NMT_ID:
-            raise ValueError(
-                "bus.host_id must not be 0 with MIT and CiA 402 drives on one bus: MIT drives "
-                "reply on the host id and 0 is the CANopen NMT id; use e.g. 0x7F0"
-            )
+        known = {b.name for b in self.buses}
+        for joint in self.joints:
+            if joint.bus is None and len(self.buses) > 1:
+                raise ValueError(
+                    f"joint {joint.name!r} names no bus; with several buses each joint needs "
+                    f"bus = one of {', '.join(sorted(known))}"
+                )
+            if joint.bus is not None and joint.bus not in known:
+                raise ValueError(
+                    f"joint {joint.name!r}: bus {joint.bus!r} is not one of the robot's buses "
+                    f"({', '.join(sorted(known))})"
+                )
+        for bus, joints in self.joints_by_bus():
+            if not joints:
+                raise ValueError(f"bus {bus.name!r} has no joints: remove it or move joints to it")
+            ids = [j.node_id for j in joints]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"node ids must be unique on one bus, got {ids} on {bus.name!r}")
+            protocols = {j.drive for j in joints}
+            if {"mit", "cia402"} <= protocols and bus.host_id == CANOPEN_NMT_ID:
+                raise ValueError(
+                    f"bus {bus.name!r}: host_id must not be 0 with MIT and CiA 402 drives on one "
+                    "bus: MIT drives reply on the host id and 0 is the CANopen NMT id; use e.g. "
+                    "0x7F0"
+                )
         shortest = MIN_WATCHDOG_PERIODS * self.period_s
         for joint in self.joints:
             if joint.watchdog_s is not None and joint.watchdog_s < shortest:
@@ -132,19 +247,41 @@ class RobotConfig(_Strict):
                     f"joint {joint.name!r}: watchdog_s ({joint.watchdog_s:g} s) must be at least "
                     f"{MIN_WATCHDOG_PERIODS} control periods ({shortest:g} s)"
                 )
-        return self
+
+    def bus_of(self, joint: JointConfig) -> BusConfig:
+        """The bus ``joint``'s drive is on (the only bus when the joint names none).
+
+        >>> cfg = load_robot_config("sim_exo_two_bus")
+        >>> [cfg.bus_of(j).name for j in cfg.joints]
+        ['right', 'right', 'left', 'left']
+        """
+        if joint.bus is None:
+            return self.buses[0]
+        return next(b for b in self.buses if b.name == joint.bus)
+
+    def joints_by_bus(self) -> tuple[tuple[BusConfig, tuple[JointConfig, ...]], ...]:
+        """Each bus, in configuration order, with the joints on it, in array order.
+
+        >>> cfg = load_robot_config("sim_exo_two_bus")
+        >>> [(bus.name, [j.name for j in joints]) for bus, joints in cfg.joints_by_bus()]
+        [('right', ['hip_flexion_r', 'knee_angle_r']), ('left', ['hip_flexion_l', 'knee_angle_l'])]
+        """
+        return tuple(
+            (bus, tuple(j for j in self.joints if self.bus_of(j) is bus)) for bus in self.buses
+        )
 
     def watchdog_s(self, joint: JointConfig) -> float:
-        """The drive-side command watchdog of ``joint`` (s): its own, else the host's
-        stale-feedback time (``stale_feedback_ticks`` periods, at least two).
+        """The drive-side command watchdog of ``joint`` (s): its own, else one control period
+        shorter than the host's stale-feedback time (``stale_feedback_ticks`` periods), at
+        least two periods, so that a dead host is caught by the drives first.
 
         >>> cfg = load_robot_config("sim_exo")
         >>> round(cfg.watchdog_s(cfg.joints[0]), 6)
-        0.003
+        0.002
         """
         if joint.watchdog_s is not None:
             return joint.watchdog_s
-        return max(MIN_WATCHDOG_PERIODS, self.loop.stale_feedback_ticks) * self.period_s
+        return max(MIN_WATCHDOG_PERIODS, self.loop.stale_feedback_ticks - 1) * self.period_s
 
     @property
     def joint_names(self) -> tuple[str, ...]:
@@ -158,8 +295,8 @@ class RobotConfig(_Strict):
 
     @property
     def simulated(self) -> bool:
-        """True when the bus is python-can's in-process ``virtual`` bus (the simulator's)."""
-        return self.bus.interface == "virtual"
+        """True when every bus is python-can's in-process ``virtual`` bus (the simulator's)."""
+        return all(b.virtual for b in self.buses)
 
 
 def whole_periods(duration_s: float, period_s: float) -> int:

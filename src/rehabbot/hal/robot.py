@@ -1,26 +1,28 @@
 """The robot the control loop drives: a lifecycle, ``read()`` and ``write()``, nothing else.
 
 :class:`Robot` is the interface (ros2_control's hardware component: it only reads and writes; the
-runtime owns the loop). :class:`CanRobot` implements it for joints whose drives sit on one CAN
-bus, whatever their protocol; the simulator is reached through exactly this class, on a
-``virtual`` bus.
+runtime owns the loop). :class:`CanRobot` implements it for joints whose drives sit on one or
+more CAN buses, whatever their protocols; the simulator is reached through exactly this class, on
+``virtual`` buses.
 
 Lifecycle (ros2_control's states)::
 
     unconfigured --configure()--> inactive --activate()--> active
     active --deactivate()--> inactive --close()--> finalized
 
-Each tick :meth:`CanRobot.write` sends every joint's command frames, then the bus's sync frames
-(one per protocol that asks for one, e.g. the CANopen SYNC), and the next :meth:`CanRobot.read`
-collects every reply that arrived: never send-then-wait per joint. Drives whose protocol needs
-configure-time work (e.g. CANopen SDO) do it in :meth:`Robot.configure`, which may block.
+Each tick :meth:`CanRobot.write` sends, bus by bus, every joint's command frames, then the bus's
+sync frames (one per protocol on that bus that asks for one, e.g. the CANopen SYNC), and the next
+:meth:`CanRobot.read` collects every reply that arrived on every bus: never send-then-wait per
+joint. Drives whose protocol needs configure-time work (e.g. CANopen SDO) do it in
+:meth:`Robot.configure`, which may block.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from enum import Enum
 
 import can
@@ -28,7 +30,7 @@ import numpy as np
 
 from rehabbot.errors import CommunicationError, ConfigurationError, RehabbotError
 from rehabbot.hal.bus import open_bus
-from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.base import Drive
 from rehabbot.hal.drives.registry import drive_class
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
@@ -78,7 +80,7 @@ class Robot(ABC):
         self.lifecycle = target
 
     def configure(self) -> None:
-        """Open the bus and set the drives up (unconfigured → inactive); may block.
+        """Open the buses and set the drives up (unconfigured → inactive); may block.
 
         Raises:
             CommunicationError: a drive did not answer its configuration; the message names it.
@@ -106,7 +108,7 @@ class Robot(ABC):
         self._transition(Lifecycle.ACTIVE, Lifecycle.INACTIVE, self._on_deactivate)
 
     def close(self) -> None:
-        """Release the bus (inactive or unconfigured → finalized); deactivates first if active."""
+        """Release the buses (inactive or unconfigured → finalized); deactivates first if active."""
         if self.lifecycle is Lifecycle.ACTIVE:
             self.deactivate()
         if self.lifecycle is not Lifecycle.FINALIZED:
@@ -140,32 +142,85 @@ class Robot(ABC):
     def _on_close(self) -> None: ...
 
 
-class CanRobot(Robot):
-    """Joints whose drives share one CAN bus, each drive speaking its configured protocol.
+#: A protocol's routing-key function (:meth:`~rehabbot.hal.drives.base.Drive.reply_key_of`).
+ReplyKeyOf = Callable[[can.Message], Hashable | None]
 
-    Counters for what went wrong on the bus (frames nobody expected, malformed replies, error
-    frames, failed sends) are kept for the safety layer and the summary; none of them raises in the
-    loop. Every received frame lands in exactly one of ``decoded_frames``, ``unexpected_frames``,
-    ``malformed_frames`` and ``error_frames``.
+
+@dataclass(eq=False)
+class BusLink:
+    """One of a :class:`CanRobot`'s buses as the robot drives it: the open python-can bus, the
+    joints on it, and what went wrong on it.
+
+    Every frame received on the bus lands in exactly one of ``decoded_frames``,
+    ``unexpected_frames``, ``malformed_frames`` and ``error_frames``; ``send_failures`` counts the
+    frames the bus refused. A link has the counters the safety supervisor watches
+    (:class:`~rehabbot.safety.supervisor.BusErrorCounters`), so one bus can be watched alone.
+
+    Attributes:
+        config: the bus's configuration.
+        channel: the channel opened (the configured one with the robot's channel suffix).
+        bus: the open bus; replaceable by a wrapper, e.g. a
+            :class:`~rehabbot.hal.fault_injection.FaultInjectionBus` around it.
+        joints: indices, in the robot's joint order, of the joints on this bus.
+        decoders: the routing-key functions of the protocols on this bus.
+        routes: routing key of a reply → index of its joint.
+        sync_frames: sent once per tick after the joints' frames (e.g. the CANopen SYNC).
+    """
+
+    config: BusConfig
+    channel: str
+    bus: can.BusABC
+    joints: tuple[int, ...]
+    decoders: tuple[ReplyKeyOf, ...]
+    routes: dict[Hashable, int]
+    sync_frames: tuple[can.Message, ...]
+    decoded_frames: int = 0
+    unexpected_frames: int = 0
+    malformed_frames: int = 0
+    error_frames: int = 0
+    send_failures: int = 0
+
+    @property
+    def where(self) -> str:
+        """``interface:channel`` of the open bus, for messages."""
+        return f"{self.config.interface}:{self.channel}"
+
+    def send(self, frames: Iterable[can.Message]) -> None:
+        """Send ``frames`` without blocking; a refused frame is counted, never raised."""
+        for frame in frames:
+            try:
+                self.bus.send(frame, timeout=0.0)
+            except can.CanError:
+                self.send_failures += 1
+
+
+class CanRobot(Robot):
+    """Joints whose drives sit on the robot's CAN buses, each drive speaking its protocol.
+
+    Counters for what went wrong (frames nobody expected, malformed replies, error frames, failed
+    sends) are kept per bus (:attr:`links_`) for the safety layer and the summary, and summed over
+    the buses by the robot's attributes of the same names; none of them raises in the loop.
     """
 
     def __init__(
         self,
         config: RobotConfig,
         *,
-        channel: str | None = None,
+        channel_suffix: str = "",
         time_source: Callable[[], float] = time.monotonic,
     ) -> None:
         """Store the configuration; nothing is opened here.
 
         Args:
             config: the robot configuration.
-            channel: overrides the configured bus channel.
+            channel_suffix: appended to every configured channel (e.g. ``"-3f9a0c"``: the
+                simulator and tests give each session its own ``virtual`` channels); empty on
+                hardware.
             time_source: the loop clock's time (s), stamped on every state.
         """
         super().__init__(config.joint_names)
         self.config = config
-        self.channel = channel
+        self.channel_suffix = channel_suffix
         self.time_source = time_source
         n = len(config.joints)
         self._gear = np.array([j.gear_ratio for j in config.joints])
@@ -178,43 +233,101 @@ class CanRobot(Robot):
         self._fault = np.zeros(n, dtype=np.int64)
         self._last_reply_tick = np.full(n, -1, dtype=np.int64)
         self._tick = 0
-        self.decoded_frames = 0
-        self.unexpected_frames = 0
-        self.malformed_frames = 0
-        self.error_frames = 0
-        self.send_failures = 0
+        self.links_: dict[str, BusLink] = {}
+
+    @property
+    def decoded_frames(self) -> int:
+        """Frames decoded as replies of a joint, on every bus."""
+        return sum(link.decoded_frames for link in self.links_.values())
+
+    @property
+    def unexpected_frames(self) -> int:
+        """Frames of no joint of their bus, on every bus."""
+        return sum(link.unexpected_frames for link in self.links_.values())
+
+    @property
+    def malformed_frames(self) -> int:
+        """Frames routed to a joint that its drive could not decode, on every bus."""
+        return sum(link.malformed_frames for link in self.links_.values())
+
+    @property
+    def error_frames(self) -> int:
+        """CAN error frames, on every bus."""
+        return sum(link.error_frames for link in self.links_.values())
+
+    @property
+    def send_failures(self) -> int:
+        """Frames a bus refused to send, on every bus."""
+        return sum(link.send_failures for link in self.links_.values())
+
+    @property
+    def bus_(self) -> can.BusABC:
+        """The open bus of a robot on one bus; settable, e.g. to put a fault-injecting wrapper
+        between the robot and its drives (a robot on several buses: ``links_[name].bus``).
+
+        Raises:
+            LifecycleError: the robot is not configured.
+            ConfigurationError: the robot has several buses.
+        """
+        return self._only_link().bus
+
+    @bus_.setter
+    def bus_(self, bus: can.BusABC) -> None:
+        self._only_link().bus = bus
+
+    def _only_link(self) -> BusLink:
+        if not self.links_:
+            raise LifecycleError(f"the robot is {self.lifecycle.value}: no bus is open")
+        if len(self.links_) > 1:
+            raise ConfigurationError(
+                f"robot {self.config.name!r} is on {len(self.links_)} buses "
+                f"({', '.join(self.links_)}): use links_[name].bus"
+            )
+        (link,) = self.links_.values()
+        return link
+
+    def _link(self, bus: BusConfig, on_bus: tuple[JointConfig, ...]) -> BusLink:
+        """Open ``bus`` and route the replies of the joints ``on_bus``."""
+        joints = tuple(self.joint_names.index(j.name) for j in on_bus)
+        classes = sorted({type(self.drives_[i]) for i in joints}, key=lambda c: c.protocol)
+        syncs = (cls.sync_frame() for cls in classes)
+        channel = bus.channel + self.channel_suffix
+        return BusLink(
+            config=bus,
+            channel=channel,
+            bus=open_bus(bus, channel),
+            joints=joints,
+            decoders=tuple(cls.reply_key_of for cls in classes),
+            routes={self.drives_[i].reply_key: i for i in joints},
+            sync_frames=tuple({f.arbitration_id: f for f in syncs if f is not None}.values()),
+        )
 
     def _on_configure(self) -> None:
         config = self.config
         self.drives_: list[Drive] = [
             drive_class(j.drive).from_config(j, config) for j in config.joints
         ]
-        classes = {type(d) for d in self.drives_}
-        self._decoders = {cls.reply_key_of for cls in classes}
-        self._routes: dict[Hashable, int] = {d.reply_key: i for i, d in enumerate(self.drives_)}
-        syncs = (cls.sync_frame() for cls in sorted(classes, key=lambda c: c.protocol))
-        self._sync_frames = list({f.arbitration_id: f for f in syncs if f is not None}.values())
-        bus = open_bus(config.bus, self.channel)
-        for joint, drive in zip(config.joints, self.drives_, strict=True):
-            try:
-                drive.setup(bus, SETUP_TIMEOUT_S)
-            except (CommunicationError, ConfigurationError) as exc:
-                bus.shutdown()
-                raise type(exc)(f"joint {joint.name}: {exc}") from None
-        self.bus_ = bus
-
-    def _send(self, frames: list[can.Message]) -> None:
-        for frame in frames:
-            try:
-                self.bus_.send(frame, timeout=0.0)
-            except can.CanError:
-                self.send_failures += 1
+        links: dict[str, BusLink] = {}
+        try:
+            for bus, on_bus in config.joints_by_bus():
+                links[bus.name] = self._link(bus, on_bus)
+            for joint, drive in zip(config.joints, self.drives_, strict=True):
+                try:
+                    drive.setup(links[config.bus_of(joint).name].bus, SETUP_TIMEOUT_S)
+                except (CommunicationError, ConfigurationError) as exc:
+                    raise type(exc)(f"joint {joint.name}: {exc}") from None
+        except BaseException:
+            for link in links.values():
+                link.bus.shutdown()
+            raise
+        self.links_ = links
 
     def _on_activate(self, wait: Callable[[], object], timeout_s: float) -> None:
         self._last_reply_tick[:] = -1
-        for drive in self.drives_:
-            self._send(drive.enable_frames())
-        self._send(self._sync_frames)
+        for link in self.links_.values():
+            for i in link.joints:
+                link.send(self.drives_[i].enable_frames())
+            link.send(link.sync_frames)
         elapsed = 0.0
         period = self.config.period_s
         while True:
@@ -222,58 +335,61 @@ class CanRobot(Robot):
             elapsed += period
             self._collect()
             missing = [
-                name for name, t in zip(self.joint_names, self._last_reply_tick, strict=True)
-                if t < 0
+                f"{self.joint_names[i]} ({link.where})"
+                for link in self.links_.values() for i in link.joints
+                if self._last_reply_tick[i] < 0
             ]
             if not missing:
                 return
             if elapsed >= timeout_s:
                 raise CommunicationError(
-                    f"no reply within {timeout_s:g} s from joint(s) {', '.join(missing)} on "
-                    f"{self.config.bus.interface}:{self.channel or self.config.bus.channel}; "
+                    f"no reply within {timeout_s:g} s from joint(s) {', '.join(missing)}; "
                     "check power, wiring, bitrate and node ids"
                 )
 
     def _on_deactivate(self) -> None:
         self.write(JointCommand.torque_off(self.n_joints))  # still active until this returns
-        for drive in self.drives_:
-            self._send(drive.disable_frames())
-        self._send(self._sync_frames)
+        for link in self.links_.values():
+            for i in link.joints:
+                link.send(self.drives_[i].disable_frames())
+            link.send(link.sync_frames)
 
     def _on_close(self) -> None:
-        bus = getattr(self, "bus_", None)
-        if bus is not None:
-            bus.shutdown()
+        for link in self.links_.values():
+            link.bus.shutdown()
 
     def _collect(self) -> None:
-        """Drain the receive queue and store every reply by joint (motor side)."""
-        recv = self.bus_.recv
-        while (msg := recv(0.0)) is not None:
-            if msg.is_error_frame:
-                self.error_frames += 1
-                continue
-            index = None
-            for key_of in self._decoders:
-                key = key_of(msg)
-                if key is not None and (index := self._routes.get(key)) is not None:
-                    break
-            if index is None:
-                self.unexpected_frames += 1
-                continue
-            try:
-                fb = self.drives_[index].decode(msg)
-            except CommunicationError:
-                self.malformed_frames += 1
-                continue
-            self.decoded_frames += 1
-            if fb is None:
-                continue
-            self._motor_q[index] = fb.position_rad
-            self._motor_qd[index] = fb.velocity_rad_s
-            self._motor_tau[index] = fb.torque_nm
-            self._temperature[index] = fb.temperature_c
-            self._fault[index] = fb.fault_code
-            self._last_reply_tick[index] = self._tick
+        """Drain every bus's receive queue, in configuration order, and store every reply by
+        joint (motor side)."""
+        drives, tick = self.drives_, self._tick
+        for link in self.links_.values():
+            recv, decoders, routes = link.bus.recv, link.decoders, link.routes
+            while (msg := recv(0.0)) is not None:
+                if msg.is_error_frame:
+                    link.error_frames += 1
+                    continue
+                index = None
+                for key_of in decoders:
+                    key = key_of(msg)
+                    if key is not None and (index := routes.get(key)) is not None:
+                        break
+                if index is None:
+                    link.unexpected_frames += 1
+                    continue
+                try:
+                    fb = drives[index].decode(msg)
+                except CommunicationError:
+                    link.malformed_frames += 1
+                    continue
+                link.decoded_frames += 1
+                if fb is None:
+                    continue
+                self._motor_q[index] = fb.position_rad
+                self._motor_qd[index] = fb.velocity_rad_s
+                self._motor_tau[index] = fb.torque_nm
+                self._temperature[index] = fb.temperature_c
+                self._fault[index] = fb.fault_code
+                self._last_reply_tick[index] = tick
 
     def read(self) -> JointState:
         """Collect the replies that arrived and return the joint-side state of this tick."""
@@ -291,24 +407,24 @@ class CanRobot(Robot):
         )
 
     def write(self, command: JointCommand) -> None:
-        """Convert ``command`` to the motor side, send one frame set per joint, then the syncs.
+        """Convert ``command`` to the motor side; on each bus send one frame set per joint, then
+        the bus's syncs.
 
         Raises:
             LifecycleError: the robot is not active.
         """
         if self.lifecycle is not Lifecycle.ACTIVE:
             raise LifecycleError(f"cannot write commands: the robot is {self.lifecycle.value}")
-        q_m = self._sign * self._gear * (command.q_ref - self._offset)
-        qd_m = self._sign * self._gear * command.qd_ref
+        q_m = (self._sign * self._gear * (command.q_ref - self._offset)).tolist()
+        qd_m = (self._sign * self._gear * command.qd_ref).tolist()
         gear_sq = self._gear * self._gear
-        kp_m = command.kp / gear_sq
-        kd_m = command.kd / gear_sq
+        kp_m = (command.kp / gear_sq).tolist()
+        kd_m = (command.kd / gear_sq).tolist()
         tau_m: FloatArray = self._sign * command.tau_ff / self._gear
-        rows = zip(
-            self.drives_, q_m.tolist(), qd_m.tolist(), kp_m.tolist(), kd_m.tolist(),
-            tau_m.tolist(), strict=True,
-        )
-        for drive, q, qd, kp, kd, tau in rows:
-            self._send(drive.command_frames(q, qd, kp, kd, tau))
-        if self._sync_frames:
-            self._send(self._sync_frames)
+        tau = tau_m.tolist()
+        drives = self.drives_
+        for link in self.links_.values():
+            for i in link.joints:
+                link.send(drives[i].command_frames(q_m[i], qd_m[i], kp_m[i], kd_m[i], tau[i]))
+            if link.sync_frames:
+                link.send(link.sync_frames)

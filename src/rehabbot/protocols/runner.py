@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from rehabbot.assessment.summary import SessionSummary, summarize
-from rehabbot.controllers.impedance import ImpedanceController
+from rehabbot.controllers.factory import build_controller
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.robot import CanRobot
@@ -29,7 +27,7 @@ from rehabbot.runtime.loop import ControlLoop, LoopReport
 from rehabbot.safety.faults import SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
-from rehabbot.sim.patient import HEALTHY
+from rehabbot.sim.patient import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.store import SessionStore
@@ -62,6 +60,7 @@ class SessionRequest:
         guidance_pct: overrides the protocol's guidance (%).
         seed: seed of the simulation's random draws.
         realtime: pace the simulation to the wall clock instead of lockstep.
+        profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
     """
 
     robot: RobotConfig
@@ -72,6 +71,7 @@ class SessionRequest:
     guidance_pct: float | None = None
     seed: int = 0
     realtime: bool = False
+    profile: str = "healthy"
 
 
 @dataclass
@@ -103,13 +103,18 @@ class SessionRunner:
         )
         if not 0.0 < self.duration_s <= 7200.0:
             raise ConfigurationError(f"duration {self.duration_s:g} s is outside (0, 7200] s")
+        if request.profile not in PROFILES:
+            raise ConfigurationError(
+                f"unknown patient profile {request.profile!r}; choose one of "
+                f"{', '.join(sorted(PROFILES))}"
+            )
         if not 0.0 <= self.guidance_pct <= 100.0:
             raise ConfigurationError(f"guidance {self.guidance_pct:g} % is outside [0, 100] %")
         if not request.robot.simulated:
             raise ConfigurationError(
                 f"robot {request.robot.name!r} is on real hardware "
-                f"({request.robot.bus.interface}); hardware sessions are not supported yet, "
-                "use a robot on a 'virtual' bus such as the bundled sim_exo"
+                f"({', '.join(b.interface for b in request.robot.buses)}); hardware sessions are "
+                "not supported yet, use a robot on a 'virtual' bus such as the bundled sim_exo"
             )
         self._loop: ControlLoop | None = None
         self._stop_requested = False
@@ -139,30 +144,33 @@ class SessionRunner:
                 "guidance_pct": self.guidance_pct,
                 "seed": req.seed,
                 "realtime": req.realtime,
+                "profile": req.profile,
             }
             session_id = store.create_session(
                 patient_id, protocol.name, robot_cfg.name, robot_cfg.period_s,
                 list(robot_cfg.joint_names), parameters,
             )
-        channel = f"{robot_cfg.bus.channel}-{uuid.uuid4().hex[:12]}"
+        height_m = patient.height_m or DEMO_PATIENT.height_m
+        mass_kg = patient.mass_kg or DEMO_PATIENT.mass_kg
+        channel_suffix = f"-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
         sim = SimulatedExoskeleton(
             robot_cfg,
             SimulationSettings(
-                height_m=patient.height_m or DEMO_PATIENT.height_m,
-                mass_kg=patient.mass_kg or DEMO_PATIENT.mass_kg,
+                height_m=height_m,
+                mass_kg=mass_kg,
                 belt_speed_mps=protocol.treadmill_speed_mps,
                 body_weight_support=protocol.body_weight_support_pct / 100.0,
                 cadence_steps_per_min=protocol.cadence_steps_per_min,
-                profile=HEALTHY,
+                profile=PROFILES[req.profile],
                 seed=req.seed,
             ),
-            channel,
+            channel_suffix=channel_suffix,
         )
         clock: Clock = (
             WallClock(robot_cfg.period_s, step=sim.step) if req.realtime
             else LockstepClock(robot_cfg.period_s, step=sim.step)
         )
-        robot = CanRobot(robot_cfg, channel=channel, time_source=clock.now)
+        robot = CanRobot(robot_cfg, channel_suffix=channel_suffix, time_source=clock.now)
         recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
         events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
@@ -171,14 +179,9 @@ class SessionRunner:
                 robot.configure()
             robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
             names = robot_cfg.joint_names
-            controller = ImpedanceController(
-                names,
-                stiffness_nm_per_rad=np.array(
-                    [protocol.stiffness_nm_per_rad.for_joint(n) for n in names]),
-                damping_nms_per_rad=np.array(
-                    [protocol.damping_nms_per_rad.for_joint(n) for n in names]),
-                guidance_pct=self.guidance_pct,
-                cadence_steps_per_min=protocol.cadence_steps_per_min,
+            controller = build_controller(
+                protocol, names, guidance_pct=self.guidance_pct, period_s=robot_cfg.period_s,
+                height_m=height_m, mass_kg=mass_kg,
             )
             hard = JointLimits.from_config(robot_cfg)
             supervisor = Supervisor.from_config(robot_cfg, soft_limits=SoftLimits.from_rom(

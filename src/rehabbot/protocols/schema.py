@@ -74,7 +74,11 @@ class Protocol(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     description: str = ""
-    controller: Literal["impedance"] = "impedance"
+    controller: Literal["impedance", "assist_as_needed", "path_control", "transparent"] = (
+        "impedance"
+    )
+    phase_source: Literal["cadence", "oscillator", "portrait"] = "cadence"
+    controller_params: dict[str, float] = Field(default_factory=dict)
     duration_s: float = Field(gt=0.0, le=7200.0)
     cadence_steps_per_min: float = Field(ge=20.0, le=160.0)
     treadmill_speed_kmh: float = Field(ge=0.0, le=5.0)

@@ -140,7 +140,7 @@ class EmulatedMitBank:
         self.bus = bus
         self.drives = [
             EmulatedMitDrive(
-                j, robot.bus.host_id, whole_periods(robot.watchdog_s(j), robot.period_s))
+                j, robot.bus_of(j).host_id, whole_periods(robot.watchdog_s(j), robot.period_s))
             for j in joints
         ]
         self.sim_indices = [int(i) for i in sim_indices]

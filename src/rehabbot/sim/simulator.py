@@ -1,17 +1,18 @@
-"""The simulated exoskeleton behind a virtual CAN bus: world + patient + emulated drives.
+"""The simulated exoskeleton behind virtual CAN buses: world + patient + emulated drives.
 
-:class:`SimulatedExoskeleton` opens its own bus on the robot configuration's ``virtual`` channel and
-answers the host's frames there, exactly as the real drives would on a real bus. The host side is
-the ordinary :class:`~rehabbot.hal.robot.CanRobot`; nothing in the HAL knows it is simulated.
+:class:`SimulatedExoskeleton` opens its own handle on each of the robot configuration's
+``virtual`` buses and answers the host's frames there, exactly as the real drives would on real
+buses. The host side is the ordinary :class:`~rehabbot.hal.robot.CanRobot`; nothing in the HAL
+knows it is simulated.
 
-The drives of every protocol on the bus are emulated (:class:`DriveEmulators`); each protocol's
-emulator is found through its drive class (:attr:`~rehabbot.hal.drives.base.Drive.emulator`), the
-same plug-in route as the drives.
+The drives of every protocol on every bus are emulated (:class:`DriveEmulators`), each on the bus
+its joint names; each protocol's emulator is found through its drive class
+(:attr:`~rehabbot.hal.drives.base.Drive.emulator`), the same plug-in route as the drives.
 
 One :meth:`SimulatedExoskeleton.step` (one control period, lockstep):
-frames in → drive laws + patient torques → physics step → replies out.
-Configure-time requests of the host (CANopen SDO) are answered by
-:meth:`SimulatedExoskeleton.serving`, a thread that only answers frames while the host
+frames in (bus by bus, in configuration order) → drive laws + patient torques → physics step →
+replies out. Configure-time requests of the host (CANopen SDO) are answered by
+:meth:`SimulatedExoskeleton.serving`, one thread per bus that only answers frames while the host
 configures, stopped before lockstep begins.
 """
 
@@ -31,7 +32,7 @@ import numpy as np
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.bus import open_bus
-from rehabbot.hal.config import JointConfig, RobotConfig
+from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
@@ -89,10 +90,11 @@ SERVING_POLL_S = 0.005
 class DriveEmulator(Protocol):
     """The emulated drives of one protocol on one bus (a plug-in's emulator implements this).
 
-    Constructed as ``Emulator(bus, joints, sim_indices, robot)``: joint ``i`` of ``joints`` drives
-    the simulator's joint ``sim_indices[i]``; ``robot`` gives the host id, the control period and
-    the watchdogs. One simulator step calls :meth:`receive` for every frame on the bus, then
-    :meth:`joint_torques`, steps the physics, then :meth:`observe` and :meth:`publish`.
+    Constructed as ``Emulator(bus, joints, sim_indices, robot)``: joint ``i`` of ``joints`` (all on
+    ``bus``) drives the simulator's joint ``sim_indices[i]``; ``robot`` gives each joint's bus
+    configuration (:meth:`~rehabbot.hal.config.RobotConfig.bus_of`: the host id), the control
+    period and the watchdogs. One simulator step calls :meth:`receive` for every frame on the
+    bus, then :meth:`joint_torques`, steps the physics, then :meth:`observe` and :meth:`publish`.
     """
 
     def __init__(
@@ -137,45 +139,21 @@ def emulator_class(protocol: str) -> type[DriveEmulator]:
     return cast(type[DriveEmulator], load_plugin(path, f"emulator of drive protocol {protocol!r}"))
 
 
-class DriveEmulators:
-    """Every emulated drive of a robot on its virtual bus, whatever their protocols.
+class EmulatedBus:
+    """One virtual bus of a simulated robot and the emulators of the drives on it.
 
     Frames are dispatched one by one, in bus order, to the first protocol's emulator that takes
     them; frames none takes are counted in :attr:`ignored_frames`.
     """
 
-    def __init__(
-        self,
-        config: RobotConfig,
-        sim_indices: Sequence[int],
-        channel: str,
-        q: FloatArray,
-        qd: FloatArray,
-    ) -> None:
-        """Emulate the drives of ``config`` on ``channel``; joint ``i`` drives sim joint
-        ``sim_indices[i]``, which is at angle ``q`` and velocity ``qd`` now.
-
-        Raises:
-            ConfigurationError: a joint's protocol has no emulator.
-        """
-        groups: dict[str, list[int]] = {}
-        for i, joint in enumerate(config.joints):
-            groups.setdefault(joint.drive, []).append(i)
-        classes = {protocol: emulator_class(protocol) for protocol in groups}
-        self.bus = open_bus(config.bus, channel)
+    def __init__(self, config: BusConfig, bus: can.BusABC) -> None:
+        """Serve ``bus`` (opened for ``config``); emulators are added to :attr:`emulators`."""
+        self.config = config
+        self.bus = bus
         self.emulators: list[DriveEmulator] = []
-        self._where: dict[int, tuple[DriveEmulator, int]] = {}
-        for protocol, members in groups.items():
-            emulator = classes[protocol](
-                self.bus, [config.joints[i] for i in members], [sim_indices[i] for i in members],
-                config,
-            )
-            self.emulators.append(emulator)
-            self._where |= {joint: (emulator, k) for k, joint in enumerate(members)}
         self.ignored_frames = 0
-        self.observe(q, qd)
 
-    def _drain(self, timeout_s: float) -> None:
+    def drain(self, timeout_s: float) -> None:
         """Take the frames on the bus, in order, waiting up to ``timeout_s`` for the first."""
         recv, emulators = self.bus.recv, self.emulators
         msg = recv(timeout_s)
@@ -187,9 +165,70 @@ class DriveEmulators:
                 self.ignored_frames += 1
             msg = recv(0.0)
 
+
+class DriveEmulators:
+    """Every emulated drive of a robot, each on its joint's virtual bus, whatever their protocols.
+
+    Every step handles the buses in configuration order, so that lockstep stays deterministic.
+    """
+
+    def __init__(
+        self,
+        config: RobotConfig,
+        sim_indices: Sequence[int],
+        q: FloatArray,
+        qd: FloatArray,
+        *,
+        channel_suffix: str = "",
+    ) -> None:
+        """Emulate the drives of ``config``; joint ``i`` drives sim joint ``sim_indices[i]``,
+        which is at angle ``q`` and velocity ``qd`` now.
+
+        Args:
+            config: a simulated robot (every bus ``virtual``).
+            sim_indices: the simulator's joint index of each robot joint.
+            q: the simulator's joint angles now (rad).
+            qd: the simulator's joint velocities now (rad/s).
+            channel_suffix: appended to every configured channel, as the host's
+                :class:`~rehabbot.hal.robot.CanRobot` is given it.
+
+        Raises:
+            ConfigurationError: a joint's protocol has no emulator.
+        """
+        classes = {drive: emulator_class(drive) for drive in {j.drive for j in config.joints}}
+        self.buses: list[EmulatedBus] = []
+        self.emulators: list[DriveEmulator] = []
+        self._where: dict[int, tuple[DriveEmulator, int]] = {}
+        try:
+            for bus_config, on_bus in config.joints_by_bus():
+                channel = bus_config.channel + channel_suffix
+                served = EmulatedBus(bus_config, open_bus(bus_config, channel))
+                self.buses.append(served)
+                groups: dict[str, list[int]] = {}
+                for joint in on_bus:
+                    groups.setdefault(joint.drive, []).append(config.joint_names.index(joint.name))
+                for protocol, members in groups.items():
+                    emulator = classes[protocol](
+                        served.bus, [config.joints[i] for i in members],
+                        [sim_indices[i] for i in members], config,
+                    )
+                    served.emulators.append(emulator)
+                    self._where |= {joint: (emulator, k) for k, joint in enumerate(members)}
+                self.emulators += served.emulators
+        except BaseException:
+            self.close()
+            raise
+        self.observe(q, qd)
+
+    @property
+    def ignored_frames(self) -> int:
+        """Frames no emulator took, on every bus."""
+        return sum(served.ignored_frames for served in self.buses)
+
     def receive(self) -> None:
-        """Take every frame on the bus, in order."""
-        self._drain(0.0)
+        """Take every frame on every bus, bus by bus in configuration order."""
+        for served in self.buses:
+            served.drain(0.0)
 
     def observe(self, q: FloatArray, qd: FloatArray) -> None:
         """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now."""
@@ -224,44 +263,56 @@ class DriveEmulators:
 
     @contextmanager
     def serving(self) -> Iterator[None]:
-        """Answer frames from a background thread (no physics, no time) while the block runs.
+        """Answer frames from background threads, one per bus (no physics, no time), while the
+        block runs.
 
         For the host's configure-time requests that wait for answers (CANopen SDO) while nobody
-        steps the simulation. The thread is stopped and joined before the block's exit returns.
+        steps the simulation. The threads are stopped and joined before the block's exit returns.
         """
         stop = threading.Event()
 
-        def serve() -> None:
+        def serve(served: EmulatedBus) -> None:
             while not stop.is_set():
-                self._drain(SERVING_POLL_S)
+                served.drain(SERVING_POLL_S)
 
-        thread = threading.Thread(target=serve, name="rehabbot-sim-serving", daemon=True)
-        thread.start()
+        threads = [
+            threading.Thread(target=serve, args=(served,), daemon=True,
+                             name=f"rehabbot-sim-serving-{served.config.name}")
+            for served in self.buses
+        ]
+        for thread in threads:
+            thread.start()
         try:
             yield
         finally:
             stop.set()
-            thread.join()
+            for thread in threads:
+                thread.join()
 
     def close(self) -> None:
-        """Shut the bus."""
-        self.bus.shutdown()
+        """Shut every bus."""
+        for served in self.buses:
+            served.bus.shutdown()
 
 
 class SimulatedExoskeleton:
-    """A treadmill world with a patient in the exoskeleton, answering on a virtual CAN channel."""
+    """A treadmill world with a patient in the exoskeleton, answering on virtual CAN buses."""
 
-    def __init__(self, config: RobotConfig, settings: SimulationSettings, channel: str) -> None:
-        """Build the world and bind emulated drives to the joints ``config`` names.
+    def __init__(
+        self, config: RobotConfig, settings: SimulationSettings, *, channel_suffix: str = ""
+    ) -> None:
+        """Build the world and bind emulated drives to the joints ``config`` names, each on its
+        bus's channel with ``channel_suffix`` appended (give the host's robot the same suffix).
 
         Raises:
-            ConfigurationError: the bus is not virtual, a joint does not exist in the model, or a
+            ConfigurationError: a bus is not virtual, a joint does not exist in the model, or a
                 joint's drive protocol has no emulator.
         """
         if not config.simulated:
+            interfaces = ", ".join(sorted({b.interface for b in config.buses}))
             raise ConfigurationError(
-                f"robot {config.name!r} is on a {config.bus.interface!r} bus; only robots on a "
-                "'virtual' bus can be simulated"
+                f"robot {config.name!r} is on {interfaces} buses; only robots on 'virtual' buses "
+                "can be simulated"
             )
         body = BodyModel.from_height_mass(settings.height_m, settings.mass_kg)
         self.world = TreadmillWorld(
@@ -285,7 +336,8 @@ class SimulatedExoskeleton:
         self._q, self._qd = self.world.read_joints()
         self._contacts = self.world.foot_contacts()
         try:
-            self.drives = DriveEmulators(config, indices, channel, self._q, self._qd)
+            self.drives = DriveEmulators(
+                config, indices, self._q, self._qd, channel_suffix=channel_suffix)
         except ConfigurationError:
             self.world.close()
             raise
@@ -317,6 +369,6 @@ class SimulatedExoskeleton:
         return self._contacts
 
     def close(self) -> None:
-        """Shut the bus and the physics client."""
+        """Shut the buses and the physics client."""
         self.drives.close()
         self.world.close()

@@ -101,6 +101,11 @@ class Drive(ABC):
     modes: ClassVar[tuple[str, ...]]
     #: ``"module:Class"`` of the simulator's emulator of this protocol, or None if there is none.
     emulator: ClassVar[str | None] = None
+    #: Data lengths (bytes) of the frames one drive sends back every tick (the bus budget's
+    #: drive-to-host traffic; the host-to-drive traffic is what :meth:`command_frames` builds).
+    reply_payloads: ClassVar[tuple[int, ...]]
+    #: Frames a drive sends on its own schedule, as (data bytes, period s), e.g. heartbeats.
+    periodic_payloads: ClassVar[tuple[tuple[int, float], ...]] = ()
 
     def __init__(self, node_id: int, motor: str) -> None:
         """Store the drive's bus address and motor model; no I/O happens here."""

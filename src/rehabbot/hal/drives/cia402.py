@@ -271,6 +271,9 @@ class Cia402Drive(Drive):
     protocol = "cia402"
     modes = tuple(MODE_CODES)
     emulator = "rehabbot.sim.emulated_cia402:EmulatedCia402Bank"
+    reply_payloads = (
+        sum(bits for _, bits in TPDO1_MAPPING) // 8, sum(bits for _, bits in TPDO2_MAPPING) // 8)
+    periodic_payloads = ((1, HEARTBEAT_PRODUCER_MS / 1000.0),)
 
     def __init__(
         self,

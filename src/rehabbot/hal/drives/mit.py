@@ -42,6 +42,8 @@ ENTER_MOTOR_MODE = bytes([0xFF] * 7 + [0xFC])
 EXIT_MOTOR_MODE = bytes([0xFF] * 7 + [0xFD])
 SET_ZERO = bytes([0xFF] * 7 + [0xFE])
 
+#: Data bytes of every MIT frame, command and reply.
+FRAME_LENGTH = 8
 #: Offset of the temperature byte in a reply (byte = °C + 40, so -40..215 °C fit).
 TEMPERATURE_OFFSET_C = 40
 
@@ -148,7 +150,7 @@ def unpack_command(model: MitMotorModel, data: bytes) -> tuple[float, float, flo
     Raises:
         CommunicationError: ``data`` is not 8 bytes long.
     """
-    if len(data) != 8:
+    if len(data) != FRAME_LENGTH:
         raise CommunicationError(f"MIT command frame must have 8 data bytes, got {len(data)}")
     p = (data[0] << 8) | data[1]
     v = (data[2] << 4) | (data[3] >> 4)
@@ -190,7 +192,7 @@ def unpack_reply(model: MitMotorModel, data: bytes) -> DriveFeedback:
     Raises:
         CommunicationError: ``data`` is not 8 bytes long.
     """
-    if len(data) != 8:
+    if len(data) != FRAME_LENGTH:
         raise CommunicationError(f"MIT reply frame must have 8 data bytes, got {len(data)}")
     p = (data[1] << 8) | data[2]
     v = (data[3] << 4) | (data[4] >> 4)
@@ -217,6 +219,7 @@ class MitDrive(Drive):
     protocol = "mit"
     modes = ("impedance",)
     emulator = "rehabbot.sim.emulated_mit:EmulatedMitBank"
+    reply_payloads = (FRAME_LENGTH,)
 
     def __init__(self, node_id: int, motor: str, host_id: int = 0) -> None:
         """Address ``node_id`` (1..127) with replies expected on id ``host_id``.
@@ -232,9 +235,9 @@ class MitDrive(Drive):
 
     @classmethod
     def from_config(cls, joint: JointConfig, robot: RobotConfig) -> Self:
-        """The drive of ``joint``, replying to the bus's ``host_id``."""
+        """The drive of ``joint``, replying to the ``host_id`` of the joint's bus."""
         cls.mode_of(joint)
-        return cls(node_id=joint.node_id, motor=joint.motor, host_id=robot.bus.host_id)
+        return cls(node_id=joint.node_id, motor=joint.motor, host_id=robot.bus_of(joint).host_id)
 
     @property
     def reply_key(self) -> Hashable:
@@ -244,7 +247,8 @@ class MitDrive(Drive):
     @staticmethod
     def reply_key_of(msg: can.Message) -> Hashable | None:
         """``(arbitration id, first data byte)`` of a standard-id 8-byte frame, else None."""
-        if msg.is_extended_id or msg.dlc != 8 or msg.is_remote_frame or msg.is_error_frame:
+        if (msg.is_extended_id or msg.dlc != FRAME_LENGTH or msg.is_remote_frame
+                or msg.is_error_frame):
             return None
         return (msg.arbitration_id, msg.data[0])
 

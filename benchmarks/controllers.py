@@ -1,0 +1,280 @@
+"""Control modes × simulated patients: tracking, who does the work, interaction torque, phase error.
+
+Every cell is one simulated session through the full CAN path (``SimulatedExoskeleton`` on a
+python-can ``virtual`` bus, ``CanRobot``, ``Supervisor``, ``ControlLoop`` in lockstep), built from
+the bundled ``sim_exo`` robot and ``standard_gait`` protocol (3 km/h, 90 steps/min, 30 %
+body-weight support, full-guidance stiffness 800/600 N·m/rad at hip/knee), a 1.75 m, 75 kg patient
+of the given profile (:data:`rehabbot.sim.patient.PROFILES`), the same seed in every cell.
+
+What each column is (over the session after the first :data:`SETTLE_S` s, up to a fault if any):
+
+* **RMS error (deg)**: hips and knees against the normative pattern at the patient's *true* gait
+  phase, taken from the simulator's right foot strikes (so it is the same yardstick whatever the
+  controller's own phase);
+* **robot work (%)**: the robot's share of the positive mechanical work done on the joints,
+  ``W_r / (W_r + W_p)`` with ``W = Σ_joints ∫ max(0, τ q̇) dt``, ``τ`` the drives' measured torque
+  for the robot and the simulated patient's own torque for the patient;
+* **peak torque (N·m)**: the largest drive torque on any joint, the interaction torque;
+* **phase error (ms)**: RMS of the controller's gait phase minus the true phase, times the stride
+  duration;
+* **ran (s)**: how long the session ran; less than asked means a safety fault stopped it (the
+  patient could not walk in that mode: usually the trailing leg dragged past the hip's extension
+  limit).
+
+The supervisor is the runner's: hard limits from the robot configuration, soft range-of-motion
+limits from the protocol.
+
+Usage: ``python benchmarks/controllers.py [--seconds 20] [--jobs 2] [--seed 0]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from rehabbot.assessment.contact_events import foot_strikes
+from rehabbot.controllers.assist_as_needed import AssistAsNeededController
+from rehabbot.controllers.base import Controller
+from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
+from rehabbot.controllers.impedance import ImpedanceController
+from rehabbot.controllers.path_control import PathController
+from rehabbot.controllers.phase_sources import PHASE_SOURCES, make_phase_estimator
+from rehabbot.controllers.reference import GaitReference
+from rehabbot.controllers.transparent import TransparentController
+from rehabbot.hal.config import load_robot_config
+from rehabbot.hal.robot import CanRobot
+from rehabbot.hal.types import FloatArray
+from rehabbot.protocols.runner import ACTIVATION_TIMEOUT_S, DEMO_PATIENT
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.runtime.clock import LockstepClock
+from rehabbot.runtime.loop import ControlLoop
+from rehabbot.safety.limits import JointLimits, SoftLimits
+from rehabbot.safety.supervisor import Supervisor
+from rehabbot.sim.anthropometry import BodyModel
+from rehabbot.sim.body import ExoSegments
+from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
+
+#: Seconds left out at the start of every session (the first strides settle).
+SETTLE_S = 4.0
+
+Factory = Callable[[tuple[str, ...], FloatArray, FloatArray, float, Compensation], Controller]
+
+#: The controllers compared: name → factory(joint names, K, D, cadence, compensation).
+CONTROLLERS: dict[str, Factory] = {
+    "transparent": lambda names, k, d, cadence, comp: TransparentController(
+        names, comp, phase_source="oscillator", cadence_steps_per_min=cadence),
+    "impedance 100 %, clock": lambda names, k, d, cadence, comp: ImpedanceController(
+        names, k, d, 100.0, cadence, compensation=comp),
+    "impedance 50 %, oscillator": lambda names, k, d, cadence, comp: ImpedanceController(
+        names, k, d, 50.0, cadence, phase_source="oscillator", compensation=comp),
+    "impedance 50 %, portrait": lambda names, k, d, cadence, comp: ImpedanceController(
+        names, k, d, 50.0, cadence, phase_source="portrait", compensation=comp),
+    "assist-as-needed, oscillator": lambda names, k, d, cadence, comp: AssistAsNeededController(
+        names, k, d, forgetting=0.8, error_gain_pct_per_rad=80.0, max_guidance_pct=70.0,
+        cadence_steps_per_min=cadence, phase_source="oscillator", compensation=comp),
+    "path control": lambda names, k, d, cadence, comp: PathController(
+        names, tunnel_width_rad=0.1, flow_nm=2.0, cadence_steps_per_min=cadence,
+        compensation=comp),
+}
+
+
+class Recording:
+    """The loop's samples of one session, in preallocated arrays (a ``SampleSink``)."""
+
+    def __init__(self, ticks: int, joints: int) -> None:
+        self.t_s = np.zeros(ticks)
+        self.phase = np.zeros(ticks)
+        self.contact_r = np.zeros(ticks, dtype=bool)
+        self.q = np.zeros((ticks, joints))
+        self.qd = np.zeros((ticks, joints))
+        self.tau = np.zeros((ticks, joints))
+        self.ticks = 0
+
+    def push(
+        self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
+        q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray, q_ref: FloatArray,
+    ) -> None:
+        """Store one tick."""
+        self.t_s[tick], self.phase[tick], self.contact_r[tick] = t_s, phase, contact_r
+        self.q[tick], self.qd[tick], self.tau[tick] = q, qd, tau
+        self.ticks = tick + 1
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The figures of one controller on one patient (see the module docstring)."""
+
+    rms_error_deg: float
+    robot_work_pct: float
+    peak_torque_nm: float
+    phase_error_ms: float
+    ran_s: float
+    guidance_pct: tuple[float, ...] | None
+
+
+def run_session(controller: str, profile: str, seconds: float, seed: int) -> Cell:
+    """One simulated session of ``controller`` on patient ``profile``; its figures.
+
+    Built the way ``protocols/runner.py`` builds a session, with the controller and the patient
+    profile chosen here, and the patient's torques recorded by wrapping its ``torques`` method.
+    """
+    config, protocol = load_robot_config(), load_protocol()
+    names = config.joint_names
+    channel_suffix = f"-bench-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
+    sim = SimulatedExoskeleton(config, SimulationSettings(
+        height_m=DEMO_PATIENT.height_m, mass_kg=DEMO_PATIENT.mass_kg,
+        belt_speed_mps=protocol.treadmill_speed_mps,
+        body_weight_support=protocol.body_weight_support_pct / 100.0,
+        cadence_steps_per_min=protocol.cadence_steps_per_min, profile=PROFILES[profile],
+        seed=seed,
+    ), channel_suffix=channel_suffix)
+    ticks = round(seconds / config.period_s) + 1
+    sim_steps = ticks + round(ACTIVATION_TIMEOUT_S / config.period_s)
+    actuated = [sim.world.joint_names.index(n) for n in names]
+    patient_power = np.zeros(sim_steps)
+    patient_torques = sim.patient.torques
+
+    def recorded_torques(t_s: float, q: FloatArray, qd: FloatArray, contact: bool) -> FloatArray:
+        tau = patient_torques(t_s, q, qd, contact)
+        step = min(round(t_s / config.period_s), sim_steps - 1)
+        patient_power[step] = float(np.maximum(tau[actuated] * qd[actuated], 0.0).sum())
+        return tau
+
+    sim.patient.torques = recorded_torques  # type: ignore[method-assign, assignment]
+    clock = LockstepClock(config.period_s, step=sim.step)
+    robot = CanRobot(config, channel_suffix=channel_suffix, time_source=clock.now)
+    recording = Recording(ticks, len(names))
+    body = BodyModel.from_height_mass(DEMO_PATIENT.height_m, DEMO_PATIENT.mass_kg)
+    compensation = Compensation(LegGravity(names, LegSegments.from_body(body, ExoSegments())))
+    stiffness = np.array([protocol.stiffness_nm_per_rad.for_joint(n) for n in names])
+    damping = np.array([protocol.damping_nms_per_rad.for_joint(n) for n in names])
+    ctrl = CONTROLLERS[controller](
+        names, stiffness, damping, protocol.cadence_steps_per_min, compensation)
+    try:
+        with sim.serving():
+            robot.configure()
+        robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
+        start_step = round(sim.world.time_s / config.period_s)
+        supervisor = Supervisor.from_config(config, soft_limits=SoftLimits.from_rom(
+            names, protocol.range_of_motion_deg.for_joints(names),
+            JointLimits.from_config(config), zone_rad=math.radians(protocol.soft_zone_deg),
+        ))
+        loop = ControlLoop(robot, supervisor, ctrl, clock, recorder=recording,
+                           contacts=sim.foot_contacts)
+        clock.restart()
+        report = loop.run(seconds)
+    finally:
+        robot.close()
+        sim.close()
+    ran_s = report.faults[0].t_s if report.faults else report.duration_s
+    patient = patient_power[start_step:start_step + recording.ticks]
+    guidance = (tuple(float(g) for g in ctrl.table_pct_.mean(axis=1))
+                if isinstance(ctrl, AssistAsNeededController) else None)
+    return figures(recording, patient, ran_s, names, guidance)
+
+
+def figures(
+    rec: Recording, patient_power: FloatArray, ran_s: float, names: tuple[str, ...],
+    guidance: tuple[float, ...] | None,
+) -> Cell:
+    """The cell's figures from a session's recording (see the module docstring)."""
+    n = rec.ticks
+    t, phase, q = rec.t_s[:n], rec.phase[:n], rec.q[:n]
+    strikes = foot_strikes(t, rec.contact_r[:n])
+    true_phase = np.full(n, np.nan)
+    stride_s = np.full(n, np.nan)
+    for start, end in itertools.pairwise(strikes):
+        inside = (t >= start) & (t < end)
+        true_phase[inside] = (t[inside] - start) / (end - start)
+        stride_s[inside] = end - start
+    used = (t >= SETTLE_S) & (t < ran_s)
+    known = used & ~np.isnan(true_phase)
+    nan = float("nan")
+    if known.any():
+        reference = GaitReference(names)
+        normative = np.array([reference.evaluate(p)[0] for p in true_phase[known]])
+        rms_error = float(np.degrees(np.sqrt(np.mean((q[known] - normative) ** 2))))
+        wrapped = (phase[known] - true_phase[known] + 0.5) % 1.0 - 0.5
+        phase_error = float(np.sqrt(np.mean((wrapped * stride_s[known] * 1000.0) ** 2)))
+    else:
+        rms_error = phase_error = nan
+    period = float(np.median(np.diff(t))) if n > 1 else nan
+    robot_work = float(np.maximum(rec.tau[:n][used] * rec.qd[:n][used], 0.0).sum()) * period
+    patient_work = float(patient_power[:n][used].sum()) * period
+    total = robot_work + patient_work
+    return Cell(
+        rms_error_deg=rms_error,
+        robot_work_pct=100.0 * robot_work / total if total > 0 else nan,
+        peak_torque_nm=float(np.abs(rec.tau[:n][t < ran_s]).max()) if n else nan,
+        phase_error_ms=phase_error,
+        ran_s=ran_s,
+        guidance_pct=guidance,
+    )
+
+
+def estimator_cost_us(updates: int = 20_000) -> dict[str, float]:
+    """Wall time per update (µs) of each phase source on a synthetic hip angle."""
+    t = np.arange(updates) * 0.001
+    hip = (0.1 + 0.35 * np.sin(2 * np.pi * 0.75 * t)).tolist()
+    velocity = (0.35 * 2 * np.pi * 0.75 * np.cos(2 * np.pi * 0.75 * t)).tolist()
+    cost = {}
+    for name in PHASE_SOURCES:
+        estimator = make_phase_estimator(name, 90.0, 0.001)
+        began = time.perf_counter()
+        for k, t_s in enumerate(t.tolist()):
+            estimator.update(t_s, hip[k], velocity[k])
+        cost[name] = (time.perf_counter() - began) / updates * 1e6
+    return cost
+
+
+def main() -> None:
+    """Run every cell and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="session length (s)")
+    parser.add_argument("--jobs", type=int, default=2, help="sessions run in parallel")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every session")
+    args = parser.parse_args()
+    cells = [(c, p) for c in CONTROLLERS for p in PROFILES]
+    began = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(run_session, c, p, args.seconds, args.seed) for c, p in cells]
+        results = dict(zip(cells, (f.result() for f in futures), strict=True))
+    elapsed = time.perf_counter() - began
+    table = Table(title=f"control modes × simulated patients, {args.seconds:g} s sessions "
+                        f"(figures after the first {SETTLE_S:g} s)")
+    for column in ("controller", "patient", "RMS error (deg)", "robot work (%)",
+                   "peak torque (N·m)", "phase error (ms)", "ran (s)"):
+        table.add_column(column, justify="left" if column in ("controller", "patient") else "right")
+    for (controller, profile), cell in results.items():
+        table.add_row(
+            controller, profile, f"{cell.rms_error_deg:.1f}", f"{cell.robot_work_pct:.0f}",
+            f"{cell.peak_torque_nm:.0f}", f"{cell.phase_error_ms:.0f}", f"{cell.ran_s:.1f}",
+        )
+    console = Console(width=140)
+    console.print(table)
+    learned = Table(title="assist-as-needed: learned guidance at the end (%), mean over phase bins")
+    learned.add_column("patient")
+    for name in load_robot_config().joint_names:
+        learned.add_column(name, justify="right")
+    for (_, profile), cell in results.items():
+        if cell.guidance_pct is not None:
+            learned.add_row(profile, *(f"{g:.0f}" for g in cell.guidance_pct))
+    console.print(learned)
+    cost = ", ".join(f"{name} {us:.1f} µs" for name, us in estimator_cost_us().items())
+    console.print(f"phase source cost per update: {cost}")
+    console.print(f"{len(cells)} sessions in {elapsed:.0f} s wall time with {args.jobs} jobs")
+
+
+if __name__ == "__main__":
+    main()
