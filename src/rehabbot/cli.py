@@ -84,6 +84,14 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
             f"p50 {timing['p50_us']:.0f} µs · p99 {timing['p99_us']:.0f} µs · "
             f"max {timing['max_us']:.0f} µs",
         )
+    latency = summary.get("reply_latency_us")
+    if latency:
+        worst = max(latency.items(), key=lambda item: item[1]["p99_us"])
+        table.add_row(
+            "command-to-reply latency",
+            f"p99 {worst[1]['p99_us']:.0f} µs (worst joint: {worst[0]}) · max "
+            f"{max(stats['max_us'] for stats in latency.values()):.0f} µs",
+        )
     table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
     faults = summary.get("faults") or []
     table.add_row("faults", "; ".join(faults) if faults else "none")

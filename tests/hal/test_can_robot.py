@@ -179,3 +179,21 @@ def test_no_drive_on_the_bus_fails_configuration_with_a_communication_error() ->
         robot.configure()
     robot.close()
     assert robot.lifecycle is Lifecycle.FINALIZED
+
+
+def test_reply_latency_is_measured_per_joint_and_a_silent_joint_has_none(
+    bench: DriveBench,
+) -> None:
+    robot = bench.active_robot()
+    bench.bank.silenced.add(3)  # knee_angle_l stops answering
+    before = robot.reply_latency()["knee_angle_l"].count
+    for _ in range(20):
+        robot.write(JointCommand.torque_off(robot.n_joints))
+        bench.step()
+        robot.read()
+    latency = robot.reply_latency()
+    for joint in ("hip_flexion_r", "knee_angle_r", "hip_flexion_l"):
+        stats = latency[joint]
+        assert stats.count >= 20  # every command's first reply (and activation's)
+        assert 0.0 <= stats.p50_us <= stats.max_us < 1e6
+    assert latency["knee_angle_l"].count == before

@@ -34,6 +34,10 @@ from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.base import Drive
 from rehabbot.hal.drives.registry import drive_class
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.runtime.timing import TickTimer, TimingStats
+
+#: Commands whose reply latency a :class:`CanRobot` keeps per joint (1 min at 1 kHz).
+LATENCY_CAPACITY = 60_000
 
 #: How long a drive's configure-time setup waits for any one answer (s).
 SETUP_TIMEOUT_S = 0.5
@@ -234,6 +238,17 @@ class CanRobot(Robot):
         self._last_reply_tick = np.full(n, -1, dtype=np.int64)
         self._tick = 0
         self.links_: dict[str, BusLink] = {}
+        # command-to-reply latency: when each joint's last command left (s, the bus's clock,
+        # time.time() as python-can stamps frames; NaN once its first reply came back)
+        self._sent_s = np.full(n, np.nan)
+        self._latency = [TickTimer(LATENCY_CAPACITY, config.period_s) for _ in range(n)]
+
+    def reply_latency(self) -> dict[str, TimingStats]:
+        """Per joint, the time from sending its command to the arrival of its first reply
+        (µs statistics over the last :data:`LATENCY_CAPACITY` commands; frames' own
+        timestamps, so on SocketCAN the kernel's reception time)."""
+        return {name: timer.stats() for name, timer in zip(
+            self.joint_names, self._latency, strict=True)}
 
     @property
     def decoded_frames(self) -> int:
@@ -390,6 +405,10 @@ class CanRobot(Robot):
                 self._temperature[index] = fb.temperature_c
                 self._fault[index] = fb.fault_code
                 self._last_reply_tick[index] = tick
+                sent = self._sent_s[index]
+                if sent == sent:  # not NaN: the first reply to the last command
+                    self._latency[index].record(msg.timestamp - sent)
+                    self._sent_s[index] = np.nan
 
     def read(self) -> JointState:
         """Collect the replies that arrived and return the joint-side state of this tick."""
@@ -423,6 +442,7 @@ class CanRobot(Robot):
         tau_m: FloatArray = self._sign * command.tau_ff / self._gear
         tau = tau_m.tolist()
         drives = self.drives_
+        self._sent_s.fill(time.time())
         for link in self.links_.values():
             for i in link.joints:
                 link.send(drives[i].command_frames(q_m[i], qd_m[i], kp_m[i], kd_m[i], tau[i]))
