@@ -3,8 +3,9 @@
 Runs a recorded simulated session paced to the wall clock (sleep-then-spin, ``--realtime``): every
 tick reads the emulated drives over the python-can ``virtual`` bus, runs the supervisor and the
 impedance controller, writes the commands, steps pybullet, and the recorder thread writes SQLite.
-Prints the lateness of each tick's start against its deadline (p50/p99/p99.9/max) and the number
-of overruns (ticks whose compute alone exceeded the period, or that started a whole period late).
+Prints the lateness of each tick's start against its deadline (p50/p99/p99.9/max), the number
+of overruns (ticks whose compute alone exceeded the period, or that started a whole period late),
+and per joint the latency from sending a command to the arrival of the drive's reply.
 
 Optional real-time settings (Linux): ``--fifo PRIORITY`` (SCHED_FIFO), ``--cpu N`` (affinity),
 ``--lock-memory`` (mlockall); settings the OS refuses are reported and skipped.
@@ -61,6 +62,18 @@ def main() -> None:
         table.add_row(label, f"{stats.p50_us:.0f}", f"{stats.p99_us:.0f}",
                       f"{stats.p999_us:.0f}", f"{stats.max_us:.0f}", str(stats.overruns))
     console.print(table)
+    latency = Table(title="command-to-reply latency per joint (frame timestamps)")
+    latency.add_column("joint")
+    for name in ("p50", "p99", "p99.9", "max"):
+        latency.add_column(f"{name} (µs)", justify="right")
+    latency.add_column("over period", justify="right")
+    replies = result.extra["reply_latency_us"]
+    assert isinstance(replies, dict)
+    for joint, stats in replies.items():
+        latency.add_row(joint, f"{stats['p50_us']:.0f}", f"{stats['p99_us']:.0f}",
+                        f"{stats['p999_us']:.0f}", f"{stats['max_us']:.0f}",
+                        str(stats["overruns"]))
+    console.print(latency)
     console.print(f"wall time {loop.wall_s:.1f} s for {loop.duration_s:.1f} s of loop time; "
                   f"dropped samples {result.dropped_samples}")
 

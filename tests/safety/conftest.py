@@ -3,7 +3,7 @@ lockstep control loop over CAN (emulated drives on a virtual bus) with fault inj
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -126,17 +126,34 @@ HALF_TORQUE_STEP = mit.motor_model("AK10-9").t_max_nm / 4095
 KNEE_R = 1  # index of knee_angle_r in sim_exo, node id 2
 
 
+class RigClock(LockstepClock):
+    """Lockstep; every tick reports :attr:`lateness_s` as how late it started (tests set it)."""
+
+    lateness_s: float = 0.0
+
+    def wait_next_tick(self) -> float:
+        super().wait_next_tick()
+        return self.lateness_s
+
+
 @dataclass
 class CanRig:
     """A lockstep control loop over CAN on a :class:`DriveBench`; tick ``k`` of the run reads,
-    checks and writes while ``clock.ticks == k``."""
+    checks and writes while ``clock.ticks == k``.
+
+    Attributes:
+        sent: the commands each drive received, one list per tick (motor side, as decoded).
+        before_tick: called with tick ``k`` before the bench's step whose replies tick ``k``
+            reads (what a test changes there, tick ``k`` is the first to see).
+    """
 
     bench: DriveBench
-    clock: LockstepClock
+    clock: RigClock
     robot: CanRobot
     supervisor: Supervisor
     loop: ControlLoop
     sent: list[list[tuple[float, ...]]]
+    before_tick: list[Callable[[int], None]]
 
     def inject(self, *rules: FaultRule, seed: int = 0) -> FaultInjectionBus:
         """Put a fault-injecting wrapper between the robot and its bus, ticking with the loop."""
@@ -155,28 +172,43 @@ class CanRig:
         return first
 
 
+#: The joint angles the bench holds sim_exo's joints at in a :func:`can_rig` (rad).
+RIG_Q = (0.3, 0.1, -0.2, 0.2)
+
+
 @contextmanager
-def can_rig(bench: DriveBench, settings: SafetySettings | None = None) -> Iterator[CanRig]:
-    """A running impedance loop on sim_exo's emulated drives (joints held still by the bench),
-    its supervisor from the robot configuration and ``settings``; the robot closes at exit."""
+def can_rig(
+    bench: DriveBench,
+    settings: SafetySettings | None = None,
+    *,
+    soft_limits: SoftLimits | None = None,
+    actuators: tuple[Actuator, ...] | None = None,
+) -> Iterator[CanRig]:
+    """A running impedance loop on sim_exo's emulated drives (joints held at :data:`RIG_Q` by
+    the bench), its supervisor from the robot configuration, ``settings``, ``soft_limits`` and
+    ``actuators`` (default: the configured motors); the robot closes at exit."""
     sent: list[list[tuple[float, ...]]] = []
+    before_tick: list[Callable[[int], None]] = []
 
     def step() -> None:
+        for hook in before_tick:
+            hook(clock.ticks + 1)
         bench.step()
         sent.append([d.command for d in bench.bank.drives])
 
-    bench.q[:] = [0.3, 0.1, -0.2, 0.2]  # inside the limits, away from the reference
-    clock = LockstepClock(bench.config.period_s, step=step)
+    bench.q[:] = RIG_Q  # inside the limits, away from the reference
+    clock = RigClock(bench.config.period_s, step=step)
     robot = bench.robot(time_source=clock.now)
     robot.configure()
     try:
         robot.activate(clock.wait_next_tick, timeout_s=0.01)
         clock.restart()
         sent.clear()
-        supervisor = Supervisor.from_config(bench.config, settings=settings)
+        supervisor = Supervisor.from_config(bench.config, settings=settings,
+                                            soft_limits=soft_limits, actuators=actuators)
         controller = ImpedanceController(bench.config.joint_names, K, D)
         loop = ControlLoop(robot, supervisor, controller, clock)
-        yield CanRig(bench, clock, robot, supervisor, loop, sent)
+        yield CanRig(bench, clock, robot, supervisor, loop, sent, before_tick)
     finally:
         robot.close()
 

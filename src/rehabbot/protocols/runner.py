@@ -4,6 +4,10 @@ It wires the data path of DESIGN.md: protocol → control loop (robot through CA
 controller) → recorder → SQLite store, and for a robot on a ``virtual`` bus starts the simulated
 exoskeleton on that bus first. In simulation the loop runs in lockstep (as fast as the machine
 allows, deterministic for a seed) unless ``realtime`` asks for wall-clock pacing.
+
+A recording that fails mid-session (e.g. a full disk) is a ``storage`` fault of the supervisor:
+the torque fades out, the session ends as ``faulted`` with the error in its summary
+(``recording_error``), and the samples committed before the failure stay readable.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 from rehabbot.assessment.summary import SessionSummary, summarize
 from rehabbot.controllers.factory import build_controller
-from rehabbot.errors import ConfigurationError
+from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.robot import CanRobot
 from rehabbot.protocols.schema import Protocol
@@ -204,7 +208,9 @@ class SessionRunner:
         finally:
             robot.close()
             sim.close()
-            recorder.stop()
+            recording_error = _stop_recording(recorder)
+        if recording_error is not None:
+            status = "faulted"  # the samples committed before the failure stay stored
         with SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(
@@ -214,10 +220,24 @@ class SessionRunner:
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
+            latency = {name: stats.as_dict() for name, stats in robot.reply_latency().items()}
             stored = summary.as_dict() | {
                 "loop_compute": report.compute.as_dict() if report.compute else None,
+                "reply_latency_us": latency,
                 "dropped_samples": recorder.dropped,
                 "faults": [f.describe() for f in report.faults],
+                "recording_error": recording_error,
             }
             store.finish_session(session_id, status, stored)
-        return SessionResult(session_id, status, summary, report, recorder.dropped)
+        return SessionResult(session_id, status, summary, report, recorder.dropped,
+                             {"reply_latency_us": latency})
+
+
+def _stop_recording(recorder: Recorder) -> str | None:
+    """Flush and stop ``recorder``; the error that stopped its writer, as text (None: every
+    sample pushed is stored)."""
+    try:
+        recorder.stop()
+    except StorageError as exc:
+        return str(exc)
+    return None

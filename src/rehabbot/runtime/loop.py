@@ -6,10 +6,12 @@ effect at a tick boundary.
 
 Safety: every state passes :meth:`Supervisor.check` (with the lateness of the tick's start and the
 bus's error counters) and every command :meth:`Supervisor.limit`, whose result is what is written,
-so a stop begins on the tick its fault is detected. The loop records the faults and hands every
-safety event to an event sink; it never resets the supervisor on its own. A stop request can ask
-for a category-1 fade (``request_stop(fade=True)``): the loop then runs until the torque has faded
-to zero.
+so a stop begins on the tick its fault is detected. A recorder that can fail (one with an
+``error``, as :class:`~rehabbot.storage.recorder.Recorder` has) is watched every tick: once its
+writer has failed (e.g. a full disk) the supervisor sees a ``storage`` fault. The loop records the
+faults and hands every safety event to an event sink; it never resets the supervisor on its own.
+A stop request can ask for a category-1 fade (``request_stop(fade=True)``): the loop then runs
+until the torque has faded to zero.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rehabbot.controllers.base import Controller
 from rehabbot.hal.robot import Robot
@@ -45,6 +47,16 @@ class SampleSink(Protocol):
         tau_cmd: FloatArray,
         q_ref: FloatArray,
     ) -> None: ...
+
+
+@runtime_checkable
+class FallibleSink(SampleSink, Protocol):
+    """A sample sink whose storing can fail; the loop reads :attr:`error` every tick."""
+
+    @property
+    def error(self) -> BaseException | None:
+        """What stopped the storing (None while it works); reading it must not block."""
+        ...
 
 
 @dataclass
@@ -88,6 +100,9 @@ class ControlLoop:
         events: receives every safety event on the loop's thread; must neither block nor raise.
         bus: the bus error counters the supervisor watches (default: the robot's own, when it
             has them, as :class:`~rehabbot.hal.robot.CanRobot` does).
+
+    A ``recorder`` that is a :class:`FallibleSink` is watched: its ``error`` is a ``storage``
+    fault of the supervisor from the tick it is seen on.
 
     Raises:
         ValueError: the supervisor's control period is not the clock's.
@@ -170,6 +185,7 @@ class ControlLoop:
         events: list[SafetyEvent] = []
         robot, supervisor, controller = self.robot, self.supervisor, self.controller
         recorder, contacts, sink, bus = self.recorder, self.contacts, self.events, self.bus
+        fallible = recorder if isinstance(recorder, FallibleSink) else None
         no_contact = (False, False)
         perf = time.perf_counter
         tick = 0
@@ -193,7 +209,8 @@ class ControlLoop:
                 if supervisor.reset().accepted:
                     controller.reset(state)
                     fading = False  # the reset ended the requested stop too
-            new_faults = supervisor.check(state, lateness_s=late_s, bus=bus)
+            recording = fallible is None or fallible.error is None
+            new_faults = supervisor.check(state, lateness_s=late_s, bus=bus, recording=recording)
             if new_faults:
                 faults += new_faults
             command = controller.update(state)

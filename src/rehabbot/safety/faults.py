@@ -34,10 +34,13 @@ class FaultKind(Enum):
     BUS_ERRORS = "bus_errors"
     LOOP_OVERRUN = "loop_overrun"
     STANDSTILL = "standstill"
+    STORAGE = "storage"
 
 
 #: Faults about the whole robot rather than one joint (their ``joint`` is None).
-SYSTEM_FAULTS = frozenset({FaultKind.ESTOP, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN})
+SYSTEM_FAULTS = frozenset({
+    FaultKind.ESTOP, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN, FaultKind.STORAGE,
+})
 
 #: Faults that make the position feedback untrustworthy: a position hold (category 2) cannot
 #: react to them, so they are never configured as category 2.
@@ -85,7 +88,8 @@ class Fault:
 
     Attributes:
         kind: what tripped.
-        joint: the joint's name; None for a fault of the whole robot (E-STOP, bus, loop).
+        joint: the joint's name; None for a fault of the whole robot (E-STOP, bus, loop,
+            storage).
         t_s: loop time of detection (s).
         value: the offending value (rad, rad/s, N·m, °C, ticks, counts or a fault code, by kind).
         limit: the limit it crossed, same unit.

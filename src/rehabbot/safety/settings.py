@@ -36,6 +36,7 @@ DEFAULT_REACTIONS: Mapping[FaultKind, Reaction] = MappingProxyType({
     FaultKind.BUS_ERRORS: Reaction(_FADE, _MEDIUM),
     FaultKind.LOOP_OVERRUN: Reaction(_HOLD, _MEDIUM),
     FaultKind.STANDSTILL: Reaction(_OFF, _HIGH),
+    FaultKind.STORAGE: Reaction(_FADE, _MEDIUM),
 })
 
 

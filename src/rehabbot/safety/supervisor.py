@@ -6,9 +6,10 @@ with the controller's command; what ``limit`` returns is what the loop writes.
 
 ``check`` runs the monitors (E-STOP, hard limits, range of motion, stale or non-finite feedback,
 frozen sensor, position jump, drive fault codes, winding temperature, RMS torque, bus errors, loop
-overrun, and the standstill monitor of a category-2 hold). A monitor whose condition holds latches
-a :class:`~rehabbot.safety.faults.Fault` and starts the stop its kind is configured for, on that
-very tick; a more severe stop replaces a milder one, never the other way round:
+overrun, a failed recording, and the standstill monitor of a category-2 hold). A monitor whose
+condition holds latches a :class:`~rehabbot.safety.faults.Fault` and starts the stop its kind is
+configured for, on that very tick; a more severe stop replaces a milder one, never the other
+way round:
 
 * category 0: ``limit`` returns torque off from this tick on;
 * category 1: the torque the robot was commanding fades linearly to zero over ``fade_s`` (pure
@@ -69,11 +70,12 @@ DEFAULT_PERIOD_S = 0.001
 _KINDS = tuple(FaultKind)
 _ROW = {kind: row for row, kind in enumerate(_KINDS)}
 (ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, OVERRUN,
- STANDSTILL) = (_ROW[k] for k in (
+ STANDSTILL, STORAGE) = (_ROW[k] for k in (
     FaultKind.ESTOP, FaultKind.POSITION_LIMIT, FaultKind.VELOCITY_LIMIT, FaultKind.ROM_EXCEEDED,
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
     FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
-    FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN, FaultKind.STANDSTILL))
+    FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN, FaultKind.STANDSTILL,
+    FaultKind.STORAGE))
 
 
 @runtime_checkable
@@ -309,6 +311,7 @@ class Supervisor:
         *,
         lateness_s: float = 0.0,
         bus: BusErrorCounters | None = None,
+        recording: bool = True,
     ) -> list[Fault]:
         """Check one tick's state; return the faults newly latched by it (usually none).
 
@@ -316,6 +319,8 @@ class Supervisor:
             state: the state read this tick.
             lateness_s: how late this tick started against its deadline (s).
             bus: the bus's cumulative error counters (None: the bus-error monitor is off).
+            recording: False once the session's recording has failed (e.g. a full disk): a
+                ``storage`` fault, present for as long as it is False.
         """
         self._tick += 1
         self._t_s = state.t_s
@@ -366,6 +371,7 @@ class Supervisor:
         # the loop and the bus
         self._late_ticks = self._late_ticks + 1 if lateness_s > self._late_after_s else 0
         act[OVERRUN, n] = self._late_ticks >= self.settings.overrun_ticks
+        act[STORAGE, n] = not recording
         if bus is not None:
             self._count_bus_errors(bus)
         # the standstill monitor of a hold
@@ -488,6 +494,7 @@ class Supervisor:
                 FaultKind.ESTOP: (1.0, 0.0),
                 FaultKind.BUS_ERRORS: (float(self._bus_count), float(settings.bus_error_max)),
                 FaultKind.LOOP_OVERRUN: (float(self._late_ticks), float(settings.overrun_ticks)),
+                FaultKind.STORAGE: (1.0, 0.0),
             }[kind]
         q = float(state.q[i])
         match kind:
