@@ -113,8 +113,8 @@ def session_run(
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
     profile: Annotated[
-        str, typer.Option(help="simulated patient: healthy, stroke_left, stroke_right, "
-                               "sci_incomplete")
+        str, typer.Option(help="simulated patient: healthy, athletic, stroke_left, "
+                               "stroke_right, sci_incomplete")
     ] = "healthy",
     realtime: Annotated[bool, typer.Option(help="pace the simulation to the wall clock")] = False,
     fifo_priority: Annotated[

@@ -17,7 +17,7 @@ from rehabbot.hal.traffic import TrafficLog
 
 @pytest.mark.parametrize("suffix", [".blf", ".asc", ".trc.gz"])
 def test_frames_of_both_directions_are_logged_and_read_back(tmp_path: Path, suffix: str) -> None:
-    channel = f"log-{uuid.uuid4().hex}"
+    channel = f"log-{uuid.uuid4().int}"  # digits in a channel name once broke the BLF writer
     config = BusConfig(interface="virtual", channel=channel)
     path = tmp_path / f"traffic{suffix}"
     sent = [Frame(arbitration_id=1 + i % 2, data=bytes([i, 255 - i, 7]), is_extended_id=False)

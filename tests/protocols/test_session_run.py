@@ -160,13 +160,18 @@ def test_sigkill_leaves_a_store_holding_everything_up_to_100_ms_before(tmp_path:
     assert last_t >= (killed_at - started) - 0.100 - 0.050, (last_t, killed_at - started)
 
 
-@pytest.mark.parametrize("name", ["assist_as_needed", "path_control", "transparent_walk"])
+@pytest.mark.parametrize(("name", "profile"), [
+    ("assist_as_needed", "healthy"),
+    # walking inside a tunnel or with a transparent robot needs a patient who walks alone
+    ("path_control", "athletic"),
+    ("transparent_walk", "athletic"),
+])
 def test_every_bundled_protocol_runs_its_controller_through_a_session(
-    name: str, tmp_path: Path
+    name: str, profile: str, tmp_path: Path
 ) -> None:
     protocol = load_protocol(name)
     request = SessionRequest(robot=load_robot_config(), protocol=protocol,
-                             store_path=tmp_path / "s.sqlite", duration_s=4.0)
+                             store_path=tmp_path / "s.sqlite", duration_s=4.0, profile=profile)
     result = SessionRunner(request).run()
     assert result.status == "completed", [f.describe() for f in result.loop.faults]
     with SessionStore.open(tmp_path / "s.sqlite") as st:

@@ -175,7 +175,7 @@ def test_the_reflex_torque_is_part_of_the_patient_s_torque() -> None:
 
 
 def test_profiles_are_selectable_by_name() -> None:
-    assert set(PROFILES) == {"healthy", "stroke_left", "stroke_right", "sci_incomplete"}
+    assert set(PROFILES) == {"healthy", "athletic", "stroke_left", "stroke_right", "sci_incomplete"}
     stroke = PROFILES["stroke_left"]
     assert stroke.ability_of("hip_flexion_l") < 1.0 and stroke.ability_of("knee_angle_l") < 1.0
     assert stroke.ability_of("hip_flexion_r") == stroke.ability_of("knee_angle_r") == 1.0

@@ -50,6 +50,7 @@ class TrafficLog:
         self.channel = channel
         self._bus: can.BusABC | None = None
         self._notifier: can.Notifier | None = None
+        self._writer: can.Listener
         self.frames_logged = 0
 
     def start(self) -> None:
@@ -70,17 +71,26 @@ class TrafficLog:
         except OSError as exc:
             self._bus.shutdown()
             raise CommunicationError(f"cannot create the CAN log {self.path}: {exc}") from None
-        self._notifier = can.Notifier(self._bus, [writer, self._count], timeout=0.1)
+        self._writer = writer
+        self._notifier = can.Notifier(self._bus, [self._log], timeout=0.1)
 
-    def _count(self, msg: can.Message) -> None:
-        """Count one logged frame (runs on the notifier's thread)."""
+    def _log(self, msg: can.Message) -> None:
+        """Write and count one frame (runs on the notifier's thread).
+
+        The frame's channel is cleared first: the file logs one bus, and the writers turn a
+        channel name into a number by its digits, which for a name like ``"sim-3f9a"`` overflows
+        the BLF channel field.
+        """
+        msg.channel = None
+        self._writer(msg)
         self.frames_logged += 1
 
     def stop(self) -> None:
         """Stop logging, flush and close the file and the handle; does nothing if not started."""
         if self._notifier is not None:
-            self._notifier.stop()  # stops the writer too
+            self._notifier.stop()
             self._notifier = None
+            self._writer.stop()
         if self._bus is not None:
             self._bus.shutdown()
             self._bus = None

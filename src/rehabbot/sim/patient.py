@@ -146,6 +146,8 @@ def _hemiparetic(side: str) -> PatientProfile:
 #: The simulated patients by name.
 PROFILES: dict[str, PatientProfile] = {
     "healthy": HEALTHY,
+    # an able, strong walker: walks with no help from the robot (transparent mode, path control)
+    "athletic": PatientProfile("athletic", {"hip_flexion": 1.5, "knee_angle": 1.5}),
     "stroke_left": _hemiparetic("l"),
     "stroke_right": _hemiparetic("r"),
     "sci_incomplete": PatientProfile(
