@@ -76,6 +76,8 @@ def main() -> None:
     console.print(latency)
     console.print(f"wall time {loop.wall_s:.1f} s for {loop.duration_s:.1f} s of loop time; "
                   f"dropped samples {result.dropped_samples}")
+    for fault in loop.faults:
+        console.print(f"fault: {fault.describe()}")
 
 
 if __name__ == "__main__":
