@@ -22,6 +22,7 @@ from rich.table import Table
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
+from rehabbot.export.cli import export_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
@@ -43,6 +44,7 @@ app.add_typer(can_app, name="can")
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )
+app.command("export", help="Export a recorded session: C3D, OpenSim .mot or CSV.")(export_command)
 
 console = Console()
 

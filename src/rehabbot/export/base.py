@@ -1,0 +1,184 @@
+"""The exporter base class, the session data every format writes, and owner-only file helpers.
+
+An exporter reads one session from the store and writes one or more files into a folder. The
+base class does the reading (:class:`SessionData`: samples, the session's parameters and its
+gait events) and the folder checks; a format implements :meth:`Exporter.write`.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rehabbot.assessment.kinematic_events import EXOSKELETON, SideEvents, detect_events
+from rehabbot.errors import ExportError, StorageError
+from rehabbot.hal.types import FloatArray
+from rehabbot.storage.store import SessionInfo, SessionSamples, SessionStore
+
+#: Mode of every exported file: owner read/write only (the files hold health data).
+FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """One recorded session, as the exporters need it.
+
+    Attributes:
+        info: the session's record (id, rate, joint names, ...).
+        samples: every recorded tick (rad, rad/s, N·m; ``t_s`` in s).
+        parameters: the parameters the session was created with.
+        events: foot strikes and foot offs (s, on the samples' time axis) by side
+            ("right", "left"), from the hip and knee angles with the exoskeleton's bias; empty
+            arrays when the robot lacks a hip or knee of a side.
+    """
+
+    info: SessionInfo
+    samples: SessionSamples
+    parameters: dict[str, Any]
+    events: dict[str, SideEvents]
+
+    @property
+    def angles_rad(self) -> dict[str, FloatArray]:
+        """Joint angle (rad, flexion and dorsiflexion positive) by OpenSim joint name."""
+        return {name: self.samples.q[:, j] for j, name in enumerate(self.samples.joint_names)}
+
+    @property
+    def stem(self) -> str:
+        """File name stem: ``session_<id>`` (no patient code, so file names identify nobody)."""
+        return f"session_{self.info.id}"
+
+
+def load_session(store_path: Path, session_id: int) -> SessionData:
+    """Read a session and detect its gait events.
+
+    Raises:
+        StorageError: there is no store at ``store_path``, it cannot be read, or it has no
+            session ``session_id``.
+    """
+    if not Path(store_path).is_file():
+        raise StorageError(f"no session store at {store_path}; check the path (--store)")
+    with SessionStore.open(Path(store_path)) as store:
+        info = store.get_session(session_id)
+        samples = store.load_samples(session_id)
+        parameters = store.session_parameters(session_id)
+    if len(samples) == 0:
+        raise StorageError(f"session {session_id} holds no samples; there is nothing to export")
+    try:
+        events = detect_events(samples.t_s, {name: samples.q[:, j] for j, name in
+                                             enumerate(samples.joint_names)}, EXOSKELETON)
+    except KeyError:
+        none = SideEvents(np.zeros(0), np.zeros(0))
+        events = {"right": none, "left": none}
+    return SessionData(info, samples, parameters, events)
+
+
+def prepare_folder(out_dir: Path) -> Path:
+    """Create ``out_dir`` if needed and check that files can be written into it.
+
+    Raises:
+        ExportError: the folder cannot be created or is not writable.
+    """
+    out = Path(out_dir).expanduser()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the export folder {out}: {exc.strerror or exc}; "
+                          f"choose another folder (--out)") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write into the export folder {out}: permission denied; "
+                          f"choose another folder (--out)")
+    return out
+
+
+@contextmanager
+def private_file(path: Path) -> Iterator[Path]:
+    """Make ``path`` an owner-only file (mode 0o600) before a writer fills it.
+
+    A new file is created empty with mode 0o600, an existing one is set to that mode first, so
+    that the data is never readable by others, even while it is written; writers that truncate
+    and rewrite the file (ezc3d, ``open(..., "w")``) keep the mode.
+
+    Raises:
+        ExportError: the file cannot be created or written (the writer's OSError).
+    """
+    try:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        except FileExistsError:
+            os.chmod(path, FILE_MODE)
+        yield path
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}; check the folder's "
+                          f"permissions and free space") from None
+
+
+def write_private_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to an owner-only file and return its path.
+
+    Raises:
+        ExportError: the file cannot be written.
+    """
+    with private_file(path):
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Exporter(ABC):
+    """One export format. Subclass it in one module and register it (see docs/export.md).
+
+    Attributes:
+        name: the format's name on the command line (``rehabbot export --format NAME``).
+        suffix: the suffix of the main file written, with its dot (e.g. ``".c3d"``).
+    """
+
+    name: ClassVar[str]
+    suffix: ClassVar[str]
+
+    def export(self, store_path: Path, session_id: int, out_dir: Path) -> list[Path]:
+        """Export session ``session_id`` of the store at ``store_path`` into ``out_dir``.
+
+        Returns:
+            The files written (each with mode 0o600).
+
+        Raises:
+            StorageError: no such store or session.
+            ExportError: the folder or a file cannot be written.
+        """
+        data = load_session(store_path, session_id)
+        return self.write(data, prepare_folder(out_dir))
+
+    @abstractmethod
+    def write(self, data: SessionData, out_dir: Path) -> list[Path]:
+        """Write ``data`` into the existing, writable folder ``out_dir``; return the files.
+
+        Create files through :func:`private_file` or :func:`write_private_text` (mode 0o600).
+        """
+
+
+def export_session(store_path: Path, session_id: int, fmt: str, out_dir: Path) -> list[Path]:
+    """Export a stored session in the format named ``fmt`` into ``out_dir``.
+
+    Args:
+        store_path: the session store file.
+        session_id: the session's id.
+        fmt: a format name of :func:`~rehabbot.export.registry.available_exporters`.
+        out_dir: the folder to write into (created if needed).
+
+    Returns:
+        The files written.
+
+    Raises:
+        ConfigurationError: unknown format, or its plug-in cannot be loaded.
+        StorageError: no such store or session.
+        ExportError: the folder or a file cannot be written.
+    """
+    from rehabbot.export.registry import exporter_class  # the registry imports this module
+
+    return exporter_class(fmt)().export(Path(store_path), session_id, Path(out_dir))

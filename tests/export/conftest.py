@@ -1,0 +1,58 @@
+"""Export fixtures: one short simulated session, and a third-party format installed as a plug-in."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rehabbot.export.base import SessionData, load_session
+from rehabbot.hal.config import load_robot_config
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.schema import load_protocol
+
+#: The plug-in's one file, shipped beside the tests.
+JSON_SOURCE = Path(__file__).with_name("json_exporter.py")
+JSON_MODULE = "json_exporter"
+
+
+@dataclass(frozen=True)
+class RecordedSession:
+    """A store holding one simulated session, and that session as the exporters read it."""
+
+    store_path: Path
+    session_id: int
+    data: SessionData
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> RecordedSession:
+    """A 3 s simulated session of the default robot and protocol."""
+    store = tmp_path_factory.mktemp("store") / "sessions.sqlite"
+    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=3.0)
+    session_id = SessionRunner(request).run().session_id
+    return RecordedSession(store, session_id, load_session(store, session_id))
+
+
+@pytest.fixture
+def json_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A site directory holding the JSON exporter as an installed distribution, on ``sys.path``.
+
+    Its ``entry_points.txt`` registers ``json = json_exporter:JsonExporter`` in the group
+    ``rehabbot.exporters``: the format is this one file plus its registration.
+    """
+    site = tmp_path / "site-packages"
+    info = site / "json_exporter-1.0.dist-info"
+    info.mkdir(parents=True)
+    shutil.copy(JSON_SOURCE, site / f"{JSON_MODULE}.py")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: json-exporter\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[rehabbot.exporters]\njson = {JSON_MODULE}:JsonExporter\n")
+    sys.modules.pop(JSON_MODULE, None)  # doctest collection may have imported the source file
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    sys.modules.pop(JSON_MODULE, None)

@@ -1,0 +1,222 @@
+"""Exports round-trip: what is written reads back, through ezc3d and the lab-file readers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import ezc3d  # type: ignore[import-untyped]
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rehabbot.assessment.kinematic_events import SIDES
+from rehabbot.assessment.labfiles import read_gait_file
+from rehabbot.errors import ConfigurationError, ExportError, StorageError
+from rehabbot.export import available_exporters, export_session, exporter_class
+from rehabbot.export.cli import export_command
+from tests.export.conftest import RecordedSession
+
+PIG = {"hip_flexion_r": "RHipAngles", "knee_angle_r": "RKneeAngles",
+       "hip_flexion_l": "LHipAngles", "knee_angle_l": "LKneeAngles"}
+#: float32 keeps ~7 significant digits: angles below 180 deg and times below 10 s.
+F32_DEG = 180.0 * 2.0**-23
+F32_S = 10.0 * 2.0**-23
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_session_has_events_on_both_sides(recorded: RecordedSession) -> None:
+    # The round trips below compare event times; they need some to compare.
+    for side in SIDES:
+        assert recorded.data.events[side].foot_strike_s.size >= 1
+        assert recorded.data.events[side].foot_off_s.size >= 1
+
+
+def test_c3d_round_trip_through_ezc3d(recorded: RecordedSession, tmp_path: Path) -> None:
+    (path,) = export_session(recorded.store_path, recorded.session_id, "c3d", tmp_path)
+    assert path == tmp_path / f"session_{recorded.session_id}.c3d"
+    assert _mode(path) == 0o600
+    samples, data = recorded.data.samples, recorded.data
+    c3d: Any = ezc3d.c3d(str(path))
+    params = c3d["parameters"]
+    assert c3d["header"]["points"]["frame_rate"] == pytest.approx(1.0 / data.info.period_s)
+    assert params["POINT"]["ANGLE_UNITS"]["value"] == ["deg"]
+    labels = list(params["POINT"]["LABELS"]["value"])
+    points = np.asarray(c3d["data"]["points"])
+    assert points.shape[2] == len(samples)
+    for j, name in enumerate(samples.joint_names):
+        k = labels.index(PIG[name])
+        np.testing.assert_allclose(points[0, k], samples.q[:, j] * 180.0 / np.pi,
+                                   rtol=0, atol=F32_DEG)
+        assert np.all(points[1:3, k] == 0.0)
+
+    channels = list(params["ANALOG"]["LABELS"]["value"])
+    assert set(params["ANALOG"]["UNITS"]["value"]) == {"N.m"}
+    analogs = np.asarray(c3d["data"]["analogs"])[0]
+    for j, name in enumerate(samples.joint_names):
+        np.testing.assert_allclose(analogs[channels.index(f"{name}_tau")], samples.tau[:, j],
+                                   rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(analogs[channels.index(f"{name}_tau_cmd")],
+                                   samples.tau_cmd[:, j], rtol=1e-6, atol=1e-5)
+
+    event = params["EVENT"]
+    times = np.asarray(event["TIMES"]["value"], dtype=float)
+    seconds = 60.0 * times[0] + times[1]
+    contexts, names = list(event["CONTEXTS"]["value"]), list(event["LABELS"]["value"])
+    assert set(names) == {"Foot Strike", "Foot Off"}
+    for side, context in (("right", "Right"), ("left", "Left")):
+        for label, expected in (("Foot Strike", data.events[side].foot_strike_s),
+                                ("Foot Off", data.events[side].foot_off_s)):
+            got = np.sort([s for s, c, n in zip(seconds, contexts, names, strict=True)
+                           if c == context and n == label])
+            np.testing.assert_allclose(got, expected, rtol=0, atol=F32_S)
+
+
+def test_c3d_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
+                                                    tmp_path: Path) -> None:
+    (path,) = export_session(recorded.store_path, recorded.session_id, "c3d", tmp_path)
+    samples = recorded.data.samples
+    recording = read_gait_file(path)
+    np.testing.assert_allclose(recording.t_s, samples.t_s, rtol=0, atol=1e-9)
+    for j, name in enumerate(samples.joint_names):
+        np.testing.assert_allclose(recording.angles_rad[name], samples.q[:, j],
+                                   rtol=0, atol=np.radians(F32_DEG))
+
+
+def test_mot_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
+                                                    tmp_path: Path) -> None:
+    (path,) = export_session(recorded.store_path, recorded.session_id, "mot", tmp_path)
+    assert _mode(path) == 0o600
+    text = path.read_text()
+    assert "inDegrees=yes" in text.split("endheader")[0]
+    samples = recorded.data.samples
+    recording = read_gait_file(path)
+    np.testing.assert_allclose(recording.t_s, samples.t_s, rtol=1e-9, atol=1e-12)
+    for j, name in enumerate(samples.joint_names):
+        np.testing.assert_allclose(recording.angles_rad[name], samples.q[:, j], rtol=1e-8,
+                                   atol=1e-12)
+    # Knee flexion is written positive (Rajagopal signs), so the reader did not negate it.
+    row = text.split("endheader\n")[1].splitlines()
+    knee = row[0].split("\t").index("knee_angle_r")
+    assert max(float(r.split("\t")[knee]) for r in row[1:]) > 30.0
+
+
+def test_csv_round_trip(recorded: RecordedSession, tmp_path: Path) -> None:
+    samples_path, strides_path = export_session(recorded.store_path, recorded.session_id,
+                                                "csv", tmp_path)
+    assert _mode(samples_path) == _mode(strides_path) == 0o600
+    samples, data = recorded.data.samples, recorded.data
+    table = np.genfromtxt(samples_path, delimiter=",", names=True)
+    assert table.dtype.names is not None
+    assert table.dtype.names[:5] == ("tick", "t_s", "phase", "contact_r", "contact_l")
+    np.testing.assert_array_equal(table["tick"], samples.tick)
+    np.testing.assert_allclose(table["t_s"], samples.t_s, rtol=1e-8)
+    np.testing.assert_array_equal(table["contact_l"] == 1, samples.contact[:, 1])
+    for j, name in enumerate(samples.joint_names):
+        np.testing.assert_allclose(table[f"{name}_q_deg"], samples.q[:, j] * 180.0 / np.pi,
+                                   rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(table[f"{name}_qd_deg_s"], np.degrees(samples.qd[:, j]),
+                                   rtol=1e-8, atol=1e-9)
+        np.testing.assert_allclose(table[f"{name}_tau_cmd_nm"], samples.tau_cmd[:, j],
+                                   rtol=1e-8, atol=1e-12)
+    with strides_path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows, "a 3 s session has at least one complete stride"
+    for side in SIDES:
+        starts = [float(r["start_s"]) for r in rows if r["side"] == side]
+        strikes = data.events[side].foot_strike_s
+        np.testing.assert_allclose(starts, strikes[:len(starts)], rtol=1e-8)
+        assert all(float(r["stride_time_s"]) > 0 for r in rows if r["side"] == side)
+
+
+def test_unknown_format_lists_the_available_ones(recorded: RecordedSession,
+                                                 tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"unknown export format 'fbx'.*c3d, csv, mot"):
+        export_session(recorded.store_path, recorded.session_id, "fbx", tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_session_and_missing_store(recorded: RecordedSession, tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="no session 999"):
+        export_session(recorded.store_path, 999, "csv", tmp_path / "out")
+    missing = tmp_path / "nowhere.sqlite"
+    with pytest.raises(StorageError, match="no session store"):
+        export_session(missing, recorded.session_id, "csv", tmp_path / "out")
+    assert not missing.exists()  # exporting never creates a store
+
+
+def test_unwritable_folder(recorded: RecordedSession, tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(ExportError, match="cannot create the export folder"):
+        export_session(recorded.store_path, recorded.session_id, "mot", blocker / "out")
+
+
+def test_existing_file_is_made_owner_only(recorded: RecordedSession, tmp_path: Path) -> None:
+    old = tmp_path / f"session_{recorded.session_id}.mot"
+    old.write_text("old")
+    old.chmod(0o644)
+    (path,) = export_session(recorded.store_path, recorded.session_id, "mot", tmp_path)
+    assert path == old and _mode(path) == 0o600 and "endheader" in path.read_text()
+
+
+def test_a_format_is_one_file_plus_an_entry_point(recorded: RecordedSession, json_site: Path,
+                                                  tmp_path: Path) -> None:
+    assert available_exporters()["json"] == ("json_exporter", "JsonExporter")
+    assert exporter_class("json").suffix == ".json"
+    (path,) = export_session(recorded.store_path, recorded.session_id, "json", tmp_path)
+    assert _mode(path) == 0o600
+    document = json.loads(path.read_text())
+    np.testing.assert_array_equal(document["angles_rad"]["knee_angle_l"],
+                                  recorded.data.angles_rad["knee_angle_l"])
+
+
+def test_the_plug_in_is_unknown_without_its_entry_point(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="unknown export format 'json'"):
+        exporter_class("json")
+
+
+def test_export_command(recorded: RecordedSession, tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command("export")(export_command)
+    app.command("noop")(lambda: None)  # two commands, so that "export" is a subcommand
+    result = CliRunner().invoke(app, ["export", str(recorded.session_id), "--format", "mot",
+                                      "--out", str(tmp_path), "--store",
+                                      str(recorded.store_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(tmp_path / f"session_{recorded.session_id}.mot")
+    result = CliRunner().invoke(app, ["export", "1", "--format", "fbx", "--out", str(tmp_path),
+                                      "--store", str(recorded.store_path)])
+    assert isinstance(result.exception, ConfigurationError)
+
+
+def test_rehabbot_export_then_analyze_from_the_main_cli(
+    recorded: RecordedSession, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    export = subprocess.run(
+        [sys.executable, "-m", "rehabbot", "export", str(recorded.session_id), "--format", "c3d",
+         "--out", str(out), "--store", str(recorded.store_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert export.returncode == 0, export.stderr
+    (c3d,) = out.glob("*.c3d")
+    analyze = subprocess.run([sys.executable, "-m", "rehabbot", "analyze", str(c3d), "--json"],
+                             capture_output=True, text=True, timeout=120)
+    assert analyze.returncode == 0, analyze.stderr
+    assert set(json.loads(analyze.stdout)["events"]) == {"left", "right"}
+    unknown = subprocess.run(
+        [sys.executable, "-m", "rehabbot", "export", "999", "--store", str(recorded.store_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert unknown.returncode == 2
+    assert unknown.stderr == "error: no session 999; `rehabbot sessions list` shows the ids\n"
