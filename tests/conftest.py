@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import can
 import numpy as np
@@ -109,3 +112,24 @@ def bench(sim_exo: RobotConfig) -> Iterator[DriveBench]:
     drive_bench = make_bench(sim_exo)
     yield drive_bench
     drive_bench.emulators.close()
+
+
+def install_plugin(
+    site: Path, monkeypatch: pytest.MonkeyPatch, source: Path, group: str, entry: str,
+) -> Iterator[Path]:
+    """Install ``source`` (one module) as a distribution in ``site`` and put it on ``sys.path``.
+
+    Its ``entry_points.txt`` registers ``entry`` (``name = module:Class``) in ``group``, as a
+    third-party plug-in distribution would. Yields ``site``; forgets the module afterwards.
+    """
+    module = source.stem
+    info = site / f"{module}-1.0.dist-info"
+    info.mkdir(parents=True)
+    shutil.copy(source, site / f"{module}.py")
+    name = module.replace("_", "-")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{group}]\n{entry}\n")
+    sys.modules.pop(module, None)  # doctest collection may have imported the source file
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    sys.modules.pop(module, None)

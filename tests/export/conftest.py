@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from rehabbot.export.base import SessionData, load_session
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from tests.conftest import install_plugin
 
 #: The plug-in's one file, shipped beside the tests.
 JSON_SOURCE = Path(__file__).with_name("json_exporter.py")
@@ -45,14 +44,5 @@ def json_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     Its ``entry_points.txt`` registers ``json = json_exporter:JsonExporter`` in the group
     ``rehabbot.exporters``: the format is this one file plus its registration.
     """
-    site = tmp_path / "site-packages"
-    info = site / "json_exporter-1.0.dist-info"
-    info.mkdir(parents=True)
-    shutil.copy(JSON_SOURCE, site / f"{JSON_MODULE}.py")
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: json-exporter\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        f"[rehabbot.exporters]\njson = {JSON_MODULE}:JsonExporter\n")
-    sys.modules.pop(JSON_MODULE, None)  # doctest collection may have imported the source file
-    monkeypatch.syspath_prepend(str(site))
-    yield site
-    sys.modules.pop(JSON_MODULE, None)
+    yield from install_plugin(tmp_path / "site-packages", monkeypatch, JSON_SOURCE,
+                              "rehabbot.exporters", f"json = {JSON_MODULE}:JsonExporter")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 
 from rehabbot.configfile import parse_toml_model
 from rehabbot.hal.config import RobotConfig, bundled_robot_path
+from tests.conftest import install_plugin
 
 #: The plug-in's one file (drive and emulator), shipped beside the tests.
 ACME_SOURCE = Path(__file__).with_name("acme_drive.py")
@@ -24,17 +23,8 @@ def acme_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     The distribution is one module plus its metadata, whose ``entry_points.txt`` registers
     ``acme = acme_drive:AcmeDrive`` in the group ``rehabbot.drives``.
     """
-    site = tmp_path / "site-packages"
-    info = site / "acme_drive-1.0.dist-info"
-    info.mkdir(parents=True)
-    shutil.copy(ACME_SOURCE, site / f"{ACME_MODULE}.py")
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-drive\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        f"[rehabbot.drives]\nacme = {ACME_MODULE}:AcmeDrive\n")
-    sys.modules.pop(ACME_MODULE, None)  # doctest collection may have imported the source file
-    monkeypatch.syspath_prepend(str(site))
-    yield site
-    sys.modules.pop(ACME_MODULE, None)
+    yield from install_plugin(tmp_path / "site-packages", monkeypatch, ACME_SOURCE,
+                              "rehabbot.drives", f"acme = {ACME_MODULE}:AcmeDrive")
 
 
 @pytest.fixture
