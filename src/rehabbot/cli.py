@@ -220,6 +220,9 @@ def sessions_show(
     if summary is None:
         console.print(f"{title}: no summary (the session did not finish)")
         return
+    if "error" in summary:
+        console.print(f"{title}: ended by an error before it ran: {summary['error']}")
+        return
     console.print(summary_table(summary, title))
 
 

@@ -186,3 +186,23 @@ def test_an_unknown_patient_profile_is_refused_naming_the_known_ones(tmp_path: P
     with pytest.raises(ConfigurationError, match=r"'nobody'.*healthy.*stroke_left"):
         SessionRunner(request)
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_session_that_cannot_start_ends_aborted_with_its_error(tmp_path: Path) -> None:
+    # the patient's range of motion reaches beyond the robot's hard hip limit (-0.52 rad)
+    protocol = load_protocol().model_copy(update={
+        "range_of_motion_deg": load_protocol().range_of_motion_deg.model_copy(
+            update={"hip_flexion": (-40.0, 50.0)})})
+    store = tmp_path / "s.sqlite"
+    request = SessionRequest(robot=load_robot_config(), protocol=protocol, store_path=store,
+                             duration_s=2.0)
+    with pytest.raises(ConfigurationError, match="hip_flexion"):
+        SessionRunner(request).run()
+    with SessionStore.open(store) as st:
+        (info,) = st.list_sessions()
+        summary = st.session_summary(info.id)
+    assert info.status == "aborted"
+    assert summary is not None and "hip_flexion" in summary["error"]
+    shown = rehabbot("sessions", "show", str(info.id), store=store)
+    assert shown.returncode == 0
+    assert "ended by an error before it ran" in " ".join(shown.stdout.split())  # rich wraps lines

@@ -205,6 +205,10 @@ class SessionRunner:
             report = self._loop.run(self.duration_s, on_progress)
             status = "faulted" if report.faults else (
                 "aborted" if report.stopped_early else "completed")
+        except BaseException as exc:  # the session ends aborted, with why; the error propagates
+            with SessionStore.open(req.store_path) as store:
+                store.finish_session(session_id, "aborted", {"error": str(exc)})
+            raise
         finally:
             robot.close()
             sim.close()
