@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import c3d as pyc3d  # type: ignore[import-untyped]  # the pure-Python reader
 import ezc3d  # type: ignore[import-untyped]
 import numpy as np
 import pytest
@@ -79,6 +80,29 @@ def test_c3d_round_trip_through_ezc3d(recorded: RecordedSession, tmp_path: Path)
             got = np.sort([s for s, c, n in zip(seconds, contexts, names, strict=True)
                            if c == context and n == label])
             np.testing.assert_allclose(got, expected, rtol=0, atol=F32_S)
+
+
+def test_c3d_round_trip_through_the_pure_python_reader(recorded: RecordedSession,
+                                                       tmp_path: Path) -> None:
+    # An independent C3D implementation (py-c3d) reads the same angles and rate as ezc3d.
+    (path,) = export_session(recorded.store_path, recorded.session_id, "c3d", tmp_path)
+    reference: Any = ezc3d.c3d(str(path))
+    ez_points = np.asarray(reference["data"]["points"])
+    ez_labels = list(reference["parameters"]["POINT"]["LABELS"]["value"])
+    with path.open("rb") as handle:
+        reader: Any = pyc3d.Reader(handle)
+        labels = [label.strip() for label in reader.point_labels]
+        rate = float(reader.point_rate)
+        # frames of (point, xyz) → ezc3d's (xyz, point, frame) layout
+        points = np.stack([frame[1][:, :3].T for frame in reader.read_frames()], axis=-1)
+    assert labels == ez_labels
+    assert rate == pytest.approx(reference["header"]["points"]["frame_rate"])
+    assert rate == pytest.approx(1.0 / recorded.data.info.period_s)
+    np.testing.assert_allclose(points, ez_points[:3], rtol=0, atol=1e-9)
+    samples = recorded.data.samples
+    for j, name in enumerate(samples.joint_names):
+        np.testing.assert_allclose(points[0, labels.index(PIG[name])], np.degrees(samples.q[:, j]),
+                                   rtol=0, atol=F32_DEG)
 
 
 def test_c3d_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
@@ -220,3 +244,57 @@ def test_rehabbot_export_then_analyze_from_the_main_cli(
     )
     assert unknown.returncode == 2
     assert unknown.stderr == "error: no session 999; `rehabbot sessions list` shows the ids\n"
+
+
+def test_bids_motion_dataset(recorded: RecordedSession, tmp_path: Path) -> None:
+    data, samples = recorded.data, recorded.data.samples
+    paths = export_session(recorded.store_path, recorded.session_id, "bids", tmp_path)
+    subject = f"sub-session{recorded.session_id}"
+    stem = f"{subject}_task-gait_tracksys-exoskeleton"
+    expected = {Path("dataset_description.json"),
+                *(Path(subject, "motion", f"{stem}_{suffix}") for suffix in
+                  ("motion.tsv", "channels.tsv", "motion.json", "events.tsv"))}
+    written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
+    assert written == expected == {p.relative_to(tmp_path) for p in paths}
+    assert all(_mode(p) == 0o600 for p in paths)
+    assert not any(data.info.patient_code in str(p) for p in written)
+    motion_dir = tmp_path / subject / "motion"
+
+    with (motion_dir / f"{stem}_channels.tsv").open(newline="") as f:
+        channels = list(csv.DictReader(f, delimiter="\t"))
+    assert list(channels[0]) == ["name", "component", "type", "tracked_point", "units"]
+    assert [c["name"] for c in channels] == list(samples.joint_names)
+    assert {c["type"] for c in channels} == {"JNTANG"}
+    assert {c["units"] for c in channels} == {"rad"}
+
+    lines = (motion_dir / f"{stem}_motion.tsv").read_text().splitlines()
+    assert len(lines) == len(samples)  # no header; the simulated session drops no tick
+    motion = np.array([[float(v) for v in line.split("\t")] for line in lines])
+    assert motion.shape == (len(samples), len(channels))
+    np.testing.assert_allclose(motion, samples.q, rtol=1e-8, atol=1e-12)
+
+    sidecar = json.loads((motion_dir / f"{stem}_motion.json").read_text())
+    assert sidecar["SamplingFrequency"] == pytest.approx(1.0 / data.info.period_s)
+    assert sidecar["TaskName"] == "gait"
+    assert sidecar["TrackingSystemName"] == "exoskeleton"
+    assert sidecar["MotionChannelCount"] == len(channels)
+    assert sidecar["RecordingDuration"] == pytest.approx(data.info.duration_s)
+
+    with (motion_dir / f"{stem}_events.tsv").open(newline="") as f:
+        events = list(csv.DictReader(f, delimiter="\t"))
+    assert list(events[0]) == ["onset", "duration", "trial_type", "side"]
+    assert {e["duration"] for e in events} == {"0"}
+    onsets = [float(e["onset"]) for e in events]
+    assert onsets == sorted(onsets)
+    t0 = float(samples.t_s[0])
+    for side in SIDES:
+        for kind, times in (("foot_strike", data.events[side].foot_strike_s),
+                            ("foot_off", data.events[side].foot_off_s)):
+            got = [float(e["onset"]) for e in events
+                   if e["side"] == side and e["trial_type"] == kind]
+            np.testing.assert_allclose(got, times - t0, rtol=1e-8, atol=1e-12)
+
+    description = json.loads((tmp_path / "dataset_description.json").read_text())
+    assert description["BIDSVersion"] == "1.9.0"
+    assert description["DatasetType"] == "raw"
+    assert description["Name"]

@@ -14,7 +14,8 @@ from rehabbot.storage.store import default_store_path
 def export_command(
     session: Annotated[int, typer.Argument(help="id of the session (`rehabbot sessions list`)")],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="export format: c3d, mot, csv or a plug-in's")
+        str, typer.Option("--format", "-f",
+                          help="export format: c3d, mot, csv, bids or a plug-in's")
     ] = "c3d",
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write into")] = Path("."),
     store: Annotated[

@@ -21,6 +21,7 @@ BUILTIN_EXPORTERS: dict[str, tuple[str, str]] = {
     "c3d": ("rehabbot.export.c3d", "C3dExporter"),
     "mot": ("rehabbot.export.mot", "MotExporter"),
     "csv": ("rehabbot.export.csv", "CsvExporter"),
+    "bids": ("rehabbot.export.bids", "BidsExporter"),
 }
 
 
