@@ -1,8 +1,11 @@
 """The ``rehabbot`` command.
 
 ``rehabbot session run`` runs a simulated gait-training session and prints its summary;
-``rehabbot sessions list`` and ``rehabbot sessions show ID`` read the session store. Every
-:class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit status 2.
+``rehabbot sessions list`` and ``rehabbot sessions show ID`` read the session store;
+``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION`` writes a session in
+research formats; ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up
+checklist. Every :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr
+and exit status 2.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ app.add_typer(can_app, name="can")
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )
-app.command("export", help="Export a recorded session: C3D, OpenSim .mot or CSV.")(export_command)
+app.command("export", help="Export a recorded session: C3D, OpenSim .mot, CSV or BIDS-Motion.")(
+    export_command
+)
 
 console = Console()
 
