@@ -2,10 +2,11 @@
 
 ``rehabbot session run`` runs a simulated gait-training session and prints its summary;
 ``rehabbot sessions list`` and ``rehabbot sessions show ID`` read the session store;
-``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION`` writes a session in
-research formats; ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up
-checklist. Every :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr
-and exit status 2.
+``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION`` writes a session
+in research formats; ``rehabbot report SESSION`` writes its HTML or PDF report;
+``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist. Every
+:class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
+status 2.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from rehabbot.assessment.cli import analyze_command
+from rehabbot.assessment.report import report_command
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
 from rehabbot.export.cli import export_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
@@ -49,6 +51,9 @@ app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot fi
 )
 app.command("export", help="Export a recorded session: C3D, OpenSim .mot, CSV or BIDS-Motion.")(
     export_command
+)
+app.command("report", help="A session's report: curves, strides, metrics, safety events.")(
+    report_command
 )
 
 console = Console()

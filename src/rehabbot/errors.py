@@ -27,3 +27,7 @@ class StorageError(RehabbotError):
 
 class ExportError(RehabbotError):
     """A recording could not be exported."""
+
+
+class ReportError(RehabbotError):
+    """A session report could not be made (unsupported file type, too few strides, ...)."""

@@ -1,0 +1,407 @@
+"""Session report: one recorded session's gait metrics as a self-contained HTML or PDF file.
+
+:func:`session_report` reads a session from the store, analyzes it with
+:func:`~rehabbot.assessment.gait_analysis.analyze_samples` (treadmill speed and guidance from the
+session's protocol parameters, leg length from the patient's height) and writes, by the suffix
+of the output path:
+
+* ``.html``: one file with no external resources (plots embedded as base64 PNG images);
+* ``.pdf``: the same content on several pages (matplotlib's PDF backend).
+
+The content: a header (session, patient code, protocol, date, status); the joint angle curves
+per side, time-normalized to 0–100 % of the gait cycle, mean ± SD of the session's strides,
+against the normative band (Schwartz et al. 2008, mean ± SD, the speed class the metrics chose);
+the per-stride table; the spatiotemporal metrics with units; the symmetry indices; the GVS and
+GPS; the safety events and faults. docs/metrics.md ("Session report") describes it.
+
+:func:`report_command` is the ``rehabbot report`` command, ready to register with
+``app.command("report")(report_command)``. Files are readable by their owner only (mode 0o600).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat, analyze_samples
+from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
+from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
+from rehabbot.controllers.reference import normative_curve
+from rehabbot.errors import ReportError, StorageError
+from rehabbot.export.base import private_file
+from rehabbot.storage.store import SessionInfo, SessionStore, default_store_path
+
+#: Output suffixes and their format.
+SUFFIXES = (".html", ".pdf")
+#: Label of the normative band in plots and text.
+NORMATIVE_LABEL = "normative band (Schwartz 2008, mean ± SD)"
+#: Display name of each joint kind.
+JOINT_TITLES = {"hip": "Hip flexion", "knee": "Knee flexion", "ankle": "Ankle dorsiflexion"}
+#: Per-stride table: parameter key and column label with unit.
+STRIDE_COLUMNS = (
+    ("start_s", "start (s)"),
+    ("stride_time_s", "stride time (s)"),
+    ("step_time_s", "step time (s)"),
+    ("cadence_steps_per_min", "cadence (steps/min)"),
+    ("stance_pct", "stance (%)"),
+    ("swing_pct", "swing (%)"),
+    ("double_support_pct", "double support (%)"),
+    *((f"{kind}_{p}", f"{kind} {label} (deg)") for kind in JOINT_KINDS
+      for p, label in (("rom_deg", "ROM"), ("gvs_deg", "GVS"))),
+)
+#: Spatiotemporal and joint parameters of the per-side table: key and label with unit.
+PARAMETER_ROWS = (
+    ("stride_time_s", "stride time (s)"),
+    ("step_time_s", "step time (s)"),
+    ("cadence_steps_per_min", "cadence (steps/min)"),
+    ("stance_pct", "stance (% stride)"),
+    ("swing_pct", "swing (% stride)"),
+    ("double_support_pct", "double support (% stride)"),
+    *((f"{kind}_{p}", f"{kind} {label} (deg)") for kind in JOINT_KINDS
+      for p, label in (("rom_deg", "ROM"), ("max_deg", "max"), ("min_deg", "min"))),
+)
+
+Table = tuple[str, list[str], list[list[str]]]
+"""A report table: title, column headers, rows of cells."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What a report shows: the session's record, its analysis and its events.
+
+    Attributes:
+        info: the session's record.
+        analysis: the gait metrics of its samples.
+        speed_m_s: treadmill speed (m/s) from the protocol, if known.
+        height_m: the patient's height (m), if known.
+        events: the session's stored events: time (s), kind, joint, detail (JSON text).
+        faults: the faults listed in the session's summary.
+    """
+
+    info: SessionInfo
+    analysis: GaitAnalysis
+    speed_m_s: float | None
+    height_m: float | None
+    events: list[tuple[float, str, str, str]]
+    faults: list[str]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _stored_events(store_path: Path, session_id: int) -> list[tuple[float, str, str, str]]:
+    """The session's rows of the store's ``events`` table, by time (read-only connection)."""
+    try:
+        db = sqlite3.connect(f"{Path(store_path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT t_s, kind, joint, detail FROM events WHERE session_id = ? "
+                              "ORDER BY t_s, id", (session_id,)).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the events of session {session_id} from {store_path}: "
+                           f"{exc}") from None
+    return [(float(t), str(kind), joint or "", detail or "") for t, kind, joint, detail in rows]
+
+
+def load_report_data(store_path: Path, session_id: int) -> ReportData:
+    """Read and analyze a session.
+
+    Raises:
+        StorageError: no store at ``store_path``, or no session ``session_id`` in it.
+        ReportError: the session has no complete stride.
+    """
+    if not Path(store_path).is_file():
+        raise StorageError(f"no session store at {store_path}; check the path (--store)")
+    with SessionStore.open(Path(store_path)) as store:
+        info = store.get_session(session_id)
+        samples = store.load_samples(session_id)
+        parameters = store.session_parameters(session_id)
+        summary = store.session_summary(session_id) or {}
+        try:
+            height = store.get_patient(info.patient_code).height_m
+        except StorageError:
+            height = None
+    protocol = parameters.get("protocol")
+    protocol = protocol if isinstance(protocol, dict) else {}
+    speed_kmh = _number(protocol.get("treadmill_speed_kmh"))
+    speed = None if speed_kmh is None else speed_kmh / 3.6
+    guidance = _number(parameters.get("guidance_pct", protocol.get("guidance_pct")))
+    try:
+        analysis = analyze_samples(samples, speed_m_s=speed, height_m=height,
+                                   guidance_pct=guidance) if len(samples) else None
+    except KeyError:
+        analysis = None
+    if analysis is None or analysis.step_count == 0:
+        raise ReportError(f"session {session_id} has no complete stride in {info.duration_s:.2f} s "
+                          f"of data (a stride needs two foot strikes of one side); record a "
+                          f"longer walking session")
+    faults = [str(f) for f in summary.get("faults") or []]
+    return ReportData(info, analysis, speed, height, _stored_events(store_path, session_id),
+                      faults)
+
+
+# -- content ----------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _mean_sd(stat: Stat | None) -> str:
+    return "" if stat is None else f"{_fmt(stat.mean)} ± {_fmt(stat.sd)}"
+
+
+def header_rows(data: ReportData) -> list[tuple[str, str]]:
+    """The header: label and value."""
+    info, result = data.info, data.analysis
+    return [
+        ("session", str(info.id)),
+        ("patient code", info.patient_code),
+        ("protocol", info.protocol_name),
+        ("date", info.started_at),
+        ("status", info.status),
+        ("robot", info.robot_name),
+        ("duration (s)", _fmt(info.duration_s, 1)),
+        ("treadmill speed (m/s)", _fmt(data.speed_m_s)),
+        ("normative class", f"{result.speed_class} (from {result.speed_class_basis})"),
+    ]
+
+
+def stride_table(result: GaitAnalysis) -> Table:
+    """One row per complete stride of each side."""
+    columns = [(key, label) for key, label in STRIDE_COLUMNS
+               if any(key in result.strides[side] for side in SIDES)]
+    rows = []
+    for side in SIDES:
+        table = result.strides[side]
+        for i in range(table["start_s"].size):
+            rows.append([side, str(i + 1), *(
+                _fmt(float(table[key][i])) if key in table else "" for key, _ in columns)])
+    return "Strides", ["side", "stride", *(label for _, label in columns)], rows
+
+
+def parameter_table(result: GaitAnalysis) -> Table:
+    """Per-side mean ± SD and CV of each parameter, with the symmetry index."""
+    rows = []
+    for key, label in PARAMETER_ROWS:
+        right, left = result.summary["right"].get(key), result.summary["left"].get(key)
+        if right is None and left is None:
+            continue
+        cv = ["" if s is None or s.cv_pct is None else _fmt(s.cv_pct, 1) for s in (right, left)]
+        rows.append([label, _mean_sd(right), cv[0], _mean_sd(left), cv[1],
+                     _fmt(result.symmetry_pct.get(key, float("nan")), 1)
+                     if key in result.symmetry_pct else ""])
+    return ("Spatiotemporal and joint parameters (mean ± SD over strides; SI: symmetry index)",
+            ["parameter", "right", "CV (%)", "left", "CV (%)", "SI (%)"], rows)
+
+
+def session_table(data: ReportData) -> Table:
+    """Session totals and the robot's assistance."""
+    result = data.analysis
+    rows = [["steps", str(result.step_count)],
+            ["walking time (s)", _fmt(result.walking_time_s)],
+            ["cadence (steps/min)", _fmt(result.cadence_steps_per_min, 1)],
+            ["distance (m)", _fmt(result.distance_m)]]
+    guidance = result.assistance.get("guidance_pct")
+    if guidance is not None:
+        rows.append(["guidance (%)", _fmt(guidance, 0)])
+    for name, torque in result.assistance.get("mean_abs_torque_nm", {}).items():
+        rows.append([f"mean |commanded torque| {name} (N·m)", _fmt(torque)])
+    return "Session", ["metric", "value"], rows
+
+
+def score_table(result: GaitAnalysis) -> Table:
+    """GVS per side and joint, GPS per side and overall (deg)."""
+    profile = result.movement_analysis_profile
+    kinds = [k for k in JOINT_KINDS if any(k in profile.get(s, {}) for s in SIDES)]
+    rows = [[f"GVS {k} (deg)", *(_fmt(profile[s].get(k, float("nan"))) for s in SIDES)]
+            for k in kinds]
+    rows.append(["GPS (deg)", *(_fmt(profile[s]["gps"]) for s in SIDES)])
+    rows.append(["overall GPS (deg)", _fmt(profile["overall"]["gps"]), ""])
+    return "Gait Variable Scores and Gait Profile Score", ["score", *SIDES], rows
+
+
+def events_table(data: ReportData) -> Table:
+    """The stored events and the summary's faults."""
+    rows = [[_fmt(t, 3), kind, joint, detail] for t, kind, joint, detail in data.events]
+    rows += [["", "fault (summary)", "", fault] for fault in data.faults]
+    return "Safety events and faults", ["time (s)", "kind", "joint", "detail"], rows
+
+
+def report_tables(data: ReportData) -> list[Table]:
+    """Every table of the report, in order."""
+    return [parameter_table(data.analysis), session_table(data), score_table(data.analysis),
+            stride_table(data.analysis), events_table(data)]
+
+
+def curve_figures(data: ReportData) -> list[tuple[str, Figure]]:
+    """Per side, a figure of its joints' mean ± SD curves against the normative band."""
+    result = data.analysis
+    cycle = np.linspace(0.0, 100.0, 101)
+    norm_cycle = np.linspace(0.0, 100.0, 51)
+    figures = []
+    for side in SIDES:
+        kinds = list(result.curves_deg[side])
+        if not kinds:
+            continue
+        n_strides = int(result.strides[side]["start_s"].size)
+        fig = Figure(figsize=(8.0, 2.6 * len(kinds)), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(kinds), 1, squeeze=False)[:, 0]
+        for ax, kind in zip(axes, kinds, strict=True):
+            mean, sd = result.curves_deg[side][kind]
+            norm_mean = normative_mean_deg(kind, result.speed_class, "vertical")
+            norm_sd = normative_curve(result.speed_class, NORMATIVE_CHANNELS[kind])[1]
+            ax.fill_between(norm_cycle, norm_mean - norm_sd, norm_mean + norm_sd, color="0.8",
+                            label=f"{NORMATIVE_LABEL}, {result.speed_class}")
+            ax.plot(norm_cycle, norm_mean, color="0.5", lw=1.0)
+            if np.all(np.isfinite(sd)):
+                ax.fill_between(cycle, mean - sd, mean + sd, color="tab:blue", alpha=0.3)
+            ax.plot(cycle, mean, color="tab:blue", lw=1.5,
+                    label=f"session mean ± SD ({n_strides} strides)")
+            ax.set_title(f"{JOINT_TITLES[kind]} {side} ({JOINT_KINDS[kind]}{SIDE_SUFFIX[side]})")
+            ax.set_xlim(0.0, 100.0)
+            ax.set_ylabel("angle (deg)")
+            ax.grid(alpha=0.3)
+        axes[-1].set_xlabel("gait cycle (%)")
+        axes[0].legend(loc="best", fontsize="small")
+        joints = ", ".join(f"{JOINT_KINDS[k]}{SIDE_SUFFIX[side]}" for k in kinds)
+        figures.append((f"Joint angles, {side} side ({joints}) against the {NORMATIVE_LABEL}, "
+                        f"speed class {result.speed_class}", fig))
+    return figures
+
+
+# -- writers ----------------------------------------------------------------------------------
+
+_CSS = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
+margin:0.5em 0 1.5em}th,td{border:1px solid #bbb;padding:2px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}img{max-width:100%}"""
+
+
+def _html_table(table: Table, row_class: str = "") -> str:
+    title, headers, rows = table
+    e = html.escape
+    cls = f' class="{row_class}"' if row_class else ""
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = "".join(f"<tr{cls}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n"
+                   for row in rows)
+    if not rows:
+        body = f'<tr><td colspan="{len(headers)}">none</td></tr>\n'
+    return f"<h2>{e(title)}</h2>\n<table><tr>{head}</tr>\n{body}</table>\n"
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one HTML document with its plots embedded as base64 PNG images."""
+    e = html.escape
+    parts = [f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+             f"<title>Session {data.info.id} report</title><style>{_CSS}</style></head><body>\n"
+             f"<h1>Session {data.info.id} report</h1>\n<table>"]
+    parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in header_rows(data)]
+    parts.append("</table>\n<h2>Joint angles over the gait cycle</h2>\n")
+    for caption, fig in curve_figures(data):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+        parts.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{encoded}">'
+                     f"<figcaption>{e(caption)}</figcaption></figure>\n")
+    for table in report_tables(data):
+        parts.append(_html_table(table, "stride" if table[0] == "Strides" else ""))
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _text_page(title: str, lines: Sequence[str]) -> Figure:
+    fig = Figure(figsize=(8.27, 11.69))
+    FigureCanvasAgg(fig)
+    fig.text(0.06, 0.96, title, fontsize=14, weight="bold", va="top")
+    fig.text(0.06, 0.92, "\n".join(lines), fontsize=7.5, family="monospace", va="top")
+    return fig
+
+
+def _text_table(table: Table) -> list[str]:
+    title, headers, rows = table
+    cells = [headers, *rows] if rows else [headers, ["none"]]
+    widths = [max(len(r[i]) for r in cells if i < len(r)) for i in range(len(headers))]
+    lines = [title, "-" * len(title)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in cells]
+    return [*lines, ""]
+
+
+#: Text lines per PDF page.
+PDF_LINES_PER_PAGE = 90
+
+
+def write_pdf(data: ReportData, out_path: Path) -> None:
+    """The report as a PDF: header and curves, then the tables (as many pages as they need)."""
+    lines = [f"{k}: {v}" for k, v in header_rows(data)] + [""]
+    for table in report_tables(data):
+        lines += _text_table(table)
+    pages = [lines[i:i + PDF_LINES_PER_PAGE] for i in range(0, len(lines), PDF_LINES_PER_PAGE)]
+    with PdfPages(out_path, metadata={"Title": f"Session {data.info.id} report"}) as pdf:
+        for i, page in enumerate(pages):
+            title = f"Session {data.info.id} report" + (f" ({i + 1})" if i else "")
+            pdf.savefig(_text_page(title, page))
+        for _, fig in curve_figures(data):
+            pdf.savefig(fig)
+
+
+def session_report(store_path: Path, session_id: int, out_path: Path) -> Path:
+    """Write the report of a session to ``out_path`` (.html or .pdf, mode 0o600); return it.
+
+    Raises:
+        ReportError: unsupported suffix, or a session without a complete stride.
+        StorageError: no such store or session.
+        ExportError: the file cannot be written.
+    """
+    out = Path(out_path).expanduser()
+    suffix = out.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ReportError(f"unsupported report file type {out.suffix or '(none)'!r} of {out}; "
+                          f"give a path ending in .html or .pdf")
+    data = load_report_data(Path(store_path), session_id)
+    with private_file(out) as path:
+        if suffix == ".html":
+            path.write_text(render_html(data), encoding="utf-8")
+        else:
+            write_pdf(data, path)
+    return out
+
+
+def report_command(
+    session: Annotated[int, typer.Argument(help="id of the session (`rehabbot sessions list`)")],
+    out: Annotated[Path, typer.Option("--out", "-o",
+                                      help="report file to write: .html or .pdf")],
+    store: Annotated[
+        Path | None,
+        typer.Option("--store",
+                     help="session store file [default: $REHABBOT_STORE or user data dir]"),
+    ] = None,
+) -> None:
+    """Write a session report (joint curves against normative data, metrics, events).
+
+    Raises:
+        ReportError: unsupported suffix, or a session without a complete stride.
+        StorageError: no such store or session.
+        ExportError: the file cannot be written.
+    """
+    path = session_report(store if store is not None else default_store_path(), session, out)
+    typer.echo(str(path))
+
+
+__all__ = ["ReportData", "load_report_data", "render_html", "report_command", "session_report",
+           "write_pdf"]

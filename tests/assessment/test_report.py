@@ -1,0 +1,106 @@
+"""Session report: HTML and PDF content of a short simulated session, and its errors."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rehabbot.assessment.gait_analysis import analyze_samples
+from rehabbot.assessment.report import NORMATIVE_LABEL, report_command, session_report
+from rehabbot.errors import ReportError, StorageError
+from rehabbot.hal.config import load_robot_config
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.storage.store import SessionStore
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A store holding one simulated session, and that session's number of strides."""
+
+    store_path: Path
+    session_id: int
+    strides: int
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    """A 3 s simulated session of the default robot and protocol."""
+    store = tmp_path_factory.mktemp("store") / "sessions.sqlite"
+    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=3.0)
+    session_id = SessionRunner(request).run().session_id
+    with SessionStore.open(store) as st:
+        samples = st.load_samples(session_id)
+    return Recorded(store, session_id, analyze_samples(samples).step_count)
+
+
+def test_html_report(recorded: Recorded, tmp_path: Path) -> None:
+    out = session_report(recorded.store_path, recorded.session_id, tmp_path / "report.html")
+    text = out.read_text(encoding="utf-8")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    for joint in ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l"):
+        assert joint in text
+    assert NORMATIVE_LABEL in text
+    assert recorded.strides > 0
+    assert text.count('<tr class="stride">') == recorded.strides
+    assert text.count('src="data:image/png;base64,') == 2
+    assert "http://" not in text and "https://" not in text
+    for heading in ("DEMO-001", "standard_gait", "completed", "GPS (deg)", "SI (%)",
+                    "cadence (steps/min)", "Safety events and faults"):
+        assert heading in text
+
+
+def test_pdf_report(recorded: Recorded, tmp_path: Path) -> None:
+    out = session_report(recorded.store_path, recorded.session_id, tmp_path / "report.pdf")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 2
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_unsupported_suffix(recorded: Recorded, tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match=r"\.html or \.pdf"):
+        session_report(recorded.store_path, recorded.session_id, tmp_path / "report.docx")
+    assert not (tmp_path / "report.docx").exists()
+
+
+def test_unknown_session(recorded: Recorded, tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="no session 999"):
+        session_report(recorded.store_path, 999, tmp_path / "report.html")
+
+
+def test_session_without_strides(tmp_path: Path) -> None:
+    store = tmp_path / "sessions.sqlite"
+    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=0.5)
+    session_id = SessionRunner(request).run().session_id
+    with pytest.raises(ReportError, match="no complete stride"):
+        session_report(store, session_id, tmp_path / "report.html")
+
+
+def test_report_command(recorded: Recorded, tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command("report")(report_command)
+    app.command("other")(lambda: None)  # two commands: "report" stays a sub-command
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", str(recorded.session_id), "--out", str(out),
+                                      "--store", str(recorded.store_path)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and str(out) in result.output
+
+
+def test_rehabbot_report_from_the_main_cli(recorded: Recorded, tmp_path: Path) -> None:
+    out = tmp_path / "report.pdf"
+    done = subprocess.run(
+        [sys.executable, "-m", "rehabbot", "report", str(recorded.session_id), "--out", str(out),
+         "--store", str(recorded.store_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF")
