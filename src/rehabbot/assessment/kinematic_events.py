@@ -82,7 +82,7 @@ OVERGROUND = EventBias(foot_strike_s=0.0380, foot_off_s=0.0523)
 #: 100 % guidance, seed 1 at 70 %) against the simulator's cleaned foot contact; the benchmark
 #: reports the accuracy on two others (seed 2 at 85 %, seed 6 at 60 %). Refit (the benchmark
 #: prints the fit) whenever the simulated exoskeleton or patient changes.
-EXOSKELETON = EventBias(foot_strike_s=0.0493, foot_off_s=0.0179)
+EXOSKELETON = EventBias(foot_strike_s=0.0539, foot_off_s=-0.0039)
 
 
 @dataclass(frozen=True)
