@@ -3,7 +3,8 @@
 ``rehabbot session run`` runs a simulated gait-training session and prints its summary;
 ``rehabbot sessions list`` and ``rehabbot sessions show ID`` read the session store;
 ``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION`` writes a session
-in research formats; ``rehabbot report SESSION`` writes its HTML or PDF report;
+in research formats; ``rehabbot report SESSION`` writes its HTML or PDF report
+(``--patient CODE``: progress across a patient's sessions);
 ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
 status 2.
@@ -52,9 +53,11 @@ app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot fi
 app.command("export", help="Export a recorded session: C3D, OpenSim .mot, CSV or BIDS-Motion.")(
     export_command
 )
-app.command("report", help="A session's report: curves, strides, metrics, safety events.")(
-    report_command
-)
+app.command(
+    "report",
+    help="A session's report (curves, strides, metrics, events), or with --patient a progress "
+    "report across the patient's sessions.",
+)(report_command)
 
 console = Console()
 

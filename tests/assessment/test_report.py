@@ -1,7 +1,8 @@
-"""Session report: HTML and PDF content of a short simulated session, and its errors."""
+"""Session and progress reports: HTML and PDF content of short simulated sessions, errors."""
 
 from __future__ import annotations
 
+import re
 import stat
 import subprocess
 import sys
@@ -13,8 +14,13 @@ import typer
 from typer.testing import CliRunner
 
 from rehabbot.assessment.gait_analysis import analyze_samples
-from rehabbot.assessment.report import NORMATIVE_LABEL, report_command, session_report
-from rehabbot.errors import ReportError, StorageError
+from rehabbot.assessment.report import (
+    NORMATIVE_LABEL,
+    progress_report,
+    report_command,
+    session_report,
+)
+from rehabbot.errors import RehabbotError, ReportError, StorageError
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
@@ -100,6 +106,70 @@ def test_rehabbot_report_from_the_main_cli(recorded: Recorded, tmp_path: Path) -
     done = subprocess.run(
         [sys.executable, "-m", "rehabbot", "report", str(recorded.session_id), "--out", str(out),
          "--store", str(recorded.store_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.fixture(scope="module")
+def two_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with two 3 s sessions of the demo patient: 100 % guidance, then 60 %."""
+    store = tmp_path_factory.mktemp("progress") / "sessions.sqlite"
+    for guidance in (100.0, 60.0):
+        request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=3.0,
+                                 guidance_pct=guidance)
+        SessionRunner(request).run()
+    return store
+
+
+def test_progress_report_html(two_sessions: Path, tmp_path: Path) -> None:
+    out = progress_report(two_sessions, "DEMO-001", tmp_path / "progress.html")
+    text = out.read_text(encoding="utf-8")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    rows = re.findall(r'<tr class="session">(.*?)</tr>', text)
+    assert len(rows) == 2
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in rows]
+    assert cells[0][0] <= cells[1][0]  # date order
+    assert int(cells[0][1]) < int(cells[1][1])
+    assert [c[5] for c in cells] == ["100", "60"]  # guidance (%)
+    for heading in ("DEMO-001", "GPS (deg)", "cadence (steps/min)", "stride time SI (%)",
+                    "hip_flexion_r ROM (deg)", "RMS error (deg)"):
+        assert heading in text
+    assert text.count('src="data:image/png;base64,') == 1
+    assert "http://" not in text and "https://" not in text
+
+
+def test_progress_report_pdf(two_sessions: Path, tmp_path: Path) -> None:
+    out = progress_report(two_sessions, "DEMO-001", tmp_path / "progress.pdf")
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_progress_report_unknown_patient(two_sessions: Path, tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="no patient 'NOBODY'") as info:
+        progress_report(two_sessions, "NOBODY", tmp_path / "progress.html")
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "progress.html").exists()
+
+
+@pytest.mark.parametrize("args", [["1", "--patient", "DEMO-001"], []])
+def test_report_command_needs_session_or_patient(args: list[str], tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command("report")(report_command)
+    app.command("other")(lambda: None)
+    result = CliRunner().invoke(app, ["report", *args, "--out", str(tmp_path / "r.html"),
+                                      "--store", str(tmp_path / "none.sqlite")])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, RehabbotError)
+    assert "exactly one of a SESSION id" in str(result.exception)
+    assert "\n" not in str(result.exception)
+
+
+def test_report_command_patient(two_sessions: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.pdf"
+    done = subprocess.run(
+        [sys.executable, "-m", "rehabbot", "report", "--patient", "DEMO-001", "--out", str(out),
+         "--store", str(two_sessions)],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

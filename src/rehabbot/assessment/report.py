@@ -14,6 +14,10 @@ against the normative band (Schwartz et al. 2008, mean ± SD, the speed class th
 the per-stride table; the spatiotemporal metrics with units; the symmetry indices; the GVS and
 GPS; the safety events and faults. docs/metrics.md ("Session report") describes it.
 
+:func:`progress_report` writes, with the same writers, a patient's progress across sessions: one
+table row per completed or faulted session in date order and plots of GPS, cadence and hip/knee
+ROM across sessions (docs/metrics.md, "Progress report").
+
 :func:`report_command` is the ``rehabbot report`` command, ready to register with
 ``app.command("report")(report_command)``. Files are readable by their owner only (mode 0o600).
 """
@@ -25,8 +29,8 @@ import html
 import io
 import math
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -89,6 +93,7 @@ class ReportData:
         height_m: the patient's height (m), if known.
         events: the session's stored events: time (s), kind, joint, detail (JSON text).
         faults: the faults listed in the session's summary.
+        summary: the session's stored summary (empty if it has none).
     """
 
     info: SessionInfo
@@ -97,6 +102,7 @@ class ReportData:
     height_m: float | None
     events: list[tuple[float, str, str, str]]
     faults: list[str]
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def _number(value: Any) -> float | None:
@@ -152,7 +158,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
                           f"longer walking session")
     faults = [str(f) for f in summary.get("faults") or []]
     return ReportData(info, analysis, speed, height, _stored_events(store_path, session_id),
-                      faults)
+                      faults, summary)
 
 
 # -- content ----------------------------------------------------------------------------------
@@ -305,24 +311,33 @@ def _html_table(table: Table, row_class: str = "") -> str:
     return f"<h2>{e(title)}</h2>\n<table><tr>{head}</tr>\n{body}</table>\n"
 
 
-def render_html(data: ReportData) -> str:
-    """The report as one HTML document with its plots embedded as base64 PNG images."""
+def _html_document(title: str, header: Sequence[tuple[str, str]], plots_title: str,
+                   figures: Sequence[tuple[str, Figure]], tables: Sequence[Table],
+                   row_classes: dict[str, str]) -> str:
+    """One HTML document: header, plots embedded as base64 PNG images, then the tables."""
     e = html.escape
     parts = [f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-             f"<title>Session {data.info.id} report</title><style>{_CSS}</style></head><body>\n"
-             f"<h1>Session {data.info.id} report</h1>\n<table>"]
-    parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in header_rows(data)]
-    parts.append("</table>\n<h2>Joint angles over the gait cycle</h2>\n")
-    for caption, fig in curve_figures(data):
+             f"<title>{e(title)}</title><style>{_CSS}</style></head><body>\n"
+             f"<h1>{e(title)}</h1>\n<table>"]
+    parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in header]
+    parts.append(f"</table>\n<h2>{e(plots_title)}</h2>\n")
+    for caption, fig in figures:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=100)
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
         parts.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{encoded}">'
                      f"<figcaption>{e(caption)}</figcaption></figure>\n")
-    for table in report_tables(data):
-        parts.append(_html_table(table, "stride" if table[0] == "Strides" else ""))
+    for table in tables:
+        parts.append(_html_table(table, row_classes.get(table[0], "")))
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one HTML document with its plots embedded as base64 PNG images."""
+    return _html_document(f"Session {data.info.id} report", header_rows(data),
+                          "Joint angles over the gait cycle", curve_figures(data),
+                          report_tables(data), {"Strides": "stride"})
 
 
 def _text_page(title: str, lines: Sequence[str]) -> Figure:
@@ -346,18 +361,48 @@ def _text_table(table: Table) -> list[str]:
 PDF_LINES_PER_PAGE = 90
 
 
-def write_pdf(data: ReportData, out_path: Path) -> None:
-    """The report as a PDF: header and curves, then the tables (as many pages as they need)."""
-    lines = [f"{k}: {v}" for k, v in header_rows(data)] + [""]
-    for table in report_tables(data):
+def _write_pdf_document(out_path: Path, title: str, header: Sequence[tuple[str, str]],
+                        figures: Sequence[tuple[str, Figure]], tables: Sequence[Table]) -> None:
+    """A PDF: text pages (header, then the tables, as many pages as they need), then plots."""
+    lines = [f"{k}: {v}" for k, v in header] + [""]
+    for table in tables:
         lines += _text_table(table)
     pages = [lines[i:i + PDF_LINES_PER_PAGE] for i in range(0, len(lines), PDF_LINES_PER_PAGE)]
-    with PdfPages(out_path, metadata={"Title": f"Session {data.info.id} report"}) as pdf:
+    with PdfPages(out_path, metadata={"Title": title}) as pdf:
         for i, page in enumerate(pages):
-            title = f"Session {data.info.id} report" + (f" ({i + 1})" if i else "")
-            pdf.savefig(_text_page(title, page))
-        for _, fig in curve_figures(data):
+            pdf.savefig(_text_page(title + (f" ({i + 1})" if i else ""), page))
+        for _, fig in figures:
             pdf.savefig(fig)
+
+
+def write_pdf(data: ReportData, out_path: Path) -> None:
+    """The report as a PDF: header and curves, then the tables (as many pages as they need)."""
+    _write_pdf_document(out_path, f"Session {data.info.id} report", header_rows(data),
+                        curve_figures(data), report_tables(data))
+
+
+def _checked_output(out_path: Path) -> Path:
+    """``out_path`` with ``~`` expanded.
+
+    Raises:
+        ReportError: its suffix is not .html or .pdf.
+    """
+    out = Path(out_path).expanduser()
+    if out.suffix.lower() not in SUFFIXES:
+        raise ReportError(f"unsupported report file type {out.suffix or '(none)'!r} of {out}; "
+                          f"give a path ending in .html or .pdf")
+    return out
+
+
+def _write_report(out: Path, html_text: Callable[[], str],
+                  pdf_writer: Callable[[Path], None]) -> Path:
+    """Write ``out`` (mode 0o600) as HTML or PDF by its suffix; return it."""
+    with private_file(out) as path:
+        if out.suffix.lower() == ".html":
+            path.write_text(html_text(), encoding="utf-8")
+        else:
+            pdf_writer(path)
+    return out
 
 
 def session_report(store_path: Path, session_id: int, out_path: Path) -> Path:
@@ -368,40 +413,193 @@ def session_report(store_path: Path, session_id: int, out_path: Path) -> Path:
         StorageError: no such store or session.
         ExportError: the file cannot be written.
     """
-    out = Path(out_path).expanduser()
-    suffix = out.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ReportError(f"unsupported report file type {out.suffix or '(none)'!r} of {out}; "
-                          f"give a path ending in .html or .pdf")
+    out = _checked_output(out_path)
     data = load_report_data(Path(store_path), session_id)
-    with private_file(out) as path:
-        if suffix == ".html":
-            path.write_text(render_html(data), encoding="utf-8")
-        else:
-            write_pdf(data, path)
-    return out
+    return _write_report(out, lambda: render_html(data), lambda path: write_pdf(data, path))
+
+
+# -- progress across sessions -----------------------------------------------------------------
+
+#: Session statuses the progress report includes.
+PROGRESS_STATUSES = ("completed", "faulted")
+
+
+@dataclass(frozen=True)
+class ProgressData:
+    """A patient's sessions for the progress report.
+
+    Attributes:
+        patient_code: the patient's code.
+        sessions: the analyzed sessions, in date order.
+        without_strides: ids of included sessions that have no complete stride (not analyzed).
+    """
+
+    patient_code: str
+    sessions: list[ReportData]
+    without_strides: list[int]
+
+
+def load_progress_data(store_path: Path, patient_code: str) -> ProgressData:
+    """Read and analyze every completed or faulted session of a patient, in date order.
+
+    Raises:
+        StorageError: no store at ``store_path``, or no such patient in it.
+        ReportError: the patient has no completed or faulted session with a complete stride.
+    """
+    if not Path(store_path).is_file():
+        raise StorageError(f"no session store at {store_path}; check the path (--store)")
+    with SessionStore.open(Path(store_path)) as store:
+        patient = store.get_patient(patient_code)
+        infos = [i for i in store.list_sessions(patient.id) if i.status in PROGRESS_STATUSES]
+    infos.sort(key=lambda i: (i.started_at, i.id))
+    sessions, without = [], []
+    for info in infos:
+        try:
+            sessions.append(load_report_data(Path(store_path), info.id))
+        except ReportError:
+            without.append(info.id)
+    if not sessions:
+        raise ReportError(f"patient {patient_code!r} has no completed or faulted session with a "
+                          f"complete stride ({len(infos)} such sessions in {store_path})")
+    return ProgressData(patient_code, sessions, without)
+
+
+def _side_mean(result: GaitAnalysis, key: str) -> float | None:
+    """Mean of a parameter over the sides that have it."""
+    means = [result.summary[s][key].mean for s in SIDES if key in result.summary[s]]
+    return float(np.mean(means)) if means else None
+
+
+def _joint_columns(progress: ProgressData) -> tuple[list[tuple[str, str]], list[str]]:
+    """ROM columns (joint kind, side) and stored RMS tracking-error columns (joint names)."""
+    rom = [(kind, side) for kind in JOINT_KINDS for side in SIDES
+           if any(f"{kind}_rom_deg" in d.analysis.summary[side] for d in progress.sessions)]
+    rms: list[str] = []
+    for data in progress.sessions:
+        for joint in data.summary.get("joints") or []:
+            if isinstance(joint, dict) and joint.get("name") not in rms \
+                    and _number(joint.get("rms_error_deg")) is not None:
+                rms.append(str(joint["name"]))
+    return rom, rms
+
+
+def progress_table(progress: ProgressData) -> Table:
+    """One row per analyzed session, in date order."""
+    rom_columns, rms_columns = _joint_columns(progress)
+    headers = ["date", "session", "status", "protocol", "duration (s)", "guidance (%)",
+               "cadence (steps/min)", "stride time (s)",
+               *(f"{JOINT_KINDS[kind]}{SIDE_SUFFIX[side]} ROM (deg)"
+                 for kind, side in rom_columns),
+               *(f"{name} RMS error (deg)" for name in rms_columns),
+               "GPS (deg)", "stride time SI (%)"]
+    rows = []
+    for data in progress.sessions:
+        info, result = data.info, data.analysis
+        rms = {str(j.get("name")): _number(j.get("rms_error_deg"))
+               for j in data.summary.get("joints") or [] if isinstance(j, dict)}
+        rom = []
+        for kind, side in rom_columns:
+            stat = result.summary[side].get(f"{kind}_rom_deg")
+            rom.append(_fmt(None if stat is None else stat.mean, 1))
+        rows.append([info.started_at, str(info.id), info.status, info.protocol_name,
+                     _fmt(info.duration_s, 1),
+                     _fmt(_number(result.assistance.get("guidance_pct")), 0),
+                     _fmt(result.cadence_steps_per_min, 1),
+                     _fmt(_side_mean(result, "stride_time_s")), *rom,
+                     *(_fmt(rms.get(name)) for name in rms_columns),
+                     _fmt(result.movement_analysis_profile["overall"]["gps"]),
+                     _fmt(result.symmetry_pct.get("stride_time_s"), 1)])
+    return "Sessions (completed or faulted, in date order)", headers, rows
+
+
+def progress_header(progress: ProgressData) -> list[tuple[str, str]]:
+    """The header: label and value."""
+    first, last = progress.sessions[0].info, progress.sessions[-1].info
+    return [("patient code", progress.patient_code),
+            ("sessions", str(len(progress.sessions))),
+            ("from", first.started_at), ("to", last.started_at),
+            ("not analyzed (no complete stride)",
+             ", ".join(map(str, progress.without_strides)) or "none")]
+
+
+def progress_figures(progress: ProgressData) -> list[tuple[str, Figure]]:
+    """GPS, cadence and hip/knee ROM (mean of the sides) across sessions."""
+    x = np.arange(1, len(progress.sessions) + 1)
+    labels = [f"{d.info.id}\n{d.info.started_at[:10]}" for d in progress.sessions]
+    runs = progress.sessions
+    series: list[tuple[str, list[float | None]]] = [
+        ("GPS (deg)", [d.analysis.movement_analysis_profile["overall"]["gps"] for d in runs]),
+        ("cadence (steps/min)", [d.analysis.cadence_steps_per_min for d in runs]),
+    ]
+    series += [(f"{JOINT_TITLES[kind].split()[0]} ROM (deg, mean of sides)",
+                [_side_mean(d.analysis, f"{kind}_rom_deg") for d in progress.sessions])
+               for kind in ("hip", "knee")]
+    fig = Figure(figsize=(8.0, 2.2 * len(series)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(series), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, (label, values) in zip(axes, series, strict=True):
+        y = np.array([np.nan if v is None else v for v in values], dtype=float)
+        ax.plot(x, y, marker="o", color="tab:blue")
+        ax.set_ylabel(label, fontsize="small")
+        ax.grid(alpha=0.3)
+    axes[-1].set_xticks(x, labels, fontsize="small")
+    axes[-1].set_xlabel("session (id, date)")
+    return [(f"GPS, cadence and hip/knee ROM across the sessions of {progress.patient_code}",
+             fig)]
+
+
+def progress_report(store_path: Path, patient_code: str, out_path: Path) -> Path:
+    """Write a patient's progress report to ``out_path`` (.html or .pdf, mode 0o600); return it.
+
+    Raises:
+        ReportError: unsupported suffix, or no completed or faulted session with a stride.
+        StorageError: no such store or patient.
+        ExportError: the file cannot be written.
+    """
+    out = _checked_output(out_path)
+    progress = load_progress_data(Path(store_path), patient_code)
+    title = f"Progress report of {patient_code}"
+    header, figures = progress_header(progress), progress_figures(progress)
+    tables = [progress_table(progress)]
+    return _write_report(
+        out,
+        lambda: _html_document(title, header, "Progress across sessions", figures, tables,
+                               {tables[0][0]: "session"}),
+        lambda path: _write_pdf_document(path, title, header, figures, tables))
 
 
 def report_command(
-    session: Annotated[int, typer.Argument(help="id of the session (`rehabbot sessions list`)")],
     out: Annotated[Path, typer.Option("--out", "-o",
                                       help="report file to write: .html or .pdf")],
+    session: Annotated[
+        int | None, typer.Argument(help="id of the session (`rehabbot sessions list`)")
+    ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option("--patient", help="patient code: progress report across their sessions"),
+    ] = None,
     store: Annotated[
         Path | None,
         typer.Option("--store",
                      help="session store file [default: $REHABBOT_STORE or user data dir]"),
     ] = None,
 ) -> None:
-    """Write a session report (joint curves against normative data, metrics, events).
+    """Write a session report, or with --patient a progress report across sessions.
 
     Raises:
-        ReportError: unsupported suffix, or a session without a complete stride.
-        StorageError: no such store or session.
+        ReportError: neither or both of SESSION and --patient, unsupported suffix, or nothing
+            with a complete stride to report.
+        StorageError: no such store, session or patient.
         ExportError: the file cannot be written.
     """
-    path = session_report(store if store is not None else default_store_path(), session, out)
+    if (session is None) == (patient is None):
+        raise ReportError("give exactly one of a SESSION id (session report) and --patient CODE "
+                          "(progress report)")
+    store_path = store if store is not None else default_store_path()
+    path = (session_report(store_path, session, out) if session is not None
+            else progress_report(store_path, str(patient), out))
     typer.echo(str(path))
 
 
-__all__ = ["ReportData", "load_report_data", "render_html", "report_command", "session_report",
-           "write_pdf"]
+__all__ = ["ProgressData", "ReportData", "load_progress_data", "load_report_data",
+           "progress_report", "render_html", "report_command", "session_report", "write_pdf"]
