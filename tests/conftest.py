@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import can
 import numpy as np
@@ -16,6 +17,8 @@ import pytest
 from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.robot import CanRobot
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.schema import load_protocol
 from rehabbot.sim.simulator import DriveEmulator, DriveEmulators
 
 
@@ -133,3 +136,15 @@ def install_plugin(
     monkeypatch.syspath_prepend(str(site))
     yield site
     sys.modules.pop(module, None)
+
+
+def simulate(store: Path, duration_s: float, **request: Any) -> int:
+    """Record a simulated session of the default robot and protocol in ``store``; its id.
+
+    ``request`` sets further :class:`SessionRequest` fields (``seed``, ``guidance_pct``,
+    ``profile`` ...).
+    """
+    return SessionRunner(SessionRequest(
+        robot=load_robot_config(), protocol=load_protocol(), store_path=store,
+        duration_s=duration_s, **request,
+    )).run().session_id

@@ -9,10 +9,9 @@ import numpy as np
 from rehabbot.assessment.contact_events import foot_offs, foot_strikes
 from rehabbot.assessment.event_accuracy import match_events
 from rehabbot.assessment.gait_analysis import analyze_samples
-from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.store import SessionStore
+from tests.conftest import simulate
 
 SETTLE_S = 2.0  # the start-up stride from standing is not scored
 TAIL_S = 0.5  # nor the last 0.5 s, where an event cannot be told from the edge of the data
@@ -22,8 +21,7 @@ def test_events_from_hip_and_knee_match_the_simulated_foot_contact(tmp_path: Pat
     """A regression check on the kind of session the exoskeleton bias was fitted on; the
     benchmark reports the accuracy on sessions it was not fitted on."""
     store = tmp_path / "store.sqlite"
-    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=20.0)
-    session_id = SessionRunner(request).run().session_id
+    session_id = simulate(store, duration_s=20.0)
     with SessionStore.open(store) as st:
         samples = st.load_samples(session_id)
     result = analyze_samples(samples, speed_m_s=load_protocol().treadmill_speed_mps)

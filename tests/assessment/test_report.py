@@ -21,10 +21,8 @@ from rehabbot.assessment.report import (
     session_report,
 )
 from rehabbot.errors import RehabbotError, ReportError, StorageError
-from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
-from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.store import SessionStore
+from tests.conftest import simulate
 
 
 @dataclass(frozen=True)
@@ -40,8 +38,7 @@ class Recorded:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     """A 3 s simulated session of the default robot and protocol."""
     store = tmp_path_factory.mktemp("store") / "sessions.sqlite"
-    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=3.0)
-    session_id = SessionRunner(request).run().session_id
+    session_id = simulate(store, duration_s=3.0)
     with SessionStore.open(store) as st:
         samples = st.load_samples(session_id)
     return Recorded(store, session_id, analyze_samples(samples).step_count)
@@ -84,8 +81,7 @@ def test_unknown_session(recorded: Recorded, tmp_path: Path) -> None:
 
 def test_session_without_strides(tmp_path: Path) -> None:
     store = tmp_path / "sessions.sqlite"
-    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=0.5)
-    session_id = SessionRunner(request).run().session_id
+    session_id = simulate(store, duration_s=0.5)
     with pytest.raises(ReportError, match="no complete stride"):
         session_report(store, session_id, tmp_path / "report.html")
 
@@ -117,9 +113,7 @@ def two_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with two 3 s sessions of the demo patient: 100 % guidance, then 60 %."""
     store = tmp_path_factory.mktemp("progress") / "sessions.sqlite"
     for guidance in (100.0, 60.0):
-        request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=3.0,
-                                 guidance_pct=guidance)
-        SessionRunner(request).run()
+        simulate(store, duration_s=3.0, guidance_pct=guidance)
     return store
 
 

@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 
 from rehabbot.export.base import SessionData, load_session
-from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
-from rehabbot.protocols.schema import load_protocol
-from tests.conftest import install_plugin
+from tests.conftest import install_plugin, simulate
 
 #: The plug-in's one file, shipped beside the tests.
 JSON_SOURCE = Path(__file__).with_name("json_exporter.py")
@@ -32,8 +29,7 @@ class RecordedSession:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> RecordedSession:
     """A 3 s simulated session of the default robot and protocol."""
     store = tmp_path_factory.mktemp("store") / "sessions.sqlite"
-    request = SessionRequest(load_robot_config(), load_protocol(), store, duration_s=3.0)
-    session_id = SessionRunner(request).run().session_id
+    session_id = simulate(store, duration_s=3.0)
     return RecordedSession(store, session_id, load_session(store, session_id))
 
 

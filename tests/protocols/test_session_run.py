@@ -19,23 +19,17 @@ from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.store import SessionStore
+from tests.conftest import simulate
 
 CADENCE = 90.0  # the bundled standard_gait protocol's
 
 
-def run(store: Path, duration_s: float, seed: int = 0, guidance: float | None = None,
-        profile: str = "healthy") -> int:
-    request = SessionRequest(
-        robot=load_robot_config(), protocol=load_protocol(), store_path=store,
-        duration_s=duration_s, seed=seed, guidance_pct=guidance, profile=profile,
-    )
-    return SessionRunner(request).run().session_id
 
 
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     store = tmp_path_factory.mktemp("walk") / "store.sqlite"
-    return store, run(store, duration_s=12.0)
+    return store, simulate(store, duration_s=12.0)
 
 
 def test_full_guidance_walks_at_the_protocol_cadence_with_normal_ranges(
@@ -62,7 +56,7 @@ def test_full_guidance_walks_at_the_protocol_cadence_with_normal_ranges(
 
 def test_same_seed_gives_identical_recordings(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
-    first, second = run(store, 1.5, seed=7), run(store, 1.5, seed=7)
+    first, second = simulate(store, 1.5, seed=7), simulate(store, 1.5, seed=7)
     with SessionStore.open(store) as st:
         a, b = st.load_samples(first), st.load_samples(second)
     assert a.t_s.size == 1500
@@ -74,8 +68,8 @@ def test_same_seed_gives_identical_recordings(tmp_path: Path) -> None:
 def test_lower_guidance_tracks_the_reference_less_closely(tmp_path: Path) -> None:
     # a weak patient (incomplete SCI) follows the pattern only as far as the robot guides
     store = tmp_path / "guidance.sqlite"
-    full = run(store, duration_s=6.0, guidance=100.0, profile="sci_incomplete")
-    low = run(store, duration_s=6.0, guidance=60.0, profile="sci_incomplete")
+    full = simulate(store, duration_s=6.0, guidance_pct=100.0, profile="sci_incomplete")
+    low = simulate(store, duration_s=6.0, guidance_pct=60.0, profile="sci_incomplete")
     with SessionStore.open(store) as st:
         full_err = [j["rms_error_deg"] for j in st.session_summary(full)["joints"]]
         low_err = [j["rms_error_deg"] for j in st.session_summary(low)["joints"]]
