@@ -27,7 +27,7 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.robot import CanRobot
 from rehabbot.protocols.schema import Protocol
 from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
-from rehabbot.runtime.loop import ControlLoop, LoopReport
+from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
 from rehabbot.safety.faults import SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
@@ -65,6 +65,8 @@ class SessionRequest:
         seed: seed of the simulation's random draws.
         realtime: pace the simulation to the wall clock instead of lockstep.
         profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
+        live: a second sample sink that sees every tick (e.g. a console's shared-memory ring);
+            it must neither block nor raise.
     """
 
     robot: RobotConfig
@@ -76,6 +78,7 @@ class SessionRequest:
     seed: int = 0
     realtime: bool = False
     profile: str = "healthy"
+    live: SampleSink | None = None
 
 
 @dataclass
@@ -122,6 +125,13 @@ class SessionRunner:
             )
         self._loop: ControlLoop | None = None
         self._stop_requested = False
+
+    @property
+    def loop(self) -> ControlLoop | None:
+        """The running control loop (None before it starts): its ``request_params``,
+        ``request_reset`` and ``request_stop`` and its supervisor's ``estop`` act at the next tick
+        boundary, from any thread."""
+        return self._loop
 
     def request_stop(self) -> None:
         """End the session at the next tick boundary."""
@@ -192,8 +202,9 @@ class SessionRunner:
                 names, protocol.range_of_motion_deg.for_joints(names), hard,
                 zone_rad=math.radians(protocol.soft_zone_deg),
             ))
+            sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
             self._loop = ControlLoop(
-                robot, supervisor, controller, clock, recorder=recorder,
+                robot, supervisor, controller, clock, recorder=sink,
                 contacts=sim.foot_contacts, events=events.put,
             )
             if self._stop_requested:

@@ -59,6 +59,40 @@ class FallibleSink(SampleSink, Protocol):
         ...
 
 
+class TeeSink:
+    """Pushes every sample to a primary sink (the recorder) and to a live one (a console's ring).
+
+    A :class:`FallibleSink` primary keeps being watched through :attr:`error`; the live sink's
+    failures are its own business (it must neither block nor raise).
+    """
+
+    def __init__(self, primary: SampleSink, live: SampleSink) -> None:
+        self.primary = primary
+        self.live = live
+
+    @property
+    def error(self) -> BaseException | None:
+        """The primary sink's error (None if it cannot fail or works)."""
+        return self.primary.error if isinstance(self.primary, FallibleSink) else None
+
+    def push(
+        self,
+        tick: int,
+        t_s: float,
+        phase: float,
+        contact_r: bool,
+        contact_l: bool,
+        q: FloatArray,
+        qd: FloatArray,
+        tau: FloatArray,
+        tau_cmd: FloatArray,
+        q_ref: FloatArray,
+    ) -> None:
+        """Push one sample to both sinks."""
+        self.primary.push(tick, t_s, phase, contact_r, contact_l, q, qd, tau, tau_cmd, q_ref)
+        self.live.push(tick, t_s, phase, contact_r, contact_l, q, qd, tau, tau_cmd, q_ref)
+
+
 @dataclass
 class LoopReport:
     """What a run of the loop did.
