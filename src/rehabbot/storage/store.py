@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,11 +55,12 @@ BUSY_TIMEOUT_S = 5.0
 FINAL_STATUSES = ("completed", "aborted", "faulted")
 """The statuses :meth:`SessionStore.finish_session` accepts; a session is 'running' before."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
 Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
-read, nor migrated.
+read, nor migrated. Version 2 had no patient records; it is migrated to version 3 when opened
+(:data:`_MIGRATIONS`).
 """
 
 _SCHEMA = (
@@ -120,6 +122,66 @@ _SCHEMA = (
     )""",
     "CREATE INDEX events_by_session ON events(session_id, t_s)",
 )
+"""The tables of schema version 2; a new store is created with them, then migrated."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2 → 3: patient records (rehabbot.storage.records), exports, audit log, installation secret.
+    2: (
+        "ALTER TABLE patients ADD COLUMN birth_date TEXT",
+        "ALTER TABLE patients ADD COLUMN sex TEXT",
+        "ALTER TABLE patients ADD COLUMN affected_side TEXT",
+        "ALTER TABLE patients ADD COLUMN diagnosis TEXT",
+        """CREATE TABLE fittings (
+            patient_id INTEGER PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
+            parameters TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE consents (
+            patient_id INTEGER PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
+            research_use INTEGER NOT NULL CHECK (research_use IN (0, 1)),
+            consent_date TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE outcomes (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+            test TEXT NOT NULL,
+            value TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            protocol TEXT NOT NULL,
+            measured_on TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX outcomes_by_patient ON outcomes(patient_id, measured_on)",
+        """CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            format TEXT NOT NULL,
+            path TEXT NOT NULL,
+            root TEXT NOT NULL,
+            exported_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX exports_by_patient ON exports(patient_id)",
+        # No foreign key: the log outlives the patients it names (by row id only).
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            action TEXT NOT NULL,
+            patient_id INTEGER,
+            detail TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_by_patient ON audit_log(patient_id)",
+        """CREATE TABLE installation (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        ) WITHOUT ROWID""",
+    ),
+}
+"""Statements that take a store from schema version ``key`` to ``key + 1``."""
+PSEUDONYM_KEY_BYTES = 32
+"""Length of the installation's pseudonym key (bytes), made once with :mod:`secrets`."""
 
 _JOINT_ARRAYS = ("q", "qd", "tau", "tau_cmd", "q_ref")
 _BLOB_DTYPES: dict[str, np.dtype[Any]] = {
@@ -305,12 +367,26 @@ def _now() -> tuple[str, float]:
 
 
 def _create_owner_only(path: Path) -> None:
-    """Create an empty file readable and writable by its owner only, unless it exists."""
+    """Create an empty file readable and writable by its owner only, unless it exists.
+
+    An existing file that others may read (a copied store, say) is made owner-only too.
+    """
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        _restrict(path)
         return
     os.close(fd)
+
+
+def _restrict(path: Path) -> None:
+    """Take every permission of group and others away from ``path``, if it exists."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
 
 
 class SessionStore:
@@ -334,7 +410,8 @@ class SessionStore:
         """Open the store at ``path`` (default :func:`default_store_path`), creating it if needed.
 
         Parent folders are created; a new file gets mode 0o600 and the schema of
-        :data:`SCHEMA_VERSION`.
+        :data:`SCHEMA_VERSION`, an existing one (and its ``-wal`` and ``-shm`` files) loses every
+        permission of group and others, and a store of schema version 2 is migrated.
 
         Raises:
             StorageError: the file cannot be created or opened, is not a rehabbot store, is locked,
@@ -344,6 +421,10 @@ class SessionStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _create_owner_only(path)
+            # SQLite gives the -wal and -shm files it creates the store's mode; older ones
+            # (left by a crash, or copied) are restricted here
+            for companion in ("-wal", "-shm"):
+                _restrict(Path(f"{path}{companion}"))
         except OSError as exc:
             raise StorageError(
                 f"cannot create the session store {path}: {exc.strerror or exc}; "
@@ -744,16 +825,17 @@ class SessionStore:
 
 
 def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
-    """Create the schema in a new store; check that an existing one has :data:`SCHEMA_VERSION`.
+    """Create the schema in a new store, migrate an older one; check the version afterwards.
 
     Raises:
-        StorageError: the store has another schema version, or is an SQLite file of something else.
+        StorageError: the store has a newer or an unmigratable schema version, or is an SQLite
+            file of something else.
     """
     version = _schema_version(db)
-    if version == 0:
+    if version == 0 or version in _MIGRATIONS:
         db.execute("BEGIN IMMEDIATE")
         try:
-            version = _schema_version(db)  # again: another process may have created it meanwhile
+            version = _schema_version(db)  # again: another process may have done it meanwhile
             if version == 0:
                 if db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
                     raise StorageError(
@@ -762,8 +844,14 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
                     )
                 for statement in _SCHEMA:
                     db.execute(statement)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                version = SCHEMA_VERSION
+                version = 2
+            while version in _MIGRATIONS:
+                for statement in _MIGRATIONS[version]:
+                    db.execute(statement)
+                version += 1
+            db.execute("INSERT OR IGNORE INTO installation (name, value) VALUES "
+                       "('pseudonym_key', ?)", (secrets.token_bytes(PSEUDONYM_KEY_BYTES),))
+            db.execute(f"PRAGMA user_version = {version}")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
