@@ -5,7 +5,9 @@
 ``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION`` writes a session
 in research formats; ``rehabbot report SESSION`` writes its HTML or PDF report
 (``--patient CODE``: progress across a patient's sessions);
-``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist. Every
+``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist;
+``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
+sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
 status 2.
 """
@@ -36,6 +38,7 @@ from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunne
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.storage.store import SessionStore, default_store_path
+from rehabbot.sweeps.cli import analyze_batch_command, sweep_command
 
 app = typer.Typer(
     help="rehabbot: rehabilitation exoskeleton toolkit.", no_args_is_help=True,
@@ -58,6 +61,10 @@ app.command(
     help="A session's report (curves, strides, metrics, events), or with --patient a progress "
     "report across the patient's sessions.",
 )(report_command)
+app.command("sweep", help="Controller sweep in simulation on Dask: table, Pareto plot, reruns "
+            "skip finished points.")(sweep_command)
+app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab files on Dask, "
+            "one combined table.")(analyze_batch_command)
 
 console = Console()
 

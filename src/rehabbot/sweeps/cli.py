@@ -1,0 +1,146 @@
+"""``rehabbot sweep SPEC`` and ``rehabbot analyze-batch``: the commands of the Dask engine.
+
+Both are plain functions that ``rehabbot.cli`` registers on the main app. Both run on a new
+local cluster (one worker process per core, or ``--workers N``, bound to 127.0.0.1) unless
+``--scheduler ADDRESS`` names an existing one. Errors are :class:`~rehabbot.errors.RehabbotError`
+with one-line messages, which the main command prints as ``error: ...`` (exit status 2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rehabbot.assessment.scores import DEFAULT_LEG_LENGTH_M
+from rehabbot.configfile import resolve_named_file
+from rehabbot.errors import ConfigurationError
+from rehabbot.storage.store import default_store_path
+from rehabbot.sweeps.batch import (
+    BatchItem,
+    analyze_item,
+    failed_item,
+    select_files,
+    select_sessions,
+)
+from rehabbot.sweeps.point import ERROR, Row
+from rehabbot.sweeps.spec import expand, load_sweep_spec
+from rehabbot.sweeps.table import write_table
+
+WorkersOption = Annotated[int | None, typer.Option(
+    help="worker processes of the local cluster [default: one per core]")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    help="address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local "
+         "cluster")]
+BATCH_STEM = "analysis"
+
+
+def _cell(value: object, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _table(title: str, rows: Sequence[Row], columns: Sequence[str]) -> Table:
+    """A rich table of ``columns`` of ``rows`` (missing cells blank)."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("item", "profile", "status",
+                                                              "error") else "right")
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None and c == "error" else _cell(row.get(c))
+                        for c in columns))
+    return table
+
+
+def sweep_command(
+    spec: Annotated[str, typer.Argument(help="sweep spec .toml file, or a bundled spec's name "
+                                             "(e.g. aan_gains)")],
+    out: Annotated[Path | None, typer.Option(
+        help="output folder; a rerun into it skips finished points [default: sweeps/NAME]")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Run a controller sweep in simulation on Dask: results.csv/.parquet, tradeoff.png and each
+    point's session store in the output folder."""
+    from rehabbot.sweeps.engine import dask_client  # Dask is imported only when used
+    from rehabbot.sweeps.sweep import run_sweep
+
+    path = resolve_named_file("sweeps", spec)
+    sweep = load_sweep_spec(path)
+    points = expand(sweep, path)
+    out_dir = out if out is not None else Path("sweeps") / sweep.name
+    console = Console()
+    console.print(f"sweep {sweep.name}: {len(points)} points of {sweep.duration_s:g} s "
+                  f"({sweep.search} search) → {out_dir}")
+    with dask_client(workers, scheduler) as client:
+        outcome = run_sweep(points, out_dir, client, title=f"{sweep.name}: {sweep.description}")
+    settings = list(dict.fromkeys(k for p in points for k in p.settings))
+    front = [r for r in outcome.rows if r.get("pareto")]
+    console.print(_table("Pareto front per profile (low tracking error, little robot power)",
+                         front, ["profile", *settings, "rms_error_deg", "robot_power_w",
+                                 "peak_torque_nm", "status"]))
+    failed = [r for r in outcome.rows if r.get("status") == ERROR]
+    if failed:
+        console.print(_table(f"{len(failed)} failed points", failed,
+                             ["key", "profile", *settings, "error"]))
+    console.print(f"{len(outcome.ran)} points run, {len(outcome.skipped)} reused from an earlier "
+                  f"run, {len(failed)} failed, {outcome.wall_s:.1f} s wall time")
+    console.print("wrote " + ", ".join(str(f) for f in outcome.files))
+
+
+def analyze_batch_command(
+    store: Annotated[Path | None, typer.Option(
+        help="session store [default: $REHABBOT_STORE or user data dir]")] = None,
+    session: Annotated[list[int] | None, typer.Option(
+        help="a stored session's id (repeatable)")] = None,
+    patient: Annotated[list[str] | None, typer.Option(
+        help="every session of this patient (repeatable)")] = None,
+    all_sessions: Annotated[bool, typer.Option(
+        "--all-sessions", help="every session in the store")] = False,
+    files: Annotated[list[str] | None, typer.Option(
+        help="gait-lab files (.c3d, .mot) by glob pattern, e.g. 'lab/**/*.c3d' (repeatable)")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="folder of the combined table")] = Path("batch"),
+    speed: Annotated[float | None, typer.Option(
+        help="walking speed of the gait-lab files (m/s), if known")] = None,
+    leg_length: Annotated[float, typer.Option(
+        help="leg length for the gait-lab files (m)")] = DEFAULT_LEG_LENGTH_M,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Gait assessment of many stored sessions and/or gait-lab files on Dask: one combined
+    table (analysis.csv/.parquet); an item that cannot be analyzed is reported in its row."""
+    from rehabbot.sweeps.engine import dask_client, run_tasks  # Dask is imported only when used
+
+    items: list[BatchItem] = []
+    if session or patient or all_sessions:
+        items += select_sessions(store or default_store_path(), session or [], patient or [],
+                                 all_sessions)
+    if files:
+        items += select_files(files)
+    if not items:
+        raise ConfigurationError("nothing to analyze: choose sessions (--session ID, --patient "
+                                 "CODE, --all-sessions) and/or gait-lab files (--files GLOB)")
+    rows: list[Row | None] = [None] * len(items)
+    with dask_client(workers, scheduler) as client:
+        for index, row in run_tasks(
+            client, analyze_item, items, keys=[item.key for item in items],
+            on_error=failed_item,
+            label="analysis", extra=(speed, leg_length),
+        ):
+            rows[index] = row
+    done = [r for r in rows if r is not None]
+    written = write_table(done, out / BATCH_STEM)
+    console = Console()
+    console.print(_table(f"Gait analysis of {len(done)} items", done, [
+        "item", "status", "steps", "cadence_steps_per_min", "stride_time_s_right",
+        "stride_time_s_left", "gps_deg", "error"]))
+    failed = sum(r.get("status") == ERROR for r in done)
+    console.print(f"{len(done) - failed} analyzed, {failed} failed; wrote "
+                  + ", ".join(str(f) for f in written))

@@ -1,0 +1,71 @@
+"""``rehabbot analyze-batch``: stored sessions and gait-lab files on Dask, one combined table; a
+malformed file is a row with its error and does not stop the batch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from rehabbot.assessment.report import load_report_data
+from rehabbot.cli import app
+from rehabbot.errors import ConfigurationError
+from tests.conftest import simulate
+
+GAIT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "gait"
+MOT = "opensim_subject01_walk_ik.mot"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    """A folder with a real OpenSim trial and a malformed .mot file."""
+    if not (GAIT_DATA / MOT).is_file():
+        pytest.fail(f"reference gait data missing: expected {GAIT_DATA / MOT}")
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    shutil.copy(GAIT_DATA / MOT, folder / MOT)
+    (folder / "broken.mot").write_text("not a motion file\nendheader\n1 2 3\n", encoding="utf-8")
+    return folder
+
+
+def test_sessions_and_files_make_one_table_and_a_bad_file_is_a_row(
+    tmp_path: Path, lab: Path,
+) -> None:
+    store = tmp_path / "store.sqlite"
+    first = simulate(store, 6.0, seed=1)
+    second = simulate(store, 6.0, seed=2, profile="stroke_left")
+    out = tmp_path / "batch"
+    result = CliRunner().invoke(app, [
+        "analyze-batch", "--store", str(store), "--all-sessions",
+        "--files", str(lab / "*.mot"), "--out", str(out), "--workers", "2",
+    ])
+    assert result.exit_code == 0, result.output
+    rows = {r["item"]: r for r in pq.read_table(out / "analysis.parquet").to_pylist()}
+    assert set(rows) == {f"store.sqlite#{first}", f"store.sqlite#{second}", MOT, "broken.mot"}
+    assert rows["broken.mot"]["status"] == "error"
+    assert "broken.mot" in rows["broken.mot"]["error"]
+    for session_id in (first, second):
+        row = rows[f"store.sqlite#{session_id}"]
+        analysis = load_report_data(store, session_id).analysis  # the single-session assessment
+        assert row["status"] == "ok" and row["steps"] == analysis.step_count > 0
+        assert row["cadence_steps_per_min"] == analysis.cadence_steps_per_min
+        assert row["stride_time_s_right"] == analysis.summary["right"]["stride_time_s"].mean
+        assert row["gps_deg"] == analysis.movement_analysis_profile["overall"]["gps"]
+    assert rows[f"store.sqlite#{second}"]["session_status"] in ("completed", "faulted")
+    assert rows[MOT]["status"] == "ok" and rows[MOT]["steps"] > 0
+    assert (out / "analysis.csv").read_text().count("\n") == 5  # header and four rows
+    assert "1 failed" in result.output
+
+
+def test_nothing_selected_is_one_clear_error() -> None:
+    result = CliRunner().invoke(app, ["analyze-batch"])
+    assert isinstance(result.exception, ConfigurationError)
+    assert "nothing to analyze" in str(result.exception)
+
+
+def test_a_glob_without_match_is_one_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze-batch", "--files", str(tmp_path / "*.c3d")])
+    assert "matches no file" in str(result.exception)
