@@ -12,13 +12,13 @@ A relaxed joint without spasticity gives the same ``k`` and ``b`` at every veloc
 one resists more above its stretch-reflex threshold, so ``k`` and ``b`` rise with velocity
 (Lance 1980).
 
-Here the robot is a stiff position controller whose torques go straight to the simulated world
-(no CAN, no drive emulation): it is the assessment's analysis that is under test, and the
-robot's "measured" torque is the controller's output. The gravity torque comes from the model
+The test runs on an :class:`~rehabbot.assessment.robot_bench.AssessmentBench`: a stiff position
+controller moves the knee and holds the other joints, its torques going straight to the simulated
+world. The gravity torque comes from the model
 (:class:`~rehabbot.controllers.compensation.LegGravity`), the inertia from the anthropometric
-body model and the orthosis. The patient is a :class:`~rehabbot.sim.patient.PatientModel` of
-the chosen profile with its ability set to 0 (relaxed: only passive stiffness, damping and
-stretch reflexes act). Only knee joints can be assessed (the hip's inertia depends on the knee).
+body model and the orthosis. The patient is relaxed (:data:`~rehabbot.sim.patient.RELAX`: only
+passive stiffness, damping, end stops and stretch reflexes act). Only knee joints can be assessed
+(the hip's inertia depends on the knee).
 """
 
 from __future__ import annotations
@@ -28,22 +28,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.controllers.compensation import LegGravity, LegSegments
+from rehabbot.assessment.robot_bench import HOLD_KNEE_RAD, AssessmentBench
+from rehabbot.controllers.compensation import LegSegments
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
-from rehabbot.sim.patient import PatientModel, PatientProfile
-from rehabbot.sim.world import JOINT_NAMES, TreadmillWorld
+from rehabbot.sim.patient import PatientProfile
+from rehabbot.sim.world import JOINT_NAMES
 
 #: Peak joint velocities of the assessment (deg/s), slow to fast as in the clinic.
 DEFAULT_VELOCITIES_DEG_S = (30.0, 90.0, 180.0)
-#: Position-controller gains of the robot: stiffness (N·m/rad) and damping (N·m·s/rad).
-ROBOT_KP_NM_PER_RAD = 3000.0
-ROBOT_KD_NMS_PER_RAD = 40.0
-#: Knee angle held by the other joints and at the start of the motion (rad).
-HOLD_KNEE_RAD = 0.2
-
 
 @dataclass(frozen=True)
 class StiffnessEstimate:
@@ -92,16 +87,6 @@ def knee_inertia_kgm2(body: BodyModel, exo: ExoSegments) -> float:
     return human + rod + foot.inertia_kgm2[1] + foot.mass_kg * foot_distance_sq
 
 
-def relaxed(profile: PatientProfile) -> PatientProfile:
-    """``profile`` with no voluntary moment (ability 0) and no stride variability."""
-    return PatientProfile(
-        f"{profile.name}_relaxed",
-        {"hip_flexion": 0.0, "knee_angle": 0.0},
-        stride_variability=0.0,
-        spasticity=profile.spasticity,
-    )
-
-
 def assess_stiffness(
     profile: PatientProfile,
     joint: str = "knee_angle_l",
@@ -127,17 +112,9 @@ def assess_stiffness(
         raise ConfigurationError(f"amplitude_rad = {amplitude_rad} is outside [0.05, 0.6]")
     if not velocities_deg_s or not all(1.0 <= v <= 400.0 for v in velocities_deg_s):
         raise ConfigurationError(f"velocities_deg_s {velocities_deg_s} not all in [1, 400]")
-    body = BodyModel.from_height_mass(height_m, mass_kg)
-    exo = ExoSegments()
-    inertia = knee_inertia_kgm2(body, exo)
-    gravity = LegGravity(JOINT_NAMES, LegSegments.from_body(body, exo))
-    index = JOINT_NAMES.index(joint)
-    hold = np.zeros(len(JOINT_NAMES))
-    for side in ("r", "l"):
-        hold[JOINT_NAMES.index(f"knee_angle_{side}")] = HOLD_KNEE_RAD
-    held = np.array([name.startswith(("hip", "knee")) for name in JOINT_NAMES])
+    inertia = knee_inertia_kgm2(BodyModel.from_height_mass(height_m, mass_kg), ExoSegments())
     return [
-        _one_velocity(profile, body, exo, inertia, gravity, index, hold, held, v,
+        _one_velocity(profile, height_m, mass_kg, inertia, JOINT_NAMES.index(joint), v,
                       amplitude_rad, time_step_s)
         for v in velocities_deg_s
     ]
@@ -145,42 +122,29 @@ def assess_stiffness(
 
 def _one_velocity(
     profile: PatientProfile,
-    body: BodyModel,
-    exo: ExoSegments,
+    height_m: float,
+    mass_kg: float,
     inertia: float,
-    gravity: LegGravity,
     index: int,
-    hold: FloatArray,
-    held: FloatArray,
     velocity_deg_s: float,
     amplitude: float,
     dt: float,
 ) -> StiffnessEstimate:
     omega = math.radians(velocity_deg_s) / amplitude
     steps = round(2.0 * math.pi / omega / dt)
-    patient = PatientModel(JOINT_NAMES, relaxed(profile), body.mass_kg, 90.0, seed=0)
     q_log, qd_log, tau_log = np.zeros(steps), np.zeros(steps), np.zeros(steps)
-    target, target_v = hold.copy(), np.zeros(len(JOINT_NAMES))
-    with TreadmillWorld(body, belt_speed_mps=0.0, body_weight_support=1.0,
-                        time_step_s=dt, exo=exo) as world:
-        world.reset_pose(hold)
-        q, qd = world.read_joints()
+    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, time_step_s=dt) as bench:
+        hold = bench.target.copy()
         for n in range(steps):
             t = n * dt
-            target[index] = HOLD_KNEE_RAD + amplitude * (1.0 - math.cos(omega * t))
-            target_v[index] = amplitude * omega * math.sin(omega * t)
-            g = gravity.torques(q)
-            robot = np.where(
-                held, ROBOT_KP_NM_PER_RAD * (target - q) + ROBOT_KD_NMS_PER_RAD
-                * (target_v - qd) + g, 0.0)
-            q_log[n], qd_log[n], tau_log[n] = q[index], qd[index], robot[index]
-            world.apply_torques(robot + patient.torques(t, q, qd, False))
-            world.step()
-            q, qd = world.read_joints()
-    # tau_log[n] acts over step n; the resulting velocity change gives the acceleration then
-    qd_next = np.append(qd_log[1:], qd[index])
-    qdd = (qd_next - qd_log) / dt
-    g_knee = np.array([gravity.torques(_with(hold, index, a))[index] for a in q_log])
+            bench.target[index] = HOLD_KNEE_RAD + amplitude * (1.0 - math.cos(omega * t))
+            bench.target_v[index] = amplitude * omega * math.sin(omega * t)
+            q_log[n], qd_log[n] = bench.q[index], bench.qd[index]
+            tau_log[n] = bench.step()[index]
+        qd_end = bench.qd[index]
+        # tau_log[n] acts over step n; the resulting velocity change gives the acceleration then
+        qdd = (np.append(qd_log[1:], qd_end) - qd_log) / dt
+        g_knee = np.array([bench.gravity.torques(_with(hold, index, a))[index] for a in q_log])
     resist = tau_log - g_knee - inertia * qdd
     skip = round(0.1 / dt)
     k, b, q0, rms = fit_stiffness(q_log[skip:], qd_log[skip:], resist[skip:])

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -39,6 +40,37 @@ from rehabbot.hal.types import FloatArray
 PASSIVE_STIFFNESS = {"hip_flexion": 5.0, "knee_angle": 3.0, "ankle_angle": 2.0}
 PASSIVE_DAMPING = {"hip_flexion": 1.0, "knee_angle": 0.5, "ankle_angle": 0.3}
 REST_ANGLE_RAD = {"hip_flexion": 0.1, "knee_angle": 0.2, "ankle_angle": 0.0}
+#: Passive range of motion of a healthy adult by joint kind: (extension, flexion) limits (rad),
+#: the angles at which the end stop resists with :data:`END_STOP_TORQUE_NM` (normal values:
+#: hip -25..120 deg, knee -5..140 deg; Riener & Edrich 1999, Amankwah et al. 2004).
+PASSIVE_ROM_RAD = {
+    "hip_flexion": (math.radians(-25.0), math.radians(120.0)),
+    "knee_angle": (math.radians(-5.0), math.radians(140.0)),
+}
+#: Allowed (extension, flexion) limits of a profile's passive range of motion (rad): each limit's
+#: own (low, high) bounds.
+PASSIVE_ROM_BOUNDS_RAD = {
+    "hip_flexion": ((math.radians(-40.0), math.radians(30.0)),
+                    (math.radians(20.0), math.radians(140.0))),
+    "knee_angle": ((math.radians(-15.0), math.radians(60.0)),
+                   (math.radians(30.0), math.radians(160.0))),
+}
+#: Smallest passive range of motion a profile may give a joint (rad).
+MIN_PASSIVE_ROM_RAD = math.radians(30.0)
+#: End stops: the moment (N·m) each resists with at its limit, how far inside the limit it
+#: starts (rad) and its exponential rate (1/rad, 0.1/deg as in Riener & Edrich 1999's knee).
+END_STOP_TORQUE_NM = 10.0
+END_STOP_WIDTH_RAD = math.radians(4.0)
+END_STOP_RATE_PER_RAD = math.degrees(0.1)
+#: Maximum voluntary isometric torque of a healthy adult (N·m per kg of body mass) by joint kind:
+#: (extension, flexion). Knee: mid-range adult values of Šarabon et al. 2021's meta-analysis;
+#: hip: rounded from Harbo et al. 2012 (Biodex, adults of both sexes).
+MAX_VOLUNTARY_TORQUE_NM_PER_KG = {"hip_flexion": (2.2, 1.6), "knee_angle": (2.8, 1.3)}
+#: Active insufficiency: the maximum voluntary torque toward a passive limit fades linearly to
+#: zero over this distance (rad) before the limit, so that active ROM stays inside passive ROM.
+ACTIVE_FADE_RAD = math.radians(30.0)
+#: Speed (rad/s) at which a reaching patient's intended angle moves (see :class:`PatientTask`).
+REACH_SPEED_RAD_S = 1.0
 #: A swing shorter than this (s) is a scuff, not a step: its landing is no foot strike.
 MIN_SWING_S = 0.15
 #: A foot strike starts the patient's next stride only past this phase of the present one.
@@ -99,12 +131,17 @@ class PatientProfile:
             allowed for one side only), the share of the healthy moment produced, 0..1.5.
         stride_variability: SD of the stride duration as a fraction of the mean (0..0.2).
         spasticity: the stretch reflexes of the spastic joints.
+        passive_rom_rad: per joint kind or joint (keys as for ``ability``), the (extension,
+            flexion) limits of the passive range of motion (rad) where they differ from
+            :data:`PASSIVE_ROM_RAD`: a contracture. Bounds: :data:`PASSIVE_ROM_BOUNDS_RAD`, at
+            least :data:`MIN_PASSIVE_ROM_RAD` wide.
     """
 
     name: str
     ability: dict[str, float] = field(default_factory=dict)
     stride_variability: float = 0.02
     spasticity: tuple[StretchReflex, ...] = ()
+    passive_rom_rad: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key, value in self.ability.items():
@@ -117,6 +154,25 @@ class PatientProfile:
             _check(self.name, f"{joint} reflex gain_nms_per_rad", reflex.gain_nms_per_rad,
                    REFLEX_GAIN_RANGE_NMS_PER_RAD)
             _check(self.name, f"{joint} reflex delay_s", reflex.delay_s, REFLEX_DELAY_RANGE_S)
+        for key, (extension, flexion) in self.passive_rom_rad.items():
+            kind = key[:-2] if key.endswith(("_r", "_l")) else key
+            if kind not in PASSIVE_ROM_BOUNDS_RAD:
+                raise ConfigurationError(
+                    f"patient profile {self.name!r}: passive_rom_rad key {key!r} is not a joint "
+                    f"kind ({', '.join(PASSIVE_ROM_BOUNDS_RAD)}) with an optional _r/_l suffix"
+                )
+            low, high = PASSIVE_ROM_BOUNDS_RAD[kind]
+            _check(self.name, f"passive_rom_rad {key} extension limit", extension, low)
+            _check(self.name, f"passive_rom_rad {key} flexion limit", flexion, high)
+            _check(self.name, f"passive_rom_rad {key} range (flexion - extension)",
+                   flexion - extension, (MIN_PASSIVE_ROM_RAD, math.inf))
+
+    def passive_rom_of(self, joint_name: str) -> tuple[float, float] | None:
+        """(extension, flexion) passive limits (rad) of one joint: its own entry, else its
+        kind's, else the healthy default; ``None`` for a joint without end stops (ankles)."""
+        kind = joint_name.rsplit("_", 1)[0]
+        default = PASSIVE_ROM_RAD.get(kind)
+        return self.passive_rom_rad.get(joint_name, self.passive_rom_rad.get(kind, default))
 
     def ability_of(self, joint_name: str) -> float:
         """Ability of one joint: its own entry, else its kind's, else 1."""
@@ -133,13 +189,19 @@ def _hemiparetic(side: str) -> PatientProfile:
     The paretic hip keeps 50 % and the knee 40 % of a healthy person's active moment; the other
     side is unaffected. The paretic knee's stretch reflex fires above 2 rad/s, well inside a
     healthy swing's knee velocities (up to about 6 rad/s), and resists with up to about 15 N·m
-    then: a stiff knee in swing.
+    then: a stiff knee in swing. Its passive flexion ends at 80 deg (a shortened rectus femoris)
+    and the paretic hip's at 50 deg (shortened hamstrings): contractures outside the walking range.
     """
     name = "left" if side == "l" else "right"
+    hip_extension, knee_extension = (PASSIVE_ROM_RAD[k][0] for k in ("hip_flexion", "knee_angle"))
     return PatientProfile(
         f"stroke_{name}",
         {f"hip_flexion_{side}": 0.5, f"knee_angle_{side}": 0.4},
         spasticity=(StretchReflex(f"knee_angle_{side}", 2.0, 4.0, 0.05),),
+        passive_rom_rad={
+            f"hip_flexion_{side}": (hip_extension, math.radians(50.0)),
+            f"knee_angle_{side}": (knee_extension, math.radians(80.0)),
+        },
     )
 
 
@@ -212,6 +274,16 @@ class PatientModel:
         self._stiffness = np.array([PASSIVE_STIFFNESS.get(k, 0.0) for k in kinds])
         self._damping = np.array([PASSIVE_DAMPING.get(k, 0.0) for k in kinds])
         self._rest = np.array([REST_ANGLE_RAD.get(k, 0.0) for k in kinds])
+        limits = [profile.passive_rom_of(n) or (-math.inf, math.inf) for n in joint_names]
+        self._rom_extension = np.array([low for low, _ in limits])
+        self._rom_flexion = np.array([high for _, high in limits])
+        strength = [MAX_VOLUNTARY_TORQUE_NM_PER_KG.get(k, (0.0, 0.0)) for k in kinds]
+        self._max_extension = ability * [extension for extension, _ in strength]
+        self._max_flexion = ability * [flexion for _, flexion in strength]
+        self.joint_names = joint_names
+        #: The assessment task in progress (:meth:`set_task`), ``None`` while walking.
+        self.task_: PatientTask | None = None
+        self._task_start = (0.0, 0.0)
         for reflex in profile.spasticity:
             if reflex.joint not in joint_names:
                 raise ConfigurationError(
@@ -265,10 +337,171 @@ class PatientModel:
         q_int, dq_int = self._intent.evaluate(self.phase_)
         active = self._active_stiffness * (q_int - q) + self._active_damping * (
             dq_int / self._stride_s - qd)
-        passive = -self._stiffness * (q - self._rest) - self._damping * qd
+        tau: FloatArray = active + self.passive_torques(q, qd) + self._reflex(t_s, qd)
+        return tau
+
+    def passive_torques(self, q: FloatArray, qd: FloatArray) -> FloatArray:
+        """The joints' passive torques (N·m) at angles ``q`` (rad), velocities ``qd`` (rad/s).
+
+        Linear stiffness and damping about the rest angles plus the end stops of the passive
+        range of motion: from :data:`END_STOP_WIDTH_RAD` inside a limit on, a moment
+        ``T (exp(r x) - 1) / (exp(r w) - 1)`` pushes back, ``x`` the depth into the stop, ``w``
+        its width, ``r`` :data:`END_STOP_RATE_PER_RAD` and ``T`` :data:`END_STOP_TORQUE_NM`, the
+        moment at the limit (after Amankwah et al. 2004's exponential terms, but exactly zero
+        inside the range). ``q`` and ``qd`` may have leading dimensions (rows of joint arrays).
+        """
+        rate = END_STOP_RATE_PER_RAD
+        into_flexion = np.maximum(q - (self._rom_flexion - END_STOP_WIDTH_RAD), 0.0)
+        into_extension = np.maximum(self._rom_extension + END_STOP_WIDTH_RAD - q, 0.0)
+        end_stops = (END_STOP_TORQUE_NM / math.expm1(rate * END_STOP_WIDTH_RAD)) * (
+            np.expm1(rate * into_extension) - np.expm1(rate * into_flexion))
+        tau: FloatArray = -self._stiffness * (q - self._rest) - self._damping * qd + end_stops
+        return tau
+
+    def _reflex(self, t_s: float, qd: FloatArray) -> FloatArray:
+        """Push ``qd`` into the reflex delay lines; the stretch-reflex torques (N·m) now."""
         for index, reflex, line in self._reflexes:
             v = line.push(t_s, float(qd[index]))
             excess = max(abs(v) - reflex.threshold_rad_s, 0.0)
             self.reflex_torques_[index] = -math.copysign(reflex.gain_nms_per_rad * excess, v)
-        tau: FloatArray = active + passive + self.reflex_torques_
+        return self.reflex_torques_
+
+    def max_voluntary_torques(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The largest voluntary (flexion, extension) torques (N·m, both >= 0) at angles ``q``.
+
+        ``ability x body mass x`` :data:`MAX_VOLUNTARY_TORQUE_NM_PER_KG`, fading linearly to zero
+        over the last :data:`ACTIVE_FADE_RAD` before the passive limit it moves toward.
+        """
+        flexion = self._max_flexion * np.clip((self._rom_flexion - q) / ACTIVE_FADE_RAD, 0.0, 1.0)
+        extension = self._max_extension * np.clip(
+            (q - self._rom_extension) / ACTIVE_FADE_RAD, 0.0, 1.0)
+        return flexion, extension
+
+    def set_task(self, task: PatientTask | None, t_s: float, q: FloatArray) -> None:
+        """Give the patient ``task`` from time ``t_s`` (s) on, the joints then at ``q`` (rad);
+        ``None`` ends it. :meth:`task_torques` then gives the patient's torques.
+
+        Raises:
+            ConfigurationError: the task's joint is not simulated.
+        """
+        start_q = q[self._index(task.joint)] if task is not None and task.joint else 0.0
+        self.task_ = task
+        self._task_start = (t_s, float(start_q))
+
+    def task_torques(self, t_s: float, q: FloatArray, qd: FloatArray) -> FloatArray:
+        """The patient's torques (N·m) doing :attr:`task_` (see :class:`PatientTask`).
+
+        Every joint has its passive torques and stretch reflexes; the task's joint, if any, adds
+        the voluntary torque. Call it once per simulator step, in time order.
+
+        Raises:
+            ConfigurationError: no task was given (:meth:`set_task`).
+        """
+        task = self.task_
+        if task is None:
+            raise ConfigurationError("the simulated patient has no task: call set_task first")
+        tau: FloatArray = self.passive_torques(q, qd) + self._reflex(t_s, qd)
+        if task.joint is not None:
+            i = self._index(task.joint)
+            start_s, start_q = self._task_start
+            reach = REACH_SPEED_RAD_S * (t_s - start_s)
+            intended = start_q + DIRECTION_SIGN[task.direction] * reach
+            flexion, extension = self.max_voluntary_torques(q)
+            spring = self._active_stiffness[i] * (intended - q[i])
+            tau[i] += min(max(spring, -extension[i]), flexion[i]) - self._active_damping[i] * qd[i]
         return tau
+
+    def max_voluntary_torque(self, joint: str, direction: Direction, q_rad: float) -> float:
+        """True answer of an isometric test: the largest voluntary torque (N·m, >= 0) of
+        ``joint`` in ``direction`` held at ``q_rad`` (rad)."""
+        i = self._index(joint)
+        q = self._rest.copy()
+        q[i] = q_rad
+        flexion, extension = self.max_voluntary_torques(q)
+        return float((flexion if direction == "flexion" else extension)[i])
+
+    def passive_limit_rad(self, joint: str, direction: Direction, torque_nm: float) -> float:
+        """True answer of a passive ROM test: the angle (rad) of ``joint`` at which its passive
+        torque resists a slow motion in ``direction`` with ``torque_nm`` (N·m).
+
+        Raises:
+            ConfigurationError: ``torque_nm`` is not positive, or ``joint`` has no end stops.
+        """
+        if not (math.isfinite(torque_nm) and torque_nm > 0.0):
+            raise ConfigurationError(f"passive limit: torque_nm = {torque_nm} must be > 0")
+        angles, resistance, _ = self._sweep(joint, direction)
+        return float(np.interp(torque_nm, resistance, angles))
+
+    def active_limit_rad(self, joint: str, direction: Direction) -> float:
+        """True answer of an active ROM test with the leg's weight compensated: the angle (rad)
+        at which the largest voluntary torque of ``joint`` in ``direction`` equals its passive
+        resistance.
+
+        Raises:
+            ConfigurationError: ``joint`` has no end stops.
+        """
+        angles, resistance, voluntary = self._sweep(joint, direction)
+        return float(np.interp(0.0, resistance - voluntary, angles))
+
+    def _sweep(self, joint: str, direction: Direction) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Angles (rad) of ``joint`` from its rest angle to 30 deg past its passive limit in
+        ``direction`` (other joints at rest), the passive resistance against that motion (N·m)
+        and the largest voluntary torque in that direction (N·m) at each."""
+        i = self._index(joint)
+        flexing = direction == "flexion"
+        limit = float((self._rom_flexion if flexing else self._rom_extension)[i])
+        if not math.isfinite(limit):
+            raise ConfigurationError(f"joint {joint!r} has no passive range of motion")
+        sign = DIRECTION_SIGN[direction]
+        angles = np.linspace(self._rest[i], limit + sign * math.radians(30.0), 20001)
+        q = np.tile(self._rest, (angles.size, 1))
+        q[:, i] = angles
+        resistance = -sign * self.passive_torques(q, np.zeros_like(q))[:, i]
+        flexion, extension = self.max_voluntary_torques(q)
+        return angles, resistance, (flexion if flexing else extension)[:, i]
+
+    def _index(self, joint: str) -> int:
+        if joint not in self.joint_names:
+            raise ConfigurationError(
+                f"joint {joint!r} is not simulated (joints: {', '.join(self.joint_names)})")
+        return self.joint_names.index(joint)
+
+
+#: The two directions of a joint's motion, and the sign of each in the joint's angle.
+Direction = Literal["flexion", "extension"]
+DIRECTION_SIGN: dict[str, float] = {"flexion": 1.0, "extension": -1.0}
+
+
+@dataclass(frozen=True)
+class PatientTask:
+    """What the patient is asked to do in a robot-based assessment, instead of walking.
+
+    ``joint`` ``None``: relax (only passive torques and stretch reflexes act). Otherwise the
+    patient pushes ``joint`` as hard as they can in ``direction``, the other joints relaxed. As
+    in walking (equilibrium-point control), the voluntary torque is the active stiffness pulling
+    toward an intended angle, ``K (q_int - q) - B q̇``; here ``q_int`` leaves the joint's angle at
+    the task's start at :data:`REACH_SPEED_RAD_S` in ``direction`` and never stops, and the spring
+    term is bounded by the largest voluntary torques at the present angle
+    (:meth:`PatientModel.max_voluntary_torques`). Held by the robot this is a maximal isometric
+    contraction; with the robot transparent, an active reach that ends where the largest
+    voluntary torque equals the passive resistance.
+
+    Attributes:
+        joint: the joint to move (a simulator joint name), or ``None`` to relax.
+        direction: ``"flexion"`` or ``"extension"``.
+
+    >>> PatientTask("knee_angle_l", "extension").direction
+    'extension'
+    """
+
+    joint: str | None = None
+    direction: Direction = "flexion"
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTION_SIGN:
+            raise ConfigurationError(
+                f"patient task: direction {self.direction!r} is not 'flexion' or 'extension'")
+
+
+#: The relaxed patient of a passive test.
+RELAX = PatientTask()
