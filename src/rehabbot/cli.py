@@ -2,8 +2,9 @@
 
 ``rehabbot session run`` runs a simulated gait-training session and prints its summary;
 ``rehabbot sessions list`` and ``rehabbot sessions show ID`` read the session store;
-``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION`` writes a session
-in research formats; ``rehabbot report SESSION`` writes its HTML or PDF report
+``rehabbot analyze FILE`` measures a gait-lab file; ``rehabbot export SESSION...`` writes sessions
+in research formats, pseudonymized; ``rehabbot patients`` keeps patient records and the audit
+log; ``rehabbot report SESSION`` writes its HTML or PDF report
 (``--patient CODE``: progress across a patient's sessions);
 ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist;
 ``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
@@ -37,6 +38,7 @@ from rehabbot.hal.startup_check import Status, check_robot
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.storage.cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
 from rehabbot.sweeps.cli import analyze_batch_command, sweep_command
 
@@ -53,9 +55,9 @@ app.add_typer(can_app, name="can")
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )
-app.command("export", help="Export a recorded session: C3D, OpenSim .mot, CSV or BIDS-Motion.")(
-    export_command
-)
+app.command("export", help="Export recorded sessions, pseudonymized, for research: C3D, "
+            "OpenSim .mot, CSV, BIDS-Motion, HDF5 or FHIR.")(export_command)
+app.add_typer(patients_app, name="patients")
 app.command(
     "report",
     help="A session's report (curves, strides, metrics, events), or with --patient a progress "

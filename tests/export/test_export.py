@@ -43,7 +43,7 @@ def test_session_has_events_on_both_sides(recorded: RecordedSession) -> None:
 
 
 def test_c3d_round_trip_through_ezc3d(recorded: RecordedSession, tmp_path: Path) -> None:
-    (path,) = export_session(recorded.store_path, recorded.session_id, "c3d", tmp_path)
+    (path,) = recorded.export("c3d", tmp_path)
     assert path == tmp_path / f"session_{recorded.session_id}.c3d"
     assert _mode(path) == 0o600
     samples, data = recorded.data.samples, recorded.data
@@ -85,7 +85,7 @@ def test_c3d_round_trip_through_ezc3d(recorded: RecordedSession, tmp_path: Path)
 def test_c3d_round_trip_through_the_pure_python_reader(recorded: RecordedSession,
                                                        tmp_path: Path) -> None:
     # An independent C3D implementation (py-c3d) reads the same angles and rate as ezc3d.
-    (path,) = export_session(recorded.store_path, recorded.session_id, "c3d", tmp_path)
+    (path,) = recorded.export("c3d", tmp_path)
     reference: Any = ezc3d.c3d(str(path))
     ez_points = np.asarray(reference["data"]["points"])
     ez_labels = list(reference["parameters"]["POINT"]["LABELS"]["value"])
@@ -107,7 +107,7 @@ def test_c3d_round_trip_through_the_pure_python_reader(recorded: RecordedSession
 
 def test_c3d_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
                                                     tmp_path: Path) -> None:
-    (path,) = export_session(recorded.store_path, recorded.session_id, "c3d", tmp_path)
+    (path,) = recorded.export("c3d", tmp_path)
     samples = recorded.data.samples
     recording = read_gait_file(path)
     np.testing.assert_allclose(recording.t_s, samples.t_s, rtol=0, atol=1e-9)
@@ -118,7 +118,7 @@ def test_c3d_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
 
 def test_mot_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
                                                     tmp_path: Path) -> None:
-    (path,) = export_session(recorded.store_path, recorded.session_id, "mot", tmp_path)
+    (path,) = recorded.export("mot", tmp_path)
     assert _mode(path) == 0o600
     text = path.read_text()
     assert "inDegrees=yes" in text.split("endheader")[0]
@@ -135,8 +135,7 @@ def test_mot_round_trip_through_the_lab_file_reader(recorded: RecordedSession,
 
 
 def test_csv_round_trip(recorded: RecordedSession, tmp_path: Path) -> None:
-    samples_path, strides_path = export_session(recorded.store_path, recorded.session_id,
-                                                "csv", tmp_path)
+    samples_path, strides_path = recorded.export("csv", tmp_path)
     assert _mode(samples_path) == _mode(strides_path) == 0o600
     samples, data = recorded.data.samples, recorded.data
     table = np.genfromtxt(samples_path, delimiter=",", names=True)
@@ -164,17 +163,18 @@ def test_csv_round_trip(recorded: RecordedSession, tmp_path: Path) -> None:
 
 def test_unknown_format_lists_the_available_ones(recorded: RecordedSession,
                                                  tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match=r"unknown export format 'fbx'.*c3d, csv, mot"):
-        export_session(recorded.store_path, recorded.session_id, "fbx", tmp_path)
+    with pytest.raises(ConfigurationError,
+                       match=r"unknown export format 'fbx'.*bids, c3d, csv, fhir, hdf5, mot"):
+        recorded.export("fbx", tmp_path)
     assert not any(tmp_path.iterdir())
 
 
 def test_unknown_session_and_missing_store(recorded: RecordedSession, tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="no session 999"):
-        export_session(recorded.store_path, 999, "csv", tmp_path / "out")
+        export_session(recorded.store_path, 999, "csv", tmp_path / "out", operator="r")
     missing = tmp_path / "nowhere.sqlite"
     with pytest.raises(StorageError, match="no session store"):
-        export_session(missing, recorded.session_id, "csv", tmp_path / "out")
+        export_session(missing, recorded.session_id, "csv", tmp_path / "out", operator="r")
     assert not missing.exists()  # exporting never creates a store
 
 
@@ -182,14 +182,14 @@ def test_unwritable_folder(recorded: RecordedSession, tmp_path: Path) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     with pytest.raises(ExportError, match="cannot create the export folder"):
-        export_session(recorded.store_path, recorded.session_id, "mot", blocker / "out")
+        recorded.export("mot", blocker / "out")
 
 
 def test_existing_file_is_made_owner_only(recorded: RecordedSession, tmp_path: Path) -> None:
     old = tmp_path / f"session_{recorded.session_id}.mot"
     old.write_text("old")
     old.chmod(0o644)
-    (path,) = export_session(recorded.store_path, recorded.session_id, "mot", tmp_path)
+    (path,) = recorded.export("mot", tmp_path)
     assert path == old and _mode(path) == 0o600 and "endheader" in path.read_text()
 
 
@@ -197,7 +197,7 @@ def test_a_format_is_one_file_plus_an_entry_point(recorded: RecordedSession, jso
                                                   tmp_path: Path) -> None:
     assert available_exporters()["json"] == ("json_exporter", "JsonExporter")
     assert exporter_class("json").suffix == ".json"
-    (path,) = export_session(recorded.store_path, recorded.session_id, "json", tmp_path)
+    (path,) = recorded.export("json", tmp_path)
     assert _mode(path) == 0o600
     document = json.loads(path.read_text())
     np.testing.assert_array_equal(document["angles_rad"]["knee_angle_l"],
@@ -248,17 +248,18 @@ def test_rehabbot_export_then_analyze_from_the_main_cli(
 
 def test_bids_motion_dataset(recorded: RecordedSession, tmp_path: Path) -> None:
     data, samples = recorded.data, recorded.data.samples
-    paths = export_session(recorded.store_path, recorded.session_id, "bids", tmp_path)
-    subject = f"sub-session{recorded.session_id}"
-    stem = f"{subject}_task-gait_tracksys-exoskeleton"
+    paths = recorded.export("bids", tmp_path)
+    subject, session = f"sub-{data.subject}", f"ses-{recorded.session_id}"
+    stem = f"{subject}_{session}_task-gait_tracksys-exoskeleton"
     expected = {Path("dataset_description.json"),
-                *(Path(subject, "motion", f"{stem}_{suffix}") for suffix in
+                *(Path(subject, session, "motion", f"{stem}_{suffix}") for suffix in
                   ("motion.tsv", "channels.tsv", "motion.json", "events.tsv"))}
     written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
     assert written == expected == {p.relative_to(tmp_path) for p in paths}
     assert all(_mode(p) == 0o600 for p in paths)
     assert not any(data.info.patient_code in str(p) for p in written)
-    motion_dir = tmp_path / subject / "motion"
+    assert len(data.subject) == 16 and data.subject.isalnum()  # a valid BIDS label
+    motion_dir = tmp_path / subject / session / "motion"
 
     with (motion_dir / f"{stem}_channels.tsv").open(newline="") as f:
         channels = list(csv.DictReader(f, delimiter="\t"))

@@ -20,6 +20,7 @@ from rehabbot.storage.records import (
 )
 from rehabbot.storage.store import _SCHEMA, SCHEMA_VERSION, SessionStore
 from tests.conftest import simulate
+from tests.storage.traces import traces
 
 DAY = date(2026, 11, 2)
 ADA = PatientProfile(code="P-001", display_name="Ada Lovelace", birth_date=date(1951, 12, 10),
@@ -236,17 +237,6 @@ def test_the_store_and_its_wal_and_shm_files_are_owner_only(tmp_path: Path) -> N
             assert (Path(f"{path}{suffix}").stat().st_mode & 0o777) == 0o600, suffix
 
 
-def _traces(folder: Path, needles: list[str]) -> dict[str, list[str]]:
-    """Files under ``folder`` whose bytes or name contain a needle, by needle."""
-    found: dict[str, list[str]] = {n: [] for n in needles}
-    for path in folder.rglob("*"):
-        data = path.read_bytes() if path.is_file() else b""
-        for needle in needles:
-            if needle.encode() in data or needle in path.name:
-                found[needle].append(path.name)
-    return {n: files for n, files in found.items() if files}
-
-
 def test_erasure_leaves_no_trace_of_the_patient_in_the_store_file(tmp_path: Path) -> None:
     folder = tmp_path / "db"
     folder.mkdir()
@@ -263,11 +253,11 @@ def test_erasure_leaves_no_trace_of_the_patient_in_the_store_file(tmp_path: Path
                             protocol="Quaxworth protocol")
         pseudonym = records.pseudonym("PX-ERASE-7")
         needles = ["PX-ERASE-7", "Zebulon", "Quaxworth", "1960-03-14", pseudonym]
-        assert set(_traces(folder, needles)) >= {"PX-ERASE-7", "Zebulon", "Quaxworth"}
+        assert set(traces(folder, needles)) >= {"PX-ERASE-7", "Zebulon", "Quaxworth"}
         patient_id = records.get("PX-ERASE-7").id
         report = records.erase("PX-ERASE-7", operator="ben")
         assert report.patient_id == patient_id and len(report.sessions) == 1
-        assert _traces(folder, needles) == {}
+        assert traces(folder, needles) == {}
         # the rest is intact and the erasure is audited by row id only
         assert [s.id for s in store.list_sessions()] == [other]
         assert len(store.load_samples(other)) > 0
@@ -280,4 +270,4 @@ def test_erasure_leaves_no_trace_of_the_patient_in_the_store_file(tmp_path: Path
                 assert db.execute(f"SELECT COUNT(*) FROM {table} WHERE patient_id = ?",
                                   (patient_id,)).fetchone()[0] == 0
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert _traces(folder, needles) == {}
+    assert traces(folder, needles) == {}

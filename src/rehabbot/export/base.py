@@ -1,8 +1,9 @@
 """The exporter base class, the session data every format writes, and owner-only file helpers.
 
-An exporter reads one session from the store and writes one or more files into a folder. The
-base class does the reading (:class:`SessionData`: samples, the session's parameters and its
-gait events) and the folder checks; a format implements :meth:`Exporter.write`.
+An exporter writes one session (:class:`SessionData`: samples, the session's parameters, its gait
+events and the patient's pseudonym) into a folder; a format implements :meth:`Exporter.write`.
+Which sessions may be exported, and the record of what was, are :mod:`rehabbot.export.research`'s
+business.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from rehabbot.assessment.kinematic_events import EXOSKELETON, SideEvents, detect_events
 from rehabbot.errors import ExportError, StorageError
 from rehabbot.hal.types import FloatArray
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionInfo, SessionSamples, SessionStore
 
 #: Mode of every exported file: owner read/write only (the files hold health data).
@@ -31,18 +33,24 @@ class SessionData:
     """One recorded session, as the exporters need it.
 
     Attributes:
-        info: the session's record (id, rate, joint names, ...).
+        info: the session's record (id, rate, joint names, ...); its ``patient_code`` must not
+            be written (use ``subject``).
         samples: every recorded tick (rad, rad/s, N·m; ``t_s`` in s).
         parameters: the parameters the session was created with.
         events: foot strikes and foot offs (s, on the samples' time axis) by side
             ("right", "left"), from the hip and knee angles with the exoskeleton's bias; empty
             arrays when the robot lacks a hip or knee of a side.
+        subject: the patient's pseudonym (16 hex digits, keyed per installation), the only
+            patient identifier an export may carry.
+        store_path: the store the session was read from (for formats that need more of it).
     """
 
     info: SessionInfo
     samples: SessionSamples
     parameters: dict[str, Any]
     events: dict[str, SideEvents]
+    subject: str
+    store_path: Path
 
     @property
     def angles_rad(self) -> dict[str, FloatArray]:
@@ -62,12 +70,31 @@ def load_session(store_path: Path, session_id: int) -> SessionData:
         StorageError: there is no store at ``store_path``, it cannot be read, or it has no
             session ``session_id``.
     """
+    with open_existing_store(store_path) as store:
+        return read_session(store, session_id)
+
+
+def open_existing_store(store_path: Path) -> SessionStore:
+    """Open the store at ``store_path``, which must exist (an export never creates one).
+
+    Raises:
+        StorageError: there is no store there, or it cannot be opened.
+    """
     if not Path(store_path).is_file():
         raise StorageError(f"no session store at {store_path}; check the path (--store)")
-    with SessionStore.open(Path(store_path)) as store:
-        info = store.get_session(session_id)
-        samples = store.load_samples(session_id)
-        parameters = store.session_parameters(session_id)
+    return SessionStore.open(Path(store_path))
+
+
+def read_session(store: SessionStore, session_id: int) -> SessionData:
+    """Read a session from an open store and detect its gait events.
+
+    Raises:
+        StorageError: there is no session ``session_id``, or it holds no samples.
+    """
+    info = store.get_session(session_id)
+    samples = store.load_samples(session_id)
+    parameters = store.session_parameters(session_id)
+    subject = PatientRecords(store).pseudonym(info.patient_code)
     if len(samples) == 0:
         raise StorageError(f"session {session_id} holds no samples; there is nothing to export")
     try:
@@ -76,7 +103,7 @@ def load_session(store_path: Path, session_id: int) -> SessionData:
     except KeyError:
         none = SideEvents(np.zeros(0), np.zeros(0))
         events = {"right": none, "left": none}
-    return SessionData(info, samples, parameters, events)
+    return SessionData(info, samples, parameters, events, subject, store.path)
 
 
 def prepare_folder(out_dir: Path) -> Path:
@@ -141,44 +168,9 @@ class Exporter(ABC):
     name: ClassVar[str]
     suffix: ClassVar[str]
 
-    def export(self, store_path: Path, session_id: int, out_dir: Path) -> list[Path]:
-        """Export session ``session_id`` of the store at ``store_path`` into ``out_dir``.
-
-        Returns:
-            The files written (each with mode 0o600).
-
-        Raises:
-            StorageError: no such store or session.
-            ExportError: the folder or a file cannot be written.
-        """
-        data = load_session(store_path, session_id)
-        return self.write(data, prepare_folder(out_dir))
-
     @abstractmethod
     def write(self, data: SessionData, out_dir: Path) -> list[Path]:
         """Write ``data`` into the existing, writable folder ``out_dir``; return the files.
 
         Create files through :func:`private_file` or :func:`write_private_text` (mode 0o600).
         """
-
-
-def export_session(store_path: Path, session_id: int, fmt: str, out_dir: Path) -> list[Path]:
-    """Export a stored session in the format named ``fmt`` into ``out_dir``.
-
-    Args:
-        store_path: the session store file.
-        session_id: the session's id.
-        fmt: a format name of :func:`~rehabbot.export.registry.available_exporters`.
-        out_dir: the folder to write into (created if needed).
-
-    Returns:
-        The files written.
-
-    Raises:
-        ConfigurationError: unknown format, or its plug-in cannot be loaded.
-        StorageError: no such store or session.
-        ExportError: the folder or a file cannot be written.
-    """
-    from rehabbot.export.registry import exporter_class  # the registry imports this module
-
-    return exporter_class(fmt)().export(Path(store_path), session_id, Path(out_dir))

@@ -1,16 +1,17 @@
-"""BIDS-Motion export (BIDS 1.9.0, the motion datatype of BEP029): a one-session raw dataset.
+"""BIDS-Motion export (BIDS 1.9.0, the motion datatype of BEP029): sessions of a raw dataset.
 
-The export folder becomes a dataset root::
+The export folder becomes a dataset root; sessions exported into it one by one or in a batch
+share it::
 
     dataset_description.json
-    sub-session<id>/motion/sub-session<id>_task-gait_tracksys-exoskeleton_motion.tsv
-    sub-session<id>/motion/sub-session<id>_task-gait_tracksys-exoskeleton_channels.tsv
-    sub-session<id>/motion/sub-session<id>_task-gait_tracksys-exoskeleton_motion.json
-    sub-session<id>/motion/sub-session<id>_task-gait_tracksys-exoskeleton_events.tsv
+    sub-<pseudonym>/ses-<id>/motion/
+        sub-<pseudonym>_ses-<id>_task-gait_tracksys-exoskeleton_motion.tsv
+        sub-<pseudonym>_ses-<id>_task-gait_tracksys-exoskeleton_channels.tsv
+        sub-<pseudonym>_ses-<id>_task-gait_tracksys-exoskeleton_motion.json
+        sub-<pseudonym>_ses-<id>_task-gait_tracksys-exoskeleton_events.tsv
 
-* **Subject label**: ``session<id>``, never the patient code (BIDS labels are alphanumeric).
-  Two sessions of one patient are thus two subjects; a proper pseudonymised export is a later
-  task.
+* **Subject label**: the patient's keyed pseudonym (16 hex digits), never the patient code, so
+  that one patient's sessions are one subject; **session label**: the session id.
 * **motion.tsv**: tab-separated, no header, one row per control tick from the first to the last
   recorded tick at ``SamplingFrequency`` = 1 / period; one column per joint, robot order, the
   joint angle in **rad** (the project's SI value, flexion and dorsiflexion positive). Ticks the
@@ -21,6 +22,7 @@ The export folder becomes a dataset root::
 * **events.tsv**: ``onset`` (s from the first row of motion.tsv: ``t_s`` − first ``t_s``),
   ``duration`` 0, ``trial_type`` ``foot_strike`` / ``foot_off``, ``side`` ``right`` / ``left``;
   sorted by onset. Events come from the hip and knee angles with the exoskeleton's bias.
+* **dataset_description.json** names no session nor patient (it is shared).
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ CHANNEL_COLUMNS = ("name", "component", "type", "tracked_point", "units")
 EVENT_COLUMNS = ("onset", "duration", "trial_type", "side")
 
 
-def subject_label(data: SessionData) -> str:
-    """BIDS subject label of a session: ``session<id>`` (no patient code)."""
-    return f"session{data.info.id}"
+def labels(data: SessionData) -> str:
+    """BIDS entities of a session: ``sub-<pseudonym>_ses-<id>`` (no patient code)."""
+    return f"sub-{data.subject}_ses-{data.info.id}"
 
 
 def _json(document: dict[str, Any]) -> str:
@@ -68,17 +70,16 @@ class BidsExporter(Exporter):
     suffix = ".tsv"
 
     def write(self, data: SessionData, out_dir: Path) -> list[Path]:
-        """Write the dataset into ``out_dir`` (its root) and return the five files."""
+        """Write the session into the dataset at ``out_dir`` (its root); return the five files."""
         samples, names = data.samples, data.samples.joint_names
         rate_hz = 1.0 / data.info.period_s
-        subject = subject_label(data)
-        motion_dir = out_dir / f"sub-{subject}" / "motion"
+        motion_dir = out_dir / f"sub-{data.subject}" / f"ses-{data.info.id}" / "motion"
         try:
             motion_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ExportError(f"cannot create the folder {motion_dir}: {exc.strerror or exc}; "
                               f"choose another folder (--out)") from None
-        stem = motion_dir / f"sub-{subject}_task-{TASK}_tracksys-{TRACKSYS}"
+        stem = motion_dir / f"{labels(data)}_task-{TASK}_tracksys-{TRACKSYS}"
 
         frames = (samples.tick - samples.tick[0]).astype(np.int64)
         cells = np.full((int(frames[-1]) + 1, len(names)), MISSING, dtype=object)
@@ -113,7 +114,7 @@ class BidsExporter(Exporter):
                                                      for onset, kind, side in events])
 
         description = {
-            "Name": f"rehabbot session {data.info.id}",
+            "Name": "rehabbot research export",
             "BIDSVersion": BIDS_VERSION,
             "DatasetType": "raw",
             "GeneratedBy": [{"Name": "rehabbot"}],

@@ -2,36 +2,57 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rehabbot.export.base import export_session
+from rehabbot.export.research import export_sessions, select_sessions
+from rehabbot.storage.cli import OperatorOption, StoreOption, default_operator
 from rehabbot.storage.store import default_store_path
 
 
 def export_command(
-    session: Annotated[int, typer.Argument(help="id of the session (`rehabbot sessions list`)")],
+    sessions: Annotated[
+        list[int] | None,
+        typer.Argument(help="ids of the sessions (`rehabbot sessions list`)", show_default=False),
+    ] = None,
     format: Annotated[
         str, typer.Option("--format", "-f",
-                          help="export format: c3d, mot, csv, bids or a plug-in's")
+                          help="export format: c3d, mot, csv, bids, hdf5, fhir or a plug-in's")
     ] = "c3d",
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to write into")] = Path("."),
-    store: Annotated[
-        Path | None,
-        typer.Option("--store",
-                     help="session store file [default: $REHABBOT_STORE or user data dir]"),
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="every session of this patient code")
     ] = None,
+    every: Annotated[bool, typer.Option("--all", help="every session of the store")] = False,
+    include_without_consent: Annotated[
+        bool,
+        typer.Option("--include-without-consent",
+                     help="also export sessions of patients without research consent (recorded "
+                          "in the audit log)"),
+    ] = False,
+    operator: OperatorOption = None,
+    store: StoreOption = None,
 ) -> None:
-    """Export a recorded session for gait-lab software (files readable by their owner only).
+    """Export recorded sessions, pseudonymized, for research (files readable by their owner only).
+
+    Only sessions of patients who consented to research use are exported, unless
+    --include-without-consent; every export is recorded in the store's audit log.
 
     Raises:
         ConfigurationError: unknown format.
-        StorageError: no such store or session.
-        ExportError: the folder cannot be written.
+        StorageError: no such store, session or patient.
+        ExportError: nothing to export, or the folder cannot be written.
     """
-    paths = export_session(store if store is not None else default_store_path(), session,
-                           format, out)
-    for path in paths:
+    store_path = store if store is not None else default_store_path()
+    ids = select_sessions(store_path, sessions or (), patient=patient, every=every)
+    result = export_sessions(store_path, ids, format, out,
+                             operator=operator or default_operator(),
+                             include_without_consent=include_without_consent)
+    for path in result.files:
         typer.echo(str(path))
+    if result.skipped:
+        print(f"skipped session(s) {', '.join(map(str, result.skipped))}: no research consent "
+              "(--include-without-consent to override)", file=sys.stderr)

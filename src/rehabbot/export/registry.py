@@ -1,9 +1,10 @@
 """Exporter plug-ins, found the python-can way: a name → (module, class) table plus entry points.
 
 Format modules are imported lazily, so that a missing optional dependency of one format (ezc3d
-for C3D) fails only when that format is asked for. Third-party formats register under the
-entry-point group ``rehabbot.exporters`` as ``name = "package.module:ClassName"``, the class
-being an :class:`~rehabbot.export.base.Exporter` subclass.
+for C3D, h5py for HDF5, fhir.resources for FHIR) fails only when that format is asked for.
+Third-party formats register under the entry-point group ``rehabbot.exporters`` as
+``name = "package.module:ClassName"``, the class being an
+:class:`~rehabbot.export.base.Exporter` subclass.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ BUILTIN_EXPORTERS: dict[str, tuple[str, str]] = {
     "mot": ("rehabbot.export.mot", "MotExporter"),
     "csv": ("rehabbot.export.csv", "CsvExporter"),
     "bids": ("rehabbot.export.bids", "BidsExporter"),
+    "hdf5": ("rehabbot.export.hdf5", "Hdf5Exporter"),
+    "fhir": ("rehabbot.export.fhir", "FhirExporter"),
 }
 
 

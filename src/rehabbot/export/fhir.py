@@ -1,0 +1,108 @@
+"""FHIR export: a session's metrics as a Bundle of Observations (FHIR R4, JSON).
+
+``session_<id>.fhir.json`` is a ``Bundle`` of type ``collection`` with one ``Observation`` per
+metric of :func:`~rehabbot.export.metrics.session_metrics`:
+
+* ``status`` ``final``, ``category`` ``activity`` (HL7 observation-category);
+* ``code``: the metric's LOINC coding where LOINC has one of the same meaning (steps taken
+  66334-4, exercise duration 55411-3), then always rehabbot's local coding
+  (:data:`~rehabbot.export.metrics.LOCAL_SYSTEM`), and the title as ``text``;
+* ``valueQuantity`` with a UCUM unit (``system`` http://unitsofmeasure.org);
+* ``subject``: a logical reference by identifier, the patient's keyed pseudonym
+  (:data:`PSEUDONYM_SYSTEM`), no resource, name or birth date;
+* ``effectivePeriod``: the session's start and end (UTC); ``device``: the robot by name.
+
+The bundle is validated with ``fhir.resources`` (its R4B models: FHIR 4.3, whose Bundle and
+Observation are R4's) before it is written; a session without a complete stride has no metrics
+and is refused with an :class:`~rehabbot.errors.ExportError`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rehabbot.errors import ExportError
+from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.metrics import (
+    LOCAL_BASE,
+    LOCAL_SYSTEM,
+    LOINC_SYSTEM,
+    UCUM_SYSTEM,
+    Metric,
+    session_metrics,
+)
+
+#: Identifier system of patient pseudonyms (keyed per installation, so only meaningful together
+#: with the installation that made them).
+PSEUDONYM_SYSTEM = f"{LOCAL_BASE}/NamingSystem/patient-pseudonym"
+CATEGORY = {"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "activity", "display": "Activity"}
+#: Namespace of the bundle's entry URLs (``urn:uuid:``, derived from session and metric).
+_ENTRY_NAMESPACE = uuid.UUID("6f1e2a43-5d0b-4c1e-9a57-3b8e0f7d2c91")
+
+
+def _observation(data: SessionData, metric: Metric) -> dict[str, Any]:
+    codings = [] if metric.loinc is None else [
+        {"system": LOINC_SYSTEM, "code": metric.loinc[0], "display": metric.loinc[1]}]
+    codings.append({"system": LOCAL_SYSTEM, "code": metric.code, "display": metric.title})
+    period = {"start": data.info.started_at}
+    if data.info.ended_at:
+        period["end"] = data.info.ended_at
+    return {
+        "resourceType": "Observation",
+        "id": f"session-{data.info.id}-{metric.code}",
+        "status": "final",
+        "category": [{"coding": [CATEGORY]}],
+        "code": {"coding": codings, "text": metric.title},
+        "subject": {"identifier": {"system": PSEUDONYM_SYSTEM, "value": data.subject}},
+        "effectivePeriod": period,
+        "valueQuantity": {"value": metric.value, "unit": metric.unit, "system": UCUM_SYSTEM,
+                          "code": metric.unit},
+        "device": {"display": f"rehabbot robot {data.info.robot_name}"},
+    }
+
+
+def _entry_url(subject: str, observation_id: str) -> str:
+    """A stable ``urn:uuid:`` for an entry: the same export gives the same bundle."""
+    return f"urn:uuid:{uuid.uuid5(_ENTRY_NAMESPACE, f'{subject}/{observation_id}')}"
+
+
+def session_bundle(data: SessionData) -> dict[str, Any]:
+    """The session's metrics as a FHIR Bundle (JSON values), validated.
+
+    Raises:
+        ExportError: the session has no metrics (no complete stride), or the bundle does not
+            validate (a bug: the message names the first error).
+    """
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    metrics = session_metrics(data)
+    if not metrics:
+        raise ExportError(f"session {data.info.id} has no complete stride, so no metrics for a "
+                          "FHIR bundle; export its samples in another format (hdf5, csv)")
+    observations = [_observation(data, m) for m in metrics]
+    entries = [{"fullUrl": _entry_url(data.subject, o["id"]), "resource": o}
+               for o in observations]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        raise ExportError(f"the FHIR bundle of session {data.info.id} is not valid: "
+                          f"{exc.errors()[0]}") from None
+    return bundle
+
+
+class FhirExporter(Exporter):
+    """Write ``session_<id>.fhir.json``: a FHIR R4 Bundle of the session's metric Observations."""
+
+    name = "fhir"
+    suffix = ".fhir.json"
+
+    def write(self, data: SessionData, out_dir: Path) -> list[Path]:
+        """Write the bundle into ``out_dir`` and return its path."""
+        text = json.dumps(session_bundle(data), indent=2, ensure_ascii=False) + "\n"
+        return [write_private_text(out_dir / f"{data.stem}{self.suffix}", text)]
