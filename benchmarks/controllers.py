@@ -6,7 +6,8 @@ the bundled ``sim_exo`` robot and ``standard_gait`` protocol (3 km/h, 90 steps/m
 body-weight support, full-guidance stiffness 800/600 N·m/rad at hip/knee), a 1.75 m, 75 kg patient
 of the given profile (:data:`rehabbot.sim.patient.PROFILES`), the same seed in every cell.
 
-What each column is (over the session after the first :data:`SETTLE_S` s, up to a fault if any):
+What each column is (over the session after the first :data:`SETTLE_S` s, up to a fault if any;
+computed by :func:`rehabbot.sweeps.measure.measure`, which the parameter sweeps share):
 
 * **RMS error (deg)**: hips and knees against the normative pattern at the patient's *true* gait
   phase, taken from the simulator's right foot strikes (so it is the same yardstick whatever the
@@ -30,7 +31,6 @@ Usage: ``python benchmarks/controllers.py [--seconds 20] [--jobs 2] [--seed 0]``
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import time
 import uuid
@@ -42,14 +42,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from rehabbot.assessment.contact_events import foot_strikes
 from rehabbot.controllers.assist_as_needed import AssistAsNeededController
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.phase_sources import PHASE_SOURCES, make_phase_estimator
-from rehabbot.controllers.reference import GaitReference
 from rehabbot.controllers.transparent import TransparentController
 from rehabbot.hal.config import load_robot_config
 from rehabbot.hal.robot import CanRobot
@@ -64,9 +62,7 @@ from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.patient import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
-
-#: Seconds left out at the start of every session (the first strides settle).
-SETTLE_S = 4.0
+from rehabbot.sweeps.measure import SETTLE_S, Measures, measure
 
 Factory = Callable[[tuple[str, ...], FloatArray, FloatArray, float, Compensation], Controller]
 
@@ -113,13 +109,10 @@ class Recording:
 
 @dataclass(frozen=True)
 class Cell:
-    """The figures of one controller on one patient (see the module docstring)."""
+    """The figures of one controller on one patient (see the module docstring), and the
+    assist-as-needed controller's learned guidance (%) per joint."""
 
-    rms_error_deg: float
-    robot_work_pct: float
-    peak_torque_nm: float
-    phase_error_ms: float
-    ran_s: float
+    measures: Measures
     guidance_pct: tuple[float, ...] | None
 
 
@@ -181,46 +174,11 @@ def run_session(controller: str, profile: str, seconds: float, seed: int) -> Cel
     patient = patient_power[start_step:start_step + recording.ticks]
     guidance = (tuple(float(g) for g in ctrl.table_pct_.mean(axis=1))
                 if isinstance(ctrl, AssistAsNeededController) else None)
-    return figures(recording, patient, ran_s, names, guidance)
-
-
-def figures(
-    rec: Recording, patient_power: FloatArray, ran_s: float, names: tuple[str, ...],
-    guidance: tuple[float, ...] | None,
-) -> Cell:
-    """The cell's figures from a session's recording (see the module docstring)."""
-    n = rec.ticks
-    t, phase, q = rec.t_s[:n], rec.phase[:n], rec.q[:n]
-    strikes = foot_strikes(t, rec.contact_r[:n])
-    true_phase = np.full(n, np.nan)
-    stride_s = np.full(n, np.nan)
-    for start, end in itertools.pairwise(strikes):
-        inside = (t >= start) & (t < end)
-        true_phase[inside] = (t[inside] - start) / (end - start)
-        stride_s[inside] = end - start
-    used = (t >= SETTLE_S) & (t < ran_s)
-    known = used & ~np.isnan(true_phase)
-    nan = float("nan")
-    if known.any():
-        reference = GaitReference(names)
-        normative = np.array([reference.evaluate(p)[0] for p in true_phase[known]])
-        rms_error = float(np.degrees(np.sqrt(np.mean((q[known] - normative) ** 2))))
-        wrapped = (phase[known] - true_phase[known] + 0.5) % 1.0 - 0.5
-        phase_error = float(np.sqrt(np.mean((wrapped * stride_s[known] * 1000.0) ** 2)))
-    else:
-        rms_error = phase_error = nan
-    period = float(np.median(np.diff(t))) if n > 1 else nan
-    robot_work = float(np.maximum(rec.tau[:n][used] * rec.qd[:n][used], 0.0).sum()) * period
-    patient_work = float(patient_power[:n][used].sum()) * period
-    total = robot_work + patient_work
-    return Cell(
-        rms_error_deg=rms_error,
-        robot_work_pct=100.0 * robot_work / total if total > 0 else nan,
-        peak_torque_nm=float(np.abs(rec.tau[:n][t < ran_s]).max()) if n else nan,
-        phase_error_ms=phase_error,
-        ran_s=ran_s,
-        guidance_pct=guidance,
-    )
+    n = recording.ticks
+    return Cell(measure(
+        recording.t_s[:n], recording.phase[:n], recording.contact_r[:n], recording.q[:n],
+        recording.qd[:n], recording.tau[:n], names, ran_s, patient,
+    ), guidance)
 
 
 def estimator_cost_us(updates: int = 20_000) -> dict[str, float]:
@@ -257,9 +215,10 @@ def main() -> None:
                    "peak torque (N·m)", "phase error (ms)", "ran (s)"):
         table.add_column(column, justify="left" if column in ("controller", "patient") else "right")
     for (controller, profile), cell in results.items():
+        m = cell.measures
         table.add_row(
-            controller, profile, f"{cell.rms_error_deg:.1f}", f"{cell.robot_work_pct:.0f}",
-            f"{cell.peak_torque_nm:.0f}", f"{cell.phase_error_ms:.0f}", f"{cell.ran_s:.1f}",
+            controller, profile, f"{m.rms_error_deg:.1f}", f"{m.robot_work_pct:.0f}",
+            f"{m.peak_torque_nm:.0f}", f"{m.phase_error_ms:.0f}", f"{m.ran_s:.1f}",
         )
     console = Console(width=140)
     console.print(table)
