@@ -8,7 +8,16 @@ pattern (Schwartz 2008 normative hip and knee angles, as the robot's reference) 
 own gait phase ``φ``. ``m`` is the body mass, ``k_a``, ``b_a`` the active stiffness and damping per
 kg of a healthy person (:data:`ACTIVE_STIFFNESS`, :data:`ACTIVE_DAMPING`), and ``ability`` the share
 of it the patient produces (1 = healthy, 0 = none). The next two terms are the joint's passive
-stiffness and damping (muscles and soft tissue), which every patient has.
+stiffness and damping (muscles and soft tissue), which every patient has, plus exponential end
+stops at the limits of the passive range of motion (:meth:`PatientModel.passive_torques`; a
+profile may narrow the range: a contracture), exactly zero inside the walking range.
+
+For the robot-based assessments the patient can do a :class:`PatientTask` instead of walking:
+relax, or push one joint as hard as they can toward flexion or extension, up to the largest
+voluntary torque (:data:`MAX_VOLUNTARY_TORQUE_NM_PER_KG` x ability x mass, fading near the
+passive limit): held by the robot an isometric maximal effort, free an active reach.
+:meth:`PatientModel.passive_limit_rad`, :meth:`PatientModel.active_limit_rad` and
+:meth:`PatientModel.max_voluntary_torque` give the true answers of those tests.
 
 ``tau_reflex`` is spasticity, a velocity-dependent stretch reflex (Lance 1980): when a spastic
 joint's velocity, as the spinal cord saw it one reflex delay ago, exceeds a threshold, the
