@@ -35,8 +35,8 @@ def test_sessions_and_files_make_one_table_and_a_bad_file_is_a_row(
     tmp_path: Path, lab: Path,
 ) -> None:
     store = tmp_path / "store.sqlite"
-    first = simulate(store, 6.0, seed=1)
-    second = simulate(store, 6.0, seed=2, profile="stroke_left")
+    first = simulate(store, 5.0, seed=1)
+    second = simulate(store, 5.0, seed=2, profile="athletic")
     out = tmp_path / "batch"
     result = CliRunner().invoke(app, [
         "analyze-batch", "--store", str(store), "--all-sessions",

@@ -4,12 +4,14 @@ workers, reruns skip finished points, a failing point is a row and the others st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from distributed import Client
+from typer.testing import CliRunner
 
+from rehabbot.cli import app
+from rehabbot.errors import ConfigurationError
 from rehabbot.storage.store import SessionStore
 from rehabbot.sweeps.engine import dask_client
 from rehabbot.sweeps.point import ERROR, point_store
@@ -28,12 +30,6 @@ SPEC = SweepSpec.model_validate({
 @pytest.fixture(scope="module")
 def points() -> list[SweepPoint]:
     return expand(SPEC)
-
-
-@pytest.fixture(scope="module")
-def two_workers() -> Iterator[Client]:
-    with dask_client(workers=2) as client:
-        yield client
 
 
 def test_two_workers_give_the_table_of_one_worker(
@@ -94,3 +90,29 @@ def test_failing_point_is_reported_and_a_rerun_runs_only_what_is_missing(
     third = run_sweep(points, tmp_path, two_workers, title="t")
     assert not third.ran and len(third.skipped) == 4
     assert json.dumps(third.rows) == json.dumps(second.rows)
+
+
+def test_sweep_command_on_an_existing_scheduler_writes_table_plot_and_front(
+    tmp_path: Path, two_workers: Client,
+) -> None:
+    spec = tmp_path / "tiny.toml"
+    spec.write_text('name = "tiny"\nbase_protocol = "standard_gait"\nduration_s = 3\n'
+                    'settle_s = 1\n[vary]\nguidance_pct = [60, 100]\n', encoding="utf-8")
+    assert two_workers.scheduler is not None
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--scheduler",
+                                      two_workers.scheduler.address])
+    assert result.exit_code == 0, result.output
+    rows = read_rows(out / "results.parquet")
+    assert [r["guidance_pct"] for r in rows] == [60.0, 100.0]
+    assert all(r["status"] in ("completed", "faulted") for r in rows)
+    assert any(r["pareto"] for r in rows) and (out / "tradeoff.png").is_file()
+    assert "2 points run, 0 reused" in result.output and "Pareto front" in result.output
+    assert len(list((out / SESSIONS_DIR).glob("*.sqlite"))) == 2
+
+
+def test_workers_and_scheduler_together_are_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["sweep", "aan_gains", "--workers", "2", "--scheduler",
+                                      "tcp://127.0.0.1:1"])
+    assert isinstance(result.exception, ConfigurationError)
+    assert "not both" in str(result.exception)
