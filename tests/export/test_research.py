@@ -147,8 +147,12 @@ def test_only_consenting_patients_are_exported_unless_overridden_and_audited(
     forced = export_sessions(two_patients.store, both, "mot", tmp_path / "c", operator="sam",
                              include_without_consent=True)
     assert forced.sessions == both and forced.without_consent == [two_patients.refusing]
+    bids = export_sessions(two_patients.store, both, "bids", tmp_path / "d", operator="sam",
+                           include_without_consent=True)
+    assert len(bids.files) == len(set(bids.files)) == 1 + 2 * 4  # one shared description
 
-    first, second = _export_entries(two_patients.store)[before:]
+    first, second, third = _export_entries(two_patients.store)[before:]
+    assert third.detail["files"] == 9
     assert (first.operator, second.operator) == ("rita", "sam")
     assert first.detail["include_without_consent"] is False
     assert first.detail["sessions"] == [two_patients.consenting]

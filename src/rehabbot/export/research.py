@@ -30,7 +30,8 @@ class ExportResult:
     """What :func:`export_sessions` did.
 
     Attributes:
-        files: every file written, in session order.
+        files: every file written, in session order, each once (a BIDS dataset's
+            ``dataset_description.json`` is written for every session).
         sessions: the sessions exported.
         skipped: sessions left out for lack of research consent → their patient's code (for the
             operator's eyes; it is not written anywhere).
@@ -122,7 +123,7 @@ def export_sessions(store_path: Path, session_ids: Sequence[int], fmt: str, out_
                     "sessions_skipped": [s for s in owners if s not in chosen],
                 })
     return ExportResult(
-        files=[f.path for f in written], sessions=chosen,
+        files=list(dict.fromkeys(f.path for f in written)), sessions=chosen,
         skipped={sid: code for sid, code in lacking.items() if sid not in chosen},
         without_consent=[sid for sid in chosen if sid in lacking],
     )

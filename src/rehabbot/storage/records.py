@@ -736,7 +736,7 @@ class PatientRecords:
             patients = sorted(set(owners.values()))
             self._audit(db, who, "export", patients[0] if len(patients) == 1 else None,
                         {"format": fmt, "sessions": sorted(owners), "patients": patients,
-                         "files": len(files), **detail})
+                         "files": len({f.path for f in files}), **detail})
 
     def erase(self, code: str, *, operator: str) -> ErasureReport:
         """Erase a patient: export files, then every row, then every trace in the file.
