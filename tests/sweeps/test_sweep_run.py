@@ -4,6 +4,7 @@ workers, reruns skip finished points, a failing point is a row and the others st
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from distributed import Client
 from typer.testing import CliRunner
 
 from rehabbot.cli import app
+from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
 from rehabbot.storage.store import SessionStore
 from rehabbot.sweeps.engine import dask_client
@@ -20,8 +22,9 @@ from rehabbot.sweeps.sweep import SESSIONS_DIR, run_sweep
 from rehabbot.sweeps.table import read_rows
 
 #: 4 points of 3 s: two assist-as-needed error gains on two patients.
+AAN = bundled_file("sweeps", "protocols/aan_training.toml")
 SPEC = SweepSpec.model_validate({
-    "name": "small", "base_protocol": "assist_as_needed", "duration_s": 3.0, "settle_s": 1.0,
+    "name": "small", "base_protocol": str(AAN), "duration_s": 3.0, "settle_s": 1.0,
     "profiles": ["healthy", "stroke_left"],
     "vary": {"controller_params": {"error_gain_pct_per_rad": [40.0, 400.0]}},
 })
@@ -96,7 +99,8 @@ def test_sweep_command_on_an_existing_scheduler_writes_table_plot_and_front(
     tmp_path: Path, two_workers: Client,
 ) -> None:
     spec = tmp_path / "tiny.toml"
-    spec.write_text('name = "tiny"\nbase_protocol = "standard_gait"\nduration_s = 3\n'
+    shutil.copy(AAN, tmp_path / "base.toml")
+    spec.write_text('name = "tiny"\nbase_protocol = "base.toml"\nduration_s = 3\n'
                     'settle_s = 1\n[vary]\nguidance_pct = [60, 100]\n', encoding="utf-8")
     assert two_workers.scheduler is not None
     out = tmp_path / "out"

@@ -11,9 +11,11 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.sweeps.pareto import on_front, pareto_front
 from rehabbot.sweeps.spec import SweepSpec, expand, load_sweep_spec
 
-BASE = """
+#: A single-phase assist-as-needed protocol, the base of the bundled sweeps.
+AAN = bundled_file("sweeps", "protocols/aan_training.toml")
+BASE = f"""
 name = "t"
-base_protocol = "assist_as_needed"
+base_protocol = "{AAN}"
 duration_s = 3
 """
 
@@ -97,7 +99,7 @@ def test_keys_follow_what_decides_a_result(tmp_path: Path) -> None:
     one = expand(load_sweep_spec(spec_file(tmp_path, "seeds = [0]")))
     again = expand(load_sweep_spec(spec_file(tmp_path, "seeds = [0]")))
     other_seed = expand(load_sweep_spec(spec_file(tmp_path, "seeds = [1]")))
-    longer = expand(SweepSpec.model_validate({"name": "t", "base_protocol": "assist_as_needed",
+    longer = expand(SweepSpec.model_validate({"name": "t", "base_protocol": str(AAN),
                                              "duration_s": 4, "settle_s": 1}))
     assert one[0].key == again[0].key
     assert one[0].key != other_seed[0].key
@@ -143,7 +145,7 @@ def test_a_bad_point_is_named_before_anything_runs(tmp_path: Path, text: str,
 
 def test_a_missing_base_protocol_is_named(tmp_path: Path) -> None:
     path = tmp_path / "spec.toml"
-    path.write_text(BASE.replace('"assist_as_needed"', '"nowhere.toml"') + "settle_s = 1\n",
+    path.write_text(BASE.replace(str(AAN), "nowhere.toml") + "settle_s = 1\n",
                     encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"nowhere\.toml: cannot read the file"):
         load_and_expand(path)
