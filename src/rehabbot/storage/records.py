@@ -60,7 +60,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    """Today's date where the clinic is (dates typed by people are local dates, not UTC)."""
+    return date.today()
 
 
 def _not_future(value: date | None, what: str) -> date | None:
