@@ -159,5 +159,7 @@ def test_pareto_front_keeps_the_non_dominated_points_per_profile() -> None:
         {"profile": "b", "robot_power_w": 9.0, "rms_error_deg": 9.0},  # alone in its profile
         {"profile": "b", "robot_power_w": None, "rms_error_deg": 1.0},  # not measured
         {"profile": "a", "robot_power_w": 3.0, "rms_error_deg": float("nan")},
+        {"profile": "a", "robot_power_w": 0.5, "rms_error_deg": 1.0, "status": "faulted"},
+        {"profile": "a", "robot_power_w": 4.0, "rms_error_deg": 0.5, "status": "completed"},
     ]
-    assert on_front(rows) == [True, False, True, False, False]
+    assert on_front(rows) == [True, False, True, False, False, False, True]

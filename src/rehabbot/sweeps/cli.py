@@ -79,7 +79,8 @@ def sweep_command(
     console.print(f"sweep {sweep.name}: {len(points)} points of {sweep.duration_s:g} s "
                   f"({sweep.search} search) → {out_dir}")
     with dask_client(workers, scheduler) as client:
-        outcome = run_sweep(points, out_dir, client, title=f"{sweep.name}: {sweep.description}")
+        title = f"{sweep.name}: {sweep.description}" if sweep.description else sweep.name
+        outcome = run_sweep(points, out_dir, client, title=title)
     settings = list(dict.fromkeys(k for p in points for k in p.settings))
     front = [r for r in outcome.rows if r.get("pareto")]
     console.print(_table("Pareto front per profile (low tracking error, little robot power)",

@@ -2,7 +2,8 @@
 
 Output folder layout::
 
-    results.csv, results.parquet   one row per point, in point order (rewritten as points finish)
+    results.csv, results.parquet   one row per point, in point order (rewritten as points finish,
+                                   at most every WRITE_INTERVAL_S, and at the end)
     tradeoff.png                   tracking error vs robot power, Pareto fronts marked
     sessions/<key>.sqlite          each point's session store (open it with rehabbot's tools)
 
@@ -30,6 +31,8 @@ from rehabbot.sweeps.table import read_rows, write_table
 RESULTS_STEM = "results"
 PLOT_NAME = "tradeoff.png"
 SESSIONS_DIR = "sessions"
+#: Shortest time between two rewrites of the table while points finish (s).
+WRITE_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -90,6 +93,7 @@ def run_sweep(
         else:
             waiting.setdefault(point.key, []).append(point)
     todo = [same[0] for same in waiting.values()]
+    written_at = time.perf_counter()
     for index, row in run_tasks(
         client, run_point, todo, keys=[f"sweep-point-{p.key}" for p in todo],
         on_error=_worker_failure, label="sweep", console=console, extra=(out_dir / SESSIONS_DIR,),
@@ -98,7 +102,9 @@ def run_sweep(
         outcome.ran.append(key)
         for point in waiting[key]:
             rows[point.index] = row | identity(point)
-        write_table([r for r in rows if r is not None], stem)
+        if time.perf_counter() - written_at >= WRITE_INTERVAL_S:  # an interrupted run keeps them
+            write_table([r for r in rows if r is not None], stem)
+            written_at = time.perf_counter()
     done = [r for r in rows if r is not None]
     outcome.rows = [r | {"pareto": flag} for r, flag in zip(done, on_front(done), strict=True)]
     outcome.failed = [str(r["key"]) for r in outcome.rows if r.get("status") == ERROR]
