@@ -35,6 +35,7 @@ from rehabbot.export.cli import export_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
+from rehabbot.protocols.cli import protocols_app
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
@@ -52,6 +53,7 @@ can_app = typer.Typer(help="CAN bus tools.", no_args_is_help=True)
 app.add_typer(session_app, name="session")
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(can_app, name="can")
+app.add_typer(protocols_app, name="protocols")
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )
@@ -116,6 +118,11 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
             f"p99 {worst[1]['p99_us']:.0f} µs (worst joint: {worst[0]}) · max "
             f"{max(stats['max_us'] for stats in latency.values()):.0f} µs",
         )
+    phases = summary.get("phases") or []
+    if len(phases) > 1:
+        table.add_row("phases", " · ".join(
+            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps"
+            for p in phases))
     table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
     faults = summary.get("faults") or []
     table.add_row("faults", "; ".join(faults) if faults else "none")
@@ -198,6 +205,8 @@ def session_run(
         print(json.dumps({"session_id": result.session_id, "status": result.status,
                           "summary": summary}, indent=2))
         return
+    for change in result.progression:
+        console.print(f"progression: {change.describe()}")
     console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
                                          f"patient {info.patient_code} · {result.status}"))
     console.print(f"stored in {request.store_path}")

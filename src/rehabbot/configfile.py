@@ -51,6 +51,10 @@ def load_toml_model(path: Path, model: type[ModelT]) -> ModelT:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{path}: not a text file (byte {exc.start} is not UTF-8); give a TOML file"
+        ) from None
     return parse_toml_model(text, model, source=str(path))
 
 
@@ -60,6 +64,9 @@ def parse_toml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    if not data:
+        raise ConfigurationError(f"{source}: the file is empty (no TOML keys); see the bundled "
+                                 "files for the fields it needs")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

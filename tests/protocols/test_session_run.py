@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
@@ -184,9 +185,10 @@ def test_an_unknown_patient_profile_is_refused_naming_the_known_ones(tmp_path: P
 
 def test_a_session_that_cannot_start_ends_aborted_with_its_error(tmp_path: Path) -> None:
     # the patient's range of motion reaches beyond the robot's hard hip limit (-0.52 rad)
-    protocol = load_protocol().model_copy(update={
-        "range_of_motion_deg": load_protocol().range_of_motion_deg.model_copy(
-            update={"hip_flexion": (-40.0, 50.0)})})
+    text = bundled_file("protocols", "standard_gait.toml").read_text()
+    (tmp_path / "p.toml").write_text(text.replace("hip_flexion = [-25, 50]",
+                                                  "hip_flexion = [-40, 50]"))
+    protocol = load_protocol(tmp_path / "p.toml")
     store = tmp_path / "s.sqlite"
     request = SessionRequest(robot=load_robot_config(), protocol=protocol, store_path=store,
                              duration_s=2.0)

@@ -9,6 +9,8 @@ checks names, units and bounds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from rehabbot.controllers.assist_as_needed import AssistAsNeededController
@@ -17,13 +19,25 @@ from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegme
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.transparent import TransparentController
-from rehabbot.protocols.schema import Protocol
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 
+if TYPE_CHECKING:  # the schema validates controller parameters against CONTROLLER_CLASSES
+    from rehabbot.protocols.schema import TrainingSettings
+
+#: The controller class a protocol's ``controller`` names.
+CONTROLLER_CLASSES: dict[str, type[Controller]] = {
+    "impedance": ImpedanceController,
+    "assist_as_needed": AssistAsNeededController,
+    "path_control": PathController,
+    "transparent": TransparentController,
+}
+#: The parameter that holds a controller's guidance level (%), for those that have one.
+GUIDANCE_PARAM = {"impedance": "guidance_pct", "assist_as_needed": "max_guidance_pct"}
+
 
 def build_controller(
-    protocol: Protocol,
+    protocol: TrainingSettings,
     joint_names: tuple[str, ...],
     *,
     guidance_pct: float,
@@ -34,7 +48,8 @@ def build_controller(
     """The controller of ``protocol`` for ``joint_names``.
 
     Args:
-        protocol: names the controller, its phase source, gains and parameters.
+        protocol: names the controller, its phase source, gains and parameters (a protocol,
+            or one of its phases).
         joint_names: the robot's joints in array order.
         guidance_pct: guidance level (%) for the guided controllers (impedance; the
             assist-as-needed controller starts there and never goes above it).

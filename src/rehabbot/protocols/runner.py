@@ -20,12 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from rehabbot.assessment.summary import SessionSummary, summarize
+from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller
 from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.robot import CanRobot
-from rehabbot.protocols.schema import Protocol
+from rehabbot.protocols.assessments import AssessedBody, run_assessments
+from rehabbot.protocols.phased import PhasedController, StepCounter
+from rehabbot.protocols.progression import Change, plan_progression, with_values
+from rehabbot.protocols.schema import MAX_PHASE_S, Phase, Protocol
 from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
 from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
 from rehabbot.safety.faults import SafetyEvent
@@ -34,7 +40,7 @@ from rehabbot.safety.supervisor import Supervisor
 from rehabbot.sim.patient import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 from rehabbot.storage.recorder import Recorder
-from rehabbot.storage.store import SessionStore
+from rehabbot.storage.store import SessionSamples, SessionStore
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,17 @@ class SessionRequest:
         protocol: therapy protocol.
         store_path: the session store file.
         patient_code: the patient's code; the demo patient is created if this is its code.
-        duration_s: overrides the protocol's duration (s).
-        guidance_pct: overrides the protocol's guidance (%).
+        duration_s: run only the protocol's training phase, this long (s); warm-up, cool-down
+            and assessment phases are left out (a quick session).
+        guidance_pct: overrides the guidance of the training phases (%), within their
+            adjustable bounds.
         seed: seed of the simulation's random draws.
         realtime: pace the simulation to the wall clock instead of lockstep.
         profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
         live: a second sample sink that sees every tick (e.g. a console's shared-memory ring);
             it must neither block nor raise.
+        progress: apply the protocol's progression rules from the patient's last completed
+            session of this protocol.
     """
 
     robot: RobotConfig
@@ -79,11 +89,16 @@ class SessionRequest:
     realtime: bool = False
     profile: str = "healthy"
     live: SampleSink | None = None
+    progress: bool = True
 
 
 @dataclass
 class SessionResult:
-    """What a session produced."""
+    """What a session produced.
+
+    Attributes:
+        progression: the parameter changes progression rules made before the session.
+    """
 
     session_id: int
     status: str
@@ -91,6 +106,38 @@ class SessionResult:
     loop: LoopReport
     dropped_samples: int
     extra: dict[str, object] = field(default_factory=dict)
+    progression: list[Change] = field(default_factory=list)
+
+
+def session_phases(request: SessionRequest, protocol: Protocol) -> tuple[Phase, ...]:
+    """The phases a request runs: the protocol's, or with a duration override its training
+    phase alone for that long; a guidance override set on the training phases.
+
+    Raises:
+        ConfigurationError: the guidance override lies outside a training phase's adjustable
+            bounds or [0, 100] %, or the duration override outside (0, 7200] s.
+    """
+    phases = protocol.phases
+    if request.duration_s is not None:
+        if not 0.0 < request.duration_s <= MAX_PHASE_S:
+            raise ConfigurationError(
+                f"duration {request.duration_s:g} s is outside (0, {MAX_PHASE_S:g}] s")
+        phases = (protocol.training_phase.model_copy(
+            update={"duration_s": request.duration_s, "steps": None, "max_duration_s": None}),)
+    guidance = request.guidance_pct
+    if guidance is None:
+        return phases
+    out = []
+    for phase in phases:
+        if phase.kind == "training":
+            low, high = phase.adjustable.get("guidance_pct", (0.0, 100.0))
+            if not low <= guidance <= high:
+                raise ConfigurationError(
+                    f"guidance {guidance:g} % is outside [{low:g}, {high:g}] %, the bounds of "
+                    f"phase {phase.name!r} of protocol {protocol.name!r}")
+            phase = phase.model_copy(update={"guidance_pct": guidance})
+        out.append(phase)
+    return tuple(out)
 
 
 class SessionRunner:
@@ -104,19 +151,14 @@ class SessionRunner:
                 has no simulator and no hardware path yet.
         """
         self.request = request
-        self.duration_s = request.duration_s or request.protocol.duration_s
-        self.guidance_pct = (
-            request.protocol.guidance_pct if request.guidance_pct is None else request.guidance_pct
-        )
-        if not 0.0 < self.duration_s <= 7200.0:
-            raise ConfigurationError(f"duration {self.duration_s:g} s is outside (0, 7200] s")
+        phases = session_phases(request, request.protocol)
+        #: Planned walking time (s): timed phases, and step targets at their cadence.
+        self.duration_s = sum(p.expected_duration_s for p in phases if p.walking)
         if request.profile not in PROFILES:
             raise ConfigurationError(
                 f"unknown patient profile {request.profile!r}; choose one of "
                 f"{', '.join(sorted(PROFILES))}"
             )
-        if not 0.0 <= self.guidance_pct <= 100.0:
-            raise ConfigurationError(f"guidance {self.guidance_pct:g} % is outside [0, 100] %")
         if not request.robot.simulated:
             raise ConfigurationError(
                 f"robot {request.robot.name!r} is on real hardware "
@@ -130,7 +172,8 @@ class SessionRunner:
     def loop(self) -> ControlLoop | None:
         """The running control loop (None before it starts): its ``request_params``,
         ``request_reset`` and ``request_stop`` and its supervisor's ``estop`` act at the next tick
-        boundary, from any thread."""
+        boundary, from any thread. Its controller is a
+        :class:`~rehabbot.protocols.phased.PhasedController`."""
         return self._loop
 
     def request_stop(self) -> None:
@@ -139,10 +182,15 @@ class SessionRunner:
         if self._loop is not None:
             self._loop.request_stop(fade=True)
 
+    def _phases_done(self) -> None:
+        """The last walking phase has ended: the loop stops at the next tick boundary."""
+        if self._loop is not None:
+            self._loop.request_stop()
+
     def run(self, on_progress: Callable[[float], None] | None = None) -> SessionResult:
         """Run the session, record it, store its summary; return the result."""
         req = self.request
-        robot_cfg, protocol = req.robot, req.protocol
+        robot_cfg = req.robot
         with SessionStore.open(req.store_path) as store:
             if req.patient_code == DEMO_PATIENT.code:
                 patient_id = store.ensure_patient(
@@ -152,13 +200,18 @@ class SessionRunner:
             else:
                 patient_id = store.ensure_patient(req.patient_code)
             patient = store.get_patient(patient_id)
+            plan = plan_progression(store, patient_id, req.protocol) if req.progress else None
+            protocol = req.protocol if plan is None else with_values(req.protocol, plan.values)
+            phases = session_phases(req, protocol)
             parameters = {
                 "protocol": protocol.model_dump(),
-                "duration_s": self.duration_s,
-                "guidance_pct": self.guidance_pct,
+                "phases": [phase.name for phase in phases],
+                "duration_s": req.duration_s,
+                "guidance_pct": req.guidance_pct,
                 "seed": req.seed,
                 "realtime": req.realtime,
                 "profile": req.profile,
+                "progression": None if plan is None else plan.as_dict(),
             }
             session_id = store.create_session(
                 patient_id, protocol.name, robot_cfg.name, robot_cfg.period_s,
@@ -166,16 +219,28 @@ class SessionRunner:
             )
         height_m = patient.height_m or DEMO_PATIENT.height_m
         mass_kg = patient.mass_kg or DEMO_PATIENT.mass_kg
+        walking = [phase for phase in phases if phase.walking]
+        first = next(i for i, phase in enumerate(phases) if phase.walking)
+        profile = PROFILES[req.profile]
+        body = AssessedBody(profile, height_m, mass_kg, robot_cfg.joint_names)
+        assessments: dict[str, dict[str, object]] = {}
+        try:
+            before = run_assessments(phases[:first], body)
+        except BaseException as exc:
+            _abort(req.store_path, session_id, exc)
+            raise
+        assessments.update(before)
         channel_suffix = f"-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
+        start = walking[0]
         sim = SimulatedExoskeleton(
             robot_cfg,
             SimulationSettings(
                 height_m=height_m,
                 mass_kg=mass_kg,
-                belt_speed_mps=protocol.treadmill_speed_mps,
-                body_weight_support=protocol.body_weight_support_pct / 100.0,
-                cadence_steps_per_min=protocol.cadence_steps_per_min,
-                profile=PROFILES[req.profile],
+                belt_speed_mps=start.treadmill_speed_mps,
+                body_weight_support=start.body_weight_support_pct / 100.0,
+                cadence_steps_per_min=protocol.training_phase.cadence_steps_per_min,
+                profile=profile,
                 seed=req.seed,
             ),
             channel_suffix=channel_suffix,
@@ -188,24 +253,25 @@ class SessionRunner:
         recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
         events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
+        steps = StepCounter(sim.foot_contacts, robot_cfg.period_s)
         try:
             with sim.serving():  # the drives answer configure-time requests (CANopen SDO)
                 robot.configure()
             robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
             names = robot_cfg.joint_names
-            controller = build_controller(
-                protocol, names, guidance_pct=self.guidance_pct, period_s=robot_cfg.period_s,
-                height_m=height_m, mass_kg=mass_kg,
+            controller = PhasedController(
+                walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
+                period_s=robot_cfg.period_s, treadmill=sim, on_finished=self._phases_done,
             )
             hard = JointLimits.from_config(robot_cfg)
             supervisor = Supervisor.from_config(robot_cfg, soft_limits=SoftLimits.from_rom(
-                names, protocol.range_of_motion_deg.for_joints(names), hard,
-                zone_rad=math.radians(protocol.soft_zone_deg),
+                names, start.range_of_motion_deg.for_joints(names), hard,
+                zone_rad=math.radians(start.soft_zone_deg),
             ))
             sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
             self._loop = ControlLoop(
                 robot, supervisor, controller, clock, recorder=sink,
-                contacts=sim.foot_contacts, events=events.put,
+                contacts=steps, events=events.put,
             )
             if self._stop_requested:
                 self._loop.request_stop(fade=True)
@@ -213,12 +279,13 @@ class SessionRunner:
             with SessionStore.open(req.store_path) as store:
                 store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
             clock.restart()
-            report = self._loop.run(self.duration_s, on_progress)
+            # one tick more than the phases' time limits: the last phase ends on its own
+            limit_s = sum(p.time_limit_s for p in walking) + 2 * robot_cfg.period_s
+            report = self._loop.run(limit_s, on_progress)
             status = "faulted" if report.faults else (
-                "aborted" if report.stopped_early else "completed")
+                "completed" if controller.finished_ else "aborted")
         except BaseException as exc:  # the session ends aborted, with why; the error propagates
-            with SessionStore.open(req.store_path) as store:
-                store.finish_session(session_id, "aborted", {"error": str(exc)})
+            _abort(req.store_path, session_id, exc)
             raise
         finally:
             robot.close()
@@ -226,6 +293,8 @@ class SessionRunner:
             recording_error = _stop_recording(recorder)
         if recording_error is not None:
             status = "faulted"  # the samples committed before the failure stay stored
+        if status == "completed":
+            assessments.update(run_assessments(phases[first + len(walking):], body))
         with SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(
@@ -235,6 +304,18 @@ class SessionRunner:
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
+            phase_summaries = phase_report(controller, samples, steps.steps)
+            for record in controller.phases_:
+                store.add_event(session_id, record.start_t_s, "phase_started", None,
+                                {"name": record.name, "kind": record.kind,
+                                 "index": record.index})
+            for tick, values in controller.changes_:
+                store.add_event(session_id, _tick_time(samples, tick), "params_changed", None,
+                                values)
+            t_end = float(samples.t_s[-1]) if samples.t_s.size else 0.0
+            for name, result in assessments.items():
+                store.add_event(session_id, 0.0 if name in before else t_end, "assessment",
+                                None, {"phase": name, **result})
             latency = {name: stats.as_dict() for name, stats in robot.reply_latency().items()}
             stored = summary.as_dict() | {
                 "loop_compute": report.compute.as_dict() if report.compute else None,
@@ -242,10 +323,60 @@ class SessionRunner:
                 "dropped_samples": recorder.dropped,
                 "faults": [f.describe() for f in report.faults],
                 "recording_error": recording_error,
+                "steps": steps.steps,
+                "phases": phase_summaries,
+                "param_changes": [[tick, values] for tick, values in controller.changes_],
+                "assessments": assessments,
+                "progression": [] if plan is None else [c.describe() for c in plan.changes],
             }
             store.finish_session(session_id, status, stored)
         return SessionResult(session_id, status, summary, report, recorder.dropped,
-                             {"reply_latency_us": latency})
+                             {"reply_latency_us": latency},
+                             [] if plan is None else plan.changes)
+
+
+def phase_builder(
+    joint_names: tuple[str, ...], period_s: float, height_m: float, mass_kg: float
+) -> Callable[[Phase], Controller]:
+    """Builds the controller of a phase for a robot and a patient."""
+
+    def build(phase: Phase) -> Controller:
+        return build_controller(phase, joint_names, guidance_pct=phase.guidance_pct,
+                                period_s=period_s, height_m=height_m, mass_kg=mass_kg)
+
+    return build
+
+
+def _tick_time(samples: SessionSamples, tick: int) -> float:
+    """Loop time (s) of ``tick`` in a recording (the end's, if it was not recorded)."""
+    where = int(np.searchsorted(samples.tick, tick))
+    if where < samples.t_s.size:
+        return float(samples.t_s[where])
+    return float(samples.t_s[-1]) if samples.t_s.size else 0.0
+
+
+def phase_report(
+    controller: PhasedController, samples: SessionSamples, total_steps: int
+) -> list[dict[str, object]]:
+    """Per phase: when it ran, how it ended, its steps and its own summary."""
+    records = controller.phases_
+    out = []
+    for k, record in enumerate(records):
+        end = record.end_tick if record.end_tick is not None else int(
+            samples.tick[-1] + 1 if samples.tick.size else 0)
+        rows = (samples.tick >= record.start_tick) & (samples.tick < end)
+        next_steps = records[k + 1].start_steps if k + 1 < len(records) else total_steps
+        part = summarize(samples.t_s[rows], samples.contact[rows], samples.q[rows],
+                         samples.q_ref[rows], samples.tau[rows], tuple(samples.joint_names))
+        out.append(record.as_dict() | {"steps": next_steps - record.start_steps,
+                                       "summary": part.as_dict()})
+    return out
+
+
+def _abort(store_path: Path, session_id: int, exc: BaseException) -> None:
+    """End the session ``aborted`` with the error that ended it."""
+    with SessionStore.open(store_path) as store:
+        store.finish_session(session_id, "aborted", {"error": str(exc)})
 
 
 def _stop_recording(recorder: Recorder) -> str | None:

@@ -364,6 +364,15 @@ class SimulatedExoskeleton:
         self.drives.observe(self._q, self._qd)
         self.drives.publish()
 
+    def set_belt_speed(self, speed_mps: float) -> None:
+        """Change the treadmill speed (m/s) from the next step on (see
+        :meth:`~rehabbot.sim.world.TreadmillWorld.set_belt_speed`)."""
+        self.world.set_belt_speed(speed_mps)
+
+    def set_body_weight_support(self, fraction: float) -> None:
+        """Change the body-weight support (unloaded share, 0..1) from the next step on."""
+        self.world.set_body_weight_support(fraction)
+
     def foot_contacts(self) -> tuple[bool, bool]:
         """Ground truth: does the (right, left) foot touch the belt (after the last step)."""
         return self._contacts

@@ -303,6 +303,31 @@ class TreadmillWorld:
             )
         self._torques = torques.tolist()
 
+    def set_belt_speed(self, speed_mps: float) -> None:
+        """Change the belt speed (m/s, 0–3) from the next step on; the harness's velocity motor
+        reaches it as fast as its force allows.
+
+        Raises:
+            ConfigurationError: the speed is outside its range.
+        """
+        _check_range("belt_speed_mps", speed_mps, BELT_SPEED_RANGE_MPS, "m/s")
+        self.belt_speed_mps = speed_mps
+        p.setJointMotorControl2(
+            self._robot, self._harness, p.VELOCITY_CONTROL, targetVelocity=speed_mps,
+            force=HARNESS_MOTOR_FORCE_N, physicsClientId=self._client,
+        )
+
+    def set_body_weight_support(self, fraction: float) -> None:
+        """Change the unloaded share of the person's weight (0–1) from the next step on.
+
+        Raises:
+            ConfigurationError: the share is outside [0, 1].
+        """
+        _check_range("body_weight_support", fraction, (0.0, 1.0), "(fraction)")
+        exo_kg = self.exo.total_mass_kg if self.exo is not None else 0.0
+        self.body_weight_support = fraction
+        self._support_n = (fraction * self.body.mass_kg + exo_kg) * GRAVITY_MPS2
+
     def step(self) -> None:
         """Advance one time step: harness force, ankle springs and torques, then physics."""
         position, velocity = self._position, self._velocity
