@@ -2,14 +2,14 @@
 
 For each patient profile it runs, through :data:`~rehabbot.assessment.robot_assessments.
 ROBOT_ASSESSMENTS`, the passive and active range of motion and the isometric torque of both hips
-and knees, and the knee stiffness, and prints each measured value next to the patient model's
+and knees, and their stiffness, and prints each measured value next to the patient model's
 true one and the error:
 
 * ROM: the model's passive limit at the threshold torque, or its active limit, kept within the
   robot's range of motion (``robot`` marks a value the robot's own limit set); error in deg.
 * isometric: the model's largest voluntary torque at the held angle; error in %.
-* stiffness: the knee's passive stiffness (true below the stretch-reflex threshold; above it a
-  spastic knee resists more, which is what the test shows); error in %.
+* stiffness: the joint's passive stiffness and damping (true below the stretch-reflex
+  threshold; above it a spastic knee resists more, which is what the test shows); error in %.
 
 Usage: ``python benchmarks/robot_assessments.py [--profiles healthy stroke_left ...]``
 """
@@ -25,7 +25,7 @@ from rich.table import Table
 
 from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
 from rehabbot.assessment.robot_rom import expected_rom
-from rehabbot.sim.patient import PASSIVE_STIFFNESS, PROFILES, PatientModel
+from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PROFILES, PatientModel
 from rehabbot.sim.world import JOINT_NAMES
 
 HEIGHT_M, MASS_KG = 1.75, 75.0
@@ -77,20 +77,21 @@ def isometric_table(profile: str, patient: PatientModel) -> Table:
 
 
 def stiffness_table(profile: str) -> Table:
-    """Measured knee stiffness and damping per velocity vs the passive stiffness."""
+    """Measured stiffness and damping per joint and velocity vs the passive values."""
     start = time.perf_counter()
     result = ROBOT_ASSESSMENTS["stiffness"](PROFILES[profile], height_m=HEIGHT_M,
                                             mass_kg=MASS_KG)
     table = Table(title=f"{profile}: {result.title} ({time.perf_counter() - start:.1f} s)")
-    for column in ("joint", "velocity (deg/s)", "k (N·m/rad)", "b (N·m·s/rad)",
-                   "passive k", "error of k (%)"):
+    for column in ("joint", "velocity (deg/s)", "k (N·m/rad)", "passive k", "error of k (%)",
+                   "b (N·m·s/rad)", "passive b", "error of b (%)"):
         table.add_column(column)
-    true = PASSIVE_STIFFNESS["knee_angle"]
     for row in result.rows:
-        k = float(row["stiffness_nm_per_rad"])
-        table.add_row(str(row["joint"]), f"{row['peak_velocity_deg_s']:.0f}", f"{k:.2f}",
-                      f"{float(row['damping_nms_per_rad']):.2f}", f"{true:.2f}",
-                      f"{100.0 * (k / true - 1.0):+.1f}")
+        kind = str(row["joint"]).rsplit("_", 1)[0]
+        k, b = float(row["stiffness_nm_per_rad"]), float(row["damping_nms_per_rad"])
+        true_k, true_b = PASSIVE_STIFFNESS[kind], PASSIVE_DAMPING[kind]
+        table.add_row(str(row["joint"]), f"{row['peak_velocity_deg_s']:.0f}",
+                      f"{k:.2f}", f"{true_k:.2f}", f"{100.0 * (k / true_k - 1.0):+.1f}",
+                      f"{b:.2f}", f"{true_b:.2f}", f"{100.0 * (b / true_b - 1.0):+.1f}")
     return table
 
 
@@ -98,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", nargs="+", default=sorted(PROFILES), choices=sorted(PROFILES))
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=170)
     for profile in args.profiles:
         patient = PatientModel(JOINT_NAMES, PROFILES[profile], MASS_KG, 90.0, seed=0)
         console.print(rom_table(profile, "passive_rom", patient))

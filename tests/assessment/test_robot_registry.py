@@ -61,7 +61,7 @@ def test_params_change_the_measurement() -> None:
 
 
 @pytest.mark.parametrize(("name", "kwargs", "message"), [
-    ("stiffness", {"joints": ["hip_flexion_l"]}, r"\['hip_flexion_l'\].*knee_angle_r"),
+    ("stiffness", {"joints": ["ankle_angle_l"]}, r"\['ankle_angle_l'\].*knee_angle_r"),
     ("passive_rom", {"params": {"speed": 1.0}}, r"unknown parameter 'speed' \(allowed: thresh"),
     ("active_rom", {"params": {"threshold_nm": 1.0}}, r"unknown parameter .* \(allowed: none\)"),
     ("isometric", {"params": {"knee_angle_deg": 130.0}}, r"knee_angle_deg = 130.0 deg .*0, 95"),

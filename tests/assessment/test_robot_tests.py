@@ -63,6 +63,6 @@ def test_the_spastic_knee_resists_more_above_the_reflex_threshold(
     assert healthy[2].damping_nms_per_rad < 1.5 * healthy[0].damping_nms_per_rad
 
 
-def test_only_knees_can_be_assessed() -> None:
-    with pytest.raises(ConfigurationError, match="not a knee"):
-        assess_stiffness(PROFILES["healthy"], "hip_flexion_l")
+def test_only_hips_and_knees_can_be_assessed() -> None:
+    with pytest.raises(ConfigurationError, match=r"\['ankle_angle_l'\].*knee_angle_l"):
+        assess_stiffness(PROFILES["healthy"], "ankle_angle_l")

@@ -8,8 +8,7 @@ Contract (stable; protocols and reports rely on it):
   the assessment on a simulated patient of that :class:`~rehabbot.sim.patient.PatientProfile`
   and returns an :class:`AssessmentResult`.
 - ``joints``: simulator joint names (``hip_flexion_r``, ``knee_angle_r``, ``hip_flexion_l``,
-  ``knee_angle_l``), ``None`` for :attr:`RobotAssessment.default_joints` (the stiffness test
-  takes knees only).
+  ``knee_angle_l``), ``None`` for :attr:`RobotAssessment.default_joints` (all four).
 - ``params``: ``{name: number}``, each name one of :attr:`RobotAssessment.params` (a
   :class:`Param` with its unit, default and bounds), ``None`` or missing names for defaults.
 - Bad input (an unknown joint or parameter, a value out of bounds) raises one
@@ -48,7 +47,6 @@ from rehabbot.sim.world import ACTUATED_JOINTS
 
 #: A result row: joint name, measured values (keys with units), robot-limit flags.
 Row = dict[str, str | float | bool]
-KNEES = ("knee_angle_r", "knee_angle_l")
 
 
 @dataclass(frozen=True)
@@ -231,7 +229,8 @@ ROBOT_ASSESSMENTS: dict[str, RobotAssessment] = {
         _isometric,
     ),
     "stiffness": RobotAssessment(
-        "stiffness", "Knee stiffness at three velocities (L-STIFF)", KNEES, KNEES,
+        "stiffness", "Joint stiffness at three velocities (L-STIFF)", ACTUATED_JOINTS,
+        ACTUATED_JOINTS,
         {
             f"velocity_{n}_deg_s": Param("deg/s", v, 1.0, 400.0,
                                          f"peak velocity of the {label} motion")

@@ -17,8 +17,9 @@ controller moves the knee and holds the other joints, its torques going straight
 world. The gravity torque comes from the model
 (:class:`~rehabbot.controllers.compensation.LegGravity`), the inertia from the anthropometric
 body model and the orthosis. The patient is relaxed (:data:`~rehabbot.sim.patient.RELAX`: only
-passive stiffness, damping, end stops and stretch reflexes act). Only knee joints can be assessed
-(the hip's inertia depends on the knee).
+passive stiffness, damping, end stops and stretch reflexes act). Hips and knees can be
+assessed; a hip moves the whole leg with the knee held, so its inertia is the leg's about the hip
+at that knee angle.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_bench import HOLD_KNEE_RAD, AssessmentBench
-from rehabbot.controllers.compensation import LegSegments
+from rehabbot.assessment.leg_inertia import LegInertia
+from rehabbot.assessment.robot_bench import AssessmentBench, check_joints
+from rehabbot.controllers.compensation import GRAVITY_MPS2
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
@@ -77,16 +79,6 @@ def fit_stiffness(
     return k, b, q0, float(np.sqrt(np.mean(residual**2)))
 
 
-def knee_inertia_kgm2(body: BodyModel, exo: ExoSegments) -> float:
-    """Moment of inertia (kg·m²) of shank, orthosis shank and foot about the knee axis."""
-    shank, foot = body.shank, body.foot
-    leg = LegSegments.from_body(body, exo)
-    human = shank.inertia_kgm2[1] + shank.mass_kg * shank.com_from_proximal_m**2
-    rod = exo.shank_kg * shank.length_m**2 / 3.0
-    foot_distance_sq = leg.foot_below_knee_m**2 + leg.foot_forward_m**2
-    return human + rod + foot.inertia_kgm2[1] + foot.mass_kg * foot_distance_sq
-
-
 def assess_stiffness(
     profile: PatientProfile,
     joint: str = "knee_angle_l",
@@ -99,23 +91,22 @@ def assess_stiffness(
 ) -> list[StiffnessEstimate]:
     """Move ``joint`` through one sinusoid per peak velocity and fit its stiffness and damping.
 
-    The joint goes from :data:`HOLD_KNEE_RAD` to ``HOLD_KNEE_RAD + 2 * amplitude_rad`` and back
-    (``q = HOLD_KNEE_RAD + A (1 - cos ωt)``, ``ω = v / A``), one period per velocity, in a fresh
-    world each time; the other joints are held still. The first 0.1 s is left out of the fit.
+    The joint goes from its start angle ``q_s`` (hip 0, knee :data:`HOLD_KNEE_RAD`) to
+    ``q_s + 2 * amplitude_rad`` and back (``q = q_s + A (1 - cos ωt)``, ``ω = v / A``), one period
+    per velocity, in a fresh world each time; the other joints are held still (a hip moves the
+    whole leg, knee held). The first 0.1 s is left out of the fit.
 
     Raises:
-        ConfigurationError: ``joint`` is not a simulated knee, or an argument is out of range.
+        ConfigurationError: ``joint`` is not a hip or knee, or an argument is out of range.
     """
-    if joint not in ("knee_angle_r", "knee_angle_l"):
-        raise ConfigurationError(f"stiffness assessment: {joint!r} is not a knee joint")
+    check_joints((joint,))
     if not 0.05 <= amplitude_rad <= 0.6:
         raise ConfigurationError(f"amplitude_rad = {amplitude_rad} is outside [0.05, 0.6]")
     if not velocities_deg_s or not all(1.0 <= v <= 400.0 for v in velocities_deg_s):
         raise ConfigurationError(f"velocities_deg_s {velocities_deg_s} not all in [1, 400]")
-    inertia = knee_inertia_kgm2(BodyModel.from_height_mass(height_m, mass_kg), ExoSegments())
+    leg = LegInertia.from_body(BodyModel.from_height_mass(height_m, mass_kg), ExoSegments())
     return [
-        _one_velocity(profile, height_m, mass_kg, inertia, JOINT_NAMES.index(joint), v,
-                      amplitude_rad, time_step_s)
+        _one_velocity(profile, height_m, mass_kg, leg, joint, v, amplitude_rad, time_step_s)
         for v in velocities_deg_s
     ]
 
@@ -124,34 +115,42 @@ def _one_velocity(
     profile: PatientProfile,
     height_m: float,
     mass_kg: float,
-    inertia: float,
-    index: int,
+    leg: LegInertia,
+    joint: str,
     velocity_deg_s: float,
     amplitude: float,
     dt: float,
 ) -> StiffnessEstimate:
     omega = math.radians(velocity_deg_s) / amplitude
     steps = round(2.0 * math.pi / omega / dt)
-    q_log, qd_log, tau_log = np.zeros(steps), np.zeros(steps), np.zeros(steps)
+    side = joint.rsplit("_", 1)[1]
+    index = JOINT_NAMES.index(joint)
+    hip, knee = JOINT_NAMES.index(f"hip_flexion_{side}"), JOINT_NAMES.index(f"knee_angle_{side}")
+    q_log, qd_log = np.zeros((steps, len(JOINT_NAMES))), np.zeros((steps + 1, len(JOINT_NAMES)))
+    tau_log, weight = np.zeros(steps), np.zeros(steps)
+    pelvis = np.zeros(steps + 2)
     with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, time_step_s=dt) as bench:
         hold = bench.target.copy()
+        pelvis[0] = pelvis[1] = bench.world.pelvis_height_m
         for n in range(steps):
             t = n * dt
-            bench.target[index] = HOLD_KNEE_RAD + amplitude * (1.0 - math.cos(omega * t))
+            bench.target[index] = hold[index] + amplitude * (1.0 - math.cos(omega * t))
             bench.target_v[index] = amplitude * omega * math.sin(omega * t)
-            q_log[n], qd_log[n] = bench.q[index], bench.qd[index]
+            q_log[n], qd_log[n] = bench.q, bench.qd
             tau_log[n] = bench.step()[index]
-        qd_end = bench.qd[index]
-        # tau_log[n] acts over step n; the resulting velocity change gives the acceleration then
-        qdd = (np.append(qd_log[1:], qd_end) - qd_log) / dt
-        g_knee = np.array([bench.gravity.torques(_with(hold, index, a))[index] for a in q_log])
-    resist = tau_log - g_knee - inertia * qdd
+            weight[n] = bench.gravity_[index]
+            pelvis[n + 2] = bench.world.pelvis_height_m
+        qd_log[steps] = bench.qd
+    # tau_log[n] acts over step n; the resulting velocity change gives the acceleration then
+    qdd = np.diff(qd_log, axis=0) / dt
+    # the harness lets the pelvis move up and down: in its frame gravity is g + z''
+    pelvis_acceleration = np.diff(pelvis, 2) / dt**2
+    # the held joint of the same leg gives a little: its acceleration couples in
+    row = leg.matrix(q_log[:, knee])[0 if index == hip else 1]
+    inertial = row[0] * qdd[:, hip] + row[1] * qdd[:, knee]
+    resist = tau_log - weight * (1.0 + pelvis_acceleration / GRAVITY_MPS2) - inertial
     skip = round(0.1 / dt)
-    k, b, q0, rms = fit_stiffness(q_log[skip:], qd_log[skip:], resist[skip:])
+    q, qd = q_log[skip:, index], qd_log[skip:-1, index]
+    k, b, q0, rms = fit_stiffness(q, qd, resist[skip:])
     return StiffnessEstimate(velocity_deg_s, k, b, q0, rms)
 
-
-def _with(base: FloatArray, index: int, value: float) -> FloatArray:
-    out = base.copy()
-    out[index] = value
-    return out

@@ -1,0 +1,51 @@
+"""The stiffness assessment's leg model (mass matrix) and its hip measurements."""
+
+from __future__ import annotations
+
+import numpy as np
+import pybullet as p
+import pytest
+
+from rehabbot.assessment.leg_inertia import LegInertia
+from rehabbot.assessment.robot_tests import StiffnessEstimate, assess_stiffness
+from rehabbot.sim.anthropometry import BodyModel
+from rehabbot.sim.body import ExoSegments
+from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PROFILES
+from rehabbot.sim.world import TreadmillWorld
+
+
+@pytest.mark.parametrize("knee_rad", [0.0, 0.2, 1.0])
+def test_the_leg_mass_matrix_matches_pybullets(knee_rad: float) -> None:
+    body, exo = BodyModel.from_height_mass(1.62, 58.0), ExoSegments()
+    with TreadmillWorld(body, belt_speed_mps=0.0, body_weight_support=1.0, exo=exo) as world:
+        robot, client = world.body_id, world.client_id
+        movable = [
+            info[1].decode()
+            for info in (p.getJointInfo(robot, i, physicsClientId=client)
+                         for i in range(p.getNumJoints(robot, physicsClientId=client)))
+            if info[2] != p.JOINT_FIXED
+        ]
+        angles = {name: 0.0 for name in movable}
+        angles["pelvis_z"], angles["knee_angle_l"] = 1.0, knee_rad
+        mass = np.array(p.calculateMassMatrix(robot, [angles[n] for n in movable],
+                                              physicsClientId=client))
+    hip, knee = movable.index("hip_flexion_l"), movable.index("knee_angle_l")
+    expected = mass[np.ix_([hip, knee], [hip, knee])]
+    model = np.array(LegInertia.from_body(body, exo).matrix(knee_rad), dtype=float)
+    np.testing.assert_allclose(model, expected, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def hip() -> list[StiffnessEstimate]:
+    return assess_stiffness(PROFILES["healthy"], "hip_flexion_r", (30.0, 90.0, 180.0))
+
+
+def test_the_hips_stiffness_and_damping_are_the_passive_ones_at_every_velocity(
+    hip: list[StiffnessEstimate],
+) -> None:
+    # the hip has no stretch reflex, and the motion (0-46 deg) stays clear of its end stops
+    for estimate in hip:
+        assert estimate.stiffness_nm_per_rad == pytest.approx(
+            PASSIVE_STIFFNESS["hip_flexion"], rel=0.10)
+        assert estimate.damping_nms_per_rad == pytest.approx(
+            PASSIVE_DAMPING["hip_flexion"], rel=0.10)
