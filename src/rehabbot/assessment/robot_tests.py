@@ -5,7 +5,7 @@ still) while the robot moves one joint through a sinusoid at several peak veloci
 torque the robot needs, less what the leg's weight and inertia take, is the joint's resistance.
 Per velocity a least-squares fit of
 
-    tau_robot - tau_gravity - I * qdd = k * (q - q0) + b * qd
+    tau_robot - tau_gravity (1 + z''/g) - M_jh qdd_hip - M_jk qdd_knee = k (q - q0) + b qd
 
 gives the apparent stiffness ``k`` (N·m/rad), damping ``b`` (N·m·s/rad) and rest angle ``q0``.
 A relaxed joint without spasticity gives the same ``k`` and ``b`` at every velocity; a spastic
@@ -13,13 +13,15 @@ one resists more above its stretch-reflex threshold, so ``k`` and ``b`` rise wit
 (Lance 1980).
 
 The test runs on an :class:`~rehabbot.assessment.robot_bench.AssessmentBench`: a stiff position
-controller moves the knee and holds the other joints, its torques going straight to the simulated
-world. The gravity torque comes from the model
-(:class:`~rehabbot.controllers.compensation.LegGravity`), the inertia from the anthropometric
-body model and the orthosis. The patient is relaxed (:data:`~rehabbot.sim.patient.RELAX`: only
-passive stiffness, damping, end stops and stretch reflexes act). Hips and knees can be
-assessed; a hip moves the whole leg with the knee held, so its inertia is the leg's about the hip
-at that knee angle.
+controller moves the hip or knee and holds the other joints, its torques going straight to the
+simulated world. The gravity torque ``tau_gravity`` comes from the model
+(:class:`~rehabbot.controllers.compensation.LegGravity`) at the measured angles. Two couplings
+matter at speed and are modelled: the harness lets the pelvis bounce (``z''``, from the pelvis
+height: in the pelvis's frame gravity is ``g + z''``), and the held joint of the same leg gives a
+little under the inertial load, whose acceleration couples in through the leg's mass matrix
+``M`` (:class:`~rehabbot.assessment.leg_inertia.LegInertia`, from the anthropometric body model
+and the orthosis). The patient is relaxed (:data:`~rehabbot.sim.patient.RELAX`: only passive
+stiffness, damping, end stops and stretch reflexes act).
 """
 
 from __future__ import annotations
