@@ -35,7 +35,7 @@ from rehabbot.export.cli import export_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
-from rehabbot.protocols.cli import protocols_app
+from rehabbot.protocols.cli import protocols_app, replay_command
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
@@ -54,6 +54,9 @@ app.add_typer(session_app, name="session")
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(can_app, name="can")
 app.add_typer(protocols_app, name="protocols")
+app.command(
+    "replay", help="Re-run a recorded session's inputs through a fresh controller; exit 1 where "
+    "its outputs differ.")(replay_command)
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )

@@ -109,22 +109,25 @@ class SessionResult:
     progression: list[Change] = field(default_factory=list)
 
 
-def session_phases(request: SessionRequest, protocol: Protocol) -> tuple[Phase, ...]:
-    """The phases a request runs: the protocol's, or with a duration override its training
-    phase alone for that long; a guidance override set on the training phases.
+def session_phases(
+    protocol: Protocol, duration_s: float | None = None, guidance_pct: float | None = None
+) -> tuple[Phase, ...]:
+    """The phases a session runs: the protocol's, or with a ``duration_s`` override its
+    training phase alone for that long (s); a ``guidance_pct`` override (%) set on the training
+    phases.
 
     Raises:
         ConfigurationError: the guidance override lies outside a training phase's adjustable
             bounds or [0, 100] %, or the duration override outside (0, 7200] s.
     """
     phases = protocol.phases
-    if request.duration_s is not None:
-        if not 0.0 < request.duration_s <= MAX_PHASE_S:
+    if duration_s is not None:
+        if not 0.0 < duration_s <= MAX_PHASE_S:
             raise ConfigurationError(
-                f"duration {request.duration_s:g} s is outside (0, {MAX_PHASE_S:g}] s")
+                f"duration {duration_s:g} s is outside (0, {MAX_PHASE_S:g}] s")
         phases = (protocol.training_phase.model_copy(
-            update={"duration_s": request.duration_s, "steps": None, "max_duration_s": None}),)
-    guidance = request.guidance_pct
+            update={"duration_s": duration_s, "steps": None, "max_duration_s": None}),)
+    guidance = guidance_pct
     if guidance is None:
         return phases
     out = []
@@ -151,7 +154,7 @@ class SessionRunner:
                 has no simulator and no hardware path yet.
         """
         self.request = request
-        phases = session_phases(request, request.protocol)
+        phases = session_phases(request.protocol, request.duration_s, request.guidance_pct)
         #: Planned walking time (s): timed phases, and step targets at their cadence.
         self.duration_s = sum(p.expected_duration_s for p in phases if p.walking)
         if request.profile not in PROFILES:
@@ -200,9 +203,11 @@ class SessionRunner:
             else:
                 patient_id = store.ensure_patient(req.patient_code)
             patient = store.get_patient(patient_id)
+            height_m = patient.height_m or DEMO_PATIENT.height_m
+            mass_kg = patient.mass_kg or DEMO_PATIENT.mass_kg
             plan = plan_progression(store, patient_id, req.protocol) if req.progress else None
             protocol = req.protocol if plan is None else with_values(req.protocol, plan.values)
-            phases = session_phases(req, protocol)
+            phases = session_phases(protocol, req.duration_s, req.guidance_pct)
             parameters = {
                 "protocol": protocol.model_dump(),
                 "phases": [phase.name for phase in phases],
@@ -212,13 +217,14 @@ class SessionRunner:
                 "realtime": req.realtime,
                 "profile": req.profile,
                 "progression": None if plan is None else plan.as_dict(),
+                "robot": robot_cfg.model_dump(mode="json"),
+                "height_m": height_m,
+                "mass_kg": mass_kg,
             }
             session_id = store.create_session(
                 patient_id, protocol.name, robot_cfg.name, robot_cfg.period_s,
                 list(robot_cfg.joint_names), parameters,
             )
-        height_m = patient.height_m or DEMO_PATIENT.height_m
-        mass_kg = patient.mass_kg or DEMO_PATIENT.mass_kg
         walking = [phase for phase in phases if phase.walking]
         first = next(i for i, phase in enumerate(phases) if phase.walking)
         profile = PROFILES[req.profile]
@@ -263,11 +269,7 @@ class SessionRunner:
                 walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
                 period_s=robot_cfg.period_s, treadmill=sim, on_finished=self._phases_done,
             )
-            hard = JointLimits.from_config(robot_cfg)
-            supervisor = Supervisor.from_config(robot_cfg, soft_limits=SoftLimits.from_rom(
-                names, start.range_of_motion_deg.for_joints(names), hard,
-                zone_rad=math.radians(start.soft_zone_deg),
-            ))
+            supervisor = build_supervisor(robot_cfg, start)
             sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
             self._loop = ControlLoop(
                 robot, supervisor, controller, clock, recorder=sink,
@@ -333,6 +335,16 @@ class SessionRunner:
         return SessionResult(session_id, status, summary, report, recorder.dropped,
                              {"reply_latency_us": latency},
                              [] if plan is None else plan.changes)
+
+
+def build_supervisor(robot: RobotConfig, phase: Phase) -> Supervisor:
+    """The supervisor of a session: the robot's hard limits, the phase's range of motion (the
+    same in every walking phase) as soft limits."""
+    names = robot.joint_names
+    return Supervisor.from_config(robot, soft_limits=SoftLimits.from_rom(
+        names, phase.range_of_motion_deg.for_joints(names), JointLimits.from_config(robot),
+        zone_rad=math.radians(phase.soft_zone_deg),
+    ))
 
 
 def phase_builder(
