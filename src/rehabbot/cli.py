@@ -7,6 +7,7 @@ in research formats, pseudonymized; ``rehabbot patients`` keeps patient records 
 log; ``rehabbot report SESSION`` writes its HTML or PDF report
 (``--patient CODE``: progress across a patient's sessions);
 ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist;
+``rehabbot console`` opens the therapist console;
 ``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
@@ -30,6 +31,7 @@ from rich.table import Table
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
+from rehabbot.console.app import console_command
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
 from rehabbot.export.cli import export_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
@@ -68,6 +70,8 @@ app.command(
     help="A session's report (curves, strides, metrics, events), or with --patient a progress "
     "report across the patient's sessions.",
 )(report_command)
+app.command("console", help="The therapist console: patients, session setup, live session with "
+            "E-STOP and alarms, reports.")(console_command)
 app.command("sweep", help="Controller sweep in simulation on Dask: table, Pareto plot, reruns "
             "skip finished points.")(sweep_command)
 app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab files on Dask, "

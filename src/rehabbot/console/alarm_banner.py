@@ -1,0 +1,158 @@
+"""The alarm banner: the supervisor's latched faults in IEC 60601-1-8 colours and priorities.
+
+The banner shows the highest-priority alarm condition first and lists every latched fault:
+
+=========  ===========  ==========================================================
+priority   colour       visual signal
+=========  ===========  ==========================================================
+high       red          flashing at 2 Hz (50 % duty) until acknowledged
+medium     yellow       flashing at 0.5 Hz until acknowledged
+low        cyan         steady
+=========  ===========  ==========================================================
+
+(IEC 60601-1-8, table 2: high 1.4-2.8 Hz, medium 0.4-0.8 Hz, low constant.) A latched fault needs
+two deliberate steps: **Acknowledge** (stops the flashing; the colour stays while the fault is
+latched) and then **Reset** (asks the supervisor to clear its faults, refused while a cause
+persists). A new fault makes the banner flash again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from rehabbot.console.labels import bold_label
+from rehabbot.console.messages import FaultInfo, SafetyStatus
+
+#: Background colour, text colour and flash period (ms; 0: steady) by priority.
+ALARM_STYLE: dict[str, tuple[str, str, int]] = {
+    "high": ("#d40000", "#ffffff", 500),
+    "medium": ("#ffd000", "#000000", 2000),
+    "low": ("#00b7eb", "#000000", 0),
+}
+#: The banner's look without an alarm.
+QUIET_STYLE = ("#2e3b2e", "#ffffff")
+_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+def top_priority(faults: tuple[FaultInfo, ...]) -> str | None:
+    """The highest priority among ``faults`` (None without faults).
+
+    >>> f = FaultInfo("rom_exceeded", "knee_angle_r", 1.0, "medium", 1, "")
+    >>> top_priority((f,)), top_priority(())
+    ('medium', None)
+    """
+    return min((f.priority for f in faults), key=_RANK.__getitem__, default=None)
+
+
+class AlarmBanner(QFrame):
+    """A full-width banner with the alarm text, an Acknowledge and a Reset button.
+
+    Signals:
+        reset_requested: the operator asked for a reset (after acknowledging).
+    """
+
+    reset_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("alarmBanner")
+        self.setFrameShape(QFrame.Shape.Box)
+        self.title = bold_label("No alarms", 16)
+        self.title.setObjectName("alarmTitle")
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        self.acknowledge_button = QPushButton("&Acknowledge (F2)")
+        self.acknowledge_button.clicked.connect(self.acknowledge)
+        self.reset_button = QPushButton("&Reset (F3)")
+        self.reset_button.clicked.connect(self.request_reset)
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.detail)
+        layout = QHBoxLayout(self)
+        layout.addLayout(text, 1)
+        layout.addWidget(self.acknowledge_button)
+        layout.addWidget(self.reset_button)
+        self.status = SafetyStatus()
+        self.acknowledged = True
+        self.flash_on = False
+        self._flash = QTimer(self)
+        self._flash.timeout.connect(self._toggle_flash)
+        self._message = ""
+        self._render()
+
+    @property
+    def priority(self) -> str | None:
+        """The highest priority latched now (None: no alarm)."""
+        return top_priority(self.status.faults)
+
+    def show_status(self, status: SafetyStatus) -> None:
+        """Show the supervisor's state; a fault not seen before needs acknowledging again."""
+        new = set(status.faults) - set(self.status.faults)
+        self.status = status
+        if new:
+            self.acknowledged = False
+            self._message = ""
+        if not status.faults:
+            self.acknowledged = True
+        self._render()
+
+    def show_message(self, text: str) -> None:
+        """Show a line under the alarm (e.g. why a reset was refused)."""
+        self._message = text
+        self._render()
+
+    def acknowledge(self) -> None:
+        """The operator has seen the alarm: stop flashing (the colour stays while latched)."""
+        if self.status.faults:
+            self.acknowledged = True
+            self._render()
+
+    def request_reset(self) -> None:
+        """Ask for a reset; only after the alarm was acknowledged."""
+        if not self.acknowledged:
+            self.show_message("Acknowledge the alarm first (F2), then reset (F3).")
+            return
+        self.reset_requested.emit()
+
+    def _toggle_flash(self) -> None:
+        self.flash_on = not self.flash_on
+        self._paint()
+
+    def _render(self) -> None:
+        priority = self.priority
+        status = self.status
+        if priority is None:
+            self.title.setText("Paused: torque faded out" if status.paused else (
+                "Stopped" if status.stop_category is not None else "No alarms"))
+            self.detail.setText(self._message)
+        else:
+            first = min(status.faults, key=lambda f: _RANK[f.priority])
+            state = "acknowledged" if self.acknowledged else "NOT ACKNOWLEDGED"
+            self.title.setText(f"{priority.upper()} PRIORITY ALARM · {first.kind} · {state}")
+            lines = [f.text for f in status.faults]
+            if self._message:
+                lines.append(self._message)
+            self.detail.setText("\n".join(lines))
+        self.acknowledge_button.setEnabled(bool(status.faults) and not self.acknowledged)
+        self.reset_button.setEnabled(status.stop_category is not None or bool(status.faults))
+        period = 0 if priority is None or self.acknowledged else ALARM_STYLE[priority][2]
+        if period:
+            if self._flash.interval() != period // 2 or not self._flash.isActive():
+                self._flash.start(period // 2)
+        else:
+            self._flash.stop()
+            self.flash_on = True
+        self._paint()
+
+    def _paint(self) -> None:
+        priority = self.priority
+        if priority is None:
+            background, foreground = QUIET_STYLE
+        else:
+            background, foreground, period = ALARM_STYLE[priority]
+            if period and not self.acknowledged and not self.flash_on:
+                background, foreground = "#202020", background  # the "off" half of the flash
+        self.setStyleSheet(
+            f"QFrame#alarmBanner {{ background: {background}; }} "
+            f"QFrame#alarmBanner QLabel {{ color: {foreground}; }}")

@@ -1,0 +1,69 @@
+"""The E-STOP panel: a large red button, always visible beside every screen.
+
+Pressing it (a click, or **F1** from anywhere in the console) sends the E-STOP input to the
+session at once: a category-0 stop (torque off) on the next tick, latched. Like a mushroom-head
+switch it stays pressed until it is deliberately released (the *Release* button, **Shift+F1**);
+then the alarm must still be acknowledged and reset. Pressing it when no session runs is kept and
+sent when one starts, so a session can never start with E-STOP pressed and unnoticed.
+
+This is the software E-STOP of the console; a real exoskeleton also needs the hardware E-STOP
+chain of docs/safety.md.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+_BUTTON_STYLE = (
+    "QPushButton#estop {{ background: {bg}; color: white; font-size: 26pt; font-weight: bold; "
+    "border: 6px solid #ffd000; border-radius: 18px; padding: 12px; }}"
+)
+
+
+class EStopPanel(QWidget):
+    """The E-STOP button and its release.
+
+    Signals:
+        changed(bool): the E-STOP input changed (True: pressed).
+    """
+
+    changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.button = QPushButton("E-STOP\n(F1)")
+        self.button.setObjectName("estop")
+        self.button.setMinimumSize(180, 180)
+        self.button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.button.setAccessibleName("Emergency stop")
+        self.button.clicked.connect(self.press)
+        self.release_button = QPushButton("Release E-STOP (Shift+F1)")
+        self.release_button.clicked.connect(self.release)
+        self.state = QLabel("released")
+        self.state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.button, 1)
+        layout.addWidget(self.state)
+        layout.addWidget(self.release_button)
+        self.pressed = False
+        self._show()
+
+    def press(self) -> None:
+        """Press E-STOP (idempotent)."""
+        if not self.pressed:
+            self.pressed = True
+            self._show()
+        self.changed.emit(True)  # sent again on every press: a press is never lost
+
+    def release(self) -> None:
+        """Release E-STOP (the faults stay latched until reset)."""
+        if self.pressed:
+            self.pressed = False
+            self._show()
+            self.changed.emit(False)
+
+    def _show(self) -> None:
+        self.button.setStyleSheet(_BUTTON_STYLE.format(bg="#8b0000" if self.pressed else "#e00000"))
+        self.state.setText("PRESSED: torque off" if self.pressed else "released")
+        self.release_button.setEnabled(self.pressed)

@@ -1,0 +1,78 @@
+"""The live-session screen: live view, parameter controls, pause / resume / stop, a status line.
+
+The buttons only say what the operator wants (signals); the main window sends the commands to
+the session and records them. Keyboard: **F6** pause or resume, **F8** stop, **Ctrl+L** the
+large-value display; the parameter boxes have Alt mnemonics (Alt+G guidance, ...).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rehabbot.console.controls import ParamControls
+from rehabbot.console.labels import bold_label
+from rehabbot.console.live_view import LiveView
+
+
+class LiveScreen(QWidget):
+    """What the therapist sees while a session runs.
+
+    Args:
+        joint_names: the robot's joints, in ring column order.
+        period_s: the control period (s).
+
+    Signals:
+        pause_toggled: pause (or resume, when paused) was asked for.
+        stop_requested: stop was asked for.
+        large_toggled(bool): the large-value display was switched.
+    """
+
+    pause_toggled = Signal()
+    stop_requested = Signal()
+    large_toggled = Signal(bool)
+
+    def __init__(self, joint_names: tuple[str, ...], period_s: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = LiveView(joint_names, period_s)
+        self.controls = ParamControls()
+        self.title = bold_label("", 14)
+        self.pause_button = QPushButton("&Pause (F6)")
+        self.pause_button.clicked.connect(self.pause_toggled.emit)
+        self.stop_button = QPushButton("&Stop session (F8)")
+        self.stop_button.clicked.connect(self.stop_requested.emit)
+        self.large_button = QPushButton("&Large display (Ctrl+L)")
+        self.large_button.setCheckable(True)
+        self.large_button.toggled.connect(self._large)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        side = QVBoxLayout()
+        side.addWidget(self.controls)
+        side.addWidget(self.pause_button)
+        side.addWidget(self.stop_button)
+        side.addWidget(self.large_button)
+        side.addWidget(self.status)
+        side.addStretch(1)
+        body = QHBoxLayout()
+        body.addWidget(self.view, 1)
+        body.addLayout(side)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(body, 1)
+        self.setTabOrder(self.pause_button, self.stop_button)
+        self.setTabOrder(self.stop_button, self.large_button)
+
+    def set_paused(self, paused: bool) -> None:
+        """Show the pause button as resume while paused."""
+        self.pause_button.setText("&Resume (F6)" if paused else "&Pause (F6)")
+
+    def _large(self, on: bool) -> None:
+        self.view.set_large(on)
+        self.large_toggled.emit(on)

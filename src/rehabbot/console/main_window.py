@@ -1,0 +1,325 @@
+"""The console's main window: screens, the alarm banner, the E-STOP, and the session link.
+
+Layout: the alarm banner across the top, the screens (patients, setup, live session, after the
+session) in the middle, the E-STOP panel on the right of every screen. The window owns at most
+one :class:`~rehabbot.console.session_link.SessionLink`; a timer reads its live data and replies
+every :data:`~rehabbot.console.live_view.FRAME_MS` ms. Every command is sent to the session first
+and then written to the audit log with the operator's name (E-STOP never waits for the disk).
+
+Closing the window while a session runs asks first; if confirmed, the session is stopped safely
+(torque fade) and the window waits until it is stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rehabbot.console.after_screen import AfterScreen
+from rehabbot.console.alarm_banner import AlarmBanner
+from rehabbot.console.estop import EStopPanel
+from rehabbot.console.live_screen import LiveScreen
+from rehabbot.console.live_view import FRAME_MS
+from rehabbot.console.messages import (
+    Applied,
+    Command,
+    CommandKind,
+    Failed,
+    Finished,
+    Reply,
+    SafetyStatus,
+    Started,
+)
+from rehabbot.console.patients_screen import PatientsScreen
+from rehabbot.console.session_link import SessionLink
+from rehabbot.console.setup_screen import SetupScreen, training_settings
+from rehabbot.errors import RehabbotError
+from rehabbot.hal.config import RobotConfig
+from rehabbot.protocols.runner import SessionRequest
+from rehabbot.protocols.schema import Protocol
+from rehabbot.storage.records import PatientRecords
+from rehabbot.storage.store import SessionStore
+
+#: The console's keyboard map: keys and what they do (docs/console.md shows it).
+KEYMAP = (
+    ("F1", "E-STOP: press (from every screen, whatever has the focus)"),
+    ("Shift+F1", "release E-STOP"),
+    ("F2", "acknowledge the alarm"),
+    ("F3", "reset (after acknowledging)"),
+    ("F5", "start the session (setup screen)"),
+    ("F6", "pause / resume"),
+    ("F8", "stop the session (torque fades out, the session is stored)"),
+    ("Ctrl+L", "large-value display on / off"),
+    ("Ctrl+1 … Ctrl+4", "patients, setup, live session, after the session"),
+    ("Ctrl+F / Ctrl+N / Ctrl+S", "patients: search, new, save"),
+    ("Alt+underlined letter", "the button or field with that mnemonic; Tab moves on"),
+    ("Ctrl+Q", "quit (asks first while a session runs)"),
+)
+#: How long closing the window waits for a stopped session to be stored (s).
+STOP_WAIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """What the console runs on.
+
+    Attributes:
+        robot: the robot configuration (a simulated one by default).
+        store_path: the session store.
+        operator: the name recorded with every action.
+        realtime: pace sessions to the wall clock (the console's normal mode); False runs them
+            in lockstep, as fast as the machine allows (tests).
+        seed: seed of the simulation.
+    """
+
+    robot: RobotConfig
+    store_path: Path
+    operator: str
+    realtime: bool = True
+    seed: int = 0
+
+
+def _ask(parent: QWidget, text: str) -> bool:
+    answer = QMessageBox.question(parent, "rehabbot console", text)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class MainWindow(QMainWindow):
+    """The therapist console.
+
+    Args:
+        settings: robot, store, operator.
+        confirm: asks the operator a yes/no question (default: a message box).
+    """
+
+    def __init__(self, settings: ConsoleSettings,
+                 confirm: Callable[[QWidget, str], bool] = _ask) -> None:
+        super().__init__()
+        self.settings = settings
+        self.confirm = confirm
+        self.setWindowTitle(f"rehabbot console · {settings.robot.name} · operator "
+                            f"{settings.operator}")
+        self.link: SessionLink | None = None
+        self.patient_code: str | None = None
+        self.status = SafetyStatus()
+        self.banner = AlarmBanner()
+        self.estop = EStopPanel()
+        self.patients = PatientsScreen(settings.store_path, settings.operator)
+        self.setup = SetupScreen(settings.store_path, settings.robot)
+        self.live = LiveScreen(settings.robot.joint_names, settings.robot.period_s)
+        self.after = AfterScreen(settings.store_path)
+        self.stack = QStackedWidget()
+        for screen in (self.patients, self.setup, self.live, self.after):
+            self.stack.addWidget(screen)
+        body = QHBoxLayout()
+        body.addWidget(self.stack, 1)
+        body.addWidget(self.estop)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self.patients.chosen.connect(self._patient_chosen)
+        self.setup.start_requested.connect(self.start_session)
+        self.live.controls.changed.connect(self.set_param)
+        self.live.pause_toggled.connect(self.toggle_pause)
+        self.live.stop_requested.connect(self.stop_session)
+        self.estop.changed.connect(self._estop_changed)
+        self.banner.reset_requested.connect(self.reset)
+        self.after.new_session.connect(lambda: self.show_screen(self.setup))
+        shortcuts: list[tuple[str, Callable[[], Any]]] = [
+            ("F1", self.estop.press), ("Shift+F1", self.estop.release),
+            ("F2", self.banner.acknowledge), ("F3", self.banner.request_reset),
+            ("F5", self._start_key), ("F6", self.toggle_pause), ("F8", self.stop_session),
+            ("Ctrl+L", self.live.large_button.toggle), ("Ctrl+Q", self.close),
+        ]
+        screens: tuple[QWidget, ...] = (self.patients, self.setup, self.live, self.after)
+        for index, page in enumerate(screens):
+            shortcuts.append((f"Ctrl+{index + 1}", self._shower(page)))
+        self.shortcuts: dict[str, QShortcut] = {}
+        for keys, slot in shortcuts:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+            shortcut.activated.connect(slot)
+            self.shortcuts[keys] = shortcut
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._frame)
+        self.resize(1400, 900)
+
+    # -- screens ------------------------------------------------------------------------------
+
+    def show_screen(self, screen: QWidget) -> None:
+        """Bring a screen to the front."""
+        self.stack.setCurrentWidget(screen)
+
+    def _shower(self, screen: QWidget) -> Callable[[], None]:
+        return lambda: self.show_screen(screen)
+
+    def _patient_chosen(self, code: str) -> None:
+        self.patient_code = code
+        self.setup.set_patient(code)
+        self.show_screen(self.setup)
+
+    def _start_key(self) -> None:
+        if self.stack.currentWidget() is self.setup:
+            self.setup.start()
+
+    # -- the session --------------------------------------------------------------------------
+
+    def start_session(self, patient_code: str, protocol: Protocol, duration_s: float,
+                      profile: str) -> None:
+        """Start a session in its own process and show the live screen."""
+        if self.link is not None:
+            return
+        request = SessionRequest(
+            robot=self.settings.robot, protocol=protocol, store_path=self.settings.store_path,
+            patient_code=patient_code, duration_s=duration_s, seed=self.settings.seed,
+            realtime=self.settings.realtime, profile=profile,
+        )
+        try:
+            link = SessionLink(request)
+            link.start()
+        except RehabbotError as exc:
+            self.setup.check.setText(f"⚠ {exc}")
+            return
+        self.link = link
+        self.patient_code = patient_code
+        self.live.view.reset()
+        self.live.title.setText(f"{protocol.title} · patient {patient_code} · "
+                                f"{duration_s:g} s · operator {self.settings.operator}")
+        self.live.status.setText("starting the session…")
+        self.live.stop_button.setEnabled(True)
+        self._audit("session.start", {"protocol": protocol.name, "duration_s": duration_s,
+                                      "profile": profile})
+        if self.estop.pressed:
+            link.send(Command(CommandKind.ESTOP, pressed=True, operator=self.settings.operator))
+        self.show_screen(self.live)
+        self.timer.start(FRAME_MS)
+
+    def send(self, command: Command, action: str, detail: dict[str, Any]) -> None:
+        """Send a command to the running session, then record it in the audit log."""
+        if self.link is None:
+            return
+        self.link.send(command)
+        self._audit(action, detail)
+
+    def _command(self, kind: CommandKind, **fields: Any) -> Command:
+        return Command(kind, operator=self.settings.operator, **fields)
+
+    def set_param(self, name: str, value: float) -> None:
+        """Change a controller parameter of the running session."""
+        self.send(self._command(CommandKind.PARAMS, values={name: value}), "parameter.change",
+                  {"parameter": name, "value": value})
+
+    def toggle_pause(self) -> None:
+        """Pause (torque fades out, the loop keeps running) or resume (a reset)."""
+        kind = CommandKind.RESUME if self.status.paused else CommandKind.PAUSE
+        self.send(self._command(kind), f"session.{kind.value}", {})
+
+    def stop_session(self) -> None:
+        """Stop the session: the torque fades out, then the session is stored."""
+        if self.link is not None:
+            self.live.stop_button.setEnabled(False)
+            self.live.status.setText("stopping: torque fading out, storing the session…")
+        self.send(self._command(CommandKind.STOP), "session.stop", {})
+
+    def reset(self) -> None:
+        """Ask the supervisor to clear its latched faults."""
+        self.send(self._command(CommandKind.RESET), "session.reset", {})
+
+    def _estop_changed(self, pressed: bool) -> None:
+        action = "estop.press" if pressed else "estop.release"
+        if self.link is None:
+            self._audit(action, {"session": None})
+            return
+        self.send(self._command(CommandKind.ESTOP, pressed=pressed), action, {})
+
+    def _audit(self, action: str, detail: dict[str, Any]) -> None:
+        try:
+            with SessionStore.open(self.settings.store_path) as store:
+                PatientRecords(store).log(action, detail, operator=self.settings.operator,
+                                          patient_code=self.patient_code)
+        except RehabbotError as exc:
+            self.live.status.setText(f"⚠ audit log: {exc}")
+
+    # -- the frame ----------------------------------------------------------------------------
+
+    def _frame(self) -> None:
+        link = self.link
+        if link is None:
+            self.timer.stop()
+            return
+        self.live.view.show_rows(link.reader.read())
+        for reply in link.poll():
+            self._reply(reply)
+
+    def _reply(self, reply: Reply) -> None:
+        if isinstance(reply, Started):
+            protocol = self.setup.protocol
+            training = None if protocol is None else training_settings(protocol)
+            adjustable = dict(getattr(training, "adjustable", None) or {})
+            self.live.controls.set_params(reply.params, adjustable)
+            self.live.status.setText("running")
+        elif isinstance(reply, SafetyStatus):
+            self.status = reply
+            self.banner.show_status(reply)
+            self.live.set_paused(reply.paused)
+        elif isinstance(reply, Applied):
+            what = reply.command.describe()
+            if reply.accepted:
+                self.live.status.setText(f"{what}: applied at {reply.t_s:.2f} s")
+            else:
+                self.live.status.setText(f"⚠ {what}: {reply.reason}")
+                if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME):
+                    self.banner.show_message(reply.reason)
+        elif isinstance(reply, Finished):
+            self._ended()
+            self.after.show_session(reply.session_id)
+            self.show_screen(self.after)
+        elif isinstance(reply, Failed):
+            self._ended()
+            self.setup.check.setText(f"⚠ the session failed: {reply.error}")
+            self.show_screen(self.setup)
+
+    def _ended(self) -> None:
+        self.timer.stop()
+        if self.link is not None:
+            self.link.close()
+            self.link = None
+        self.status = SafetyStatus()
+        self.banner.show_status(self.status)
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Ask before closing during a session; then stop it safely and wait until stored."""
+        link = self.link
+        if link is None:
+            event.accept()
+            return
+        if not self.confirm(self, "A session is running. Stop it safely (the torque fades out) "
+                                  "and close the console?"):
+            event.ignore()
+            return
+        self.stop_session()
+        deadline = time.monotonic() + STOP_WAIT_S
+        while self.link is not None and time.monotonic() < deadline:
+            QApplication.processEvents()
+            self._frame()
+            time.sleep(0.02)
+        event.accept()

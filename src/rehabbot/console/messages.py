@@ -1,0 +1,164 @@
+"""What the console and the session process say to each other through their queues.
+
+Console → session: :class:`Command` (parameter changes, pause, resume, stop, E-STOP, reset).
+Session → console: :class:`Applied` (a command took effect, or was refused and why),
+:class:`SafetyStatus` (the supervisor's latched faults and stop, whenever they change),
+:class:`Finished` (the session is stored) and :class:`Failed` (it could not run).
+
+Every message is a small frozen dataclass of plain values, cheap to pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class CommandKind(Enum):
+    """What a console command asks for."""
+
+    PARAMS = "params"
+    """Change controller parameters (``values``: name → value, in the parameter's unit)."""
+    PAUSE = "pause"
+    """Fade the torque out (a category-1 stop a person asked for); the loop keeps running."""
+    RESUME = "resume"
+    """End a pause: a supervisor reset; the controller resumes from the present state."""
+    STOP = "stop"
+    """End the session: the torque fades out (category 1), then the session is stored."""
+    ESTOP = "estop"
+    """The E-STOP input (``pressed``): category-0 stop, latched until released and reset."""
+    RESET = "reset"
+    """Ask the supervisor to clear its latched faults (refused while a cause persists)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command from the console.
+
+    Attributes:
+        kind: what is asked.
+        values: new parameter values for :attr:`CommandKind.PARAMS` (name → value).
+        pressed: the E-STOP input for :attr:`CommandKind.ESTOP`.
+        operator: who gave the command (recorded with it).
+
+    >>> Command(CommandKind.PARAMS, {"guidance_pct": 60.0}, operator="T. Muster").describe()
+    'params guidance_pct=60'
+    """
+
+    kind: CommandKind
+    values: dict[str, float] = field(default_factory=dict)
+    pressed: bool = True
+    operator: str = ""
+
+    def describe(self) -> str:
+        """One line for the event log."""
+        if self.kind is CommandKind.PARAMS:
+            return "params " + ", ".join(f"{k}={v:g}" for k, v in self.values.items())
+        if self.kind is CommandKind.ESTOP:
+            return "estop pressed" if self.pressed else "estop released"
+        return str(self.kind.value)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A command reached the loop (``accepted``) or was refused (``reason`` says why).
+
+    Attributes:
+        command: the command.
+        t_s: loop time when it was handed to the loop (s); NaN before the loop started.
+        accepted: whether it was passed on.
+        reason: why it was refused (empty when accepted).
+    """
+
+    command: Command
+    t_s: float
+    accepted: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FaultInfo:
+    """A latched fault as the console shows it.
+
+    Attributes:
+        kind: the fault kind's name (e.g. ``"estop"``).
+        joint: the joint, or None for the whole robot.
+        t_s: loop time of detection (s).
+        priority: IEC 60601-1-8 priority: ``"high"``, ``"medium"`` or ``"low"``.
+        category: stop category 0, 1 or 2.
+        text: one line for people.
+    """
+
+    kind: str
+    joint: str | None
+    t_s: float
+    priority: str
+    category: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SafetyStatus:
+    """The supervisor's state, sent whenever it changes.
+
+    Attributes:
+        faults: the latched faults, oldest first.
+        stop_category: the stop in progress or done (None while running normally).
+        torque_off: the torque is off (category 0, or a category-1 fade that ended).
+        paused: a pause the console asked for is in progress.
+    """
+
+    faults: tuple[FaultInfo, ...] = ()
+    stop_category: int | None = None
+    torque_off: bool = False
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """A live-adjustable controller parameter as the controller defines it.
+
+    Attributes:
+        value: its value at the start.
+        unit: its unit.
+        low: smallest value the controller accepts.
+        high: largest value the controller accepts.
+        description: what it does.
+    """
+
+    value: float
+    unit: str
+    low: float
+    high: float
+    description: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """The control loop runs; the controller's live parameters (name → :class:`ParamInfo`)."""
+
+    params: dict[str, ParamInfo]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The session ended and is stored.
+
+    Attributes:
+        session_id: its id in the store.
+        status: ``completed``, ``aborted`` or ``faulted``.
+    """
+
+    session_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The session could not run (or stopped by an error); ``error`` is one line for people."""
+
+    error: str
+
+
+Reply = Applied | SafetyStatus | Started | Finished | Failed
+"""Every message the session process sends."""

@@ -1,0 +1,279 @@
+"""The session process: runs one session for the console, isolated from the window.
+
+:func:`session_main` is the target of a ``spawn`` process. It runs a
+:class:`~rehabbot.protocols.runner.SessionRunner` with a :class:`~rehabbot.console.ring.RingWriter`
+as the loop's live sink (the loop's thread only copies each tick into shared memory, never
+waits), and a :class:`CommandServer` on a thread of its own that
+
+* reads console commands from a queue and hands them to the running loop (``request_params``,
+  ``request_reset``, ``request_stop``, the supervisor's ``estop`` and ``request_stop``), each of
+  which takes effect at the next tick boundary;
+* checks every parameter change against the controller's own bounds on a copy of the controller
+  first, so a bad value is refused with a reason instead of reaching the loop;
+* sends the supervisor's latched faults and stop whenever they change (:class:`SafetyStatus`);
+* watches the console process: if it is gone (crashed, killed), the session stops safely with a
+  torque fade and is stored as usual.
+
+After the session, every console command (who, what, when in loop time, accepted or why not) is
+stored as an event of the session (kind ``console:<command>``), beside the safety events the
+runner stores.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import multiprocessing
+import queue
+import signal
+import threading
+from dataclasses import replace
+from typing import Protocol
+
+from rehabbot.console.messages import (
+    Applied,
+    Command,
+    CommandKind,
+    Failed,
+    FaultInfo,
+    Finished,
+    ParamInfo,
+    Reply,
+    SafetyStatus,
+    Started,
+)
+from rehabbot.console.ring import RingSpec, RingWriter
+from rehabbot.errors import ConfigurationError, RehabbotError
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.runtime.loop import ControlLoop
+from rehabbot.safety.faults import StopCategory
+from rehabbot.storage.store import SessionStore
+
+#: How often the command thread looks at the queue, the supervisor and the console (s).
+POLL_S = 0.02
+
+
+class CommandSource(Protocol):
+    """Where commands come from (a ``multiprocessing`` queue)."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Command: ...
+
+
+class ReplySink(Protocol):
+    """Where replies go (a ``multiprocessing`` queue)."""
+
+    def put(self, obj: Reply, block: bool = True, timeout: float | None = None) -> None: ...
+
+
+class ConsoleAlive(Protocol):
+    """Says whether the console process still runs."""
+
+    def __call__(self) -> bool: ...
+
+
+class _Restart:
+    """A reset handed to the loop, its outcome not yet seen."""
+
+    def __init__(self, command: Command, tick: int) -> None:
+        self.command = command
+        self.tick = tick
+
+
+class CommandServer:
+    """Hands console commands to a runner's loop and reports the supervisor's state.
+
+    Args:
+        runner: the session's runner (its loop appears once the session has started).
+        replies: where :class:`Applied`, :class:`SafetyStatus` and :class:`Started` go.
+        console_alive: returns False once the console process is gone.
+
+    Attributes:
+        log: every command handled, as its :class:`Applied` reply, oldest first.
+    """
+
+    def __init__(self, runner: SessionRunner, replies: ReplySink,
+                 console_alive: ConsoleAlive) -> None:
+        self.runner = runner
+        self.replies = replies
+        self.console_alive = console_alive
+        self.log: list[Applied] = []
+        self._waiting: list[Command] = []  # commands that came before the loop started
+        self._status = SafetyStatus()
+        self._paused = False
+        self._restart: _Restart | None = None
+        self._started = False
+        self._orphaned = False
+
+    # -- the thread -------------------------------------------------------------------------
+
+    def serve(self, commands: CommandSource, done: threading.Event) -> None:
+        """Until ``done`` is set: take commands, watch the console and the supervisor."""
+        while not done.is_set():
+            try:
+                command: Command | None = commands.get(timeout=POLL_S)
+            except queue.Empty:
+                command = None
+            self.step(command)
+
+    def step(self, command: Command | None) -> None:
+        """One round: handle ``command`` (if any), then look at the console and the loop."""
+        if not self._orphaned and not self.console_alive():
+            self._orphaned = True
+            self.runner.request_stop()  # category-1 fade, then the session is stored
+        loop = self.runner.loop
+        if command is not None:
+            if loop is None and command.kind is not CommandKind.STOP:
+                self._waiting.append(command)
+            else:
+                self.handle(command, loop)
+        if loop is None:
+            return
+        if not self._started:
+            self._started = True
+            self.replies.put(Started(_params(loop)))
+            waiting, self._waiting = self._waiting, []
+            for early in waiting:
+                self.handle(early, loop)
+        self._finish_restart(loop)
+        self._publish_status(loop)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def handle(self, command: Command, loop: ControlLoop | None) -> None:
+        """Hand one command to the loop (``loop`` is None only for STOP before the start)."""
+        t_s = math.nan if loop is None else loop.clock.now()
+        reason = ""
+        kind = command.kind
+        if kind is CommandKind.STOP:
+            self.runner.request_stop()
+        elif loop is None:  # pragma: no cover - step() keeps other commands until the start
+            reason = "the session has not started"
+        elif kind is CommandKind.ESTOP:
+            loop.supervisor.estop(command.pressed)
+        elif kind is CommandKind.PARAMS:
+            reason = _refusal(loop, command.values)
+            if not reason:
+                loop.request_params(**command.values)
+        elif kind is CommandKind.PAUSE:
+            if loop.supervisor.reaction_ is not None:
+                reason = "the robot is already stopped"
+            else:
+                loop.supervisor.request_stop(StopCategory.FADE)
+                self._paused = True
+        elif self._restart is not None:  # RESUME or RESET
+            reason = "a reset is already under way"
+        else:
+            self._begin_restart(command, loop)
+            return  # replied once the loop has taken the reset
+        self._reply(Applied(command, t_s, not reason, reason))
+
+    def _begin_restart(self, command: Command, loop: ControlLoop) -> None:
+        """Ask for a supervisor reset; its outcome is replied once the loop has taken it."""
+        loop.request_reset()
+        self._restart = _Restart(command, loop.clock.ticks)
+
+    def _finish_restart(self, loop: ControlLoop) -> None:
+        restart = self._restart
+        if restart is None or loop.clock.ticks < restart.tick + 2:
+            return
+        self._restart = None
+        supervisor = loop.supervisor
+        accepted = supervisor.reaction_ is None
+        if accepted:
+            self._paused = False
+            reason = ""
+        else:
+            latched = ", ".join(
+                f.kind.value + (f" on {f.joint}" if f.joint else "") for f in supervisor.faults_)
+            reason = ("reset refused: a cause is still present (E-STOP pressed, or a joint still "
+                      f"beyond its limit); latched: {latched or 'none'}")
+        self._reply(Applied(restart.command, loop.clock.now(), accepted, reason))
+
+    def _reply(self, applied: Applied) -> None:
+        self.log.append(applied)
+        self.replies.put(applied)
+
+    # -- status -----------------------------------------------------------------------------
+
+    def _publish_status(self, loop: ControlLoop) -> None:
+        supervisor = loop.supervisor
+        faults = tuple(
+            FaultInfo(f.kind.value, f.joint, f.t_s, f.priority.value, int(f.category),
+                      f.describe())
+            for f in tuple(supervisor.faults_)
+        )
+        reaction = supervisor.reaction_
+        status = SafetyStatus(faults, None if reaction is None else int(reaction),
+                              supervisor.torque_off_, self._paused)
+        if status != self._status:
+            self._status = status
+            self.replies.put(status)
+
+
+def _params(loop: ControlLoop) -> dict[str, ParamInfo]:
+    """The controller's live parameters with their values now."""
+    controller = loop.controller
+    values = controller.get_params()
+    return {name: ParamInfo(values[name], spec.unit, spec.low, spec.high, spec.description)
+            for name, spec in controller.param_specs.items()}
+
+
+def _refusal(loop: ControlLoop, values: dict[str, float]) -> str:
+    """Why the controller would refuse ``values`` (empty: it accepts them); checked on a copy so
+    that nothing reaches the loop that would raise there."""
+    trial = copy.copy(loop.controller)
+    try:
+        trial.set_params(**values)
+    except ConfigurationError as exc:
+        return str(exc)
+    return ""
+
+
+def _parent_alive() -> bool:
+    parent = multiprocessing.parent_process()
+    return parent is None or parent.is_alive()
+
+
+def session_main(request: SessionRequest, ring: RingSpec, commands: CommandSource,
+                 replies: ReplySink) -> None:
+    """Run one session for the console (the target of its ``spawn`` process).
+
+    Ctrl-C in the terminal is left to the console, which stops the session through a command.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    writer = RingWriter(ring)
+    runner = SessionRunner(replace(request, live=writer))
+    server = CommandServer(runner, replies, _parent_alive)
+    done = threading.Event()
+    thread = threading.Thread(target=server.serve, args=(commands, done), name="commands",
+                              daemon=True)
+    thread.start()
+    try:
+        result = runner.run()
+    except RehabbotError as exc:
+        replies.put(Failed(str(exc)))
+    except Exception as exc:
+        replies.put(Failed(f"{type(exc).__name__}: {exc}"))
+    else:
+        done.set()
+        thread.join()
+        _store_log(request, result.session_id, server.log)
+        replies.put(Finished(result.session_id, result.status))
+    finally:
+        done.set()
+        thread.join()
+        writer.close()
+
+
+def _store_log(request: SessionRequest, session_id: int, log: list[Applied]) -> None:
+    """Store the console's commands as events of the session."""
+    with SessionStore.open(request.store_path) as store:
+        for applied in log:
+            command = applied.command
+            store.add_event(
+                session_id, 0.0 if math.isnan(applied.t_s) else applied.t_s,
+                f"console:{command.kind.value}", None,
+                {"operator": command.operator, "command": command.describe(),
+                 "accepted": applied.accepted, "reason": applied.reason,
+                 **{f"value:{k}": v for k, v in command.values.items()}},
+            )

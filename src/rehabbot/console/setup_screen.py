@@ -1,0 +1,187 @@
+"""The session-setup screen: choose a protocol, preview it, check the fitting, start.
+
+The protocol list holds the bundled protocols (and a file chosen with *Open protocol file*). The
+preview shows every field of the protocol, its phases and its adjustable bounds where it has
+them. The fitting check (:func:`~rehabbot.console.fitting_check.fitting_problems`) compares the
+protocol's range of motion with the patient's fitting and the robot's limits; a session cannot
+start while it finds a problem. Keyboard: **Alt+P** protocol, **Alt+D** duration, **F5** start.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rehabbot.configfile import bundled_file
+from rehabbot.console.fitting_check import fitting_problems
+from rehabbot.errors import RehabbotError
+from rehabbot.hal.config import RobotConfig
+from rehabbot.protocols.schema import Protocol, load_protocol
+from rehabbot.sim.patient import PROFILES
+from rehabbot.storage.records import PatientRecords
+from rehabbot.storage.store import SessionStore
+
+
+def bundled_protocols() -> list[str]:
+    """Names of the bundled protocols.
+
+    >>> "standard_gait" in bundled_protocols()
+    True
+    """
+    return sorted(p.stem for p in bundled_file("protocols", "x").parent.glob("*.toml"))
+
+
+def preview_html(protocol: Protocol) -> str:
+    """The protocol's fields as an HTML table (nested values as text)."""
+    rows = []
+    for key, value in protocol.model_dump().items():
+        if key == "phases" and isinstance(value, list):
+            text = "<ol>" + "".join(f"<li>{html.escape(_short(p))}</li>" for p in value) + "</ol>"
+        else:
+            text = html.escape(_short(value))
+        rows.append(f"<tr><th align='left'>{html.escape(key)}</th><td>{text}</td></tr>")
+    return f"<h3>{html.escape(protocol.title)}</h3><table>{''.join(rows)}</table>"
+
+
+def training_settings(protocol: Protocol) -> Any:
+    """The settings the session runs with: the protocol's training phase where it has phases,
+    else the protocol itself."""
+    return getattr(protocol, "training_phase", protocol)
+
+
+def planned_duration_s(protocol: Protocol) -> float:
+    """How long the protocol's training runs (s).
+
+    >>> from rehabbot.protocols.schema import load_protocol
+    >>> planned_duration_s(load_protocol("standard_gait")) > 0
+    True
+    """
+    training = training_settings(protocol)
+    return float(getattr(training, "time_limit_s", None) or training.duration_s)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_short(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class SetupScreen(QWidget):
+    """Choosing what the session runs.
+
+    Args:
+        store_path: the session store (for the patient's fitting).
+        robot: the robot the session runs on.
+
+    Signals:
+        start_requested(str, object, float, str): patient code, protocol, duration (s), simulated
+            patient profile.
+    """
+
+    start_requested = Signal(str, object, float, str)
+
+    def __init__(self, store_path: Path, robot: RobotConfig,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store_path = store_path
+        self.robot = robot
+        self.patient_code: str | None = None
+        self.protocol: Protocol | None = None
+        self.patient_label = QLabel("no patient chosen")
+        self.protocols = QComboBox()
+        self.protocols.addItems(bundled_protocols())
+        self.protocols.currentTextChanged.connect(self._choose)
+        self.open_button = QPushButton("Open protocol &file…")
+        self.open_button.clicked.connect(self._open_file)
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(5.0, 7200.0)
+        self.duration.setSuffix(" s")
+        self.profile = QComboBox()
+        self.profile.addItems(sorted(PROFILES))
+        self.profile.setCurrentText("healthy")
+        self.preview = QTextBrowser()
+        self.check = QLabel("")
+        self.check.setWordWrap(True)
+        self.check.setObjectName("fittingCheck")
+        self.start_button = QPushButton("&Start session (F5)")
+        self.start_button.clicked.connect(self.start)
+        form = QFormLayout()
+        form.addRow("Patient", self.patient_label)
+        for text, widget in (("&Protocol", self.protocols), ("&Duration", self.duration),
+                             ("Simulated patient (&model)", self.profile)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        form.addRow(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.check)
+        layout.addWidget(self.start_button)
+        self._choose(self.protocols.currentText())
+
+    def set_patient(self, code: str) -> None:
+        """The patient the session is for."""
+        self.patient_code = code
+        self.patient_label.setText(code)
+        self._check()
+
+    def _open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Protocol file", "", "TOML (*.toml)")
+        if path:
+            self.protocols.addItem(path)
+            self.protocols.setCurrentText(path)
+
+    def _choose(self, name: str) -> None:
+        try:
+            self.protocol = load_protocol(name)
+        except RehabbotError as exc:
+            self.protocol = None
+            self.preview.setPlainText(str(exc))
+        else:
+            self.duration.setValue(planned_duration_s(self.protocol))
+            self.preview.setHtml(preview_html(self.protocol))
+        self._check()
+
+    def problems(self) -> list[str]:
+        """What keeps the session from starting (empty: it may start)."""
+        if self.patient_code is None:
+            return ["choose a patient on the patients screen (Ctrl+1)"]
+        if self.protocol is None:
+            return ["choose a valid protocol"]
+        code, protocol = self.patient_code, self.protocol
+        try:
+            with SessionStore.open(self.store_path) as store:
+                fitting = PatientRecords(store).fitting(code)
+        except RehabbotError as exc:
+            return [str(exc)]
+        return fitting_problems(protocol, fitting, self.robot)
+
+    def _check(self) -> None:
+        problems = self.problems()
+        self.check.setText("Fitting check: OK, the protocol fits the patient and the robot"
+                           if not problems else "⚠ " + "\n⚠ ".join(problems))
+        self.start_button.setEnabled(not problems)
+
+    def start(self) -> None:
+        """Start the session if the checks pass."""
+        self._check()
+        if self.start_button.isEnabled() and self.patient_code and self.protocol:
+            self.start_requested.emit(self.patient_code, self.protocol, self.duration.value(),
+                                      self.profile.currentText())

@@ -1,0 +1,201 @@
+"""The command path: console commands reach the running loop at a tick boundary, checked first;
+the supervisor's state comes back; a console that is gone stops the session safely."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rehabbot.console.messages import (
+    Applied,
+    Command,
+    CommandKind,
+    Reply,
+    SafetyStatus,
+    Started,
+)
+from rehabbot.console.session_link import SessionLink
+from rehabbot.console.session_process import CommandServer
+from rehabbot.hal.config import RobotConfig, load_robot_config
+from rehabbot.protocols.runner import SessionRequest, SessionResult, SessionRunner
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.storage.store import SessionStore
+
+WAIT_S = 60.0
+
+
+def request(store: Path, robot: RobotConfig, duration_s: float = 120.0) -> SessionRequest:
+    return SessionRequest(robot=robot, protocol=load_protocol("standard_gait"), store_path=store,
+                          duration_s=duration_s, profile="athletic")
+
+
+@dataclass
+class Running:
+    """A lockstep session in a thread with a command server stepping beside it."""
+
+    runner: SessionRunner
+    server: CommandServer
+    commands: queue.Queue[Command]
+    replies: queue.Queue[Reply]
+    alive: list[bool]
+    result: list[SessionResult]
+
+    def send(self, command: Command) -> None:
+        self.commands.put(command)
+
+    def wait_for(self, wanted: Callable[[Reply], bool]) -> Reply:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                reply = self.replies.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if wanted(reply):
+                return reply
+        raise AssertionError("no such reply in time")
+
+
+@pytest.fixture
+def running(tmp_path: Path, sim_exo: RobotConfig) -> Iterator[Running]:
+    runner = SessionRunner(request(tmp_path / "s.sqlite", sim_exo))
+    replies: queue.Queue[Reply] = queue.Queue()
+    commands: queue.Queue[Command] = queue.Queue()
+    alive = [True]
+    server = CommandServer(runner, replies, lambda: alive[0])
+    result: list[SessionResult] = []
+    done = threading.Event()
+    session = threading.Thread(target=lambda: result.append(runner.run()))
+    serving = threading.Thread(target=server.serve, args=(commands, done))
+    session.start()
+    serving.start()
+    yield Running(runner, server, commands, replies, alive, result)
+    runner.request_stop()
+    session.join(WAIT_S)
+    done.set()
+    serving.join(WAIT_S)
+
+
+def is_applied(kind: CommandKind) -> Callable[[Reply], bool]:
+    return lambda r: isinstance(r, Applied) and r.command.kind is kind
+
+
+def test_a_parameter_change_reaches_the_controller_and_a_bad_one_never_does(
+        running: Running) -> None:
+    started = running.wait_for(lambda r: isinstance(r, Started))
+    assert isinstance(started, Started)
+    assert started.params["guidance_pct"].value == 100.0
+    running.send(Command(CommandKind.PARAMS, {"guidance_pct": 60.0}, operator="op"))
+    applied = running.wait_for(is_applied(CommandKind.PARAMS))
+    assert isinstance(applied, Applied) and applied.accepted and applied.t_s >= 0.0
+    loop = running.runner.loop
+    assert loop is not None
+    deadline = time.monotonic() + WAIT_S
+    while loop.controller.get_params()["guidance_pct"] != 60.0:  # at the next tick boundary
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    for values, reason in (({"guidance_pct": 160.0}, "out of range"),
+                           ({"stiffness": 1.0}, "no parameter 'stiffness'")):
+        running.send(Command(CommandKind.PARAMS, values, operator="op"))
+        refused = running.wait_for(is_applied(CommandKind.PARAMS))
+        assert isinstance(refused, Applied) and not refused.accepted
+        assert reason in refused.reason, refused.reason
+    ticks = loop.clock.ticks
+    time.sleep(0.3)
+    assert loop.clock.ticks > ticks  # the session runs on: nothing bad reached the loop
+    assert loop.controller.get_params()["guidance_pct"] == 60.0
+    assert [a.accepted for a in running.server.log] == [True, False, False]
+
+
+def test_estop_latches_and_reset_is_refused_until_it_is_released(running: Running) -> None:
+    running.wait_for(lambda r: isinstance(r, Started))
+    running.send(Command(CommandKind.ESTOP, pressed=True))
+    status = running.wait_for(lambda r: isinstance(r, SafetyStatus) and bool(r.faults))
+    assert isinstance(status, SafetyStatus)
+    assert [f.kind for f in status.faults] == ["estop"]
+    assert status.faults[0].priority == "high" and status.stop_category == 0
+    running.send(Command(CommandKind.RESET))
+    refused = running.wait_for(is_applied(CommandKind.RESET))
+    assert isinstance(refused, Applied) and not refused.accepted
+    assert "reset refused" in refused.reason
+    running.send(Command(CommandKind.ESTOP, pressed=False))
+    running.send(Command(CommandKind.RESET))
+    accepted = running.wait_for(is_applied(CommandKind.RESET))
+    assert isinstance(accepted, Applied) and accepted.accepted, accepted
+    clear = running.wait_for(lambda r: isinstance(r, SafetyStatus) and not r.faults)
+    assert isinstance(clear, SafetyStatus) and clear.stop_category is None
+
+
+def test_pause_fades_the_torque_out_and_resume_brings_the_controller_back(
+        running: Running) -> None:
+    running.wait_for(lambda r: isinstance(r, Started))
+    running.send(Command(CommandKind.PAUSE))
+    off = running.wait_for(lambda r: isinstance(r, SafetyStatus) and r.torque_off)
+    assert isinstance(off, SafetyStatus) and off.paused and off.stop_category == 1
+    assert not off.faults  # a pause is not a fault
+    running.send(Command(CommandKind.RESUME))
+    back = running.wait_for(lambda r: isinstance(r, SafetyStatus) and not r.paused)
+    assert isinstance(back, SafetyStatus) and back.stop_category is None and not back.torque_off
+
+
+def test_a_console_that_is_gone_stops_the_session_with_a_fade(running: Running) -> None:
+    running.wait_for(lambda r: isinstance(r, Started))
+    running.alive[0] = False
+    fading = running.wait_for(lambda r: isinstance(r, SafetyStatus) and r.stop_category == 1)
+    assert isinstance(fading, SafetyStatus)
+    deadline = time.monotonic() + WAIT_S
+    while not running.result:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (result,) = running.result
+    assert result.loop.stopped_early and result.loop.duration_s < 120.0
+    assert result.status == "aborted"  # stopped by the fade, not by a fault
+
+
+def console_that_dies(store: str, pids: multiprocessing.Queue[int]) -> None:
+    """A console process: starts a session, reports its pid, then hangs until it is killed."""
+    link = SessionLink(request(Path(store), load_robot_config("sim_exo")))
+    link.start()
+    while link.reader.written < 500:
+        time.sleep(0.01)
+    pids.put(link.pid or 0)
+    time.sleep(3600)
+
+
+def test_a_killed_console_leaves_a_session_that_stops_safely_and_is_stored(
+        tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    pids: multiprocessing.Queue[int] = ctx.Queue()
+    store = tmp_path / "s.sqlite"
+    console = ctx.Process(target=console_that_dies, args=(str(store), pids))
+    console.start()
+    session_pid = pids.get(timeout=WAIT_S)
+    os.kill(console.pid or 0, signal.SIGKILL)
+    console.join()
+    deadline = time.monotonic() + WAIT_S
+    while _alive(session_pid):
+        assert time.monotonic() < deadline, "the session process did not stop"
+        time.sleep(0.05)
+    with SessionStore.open(store) as st:
+        (info,) = st.list_sessions()
+        summary = st.session_summary(info.id)
+    assert info.status == "aborted" and info.ended_at is not None  # faded out, stored
+    assert summary is not None and not summary["faults"]
+    assert info.duration_s < 120.0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended
+        return stat.read().split()[2] != "Z"

@@ -1,0 +1,171 @@
+"""A whole session driven through the console's window, from the keyboard, against the simulator.
+
+Create a patient, choose a protocol, start, change the guidance, press E-STOP, acknowledge and
+reset, stop, open the report; and a screenshot of the live screen. The session runs in its own
+process in lockstep (as fast as the machine allows) so the test does not wait on the wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from rehabbot.console.main_window import ConsoleSettings, MainWindow
+from rehabbot.hal.config import RobotConfig
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.storage.records import PatientRecords
+from rehabbot.storage.store import SessionStore
+
+OPERATOR = "T. Tester"
+WAIT_MS = 60_000
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def screenshot_path() -> Path:
+    """Where the live-screen screenshot goes: ``$REHABBOT_ARTIFACTS`` or ``artifacts/``."""
+    folder = Path(os.environ.get("REHABBOT_ARTIFACTS", ROOT / "artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "console_live.png"
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> Iterator[MainWindow]:
+    settings = ConsoleSettings(robot=sim_exo, store_path=tmp_path / "store.sqlite",
+                               operator=OPERATOR, realtime=False)
+    win = MainWindow(settings, confirm=lambda parent, text: True)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()  # stops a session still running, safely, and waits until it is stored
+    win.live.view.plots.clear()
+    win.live.view.plots.close()
+
+
+def key(qtbot: QtBot, window: QWidget, key: Qt.Key,
+        modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    target = window.focusWidget() or window
+    qtbot.keyClick(target, key, modifier)
+
+
+def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> None:
+    store = window.settings.store_path
+    # patients: new patient, typed in, saved
+    key(qtbot, window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.patients.code.hasFocus()
+    qtbot.keyClicks(window.patients.code, "P-100")
+    qtbot.keyClicks(window.patients.name, "Test Patient")
+    window.patients.side_box.setCurrentText("left")
+    key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert "saved" in window.patients.message.text()
+    with SessionStore.open(store) as st:
+        records = PatientRecords(st)
+        assert records.get("P-100").profile.display_name == "Test Patient"
+        assert records.fitting("P-100") is not None
+    # choose the patient; setup: protocol, duration, a patient model that walks by itself
+    window.patients.use_button.click()
+    assert window.stack.currentWidget() is window.setup
+    window.setup.protocols.setCurrentText("standard_gait")
+    window.setup.duration.setValue(120.0)
+    window.setup.profile.setCurrentText("athletic")
+    assert window.setup.start_button.isEnabled(), window.setup.check.text()
+    key(qtbot, window, Qt.Key.Key_F5)
+    assert window.stack.currentWidget() is window.live
+    qtbot.waitUntil(lambda: "guidance_pct" in window.live.controls.boxes, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.live.view.stats.steps >= 2, timeout=WAIT_MS)
+    # guidance from the keyboard: Alt+G to the box, type, Enter
+    box = window.live.controls.boxes["guidance_pct"]
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    key(qtbot, window, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)
+    assert box.hasFocus(), QApplication.focusWidget()
+    box.selectAll()
+    qtbot.keyClicks(box, "60")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "guidance_pct=60: applied" in window.live.status.text(),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.live.view.stats.steps >= 8, timeout=WAIT_MS)  # strides
+    # the screenshot of the live screen, with curves drawn
+    image = window.grab().toImage()
+    path = screenshot_path()
+    assert image.save(str(path))
+    saved = QImage(str(path))
+    assert (saved.width(), saved.height()) == (window.width(), window.height())
+    assert saved.width() > 0 and path.stat().st_size > 10_000
+    # E-STOP from the keyboard: a high-priority alarm, flashing until acknowledged
+    key(qtbot, window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: any(f.kind == "estop" for f in window.banner.status.faults),
+                    timeout=WAIT_MS)
+    assert window.banner.priority == "high"
+    assert not window.banner.acknowledged
+    assert window.status.torque_off
+    key(qtbot, window, Qt.Key.Key_F3)  # reset before acknowledging: refused by the console
+    assert "Acknowledge" in window.banner.detail.text()
+    key(qtbot, window, Qt.Key.Key_F2)
+    assert window.banner.acknowledged
+    key(qtbot, window, Qt.Key.Key_F3)  # E-STOP still pressed: the supervisor refuses
+    qtbot.waitUntil(lambda: "reset refused" in window.banner.detail.text(), timeout=WAIT_MS)
+    assert window.banner.status.faults
+    key(qtbot, window, Qt.Key.Key_F1, Qt.KeyboardModifier.ShiftModifier)  # release
+    assert not window.estop.pressed
+    key(qtbot, window, Qt.Key.Key_F3)
+    qtbot.waitUntil(lambda: not window.banner.status.faults
+                    and window.banner.status.stop_category is None, timeout=WAIT_MS)
+    assert window.banner.priority is None
+    walked = window.live.view.stats.steps
+    qtbot.waitUntil(lambda: window.live.view.stats.steps >= walked + 4, timeout=WAIT_MS)
+    # stop: the torque fades out, the session is stored, the summary shows
+    key(qtbot, window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.after, timeout=WAIT_MS)
+    session_id = window.after.session_id
+    assert session_id is not None
+    assert window.after.summary.rowCount() > 3
+    # the report
+    window.after.export_button.click()
+    report = window.after.report_path
+    assert report is not None and report.is_file(), window.after.message.text()
+    assert f"Session {session_id}" in window.after.report.toPlainText()
+    # every command is in the audit log and among the session's events, with the operator
+    with SessionStore.open(store) as st:
+        audit = PatientRecords(st).audit_log()
+    actions = [(e.action, e.operator) for e in audit]
+    for action in ("session.start", "parameter.change", "estop.press", "estop.release",
+                   "session.reset", "session.stop"):
+        assert (action, OPERATOR) in actions
+    change = next(e for e in audit if e.action == "parameter.change")
+    assert change.detail == {"parameter": "guidance_pct", "value": 60.0}
+    db = sqlite3.connect(store)
+    events = db.execute("SELECT kind, detail FROM events WHERE session_id = ?",
+                        (session_id,)).fetchall()
+    db.close()
+    kinds = [k for k, _ in events]
+    assert "estop:pressed" in kinds and "reset" in kinds and "reset:refused" in kinds
+    params = [json.loads(d) for k, d in events if k == "console:params"]
+    assert params == [{"operator": OPERATOR, "command": "params guidance_pct=60",
+                       "accepted": True, "reason": "", "value:guidance_pct": 60.0}]
+
+
+def test_closing_during_a_session_asks_then_stops_safely_and_stores(
+        qtbot: QtBot, window: MainWindow) -> None:
+    answers: list[str] = []
+    window.confirm = lambda parent, text: answers.append(text) or False  # "no" first
+    window.start_session("P-200", load_protocol("standard_gait"), 120.0, "athletic")
+    qtbot.waitUntil(lambda: window.live.view.stats.steps >= 1, timeout=WAIT_MS)
+    assert not window.close()
+    assert answers and window.link is not None and window.link.running
+    window.confirm = lambda parent, text: True
+    assert window.close()
+    assert window.link is None
+    with SessionStore.open(window.settings.store_path) as st:
+        (info,) = st.list_sessions()
+    assert info.status in ("aborted", "completed")  # stopped early by the fade, and stored
+    assert info.ended_at is not None and info.n_ticks > 0
