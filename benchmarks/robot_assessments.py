@@ -7,7 +7,8 @@ true one and the error:
 
 * ROM: the model's passive limit at the threshold torque, or its active limit, kept within the
   robot's range of motion (``robot`` marks a value the robot's own limit set); error in deg.
-* isometric: the model's largest voluntary torque at the held angle; error in %.
+* isometric: the model's largest voluntary torque at the held angle; error in % (``robot``
+  marks an effort stronger than the robot's torque limit: not measured).
 * stiffness: the joint's passive stiffness and damping (true below the stretch-reflex
   threshold; above it a spastic knee resists more, which is what the test shows); error in %.
 
@@ -70,7 +71,8 @@ def isometric_table(profile: str, patient: PatientModel) -> Table:
         for direction in ("flexion", "extension"):
             measured = float(row[f"{direction}_nm"])
             true = patient.max_voluntary_torque(joint, direction, angle)
-            table.add_row(joint, f"{row['angle_deg']:.0f}", direction, f"{measured:.1f}",
+            table.add_row(joint, f"{row['angle_deg']:.0f}", direction,
+                          f"{measured:.1f}{_flag(row[f'{direction}_at_robot_limit'])}",
                           f"{float(row[f'{direction}_nm_per_kg']):.2f}", f"{true:.1f}",
                           f"{100.0 * (measured / true - 1.0):+.1f}")
     return table

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
 
 from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS, AssessmentResult
 from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import load_robot_config
 from rehabbot.sim.patient import PASSIVE_STIFFNESS, PROFILES
 
 UNIT_SUFFIX = re.compile(r"_(deg|nm|nm_per_kg|nm_per_rad|nms_per_rad|deg_s)$")
@@ -70,3 +72,26 @@ def test_bad_input_gets_one_clear_error(name: str, kwargs: dict[str, object],
                                         message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         run(name, **kwargs)
+
+
+def test_the_robots_own_limits_bound_the_tests() -> None:
+    robot = load_robot_config()
+    weak = robot.model_copy(update={"joints": [
+        j.model_copy(update={"torque_max_nm": 20.0}) for j in robot.joints]})
+    row = run("isometric", joints=["knee_angle_l"], robot=weak).rows[0]
+    assert row["flexion_at_robot_limit"] and row["extension_at_robot_limit"]
+    assert row["extension_nm"] <= 40.0 < 84.0  # the paretic knee gives 84 N·m; the robot 20
+
+    narrow = robot.model_copy(update={"joints": [
+        j.model_copy(update={"position_max_rad": 1.2}) if j.name == "knee_angle_l" else j
+        for j in robot.joints]})
+    row = run("passive_rom", joints=["knee_angle_l"], robot=narrow).rows[0]
+    assert row["flexion_at_robot_limit"]
+    assert row["flexion_deg"] == pytest.approx(math.degrees(1.2), abs=0.5)  # not the true 78.8
+
+
+def test_a_robot_without_every_hip_and_knee_is_refused() -> None:
+    robot = load_robot_config()
+    one_leg = robot.model_copy(update={"joints": robot.joints[:2]})
+    with pytest.raises(ConfigurationError, match="does not drive hip_flexion_l, knee_angle_l"):
+        run("passive_rom", joints=["knee_angle_r"], robot=one_leg)

@@ -14,6 +14,7 @@ from rehabbot.assessment.robot_rom import (
     expected_rom,
 )
 from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import load_robot_config
 from rehabbot.sim.patient import PROFILES, PatientModel
 from rehabbot.sim.world import ACTUATED_JOINTS, JOINT_NAMES
 
@@ -26,7 +27,7 @@ def check(measured: list[RangeOfMotion], profile: str, *, active: bool) -> None:
     patient = PatientModel(JOINT_NAMES, PROFILES[profile], 75.0, 90.0, seed=0)
     for result in measured:
         true = expected_rom(patient, result.joint, active=active)
-        low, high = robot_limits_rad(result.joint)
+        low, high = robot_limits_rad(load_robot_config(), result.joint)
         assert result.extension_at_robot_limit == true.extension_at_robot_limit, result
         assert result.flexion_at_robot_limit == true.flexion_at_robot_limit, result
         assert result.extension_rad == pytest.approx(true.extension_rad, abs=TOLERANCE_RAD)

@@ -4,9 +4,11 @@ Contract (stable; protocols and reports rely on it):
 
 - :data:`ROBOT_ASSESSMENTS` maps a name (``"passive_rom"``, ``"active_rom"``, ``"stiffness"``,
   ``"isometric"``) to a :class:`RobotAssessment`. Calling it,
-  ``ROBOT_ASSESSMENTS[name](profile, height_m=..., mass_kg=..., joints=..., params=...)``, runs
-  the assessment on a simulated patient of that :class:`~rehabbot.sim.patient.PatientProfile`
-  and returns an :class:`AssessmentResult`.
+  ``ROBOT_ASSESSMENTS[name](profile, height_m=..., mass_kg=..., joints=..., params=...,
+  robot=...)``, runs the assessment on a simulated patient of that
+  :class:`~rehabbot.sim.patient.PatientProfile` and returns an :class:`AssessmentResult`.
+- ``robot``: the robot's :class:`~rehabbot.hal.config.RobotConfig` (its joints' position and
+  torque limits bound the tests), ``None`` for the bundled ``sim_exo``.
 - ``joints``: simulator joint names (``hip_flexion_r``, ``knee_angle_r``, ``hip_flexion_l``,
   ``knee_angle_l``), ``None`` for :attr:`RobotAssessment.default_joints` (all four).
 - ``params``: ``{name: number}``, each name one of :attr:`RobotAssessment.params` (a
@@ -17,7 +19,7 @@ Contract (stable; protocols and reports rely on it):
   per joint (per joint and velocity for the stiffness), each with ``"joint"`` and measured
   values whose keys carry their unit (``_deg``, ``_nm``, ``_nm_per_kg``, ``_nm_per_rad``,
   ``_nms_per_rad``, ``_deg_s``) and booleans ``*_at_robot_limit`` where a value is the robot's
-  own range of motion rather than the patient's.
+  own range of motion or torque limit rather than the patient's.
 
 >>> sorted(ROBOT_ASSESSMENTS)
 ['active_rom', 'isometric', 'passive_rom', 'stiffness']
@@ -42,6 +44,7 @@ from rehabbot.assessment.robot_rom import (
 )
 from rehabbot.assessment.robot_tests import DEFAULT_VELOCITIES_DEG_S, assess_stiffness
 from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import RobotConfig
 from rehabbot.sim.patient import PatientProfile
 from rehabbot.sim.world import ACTUATED_JOINTS
 
@@ -87,9 +90,9 @@ class AssessmentResult:
         return {"name": self.name, "title": self.title, "rows": [dict(r) for r in self.rows]}
 
 
-#: The function behind an assessment: (profile, joints, height, mass, params) -> rows.
-Runner = Callable[[PatientProfile, tuple[str, ...], float, float, dict[str, float]],
-                  list[Row]]
+#: The function behind an assessment: (profile, joints, height, mass, params, robot) -> rows.
+Runner = Callable[[PatientProfile, tuple[str, ...], float, float, dict[str, float],
+                   RobotConfig | None], list[Row]]
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,10 @@ class RobotAssessment:
         mass_kg: float,
         joints: Sequence[str] | None = None,
         params: Mapping[str, float] | None = None,
+        robot: RobotConfig | None = None,
     ) -> AssessmentResult:
-        """Run the assessment on a simulated patient of ``profile`` (height m, mass kg).
+        """Run the assessment on a simulated patient of ``profile`` (height m, mass kg) with
+        ``robot`` (default the bundled ``sim_exo``).
 
         Raises:
             ConfigurationError: an unknown joint or parameter, or a value out of bounds.
@@ -140,7 +145,7 @@ class RobotAssessment:
                     f"assessment {self.name!r}: {key} = {value} {spec.unit} is outside "
                     f"[{spec.low:g}, {spec.high:g}] {spec.unit}")
             values[key] = float(value)
-        rows = self.runner(profile, chosen, height_m, mass_kg, values)
+        rows = self.runner(profile, chosen, height_m, mass_kg, values, robot)
         return AssessmentResult(self.name, self.title, tuple(rows))
 
 
@@ -159,18 +164,22 @@ def _rom_rows(results: list[RangeOfMotion]) -> list[Row]:
 
 
 def _passive_rom(profile: PatientProfile, joints: tuple[str, ...], height_m: float,
-                 mass_kg: float, params: dict[str, float]) -> list[Row]:
+                 mass_kg: float, params: dict[str, float], robot: RobotConfig | None
+                 ) -> list[Row]:
     return _rom_rows(assess_passive_rom(profile, joints, height_m=height_m, mass_kg=mass_kg,
-                                        threshold_nm=params["threshold_nm"]))
+                                        threshold_nm=params["threshold_nm"], robot=robot))
 
 
 def _active_rom(profile: PatientProfile, joints: tuple[str, ...], height_m: float,
-                mass_kg: float, params: dict[str, float]) -> list[Row]:
-    return _rom_rows(assess_active_rom(profile, joints, height_m=height_m, mass_kg=mass_kg))
+                mass_kg: float, params: dict[str, float], robot: RobotConfig | None
+                ) -> list[Row]:
+    return _rom_rows(assess_active_rom(profile, joints, height_m=height_m, mass_kg=mass_kg,
+                                       robot=robot))
 
 
 def _isometric(profile: PatientProfile, joints: tuple[str, ...], height_m: float,
-               mass_kg: float, params: dict[str, float]) -> list[Row]:
+               mass_kg: float, params: dict[str, float], robot: RobotConfig | None
+               ) -> list[Row]:
     angles = {"hip_flexion": math.radians(params["hip_angle_deg"]),
               "knee_angle": math.radians(params["knee_angle_deg"])}
     return [
@@ -181,14 +190,17 @@ def _isometric(profile: PatientProfile, joints: tuple[str, ...], height_m: float
             "extension_nm": r.extension_nm,
             "flexion_nm_per_kg": r.flexion_nm / mass_kg,
             "extension_nm_per_kg": r.extension_nm / mass_kg,
+            "flexion_at_robot_limit": r.flexion_at_robot_limit,
+            "extension_at_robot_limit": r.extension_at_robot_limit,
         }
         for r in assess_isometric(profile, joints, height_m=height_m, mass_kg=mass_kg,
-                                  angles_rad=angles)
+                                  angles_rad=angles, robot=robot)
     ]
 
 
 def _stiffness(profile: PatientProfile, joints: tuple[str, ...], height_m: float,
-               mass_kg: float, params: dict[str, float]) -> list[Row]:
+               mass_kg: float, params: dict[str, float], robot: RobotConfig | None
+               ) -> list[Row]:
     velocities = tuple(params[f"velocity_{n}_deg_s"] for n in (1, 2, 3))
     return [
         {
@@ -200,7 +212,8 @@ def _stiffness(profile: PatientProfile, joints: tuple[str, ...], height_m: float
             "rms_residual_nm": e.rms_residual_nm,
         }
         for joint in joints
-        for e in assess_stiffness(profile, joint, velocities, height_m=height_m, mass_kg=mass_kg)
+        for e in assess_stiffness(profile, joint, velocities, height_m=height_m, mass_kg=mass_kg,
+                                  robot=robot)
     ]
 
 

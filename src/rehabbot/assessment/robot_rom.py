@@ -5,8 +5,8 @@
 end, the other joints held. The joint's resistance is the robot's torque less the legs' weight
 from the model; where it first exceeds the threshold torque (:data:`THRESHOLD_NM`, 10 N·m, the
 end-feel criterion of robot ROM tests), that angle is the passive limit. If the robot reaches its
-own range of motion (:func:`~rehabbot.assessment.robot_bench.robot_limits_rad`) first, the
-robot's limit is reported and flagged.
+own range of motion (its configuration's position limits) first, the robot's limit is reported
+and flagged.
 
 **Active ROM.** The robot is transparent on the tested joint (it carries the legs' weight only
 and stops at its own range of motion) and holds the others; the patient reaches as far as they
@@ -26,6 +26,7 @@ import numpy as np
 
 from rehabbot.assessment.robot_bench import AssessmentBench, check_joints, robot_limits_rad
 from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.sim.patient import (
     DIRECTION_SIGN,
     REACH_SPEED_RAD_S,
@@ -78,9 +79,8 @@ class RangeOfMotion:
     flexion_at_robot_limit: bool
 
 
-def _robot_end(joint: str, direction: Direction) -> float:
-    low, high = robot_limits_rad(joint)
-    return high if direction == "flexion" else low
+def _robot_end(limits: tuple[float, float], direction: Direction) -> float:
+    return limits[1] if direction == "flexion" else limits[0]
 
 
 def _result(joint: str, ends: dict[str, tuple[float, bool]]) -> RangeOfMotion:
@@ -95,9 +95,11 @@ def assess_passive_rom(
     height_m: float = 1.75,
     mass_kg: float = 75.0,
     threshold_nm: float = THRESHOLD_NM,
+    robot: RobotConfig | None = None,
     time_step_s: float = 0.001,
 ) -> list[RangeOfMotion]:
-    """Passive range of motion of each of ``joints`` (module docstring).
+    """Passive range of motion of each of ``joints`` (module docstring) with ``robot`` (default
+    the bundled ``sim_exo``).
 
     Raises:
         ConfigurationError: a joint is not an assessed hip or knee, or the threshold is outside
@@ -110,7 +112,7 @@ def assess_passive_rom(
             f"passive ROM: threshold_nm = {threshold_nm} is outside [{low:g}, {high:g}] N·m")
     return [
         _result(joint, {d: _passive_end(profile, joint, d, height_m, mass_kg, threshold_nm,
-                                        time_step_s) for d in DIRECTIONS})
+                                        robot, time_step_s) for d in DIRECTIONS})
         for joint in joints
     ]
 
@@ -122,13 +124,15 @@ def _passive_end(
     height_m: float,
     mass_kg: float,
     threshold_nm: float,
+    robot: RobotConfig | None,
     dt: float,
 ) -> tuple[float, bool]:
     """Move ``joint`` toward ``direction`` until its resistance reaches ``threshold_nm``; the
     angle then (rad), or the robot's limit, and whether it was the robot's limit."""
     sign = DIRECTION_SIGN[direction]
-    end = _robot_end(joint, direction)
-    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, time_step_s=dt) as bench:
+    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, robot=robot,
+                         time_step_s=dt) as bench:
+        end = _robot_end(bench.limits_rad(joint), direction)
         i = bench.index(joint)
         previous: tuple[float, float] | None = None
         at_limit_since: float | None = None
@@ -170,16 +174,18 @@ def assess_active_rom(
     *,
     height_m: float = 1.75,
     mass_kg: float = 75.0,
+    robot: RobotConfig | None = None,
     time_step_s: float = 0.001,
 ) -> list[RangeOfMotion]:
-    """Active range of motion of each of ``joints`` (module docstring).
+    """Active range of motion of each of ``joints`` (module docstring) with ``robot`` (default
+    the bundled ``sim_exo``).
 
     Raises:
         ConfigurationError: a joint is not an assessed hip or knee.
     """
     check_joints(joints)
     return [
-        _result(joint, {d: _active_end(profile, joint, d, height_m, mass_kg, time_step_s)
+        _result(joint, {d: _active_end(profile, joint, d, height_m, mass_kg, robot, time_step_s)
                         for d in DIRECTIONS})
         for joint in joints
     ]
@@ -191,12 +197,14 @@ def _active_end(
     direction: Direction,
     height_m: float,
     mass_kg: float,
+    robot: RobotConfig | None,
     dt: float,
 ) -> tuple[float, bool]:
     """Let the patient reach toward ``direction``; the reached angle (rad) and whether it is the
     robot's limit."""
-    end = _robot_end(joint, direction)
-    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, time_step_s=dt) as bench:
+    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, robot=robot,
+                         time_step_s=dt) as bench:
+        end = _robot_end(bench.limits_rad(joint), direction)
         i = bench.index(joint)
         bench.transparent[i] = True
         bench.set_task(PatientTask(joint, direction))
@@ -212,16 +220,22 @@ def _active_end(
 
 
 def expected_rom(
-    patient: PatientModel, joint: str, *, active: bool, threshold_nm: float = THRESHOLD_NM
+    patient: PatientModel,
+    joint: str,
+    *,
+    active: bool,
+    threshold_nm: float = THRESHOLD_NM,
+    robot: RobotConfig | None = None,
 ) -> RangeOfMotion:
     """The true answer of a ROM test of ``patient``'s ``joint``: the model's passive limit at
-    ``threshold_nm`` (passive) or its active limit (active), each kept within the robot's range
-    of motion (and then flagged) as the test would report it."""
+    ``threshold_nm`` (passive) or its active limit (active), each kept within ``robot``'s range
+    of motion (default the bundled ``sim_exo``'s; then flagged) as the test would report it."""
+    limits = robot_limits_rad(load_robot_config() if robot is None else robot, joint)
     ends: dict[str, tuple[float, bool]] = {}
     for direction in DIRECTIONS:
         true = (patient.active_limit_rad(joint, direction) if active
                 else patient.passive_limit_rad(joint, direction, threshold_nm))
-        end = _robot_end(joint, direction)
+        end = _robot_end(limits, direction)
         beyond = DIRECTION_SIGN[direction] * (true - end) >= 0.0
         ends[direction] = (end, True) if beyond else (true, False)
     return _result(joint, ends)

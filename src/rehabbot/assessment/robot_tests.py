@@ -35,6 +35,7 @@ from rehabbot.assessment.leg_inertia import LegInertia
 from rehabbot.assessment.robot_bench import AssessmentBench, check_joints
 from rehabbot.controllers.compensation import GRAVITY_MPS2
 from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
@@ -89,6 +90,7 @@ def assess_stiffness(
     height_m: float = 1.75,
     mass_kg: float = 75.0,
     amplitude_rad: float = 0.4,
+    robot: RobotConfig | None = None,
     time_step_s: float = 0.001,
 ) -> list[StiffnessEstimate]:
     """Move ``joint`` through one sinusoid per peak velocity and fit its stiffness and damping.
@@ -96,7 +98,8 @@ def assess_stiffness(
     The joint goes from its start angle ``q_s`` (hip 0, knee :data:`HOLD_KNEE_RAD`) to
     ``q_s + 2 * amplitude_rad`` and back (``q = q_s + A (1 - cos ωt)``, ``ω = v / A``), one period
     per velocity, in a fresh world each time; the other joints are held still (a hip moves the
-    whole leg, knee held). The first 0.1 s is left out of the fit.
+    whole leg, knee held). The first 0.1 s is left out of the fit. ``robot``: the robot's
+    configuration (default the bundled ``sim_exo``).
 
     Raises:
         ConfigurationError: ``joint`` is not a hip or knee, or an argument is out of range.
@@ -108,7 +111,8 @@ def assess_stiffness(
         raise ConfigurationError(f"velocities_deg_s {velocities_deg_s} not all in [1, 400]")
     leg = LegInertia.from_body(BodyModel.from_height_mass(height_m, mass_kg), ExoSegments())
     return [
-        _one_velocity(profile, height_m, mass_kg, leg, joint, v, amplitude_rad, time_step_s)
+        _one_velocity(profile, height_m, mass_kg, robot, leg, joint, v, amplitude_rad,
+                      time_step_s)
         for v in velocities_deg_s
     ]
 
@@ -117,6 +121,7 @@ def _one_velocity(
     profile: PatientProfile,
     height_m: float,
     mass_kg: float,
+    robot: RobotConfig | None,
     leg: LegInertia,
     joint: str,
     velocity_deg_s: float,
@@ -131,7 +136,8 @@ def _one_velocity(
     q_log, qd_log = np.zeros((steps, len(JOINT_NAMES))), np.zeros((steps + 1, len(JOINT_NAMES)))
     tau_log, weight = np.zeros(steps), np.zeros(steps)
     pelvis = np.zeros(steps + 2)
-    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, time_step_s=dt) as bench:
+    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, robot=robot,
+                         time_step_s=dt) as bench:
         hold = bench.target.copy()
         pelvis[0] = pelvis[1] = bench.world.pelvis_height_m
         for n in range(steps):
