@@ -238,7 +238,7 @@ class PhasedController(Controller):
         self._checking = False
         self._log = _Log()
         self._log.phases.append(PhaseRecord(0, self.phases[0].name, self.phases[0].kind, 0,
-                                            math.nan, 0))
+                                            0.0, 0))
 
     # -- what a console and the sweep tool see ------------------------------------------------
 

@@ -12,11 +12,12 @@ the torque fades out, the session ends as ``faulted`` with the error in its summ
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,11 +231,8 @@ class SessionRunner:
         profile = PROFILES[req.profile]
         body = AssessedBody(profile, height_m, mass_kg, robot_cfg.joint_names)
         assessments: dict[str, dict[str, object]] = {}
-        try:
+        with _ends_aborted(req.store_path, session_id):
             before = run_assessments(phases[:first], body)
-        except BaseException as exc:
-            _abort(req.store_path, session_id, exc)
-            raise
         assessments.update(before)
         channel_suffix = f"-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
         start = walking[0]
@@ -261,34 +259,32 @@ class SessionRunner:
         status = "aborted"
         steps = StepCounter(sim.foot_contacts, robot_cfg.period_s)
         try:
-            with sim.serving():  # the drives answer configure-time requests (CANopen SDO)
-                robot.configure()
-            robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
-            names = robot_cfg.joint_names
-            controller = PhasedController(
-                walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
-                period_s=robot_cfg.period_s, treadmill=sim, on_finished=self._phases_done,
-            )
-            supervisor = build_supervisor(robot_cfg, start)
-            sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
-            self._loop = ControlLoop(
-                robot, supervisor, controller, clock, recorder=sink,
-                contacts=steps, events=events.put,
-            )
-            if self._stop_requested:
-                self._loop.request_stop(fade=True)
-            recorder.start()
-            with SessionStore.open(req.store_path) as store:
-                store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
-            clock.restart()
-            # one tick more than the phases' time limits: the last phase ends on its own
-            limit_s = sum(p.time_limit_s for p in walking) + 2 * robot_cfg.period_s
-            report = self._loop.run(limit_s, on_progress)
-            status = "faulted" if report.faults else (
-                "completed" if controller.finished_ else "aborted")
-        except BaseException as exc:  # the session ends aborted, with why; the error propagates
-            _abort(req.store_path, session_id, exc)
-            raise
+            with _ends_aborted(req.store_path, session_id):
+                with sim.serving():  # the drives answer configure-time requests (CANopen SDO)
+                    robot.configure()
+                robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
+                names = robot_cfg.joint_names
+                controller = PhasedController(
+                    walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
+                    period_s=robot_cfg.period_s, treadmill=sim, on_finished=self._phases_done,
+                )
+                supervisor = build_supervisor(robot_cfg, start)
+                sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
+                self._loop = ControlLoop(
+                    robot, supervisor, controller, clock, recorder=sink,
+                    contacts=steps, events=events.put,
+                )
+                if self._stop_requested:
+                    self._loop.request_stop(fade=True)
+                recorder.start()
+                with SessionStore.open(req.store_path) as store:
+                    store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
+                clock.restart()
+                # one tick more than the phases' time limits: the last phase ends on its own
+                limit_s = sum(p.time_limit_s for p in walking) + 2 * robot_cfg.period_s
+                report = self._loop.run(limit_s, on_progress)
+                status = "faulted" if report.faults else (
+                    "completed" if controller.finished_ else "aborted")
         finally:
             robot.close()
             sim.close()
@@ -296,7 +292,8 @@ class SessionRunner:
         if recording_error is not None:
             status = "faulted"  # the samples committed before the failure stay stored
         if status == "completed":
-            assessments.update(run_assessments(phases[first + len(walking):], body))
+            with _ends_aborted(req.store_path, session_id):
+                assessments.update(run_assessments(phases[first + len(walking):], body))
         with SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(
@@ -385,10 +382,16 @@ def phase_report(
     return out
 
 
-def _abort(store_path: Path, session_id: int, exc: BaseException) -> None:
-    """End the session ``aborted`` with the error that ended it."""
-    with SessionStore.open(store_path) as store:
-        store.finish_session(session_id, "aborted", {"error": str(exc)})
+@contextlib.contextmanager
+def _ends_aborted(store_path: Path, session_id: int) -> Iterator[None]:
+    """A block whose error ends the session ``aborted`` with that error in its summary; the
+    error propagates."""
+    try:
+        yield
+    except BaseException as exc:
+        with SessionStore.open(store_path) as store:
+            store.finish_session(session_id, "aborted", {"error": str(exc)})
+        raise
 
 
 def _stop_recording(recorder: Recorder) -> str | None:
