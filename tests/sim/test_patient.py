@@ -8,6 +8,7 @@ import pytest
 
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
+from rehabbot.sim import patient as patient_module
 from rehabbot.sim.patient import (
     ACTIVE_DAMPING,
     ACTIVE_STIFFNESS,
@@ -75,7 +76,10 @@ def test_active_torque_pulls_toward_the_intended_angle_scaled_by_ability() -> No
     assert ACTIVE_DAMPING["hip_flexion"] > 0.0
 
 
-def test_a_right_foot_strike_late_in_the_stride_starts_the_next_stride() -> None:
+def test_a_right_foot_strike_late_in_the_stride_starts_the_next_stride(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(patient_module, "PHASE_COUPLING_PER_S", 0.0)  # foot strikes alone
     patient = still(PatientProfile("healthy"))
     q = np.zeros(len(JOINT_NAMES))
     t, dt = 0.0, 0.001
@@ -90,13 +94,49 @@ def test_a_right_foot_strike_late_in_the_stride_starts_the_next_stride() -> None
     assert patient.phase_ == pytest.approx(0.1 / STRIDE_S)
 
 
-def test_a_scuff_early_in_swing_does_not_reset_the_rhythm() -> None:
+def test_a_scuff_early_in_swing_does_not_reset_the_rhythm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(patient_module, "PHASE_COUPLING_PER_S", 0.0)  # foot strikes alone
     patient = still(PatientProfile("healthy"))
     q = np.zeros(len(JOINT_NAMES))
     patient.torques(0.0, q, q, True)
     patient.torques(0.7 * STRIDE_S, q, q, False)  # foot off
     patient.torques(0.7 * STRIDE_S + 0.05, q, q, True)  # a touch 50 ms later: a scuff
     assert patient.phase_ == pytest.approx(0.7 + 0.05 / STRIDE_S)
+
+
+def drive_legs(patient: PatientModel, lead: float, seconds: float) -> float:
+    """Move the legs along the normative path ``lead`` strides ahead of the patient's own
+    rhythm (no foot strikes), as a robot on its own clock would; the last time (s)."""
+    reference = GaitReference(JOINT_NAMES)
+    dt, t = 0.001, 0.0
+    for n in range(round(seconds / dt)):
+        t = n * dt
+        q, dq = reference.evaluate((t / STRIDE_S + lead) % 1.0)
+        patient.torques(t, q, dq / STRIDE_S, True)
+    return t
+
+
+def test_moved_legs_pull_the_rhythm_to_within_the_deadband() -> None:
+    patient = still(HEALTHY)
+    t = drive_legs(patient, lead=0.2, seconds=3.5)
+    legs = (t / STRIDE_S + 0.2) % 1.0
+    lag = (legs - patient.phase_ + 0.5) % 1.0 - 0.5
+    assert 0.0 < lag <= patient_module.PHASE_DEADBAND + 0.005
+
+
+def test_without_coupling_the_rhythm_ignores_the_legs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(patient_module, "PHASE_COUPLING_PER_S", 0.0)
+    patient = still(HEALTHY)
+    t = drive_legs(patient, lead=0.2, seconds=3.5)
+    assert patient.phase_ == pytest.approx((t / STRIDE_S) % 1.0, abs=1e-6)
+
+
+def test_legs_lagging_within_the_deadband_leave_the_rhythm_alone() -> None:
+    patient = still(HEALTHY)
+    t = drive_legs(patient, lead=-0.02, seconds=2.0)
+    assert patient.phase_ == pytest.approx((t / STRIDE_S) % 1.0, abs=1e-6)
 
 
 def test_stride_variability_is_seeded() -> None:

@@ -30,6 +30,10 @@ stride-to-stride variability drawn from a seeded generator, so runs are reproduc
 walking in a gait robot, the patient entrains to it through the ground: a foot strike of the right
 foot late in a stride starts the patient's next stride (phase 0 is the right foot strike, as in the
 normative data). Without foot strikes (a foot dragging, a fault) the rhythm runs on by itself.
+The patient also feels where their legs are in the gait cycle (:class:`LegPhasePerception`, from
+hips and knees) and, when that is more than :data:`PHASE_DEADBAND` of a stride away from their
+intent, speeds up or slows down their rhythm toward it: moved by a robot, they fall in with it;
+walking alone, the small lag of their own legs goes unnoticed.
 """
 
 from __future__ import annotations
@@ -84,14 +88,23 @@ REACH_SPEED_RAD_S = 1.0
 MIN_SWING_S = 0.15
 #: A foot strike starts the patient's next stride only past this phase of the present one.
 ENTRAIN_AFTER_PHASE = 0.5
+#: How strongly the patient's rhythm follows where their legs are (1/s per stride of phase error):
+#: a person walking in a gait robot feels the legs being moved and falls in with them.
+PHASE_COUPLING_PER_S = 3.0
+#: Phase differences (in strides) between the legs and the intent below this go unnoticed.
+PHASE_DEADBAND = 0.03
+#: Half-width (in strides) of the window around the intended phase searched for the legs' phase.
+PERCEPTION_WINDOW = 0.25
+#: How often (s) the patient compares where their legs are with their intent.
+PERCEPTION_PERIOD_S = 0.01
 #: Active (voluntary) stiffness (N·m/rad per kg of body mass) and damping (N·m·s/rad per kg) of a
-#: healthy person's hips and knees while walking. A compromise measured in 40-60 s sessions: at
-#: twice these values the patient, whose phase comes from its own foot strikes, fights the robot's
-#: clock-driven reference at full guidance until the knees exceed their RMS-torque rating (about
-#: 20 s); at these values the healthy patient walks with the robot at 50-100 % guidance, but not
-#: alone in transparent mode (it needs about 10 and 6, see docs/controllers.md).
-ACTIVE_STIFFNESS = {"hip_flexion": 5.0, "knee_angle": 3.0}
-ACTIVE_DAMPING = {"hip_flexion": 0.4, "knee_angle": 0.2}
+#: healthy person's hips and knees while walking: the least that lets the healthy patient walk
+#: alone on the treadmill (transparent mode, 3 km/h, 30 % body-weight support) with its trailing
+#: leg lifted before the hip's extension limit (two thirds of these values do not). Because the
+#: patient falls in with the robot's rhythm (:data:`PHASE_COUPLING_PER_S`), it does not fight a
+#: clock-driven reference at full guidance either.
+ACTIVE_STIFFNESS = {"hip_flexion": 7.5, "knee_angle": 4.5}
+ACTIVE_DAMPING = {"hip_flexion": 0.6, "knee_angle": 0.3}
 #: Allowed reflex threshold (rad/s), gain (N·m·s/rad) and delay (s).
 REFLEX_THRESHOLD_RANGE_RAD_S = (0.1, 10.0)
 REFLEX_GAIN_RANGE_NMS_PER_RAD = (0.0, 100.0)
@@ -218,7 +231,7 @@ def _hemiparetic(side: str) -> PatientProfile:
 PROFILES: dict[str, PatientProfile] = {
     "healthy": HEALTHY,
     # an able, strong walker: walks with no help from the robot (transparent mode, path control)
-    "athletic": PatientProfile("athletic", {"hip_flexion": 1.5, "knee_angle": 1.5}),
+    "athletic": PatientProfile("athletic", {"hip_flexion": 1.3, "knee_angle": 1.3}),
     "stroke_left": _hemiparetic("l"),
     "stroke_right": _hemiparetic("r"),
     "sci_incomplete": PatientProfile(
@@ -250,6 +263,36 @@ class _DelayLine:
             samples.popleft()
         t0, v0 = samples[0]
         return v0 if t0 <= due else 0.0
+
+
+class LegPhasePerception:
+    """Where in the gait cycle the legs are, as the patient feels it from their hips and knees.
+
+    The phase whose normative hip and knee angles (both sides; the left half a stride from the
+    right) are nearest the present ones, searched within :data:`PERCEPTION_WINDOW` of a guess.
+    Both hips together trace a closed loop over a stride, so the nearest point is unambiguous.
+
+    >>> names = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
+    >>> perception = LegPhasePerception(names)
+    >>> q, _ = GaitReference(names).evaluate(0.3)
+    >>> round(perception.phase(q, 0.2), 3)
+    0.3
+    """
+
+    def __init__(self, joint_names: tuple[str, ...], samples: int = 1000) -> None:
+        self._joints = np.array([n.startswith(("hip", "knee")) for n in joint_names])
+        reference = GaitReference(joint_names)
+        self._grid = np.arange(samples) / samples
+        self._curve = np.array([reference.evaluate(p)[0][self._joints] for p in self._grid])
+        self._half = round(PERCEPTION_WINDOW * samples)
+
+    def phase(self, q: FloatArray, guess: float) -> float:
+        """The legs' phase (0..1) nearest ``guess`` for joint angles ``q`` (rad, all joints)."""
+        n = self._grid.size
+        centre = round(guess * n)
+        rows = np.arange(centre - self._half, centre + self._half + 1) % n
+        distance = ((self._curve[rows] - q[self._joints]) ** 2).sum(axis=1)
+        return float(self._grid[rows[int(np.argmin(distance))]])
 
 
 class PatientModel:
@@ -309,6 +352,8 @@ class PatientModel:
         self._stride_s = self._draw_stride()
         self._right_contact = True
         self._swing_since_s = 0.0
+        self._perception = LegPhasePerception(joint_names)
+        self._felt_at_s: float | None = None
         self.phase_ = 0.0
         #: The reflex torques (N·m) of the last :meth:`torques` call, per joint.
         self.reflex_torques_ = np.zeros(len(joint_names))
@@ -317,8 +362,17 @@ class PatientModel:
         jitter = self._rng.normal(0.0, self.profile.stride_variability)
         return self.mean_stride_s * float(np.clip(1.0 + jitter, 0.7, 1.3))
 
-    def _advance_rhythm(self, t_s: float, right_contact: bool) -> None:
-        """Update the patient's own gait phase, entrained by right foot strikes."""
+    def _advance_rhythm(self, t_s: float, right_contact: bool, q: FloatArray) -> None:
+        """Update the patient's own gait phase, entrained by right foot strikes and pulled
+        toward where the legs are (:data:`PHASE_COUPLING_PER_S`)."""
+        if self._felt_at_s is None:
+            self._felt_at_s = t_s
+        elif t_s - self._felt_at_s >= PERCEPTION_PERIOD_S:
+            dt, self._felt_at_s = t_s - self._felt_at_s, t_s
+            lag = (self._perception.phase(q, self.phase_) - self.phase_ + 0.5) % 1.0 - 0.5
+            felt = math.copysign(max(abs(lag) - PHASE_DEADBAND, 0.0), lag)
+            self._stride_start_s = min(
+                self._stride_start_s - PHASE_COUPLING_PER_S * felt * dt * self._stride_s, t_s)
         if right_contact and not self._right_contact:
             swing_s = t_s - self._swing_since_s
             elapsed = (t_s - self._stride_start_s) / self._stride_s
@@ -342,7 +396,7 @@ class PatientModel:
         strike after at least :data:`MIN_SWING_S` of swing, late in the stride, starts the next
         stride. Call it once per simulator step, in time order (the reflexes keep a history).
         """
-        self._advance_rhythm(t_s, right_contact)
+        self._advance_rhythm(t_s, right_contact, q)
         q_int, dq_int = self._intent.evaluate(self.phase_)
         active = self._active_stiffness * (q_int - q) + self._active_damping * (
             dq_int / self._stride_s - qd)
