@@ -194,3 +194,25 @@ def test_a_protocol_needs_a_walking_phase() -> None:
     with pytest.raises(ConfigurationError, match="at least one walking phase"):
         PhasedController((), lambda phase: pytest.fail("built"), StepCounter(lambda: (True, True),
                          PERIOD), period_s=PERIOD)
+
+
+def test_a_phase_boundary_the_controller_would_refuse_is_refused_before_the_loop(
+    tmp_path: Path,
+) -> None:
+    text = bundled_file("protocols", "assist_as_needed.toml").read_text().replace(
+        "controller_params = { min_guidance_pct = 0 }",
+        "controller_params = { min_guidance_pct = 80 }", 1).replace(  # floor over ceiling
+        "min_guidance_pct = [0, 50]", "min_guidance_pct = [0, 90]")
+    (tmp_path / "p.toml").write_text(text)
+    with pytest.raises(ConfigurationError, match=r"min_guidance_pct = 80 % is above "
+                                                 r"max_guidance_pct = 70 %"):
+        make(load_protocol(tmp_path / "p.toml").walking_phases)
+
+
+def test_a_live_change_the_controller_refuses_is_dropped_not_raised(tmp_path: Path) -> None:
+    phases = load_protocol("assist_as_needed").walking_phases
+    controller, _, _ = make(phases)  # warm-up: floor 80 %, ceiling 100 %
+    with pytest.raises(ConfigurationError, match="is above"):
+        copy.copy(controller).set_params(max_guidance_pct=60.0)
+    controller.set_params(max_guidance_pct=60.0)
+    assert controller.get_params()["max_guidance_pct"] == 100.0 and controller.changes_ == []

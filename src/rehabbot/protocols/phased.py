@@ -180,6 +180,13 @@ def phase_params(phase: Phase, specs: dict[str, ParamSpec]) -> dict[str, float]:
     return params
 
 
+def _changed_params(before: Phase, after: Phase, controller: Controller) -> dict[str, float]:
+    """The parameters ``controller`` (running ``before``) changes for ``after``."""
+    old = phase_params(before, controller.param_specs)
+    return {k: v for k, v in phase_params(after, controller.param_specs).items()
+            if old.get(k) != v}
+
+
 @dataclass
 class _Fade:
     """A controller fading out after a phase boundary."""
@@ -221,12 +228,12 @@ class PhasedController(Controller):
         if not phases:
             raise ConfigurationError("a phased session needs at least one walking phase")
         self.phases = tuple(phases)
-        self.build = build
         self.steps = steps
         self.period_s = period_s
         self.treadmill = treadmill
         self.on_finished = on_finished
         self.current_ = build(self.phases[0])
+        self._prepared = self._prepare(build)
         self.index_ = 0
         self.finished_ = False
         self.treadmill_speed_kmh = self.phases[0].treadmill_speed_kmh
@@ -239,6 +246,27 @@ class PhasedController(Controller):
         self._log = _Log()
         self._log.phases.append(PhaseRecord(0, self.phases[0].name, self.phases[0].kind, 0,
                                             0.0, 0))
+
+    def _prepare(self, build: Callable[[Phase], Controller]) -> list[Controller | None]:
+        """Per phase, the controller it switches to (built now, not on the loop's thread), or
+        None where it goes on with the previous one; every parameter change a boundary will make
+        is tried on a copy now.
+
+        Raises:
+            ConfigurationError: a phase's controller or parameters are refused.
+        """
+        prepared: list[Controller | None] = [None]
+        running = self.current_
+        for before, after in zip(self.phases, self.phases[1:], strict=False):
+            if _same_controller(before, after, type(running)):
+                changed = _changed_params(before, after, running)
+                running = copy.copy(running)  # the next boundary is checked from this one's
+                running.set_params(**changed)
+                prepared.append(None)
+            else:
+                running = build(after)
+                prepared.append(running)
+        return prepared
 
     # -- what a console and the sweep tool see ------------------------------------------------
 
@@ -314,6 +342,12 @@ class PhasedController(Controller):
             applied[name] = min(max(float(value), spec.low), spec.high)
         if not applied:
             return
+        if not self._checking:
+            try:  # a cross-check of the controller (e.g. a floor above the ceiling)
+                copy.copy(self.current_).set_params(
+                    **{k: v for k, v in applied.items() if k not in TREADMILL_PARAMS})
+            except ConfigurationError:
+                return  # refused as a whole, as a console's trial on a copy would have been
         self._apply(applied)
         self._log.changes.append((self._tick, applied))
 
@@ -361,15 +395,14 @@ class PhasedController(Controller):
         self._phase_start = self._tick
         self._log.phases.append(PhaseRecord(self.index_, after.name, after.kind, self._tick,
                                             state.t_s, self.steps.steps))
-        if _same_controller(before, after, type(self.current_)):
-            params = phase_params(after, self.current_.param_specs)
-            old = phase_params(before, self.current_.param_specs)
-            changed = {k: v for k, v in params.items() if old.get(k) != v}
+        following = self._prepared[self.index_]
+        if following is None:
+            changed = _changed_params(before, after, self.current_)
             if changed:
-                self.current_.set_params(**changed)
+                self.current_.set_params(**changed)  # tried in _prepare: does not raise
         else:
             self._fade = _Fade(self.current_, self._tick)
-            self.current_ = self.build(after)
+            self.current_ = following
             self.current_.reset(state)
         self._show_specs()
         self._apply({"treadmill_speed_kmh": after.treadmill_speed_kmh,
