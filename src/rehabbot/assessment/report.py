@@ -20,6 +20,12 @@ ROM across sessions (docs/metrics.md, "Progress report").
 
 :func:`report_command` is the ``rehabbot report`` command, ready to register with
 ``app.command("report")(report_command)``. Files are readable by their owner only (mode 0o600).
+
+A report carries the patient code, so every written report is recorded in the store like an
+export (:meth:`~rehabbot.storage.records.PatientRecords.record_export`, format ``report-html`` or
+``report-pdf``, against each session it covers): erasing the patient deletes it, and the audit
+log has an ``export`` entry naming the operator (``--operator``, default ``$REHABBOT_OPERATOR``
+or the login name, as the ``patients`` commands do).
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
 from rehabbot.controllers.reference import normative_curve
 from rehabbot.errors import ReportError, StorageError
 from rehabbot.export.base import private_file
+from rehabbot.storage.cli import OperatorOption, default_operator
+from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
 from rehabbot.storage.store import SessionInfo, SessionStore, default_store_path
 
 #: Output suffixes and their format.
@@ -394,28 +402,69 @@ def _checked_output(out_path: Path) -> Path:
     return out
 
 
-def _write_report(out: Path, html_text: Callable[[], str],
-                  pdf_writer: Callable[[Path], None]) -> Path:
-    """Write ``out`` (mode 0o600) as HTML or PDF by its suffix; return it."""
+def _write_report(out: Path, html_text: Callable[[], str], pdf_writer: Callable[[Path], None],
+                  record: tuple[Path, Sequence[int], str, str]) -> Path:
+    """Write ``out`` (mode 0o600) as HTML or PDF by its suffix, record it; return it.
+
+    ``record`` is (store, ids of the sessions the report covers, report kind, operator): the file
+    is recorded in the store's exports, and its audit log, as format ``report-html`` or
+    ``report-pdf`` (:func:`record_report`). If it cannot be recorded it is deleted again, so that
+    no report exists that erasing the patient would miss.
+    """
     with private_file(out) as path:
         if out.suffix.lower() == ".html":
             path.write_text(html_text(), encoding="utf-8")
         else:
             pdf_writer(path)
+    try:
+        record_report(*record, path=out)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
     return out
 
 
-def session_report(store_path: Path, session_id: int, out_path: Path) -> Path:
-    """Write the report of a session to ``out_path`` (.html or .pdf, mode 0o600); return it.
+def record_report(store_path: Path, session_ids: Sequence[int], kind: str, operator: str, *,
+                  path: Path) -> None:
+    """Record a written report in the store: an exports row per covered session, an audit entry.
+
+    Args:
+        store_path: the session store the report was made from.
+        session_ids: the sessions whose data the report shows (all of one patient).
+        kind: ``"session"`` or ``"progress"`` (kept in the audit entry).
+        operator: who wrote the report.
+        path: the report file; its folder is the export root (erasure removes the file only).
 
     Raises:
+        ConfigurationError: empty operator.
+        StorageError: the store cannot be written or a session does not exist.
+    """
+    file = Path(path).resolve()
+    fmt = "report-" + file.suffix.lower().removeprefix(".")
+    with SessionStore.open(Path(store_path)) as store:
+        PatientRecords(store).record_export(
+            fmt, [ExportedFile(sid, file, file.parent) for sid in session_ids],
+            operator=operator, detail={"report": kind})
+
+
+def session_report(store_path: Path, session_id: int, out_path: Path, *,
+                   operator: str | None = None) -> Path:
+    """Write the report of a session to ``out_path`` (.html or .pdf, mode 0o600); return it.
+
+    The file is recorded in the store as a ``report-html``/``report-pdf`` export of the session
+    by ``operator`` (default :func:`~rehabbot.storage.cli.default_operator`).
+
+    Raises:
+        ConfigurationError: empty operator.
         ReportError: unsupported suffix, or a session without a complete stride.
         StorageError: no such store or session.
         ExportError: the file cannot be written.
     """
     out = _checked_output(out_path)
+    who = check_operator(default_operator() if operator is None else operator)
     data = load_report_data(Path(store_path), session_id)
-    return _write_report(out, lambda: render_html(data), lambda path: write_pdf(data, path))
+    return _write_report(out, lambda: render_html(data), lambda path: write_pdf(data, path),
+                         (Path(store_path), [session_id], "session", who))
 
 
 # -- progress across sessions -----------------------------------------------------------------
@@ -548,16 +597,23 @@ def progress_figures(progress: ProgressData) -> list[tuple[str, Figure]]:
              fig)]
 
 
-def progress_report(store_path: Path, patient_code: str, out_path: Path) -> Path:
+def progress_report(store_path: Path, patient_code: str, out_path: Path, *,
+                    operator: str | None = None) -> Path:
     """Write a patient's progress report to ``out_path`` (.html or .pdf, mode 0o600); return it.
 
+    The file is recorded in the store as a ``report-html``/``report-pdf`` export of every
+    session it covers, by ``operator`` (default :func:`~rehabbot.storage.cli.default_operator`).
+
     Raises:
+        ConfigurationError: empty operator.
         ReportError: unsupported suffix, or no completed or faulted session with a stride.
         StorageError: no such store or patient.
         ExportError: the file cannot be written.
     """
     out = _checked_output(out_path)
+    who = check_operator(default_operator() if operator is None else operator)
     progress = load_progress_data(Path(store_path), patient_code)
+    covered = [d.info.id for d in progress.sessions] + progress.without_strides
     title = f"Progress report of {patient_code}"
     header, figures = progress_header(progress), progress_figures(progress)
     tables = [progress_table(progress)]
@@ -565,7 +621,8 @@ def progress_report(store_path: Path, patient_code: str, out_path: Path) -> Path
         out,
         lambda: _html_document(title, header, "Progress across sessions", figures, tables,
                                {tables[0][0]: "session"}),
-        lambda path: _write_pdf_document(path, title, header, figures, tables))
+        lambda path: _write_pdf_document(path, title, header, figures, tables),
+        (Path(store_path), covered, "progress", who))
 
 
 def report_command(
@@ -583,10 +640,14 @@ def report_command(
         typer.Option("--store",
                      help="session store file [default: $REHABBOT_STORE or user data dir]"),
     ] = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Write a session report, or with --patient a progress report across sessions.
 
+    The report is recorded in the store (erasing the patient deletes it) and in its audit log.
+
     Raises:
+        ConfigurationError: empty operator.
         ReportError: neither or both of SESSION and --patient, unsupported suffix, or nothing
             with a complete stride to report.
         StorageError: no such store, session or patient.
@@ -596,10 +657,11 @@ def report_command(
         raise ReportError("give exactly one of a SESSION id (session report) and --patient CODE "
                           "(progress report)")
     store_path = store if store is not None else default_store_path()
-    path = (session_report(store_path, session, out) if session is not None
-            else progress_report(store_path, str(patient), out))
+    path = (session_report(store_path, session, out, operator=operator) if session is not None
+            else progress_report(store_path, str(patient), out, operator=operator))
     typer.echo(str(path))
 
 
 __all__ = ["ProgressData", "ReportData", "load_progress_data", "load_report_data",
-           "progress_report", "render_html", "report_command", "session_report", "write_pdf"]
+           "progress_report", "record_report", "render_html", "report_command", "session_report",
+           "write_pdf"]
