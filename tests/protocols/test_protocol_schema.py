@@ -8,7 +8,7 @@ import pytest
 
 from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
-from rehabbot.protocols.cli import protocols_show
+from rehabbot.protocols.cli import protocols_list, protocols_show
 from rehabbot.protocols.schema import bundled_protocols, load_protocol
 
 
@@ -139,3 +139,13 @@ def test_the_library_has_the_protocols_the_clinic_needs() -> None:
     assert [p.assessment for p in battery.phases if not p.walking] == [
         "passive_rom", "active_rom", "stiffness", "isometric"]
     assert load_protocol("assist_as_needed").progression
+
+
+def test_protocols_list_names_every_bundled_protocol_with_its_phases(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    protocols_list()
+    out = capsys.readouterr().out
+    for name in bundled_protocols():
+        assert name[:15] in out
+    assert "assessment →" in out and "14.0" in out  # standard_gait: 2 + 10 + 2 min
