@@ -19,9 +19,9 @@ from rehabbot.console.messages import (
     Applied,
     Command,
     CommandKind,
+    LiveParams,
     Reply,
     SafetyStatus,
-    Started,
 )
 from rehabbot.console.session_link import SessionLink
 from rehabbot.console.session_process import CommandServer
@@ -90,9 +90,13 @@ def is_applied(kind: CommandKind) -> Callable[[Reply], bool]:
 
 def test_a_parameter_change_reaches_the_controller_and_a_bad_one_never_does(
         running: Running) -> None:
-    started = running.wait_for(lambda r: isinstance(r, Started))
-    assert isinstance(started, Started)
-    assert started.params["guidance_pct"].value == 100.0
+    started = running.wait_for(lambda r: isinstance(r, LiveParams))
+    assert isinstance(started, LiveParams)
+    guidance = started.params["guidance_pct"]
+    assert guidance.value == 100.0
+    bounds = load_protocol("standard_gait").training_phase.adjustable["guidance_pct"]
+    assert (guidance.low, guidance.high) == bounds  # the phase's bounds, not the controller's
+    assert "training" in started.phase
     running.send(Command(CommandKind.PARAMS, {"guidance_pct": 60.0}, operator="op"))
     applied = running.wait_for(is_applied(CommandKind.PARAMS))
     assert isinstance(applied, Applied) and applied.accepted and applied.t_s >= 0.0
@@ -116,7 +120,7 @@ def test_a_parameter_change_reaches_the_controller_and_a_bad_one_never_does(
 
 
 def test_estop_latches_and_reset_is_refused_until_it_is_released(running: Running) -> None:
-    running.wait_for(lambda r: isinstance(r, Started))
+    running.wait_for(lambda r: isinstance(r, LiveParams))
     running.send(Command(CommandKind.ESTOP, pressed=True))
     status = running.wait_for(lambda r: isinstance(r, SafetyStatus) and bool(r.faults))
     assert isinstance(status, SafetyStatus)
@@ -136,7 +140,7 @@ def test_estop_latches_and_reset_is_refused_until_it_is_released(running: Runnin
 
 def test_pause_fades_the_torque_out_and_resume_brings_the_controller_back(
         running: Running) -> None:
-    running.wait_for(lambda r: isinstance(r, Started))
+    running.wait_for(lambda r: isinstance(r, LiveParams))
     running.send(Command(CommandKind.PAUSE))
     off = running.wait_for(lambda r: isinstance(r, SafetyStatus) and r.torque_off)
     assert isinstance(off, SafetyStatus) and off.paused and off.stop_category == 1
@@ -147,7 +151,7 @@ def test_pause_fades_the_torque_out_and_resume_brings_the_controller_back(
 
 
 def test_a_console_that_is_gone_stops_the_session_with_a_fade(running: Running) -> None:
-    running.wait_for(lambda r: isinstance(r, Started))
+    running.wait_for(lambda r: isinstance(r, LiveParams))
     running.alive[0] = False
     fading = running.wait_for(lambda r: isinstance(r, SafetyStatus) and r.stop_category == 1)
     assert isinstance(fading, SafetyStatus)

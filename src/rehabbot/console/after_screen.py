@@ -6,7 +6,7 @@ console's commands with the operator). *Export report* writes the session report
 (:func:`rehabbot.assessment.report.session_report`, HTML or PDF by the suffix) and shows the HTML
 here; *Progress* shows the patient's progress report across sessions
 (:func:`rehabbot.assessment.report.progress_report`). Both files go to ``reports/`` beside the
-store, readable by their owner only. Keyboard: **Alt+E** export, **Alt+G** progress, **Alt+N**
+store, readable by their owner only. Keyboard: **Alt+E** export, **Alt+W** progress, **Alt+N**
 new session.
 """
 
@@ -88,7 +88,7 @@ class AfterScreen(QWidget):
         self.message.setWordWrap(True)
         self.export_button = QPushButton("&Export report")
         self.export_button.clicked.connect(self.export_report)
-        self.progress_button = QPushButton("Pro&gress across sessions")
+        self.progress_button = QPushButton("Progress vie&w")
         self.progress_button.clicked.connect(self.show_progress)
         self.new_button = QPushButton("&New session")
         self.new_button.clicked.connect(self.new_session.emit)

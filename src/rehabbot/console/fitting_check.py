@@ -2,7 +2,7 @@
 
 A protocol's range of motion (per joint kind, deg) must lie within the range the patient's
 fitting allows (what the therapist measured) and within the robot's hard limits; every range a
-protocol sets is checked, the top-level one and each phase's where a protocol has phases.
+protocol sets is checked, the top-level one and each walking phase's.
 
 >>> from rehabbot.protocols.schema import load_protocol
 >>> from rehabbot.storage.records import FittingParameters, RangeOfMotion
@@ -26,13 +26,12 @@ KINDS = {"hip_flexion": "hip", "knee_angle": "knee", "ankle_angle": "ankle"}
 
 
 def _ranges(protocol: Protocol) -> Iterator[tuple[str, RangeOfMotion]]:
-    """Every range of motion the protocol sets, with where (``""`` or ``"phase NAME: "``); a
-    phase's range is given only where it differs from the protocol's."""
+    """Every range of motion the protocol's walking phases set, with where (``""``, or
+    ``"phase NAME: "`` for a phase whose range differs from the protocol's)."""
     yield "", protocol.range_of_motion_deg
-    for index, phase in enumerate(getattr(protocol, "phases", None) or ()):
-        rom = getattr(phase, "range_of_motion_deg", None)
-        if isinstance(rom, RangeOfMotion) and rom != protocol.range_of_motion_deg:
-            yield f"phase {getattr(phase, 'name', index + 1)}: ", rom
+    for phase in protocol.walking_phases:
+        if phase.range_of_motion_deg != protocol.range_of_motion_deg:
+            yield f"phase {phase.name}: ", phase.range_of_motion_deg
 
 
 def fitting_problems(protocol: Protocol, fitting: FittingParameters | None,

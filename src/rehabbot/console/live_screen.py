@@ -71,7 +71,7 @@ class LiveScreen(QWidget):
 
     def set_paused(self, paused: bool) -> None:
         """Show the pause button as resume while paused."""
-        self.pause_button.setText("&Resume (F6)" if paused else "&Pause (F6)")
+        self.pause_button.setText("Res&ume (F6)" if paused else "&Pause (F6)")
 
     def _large(self, on: bool) -> None:
         self.view.set_large(on)

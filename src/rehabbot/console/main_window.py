@@ -41,13 +41,13 @@ from rehabbot.console.messages import (
     CommandKind,
     Failed,
     Finished,
+    LiveParams,
     Reply,
     SafetyStatus,
-    Started,
 )
 from rehabbot.console.patients_screen import PatientsScreen
 from rehabbot.console.session_link import SessionLink
-from rehabbot.console.setup_screen import SetupScreen, training_settings
+from rehabbot.console.setup_screen import SetupScreen
 from rehabbot.errors import RehabbotError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.runner import SessionRequest
@@ -65,6 +65,7 @@ KEYMAP = (
     ("F6", "pause / resume"),
     ("F8", "stop the session (torque fades out, the session is stored)"),
     ("Ctrl+L", "large-value display on / off"),
+    ("Ctrl+G", "to the guidance box (type a value, Enter applies it)"),
     ("Ctrl+1 … Ctrl+4", "patients, setup, live session, after the session"),
     ("Ctrl+F / Ctrl+N / Ctrl+S", "patients: search, new, save"),
     ("Alt+underlined letter", "the button or field with that mnemonic; Tab moves on"),
@@ -146,7 +147,8 @@ class MainWindow(QMainWindow):
             ("F1", self.estop.press), ("Shift+F1", self.estop.release),
             ("F2", self.banner.acknowledge), ("F3", self.banner.request_reset),
             ("F5", self._start_key), ("F6", self.toggle_pause), ("F8", self.stop_session),
-            ("Ctrl+L", self.live.large_button.toggle), ("Ctrl+Q", self.close),
+            ("Ctrl+L", self.live.large_button.toggle), ("Ctrl+G", self.focus_guidance),
+            ("Ctrl+Q", self.close),
         ]
         screens: tuple[QWidget, ...] = (self.patients, self.setup, self.live, self.after)
         for index, page in enumerate(screens):
@@ -175,15 +177,24 @@ class MainWindow(QMainWindow):
         self.setup.set_patient(code)
         self.show_screen(self.setup)
 
+    def focus_guidance(self) -> None:
+        """Put the keyboard focus on the guidance box of the live screen (if it has one)."""
+        boxes = self.live.controls.boxes
+        box = boxes.get("guidance_pct") or boxes.get("max_guidance_pct")
+        if box is not None and self.stack.currentWidget() is self.live:
+            box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            box.selectAll()
+
     def _start_key(self) -> None:
         if self.stack.currentWidget() is self.setup:
             self.setup.start()
 
     # -- the session --------------------------------------------------------------------------
 
-    def start_session(self, patient_code: str, protocol: Protocol, duration_s: float,
+    def start_session(self, patient_code: str, protocol: Protocol, duration_s: float | None,
                       profile: str) -> None:
-        """Start a session in its own process and show the live screen."""
+        """Start a session in its own process and show the live screen (``duration_s``: the
+        training phase alone for this long; None: the protocol's phases as planned)."""
         if self.link is not None:
             return
         request = SessionRequest(
@@ -200,8 +211,9 @@ class MainWindow(QMainWindow):
         self.link = link
         self.patient_code = patient_code
         self.live.view.reset()
-        self.live.title.setText(f"{protocol.title} · patient {patient_code} · "
-                                f"{duration_s:g} s · operator {self.settings.operator}")
+        planned = protocol.planned_duration_s if duration_s is None else duration_s
+        self.live.title.setText(f"{protocol.title} · patient {patient_code} · {planned:.0f} s · "
+                                f"operator {self.settings.operator}")
         self.live.status.setText("starting the session…")
         self.live.stop_button.setEnabled(True)
         self._audit("session.start", {"protocol": protocol.name, "duration_s": duration_s,
@@ -269,11 +281,10 @@ class MainWindow(QMainWindow):
             self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
-        if isinstance(reply, Started):
-            protocol = self.setup.protocol
-            training = None if protocol is None else training_settings(protocol)
-            adjustable = dict(getattr(training, "adjustable", None) or {})
-            self.live.controls.set_params(reply.params, adjustable)
+        if isinstance(reply, LiveParams):
+            self.live.controls.set_params(reply.params)
+            self.live.controls.setTitle(f"Parameters · phase {reply.phase}" if reply.phase
+                                        else "Parameters")
             self.live.status.setText("running")
         elif isinstance(reply, SafetyStatus):
             self.status = reply

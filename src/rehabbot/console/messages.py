@@ -3,6 +3,7 @@
 Console → session: :class:`Command` (parameter changes, pause, resume, stop, E-STOP, reset).
 Session → console: :class:`Applied` (a command took effect, or was refused and why),
 :class:`SafetyStatus` (the supervisor's latched faults and stop, whenever they change),
+:class:`LiveParams` (the controller's parameters and bounds, at the start and at each phase),
 :class:`Finished` (the session is stored) and :class:`Failed` (it could not run).
 
 Every message is a small frozen dataclass of plain values, cheap to pickle.
@@ -134,10 +135,17 @@ class ParamInfo:
 
 
 @dataclass(frozen=True)
-class Started:
-    """The control loop runs; the controller's live parameters (name → :class:`ParamInfo`)."""
+class LiveParams:
+    """The controller's live parameters, sent when the loop starts and whenever the protocol's
+    phase (and with it the bounds) changes.
+
+    Attributes:
+        params: name → :class:`ParamInfo` (values now, bounds of the current phase).
+        phase: the current protocol phase, e.g. ``"training (training)"``; empty if none.
+    """
 
     params: dict[str, ParamInfo]
+    phase: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,5 +168,5 @@ class Failed:
     error: str
 
 
-Reply = Applied | SafetyStatus | Started | Finished | Failed
+Reply = Applied | SafetyStatus | LiveParams | Finished | Failed
 """Every message the session process sends."""

@@ -3,8 +3,8 @@
 Everything goes through :class:`~rehabbot.storage.records.PatientRecords`, so every change is
 validated there (one clear message on a bad value, shown under the form) and lands in the audit
 log with the operator's name. Keyboard: **Ctrl+F** search, **Ctrl+N** new patient, **Ctrl+S**
-save, **Enter** in the list or **Alt+U** use the patient for a session; every field has a
-mnemonic or is reached with Tab.
+save, **Enter** in the list or **Alt+U** use the patient for a session, **Alt+O** add an outcome;
+every field has an Alt mnemonic or is reached with Tab.
 """
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ class PatientsScreen(QWidget):
         self.diagnosis = QLineEdit()
         profile = QGroupBox("Profile")
         form = QFormLayout(profile)
-        for label, widget in (("C&ode", self.code), ("&Name", self.name),
-                              ("Hei&ght", self.height_box), ("&Mass", self.mass_box),
-                              ("Affected &side", self.side_box), ("D&iagnosis", self.diagnosis)):
+        for label, widget in (("&Code", self.code), ("Displa&y name", self.name),
+                              ("Heigh&t", self.height_box), ("&Mass", self.mass_box),
+                              ("Affected si&de", self.side_box), ("D&iagnosis", self.diagnosis)):
             form.addRow(self._label(label, widget), widget)
         # fitting
         self.thigh = _spin(0.25, 0.60, 0.42, " m")
@@ -121,7 +121,7 @@ class PatientsScreen(QWidget):
             row.addWidget(high)
             fform.addRow(f"{kind} ROM (min, max)", row)
         # consent and outcomes
-        self.consent = QCheckBox("&Research use consented")
+        self.consent = QCheckBox("Research consent (&Q)")
         self.consent_date = QDateEdit(QDate.currentDate())
         self.consent_date.setCalendarPopup(True)
         self.outcome_test = QComboBox()

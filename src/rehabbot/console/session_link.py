@@ -12,7 +12,7 @@ Example (no window needed)::
     link.start()
     link.send(Command(CommandKind.PARAMS, {"guidance_pct": 60.0}, operator="A. Therapist"))
     block = link.reader.read()          # the ticks since the last read
-    replies = link.poll()               # Applied, SafetyStatus, Started, Finished, Failed
+    replies = link.poll()               # Applied, SafetyStatus, LiveParams, Finished, Failed
     link.send(Command(CommandKind.STOP))
     finished = link.wait(timeout_s=30)  # stored; the session's id and status
     link.close()

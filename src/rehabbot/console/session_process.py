@@ -10,7 +10,8 @@ waits), and a :class:`CommandServer` on a thread of its own that
   which takes effect at the next tick boundary;
 * checks every parameter change against the controller's own bounds on a copy of the controller
   first, so a bad value is refused with a reason instead of reaching the loop;
-* sends the supervisor's latched faults and stop whenever they change (:class:`SafetyStatus`);
+* sends the supervisor's latched faults and stop whenever they change (:class:`SafetyStatus`),
+  and the controller's parameters with the current phase's bounds (:class:`LiveParams`);
 * watches the console process: if it is gone (crashed, killed), the session stops safely with a
   torque fade and is stored as usual.
 
@@ -37,13 +38,14 @@ from rehabbot.console.messages import (
     Failed,
     FaultInfo,
     Finished,
+    LiveParams,
     ParamInfo,
     Reply,
     SafetyStatus,
-    Started,
 )
 from rehabbot.console.ring import RingSpec, RingWriter
 from rehabbot.errors import ConfigurationError, RehabbotError
+from rehabbot.protocols.phased import PhasedController
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.safety.faults import StopCategory
@@ -84,7 +86,7 @@ class CommandServer:
 
     Args:
         runner: the session's runner (its loop appears once the session has started).
-        replies: where :class:`Applied`, :class:`SafetyStatus` and :class:`Started` go.
+        replies: where :class:`Applied`, :class:`SafetyStatus` and :class:`LiveParams` go.
         console_alive: returns False once the console process is gone.
 
     Attributes:
@@ -102,6 +104,7 @@ class CommandServer:
         self._paused = False
         self._restart: _Restart | None = None
         self._started = False
+        self._params_shape: tuple[str, dict[str, tuple[float, float]]] | None = None
         self._orphaned = False
 
     # -- the thread -------------------------------------------------------------------------
@@ -130,10 +133,10 @@ class CommandServer:
             return
         if not self._started:
             self._started = True
-            self.replies.put(Started(_params(loop)))
             waiting, self._waiting = self._waiting, []
             for early in waiting:
                 self.handle(early, loop)
+        self._publish_params(loop)
         self._finish_restart(loop)
         self._publish_status(loop)
 
@@ -194,6 +197,17 @@ class CommandServer:
         self.replies.put(applied)
 
     # -- status -----------------------------------------------------------------------------
+
+    def _publish_params(self, loop: ControlLoop) -> None:
+        """Send the parameters at the start and whenever the phase or a bound changes."""
+        params = _params(loop)
+        controller = loop.controller
+        phase = (f"{controller.phase.name} ({controller.phase.kind})"
+                 if isinstance(controller, PhasedController) else "")
+        shape = (phase, {n: (p.low, p.high) for n, p in params.items()})
+        if shape != self._params_shape:
+            self._params_shape = shape
+            self.replies.put(LiveParams(params, phase))
 
     def _publish_status(self, loop: ControlLoop) -> None:
         supervisor = loop.supervisor

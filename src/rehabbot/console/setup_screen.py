@@ -57,23 +57,6 @@ def preview_html(protocol: Protocol) -> str:
     return f"<h3>{html.escape(protocol.title)}</h3><table>{''.join(rows)}</table>"
 
 
-def training_settings(protocol: Protocol) -> Any:
-    """The settings the session runs with: the protocol's training phase where it has phases,
-    else the protocol itself."""
-    return getattr(protocol, "training_phase", protocol)
-
-
-def planned_duration_s(protocol: Protocol) -> float:
-    """How long the protocol's training runs (s).
-
-    >>> from rehabbot.protocols.schema import load_protocol
-    >>> planned_duration_s(load_protocol("standard_gait")) > 0
-    True
-    """
-    training = training_settings(protocol)
-    return float(getattr(training, "time_limit_s", None) or training.duration_s)
-
-
 def _short(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_short(v)}" for k, v in value.items() if v is not None)
@@ -90,11 +73,11 @@ class SetupScreen(QWidget):
         robot: the robot the session runs on.
 
     Signals:
-        start_requested(str, object, float, str): patient code, protocol, duration (s), simulated
-            patient profile.
+        start_requested(str, object, object, str): patient code, protocol, duration (s; None:
+            the protocol's phases as planned), simulated patient profile.
     """
 
-    start_requested = Signal(str, object, float, str)
+    start_requested = Signal(str, object, object, str)
 
     def __init__(self, store_path: Path, robot: RobotConfig,
                  parent: QWidget | None = None) -> None:
@@ -110,8 +93,11 @@ class SetupScreen(QWidget):
         self.open_button = QPushButton("Open protocol &file…")
         self.open_button.clicked.connect(self._open_file)
         self.duration = QDoubleSpinBox()
-        self.duration.setRange(5.0, 7200.0)
+        self.duration.setRange(0.0, 7200.0)
         self.duration.setSuffix(" s")
+        self.duration.setSpecialValueText("the protocol's phases, as planned")
+        self.duration.setToolTip("0: every phase as planned; a duration: the training phase "
+                                 "alone, this long (a quick session)")
         self.profile = QComboBox()
         self.profile.addItems(sorted(PROFILES))
         self.profile.setCurrentText("healthy")
@@ -155,7 +141,7 @@ class SetupScreen(QWidget):
             self.protocol = None
             self.preview.setPlainText(str(exc))
         else:
-            self.duration.setValue(planned_duration_s(self.protocol))
+            self.duration.setValue(0.0)  # as planned
             self.preview.setHtml(preview_html(self.protocol))
         self._check()
 
@@ -183,5 +169,6 @@ class SetupScreen(QWidget):
         """Start the session if the checks pass."""
         self._check()
         if self.start_button.isEnabled() and self.patient_code and self.protocol:
-            self.start_requested.emit(self.patient_code, self.protocol, self.duration.value(),
+            duration = self.duration.value() or None
+            self.start_requested.emit(self.patient_code, self.protocol, duration,
                                       self.profile.currentText())
