@@ -4,7 +4,7 @@
   current stride bold and the previous one thin, the reference (dashed) and the normative band
   (Schwartz 2008 mean ± SD, hip as thigh angle to the vertical as the reference uses it; joints
   other than hip and knee have no band);
-* the joint torques (N·m) of the last :data:`TORQUE_WINDOW_S` seconds;
+* the joint torques (N·m) of the last :data:`TORQUE_WINDOW_S` seconds (time before now);
 * the gait phase, the step counter and the walking time;
 * biofeedback bars per joint for stance and swing (:mod:`rehabbot.console.live_stats`).
 
@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QProgressBar, QVBoxLayout, QWidget
 
 from rehabbot.console.history import History
 from rehabbot.console.labels import bold_label
@@ -36,6 +36,10 @@ TORQUE_WINDOW_S = 5.0
 HISTORY_S = 6.0
 #: Plot every n-th tick (1 kHz data drawn at 250 Hz).
 DECIMATE = 4
+#: Torque axis range shown (±N·m).
+TORQUE_RANGE_NM = 100.0
+#: Room above and below a joint's normative band on its angle axis (deg).
+ANGLE_MARGIN_DEG = 15.0
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
@@ -57,6 +61,15 @@ def normative_band_deg(joint_name: str, speed_class: str = "Free") -> tuple[Floa
         return None
     x = np.linspace(0.0, 100.0, len(mean))
     return x, mean - sd, mean + sd
+
+
+def _steady(plot: pg.PlotItem) -> None:
+    """Fixed axes, drawn once and then blitted from a cache: redrawing tick labels every frame
+    costs most of a frame in software rendering."""
+    plot.disableAutoRange()
+    plot.setMouseEnabled(x=False, y=False)
+    for name in ("left", "bottom"):
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def _short_name(joint_name: str) -> str:
@@ -102,14 +115,20 @@ class LiveView(QWidget):
                 lower = plot.plot(x, low, pen=pg.mkPen("#bbbbbb"))
                 upper = plot.plot(x, high, pen=pg.mkPen("#bbbbbb"))
                 plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(180, 180, 180, 90)))
+                plot.setYRange(float(low.min()) - ANGLE_MARGIN_DEG,
+                               float(high.max()) + ANGLE_MARGIN_DEG, padding=0)
+            _steady(plot)
             self._angle_ref.append(plot.plot(pen=pg.mkPen("#555555", style=Qt.PenStyle.DashLine)))
             self._angle_before.append(plot.plot(pen=pg.mkPen("#9ecae1", width=1)))
             self._angle_now.append(plot.plot(pen=pg.mkPen(_COLOURS[0], width=3)))
         row = (len(joint_names) + columns - 1) // columns
         torque = self.plots.addPlot(row=row, col=0, title="torque (N·m)")
         torque.addLegend(offset=(5, 5))
-        torque.setLabel("bottom", "time", units="s")
+        torque.setLabel("bottom", "time before now (s)")
         torque.showGrid(x=True, y=True, alpha=0.3)
+        torque.setXRange(-TORQUE_WINDOW_S, 0.0, padding=0)
+        torque.setYRange(-TORQUE_RANGE_NM, TORQUE_RANGE_NM, padding=0)
+        _steady(torque)
         self._torque = [torque.plot(pen=pg.mkPen(_COLOURS[i % len(_COLOURS)], width=2), name=n)
                         for i, n in enumerate(joint_names)]
         feedback = self.plots.addPlot(row=row, col=1, title="biofeedback (N·m; + patient leads)")
@@ -121,6 +140,7 @@ class LiveView(QWidget):
                  for j, n in enumerate(joint_names) for p in range(len(PARTS))]
         feedback.getAxis("bottom").setTicks([ticks])
         feedback.setYRange(-20, 20)
+        _steady(feedback)
         self.phase_bar = QProgressBar()
         self.phase_bar.setRange(0, 100)
         self.phase_bar.setFormat("gait phase (right) %p %")
@@ -187,7 +207,7 @@ class LiveView(QWidget):
         tau = rows.joints("tau")
         recent = t >= t[-1] - TORQUE_WINDOW_S
         for j, curve in enumerate(self._torque):
-            curve.setData(t[recent], tau[recent, j])
+            curve.setData(t[recent] - t[-1], tau[recent, j])
         phase = (rows.column("phase")[:, None] + self._offsets[None, :]) % 1.0
         for j in range(len(self.joint_names)):
             p = phase[:, j]

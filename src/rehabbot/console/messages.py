@@ -155,10 +155,13 @@ class Finished:
     Attributes:
         session_id: its id in the store.
         status: ``completed``, ``aborted`` or ``faulted``.
+        lateness_us: the loop's tick-start lateness (``count``, ``p50_us``, ``p99_us``,
+            ``p999_us``, ``max_us``, ``overruns``); empty if not measured.
     """
 
     session_id: int
     status: str
+    lateness_us: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,9 @@ def session_main(request: SessionRequest, ring: RingSpec, commands: CommandSourc
         done.set()
         thread.join()
         _store_log(request, result.session_id, server.log)
-        replies.put(Finished(result.session_id, result.status))
+        lateness = result.loop.lateness
+        replies.put(Finished(result.session_id, result.status,
+                             {} if lateness is None else lateness.as_dict()))
     finally:
         done.set()
         thread.join()

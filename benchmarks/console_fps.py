@@ -1,0 +1,135 @@
+"""Console frame rate with 8 live channels, and the loop's lateness with and without the console.
+
+Usage::
+
+    python benchmarks/console_fps.py [--seconds 20] [--seed 0]
+
+Three wall-clock (``realtime``) sessions of the simulated robot, each in its own session process
+as the console runs them (:class:`~rehabbot.console.session_link.SessionLink`):
+
+1. **without console**: nobody reads the ring or renders (the session process alone);
+2. **with console**: the live view (:class:`~rehabbot.console.live_view.LiveView`, 4 joint
+   angles + 4 torques = 8 live channels, references, normative bands and biofeedback bars) reads
+   the ring and redraws on its 30 fps timer (:data:`~rehabbot.console.live_view.FRAME_MS`), as in
+   the console;
+3. **flat out**: the live view redraws as fast as it can (timer interval 0): the frame rate it
+   could reach, with the session running beside it.
+
+Printed: frames per second and frame time (read + draw + paint, p50/p99), and the loop's
+tick-start lateness (p50/p99/p99.9/max, late ticks) for each session, and how much the console
+worsened the p99. The window is rendered on Qt's ``offscreen`` platform (software raster).
+Sessions on a machine without real-time settings may stop early on a loop-overrun fault; the tick
+count shows how much each one ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+from PySide6.QtWidgets import QApplication
+
+from rehabbot.console.live_view import FRAME_MS, LiveView
+from rehabbot.console.messages import Finished
+from rehabbot.console.session_link import SessionLink
+from rehabbot.hal.config import load_robot_config
+from rehabbot.protocols.runner import SessionRequest
+from rehabbot.protocols.schema import load_protocol
+
+
+@dataclass
+class Run:
+    """What one session measured."""
+
+    label: str
+    lateness: dict[str, float] = field(default_factory=dict)
+    status: str = ""
+    frame_s: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return len(self.frame_s) / self.wall_s if self.wall_s else 0.0
+
+
+def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None) -> Run:
+    """One realtime session; with ``frame_ms`` a live view redraws at that timer period."""
+    robot = load_robot_config("sim_exo")
+    request = SessionRequest(robot=robot, protocol=load_protocol("standard_gait"),
+                             store_path=Path(store), duration_s=seconds,
+                             seed=seed, realtime=True, profile="athletic")
+    app = QApplication.instance() or QApplication([])
+    view = None
+    if frame_ms is not None:
+        view = LiveView(robot.joint_names, robot.period_s)
+        view.resize(1100, 800)
+        view.show()
+    result = Run(label)
+    link = SessionLink(request)
+    link.start()
+    began = time.perf_counter()
+    next_frame = began
+    while link.outcome is None:
+        link.poll()
+        now = time.perf_counter()
+        if view is not None and now >= next_frame:
+            start = now
+            view.show_rows(link.reader.read())
+            view.repaint()
+            app.processEvents()
+            result.frame_s.append(time.perf_counter() - start)
+            next_frame = start + frame_ms / 1000.0
+        else:
+            time.sleep(0.002)
+    result.wall_s = time.perf_counter() - began
+    link.wait(30.0)
+    outcome = link.outcome
+    if isinstance(outcome, Finished):
+        result.lateness, result.status = outcome.lateness_us, outcome.status
+    else:
+        result.status = f"failed: {outcome}"
+    link.close()
+    if view is not None:
+        view.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="each session's length (s)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--store", default="/tmp/rehabbot_console_fps.sqlite")
+    args = parser.parse_args()
+    runs = [run("without console", args.seconds, args.seed, args.store, None),
+            run(f"with console ({1000 / FRAME_MS:.0f} fps timer)", args.seconds, args.seed,
+                args.store, FRAME_MS),
+            run("console flat out", args.seconds, args.seed, args.store, 0)]
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.seconds:g} s "
+          "realtime sessions of sim_exo (1 kHz), live view with 8 live channels")
+    print(f"{'session':32s} {'fps':>6s} {'frame p50':>10s} {'frame p99':>10s} "
+          f"{'ticks':>6s} {'late p50':>9s} {'late p99':>9s} {'p99.9':>8s} {'max':>8s} "
+          f"{'late':>5s}  status")
+    for r in runs:
+        frames = np.array(r.frame_s) * 1000 if r.frame_s else np.array([np.nan])
+        lat = r.lateness
+        print(f"{r.label:32s} {r.fps:6.1f} {np.percentile(frames, 50):8.1f}ms "
+              f"{np.percentile(frames, 99):8.1f}ms {lat.get('count', 0):6.0f} "
+              f"{lat.get('p50_us', np.nan):7.0f}µs {lat.get('p99_us', np.nan):7.0f}µs "
+              f"{lat.get('p999_us', np.nan):6.0f}µs {lat.get('max_us', np.nan):6.0f}µs "
+              f"{lat.get('overruns', 0):5.0f}  {r.status}")
+    base, with_console = runs[0].lateness.get("p99_us"), runs[1].lateness.get("p99_us")
+    if base is not None and with_console is not None:
+        change = (with_console - base) / base * 100 if base > 0 else float("nan")
+        print(f"p99 lateness: {base:.0f} µs without, {with_console:.0f} µs with the console "
+              f"({change:+.0f} %; goal: <= +10 %); frame rate {runs[1].fps:.1f} fps at the "
+              f"console's timer, {runs[2].fps:.1f} fps flat out (goal: >= 30)")
+
+
+if __name__ == "__main__":
+    main()
