@@ -128,3 +128,26 @@ def test_an_unknown_phase_is_refused(recorded: tuple[Path, int, dict[str, Any]])
     with pytest.raises(ConfigurationError, match="no phase 'sprint' in this session; its "
                                                   "phases: cool_down, training, warm_up"):
         replay_session(store, session_id, params={"sprint.guidance_pct": 90.0})
+
+
+def test_a_session_recorded_without_its_protocol_and_robot_is_refused(tmp_path: Path) -> None:
+    store = tmp_path / "old.sqlite"
+    with SessionStore.open(store) as st:
+        patient = st.ensure_patient("OLD-1")
+        session_id = st.create_session(patient, "standard_gait", "sim-exo", 0.001,
+                                       ["hip_flexion_r"], {"duration_s": 10.0})
+    with pytest.raises(ConfigurationError, match=f"session {session_id} was recorded without "
+                                                 "its protocol and robot configuration"):
+        replay_session(store, session_id)
+
+
+def test_replay_of_a_missing_session_is_one_line_with_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["rehabbot", "replay", "42", "--store",
+                                      str(tmp_path / "none.sqlite")])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: no session 42; `rehabbot sessions list` shows the ids"]
