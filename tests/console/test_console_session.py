@@ -140,7 +140,7 @@ def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> 
         audit = PatientRecords(st).audit_log()
     actions = [(e.action, e.operator) for e in audit]
     for action in ("session.start", "parameter.change", "estop.press", "estop.release",
-                   "session.reset", "session.stop"):
+                   "session.reset", "session.stop", "export"):  # export: the report
         assert (action, OPERATOR) in actions
     change = next(e for e in audit if e.action == "parameter.change")
     assert change.detail == {"parameter": "guidance_pct", "value": 60.0}

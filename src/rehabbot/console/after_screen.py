@@ -6,7 +6,8 @@ console's commands with the operator). *Export report* writes the session report
 (:func:`rehabbot.assessment.report.session_report`, HTML or PDF by the suffix) and shows the HTML
 here; *Progress* shows the patient's progress report across sessions
 (:func:`rehabbot.assessment.report.progress_report`). Both files go to ``reports/`` beside the
-store, readable by their owner only. Keyboard: **Alt+E** export, **Alt+W** progress, **Alt+N**
+store, readable by their owner only, each recorded in the audit log with the operator.
+Keyboard: **Alt+E** export, **Alt+W** progress, **Alt+N**
 new session.
 """
 
@@ -62,6 +63,7 @@ class AfterScreen(QWidget):
 
     Args:
         store_path: the session store.
+        operator: the name the audit log records with each report.
 
     Signals:
         new_session: the operator wants to set up another session.
@@ -69,9 +71,10 @@ class AfterScreen(QWidget):
 
     new_session = Signal()
 
-    def __init__(self, store_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, store_path: Path, operator: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store_path = store_path
+        self.operator = operator
         self.session_id: int | None = None
         self.patient_code: str | None = None
         self.report_path: Path | None = None
@@ -145,7 +148,8 @@ class AfterScreen(QWidget):
             return None
         out = self.reports_dir / f"session_{self.session_id}.html"
         try:
-            self.report_path = session_report(self.store_path, self.session_id, out)
+            self.report_path = session_report(self.store_path, self.session_id, out,
+                                              operator=self.operator)
         except RehabbotError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
@@ -159,7 +163,8 @@ class AfterScreen(QWidget):
             return None
         out = self.reports_dir / f"progress_{self.patient_code}.html"
         try:
-            path = progress_report(self.store_path, self.patient_code, out)
+            path = progress_report(self.store_path, self.patient_code, out,
+                                   operator=self.operator)
         except RehabbotError as exc:
             self.message.setText(f"⚠ {exc}")
             return None

@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self.patients = PatientsScreen(settings.store_path, settings.operator)
         self.setup = SetupScreen(settings.store_path, settings.robot)
         self.live = LiveScreen(settings.robot.joint_names, settings.robot.period_s)
-        self.after = AfterScreen(settings.store_path)
+        self.after = AfterScreen(settings.store_path, settings.operator)
         self.stack = QStackedWidget()
         for screen in (self.patients, self.setup, self.live, self.after):
             self.stack.addWidget(screen)
