@@ -151,3 +151,16 @@ def test_replay_of_a_missing_session_is_one_line_with_status_2(
     assert ended.value.code == 2
     assert capsys.readouterr().err.splitlines() == [
         "error: no session 42; `rehabbot sessions list` shows the ids"]
+
+
+@pytest.mark.parametrize(("name", "profile"), [
+    ("assist_as_needed", "healthy"),  # learns per stride: its table must replay too
+    ("path_control", "athletic"),
+    ("high_steps_300", "healthy"),
+])
+def test_every_controller_replays_exactly(name: str, profile: str, tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    result = SessionRunner(SessionRequest(load_robot_config(), load_protocol(name), store,
+                                          duration_s=2.0, profile=profile)).run()
+    report = replay_session(store, result.session_id)
+    assert report.ticks == 2000 and report.identical, report.differences
