@@ -17,6 +17,7 @@ from typing import Any
 
 from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
 from rehabbot.errors import ConfigurationError
+from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import Phase
 from rehabbot.sim.patient import PatientProfile
 
@@ -29,13 +30,19 @@ class AssessedBody:
         profile: the simulated patient's profile.
         height_m: body height (m).
         mass_kg: body mass (kg).
-        joint_names: the robot's joints; an assessment phase may only name these.
+        robot: the session's robot: its limits bound the assessments' motions and torques, and
+            an assessment phase may only name its joints.
     """
 
     profile: PatientProfile
     height_m: float
     mass_kg: float
-    joint_names: tuple[str, ...]
+    robot: RobotConfig
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        """The robot's joints."""
+        return self.robot.joint_names
 
 
 def run_assessments(phases: Sequence[Phase], body: AssessedBody) -> dict[str, dict[str, Any]]:
@@ -59,6 +66,7 @@ def run_assessments(phases: Sequence[Phase], body: AssessedBody) -> dict[str, di
                                      f"{', '.join(missing or assessment.default_joints)}; its "
                                      f"joints: {', '.join(body.joint_names)}")
         result = assessment(body.profile, height_m=body.height_m, mass_kg=body.mass_kg,
-                            joints=joints, params=dict(phase.assessment_params))
+                            joints=joints, params=dict(phase.assessment_params),
+                            robot=body.robot)
         results[phase.name] = result.as_dict()
     return results

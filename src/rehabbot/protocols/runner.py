@@ -229,7 +229,7 @@ class SessionRunner:
         walking = [phase for phase in phases if phase.walking]
         first = next(i for i, phase in enumerate(phases) if phase.walking)
         profile = PROFILES[req.profile]
-        body = AssessedBody(profile, height_m, mass_kg, robot_cfg.joint_names)
+        body = AssessedBody(profile, height_m, mass_kg, robot_cfg)
         assessments: dict[str, dict[str, object]] = {}
         with _ends_aborted(req.store_path, session_id):
             before = run_assessments(phases[:first], body)
