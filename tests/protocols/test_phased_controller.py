@@ -216,3 +216,18 @@ def test_a_live_change_the_controller_refuses_is_dropped_not_raised(tmp_path: Pa
         copy.copy(controller).set_params(max_guidance_pct=60.0)
     controller.set_params(max_guidance_pct=60.0)
     assert controller.get_params()["max_guidance_pct"] == 100.0 and controller.changes_ == []
+
+
+def test_a_step_target_not_reached_in_time_ends_at_its_time_limit(tmp_path: Path) -> None:
+    phases = protocol_phases(tmp_path, [
+        (WARM_UP, "duration_s = 0.5\ntreadmill_speed_kmh = 2.2"),
+        ("duration_s = 600", "steps = 1000\nmax_duration_s = 1.5")])
+    controller, counter, _ = make(phases)
+    drive(controller, counter, 20_000)
+    training = controller.phases_[1]
+    assert (training.start_tick, training.end_tick, training.ended_by) == (500, 2000,
+                                                                          "time_limit")
+    assert phases[1].time_limit_s == 1.5
+    # without max_duration_s: twice the time the steps take at the phase's cadence
+    default = protocol_phases(tmp_path, [("duration_s = 600", "steps = 300")])[1]
+    assert default.time_limit_s == pytest.approx(2 * 300 / 90 * 60)
