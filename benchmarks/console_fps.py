@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QApplication
 
 from rehabbot.console.live_view import FRAME_MS, LiveView
 from rehabbot.console.messages import Finished
+from rehabbot.console.priority import CONSOLE_NICE, lower_console_priority
 from rehabbot.console.session_link import SessionLink
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest
@@ -106,12 +107,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--store", default="/tmp/rehabbot_console_fps.sqlite")
     args = parser.parse_args()
+    lowered = lower_console_priority()  # as `rehabbot console` does
     runs = [run("without console", args.seconds, args.seed, args.store, None),
             run(f"with console ({1000 / FRAME_MS:.0f} fps timer)", args.seconds, args.seed,
                 args.store, FRAME_MS),
             run("console flat out", args.seconds, args.seed, args.store, 0)]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.seconds:g} s "
-          "realtime sessions of sim_exo (1 kHz), live view with 8 live channels")
+          "realtime sessions of sim_exo (1 kHz), live view with 8 live channels; console "
+          f"thread nice +{CONSOLE_NICE if lowered else 0}")
     print(f"{'session':32s} {'fps':>6s} {'frame p50':>10s} {'frame p99':>10s} "
           f"{'ticks':>6s} {'late p50':>9s} {'late p99':>9s} {'p99.9':>8s} {'max':>8s} "
           f"{'late':>5s}  status")

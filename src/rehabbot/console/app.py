@@ -32,12 +32,14 @@ def console_command(
     from PySide6.QtWidgets import QApplication  # Qt only when the console is opened
 
     from rehabbot.console.main_window import ConsoleSettings, MainWindow
+    from rehabbot.console.priority import lower_console_priority
 
     settings = ConsoleSettings(
         robot=load_robot_config(robot),
         store_path=store if store is not None else default_store_path(),
         operator=operator or getpass.getuser(),
     )
+    lower_console_priority()  # drawing yields to the session processes (see priority.py)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(settings)
     window.show()

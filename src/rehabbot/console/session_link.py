@@ -26,6 +26,7 @@ import time
 from multiprocessing.context import SpawnProcess
 
 from rehabbot.console.messages import Command, Failed, Finished, Reply
+from rehabbot.console.priority import start_process
 from rehabbot.console.ring import LiveRing, RingReader
 from rehabbot.console.session_process import session_main
 from rehabbot.errors import RehabbotError
@@ -72,7 +73,7 @@ class SessionLink:
             args=(self.request, self._ring.spec, self._commands, self._replies),
             name="rehabbot-session",
         )
-        self._process.start()
+        start_process(self._process)  # at the normal priority, whatever the console's
 
     @property
     def reader(self) -> RingReader:
