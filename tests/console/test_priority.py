@@ -1,0 +1,34 @@
+"""The console's drawing thread yields to control; session processes keep the normal priority."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+
+from rehabbot.console.priority import CONSOLE_NICE, lower_console_priority, start_process
+
+
+def report_nice(out: multiprocessing.Queue[int]) -> None:
+    out.put(os.getpriority(os.PRIO_PROCESS, 0))
+
+
+def test_the_console_thread_is_lowered_and_a_session_started_after_is_not() -> None:
+    normal = os.getpriority(os.PRIO_PROCESS, 0)
+    ctx = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[int] = ctx.Queue()
+    seen: dict[str, int] = {}
+
+    def console_thread() -> None:  # stands for the GUI thread (not the test's own thread)
+        assert lower_console_priority()
+        seen["console"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        process = ctx.Process(target=report_nice, args=(out,))
+        start_process(process)
+        seen["session"] = out.get(timeout=60)
+        process.join()
+
+    thread = threading.Thread(target=console_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"console": normal + CONSOLE_NICE, "session": normal}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == normal  # only that thread
