@@ -8,10 +8,16 @@ Two data sets:
   trial is scored with a bias that saw it. The pooled fit over both trials is printed next to the
   shipped constant ``OVERGROUND``.
 * **simulation**: 60 s sessions of the simulated exoskeleton, ground truth from the simulator's
-  cleaned foot contact. The bias is fitted on two sessions (seed 0 at 100 % guidance, seed 1 at
-  70 %) and scored on two others (seed 2 at 85 %, seed 6 at 60 %); the first 2 s of each session
+  cleaned foot contact. The bias is fitted on two sessions of the healthy patient (seed 0 at 100 %
+  guidance, seed 1 at 70 %) and scored on three others (healthy: seed 2 at 85 %, seed 6 at 60 %;
+  left hemiparetic stroke: seed 7 at 85 %); the first 2 s of each session
   (the start-up stride from standing) and its last 0.5 s (where an event cannot be told from the
   edge of the data) are not scored.
+
+Both detection methods (``kinematic_events.METHODS``: ``reach``, one leg's forward reach extrema;
+``drop``, the swing foot coming down to the stance foot's level) are scored on both data sets, each
+with its own fitted bias; the method each context ships with (``OVERGROUND.method``,
+``EXOSKELETON.method``) is marked "shipped".
 
 For each event type it prints the mean, SD and maximum of the absolute error (ms), the mean signed
 error (ms, positive = detected late), the detection rate (%) and the number of false events.
@@ -35,10 +41,11 @@ from rehabbot.assessment.contact_events import foot_offs, foot_strikes
 from rehabbot.assessment.event_accuracy import Matching, fit_bias_s, match_events
 from rehabbot.assessment.kinematic_events import (
     EXOSKELETON,
+    METHODS,
     OVERGROUND,
-    SIDE_SUFFIX,
     SIDES,
-    reach_extrema,
+    EventBias,
+    raw_events,
 )
 from rehabbot.assessment.labfiles import read_gait_file
 from rehabbot.hal.types import FloatArray
@@ -46,9 +53,10 @@ from rehabbot.hal.types import FloatArray
 GAIT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gait"
 TRIALS = {"opensim_subject01_walk": "opensim_subject01_walk_ik.mot", "ktk_walk": "ktk_walk.c3d"}
 EVENT_TYPES = ("foot_strike", "foot_off")
-#: (seed, guidance %) of the simulated sessions the exoskeleton bias is fitted on, and scored on.
-SIM_TRAIN = ((0, 100.0), (1, 70.0))
-SIM_TEST = ((2, 85.0), (6, 60.0))
+#: (seed, guidance %, patient profile) of the simulated sessions the exoskeleton bias is fitted
+#: on, and scored on: the healthy patient at other guidance levels, and a hemiparetic one.
+SIM_TRAIN = ((0, 100.0, "healthy"), (1, 70.0, "healthy"))
+SIM_TEST = ((2, 85.0, "healthy"), (6, 60.0, "healthy"), (7, 85.0, "stroke_left"))
 #: Simulated events before this time (s) belong to the start-up from standing and are not scored.
 SIM_SETTLE_S = 2.0
 #: Events in the last SIM_TAIL_S (s) of a session are not scored: an extremum of the reach there
@@ -60,16 +68,22 @@ RawErrors = dict[str, Matching]
 
 
 def raw_matchings(t_s: FloatArray, angles: dict[str, FloatArray], truth: Truth,
-                  window_s: tuple[float, float] = (-np.inf, np.inf)) -> RawErrors:
-    """Uncorrected (zero-bias) matchings per event type, both sides pooled."""
-    parts: dict[str, list[Matching]] = {ev: [] for ev in EVENT_TYPES}
-    for side in SIDES:
-        suffix = SIDE_SUFFIX[side]
-        maxima, minima = reach_extrema(t_s, angles["hip_flexion" + suffix],
-                                       angles["knee_angle" + suffix])
-        for ev, detected in zip(EVENT_TYPES, (maxima, minima), strict=True):
-            parts[ev].append(match_events(detected, truth[side][ev], window_s=window_s))
-    return {ev: Matching.combine(parts[ev]) for ev in EVENT_TYPES}
+                  window_s: tuple[float, float] = (-np.inf, np.inf)) -> dict[str, RawErrors]:
+    """Uncorrected (zero-bias) matchings per method and event type, both sides pooled."""
+    result = {}
+    for method in METHODS:
+        parts: dict[str, list[Matching]] = {ev: [] for ev in EVENT_TYPES}
+        for side in SIDES:
+            detected = raw_events(t_s, angles, side, method)
+            for ev, found in zip(EVENT_TYPES, detected, strict=True):
+                parts[ev].append(match_events(found, truth[side][ev], window_s=window_s))
+        result[method] = {ev: Matching.combine(parts[ev]) for ev in EVENT_TYPES}
+    return result
+
+
+def method_title(method: str, shipped: EventBias) -> str:
+    """The method's name, marked when it is the one the context ships with."""
+    return f"method {method}" + (" (shipped)" if method == shipped.method else "")
 
 
 def shifted(raw: Matching, bias_s: float) -> Matching:
@@ -93,33 +107,42 @@ def accuracy_table(title: str, rows: dict[str, Matching]) -> Table:
 
 
 def reference_trials(console: Console) -> None:
-    """Leave-one-trial-out accuracy on the shared reference trials."""
+    """Leave-one-trial-out accuracy on the shared reference trials, for each method."""
     if not GAIT_DATA.is_dir():
         raise SystemExit(f"reference data not found at {GAIT_DATA} (shared/ beside the checkout)")
     truth_file = json.loads((GAIT_DATA / "events.json").read_text(encoding="utf-8"))
-    raw: dict[str, RawErrors] = {}
+    raw: dict[str, dict[str, RawErrors]] = {}
     for trial, filename in TRIALS.items():
         recording = read_gait_file(GAIT_DATA / filename)
         truth = {side: {ev: np.asarray(truth_file[trial][side][ev], dtype=float)
                         for ev in EVENT_TYPES} for side in SIDES}
         raw[trial] = raw_matchings(recording.t_s, recording.angles_rad, truth)
-    scored = {}
-    for ev in EVENT_TYPES:
-        parts = []
-        for trial in TRIALS:
-            others = Matching.combine(raw[o][ev] for o in TRIALS if o != trial)
-            parts.append(shifted(raw[trial][ev], fit_bias_s(others)))
-        scored[ev] = Matching.combine(parts)
-    console.print(accuracy_table("Reference trials (leave-one-trial-out bias)", scored))
-    pooled = {ev: fit_bias_s(Matching.combine(raw[t][ev] for t in TRIALS)) for ev in EVENT_TYPES}
-    shipped = (OVERGROUND.foot_strike_s, OVERGROUND.foot_off_s)
-    console.print("overground bias fitted on both trials (s): "
-                  f"foot strike {pooled['foot_strike']:+.4f}, foot off {pooled['foot_off']:+.4f}"
-                  f" · shipped OVERGROUND: {shipped[0]:+.4f}, {shipped[1]:+.4f}")
+    for method in METHODS:
+        title = f"Reference trials, {method_title(method, OVERGROUND)}"
+        if any(raw[t][method][ev].errors_s.size == 0 for t in TRIALS for ev in EVENT_TYPES):
+            found = {ev: sum(raw[t][method][ev].errors_s.size for t in TRIALS)
+                     for ev in EVENT_TYPES}
+            console.print(f"{title}: a trial has no matched event of a type, no leave-one-trial-"
+                          f"out fit (found: {found}; the method needs a level pelvis)")
+            continue
+        scored = {}
+        for ev in EVENT_TYPES:
+            parts = []
+            for trial in TRIALS:
+                others = Matching.combine(raw[o][method][ev] for o in TRIALS if o != trial)
+                parts.append(shifted(raw[trial][method][ev], fit_bias_s(others)))
+            scored[ev] = Matching.combine(parts)
+        console.print(accuracy_table(f"{title} (leave-one-trial-out bias)", scored))
+    shipped = OVERGROUND.method
+    pooled = {ev: fit_bias_s(Matching.combine(raw[t][shipped][ev] for t in TRIALS))
+              for ev in EVENT_TYPES}
+    console.print(f"overground bias ({shipped}) fitted on both trials (s): foot strike "
+                  f"{pooled['foot_strike']:+.4f}, foot off {pooled['foot_off']:+.4f} · shipped "
+                  f"OVERGROUND: {OVERGROUND.foot_strike_s:+.4f}, {OVERGROUND.foot_off_s:+.4f}")
 
 
-def simulated_raw(seed: int, guidance_pct: float, duration_s: float, store: Path
-                  ) -> tuple[str, RawErrors]:
+def simulated_raw(seed: int, guidance_pct: float, profile: str, duration_s: float, store: Path
+                  ) -> tuple[str, dict[str, RawErrors]]:
     """Run a simulated session; its status and its uncorrected events matched with contact."""
     from rehabbot.hal.config import load_robot_config
     from rehabbot.protocols.runner import SessionRequest, SessionRunner
@@ -128,7 +151,7 @@ def simulated_raw(seed: int, guidance_pct: float, duration_s: float, store: Path
 
     request = SessionRequest(robot=load_robot_config(), protocol=load_protocol(),
                              store_path=store, duration_s=duration_s,
-                             guidance_pct=guidance_pct, seed=seed)
+                             guidance_pct=guidance_pct, seed=seed, profile=profile)
     result = SessionRunner(request).run(lambda t: None)
     with SessionStore.open(store) as st:
         samples = st.load_samples(result.session_id)
@@ -143,22 +166,28 @@ def simulated_raw(seed: int, guidance_pct: float, duration_s: float, store: Path
 
 
 def simulation(console: Console, duration_s: float) -> None:
-    """Exoskeleton bias fitted on some simulated sessions, accuracy on others."""
+    """Exoskeleton bias fitted on some simulated sessions, accuracy on others, for each method."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "events.sqlite"
-        train = [simulated_raw(s, g, duration_s, store) for s, g in SIM_TRAIN]
-        test = [simulated_raw(s, g, duration_s, store) for s, g in SIM_TEST]
-    bias = {ev: fit_bias_s(Matching.combine(r[ev] for _, r in train)) for ev in EVENT_TYPES}
-    console.print(f"exoskeleton bias fitted on {SIM_TRAIN} (seed, guidance %) (s): foot strike "
-                  f"{bias['foot_strike']:+.4f}, foot off {bias['foot_off']:+.4f} · shipped "
-                  f"EXOSKELETON: {EXOSKELETON.foot_strike_s:+.4f}, {EXOSKELETON.foot_off_s:+.4f}")
-    for (seed, guidance), (status, raw) in zip(SIM_TEST, test, strict=True):
-        rows = {ev: shifted(raw[ev], bias[ev]) for ev in EVENT_TYPES}
-        console.print(accuracy_table(f"Simulation, seed {seed}, guidance {guidance:g} % "
-                                     f"({duration_s:g} s, {status})", rows))
-    pooled = {ev: Matching.combine(shifted(r[ev], bias[ev]) for _, r in test)
-              for ev in EVENT_TYPES}
-    console.print(accuracy_table("Simulation, test sessions pooled", pooled))
+        train = [simulated_raw(*session, duration_s, store) for session in SIM_TRAIN]
+        test = [simulated_raw(*session, duration_s, store) for session in SIM_TEST]
+    for method in METHODS:
+        bias = {ev: fit_bias_s(Matching.combine(r[method][ev] for _, r in train))
+                for ev in EVENT_TYPES}
+        title = method_title(method, EXOSKELETON)
+        console.print(f"exoskeleton bias, {title}, fitted on {SIM_TRAIN} (seed, guidance %, "
+                      "profile) (s): "
+                      f"foot strike {bias['foot_strike']:+.4f}, foot off {bias['foot_off']:+.4f}"
+                      + (f" · shipped EXOSKELETON: {EXOSKELETON.foot_strike_s:+.4f}, "
+                         f"{EXOSKELETON.foot_off_s:+.4f}" if method == EXOSKELETON.method else ""))
+        for (seed, guidance, profile), (status, raw) in zip(SIM_TEST, test, strict=True):
+            rows = {ev: shifted(raw[method][ev], bias[ev]) for ev in EVENT_TYPES}
+            console.print(accuracy_table(f"Simulation, {title}, {profile}, seed {seed}, "
+                                         f"guidance {guidance:g} % ({duration_s:g} s, {status})",
+                                         rows))
+        pooled = {ev: Matching.combine(shifted(r[method][ev], bias[ev]) for _, r in test)
+                  for ev in EVENT_TYPES}
+        console.print(accuracy_table(f"Simulation, {title}, test sessions pooled", pooled))
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ TAIL_S = 0.5  # nor the last 0.5 s, where an event cannot be told from the edge 
 
 
 def test_events_from_hip_and_knee_match_the_simulated_foot_contact(tmp_path: Path) -> None:
-    """A regression check on the kind of session the exoskeleton bias was fitted on; the
+    """A regression check on the kind of session the exoskeleton bias was fitted on (the drop
+    method: about 1 ms for foot strike, 6 ms for foot off here; the goal is 20 and 30 ms); the
     benchmark reports the accuracy on sessions it was not fitted on."""
     store = tmp_path / "store.sqlite"
     session_id = simulate(store, duration_s=20.0)
@@ -28,8 +29,8 @@ def test_events_from_hip_and_knee_match_the_simulated_foot_contact(tmp_path: Pat
     for k, side in enumerate(("right", "left")):
         contact = samples.contact[:, k]
         for found, true, limit_s in (
-            (result.events[side].foot_strike_s, foot_strikes(samples.t_s, contact), 0.020),
-            (result.events[side].foot_off_s, foot_offs(samples.t_s, contact), 0.030),
+            (result.events[side].foot_strike_s, foot_strikes(samples.t_s, contact), 0.005),
+            (result.events[side].foot_off_s, foot_offs(samples.t_s, contact), 0.015),
         ):
             m = match_events(found, true, window_s=(SETTLE_S, samples.t_s[-1] - TAIL_S))
             assert m.detection_rate >= 0.95 and m.n_false == 0, (side, found, true)

@@ -14,6 +14,7 @@ from rehabbot.assessment.kinematic_events import (
     EventBias,
     detect_events,
     detect_side_events,
+    limb_drop,
     swing_peaks,
 )
 from rehabbot.assessment.labfiles import read_gait_file
@@ -113,3 +114,65 @@ def test_a_detected_event_matches_one_true_event_only() -> None:
     m = match_events(np.array([1.0]), np.array([0.95, 1.04]))
     assert m.n_true == 2 and m.errors_s.tolist() == pytest.approx([-0.04])
     assert m.detection_rate == 0.5 and m.n_false == 0
+
+
+DROP = EventBias(0.0, 0.0, method="drop")
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_drop_events_fall_where_the_swing_foot_reaches_the_stance_foots_level(side: str) -> None:
+    """Knees straight, symmetric hips half a stride apart: the drops are equal where |hip_r| =
+    |hip_l|, 5 % of the stride after the reach's foot strike (15 deg of the hip cycle)."""
+    t, angles = synthetic.walk()
+    events = detect_events(t, angles, DROP)[side]
+    shift = 0.05 if side == "right" else 0.55  # stride fractions: right strikes at k strides
+    expected = (np.arange(10) + shift) * synthetic.STRIDE_S
+    m = match_events(events.foot_strike_s, expected[expected < t[-1] - 0.05])
+    assert m.detection_rate == 1.0 and m.n_false == 0
+    np.testing.assert_allclose(m.errors_s, 0.0, atol=2e-3)
+    # the foot off is the minimum of drop − other drop in the cycle
+    other = "left" if side == "right" else "right"
+    d = (limb_drop(angles[f"hip_flexion_{side[0]}"], angles[f"knee_angle_{side[0]}"])
+         - limb_drop(angles[f"hip_flexion_{other[0]}"], angles[f"knee_angle_{other[0]}"]))
+    assert events.foot_off_s.size == events.foot_strike_s.size
+    for off in events.foot_off_s:
+        near = (t > off - 0.1) & (t < off + 0.1)
+        assert abs(t[near][np.argmin(d[near])] - off) < 2e-3
+
+
+@pytest.mark.parametrize("start_s", [0.1, 0.45, 0.75, 1.0])
+def test_drop_events_of_a_cut_recording_are_those_of_the_whole(start_s: float) -> None:
+    t, angles = synthetic.walk(duration_s=4.33, start_s=start_s)
+    whole_t, whole = synthetic.walk(duration_s=8.0)
+    for side, events in detect_events(t, angles, DROP).items():
+        full = detect_events(whole_t, whole, DROP)[side]
+        for found, truth in ((events.foot_strike_s, full.foot_strike_s),
+                             (events.foot_off_s, full.foot_off_s)):
+            inside = truth[(truth > t[0]) & (truth < t[-1])]
+            m = match_events(found, inside, tolerance_s=0.005)
+            assert m.n_false == 0, (side, found, inside)
+            well_inside = inside[(inside > t[0] + 0.05) & (inside < t[-1] - 0.05)]
+            assert match_events(found, well_inside, tolerance_s=0.005).detection_rate == 1.0
+
+
+def test_drop_method_gives_no_events_without_walking() -> None:
+    t = np.arange(0.0, 20.0, 0.001)
+    rng = np.random.default_rng(0)
+    still = {name: 0.05 + 0.01 * rng.standard_normal(t.size) for name in
+             ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")}
+    phase = 2 * np.pi * t / 1.3
+    dangling = {"hip_flexion_r": np.radians(-17.0 + 12.0 * np.cos(phase)),
+                "knee_angle_r": np.radians(65.0 + 15.0 * np.cos(phase - 1.0)),
+                "hip_flexion_l": np.radians(-17.0 + 12.0 * np.cos(phase + np.pi)),
+                "knee_angle_l": np.radians(65.0 + 15.0 * np.cos(phase + np.pi - 1.0))}
+    for angles in (still, dangling):
+        for events in detect_events(t, angles, DROP).values():
+            assert events.foot_strike_s.size == 0 and events.foot_off_s.size == 0
+
+
+def test_the_drop_method_needs_both_legs_and_methods_are_checked() -> None:
+    t, angles = synthetic.walk(duration_s=3.0)
+    with pytest.raises(ValueError, match="needs both legs"):
+        detect_side_events(t, angles["hip_flexion_r"], angles["knee_angle_r"], DROP)
+    with pytest.raises(ValueError, match="unknown event method 'heel'"):
+        EventBias(0.0, 0.0, method="heel")

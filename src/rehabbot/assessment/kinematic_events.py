@@ -1,10 +1,14 @@
 """Gait events from sagittal hip and knee angles alone (no force plate, no foot switch).
 
 An exoskeleton measures joint angles, not ground contact, so foot strike and foot off are found
-from kinematics. The method adapts Zeni et al. (2008), who found foot strike at the most anterior
-position of the heel relative to the pelvis and foot off at the most posterior position of the
-toe, to joint angles: with the pelvis as the reference, the ankle's forward position relative to
-the hip, in thigh lengths, is
+from kinematics, by one of two methods (:data:`METHODS`), each context with its own
+(:class:`EventBias`): ``reach`` for gait-lab data (:data:`OVERGROUND`) and ``drop`` for the
+exoskeleton on a treadmill (:data:`EXOSKELETON`).
+
+**reach** (one leg). The method adapts Zeni et al. (2008), who found foot strike at the most
+anterior position of the heel relative to the pelvis and foot off at the most posterior position
+of the toe, to joint angles: with the pelvis as the reference, the ankle's forward position
+relative to the hip, in thigh lengths, is
 
     reach = sin(hip) + r · sin(hip − knee)
 
@@ -28,6 +32,16 @@ recording cut mid-stance does not produce a false event. A foot strike must land
 partial cycle that starts after it): legs that move without stepping, as when a session has
 faulted and the robot lets go, give no events. At high sample rates the reach is first smoothed
 over :data:`SMOOTHING_S` so that encoder noise cannot move a flat extremum.
+
+**drop** (both legs, :func:`drop_events`). With the pelvis held level, as in the exoskeleton's
+harness, a foot is on the belt when its ankle is as far below the hip as the stance foot's:
+``drop = cos(hip) + r · cos(hip − knee)`` (hip against the vertical). The swing leg's drop minus
+the other's rises through zero as the swing foot comes down (foot strike, interpolated between
+samples) and reaches its minimum shortly after this leg unloads into swing (foot off, refined by
+a parabola). Where contact falls on the reach's plateau depends on how long the robot holds the
+extended leg; the feet's heights relative to each other do not, so the drop events stay within a
+few ms at every guidance level. Overground with hips against a moving pelvis the method does not
+hold (docs/metrics.md).
 
 Everything is vectorized over samples: an hour at 1 kHz takes a fraction of a second.
 """
@@ -58,31 +72,43 @@ MIN_PROMINENCE = 0.05
 SMOOTHING_S = 0.02
 
 
+#: The detection methods: ``"reach"`` (one leg: extrema of its forward reach) and ``"drop"``
+#: (both legs: the swing foot comes down to the stance foot's level).
+METHODS = ("reach", "drop")
+
+
 @dataclass(frozen=True)
 class EventBias:
-    """Constant corrections (s) added to the reach extrema to give the events.
+    """A context's detection method and the constant corrections (s) added to its raw events.
 
     Attributes:
-        foot_strike_s: added to the time of the reach maximum (s).
-        foot_off_s: added to the time of the reach minimum (s).
+        foot_strike_s: added to the raw foot strike (reach maximum, or drop crossing) (s).
+        foot_off_s: added to the raw foot off (reach minimum, or drop-difference minimum) (s).
+        method: ``"reach"`` (:func:`reach_extrema`) or ``"drop"`` (:func:`drop_events`).
 
-    >>> EventBias(0.04, 0.05).foot_strike_s
-    0.04
+    >>> EventBias(0.04, 0.05).foot_strike_s, EventBias(0.04, 0.05).method
+    (0.04, 'reach')
     """
 
     foot_strike_s: float
     foot_off_s: float
+    method: str = "reach"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown event method {self.method!r}; use one of {METHODS}")
 
 
 #: Overground walking of adults (gait-lab trials): the mean offset over the 16 ground-truth events
 #: of the two shared reference trials (``benchmarks/events_accuracy.py`` refits and prints it;
 #: the accuracy it reports is leave-one-trial-out).
 OVERGROUND = EventBias(foot_strike_s=0.0380, foot_off_s=0.0523)
-#: Walking in the exoskeleton on a treadmill: fitted on two simulated 60 s sessions (seed 0 at
-#: 100 % guidance, seed 1 at 70 %) against the simulator's cleaned foot contact; the benchmark
-#: reports the accuracy on two others (seed 2 at 85 %, seed 6 at 60 %). Refit (the benchmark
-#: prints the fit) whenever the simulated exoskeleton or patient changes.
-EXOSKELETON = EventBias(foot_strike_s=0.0539, foot_off_s=-0.0039)
+#: Walking in the exoskeleton on a treadmill (pelvis held level, hips against the vertical): the
+#: ``drop`` method, fitted on two simulated 60 s sessions (seed 0 at 100 % guidance, seed 1 at
+#: 70 %) against the simulator's cleaned foot contact; the benchmark reports the accuracy on two
+#: others (seed 2 at 85 %, seed 6 at 60 %). Refit (the benchmark prints the fit) whenever the
+#: simulated exoskeleton or patient changes.
+EXOSKELETON = EventBias(foot_strike_s=0.0088, foot_off_s=-0.1115, method="drop")
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,22 @@ def limb_reach(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float 
     1.0
     """
     result: FloatArray = np.sin(hip_rad) + shank_to_thigh * np.sin(hip_rad - knee_rad)
+    return result
+
+
+def limb_drop(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float = SHANK_TO_THIGH
+              ) -> FloatArray:
+    """Depth of the ankle below the hip, in thigh lengths (hip angle against the vertical).
+
+    Args:
+        hip_rad: hip flexion (rad), thigh against the vertical.
+        knee_rad: knee flexion (rad, flexion positive).
+        shank_to_thigh: shank length over thigh length.
+
+    >>> round(float(limb_drop(np.array([0.0]), np.array([np.pi / 2]))[0]), 9)
+    1.0
+    """
+    result: FloatArray = np.cos(hip_rad) + shank_to_thigh * np.cos(hip_rad - knee_rad)
     return result
 
 
@@ -227,6 +269,92 @@ def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray
     return _refine(t, reach, strike[strike_ok]), _refine(t, -reach, off[off_ok])
 
 
+def _first_rise_per_segment(d: FloatArray, bounds: IntArray) -> tuple[IntArray, IntArray]:
+    """Per segment between consecutive ``bounds`` (the last runs to the end), the first index
+    ``i`` where ``d`` rises through zero (``d[i-1] < 0 <= d[i]``): (segment numbers, indices)."""
+    rises = np.flatnonzero((d[:-1] < 0.0) & (d[1:] >= 0.0)) + 1
+    segment = np.searchsorted(bounds, rises, side="right") - 1
+    keep = rises >= bounds[0]
+    segment, rises = segment[keep], rises[keep]
+    segments, first = np.unique(segment, return_index=True)
+    return segments, rises[first]
+
+
+def drop_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
+                other_hip_rad: FloatArray, other_knee_rad: FloatArray
+                ) -> tuple[FloatArray, FloatArray]:
+    """Uncorrected events of one side from both legs (exoskeleton: hips against the vertical).
+
+    With the pelvis held level, both feet are on the belt when both ankles are equally far below
+    the hips. The difference ``d = drop − drop_other`` (:func:`limb_drop`, thigh lengths) is
+    negative in swing (the knee is flexed) and rises through zero as the swing foot comes down to
+    the stance foot's level: that crossing, interpolated between samples, is the raw foot strike.
+    After the other foot's strike, ``d`` falls as this leg unloads and flexes into swing; its
+    minimum before the next swing peak (a parabola through the samples around it) is the raw
+    foot off. Cycles are delimited by the knee's swing peaks as in :func:`reach_extrema`, with
+    the same rules: a strike lands ahead of the hip (reach > 0), a foot off follows its cycle's
+    strike (or lies in a first partial cycle), is not at the edge of the data, and lies before a
+    swing peak (a last cycle cut before its swing peak gives no foot off).
+
+    Args:
+        t_s: sample times (s), increasing.
+        hip_rad: this side's hip flexion, thigh against the vertical (rad).
+        knee_rad: this side's knee flexion (rad).
+        other_hip_rad: the other side's hip flexion (rad).
+        other_knee_rad: the other side's knee flexion (rad).
+
+    Returns:
+        (strikes, offs): raw foot-strike and foot-off times (s).
+    """
+    t = np.asarray(t_s, dtype=float)
+    hip, knee = np.asarray(hip_rad, dtype=float), np.asarray(knee_rad, dtype=float)
+    peaks = swing_peaks(knee)
+    if peaks.size == 0:
+        return np.zeros(0), np.zeros(0)
+    d = _smoothed(t, limb_drop(hip, knee) - limb_drop(np.asarray(other_hip_rad, dtype=float),
+                                                        np.asarray(other_knee_rad, dtype=float)))
+    reach = _smoothed(t, limb_reach(hip, knee))
+    bounds = np.unique(np.concatenate(([0], peaks)))
+    segments, rise = _first_rise_per_segment(d, bounds)
+    landed = reach[rise] > 0.0
+    segments, rise = segments[landed], rise[landed]
+    lo, hi = d[rise - 1], d[rise]
+    strikes = t[rise - 1] + (-lo / (hi - lo)) * (t[rise] - t[rise - 1])
+    # Foot off: the minimum of d between the cycle's strike and the next swing peak; a first
+    # partial cycle without a strike is searched from its start.
+    starts = bounds.copy()
+    starts[segments] = rise
+    searched = np.zeros(bounds.size, dtype=bool)
+    searched[segments] = True
+    searched[0] |= bounds[0] < peaks[0]
+    cuts = np.unique(np.concatenate((bounds, starts)))
+    off = _segment_argmax(-d, cuts)[np.isin(cuts, starts[searched])]
+    starts, ends = starts[searched], np.append(bounds[1:], d.size)[searched] - 1
+    # Only a minimum short of the next swing peak is the cycle's: in a last cycle cut before its
+    # swing peak, d may still be falling towards it, past an earlier local minimum.
+    off_ok = (off > starts) & (off < ends) & (ends < d.size - 1)
+    return strikes, _refine(t, -d, off[off_ok])
+
+
+def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], side: str,
+               method: str = "reach") -> tuple[FloatArray, FloatArray]:
+    """Uncorrected foot strikes and foot offs (s) of ``side`` by ``method`` (:data:`METHODS`).
+
+    Raises:
+        KeyError: a needed hip or knee angle is missing.
+        ValueError: unknown method.
+    """
+    suffix = SIDE_SUFFIX[side]
+    hip, knee = angles_rad["hip_flexion" + suffix], angles_rad["knee_angle" + suffix]
+    if method == "reach":
+        return reach_extrema(t_s, hip, knee)
+    if method == "drop":
+        other = SIDE_SUFFIX[SIDES[1 - SIDES.index(side)]]
+        return drop_events(t_s, hip, knee, angles_rad["hip_flexion" + other],
+                           angles_rad["knee_angle" + other])
+    raise ValueError(f"unknown event method {method!r}; use one of {METHODS}")
+
+
 def detect_side_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
                        bias: EventBias = OVERGROUND) -> SideEvents:
     """Foot strikes and foot offs (s) of one side from its hip and knee flexion (rad).
@@ -237,7 +365,12 @@ def detect_side_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArra
     >>> e = detect_side_events(t, hip, knee, EventBias(0.0, 0.0))
     >>> np.round(e.foot_strike_s, 2).tolist(), np.round(e.foot_off_s, 2).tolist()
     ([0.1, 1.1, 2.1, 3.1, 4.1], [0.58, 1.58, 2.58, 3.58, 4.58])
+
+    Raises:
+        ValueError: ``bias`` is of a method that needs both legs (use :func:`detect_events`).
     """
+    if bias.method != "reach":
+        raise ValueError(f"event method {bias.method!r} needs both legs; use detect_events")
     maxima, minima = reach_extrema(t_s, hip_rad, knee_rad)
     return SideEvents(maxima + bias.foot_strike_s, minima + bias.foot_off_s)
 
@@ -249,7 +382,7 @@ def detect_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray],
     Args:
         t_s: sample times (s).
         angles_rad: joint angles (rad, project signs: flexion positive); other joints are ignored.
-        bias: the bias correction of the recording's context.
+        bias: the method and bias correction of the recording's context.
 
     Returns:
         ``{"right": SideEvents, "left": SideEvents}``.
@@ -257,8 +390,8 @@ def detect_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray],
     Raises:
         KeyError: a side's hip or knee angle is missing.
     """
-    return {
-        side: detect_side_events(t_s, angles_rad["hip_flexion" + SIDE_SUFFIX[side]],
-                                 angles_rad["knee_angle" + SIDE_SUFFIX[side]], bias)
-        for side in SIDES
-    }
+    events = {}
+    for side in SIDES:
+        strikes, offs = raw_events(t_s, angles_rad, side, bias.method)
+        events[side] = SideEvents(strikes + bias.foot_strike_s, offs + bias.foot_off_s)
+    return events
