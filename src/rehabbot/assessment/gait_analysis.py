@@ -13,7 +13,11 @@
 * the time-normalized curves' mean and SD (deg, 101 points) per side and joint;
 * the Movement Analysis Profile and Gait Profile Scores (:mod:`~rehabbot.assessment.scores`);
 * step count, walking time (s), distance (m, when the speed is known), cadence (steps/min);
-* the robot's assistance: guidance (%) and mean |commanded torque| (N·m) per joint, when given.
+* the robot's assistance: guidance (%) and mean |commanded torque| (N·m) per joint, when given;
+  with the reference angles too, per stride and joint the Lokomat-style biofeedback and the mean
+  |commanded torque| (N·m) in the stance and the swing of the joint's leg
+  (:mod:`~rehabbot.assessment.biofeedback`). A recording without torques (a gait-lab file) has
+  none of these.
 
 The coefficient of variation and the symmetry index are given only for ratio-scale parameters
 (times, percentages of the stride, ranges of motion, GVS): for an angle that can be negative or
@@ -30,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from rehabbot.assessment.biofeedback import PARTS, stride_parts
 from rehabbot.assessment.kinematic_events import (
     EXOSKELETON,
     OVERGROUND,
@@ -55,7 +60,7 @@ from rehabbot.storage.store import SessionSamples
 #: Joint kind → the OpenSim coordinate name without its side suffix.
 JOINT_KINDS = {"hip": "hip_flexion", "knee": "knee_angle", "ankle": "ankle_angle"}
 #: Joint parameters on a ratio scale (CV and SI are defined for them).
-RATIO_JOINT_PARAMETERS = ("rom_deg", "gvs_deg")
+RATIO_JOINT_PARAMETERS = ("rom_deg", "gvs_deg", *(f"assist_{part}_nm" for part in PARTS))
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ def analyze_gait(
     leg_length_m: float = DEFAULT_LEG_LENGTH_M,
     commanded_torque_nm: Mapping[str, FloatArray] | None = None,
     guidance_pct: float | None = None,
+    reference_angle_rad: Mapping[str, FloatArray] | None = None,
 ) -> GaitAnalysis:
     """Analyze a walking recording.
 
@@ -190,6 +196,9 @@ def analyze_gait(
         leg_length_m: leg length (m), to make the speed dimensionless.
         commanded_torque_nm: the robot's commanded torque (N·m) by joint name, if any.
         guidance_pct: the robot's guidance (%), if any.
+        reference_angle_rad: the robot's reference angles (rad) by joint name, if any: with
+            ``commanded_torque_nm`` they give per stride the biofeedback and assistance torque
+            in stance and swing (``{kind}_biofeedback_{part}_nm``, ``{kind}_assist_{part}_nm``).
 
     Raises:
         KeyError: a hip or knee angle is missing.
@@ -220,11 +229,17 @@ def analyze_gait(
                 curve.std(axis=0, ddof=1) if len(curve) >= 2 else nan_curve,
             )
             gvs[side][kind] = float(scores.mean()) if scores.size else float("nan")
+            if commanded_torque_nm and reference_angle_rad and name in commanded_torque_nm \
+                    and name in reference_angle_rad:
+                parts = stride_parts(t, np.asarray(commanded_torque_nm[name], dtype=float),
+                                     np.asarray(reference_angle_rad[name], dtype=float),
+                                     table["start_s"], table["foot_off_s"], table["end_s"])
+                table.update({f"{kind}_{key}": values for key, values in parts.items()})
     ratio = set(TEMPORAL_PARAMETERS) | {f"{kind}_{p}" for kind in JOINT_KINDS
                                         for p in RATIO_JOINT_PARAMETERS}
     summary = {
         side: {name: Stat.of(values, name in ratio) for name, values in tables[side].items()
-               if name in ratio or name.endswith(("_max_deg", "_min_deg"))}
+               if name in ratio or name.endswith(("_max_deg", "_min_deg", "_nm"))}
         for side in SIDES
     }
     symmetry = {name: symmetry_index_pct(summary["left"][name].mean, summary["right"][name].mean)
@@ -260,7 +275,8 @@ def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
     """Analyze a recorded exoskeleton session (``SessionStore.load_samples``).
 
     The exoskeleton's context: :data:`~rehabbot.assessment.kinematic_events.EXOSKELETON` event
-    bias, hip angles against the vertical, assistance from the commanded torques (``tau_cmd``).
+    bias, hip angles against the vertical, assistance and biofeedback from the commanded torques
+    (``tau_cmd``) and the reference angles (``q_ref``).
 
     Args:
         samples: the session's samples.
@@ -278,4 +294,5 @@ def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
         leg_length_m=DEFAULT_LEG_LENGTH_M if height_m is None else LEG_LENGTH_PER_HEIGHT * height_m,
         commanded_torque_nm={name: samples.tau_cmd[:, j] for j, name in enumerate(names)},
         guidance_pct=guidance_pct,
+        reference_angle_rad={name: samples.q_ref[:, j] for j, name in enumerate(names)},
     )

@@ -46,6 +46,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from rehabbot.assessment.biofeedback import PARTS
 from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat, analyze_samples
 from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
 from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
@@ -84,6 +85,9 @@ PARAMETER_ROWS = (
     ("double_support_pct", "double support (% stride)"),
     *((f"{kind}_{p}", f"{kind} {label} (deg)") for kind in JOINT_KINDS
       for p, label in (("rom_deg", "ROM"), ("max_deg", "max"), ("min_deg", "min"))),
+    *((f"{kind}_{p}_{part}_nm", f"{kind} {label} in {part} (N·m)") for kind in JOINT_KINDS
+      for part in PARTS
+      for p, label in (("biofeedback", "biofeedback"), ("assist", "mean |commanded torque|"))),
 )
 
 Table = tuple[str, list[str], list[list[str]]]
