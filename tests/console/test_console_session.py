@@ -168,5 +168,7 @@ def test_closing_during_a_session_asks_then_stops_safely_and_stores(
     assert window.link is None
     with SessionStore.open(window.settings.store_path) as st:
         (info,) = st.list_sessions()
+        actions = [(e.action, e.operator) for e in PatientRecords(st).audit_log()]
     assert info.status in ("aborted", "completed")  # stopped early by the fade, and stored
     assert info.ended_at is not None and info.n_ticks > 0
+    assert ("session.start", OPERATOR) in actions and ("session.stop", OPERATOR) in actions

@@ -262,10 +262,14 @@ class MainWindow(QMainWindow):
         self.send(self._command(CommandKind.ESTOP, pressed=pressed), action, {})
 
     def _audit(self, action: str, detail: dict[str, Any]) -> None:
+        """Record an action with the operator (and the patient, if the records know them)."""
         try:
             with SessionStore.open(self.settings.store_path) as store:
-                PatientRecords(store).log(action, detail, operator=self.settings.operator,
-                                          patient_code=self.patient_code)
+                records = PatientRecords(store)
+                code = self.patient_code
+                known = code is not None and any(p.code == code for p in records.list_patients())
+                records.log(action, detail, operator=self.settings.operator,
+                            patient_code=code if known else None)
         except RehabbotError as exc:
             self.live.status.setText(f"⚠ audit log: {exc}")
 
