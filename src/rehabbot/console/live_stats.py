@@ -8,9 +8,10 @@
   (any tick whose commanded torque is not all zero);
 * the right leg's gait phase (cycles, 0..1) of the last tick;
 * Lokomat-style biofeedback per joint for stance and swing of its leg: over the last completed
-  stance (swing), ``-mean(tau_cmd * sign(qd_ref))`` (N·m). Positive: the robot had to push less
-  than nothing, the patient moved ahead of the reference; negative: the robot pushed the joint
-  along the reference, the patient was passive or resisted.
+  stance (swing), ``-mean(tau_cmd * sign(qd_ref))`` (N·m), the live counterpart of
+  :mod:`rehabbot.assessment.biofeedback` (which works from a session's detected gait events).
+  Positive: the patient moved ahead of the reference; negative: the robot pushed the joint along
+  the reference, the patient was passive or resisted.
 
 Units are SI (s, rad, N·m); no Qt here.
 """
@@ -22,11 +23,10 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from rehabbot.assessment.biofeedback import PARTS
 from rehabbot.console.ring import FloatArray, LiveBlock
 
 BoolArray = npt.NDArray[np.bool_]
-#: Stance and swing, the two parts of a leg's stride the biofeedback is given for.
-PARTS = ("stance", "swing")
 
 
 class LiveStats:

@@ -22,9 +22,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QProgressBar, QVBoxLayout, QWidget
 
+from rehabbot.assessment.biofeedback import PARTS
 from rehabbot.console.history import History
 from rehabbot.console.labels import bold_label
-from rehabbot.console.live_stats import PARTS, LiveStats
+from rehabbot.console.live_stats import LiveStats
 from rehabbot.console.ring import FloatArray, LiveBlock
 from rehabbot.controllers.reference import normative_curve
 
