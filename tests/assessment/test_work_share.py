@@ -1,0 +1,152 @@
+"""The patient's share of the positive work in swing: leg inverse dynamics and a simulated check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+import rehabbot.protocols.runner as runner
+from rehabbot.assessment.gait_analysis import analyze_samples
+from rehabbot.assessment.work_share import (
+    SwingLeg,
+    derivatives,
+    swing_mask,
+    swing_work_share,
+)
+from rehabbot.controllers.compensation import LegGravity
+from rehabbot.hal.config import load_robot_config
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.sim.anthropometry import BodyModel
+from rehabbot.sim.body import ExoSegments
+from rehabbot.sim.simulator import SimulatedExoskeleton
+from rehabbot.storage.store import SessionStore
+
+BODY = BodyModel.from_height_mass(1.75, 75.0)
+LEG = SwingLeg.from_body(BODY, ExoSegments())
+PERIOD_S = 0.001
+
+
+def _motion(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth hip and knee swing with its exact velocity and acceleration."""
+    w = 2 * np.pi * 0.8
+    q = np.column_stack((0.2 + 0.4 * np.sin(w * t), 0.6 - 0.5 * np.cos(w * t + 0.3)))
+    qd = np.column_stack((0.4 * w * np.cos(w * t), 0.5 * w * np.sin(w * t + 0.3)))
+    qdd = np.column_stack((-0.4 * w**2 * np.sin(w * t), 0.5 * w**2 * np.cos(w * t + 0.3)))
+    return q, qd, qdd
+
+
+def _energy(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    """Kinetic plus potential energy (J) of the leg, from the mass matrix and the segments."""
+    (m_hh, m_hk), (_, m_kk) = LEG.inertia.matrix(q[:, 1])
+    kinetic = 0.5 * (m_hh * qd[:, 0] ** 2 + 2 * m_hk * qd[:, 0] * qd[:, 1] + m_kk * qd[:, 1] ** 2)
+    s, g = LEG.segments, LEG.gravity_mps2
+    shank = q[:, 0] - q[:, 1]
+    potential = g * ((s.thigh_moment_kgm + (s.shank_mass_kg + s.foot_mass_kg) * s.thigh_length_m)
+                     * (1 - np.cos(q[:, 0]))
+                     + (s.shank_moment_kgm + s.foot_mass_kg * s.foot_below_knee_m)
+                     * (1 - np.cos(shank)) + s.foot_mass_kg * s.foot_forward_m * np.sin(shank))
+    return np.asarray(kinetic + potential)
+
+
+def test_holding_torques_are_legs_gravity() -> None:
+    rng = np.random.default_rng(1)
+    q = rng.uniform(-0.5, 1.0, (20, 2))
+    zero = np.zeros_like(q)
+    gravity = LegGravity(("hip_flexion_r", "knee_angle_r"), LEG.segments)
+    expected = np.array([gravity.torques(row).copy() for row in q])
+    np.testing.assert_allclose(LEG.torques(q, zero, zero), expected, rtol=1e-12)
+
+
+def test_the_torques_power_equals_the_change_of_the_legs_energy() -> None:
+    """τ·q̇ = d(T + V)/dt holds only with the right mass matrix, velocity terms and gravity."""
+    t = np.arange(0.0, 2.0, PERIOD_S)
+    q, qd, qdd = _motion(t)
+    power = np.sum(LEG.torques(q, qd, qdd) * qd, axis=1)
+    energy = _energy(q, qd)
+    np.testing.assert_allclose(np.gradient(energy, PERIOD_S)[5:-5], power[5:-5], atol=2e-3)
+    without_velocity_terms = np.sum((LEG.torques(q, qd, qdd) - LEG.torques(q, 0 * qd, qdd)) * qd,
+                                    axis=1)
+    assert np.max(np.abs(without_velocity_terms)) > 0.1  # the test sees them
+
+
+def test_derivatives_of_a_smooth_motion() -> None:
+    t = np.arange(0.0, 3.0, PERIOD_S)
+    q, qd, qdd = _motion(t)
+    velocity, acceleration = derivatives(q, PERIOD_S)
+    inner = slice(100, -100)
+    np.testing.assert_allclose(velocity[inner], qd[inner], atol=0.02)
+    np.testing.assert_allclose(acceleration[inner], qdd[inner], atol=0.15)
+
+
+def test_swing_mask_takes_the_half_open_intervals() -> None:
+    t = np.arange(10.0)
+    mask = swing_mask(t, np.array([1.0, 5.5]), np.array([3.0, 7.0]))
+    assert np.flatnonzero(mask).tolist() == [1, 2, 6]
+
+
+@pytest.mark.parametrize(("robot_part", "patient_pct"), [(1.0, 0.0), (0.0, 100.0), (0.5, 50.0)])
+def test_share_of_a_known_split_of_the_needed_torque(robot_part: float, patient_pct: float) -> None:
+    t = np.arange(0.0, 5.0, PERIOD_S)
+    q, qd, qdd = _motion(t)
+    robot = robot_part * LEG.torques(q, qd, qdd)
+    offs, ends = np.array([0.5, 2.0, 3.5]), np.array([1.2, 2.7, 4.2])
+    share = swing_work_share(t, q, robot, offs, ends, LEG)
+    assert share.patient_pct == pytest.approx(patient_pct, abs=1.5)
+
+
+class _TrueTorques(SimulatedExoskeleton):
+    """The simulator with the patient's torques at the robot's joints recorded at every step."""
+
+    recorded: ClassVar[list[tuple[np.ndarray, np.ndarray]]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        joints = [self.world.joint_names.index(j.name) for j in args[0].joints]
+        torques = self.patient.torques
+
+        def recorded(t_s: float, q: np.ndarray, qd: np.ndarray, contact: bool) -> np.ndarray:
+            tau = torques(t_s, q, qd, contact)
+            self.recorded.append((q[joints].copy(), tau[joints].copy()))
+            return tau
+
+        self.patient.torques = recorded  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("protocol", ["transparent_walk", "standard_gait"])
+def test_share_against_the_simulated_patients_true_torques(
+        protocol: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _TrueTorques.recorded = []
+    monkeypatch.setattr(runner, "SimulatedExoskeleton", _TrueTorques)
+    store = tmp_path / "store.sqlite"
+    session = SessionRunner(SessionRequest(
+        robot=load_robot_config(), protocol=load_protocol(protocol), store_path=store,
+        duration_s=15.0)).run().session_id
+    with SessionStore.open(store) as st:
+        samples = st.load_samples(session)
+    n = len(samples.t_s)
+    q_sim = np.array([q for q, _ in _TrueTorques.recorded])
+    tau_patient = np.array([tau for _, tau in _TrueTorques.recorded])
+    # the step after sample k starts from the state the drives reported as sample k
+    assert np.max(np.abs(q_sim[1:n + 1] - samples.q)) < 2e-3
+    tau_patient = tau_patient[1:n + 1]
+    analysis = analyze_samples(samples)
+    for side, (hip, knee) in (("right", (0, 1)), ("left", (2, 3))):
+        table = analysis.strides[side]
+        assert table["end_s"].size >= 8
+        joints = [hip, knee]
+        found = swing_work_share(samples.t_s, samples.q[:, joints], samples.tau[:, joints],
+                                 table["foot_off_s"], table["end_s"], LEG)
+        swing = swing_mask(samples.t_s, table["foot_off_s"], table["end_s"])
+        velocity, _ = derivatives(samples.q[:, joints], PERIOD_S)
+        true_patient_j = float(np.maximum(tau_patient[swing][:, joints] * velocity[swing], 0.0)
+                               .sum() * PERIOD_S)
+        true_pct = 100.0 * true_patient_j / (true_patient_j + found.robot_j)
+        assert found.patient_pct == pytest.approx(true_pct, abs=10.0), (side, true_pct)
+        if protocol == "transparent_walk":
+            assert true_pct > 50.0  # the patient walks alone: the check covers a large share
+        else:
+            assert true_pct < 20.0  # full guidance: the robot does nearly all of it
