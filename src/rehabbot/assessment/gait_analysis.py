@@ -16,7 +16,9 @@
 * the robot's assistance: guidance (%) and mean |commanded torque| (N·m) per joint, when given;
   with the reference angles too, per stride and joint the Lokomat-style biofeedback and the mean
   |commanded torque| (N·m) in the stance and the swing of the joint's leg
-  (:mod:`~rehabbot.assessment.biofeedback`). A recording without torques (a gait-lab file) has
+  (:mod:`~rehabbot.assessment.biofeedback`); with the drive-measured torques and the leg's
+  dynamics, per side the patient's share of the positive joint work in swing (%,
+  :mod:`~rehabbot.assessment.work_share`). A recording without torques (a gait-lab file) has
   none of these.
 
 The coefficient of variation and the symmetry index are given only for ratio-scale parameters
@@ -54,7 +56,10 @@ from rehabbot.assessment.scores import (
     speed_class,
 )
 from rehabbot.assessment.strides import TEMPORAL_PARAMETERS, stride_table, walking_time_s
+from rehabbot.assessment.work_share import SwingLeg, swing_work_share
 from rehabbot.hal.types import FloatArray
+from rehabbot.sim.anthropometry import BodyModel
+from rehabbot.sim.body import ExoSegments
 from rehabbot.storage.store import SessionSamples
 
 #: Joint kind → the OpenSim coordinate name without its side suffix.
@@ -104,7 +109,8 @@ class GaitAnalysis:
             overall GPS (deg).
         speed_class: the Schwartz normative class used, and ``speed_class_basis`` what chose it.
         step_count, walking_time_s, distance_m, cadence_steps_per_min: session totals.
-        assistance: ``guidance_pct`` and ``mean_abs_torque_nm`` per joint, when known.
+        assistance: ``guidance_pct`` and ``mean_abs_torque_nm`` per joint, and per side
+            ``patient_work_share_swing_pct``, when known.
     """
 
     events: dict[str, SideEvents]
@@ -182,6 +188,8 @@ def analyze_gait(
     commanded_torque_nm: Mapping[str, FloatArray] | None = None,
     guidance_pct: float | None = None,
     reference_angle_rad: Mapping[str, FloatArray] | None = None,
+    measured_torque_nm: Mapping[str, FloatArray] | None = None,
+    swing_leg: SwingLeg | None = None,
 ) -> GaitAnalysis:
     """Analyze a walking recording.
 
@@ -199,6 +207,10 @@ def analyze_gait(
         reference_angle_rad: the robot's reference angles (rad) by joint name, if any: with
             ``commanded_torque_nm`` they give per stride the biofeedback and assistance torque
             in stance and swing (``{kind}_biofeedback_{part}_nm``, ``{kind}_assist_{part}_nm``).
+        measured_torque_nm: the robot's drive-measured torque (N·m) by joint name, if any: with
+            ``swing_leg`` it gives per side with a hip and a knee the patient's share of the
+            positive work in swing (``assistance["patient_work_share_swing_pct"]``).
+        swing_leg: the dynamics of the patient's leg in the orthosis.
 
     Raises:
         KeyError: a hip or knee angle is missing.
@@ -252,6 +264,16 @@ def analyze_gait(
         assistance["mean_abs_torque_nm"] = {
             name: float(np.mean(np.abs(values))) for name, values in commanded_torque_nm.items()
         }
+    if measured_torque_nm and swing_leg is not None:
+        shares = {}
+        for side in SIDES:
+            leg = [JOINT_KINDS[kind] + SIDE_SUFFIX[side] for kind in ("hip", "knee")]
+            if all(name in angles_rad and name in measured_torque_nm for name in leg):
+                shares[side] = swing_work_share(
+                    t, np.column_stack([angles_rad[name] for name in leg]),
+                    np.column_stack([measured_torque_nm[name] for name in leg]),
+                    tables[side]["foot_off_s"], tables[side]["end_s"], swing_leg).patient_pct
+        assistance["patient_work_share_swing_pct"] = shares
     return GaitAnalysis(
         events=events,
         strides=tables,
@@ -271,7 +293,8 @@ def analyze_gait(
 
 def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
                     height_m: float | None = None,
-                    guidance_pct: float | None = None) -> GaitAnalysis:
+                    guidance_pct: float | None = None,
+                    mass_kg: float | None = None) -> GaitAnalysis:
     """Analyze a recorded exoskeleton session (``SessionStore.load_samples``).
 
     The exoskeleton's context: :data:`~rehabbot.assessment.kinematic_events.EXOSKELETON` event
@@ -283,6 +306,9 @@ def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
         speed_m_s: treadmill speed (m/s), if known.
         height_m: the patient's body height (m), if known: leg length = 0.53 × height.
         guidance_pct: the session's guidance (%), if known.
+        mass_kg: the patient's body mass (kg), if known: with the height it gives the patient's
+            share of the work in swing (leg model from the anthropometric tables and the
+            default orthosis).
     """
     names = samples.joint_names
     return analyze_gait(
@@ -295,4 +321,7 @@ def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
         commanded_torque_nm={name: samples.tau_cmd[:, j] for j, name in enumerate(names)},
         guidance_pct=guidance_pct,
         reference_angle_rad={name: samples.q_ref[:, j] for j, name in enumerate(names)},
+        measured_torque_nm={name: samples.tau[:, j] for j, name in enumerate(names)},
+        swing_leg=None if height_m is None or mass_kg is None else SwingLeg.from_body(
+            BodyModel.from_height_mass(height_m, mass_kg), ExoSegments()),
     )

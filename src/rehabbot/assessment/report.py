@@ -151,9 +151,10 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
         parameters = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or {}
         try:
-            height = store.get_patient(info.patient_code).height_m
+            patient = store.get_patient(info.patient_code)
+            height, mass = patient.height_m, patient.mass_kg
         except StorageError:
-            height = None
+            height = mass = None
     protocol = parameters.get("protocol")
     protocol = protocol if isinstance(protocol, dict) else {}
     speed_kmh = _number(protocol.get("treadmill_speed_kmh"))
@@ -161,7 +162,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
     guidance = _number(parameters.get("guidance_pct", protocol.get("guidance_pct")))
     try:
         analysis = analyze_samples(samples, speed_m_s=speed, height_m=height,
-                                   guidance_pct=guidance) if len(samples) else None
+                                   guidance_pct=guidance, mass_kg=mass) if len(samples) else None
     except KeyError:
         analysis = None
     if analysis is None or analysis.step_count == 0:
@@ -240,6 +241,8 @@ def session_table(data: ReportData) -> Table:
         rows.append(["guidance (%)", _fmt(guidance, 0)])
     for name, torque in result.assistance.get("mean_abs_torque_nm", {}).items():
         rows.append([f"mean |commanded torque| {name} (N·m)", _fmt(torque)])
+    for side, share in result.assistance.get("patient_work_share_swing_pct", {}).items():
+        rows.append([f"patient's share of the positive work in swing, {side} (%)", _fmt(share, 1)])
     return "Session", ["metric", "value"], rows
 
 

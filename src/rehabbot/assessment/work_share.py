@@ -110,15 +110,18 @@ class WorkShare:
 def derivatives(q: FloatArray, period_s: float, window_s: float = WINDOW_S
                 ) -> tuple[FloatArray, FloatArray]:
     """Velocity (rad/s) and acceleration (rad/s²) of ``q`` (rad, shape (n, joints)) sampled every
-    ``period_s``: a centred moving average of ``window_s`` before each central difference."""
+    ``period_s``: a centred moving average of ``window_s`` (the ends padded with the end values)
+    before each central difference."""
     width = max(1, round(window_s / period_s) | 1)
-    kernel = np.ones(width) / width
+    half = width // 2
 
-    def smooth(x: FloatArray) -> FloatArray:
-        return np.column_stack([np.convolve(c, kernel, mode="same") for c in x.T])
+    def smooth(x: FloatArray) -> FloatArray:  # along the last axis, the contiguous one
+        summed = np.cumsum(np.pad(x, ((0, 0), (half + 1, half)), mode="edge"), axis=-1)
+        return (summed[:, width:] - summed[:, :-width]) / width
 
-    velocity = np.gradient(smooth(q), period_s, axis=0)
-    return velocity, np.gradient(smooth(velocity), period_s, axis=0)
+    velocity = np.gradient(smooth(np.ascontiguousarray(q.T)), period_s, axis=-1)
+    acceleration = np.gradient(smooth(velocity), period_s, axis=-1)
+    return velocity.T, acceleration.T
 
 
 def swing_mask(t_s: FloatArray, foot_off_s: FloatArray, end_s: FloatArray) -> BoolArray:
