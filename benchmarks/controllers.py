@@ -20,7 +20,7 @@ computed by :func:`rehabbot.sweeps.measure.measure`, which the parameter sweeps 
   duration;
 * **ran (s)**: how long the session ran; less than asked means a safety fault stopped it (the
   patient could not walk in that mode: usually the trailing leg dragged past the hip's extension
-  limit).
+  limit). A cell ends at its first fault.
 
 The supervisor is the runner's: hard limits from the robot configuration, soft range-of-motion
 limits from the protocol.
@@ -165,6 +165,9 @@ def run_session(controller: str, profile: str, seconds: float, seed: int) -> Cel
         ))
         loop = ControlLoop(robot, supervisor, ctrl, clock, recorder=recording,
                            contacts=sim.foot_contacts)
+        # a fault ends the cell at once: nothing after it (a torque-free robot, an assist-as-needed
+        # table still learning from the growing error) belongs to the mode's figures
+        loop.events = lambda event: loop.request_stop() if event.kind.startswith("fault:") else None
         clock.restart()
         report = loop.run(seconds)
     finally:
@@ -222,7 +225,8 @@ def main() -> None:
         )
     console = Console(width=140)
     console.print(table)
-    learned = Table(title="assist-as-needed: learned guidance at the end (%), mean over phase bins")
+    learned = Table(title="assist-as-needed: learned guidance at the end or at the fault (%), "
+                    "mean over phase bins")
     learned.add_column("patient")
     for name in load_robot_config().joint_names:
         learned.add_column(name, justify="right")
