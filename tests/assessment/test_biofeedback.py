@@ -10,7 +10,7 @@ import pytest
 from rehabbot.assessment.biofeedback import interval_means, stride_parts
 from rehabbot.assessment.gait_analysis import analyze_gait
 from rehabbot.assessment.kinematic_events import EventBias
-from rehabbot.assessment.report import PARAMETER_ROWS
+from rehabbot.assessment.report import parameter_table
 from rehabbot.console.live_stats import LiveStats
 from rehabbot.console.ring import LiveBlock, row_width
 from tests.assessment import synthetic
@@ -115,5 +115,10 @@ def test_session_metrics_carry_biofeedback_only_where_torques_exist() -> None:
     metrics = json.loads(json.dumps(result.metrics_dict()))
     left_strides = result.summary["left"]["stride_time_s"].n
     assert len(metrics["strides"]["left"]["knee_biofeedback_swing_nm"]) == left_strides
-    keys = {key for key, _ in PARAMETER_ROWS}
-    assert {"hip_biofeedback_stance_nm", "knee_assist_swing_nm"} <= keys
+    rows = {row[0]: row for row in parameter_table(result)[2]}
+    right_mean = rows["hip biofeedback in stance (N·m)"][1].split(" ± ")[0]
+    left_mean = rows["hip mean |commanded torque| in swing (N·m)"][3].split(" ± ")[0]
+    assert float(right_mean) == pytest.approx(-4.0, abs=0.05)
+    assert float(left_mean) == pytest.approx(1.0, abs=0.05)
+    assert not any("N·m" in label for label in (row[0] for row in parameter_table(
+        analyze_gait(t, angles, bias=no_bias))[2]))
