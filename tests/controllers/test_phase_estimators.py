@@ -10,7 +10,7 @@ import pytest
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
 from rehabbot.controllers.phase_portrait import PhasePortrait
-from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
+from rehabbot.controllers.phase_sources import HipPhase, hip_phase, make_phase_estimator
 from rehabbot.controllers.reference import joint_curves
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
@@ -126,5 +126,22 @@ def test_estimators_need_a_hip_but_the_clock_does_not() -> None:
 
 
 def test_unknown_phase_source_is_refused_naming_the_choices() -> None:
-    with pytest.raises(ConfigurationError, match="cadence, oscillator, portrait"):
+    with pytest.raises(ConfigurationError,
+                       match="cadence, oscillator, oscillator_left, portrait, portrait_left"):
         make_phase_estimator("imu", 90.0, PERIOD_S)
+
+
+def test_a_left_source_reads_the_left_hip_and_reports_the_right_legs_phase() -> None:
+    """Only the left hip walks (the right one is still, as a paretic hip might be): the _left
+    source follows it and reports the phase a right hip walking half a stride ahead gives."""
+    names = ("hip_flexion_r", "hip_flexion_l")
+    left = hip_phase("portrait_left", names, 90.0, PERIOD_S)
+    reference = HipPhase(make_phase_estimator("portrait", 90.0, PERIOD_S), ("hip_flexion_r",))
+    w = 2 * math.pi * 0.75
+    for k in range(15_000):
+        s = k * PERIOD_S
+        state, alone = JointState.zeros(2, s), JointState.zeros(1, s)
+        alone.q[0], alone.qd[0] = 0.3 * math.sin(w * s), 0.3 * w * math.cos(w * s)
+        state.q[1], state.qd[1] = -alone.q[0], -alone.qd[0]  # left: half a stride behind
+        phase_left, phase_ref = left.update(state), reference.update(alone)
+    assert abs(wrapped(np.array(phase_left), np.array(phase_ref))) < 1e-3

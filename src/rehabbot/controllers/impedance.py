@@ -27,7 +27,7 @@ import numpy as np
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.gait_phase import CadencePhase
-from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
+from rehabbot.controllers.phase_sources import hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
@@ -81,9 +81,8 @@ class GaitGuidance(Controller, ABC):
         self.period_s = period_s
         self.compensation = compensation
         self.speed_class = speed_class
-        self.phase_source_ = HipPhase(
-            make_phase_estimator(phase_source, cadence_steps_per_min, period_s), joint_names
-        )
+        self.phase_source_ = hip_phase(
+            phase_source, joint_names, cadence_steps_per_min, period_s)
         Controller.set_params(
             self, cadence_steps_per_min=cadence_steps_per_min, hip_rom_pct=100.0,
             knee_rom_pct=100.0,

@@ -31,7 +31,7 @@ import numpy as np
 
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
+from rehabbot.controllers.phase_sources import hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
@@ -156,9 +156,8 @@ class PathController(Controller):
         table = np.array([self.reference_at(p) for p in grid])
         #: The path of each leg, (points, 2) arrays of (hip, knee) angles (rad) against phase.
         self.paths_ = [table[:, [hip, knee]] for hip, knee in self.legs]
-        self.phase_source_ = HipPhase(
-            make_phase_estimator(phase_source, cadence_steps_per_min, period_s), joint_names
-        )
+        self.phase_source_ = hip_phase(
+            phase_source, joint_names, cadence_steps_per_min, period_s)
         #: Phase of the window's centre (cycles) and of each leg's closest path point.
         self.window_phase_ = 0.0
         self.leg_phases_ = [0.0] * len(self.legs)

@@ -1,12 +1,20 @@
 """The gait-phase sources a controller can be driven by, by name (a protocol names one).
 
+An estimator reads the right hip; its ``_left`` variant reads the left one, for a patient whose
+right leg is the paretic one (an estimator locked onto a paretic hip follows its irregular motion,
+docs/controllers.md).
+
 >>> sorted(PHASE_SOURCES)
-['cadence', 'oscillator', 'portrait']
->>> type(make_phase_estimator("portrait", 90.0, 0.001)).__name__
+['cadence', 'oscillator', 'oscillator_left', 'portrait', 'portrait_left']
+>>> type(make_phase_estimator("portrait_left", 90.0, 0.001)).__name__
 'PhasePortrait'
+>>> hip_phase("oscillator_left", ("hip_flexion_r", "hip_flexion_l"), 90.0, 0.001).index
+1
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
@@ -19,7 +27,11 @@ PHASE_SOURCES = {
     "cadence": "a clock at the set cadence (the treadmill's rhythm, classic gait robots)",
     "oscillator": "adaptive oscillators locked onto the right hip angle (Ronsse et al. 2011)",
     "portrait": "the right hip's normalized phase-portrait angle",
+    "oscillator_left": "adaptive oscillators locked onto the left hip angle",
+    "portrait_left": "the left hip's normalized phase-portrait angle",
 }
+#: The suffix of a phase source that reads the left hip.
+LEFT = "_left"
 
 
 def make_phase_estimator(
@@ -31,32 +43,50 @@ def make_phase_estimator(
     Raises:
         ConfigurationError: unknown name.
     """
+    if name not in PHASE_SOURCES:
+        raise ConfigurationError(
+            f"unknown phase source {name!r}; choose one of {', '.join(sorted(PHASE_SOURCES))}"
+        )
+    name = name.removesuffix(LEFT)
     if name == "cadence":
         return CadencePhase(cadence_steps_per_min)
     if name == "oscillator":
         return AdaptiveOscillator(cadence_steps_per_min, period_s)
-    if name == "portrait":
-        return PhasePortrait(cadence_steps_per_min, period_s)
-    raise ConfigurationError(
-        f"unknown phase source {name!r}; choose one of {', '.join(sorted(PHASE_SOURCES))}"
-    )
+    return PhasePortrait(cadence_steps_per_min, period_s)
+
+
+def hip_phase(
+    name: str, joint_names: tuple[str, ...], cadence_steps_per_min: float, period_s: float
+) -> HipPhase:
+    """The phase source ``name`` fed from its hip of a robot with joints ``joint_names``.
+
+    Raises:
+        ConfigurationError: unknown name, or an estimator and no hip.
+    """
+    estimator = make_phase_estimator(name, cadence_steps_per_min, period_s)
+    return HipPhase(estimator, joint_names, "left" if name.endswith(LEFT) else "right")
 
 
 class HipPhase:
-    """Feeds a phase estimator the hip of a robot's joint arrays, right hip preferred.
+    """Feeds a phase estimator one hip of a robot's joint arrays, the ``side`` one preferred.
 
-    A robot with only a left hip drives the estimator with it; the phase is then shifted by half a
-    cycle, since the left leg runs half a stride behind the right.
+    The phase is always the right leg's: read from the left hip, it is shifted by half a cycle,
+    since the left leg runs half a stride behind the right. A robot without the preferred hip
+    drives the estimator with the other one.
 
     Raises:
         ConfigurationError: the estimator needs a hip and the robot has none.
     """
 
-    def __init__(self, estimator: PhaseEstimator, joint_names: tuple[str, ...]) -> None:
+    def __init__(
+        self, estimator: PhaseEstimator, joint_names: tuple[str, ...],
+        side: Literal["right", "left"] = "right",
+    ) -> None:
         self.estimator = estimator
         self.index, self.shift = 0, 0.0  # a cadence clock reads no joint: any index will do
+        order = (("hip_flexion_r", 0.0), ("hip_flexion_l", 0.5))
         hips = [(joint_names.index(name), shift)
-                for name, shift in (("hip_flexion_r", 0.0), ("hip_flexion_l", 0.5))
+                for name, shift in (order if side == "right" else order[::-1])
                 if name in joint_names]
         if hips:
             self.index, self.shift = hips[0]

@@ -16,7 +16,7 @@ import numpy as np
 
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.phase_sources import HipPhase, make_phase_estimator
+from rehabbot.controllers.phase_sources import hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.hal.types import JointCommand, JointState
 
@@ -61,9 +61,8 @@ class TransparentController(Controller):
         self.cadence_steps_per_min = cadence_steps_per_min
         self.period_s = period_s
         self.set_params(gravity_pct=gravity_pct, friction_pct=friction_pct)
-        self.phase_source_ = HipPhase(
-            make_phase_estimator(phase_source, cadence_steps_per_min, period_s), joint_names
-        )
+        self.phase_source_ = hip_phase(
+            phase_source, joint_names, cadence_steps_per_min, period_s)
         self.reference_ = GaitReference(joint_names)
         self._zeros = np.zeros(len(joint_names))
 

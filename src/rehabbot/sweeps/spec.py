@@ -98,7 +98,7 @@ def _values(given: Any) -> Any:
 
 NumberValues = Annotated[list[float] | Range, BeforeValidator(_values)]
 Controllers = Literal["impedance", "assist_as_needed", "path_control", "transparent"]
-PhaseSources = Literal["cadence", "oscillator", "portrait"]
+PhaseSources = Literal["cadence", "oscillator", "portrait", "oscillator_left", "portrait_left"]
 
 
 class Vary(BaseModel):
