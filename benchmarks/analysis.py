@@ -1,10 +1,12 @@
 """Time and memory of the full gait analysis on one hour of 1 kHz data for four joints.
 
-The recording is synthetic: hip and knee flexion of both sides follow the normative curves
-(Schwartz 2008, free speed) with a stride time varying slowly around 1.1 s, the left side half a
-stride behind, and a commanded torque per joint; 3.6 million samples. ``analyze_gait`` computes
-every metric on it (events, per-stride parameters, statistics, symmetry, curves, scores,
-assistance).
+The recording is synthetic: hip and knee flexion of both sides follow the exoskeleton's reference
+curves (Schwartz 2008, free speed; the hip as the thigh's angle to the vertical) with a stride
+time varying slowly around 1.1 s, the left side half a stride behind, a commanded and a measured
+torque per joint and the reference angles; 3.6 million samples. ``analyze_gait`` computes every
+metric on it the way a recorded exoskeleton session is analysed (``analyze_samples``: the
+exoskeleton's event method, events, per-stride parameters, statistics, symmetry, curves, scores,
+assistance, biofeedback, the patient's share of the work in swing).
 
 Figures: the best wall time of a few runs, and the peak of the memory allocated during one run
 (tracemalloc, which sees numpy's buffers), next to the size of the raw data (times, angles and
@@ -22,8 +24,12 @@ import tracemalloc
 import numpy as np
 
 from rehabbot.assessment.gait_analysis import analyze_gait
-from rehabbot.controllers.reference import PeriodicCurve, normative_curve
+from rehabbot.assessment.kinematic_events import EXOSKELETON
+from rehabbot.assessment.work_share import SwingLeg
+from rehabbot.controllers.reference import joint_curves
 from rehabbot.hal.types import FloatArray
+from rehabbot.sim.anthropometry import BodyModel
+from rehabbot.sim.body import ExoSegments
 
 JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
 
@@ -34,10 +40,7 @@ def synthetic_recording(hours: float, rate_hz: float
     t = np.arange(round(hours * 3600.0 * rate_hz)) / rate_hz
     stride_s = 1.1 + 0.05 * np.sin(2 * np.pi * t / 37.0)
     phase = np.cumsum(1.0 / stride_s) / rate_hz
-    curves = {
-        "hip_flexion": PeriodicCurve.fit(np.radians(normative_curve("Free", "hip_flexion_deg")[0])),
-        "knee_angle": PeriodicCurve.fit(np.radians(normative_curve("Free", "knee_flexion_deg")[0])),
-    }
+    curves = joint_curves("Free")  # the exoskeleton's angles: the thigh against the vertical
     angles, torques = {}, {}
     for name in JOINTS:
         offset = 0.5 if name.endswith("_l") else 0.0
@@ -48,8 +51,11 @@ def synthetic_recording(hours: float, rate_hz: float
 
 def run(t: FloatArray, angles: dict[str, FloatArray], torques: dict[str, FloatArray]) -> int:
     """One full analysis; returns the step count."""
-    result = analyze_gait(t, angles, commanded_torque_nm=torques, guidance_pct=80.0,
-                          speed_m_s=1.2)
+    result = analyze_gait(
+        t, angles, bias=EXOSKELETON, hip_reference="vertical", commanded_torque_nm=torques,
+        guidance_pct=80.0, speed_m_s=1.2, reference_angle_rad=angles, measured_torque_nm=torques,
+        swing_leg=SwingLeg.from_body(BodyModel.from_height_mass(1.75, 75.0), ExoSegments()),
+    )
     return result.step_count
 
 
