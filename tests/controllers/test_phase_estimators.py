@@ -145,3 +145,21 @@ def test_a_left_source_reads_the_left_hip_and_reports_the_right_legs_phase() -> 
         state.q[1], state.qd[1] = -alone.q[0], -alone.qd[0]  # left: half a stride behind
         phase_left, phase_ref = left.update(state), reference.update(alone)
     assert abs(wrapped(np.array(phase_left), np.array(phase_ref))) < 1e-3
+
+
+def test_a_left_hip_oscillator_starts_on_the_right_legs_phase() -> None:
+    """A session starts at the right leg's phase 0; read from the left hip (half a stride
+    behind), the oscillator reports that phase from its first tick, not half a stride off."""
+    names = ("hip_flexion_r", "hip_flexion_l")
+    source = hip_phase("oscillator_left", names, 90.0, PERIOD_S)
+    hip = joint_curves()["hip_flexion"]
+    stride_hz = 0.75
+    errors = []
+    for k in range(300):  # the first 0.3 s
+        s = k * PERIOD_S
+        phase_r = s * stride_hz
+        state = JointState.zeros(2, s)
+        state.q[1] = float(hip.value(np.array([phase_r - 0.5]))[0])
+        state.qd[1] = float(hip.derivative(np.array([phase_r - 0.5]))[0]) * stride_hz
+        errors.append(wrapped(np.array(source.update(state)), np.array(phase_r % 1.0)))
+    assert max(abs(float(e)) for e in errors) < 0.03

@@ -48,6 +48,9 @@ class AdaptiveOscillator(PhaseEstimator):
         nu_omega: frequency learning gain ``ν_ω`` (rad/s²).
         eta: amplitude learning gain ``η`` (1/s).
         speed_class: the normative speed class that gives the initial waveform and phase 0.
+        start_phase: the hip's phase (cycles) at the start and after a reset: 0 for the right
+            hip, 0.5 for the left one (half a stride behind the right leg, whose phase 0 starts
+            a session).
 
     >>> osc = AdaptiveOscillator(90.0)
     >>> osc.stride_frequency_hz, round(osc.update(0.0, osc.estimate(), 0.0), 6)
@@ -63,6 +66,7 @@ class AdaptiveOscillator(PhaseEstimator):
         nu_omega: float = 40.0,
         eta: float = 2.0,
         speed_class: str = "Free",
+        start_phase: float = 0.0,
     ) -> None:
         if not 1 <= harmonics <= 8:
             raise ConfigurationError(f"harmonics = {harmonics} is outside [1, 8]")
@@ -75,6 +79,7 @@ class AdaptiveOscillator(PhaseEstimator):
         self.nu_omega = nu_omega
         self.eta = eta
         self.speed_class = speed_class
+        self.start_phase = start_phase
         hip = joint_curves(speed_class)["hip_flexion"]
         a, b = hip.a[:harmonics], hip.b[:harmonics]
         self._prior_alpha0 = hip.a0
@@ -89,11 +94,11 @@ class AdaptiveOscillator(PhaseEstimator):
         self.reset()
 
     def reset(self) -> None:
-        """Back to the normative waveform at the initial cadence, at phase 0."""
+        """Back to the normative waveform at the initial cadence, at the start phase."""
         self.omega_ = TWO_PI * self.cadence_steps_per_min / 120.0
         self.alpha0_ = self._prior_alpha0
         self.alpha_ = self._prior_alpha.copy()
-        self.phi_ = self._prior_phi.copy()
+        self.phi_ = (self._prior_phi + TWO_PI * self._order * self.start_phase) % TWO_PI
 
     @property
     def stride_frequency_hz(self) -> float:

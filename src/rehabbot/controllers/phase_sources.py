@@ -47,11 +47,12 @@ def make_phase_estimator(
         raise ConfigurationError(
             f"unknown phase source {name!r}; choose one of {', '.join(sorted(PHASE_SOURCES))}"
         )
-    name = name.removesuffix(LEFT)
-    if name == "cadence":
+    base = name.removesuffix(LEFT)
+    if base == "cadence":
         return CadencePhase(cadence_steps_per_min)
-    if name == "oscillator":
-        return AdaptiveOscillator(cadence_steps_per_min, period_s)
+    if base == "oscillator":  # a left hip starts half a stride on (the right leg's phase 0)
+        return AdaptiveOscillator(cadence_steps_per_min, period_s,
+                                  start_phase=0.5 if name.endswith(LEFT) else 0.0)
     return PhasePortrait(cadence_steps_per_min, period_s)
 
 
