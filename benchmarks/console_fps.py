@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/console_fps.py [--seconds 20] [--repeats 2] [--seed 0]
+        [--fifo-priority N --cpu N]   # real-time settings of the session processes
 
 Three wall-clock (``realtime``) sessions of the simulated robot, each in its own session process
 as the console runs them (:class:`~rehabbot.console.session_link.SessionLink`):
@@ -35,6 +36,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
+from rehabbot.console.app import realtime_settings
 from rehabbot.console.live_view import FRAME_MS, LiveView
 from rehabbot.console.messages import Finished
 from rehabbot.console.priority import CONSOLE_NICE, lower_console_priority
@@ -42,6 +44,7 @@ from rehabbot.console.session_link import SessionLink
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.runtime.realtime import RealtimeSettings
 
 
 @dataclass
@@ -59,7 +62,8 @@ class Run:
         return len(self.frame_s) / self.wall_s if self.wall_s else 0.0
 
 
-def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None) -> Run:
+def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
+        realtime: RealtimeSettings | None) -> Run:
     """One realtime session; with ``frame_ms`` a live view redraws at that timer period."""
     robot = load_robot_config("sim_exo")
     request = SessionRequest(robot=robot, protocol=load_protocol("standard_gait"),
@@ -72,7 +76,7 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None)
         view.resize(1100, 800)
         view.show()
     result = Run(label)
-    link = SessionLink(request)
+    link = SessionLink(request, realtime)
     link.start()
     began = time.perf_counter()
     next_frame = began
@@ -106,19 +110,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="each session's length (s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds")
+    parser.add_argument("--fifo-priority", type=int, default=None,
+                        help="run the session processes at this SCHED_FIFO priority")
+    parser.add_argument("--cpu", type=int, default=None, help="pin the session processes")
     parser.add_argument("--store", default="/tmp/rehabbot_console_fps.sqlite")
     args = parser.parse_args()
     lowered = lower_console_priority()  # as `rehabbot console` does
+    rt = realtime_settings(args.fifo_priority, args.cpu, False)
     runs: list[Run] = []
     for repeat in range(args.repeats):  # interleaved: the machine's load drifts
         suffix = f" #{repeat + 1}"
-        runs += [run("without console" + suffix, args.seconds, args.seed, args.store, None),
+        runs += [run("without console" + suffix, args.seconds, args.seed, args.store, None, rt),
                  run(f"with console ({1000 / FRAME_MS:.0f} fps timer){suffix}", args.seconds,
-                     args.seed, args.store, FRAME_MS),
-                 run("console flat out" + suffix, args.seconds, args.seed, args.store, 0)]
+                     args.seed, args.store, FRAME_MS, rt),
+                 run("console flat out" + suffix, args.seconds, args.seed, args.store, 0, rt)]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.seconds:g} s "
           "realtime sessions of sim_exo (1 kHz), live view with 8 live channels; console "
-          f"thread nice +{CONSOLE_NICE if lowered else 0}")
+          f"thread nice +{CONSOLE_NICE if lowered else 0}; session processes: "
+          f"{rt if rt is not None else 'normal scheduler'}")
     print(f"{'session':32s} {'fps':>6s} {'frame p50':>10s} {'frame p99':>10s} "
           f"{'ticks':>6s} {'late p50':>9s} {'late p99':>9s} {'p99.9':>8s} {'max':>8s} "
           f"{'late':>5s}  status")

@@ -13,8 +13,27 @@ from typing import Annotated
 
 import typer
 
+from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
+from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.storage.store import default_store_path
+
+
+def realtime_settings(fifo_priority: int | None, cpu: int | None,
+                      lock_memory: bool) -> RealtimeSettings | None:
+    """The session processes' real-time settings from the options (None: none asked for).
+
+    Raises:
+        ConfigurationError: a priority or CPU out of range.
+    """
+    if fifo_priority is None and cpu is None and not lock_memory:
+        return None
+    try:
+        return RealtimeSettings(fifo_priority=fifo_priority,
+                                cpus=None if cpu is None else frozenset({cpu}),
+                                lock_memory=lock_memory)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def console_command(
@@ -27,8 +46,19 @@ def console_command(
     operator: Annotated[
         str | None, typer.Option(help="the name recorded with every action [default: login]")
     ] = None,
+    fifo_priority: Annotated[
+        int | None, typer.Option(help="run sessions at this SCHED_FIFO priority (1-99, Linux)")
+    ] = None,
+    cpu: Annotated[int | None, typer.Option(help="pin session processes to this CPU")] = None,
+    lock_memory: Annotated[
+        bool, typer.Option(help="lock session processes' memory (mlockall)")
+    ] = False,
 ) -> None:
-    """Open the therapist console: patients, session setup, live session, reports."""
+    """Open the therapist console: patients, session setup, live session, reports.
+
+    The real-time options apply to the session processes only (docs/bring-up.md), never to the
+    console, whose drawing thread runs at a lower priority.
+    """
     from PySide6.QtWidgets import QApplication  # Qt only when the console is opened
 
     from rehabbot.console.main_window import ConsoleSettings, MainWindow
@@ -38,6 +68,7 @@ def console_command(
         robot=load_robot_config(robot),
         store_path=store if store is not None else default_store_path(),
         operator=operator or getpass.getuser(),
+        session_realtime=realtime_settings(fifo_priority, cpu, lock_memory),
     )
     lower_console_priority()  # drawing yields to the session processes (see priority.py)
     app = QApplication.instance() or QApplication(sys.argv[:1])

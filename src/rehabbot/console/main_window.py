@@ -52,6 +52,7 @@ from rehabbot.errors import RehabbotError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.runner import SessionRequest
 from rehabbot.protocols.schema import Protocol
+from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
@@ -86,6 +87,8 @@ class ConsoleSettings:
         realtime: pace sessions to the wall clock (the console's normal mode); False runs them
             in lockstep, as fast as the machine allows (tests).
         seed: seed of the simulation.
+        session_realtime: real-time settings of the session processes (SCHED_FIFO, CPUs,
+            memory locking; None: the normal scheduler).
     """
 
     robot: RobotConfig
@@ -93,6 +96,7 @@ class ConsoleSettings:
     operator: str
     realtime: bool = True
     seed: int = 0
+    session_realtime: RealtimeSettings | None = None
 
 
 def _ask(parent: QWidget, text: str) -> bool:
@@ -203,7 +207,7 @@ class MainWindow(QMainWindow):
             realtime=self.settings.realtime, profile=profile,
         )
         try:
-            link = SessionLink(request)
+            link = SessionLink(request, self.settings.session_realtime)
             link.start()
         except RehabbotError as exc:
             self.setup.check.setText(f"⚠ {exc}")

@@ -31,6 +31,7 @@ from rehabbot.console.ring import LiveRing, RingReader
 from rehabbot.console.session_process import session_main
 from rehabbot.errors import RehabbotError
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.runtime.realtime import RealtimeSettings
 
 #: Rows of live data kept in shared memory: 16.4 s at 1 kHz, far more than a frame needs.
 RING_ROWS = 16384
@@ -45,14 +46,16 @@ class SessionLink:
 
     Args:
         request: what to run (its ``live`` sink is replaced by the ring).
+        realtime: real-time settings of the session process (None: the normal scheduler).
 
     Raises:
         ConfigurationError: the request is invalid (checked here, before any process starts).
     """
 
-    def __init__(self, request: SessionRequest) -> None:
+    def __init__(self, request: SessionRequest, realtime: RealtimeSettings | None = None) -> None:
         SessionRunner(request)  # validates the request in the console, with a clear message
         self.request = request
+        self.realtime = realtime
         self._ctx = multiprocessing.get_context("spawn")
         self._ring: LiveRing | None = None
         self._reader: RingReader | None = None
@@ -70,7 +73,7 @@ class SessionLink:
         self._reader = RingReader(self._ring.spec)
         self._process = self._ctx.Process(
             target=session_main,
-            args=(self.request, self._ring.spec, self._commands, self._replies),
+            args=(self.request, self._ring.spec, self._commands, self._replies, self.realtime),
             name="rehabbot-session",
         )
         start_process(self._process)  # at the normal priority, whatever the console's

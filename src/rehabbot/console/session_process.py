@@ -27,6 +27,7 @@ import math
 import multiprocessing
 import queue
 import signal
+import sys
 import threading
 from dataclasses import replace
 from typing import Protocol
@@ -48,6 +49,7 @@ from rehabbot.errors import ConfigurationError, RehabbotError
 from rehabbot.protocols.phased import PhasedController
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.runtime.loop import ControlLoop
+from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.safety.faults import StopCategory
 from rehabbot.storage.store import SessionStore
 
@@ -249,12 +251,18 @@ def _parent_alive() -> bool:
 
 
 def session_main(request: SessionRequest, ring: RingSpec, commands: CommandSource,
-                 replies: ReplySink) -> None:
+                 replies: ReplySink, realtime: RealtimeSettings | None = None) -> None:
     """Run one session for the console (the target of its ``spawn`` process).
 
-    Ctrl-C in the terminal is left to the console, which stops the session through a command.
+    ``realtime`` (SCHED_FIFO priority, CPUs, memory locking) applies to this process only, not
+    to the console; a setting the OS refuses is a warning on stderr, as for ``rehabbot session
+    run``. Ctrl-C in the terminal is left to the console, which stops the session through a
+    command.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if realtime is not None:
+        for refused in apply_realtime(realtime).refused:
+            print(f"warning: real-time setting not applied: {refused}", file=sys.stderr)
     writer = RingWriter(ring)
     runner = SessionRunner(replace(request, live=writer))
     server = CommandServer(runner, replies, _parent_alive)
