@@ -86,6 +86,11 @@ def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> 
     assert window.stack.currentWidget() is window.live
     qtbot.waitUntil(lambda: "guidance_pct" in window.live.controls.boxes, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.live.view.stats.steps >= 2, timeout=WAIT_MS)
+    # the large-value display and back
+    key(qtbot, window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.live.view.large.isVisible() and not window.live.view.plots.isVisible()
+    key(qtbot, window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.live.view.plots.isVisible() and not window.live.view.large.isVisible()
     # guidance from the keyboard: Ctrl+G to the box, type, Enter
     box = window.live.controls.boxes["guidance_pct"]
     key(qtbot, window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
@@ -135,6 +140,8 @@ def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> 
     report = window.after.report_path
     assert report is not None and report.is_file(), window.after.message.text()
     assert f"Session {session_id}" in window.after.report.toPlainText()
+    window.after.progress_button.click()
+    assert "Progress report of P-100" in window.after.report.toPlainText()
     # every command is in the audit log and among the session's events, with the operator
     with SessionStore.open(store) as st:
         audit = PatientRecords(st).audit_log()
