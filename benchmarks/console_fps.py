@@ -6,12 +6,12 @@ Usage::
         [--fifo-priority N --cpu N]   # real-time settings of the session processes
 
 Three wall-clock (``realtime``) sessions of the simulated robot, each in its own session process
-as the console runs them (:class:`~rehabbot.console.session_link.SessionLink`):
+as the console runs them (:class:`~rehabbot.protocols.session_link.SessionLink`):
 
 1. **without console**: nobody reads the ring or renders (the session process alone);
-2. **with console**: the live view (:class:`~rehabbot.console.live_view.LiveView`, 4 joint
+2. **with console**: the live view (:class:`~rehabbot.gui.live_view.LiveView`, 4 joint
    angles + 4 torques = 8 live channels, references, normative bands and biofeedback bars) reads
-   the ring and redraws on its 30 fps timer (:data:`~rehabbot.console.live_view.FRAME_MS`), as in
+   the ring and redraws on its 30 fps timer (:data:`~rehabbot.gui.live_view.FRAME_MS`), as in
    the console;
 3. **flat out**: the live view redraws as fast as it can (timer interval 0): the frame rate it
    could reach, with the session running beside it.
@@ -36,14 +36,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from rehabbot.console.app import realtime_settings
-from rehabbot.console.live_view import FRAME_MS, LiveView
-from rehabbot.console.messages import Finished
-from rehabbot.console.priority import CONSOLE_NICE, lower_console_priority
-from rehabbot.console.session_link import SessionLink
+from rehabbot.gui.app import realtime_settings
+from rehabbot.gui.live_view import FRAME_MS, LiveView
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.runner import SessionRequest
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.protocols.session_link import SessionLink
+from rehabbot.protocols.session_messages import Finished
+from rehabbot.runtime.priority import CONSOLE_NICE, lower_console_priority
 from rehabbot.runtime.realtime import RealtimeSettings
 
 

@@ -31,9 +31,9 @@ from rich.table import Table
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
-from rehabbot.console.app import console_command
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
 from rehabbot.export.cli import export_command
+from rehabbot.gui.app import console_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot

@@ -11,8 +11,8 @@ from rehabbot.assessment.biofeedback import interval_means, stride_parts
 from rehabbot.assessment.gait_analysis import analyze_gait
 from rehabbot.assessment.kinematic_events import EventBias
 from rehabbot.assessment.report import parameter_table
-from rehabbot.console.live_stats import LiveStats
-from rehabbot.console.ring import LiveBlock, row_width
+from rehabbot.gui.live_stats import LiveStats
+from rehabbot.runtime.ring import LiveBlock, row_width
 from tests.assessment import synthetic
 
 RATE_HZ = 1000.0

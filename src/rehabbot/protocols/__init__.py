@@ -1,1 +1,2 @@
-"""Therapy protocols: the schema, the bundled protocol files and the session runner."""
+"""Therapy protocols: the schema, the bundled protocol files, the phased controller, progression
+rules, the session runner (in-process or in a process of its own, for the console) and replay."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rehabbot.console.app import realtime_settings
 from rehabbot.errors import ConfigurationError
+from rehabbot.gui.app import realtime_settings
 from rehabbot.runtime.realtime import RealtimeSettings
 
 

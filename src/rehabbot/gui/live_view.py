@@ -6,7 +6,7 @@
   other than hip and knee have no band);
 * the joint torques (N·m) of the last :data:`TORQUE_WINDOW_S` seconds (time before now);
 * the gait phase, the step counter and the walking time;
-* biofeedback bars per joint for stance and swing (:mod:`rehabbot.console.live_stats`).
+* biofeedback bars per joint for stance and swing (:mod:`rehabbot.gui.live_stats`).
 
 :meth:`LiveView.show_rows` takes the rows read from the ring since the last frame; the console
 calls it from a timer (:data:`FRAME_MS`). The large-value mode (:meth:`LiveView.set_large`)
@@ -23,11 +23,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QProgressBar, QVBoxLayout, QWidget
 
 from rehabbot.assessment.biofeedback import PARTS
-from rehabbot.console.history import History
-from rehabbot.console.labels import bold_label
-from rehabbot.console.live_stats import LiveStats
-from rehabbot.console.ring import FloatArray, LiveBlock
 from rehabbot.controllers.reference import normative_curve
+from rehabbot.gui.history import History
+from rehabbot.gui.labels import bold_label
+from rehabbot.gui.live_stats import LiveStats
+from rehabbot.runtime.ring import FloatArray, LiveBlock
 
 #: Timer period of the live view (ms): 30 frames per second.
 FRAME_MS = 33

@@ -1,7 +1,7 @@
 """The session process: runs one session for the console, isolated from the window.
 
 :func:`session_main` is the target of a ``spawn`` process. It runs a
-:class:`~rehabbot.protocols.runner.SessionRunner` with a :class:`~rehabbot.console.ring.RingWriter`
+:class:`~rehabbot.protocols.runner.SessionRunner` with a :class:`~rehabbot.runtime.ring.RingWriter`
 as the loop's live sink (the loop's thread only copies each tick into shared memory, never
 waits), and a :class:`CommandServer` on a thread of its own that
 
@@ -32,7 +32,10 @@ import threading
 from dataclasses import replace
 from typing import Protocol
 
-from rehabbot.console.messages import (
+from rehabbot.errors import ConfigurationError, RehabbotError
+from rehabbot.protocols.phased import PhasedController
+from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -44,12 +47,9 @@ from rehabbot.console.messages import (
     Reply,
     SafetyStatus,
 )
-from rehabbot.console.ring import RingSpec, RingWriter
-from rehabbot.errors import ConfigurationError, RehabbotError
-from rehabbot.protocols.phased import PhasedController
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.runtime.ring import RingSpec, RingWriter
 from rehabbot.safety.faults import StopCategory
 from rehabbot.storage.store import SessionStore
 

@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from rehabbot.console.main_window import ConsoleSettings, MainWindow
+from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.records import PatientRecords

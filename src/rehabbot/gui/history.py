@@ -1,7 +1,7 @@
 """The last few seconds of live rows, for plotting: a fixed-size numpy window that rolls.
 
 >>> import numpy as np
->>> from rehabbot.console.ring import LiveBlock, row_width
+>>> from rehabbot.runtime.ring import LiveBlock, row_width
 >>> h = History(n_joints=1, rows=3)
 >>> rows = np.zeros((5, row_width(1))); rows[:, 0] = range(5)
 >>> h.extend(LiveBlock(rows, 1, 0))
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rehabbot.console.ring import LiveBlock, row_width
+from rehabbot.runtime.ring import LiveBlock, row_width
 
 
 class History:

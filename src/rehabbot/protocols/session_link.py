@@ -1,7 +1,8 @@
 """The console's end of a session: starts the session process, sends commands, reads live data.
 
-:class:`SessionLink` owns the shared-memory ring (:class:`~rehabbot.console.ring.LiveRing`), the
-two queues and the ``spawn`` process running :func:`~rehabbot.console.session_process.session_main`.
+:class:`SessionLink` owns the shared-memory ring (:class:`~rehabbot.runtime.ring.LiveRing`), the
+two queues and the ``spawn`` process running
+:func:`~rehabbot.protocols.session_process.session_main`.
 Nothing here ever waits on the session except :meth:`SessionLink.wait`, which the console calls
 only after asking for a stop: sending a command is a non-blocking queue put, reading live data
 is a copy out of shared memory, reading replies never blocks.
@@ -25,13 +26,13 @@ import queue
 import time
 from multiprocessing.context import SpawnProcess
 
-from rehabbot.console.messages import Command, Failed, Finished, Reply
-from rehabbot.console.priority import start_process
-from rehabbot.console.ring import LiveRing, RingReader
-from rehabbot.console.session_process import session_main
 from rehabbot.errors import RehabbotError
 from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.protocols.session_messages import Command, Failed, Finished, Reply
+from rehabbot.protocols.session_process import session_main
+from rehabbot.runtime.priority import start_process
 from rehabbot.runtime.realtime import RealtimeSettings
+from rehabbot.runtime.ring import LiveRing, RingReader
 
 #: Rows of live data kept in shared memory: 16.4 s at 1 kHz, far more than a frame needs.
 RING_ROWS = 16384

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from rehabbot.console.ring import LiveRing, RingReader, RingSpec, RingWriter
 from rehabbot.errors import ConfigurationError
+from rehabbot.runtime.ring import LiveRing, RingReader, RingSpec, RingWriter
 
 N_JOINTS = 4
 

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rehabbot.console.controls import ParamControls
-from rehabbot.console.labels import bold_label
-from rehabbot.console.live_view import LiveView
+from rehabbot.gui.controls import ParamControls
+from rehabbot.gui.labels import bold_label
+from rehabbot.gui.live_view import LiveView
 
 
 class LiveScreen(QWidget):

@@ -1,6 +1,6 @@
 """What the live screen shows besides the raw curves, computed from the ticks read off the ring.
 
-:class:`LiveStats` takes each :class:`~rehabbot.console.ring.LiveBlock` as it arrives and keeps:
+:class:`LiveStats` takes each :class:`~rehabbot.runtime.ring.LiveBlock` as it arrives and keeps:
 
 * the step count: foot strikes, i.e. rising edges of either foot's contact (in simulation the
   simulator's ground truth; a robot without contact sensing counts none);
@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rehabbot.assessment.biofeedback import PARTS
-from rehabbot.console.ring import FloatArray, LiveBlock
+from rehabbot.runtime.ring import FloatArray, LiveBlock
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -36,7 +36,7 @@ class LiveStats:
         joint_names: joints in ring column order (names end in ``_r`` or ``_l``).
 
     >>> import numpy as np
-    >>> from rehabbot.console.ring import LiveBlock, row_width
+    >>> from rehabbot.runtime.ring import LiveBlock, row_width
     >>> rows = np.zeros((4, row_width(1)))
     >>> rows[:, 1] = [0.0, 0.001, 0.002, 0.003]   # t_s
     >>> rows[:, 3] = [0, 1, 1, 0]                  # right contact: one foot strike

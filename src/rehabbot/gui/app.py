@@ -61,8 +61,8 @@ def console_command(
     """
     from PySide6.QtWidgets import QApplication  # Qt only when the console is opened
 
-    from rehabbot.console.main_window import ConsoleSettings, MainWindow
-    from rehabbot.console.priority import lower_console_priority
+    from rehabbot.gui.main_window import ConsoleSettings, MainWindow
+    from rehabbot.runtime.priority import lower_console_priority
 
     settings = ConsoleSettings(
         robot=load_robot_config(robot),

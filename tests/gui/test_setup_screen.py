@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from rehabbot.console.setup_screen import SetupScreen
+from rehabbot.gui.setup_screen import SetupScreen
 from rehabbot.hal.config import RobotConfig
 from rehabbot.storage.records import (
     FittingParameters,

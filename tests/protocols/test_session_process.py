@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from rehabbot.console.messages import (
+from rehabbot.hal.config import RobotConfig, load_robot_config
+from rehabbot.protocols.runner import SessionRequest, SessionResult, SessionRunner
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.protocols.session_link import SessionLink
+from rehabbot.protocols.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -23,11 +27,7 @@ from rehabbot.console.messages import (
     Reply,
     SafetyStatus,
 )
-from rehabbot.console.session_link import SessionLink
-from rehabbot.console.session_process import CommandServer
-from rehabbot.hal.config import RobotConfig, load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionResult, SessionRunner
-from rehabbot.protocols.schema import load_protocol
+from rehabbot.protocols.session_process import CommandServer
 from rehabbot.storage.store import SessionStore
 
 WAIT_S = 60.0

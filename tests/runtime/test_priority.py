@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import threading
 
-from rehabbot.console.priority import CONSOLE_NICE, lower_console_priority, start_process
+from rehabbot.runtime.priority import CONSOLE_NICE, lower_console_priority, start_process
 
 
 def report_nice(out: multiprocessing.Queue[int]) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from rehabbot.console.labels import bold_label
-from rehabbot.console.messages import FaultInfo, SafetyStatus
+from rehabbot.gui.labels import bold_label
+from rehabbot.protocols.session_messages import FaultInfo, SafetyStatus
 
 #: Background colour, text colour and flash period (ms; 0: steady) by priority.
 ALARM_STYLE: dict[str, tuple[str, str, int]] = {

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from rehabbot.assessment.report import _stored_events, progress_report, session_report
-from rehabbot.console.labels import bold_label
 from rehabbot.errors import RehabbotError
+from rehabbot.gui.labels import bold_label
 from rehabbot.storage.store import SessionStore
 
 

@@ -2,7 +2,7 @@
 
 The protocol list holds the bundled protocols (and a file chosen with *Open protocol file*). The
 preview shows every field of the protocol, its phases and its adjustable bounds where it has
-them. The fitting check (:func:`~rehabbot.console.fitting_check.fitting_problems`) compares the
+them. The fitting check (:func:`~rehabbot.gui.fitting_check.fitting_problems`) compares the
 protocol's range of motion with the patient's fitting and the robot's limits; a session cannot
 start while it finds a problem. Keyboard: **Alt+P** protocol, **Alt+D** duration, **F5** start.
 """
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from rehabbot.configfile import bundled_file
-from rehabbot.console.fitting_check import fitting_problems
 from rehabbot.errors import RehabbotError
+from rehabbot.gui.fitting_check import fitting_problems
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import Protocol, load_protocol
 from rehabbot.sim.patient import PROFILES

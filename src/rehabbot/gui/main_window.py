@@ -2,8 +2,8 @@
 
 Layout: the alarm banner across the top, the screens (patients, setup, live session, after the
 session) in the middle, the E-STOP panel on the right of every screen. The window owns at most
-one :class:`~rehabbot.console.session_link.SessionLink`; a timer reads its live data and replies
-every :data:`~rehabbot.console.live_view.FRAME_MS` ms. Every command is sent to the session first
+one :class:`~rehabbot.protocols.session_link.SessionLink`; a timer reads its live data and replies
+every :data:`~rehabbot.gui.live_view.FRAME_MS` ms. Every command is sent to the session first
 and then written to the audit log with the operator's name (E-STOP never waits for the disk).
 
 Closing the window while a session runs asks first; if confirmed, the session is stopped safely
@@ -30,12 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rehabbot.console.after_screen import AfterScreen
-from rehabbot.console.alarm_banner import AlarmBanner
-from rehabbot.console.estop import EStopPanel
-from rehabbot.console.live_screen import LiveScreen
-from rehabbot.console.live_view import FRAME_MS
-from rehabbot.console.messages import (
+from rehabbot.errors import RehabbotError
+from rehabbot.gui.after_screen import AfterScreen
+from rehabbot.gui.alarm_banner import AlarmBanner
+from rehabbot.gui.estop import EStopPanel
+from rehabbot.gui.live_screen import LiveScreen
+from rehabbot.gui.live_view import FRAME_MS
+from rehabbot.gui.patients_screen import PatientsScreen
+from rehabbot.gui.setup_screen import SetupScreen
+from rehabbot.hal.config import RobotConfig
+from rehabbot.protocols.runner import SessionRequest
+from rehabbot.protocols.schema import Protocol
+from rehabbot.protocols.session_link import SessionLink
+from rehabbot.protocols.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -45,13 +52,6 @@ from rehabbot.console.messages import (
     Reply,
     SafetyStatus,
 )
-from rehabbot.console.patients_screen import PatientsScreen
-from rehabbot.console.session_link import SessionLink
-from rehabbot.console.setup_screen import SetupScreen
-from rehabbot.errors import RehabbotError
-from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.runner import SessionRequest
-from rehabbot.protocols.schema import Protocol
 from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore

@@ -1,7 +1,0 @@
-"""The therapist console (PySide6 + pyqtgraph): patients, session setup, live session, reports.
-
-The session runs in its own process (:mod:`rehabbot.console.session_process`); live data comes
-through a shared-memory ring (:mod:`rehabbot.console.ring`), commands and replies through queues
-(:mod:`rehabbot.console.session_link`). docs/console.md describes the screens, the keyboard map
-and the isolation.
-"""
