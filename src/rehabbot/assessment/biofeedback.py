@@ -16,8 +16,8 @@ For one joint and each complete stride of the joint's leg, over the stance part
   direction.
 
 A part's samples are those whose time lies in the part's half-open interval; a part without a
-sample gives NaN. Vectorized over strides with cumulative sums: one pass over the samples per
-joint, whatever the number of strides.
+sample gives NaN. Vectorized over strides (``np.add.reduceat``): one pass over the samples per
+value and joint, whatever the number of strides.
 """
 
 from __future__ import annotations
@@ -34,16 +34,32 @@ def interval_means(t_s: FloatArray, values: FloatArray, start_s: FloatArray,
                    end_s: FloatArray) -> FloatArray:
     """Mean of ``values`` over the samples with ``start ≤ t < end``, per interval (NaN if none).
 
+    The intervals must be sorted and must not overlap (``start ≤ end ≤`` the next ``start``):
+    the sums are taken in one pass over the samples they cover (``np.add.reduceat``).
+
     >>> t = np.arange(6.0)
     >>> interval_means(t, t * 10, np.array([0.0, 2.5, 9.0]), np.array([2.0, 5.0, 10.0]))
     array([ 5., 35., nan])
+
+    Raises:
+        ValueError: the intervals are not sorted or overlap.
     """
-    summed = np.concatenate(([0.0], np.cumsum(values, dtype=float)))
-    first = np.searchsorted(t_s, start_s, side="left")
-    stop = np.searchsorted(t_s, end_s, side="left")
-    count = stop - first
+    edges = np.searchsorted(t_s, np.column_stack((start_s, end_s)).ravel(), side="left")
+    if np.any(np.diff(edges) < 0):
+        raise ValueError("interval_means needs sorted, non-overlapping intervals (start <= end "
+                         "<= the next start); sort them or compute each separately")
+    count = edges[1::2] - edges[0::2]
+    sums = np.zeros(count.size)
+    top = int(edges[-1]) if edges.size else 0
+    if top > 0:
+        # Up to the last interval's end: each sum runs from its edge to the next one (the last
+        # to ``top``); the edges at ``top`` itself only close intervals.
+        below = edges[edges < top]
+        sums[: (below.size + 1) // 2] = np.add.reduceat(
+            np.asarray(values, dtype=float)[:top], below)[0::2]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, (summed[stop] - summed[first]) / count, np.nan)
+        means: FloatArray = np.where(count > 0, sums / count, np.nan)
+    return means
 
 
 def stride_parts(
@@ -70,10 +86,13 @@ def stride_parts(
     """
     along = np.asarray(tau_cmd_nm, dtype=float) * np.sign(np.diff(q_ref_rad, prepend=q_ref_rad[:1]))
     magnitude = np.abs(np.asarray(tau_cmd_nm, dtype=float))
-    bounds = {"stance": (start_s, foot_off_s), "swing": (foot_off_s, end_s)}
+    # Stance and swing of each stride in turn: sorted, non-overlapping intervals.
+    low = np.column_stack((start_s, foot_off_s)).ravel()
+    high = np.column_stack((foot_off_s, end_s)).ravel()
+    along_means = interval_means(t_s, along, low, high)
+    magnitude_means = interval_means(t_s, magnitude, low, high)
     result: dict[str, FloatArray] = {}
-    for part in PARTS:
-        low, high = bounds[part]
-        result[f"biofeedback_{part}_nm"] = -interval_means(t_s, along, low, high)
-        result[f"assist_{part}_nm"] = interval_means(t_s, magnitude, low, high)
+    for i, part in enumerate(PARTS):
+        result[f"biofeedback_{part}_nm"] = -along_means[i::2]
+        result[f"assist_{part}_nm"] = magnitude_means[i::2]
     return result

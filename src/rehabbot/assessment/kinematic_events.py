@@ -140,7 +140,10 @@ def limb_reach(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float 
     >>> round(float(limb_reach(np.array([np.pi / 6]), np.array([0.0]))[0]), 9)
     1.0
     """
-    result: FloatArray = np.sin(hip_rad) + shank_to_thigh * np.sin(hip_rad - knee_rad)
+    result: FloatArray = np.subtract(hip_rad, knee_rad)
+    np.sin(result, out=result)
+    result *= shank_to_thigh
+    result += np.sin(hip_rad)
     return result
 
 
@@ -156,7 +159,10 @@ def limb_drop(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float =
     >>> round(float(limb_drop(np.array([0.0]), np.array([np.pi / 2]))[0]), 9)
     1.0
     """
-    result: FloatArray = np.cos(hip_rad) + shank_to_thigh * np.cos(hip_rad - knee_rad)
+    result: FloatArray = np.subtract(hip_rad, knee_rad)
+    np.cos(result, out=result)
+    result *= shank_to_thigh
+    result += np.cos(hip_rad)
     return result
 
 
@@ -201,16 +207,45 @@ def swing_peaks(knee_rad: FloatArray) -> IntArray:
     return result
 
 
+def _window(t_s: FloatArray, width_s: float) -> int:
+    """The moving average's width in samples: odd, or below 3 for none."""
+    window = round(width_s / float(np.median(np.diff(t_s))))
+    return window | 1 if window >= 3 else window
+
+
 def _smoothed(t_s: FloatArray, x: FloatArray, width_s: float = SMOOTHING_S) -> FloatArray:
     """Centred moving average of ``x`` over ``width_s`` (s); unchanged below three samples."""
-    window = round(width_s / float(np.median(np.diff(t_s))))
+    window = _window(t_s, width_s)
     if window < 3 or x.size <= window:
         return x
-    window |= 1  # odd, so that the average is centred
-    sums = np.cumsum(np.concatenate(([0.0], x)))
-    inner = (sums[window:] - sums[:-window]) / window
+    sums = np.empty(x.size + 1)
+    sums[0] = 0.0
+    np.cumsum(x, out=sums[1:])
     half = window // 2
-    result: FloatArray = np.concatenate((x[:half], inner, x[x.size - half:]))
+    result: FloatArray = np.empty_like(x, dtype=float)
+    result[:half], result[x.size - half:] = x[:half], x[x.size - half:]
+    inner = result[half:x.size - half]
+    np.subtract(sums[window:], sums[:-window], out=inner)
+    inner /= window
+    return result
+
+
+def _smoothed_reach_at(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
+                       i: IntArray) -> FloatArray:
+    """``_smoothed(t_s, limb_reach(hip_rad, knee_rad))[i]``, from the samples around ``i`` only.
+
+    The moving average is the mean of each window rather than a difference of cumulative sums
+    over the whole recording: equal to rounding (about 1e-12).
+    """
+    window = _window(t_s, SMOOTHING_S)
+    size = hip_rad.size
+    if window < 3 or size <= window:
+        return limb_reach(hip_rad[i], knee_rad[i])
+    half = window // 2
+    inner = (i >= half) & (i < size - half)
+    around = np.clip(i[:, None] + np.arange(-half, half + 1), 0, size - 1)
+    mean = limb_reach(hip_rad[around], knee_rad[around]).mean(axis=1)
+    result: FloatArray = np.where(inner, mean, limb_reach(hip_rad[i], knee_rad[i]))
     return result
 
 
@@ -308,15 +343,26 @@ def drop_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
     """
     t = np.asarray(t_s, dtype=float)
     hip, knee = np.asarray(hip_rad, dtype=float), np.asarray(knee_rad, dtype=float)
+    return _drop_side(t, hip, knee, _drop_difference(t, hip, knee, other_hip_rad, other_knee_rad))
+
+
+def _drop_difference(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
+                     other_hip_rad: FloatArray, other_knee_rad: FloatArray) -> FloatArray:
+    """``drop − drop_other`` (thigh lengths), smoothed; the other side's is its negative."""
+    d = limb_drop(np.asarray(hip_rad, dtype=float), np.asarray(knee_rad, dtype=float))
+    d -= limb_drop(np.asarray(other_hip_rad, dtype=float), np.asarray(other_knee_rad, dtype=float))
+    return _smoothed(t_s, d)
+
+
+def _drop_side(t: FloatArray, hip: FloatArray, knee: FloatArray, d: FloatArray
+               ) -> tuple[FloatArray, FloatArray]:
+    """:func:`drop_events` of one side given its smoothed drop difference ``d``."""
     peaks = swing_peaks(knee)
     if peaks.size == 0:
         return np.zeros(0), np.zeros(0)
-    d = _smoothed(t, limb_drop(hip, knee) - limb_drop(np.asarray(other_hip_rad, dtype=float),
-                                                        np.asarray(other_knee_rad, dtype=float)))
-    reach = _smoothed(t, limb_reach(hip, knee))
     bounds = np.unique(np.concatenate(([0], peaks)))
     segments, rise = _first_rise_per_segment(d, bounds)
-    landed = reach[rise] > 0.0
+    landed = _smoothed_reach_at(t, hip, knee, rise) > 0.0
     segments, rise = segments[landed], rise[landed]
     lo, hi = d[rise - 1], d[rise]
     strikes = t[rise - 1] + (-lo / (hi - lo)) * (t[rise] - t[rise - 1])
@@ -328,30 +374,35 @@ def drop_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
     searched[segments] = True
     searched[0] |= bounds[0] < peaks[0]
     cuts = np.unique(np.concatenate((bounds, starts)))
-    off = _segment_argmax(-d, cuts)[np.isin(cuts, starts[searched])]
+    minus = -d
+    off = _segment_argmax(minus, cuts)[np.isin(cuts, starts[searched])]
     starts, ends = starts[searched], np.append(bounds[1:], d.size)[searched] - 1
     # Only a minimum short of the next swing peak is the cycle's: in a last cycle cut before its
     # swing peak, d may still be falling towards it, past an earlier local minimum.
     off_ok = (off > starts) & (off < ends) & (ends < d.size - 1)
-    return strikes, _refine(t, -d, off[off_ok])
+    return strikes, _refine(t, minus, off[off_ok])
 
 
-def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], side: str,
-               method: str = "reach") -> tuple[FloatArray, FloatArray]:
-    """Uncorrected foot strikes and foot offs (s) of ``side`` by ``method`` (:data:`METHODS`).
+def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], method: str = "reach"
+               ) -> dict[str, tuple[FloatArray, FloatArray]]:
+    """Uncorrected foot strikes and foot offs (s) of both sides by ``method`` (:data:`METHODS`).
+
+    The ``drop`` method computes the drop difference once for both sides (the left's is the
+    right's negative).
 
     Raises:
         KeyError: a needed hip or knee angle is missing.
         ValueError: unknown method.
     """
-    suffix = SIDE_SUFFIX[side]
-    hip, knee = angles_rad["hip_flexion" + suffix], angles_rad["knee_angle" + suffix]
+    t = np.asarray(t_s, dtype=float)
+    legs = {side: (np.asarray(angles_rad["hip_flexion" + SIDE_SUFFIX[side]], dtype=float),
+                   np.asarray(angles_rad["knee_angle" + SIDE_SUFFIX[side]], dtype=float))
+            for side in SIDES}
     if method == "reach":
-        return reach_extrema(t_s, hip, knee)
+        return {side: reach_extrema(t, *legs[side]) for side in SIDES}
     if method == "drop":
-        other = SIDE_SUFFIX[SIDES[1 - SIDES.index(side)]]
-        return drop_events(t_s, hip, knee, angles_rad["hip_flexion" + other],
-                           angles_rad["knee_angle" + other])
+        d = _drop_difference(t, *legs["right"], *legs["left"])
+        return {"right": _drop_side(t, *legs["right"], d), "left": _drop_side(t, *legs["left"], -d)}
     raise ValueError(f"unknown event method {method!r}; use one of {METHODS}")
 
 
@@ -390,8 +441,5 @@ def detect_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray],
     Raises:
         KeyError: a side's hip or knee angle is missing.
     """
-    events = {}
-    for side in SIDES:
-        strikes, offs = raw_events(t_s, angles_rad, side, bias.method)
-        events[side] = SideEvents(strikes + bias.foot_strike_s, offs + bias.foot_off_s)
-    return events
+    return {side: SideEvents(strikes + bias.foot_strike_s, offs + bias.foot_off_s)
+            for side, (strikes, offs) in raw_events(t_s, angles_rad, bias.method).items()}

@@ -32,7 +32,7 @@ import numpy as np
 
 from rehabbot.assessment.leg_inertia import LegInertia
 from rehabbot.controllers.compensation import GRAVITY_MPS2, LegSegments
-from rehabbot.hal.types import BoolArray, FloatArray
+from rehabbot.hal.types import BoolArray, FloatArray, IntArray
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 
@@ -77,15 +77,31 @@ class SwingLeg:
         i, s, g = self.inertia, self.segments, self.gravity_mps2
         slope = i.thigh_length_m * (i.ahead_kgm * np.cos(knee) - i.along_shank_kgm * np.sin(knee))
         shank = hip - knee
-        g_thigh = g * (s.thigh_moment_kgm + (s.shank_mass_kg + s.foot_mass_kg)
-                       * s.thigh_length_m) * np.sin(hip)
-        g_shank = g * ((s.shank_moment_kgm + s.foot_mass_kg * s.foot_below_knee_m) * np.sin(shank)
-                       + s.foot_mass_kg * s.foot_forward_m * np.cos(shank))
+        g_shank = np.sin(shank)
+        g_shank *= g * (s.shank_moment_kgm + s.foot_mass_kg * s.foot_below_knee_m)
+        np.cos(shank, out=shank)
+        shank *= g * s.foot_mass_kg * s.foot_forward_m
+        g_shank += shank
         v_h, v_k = qd[:, 0], qd[:, 1]
-        tau_hip = (m_hh * qdd[:, 0] + m_hk * qdd[:, 1] + slope * (2.0 * v_h * v_k - v_k**2)
-                   + g_thigh + g_shank)
-        tau_knee = m_hk * qdd[:, 0] + m_kk * qdd[:, 1] - slope * v_h**2 - g_shank
-        return np.column_stack((tau_hip, tau_knee))
+        tau = np.empty((hip.size, 2))
+        tau_hip, tau_knee = tau[:, 0], tau[:, 1]
+        # τ_hip = M_hh q̈_h + M_hk q̈_k + C' (2 v_h − v_k) v_k + G_t + G_s
+        np.multiply(v_h, 2.0, out=tau_hip)
+        tau_hip -= v_k
+        tau_hip *= v_k
+        tau_hip *= slope
+        tau_hip += m_hh * qdd[:, 0]
+        tau_hip += m_hk * qdd[:, 1]
+        tau_hip += g * (s.thigh_moment_kgm + (s.shank_mass_kg + s.foot_mass_kg)
+                        * s.thigh_length_m) * np.sin(hip)
+        tau_hip += g_shank
+        # τ_knee = M_hk q̈_h + M_kk q̈_k − C' v_h² − G_s
+        np.multiply(v_h, v_h, out=tau_knee)
+        tau_knee *= slope
+        np.subtract(m_hk * qdd[:, 0], tau_knee, out=tau_knee)
+        tau_knee += m_kk * qdd[:, 1]
+        tau_knee -= g_shank
+        return tau
 
 
 @dataclass(frozen=True)
@@ -107,12 +123,17 @@ class WorkShare:
         return 100.0 * self.patient_j / total if total > 0 else float("nan")
 
 
+def _window_samples(window_s: float, period_s: float) -> int:
+    """The smoothing window of ``window_s`` (s) in samples of ``period_s`` (s), odd."""
+    return max(1, round(window_s / period_s) | 1)
+
+
 def derivatives(q: FloatArray, period_s: float, window_s: float = WINDOW_S
                 ) -> tuple[FloatArray, FloatArray]:
     """Velocity (rad/s) and acceleration (rad/s²) of ``q`` (rad, shape (n, joints)) sampled every
     ``period_s``: a centred moving average of ``window_s`` (the ends padded with the end values)
     before each central difference."""
-    width = max(1, round(window_s / period_s) | 1)
+    width = _window_samples(window_s, period_s)
     half = width // 2
 
     def smooth(x: FloatArray) -> FloatArray:  # along the last axis, the contiguous one
@@ -126,10 +147,16 @@ def derivatives(q: FloatArray, period_s: float, window_s: float = WINDOW_S
 
 def swing_mask(t_s: FloatArray, foot_off_s: FloatArray, end_s: FloatArray) -> BoolArray:
     """Samples with ``foot_off ≤ t < end`` of some stride (the intervals must not overlap)."""
-    change = np.zeros(t_s.size + 1)
-    np.add.at(change, np.searchsorted(t_s, foot_off_s), 1.0)
-    np.add.at(change, np.searchsorted(t_s, end_s), -1.0)
-    return np.cumsum(change)[:-1] > 0
+    return _index_mask(t_s.size, np.searchsorted(t_s, foot_off_s), np.searchsorted(t_s, end_s))
+
+
+def _index_mask(n: int, first: IntArray, stop: IntArray) -> BoolArray:
+    """Of ``n`` samples, those with ``first ≤ i < stop`` for some interval (indices clipped)."""
+    change = np.zeros(n + 1)
+    np.add.at(change, np.clip(first, 0, n), 1.0)
+    np.add.at(change, np.clip(stop, 0, n), -1.0)
+    mask: BoolArray = np.cumsum(change)[:-1] > 0
+    return mask
 
 
 def swing_work_share(
@@ -153,12 +180,27 @@ def swing_work_share(
         window_s: smoothing window of the derivatives (s).
     """
     period = float(np.median(np.diff(t_s)))
-    qd, qdd = derivatives(q, period, window_s)
-    swing = swing_mask(t_s, foot_off_s, end_s)
-    needed = leg.torques(q[swing], qd[swing], qdd[swing])
-    robot = tau_robot_nm[swing]
-    velocity = qd[swing]
+    first, stop = np.searchsorted(t_s, foot_off_s), np.searchsorted(t_s, end_s)
+    if not np.any(stop > first):
+        return WorkShare(patient_j=0.0, robot_j=0.0)
+    # The acceleration at a sample depends on the angles up to one smoothing window and one
+    # sample on either side (two half windows and two central differences): only the swings
+    # with that margin are differentiated, joined end to end. The swings' derivatives are those
+    # of the whole recording (to rounding); the margins', mixing neighbouring pieces, are unused.
+    margin = _window_samples(window_s, period) + 1
+    kept = np.flatnonzero(_index_mask(t_s.size, first - margin, stop + margin))
+    swing = np.flatnonzero(_index_mask(t_s.size, first, stop)[kept])
+    qd, qdd = derivatives(q[kept], period, window_s)
+    rows = kept[swing]
+    # Joint-major (2, samples) copies, so that each joint's column is contiguous.
+    velocity = np.take(qd.T, swing, axis=1).T
+    needed = leg.torques(np.stack((q[rows, 0], q[rows, 1])).T, velocity,
+                         np.take(qdd.T, swing, axis=1).T)
+    robot = tau_robot_nm[rows]
+    needed -= robot
+    needed *= velocity
+    robot *= velocity
     return WorkShare(
-        patient_j=float(np.maximum((needed - robot) * velocity, 0.0).sum() * period),
-        robot_j=float(np.maximum(robot * velocity, 0.0).sum() * period),
+        patient_j=float(np.maximum(needed, 0.0, out=needed).sum() * period),
+        robot_j=float(np.maximum(robot, 0.0, out=robot).sum() * period),
     )
