@@ -11,7 +11,7 @@ For one joint and each complete stride of the joint's leg, over the stance part
   patient moved ahead of the reference; negative: the robot pushed the joint along the
   reference (a passive or resisting patient). ``Δq_ref`` is the reference's change from the
   previous sample (zero at the first sample), the same definition as the console's live value
-  (:mod:`rehabbot.console.live_stats`);
+  (:mod:`rehabbot.gui.live_stats`);
 * **assistance torque** ``mean |τ_cmd|`` (N·m): how much the robot commanded, whatever its
   direction.
 
