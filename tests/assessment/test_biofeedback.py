@@ -122,3 +122,13 @@ def test_session_metrics_carry_biofeedback_only_where_torques_exist() -> None:
     assert float(left_mean) == pytest.approx(1.0, abs=0.05)
     assert not any("N·m" in label for label in (row[0] for row in parameter_table(
         analyze_gait(t, angles, bias=no_bias))[2]))
+
+
+def test_interval_means_of_adjacent_and_empty_intervals_and_refuses_overlap() -> None:
+    t = np.arange(10.0)
+    values = t * 10.0
+    means = interval_means(t, values, np.array([0.0, 3.0, 3.0, 8.5]),
+                           np.array([3.0, 3.0, 7.0, 8.7]))
+    np.testing.assert_allclose(means, [10.0, np.nan, 45.0, np.nan])
+    with pytest.raises(ValueError, match="non-overlapping"):
+        interval_means(t, values, np.array([0.0, 2.0]), np.array([4.0, 6.0]))
