@@ -21,9 +21,9 @@ from rehabbot.export import available_exporters, export_sessions
 from rehabbot.export.base import load_session
 from rehabbot.export.cli import export_command
 from rehabbot.export.metrics import LOCAL_SYSTEM, session_metrics
-from rehabbot.storage.records import AuditEntry, PatientRecords
+from rehabbot.storage.records import AuditEntry, FittingParameters, PatientRecords
 from rehabbot.storage.store import SessionStore
-from tests.export.conftest import OPERATOR, RecordedSession, record
+from tests.export.conftest import CONSENT_DAY, OPERATOR, RecordedSession, record
 from tests.storage.traces import traces
 
 UCUM = "http://unitsofmeasure.org"
@@ -223,22 +223,41 @@ def test_erasure_leaves_no_trace_in_the_store_nor_the_exports(
     assert set(formats) <= set(available_exporters())
     for fmt in formats:
         export_sessions(store, [erased, kept], fmt, out, operator=OPERATOR)
+    # a folder a user named after the patient, and values only the patient's records hold
+    by_name = out.parent / "by-name"
+    named = by_name / "Zebulon_Quaxworth_PX-ERASE-9"
+    export_sessions(store, [erased], "csv", named, operator=OPERATOR)
+    with SessionStore.open(store) as st:
+        records = PatientRecords(st)
+        records.set_fitting("PX-ERASE-9", FittingParameters(
+            thigh_length_m=0.4271, shank_length_m=0.3913, thigh_cuff_m=0.2, shank_cuff_m=0.2),
+            operator=OPERATOR)
+        records.add_outcome("PX-ERASE-9", "10mwt", 2.4689, measured_on=CONSENT_DAY,
+                            operator=OPERATOR)
     pseudonym = load_session(store, erased).subject
     identifying = ["PX-ERASE-9", "Zebulon", "Quaxworth", "1958-07-21"]
+    values = ["0.4271", "0.3913", "2.4689"]
     # exports never carry the code, the name or the birth date; the pseudonym they do carry
     assert traces(out, identifying) == {}
     assert len(traces(out, [pseudonym])[pseudonym]) >= 3  # bids folder, hdf5, fhir
-    assert set(traces(store.parent, identifying)) >= {"PX-ERASE-9", "Zebulon", "Quaxworth"}
+    assert set(traces(store.parent, identifying + values)) >= {
+        "PX-ERASE-9", "Zebulon", "Quaxworth", *values}
+    assert set(traces(by_name, identifying)) == {"PX-ERASE-9", "Zebulon", "Quaxworth"}
 
     with SessionStore.open(store) as st:
         report = PatientRecords(st).erase("PX-ERASE-9", operator="ida")
         assert report.sessions == (erased,)
         assert report.files_kept == ((out / "dataset_description.json").resolve(),)
-        assert len(report.files_deleted) == 2 + 1 + 1 + 4 + 1 + 1  # csv 2, bids 4 (+1 shared)
+        assert len(report.files_deleted) == 2 + 1 + 1 + 4 + 1 + 1 + 2  # csv 2 (twice), bids 4
         remaining = [s.id for s in st.list_sessions()]
-    needles = [*identifying, pseudonym]
+        log = PatientRecords(st).audit_log()
+    needles = [*identifying, pseudonym, *values]
     assert traces(store.parent, needles) == {}
     assert traces(out, needles) == {}
+    assert not named.exists() and list(by_name.iterdir()) == []
+    # the export entries keep who, when and what kind; none names a folder
+    assert [e.action for e in log].count("export") == len(formats) + 1
+    assert all("out_dir" not in e.detail for e in log)
     assert remaining == [kept]
     # the other patient's exports are intact
     left = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}

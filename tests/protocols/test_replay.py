@@ -141,16 +141,47 @@ def test_a_session_recorded_without_its_protocol_and_robot_is_refused(tmp_path: 
         replay_session(store, session_id)
 
 
-def test_replay_of_a_missing_session_is_one_line_with_status_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setattr(sys, "argv", ["rehabbot", "replay", "42", "--store",
-                                      str(tmp_path / "none.sqlite")])
+def replay_error(argv: list[str], monkeypatch: pytest.MonkeyPatch,
+                 capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """``rehabbot replay ARGV``, which must end with status 2; the lines on stderr."""
+    monkeypatch.setattr(sys, "argv", ["rehabbot", "replay", *argv])
     with pytest.raises(SystemExit) as ended:
         main()
     assert ended.value.code == 2
-    assert capsys.readouterr().err.splitlines() == [
+    return capsys.readouterr().err.splitlines()
+
+
+def test_replay_of_a_missing_session_is_one_line_with_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    store = tmp_path / "empty.sqlite"
+    SessionStore.open(store).close()
+    assert replay_error(["42", "--store", str(store)], monkeypatch, capsys) == [
         "error: no session 42; `rehabbot sessions list` shows the ids"]
+
+
+def test_replay_without_a_store_says_so_and_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    store = tmp_path / "nonexist.sqlite"
+    assert replay_error(["1", "--store", str(store)], monkeypatch, capsys) == [
+        f"error: no session store at {store}; record a session first or pass --store"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("option", "value", "unit"), [
+    ("--tolerance-deg", "-1", "deg"), ("--tolerance-nm", "-0.5", "N·m"),
+    ("--tolerance-deg", "nan", "deg"),
+])
+def test_a_negative_or_nan_tolerance_is_refused_in_one_line(
+    recorded: tuple[Path, int, dict[str, Any]], option: str, value: str, unit: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    store, session_id, _ = recorded
+    lines = replay_error([str(session_id), "--store", str(store), option, value],
+                         monkeypatch, capsys)
+    assert lines == [f"error: {option} {float(value):g}: a tolerance is a finite number of "
+                     f"{unit} >= 0 (0 = exact)"]
 
 
 @pytest.mark.parametrize(("name", "profile"), [

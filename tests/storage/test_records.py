@@ -248,13 +248,24 @@ def test_erasure_leaves_no_trace_of_the_patient_in_the_store_file(tmp_path: Path
         records.update_profile("PX-ERASE-7", {"display_name": "Zebulon Quaxworth",
                                               "birth_date": date(1960, 3, 14)}, operator="anna")
         records.set_fitting("PX-ERASE-7", fitting(), operator="anna")
+        records.set_fitting("PX-ERASE-7", fitting(thigh_length_m=0.4271), operator="anna")
         records.set_consent("PX-ERASE-7", True, DAY, operator="anna")
         records.add_outcome("PX-ERASE-7", "mas", "1+", measured_on=DAY, operator="anna",
                             protocol="Quaxworth protocol")
-        pseudonym = records.pseudonym("PX-ERASE-7")
-        needles = ["PX-ERASE-7", "Zebulon", "Quaxworth", "1960-03-14", pseudonym]
-        assert set(traces(folder, needles)) >= {"PX-ERASE-7", "Zebulon", "Quaxworth"}
+        records.add_outcome("PX-ERASE-7", "10mwt", 2.4689, measured_on=DAY, operator="anna")
+        records.log("note", {"text": "Zebulon walked to the door"}, operator="anna",
+                    patient_code="PX-ERASE-7")
         patient_id = records.get("PX-ERASE-7").id
+        other_id = records.get("P-KEEP").id
+        # an export entry of an earlier version, which kept the export folder's path
+        records.log("export", {"format": "csv", "patients": [patient_id, other_id],
+                               "out_dir": "/data/Zebulon_Quaxworth_PX-ERASE-7"}, operator="anna")
+        pseudonym = records.pseudonym("PX-ERASE-7")
+        needles = ["PX-ERASE-7", "Zebulon", "Quaxworth", "1960-03-14", pseudonym, "0.4271",
+                   "2.4689"]
+        assert set(traces(folder, needles)) >= {"PX-ERASE-7", "Zebulon", "Quaxworth", "0.4271",
+                                                "2.4689"}
+        before = records.audit_log()
         report = records.erase("PX-ERASE-7", operator="ben")
         assert report.patient_id == patient_id and len(report.sessions) == 1
         assert traces(folder, needles) == {}
@@ -263,8 +274,20 @@ def test_erasure_leaves_no_trace_of_the_patient_in_the_store_file(tmp_path: Path
         assert len(store.load_samples(other)) > 0
         with pytest.raises(StorageError, match="no patient 'PX-ERASE-7'"):
             records.get("PX-ERASE-7")
-        (entry,) = [e for e in records.audit_log(patient_id) if e.action == "patient.erase"]
+        *kept, entry = records.audit_log()
+        assert entry.action == "patient.erase" and entry.patient_id == patient_id
         assert entry.operator == "ben" and entry.detail["sessions"] == list(report.sessions)
+        # who, when and what kind stay; the erased patient's details go, and the old export
+        # entry loses its folder but keeps the rest
+        assert [(e.id, e.at, e.operator, e.action, e.patient_id) for e in kept] == [
+            (e.id, e.at, e.operator, e.action, e.patient_id) for e in before]
+        for old, new in zip(before, kept, strict=True):
+            if old.patient_id == patient_id:
+                assert new.detail == {}, old
+            elif old.action == "export":
+                assert new.detail == {"format": "csv", "patients": [patient_id, other_id]}
+            else:
+                assert new.detail == old.detail
         with sqlite3.connect(path) as db:
             for table in ("sessions", "outcomes", "consents", "fittings", "exports"):
                 assert db.execute(f"SELECT COUNT(*) FROM {table} WHERE patient_id = ?",

@@ -62,6 +62,12 @@ def test_add_edit_consent_outcome_show_audit_erase(run: Run) -> None:
     assert result.exit_code == 0, result.output
     assert isinstance(run("show", "P-010").exception, StorageError)
     assert "patient.erase" in run("audit").output
+    # the erased patient's entries keep who, when and what kind; their details are emptied
+    after = json.loads(run("audit", "--json").output)
+    assert [(e["operator"], e["action"], e["patient_id"]) for e in after[:len(log)]] == [
+        (e["operator"], e["action"], e["patient_id"]) for e in log]
+    assert [e["detail"] for e in after[:len(log)]] == [{}] * len(log)
+    assert after[-1]["action"] == "patient.erase" and after[-1]["detail"]["sessions"] == []
 
 
 def test_bad_values_are_refused_with_one_message(run: Run) -> None:
@@ -94,3 +100,31 @@ def test_the_main_command_prints_one_line_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr == ("error: Functional Ambulation Category value: 7 is not a whole number "
                           "0 to 5\n")
+
+
+@pytest.mark.parametrize("args", [
+    ("list",), ("show", "P-1"), ("audit",), ("audit", "--patient", "P-1"), ("compact",),
+    ("edit", "P-1", "--mass", "60"), ("consent", "P-1", "--yes"),
+    ("outcome", "P-1", "fac", "3"), ("erase", "P-1", "--yes"),
+])
+def test_only_add_creates_a_store_the_others_say_there_is_none(
+    run: Run, tmp_path: Path, args: tuple[str, ...],
+) -> None:
+    result = run(*args)
+    assert isinstance(result.exception, StorageError), result.output
+    assert str(result.exception) == (f"no session store at {tmp_path / 'store.sqlite'}; record a "
+                                     "session first or pass --store")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_store_is_one_line_with_status_2(tmp_path: Path) -> None:
+    store = tmp_path / "nonexist.sqlite"
+    for command in (["audit"], ["show", "P-1"]):
+        ended = subprocess.run([sys.executable, "-m", "rehabbot", "patients", *command,
+                                "--store", str(store)], capture_output=True, text=True,
+                               timeout=120)
+        assert ended.returncode == 2
+        assert ended.stderr == (f"error: no session store at {store}; record a session first "
+                                "or pass --store\n")
+        assert ended.stdout == ""
+    assert list(tmp_path.iterdir()) == []

@@ -4,14 +4,16 @@ malformed file is a row with its error and does not stop the batch."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from distributed import Client
 from typer.testing import CliRunner
 
 from rehabbot.assessment.report import load_report_data
-from rehabbot.cli import app
+from rehabbot.cli import app, main
 from rehabbot.errors import ConfigurationError
 from tests.conftest import simulate
 
@@ -69,3 +71,42 @@ def test_nothing_selected_is_one_clear_error() -> None:
 def test_a_glob_without_match_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["analyze-batch", "--files", str(tmp_path / "*.c3d")])
     assert "matches no file" in str(result.exception)
+
+
+def test_a_batch_where_every_item_failed_exits_with_status_1(
+    tmp_path: Path, two_workers: Client,
+) -> None:
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    for name in ("a.mot", "b.mot"):
+        (lab / name).write_text("not a motion file\nendheader\n1 2 3\n", encoding="utf-8")
+    out = tmp_path / "batch"
+    result = CliRunner().invoke(app, [
+        "analyze-batch", "--files", str(lab / "*.mot"), "--out", str(out),
+        "--scheduler", str(two_workers.scheduler_info()["address"]),
+    ])
+    assert result.exit_code == 1, result.output
+    assert "0 analyzed, 2 failed" in result.output
+    rows = pq.read_table(out / "analysis.parquet").to_pylist()  # the table is still written
+    assert sorted((r["item"], r["status"]) for r in rows) == [("a.mot", "error"),
+                                                              ("b.mot", "error")]
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--leg-length", "-1", "error: --leg-length -1: give the leg length in m, a number above 0 "
+                           "(default 0.9)"),
+    ("--leg-length", "0", "error: --leg-length 0: give the leg length in m, a number above 0 "
+                          "(default 0.9)"),
+    ("--speed", "-1.2", "error: --speed -1.2: give the walking speed in m/s, a number above 0, "
+                        "or leave it out if unknown"),
+])
+def test_a_non_positive_leg_length_or_speed_is_one_line_with_status_2(
+    tmp_path: Path, option: str, value: str, expected: str,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["rehabbot", "analyze-batch", "--files",
+                                      str(tmp_path / "*.mot"), option, value])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [expected]

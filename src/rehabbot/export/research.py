@@ -9,7 +9,8 @@ Every export goes through :func:`export_sessions` (the CLI and the console call 
   are skipped (and listed in :attr:`ExportResult.skipped`) unless ``include_without_consent`` is
   given, which the audit log records with the operator and the patients concerned.
 * **Record**: every file written is remembered in the store's ``exports`` table (so that erasing
-  a patient deletes it) and every export is an ``export`` entry of the audit log.
+  a patient deletes it) and every export is an ``export`` entry of the audit log (format,
+  session and patient row ids, consent override; never the folder, whose name may identify).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehabbot.errors import ExportError
-from rehabbot.export.base import open_existing_store, prepare_folder, read_session
+from rehabbot.export.base import prepare_folder, read_session
 from rehabbot.export.registry import exporter_class
 from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
 from rehabbot.storage.store import SessionStore
@@ -61,7 +62,7 @@ def select_sessions(store_path: Path, session_ids: Sequence[int] = (), *,
     """
     if not session_ids and patient is None and not every:
         raise ExportError("name the sessions to export: session ids, --patient CODE or --all")
-    with open_existing_store(store_path) as store:
+    with SessionStore.open_existing(store_path) as store:
         chosen = {store.get_session(i).id for i in session_ids}
         if patient is not None:
             chosen |= {s.id for s in store.list_sessions(store.get_patient(patient).id)}
@@ -94,7 +95,7 @@ def export_sessions(store_path: Path, session_ids: Sequence[int], fmt: str, out_
     """
     who = check_operator(operator)
     exporter = exporter_class(fmt)()
-    with open_existing_store(store_path) as store:
+    with SessionStore.open_existing(store_path) as store:
         records = PatientRecords(store)
         owners = {sid: store.get_session(sid).patient_code for sid in session_ids}
         consenting = _consenting_codes(store, records, set(owners.values()))
@@ -117,7 +118,6 @@ def export_sessions(store_path: Path, session_ids: Sequence[int], fmt: str, out_
         finally:
             if written:  # even a failed export's files are recorded, so that erasure finds them
                 records.record_export(fmt, written, operator=who, detail={
-                    "out_dir": str(out),
                     "include_without_consent": include_without_consent,
                     "sessions_without_consent": [s for s in chosen if s in lacking],
                     "sessions_skipped": [s for s in owners if s not in chosen],

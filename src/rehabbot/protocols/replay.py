@@ -22,6 +22,7 @@ fresh feedback, no drive faults and 0 °C).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,11 +148,17 @@ def replay_session(
     """Replay session ``session_id`` of the store at ``store_path`` (see the module docstring).
 
     Raises:
-        StorageError: no such session.
-        ConfigurationError: the session was not recorded by a phased runner (no protocol or
-            robot stored with it), or a changed controller or parameter is invalid.
+        StorageError: no store at ``store_path`` (none is created), or no such session.
+        ConfigurationError: a tolerance is negative or not finite, the session was not
+            recorded by a phased runner (no protocol or robot stored with it), or a changed
+            controller or parameter is invalid.
     """
-    with SessionStore.open(store_path) as store:
+    for option, value, unit in (("--tolerance-deg", q_ref_tolerance_deg, "deg"),
+                                ("--tolerance-nm", tau_tolerance_nm, "N·m")):
+        if not 0.0 <= value < math.inf:
+            raise ConfigurationError(f"{option} {value:g}: a tolerance is a finite number of "
+                                     f"{unit} >= 0 (0 = exact)")
+    with SessionStore.open_existing(store_path) as store:
         stored = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or {}
         samples = store.load_samples(session_id)

@@ -2,7 +2,8 @@
 ``app.add_typer(patients_app, name="patients")``.
 
 ``list``, ``show CODE``, ``add CODE``, ``edit CODE`` (profile and fitting), ``consent CODE``,
-``outcome CODE TEST VALUE``, ``erase CODE --yes``, ``audit`` and ``compact``. Every change names
+``outcome CODE TEST VALUE``, ``erase CODE --yes``, ``audit`` and ``compact``. Only ``add``
+creates the store; the others end with one line if there is none. Every change names
 its operator (``--operator``, default ``$REHABBOT_OPERATOR`` or the login name) for the audit log.
 The commands are a thin layer over :class:`~rehabbot.storage.records.PatientRecords`.
 """
@@ -28,7 +29,7 @@ from rehabbot.storage.records import (
     PatientRecords,
     validated,
 )
-from rehabbot.storage.store import SessionStore, default_store_path
+from rehabbot.storage.store import SessionStore
 
 OPERATOR_ENV_VAR = "REHABBOT_OPERATOR"
 
@@ -63,8 +64,13 @@ Side = Annotated[str | None, typer.Option("--affected-side", help="left, right, 
 Diagnosis = Annotated[str | None, typer.Option(help="diagnosis (free text)")]
 
 
-def _records(store: Path | None) -> tuple[SessionStore, PatientRecords]:
-    st = SessionStore.open(store if store is not None else default_store_path())
+def _records(store: Path | None, *, create: bool = False) -> tuple[SessionStore, PatientRecords]:
+    """The store (``--store`` or the default) and its records; only ``add`` may ``create`` it.
+
+    Raises:
+        StorageError: no store there and not ``create`` (one line naming the path).
+    """
+    st = SessionStore.open(store) if create else SessionStore.open_existing(store)
     return st, PatientRecords(st)
 
 
@@ -152,7 +158,7 @@ def patients_add(code: Code, name: Name = None, birth_date: Birth = None, sex: S
     """Add a patient."""
     profile = validated(PatientProfile, {"code": code, **_profile_changes(
         name, birth_date, sex, height, mass, affected_side, diagnosis)}, f"patient {code!r}")
-    st, records = _records(store)
+    st, records = _records(store, create=True)
     with st:
         records.add_patient(profile, operator=operator or default_operator())
     console.print(f"added patient {code}")

@@ -3,8 +3,10 @@
 :class:`PatientRecords` works on an open :class:`~rehabbot.storage.store.SessionStore` (the same
 SQLite file, schema version 3). Every change takes an ``operator`` (who makes it) and leaves an
 entry in the audit log (:class:`AuditEntry`: who, when in UTC, what as JSON). The log names a
-patient by row id only, never by code, name or pseudonym, and records which profile fields
-changed but not their values, so that it keeps nothing identifying once a patient is erased.
+patient by row id only, never by code, name or pseudonym, records which profile fields changed
+but not their values, and holds no paths (folder names may carry names or codes). Erasure
+empties the details of the patient's entries (fitting values, outcome values, a caller's own
+text) and keeps who, when and what kind, so the file keeps nothing of the patient.
 
 Validation: a bad value raises one :class:`~rehabbot.errors.ConfigurationError` naming each bad
 field, its value and what is allowed; an unknown patient raises
@@ -299,7 +301,7 @@ class AuditEntry:
             ``consent.set``, ``outcome.add``, ``export``, ``patient.erase``, or a caller's own
             such as ``parameter.change``).
         patient_id: the patient's row id, if one patient is concerned.
-        detail: what exactly, as JSON values.
+        detail: what exactly, as JSON values; empty (``{}``) once that patient is erased.
     """
 
     id: int
@@ -318,7 +320,8 @@ class ExportedFile:
         session_id: the session exported.
         path: the file (absolute).
         root: the export folder it was written into (absolute); erasure removes the file and
-            then its emptied folders up to, not including, ``root``.
+            then the folders it leaves empty, up to and including ``root`` (whose name may carry
+            the patient's name).
     """
 
     session_id: int
@@ -715,7 +718,7 @@ class PatientRecords:
             files: every file written, with its session.
             operator: who exported.
             detail: what the audit entry says besides the format, sessions and patients (no
-                paths: folder names may carry pseudonyms).
+                paths and no typed text: folder names may carry names, codes or pseudonyms).
 
         Raises:
             ConfigurationError: empty operator.
@@ -743,11 +746,14 @@ class PatientRecords:
         """Erase a patient: export files, then every row, then every trace in the file.
 
         Deletes the export files recorded for the patient's sessions (not those that other
-        patients' exports share) and the folders they leave empty under their export folder;
+        patients' exports share) and the folders they leave empty, their export folder included;
         then, in one transaction, the sessions with their parameters, events and samples, the
-        outcomes, consent, fitting, export records and the patient row, and logs
-        ``patient.erase`` (patient row id and counts only). Finally :meth:`compact` rewrites the
-        file so that no deleted byte remains in it or in its write-ahead log.
+        outcomes, consent, fitting, export records and the patient row; empties the details of
+        the patient's audit entries (keeping who, when and the action) and removes the export
+        folder that entries of earlier versions kept from the exports that name the patient;
+        and logs ``patient.erase`` (patient row id, session ids and counts only). Finally
+        :meth:`compact` rewrites the file so that no deleted byte remains in it or in its
+        write-ahead log.
 
         Raises:
             ConfigurationError: empty operator.
@@ -785,6 +791,10 @@ class PatientRecords:
                 db.execute(f"DELETE FROM {table} WHERE patient_id = ?", (patient_id,))
             db.execute("DELETE FROM sessions WHERE patient_id = ?", (patient_id,))
             db.execute("DELETE FROM patients WHERE id = ?", (patient_id,))
+            db.execute("UPDATE audit_log SET detail = '{}' WHERE patient_id = ?", (patient_id,))
+            db.execute("UPDATE audit_log SET detail = json_remove(detail, '$.out_dir') "
+                       "WHERE action = 'export' AND EXISTS (SELECT 1 FROM json_each(detail, "
+                       "'$.patients') WHERE value = ?)", (patient_id,))
             self._audit(db, who, "patient.erase", patient_id,
                         {"sessions": list(sessions), "files_deleted": len(deleted),
                          "files_missing": len(missing), "files_kept": len(kept)})
@@ -814,9 +824,9 @@ class PatientRecords:
 
 
 def _remove_empty_parents(path: Path, root: Path) -> None:
-    """Remove the folders above ``path`` that are empty, up to and not including ``root``."""
+    """Remove the folders above ``path`` that are empty, up to and including ``root``."""
     folder = path.parent
-    while folder != root and root in folder.parents:
+    while folder == root or root in folder.parents:
         try:
             folder.rmdir()
         except OSError:  # not empty (or not ours to remove): stop there

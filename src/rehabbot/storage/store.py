@@ -448,6 +448,22 @@ class SessionStore:
             raise
         return cls(db, path)
 
+    @classmethod
+    def open_existing(cls, path: Path | None = None) -> SessionStore:
+        """Open the store at ``path`` (default :func:`default_store_path`), which must exist.
+
+        For the commands that only read (``replay``, ``patients show``, ...): a mistyped path
+        gets one message instead of a new, empty store.
+
+        Raises:
+            StorageError: there is no file at ``path``, or :meth:`open` fails.
+        """
+        path = default_store_path() if path is None else Path(path).expanduser()
+        if not path.is_file():
+            raise StorageError(f"no session store at {path}; record a session first or pass "
+                               "--store")
+        return cls.open(path)
+
     def close(self) -> None:
         """Close the connection; committed data is on disk already."""
         self._db.close()

@@ -3,7 +3,8 @@
 Both are plain functions that ``rehabbot.cli`` registers on the main app. Both run on a new
 local cluster (one worker process per core, or ``--workers N``, bound to 127.0.0.1) unless
 ``--scheduler ADDRESS`` names an existing one. Errors are :class:`~rehabbot.errors.RehabbotError`
-with one-line messages, which the main command prints as ``error: ...`` (exit status 2).
+with one-line messages, which the main command prints as ``error: ...`` (exit status 2);
+``analyze-batch`` exits with status 1 when no item could be analyzed.
 """
 
 from __future__ import annotations
@@ -116,9 +117,19 @@ def analyze_batch_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Gait assessment of many stored sessions and/or gait-lab files on Dask: one combined
-    table (analysis.csv/.parquet); an item that cannot be analyzed is reported in its row."""
+    table (analysis.csv/.parquet); an item that cannot be analyzed is reported in its row.
+
+    Exit status 0: at least one item analyzed (failed ones are rows of the table); 1: every
+    item failed (the table is still written); 2: bad input.
+    """
     from rehabbot.sweeps.engine import dask_client, run_tasks  # Dask is imported only when used
 
+    if not 0.0 < leg_length < math.inf:
+        raise ConfigurationError(f"--leg-length {leg_length:g}: give the leg length in m, a "
+                                 f"number above 0 (default {DEFAULT_LEG_LENGTH_M:g})")
+    if speed is not None and not 0.0 < speed < math.inf:
+        raise ConfigurationError(f"--speed {speed:g}: give the walking speed in m/s, a number "
+                                 "above 0, or leave it out if unknown")
     items: list[BatchItem] = []
     if session or patient or all_sessions:
         items += select_sessions(store or default_store_path(), session or [], patient or [],
@@ -145,3 +156,5 @@ def analyze_batch_command(
     failed = sum(r.get("status") == ERROR for r in done)
     console.print(f"{len(done) - failed} analyzed, {failed} failed; wrote "
                   + ", ".join(str(f) for f in written))
+    if failed == len(done):
+        raise typer.Exit(code=1)
