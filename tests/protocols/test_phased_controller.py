@@ -210,12 +210,26 @@ def test_a_phase_boundary_the_controller_would_refuse_is_refused_before_the_loop
 
 
 def test_a_live_change_the_controller_refuses_is_dropped_not_raised(tmp_path: Path) -> None:
-    phases = load_protocol("assist_as_needed").walking_phases
-    controller, _, _ = make(phases)  # warm-up: floor 80 %, ceiling 100 %
+    phases = load_protocol("assist_as_needed").walking_phases[1:]  # training, cool-down
+    controller, _, _ = make(phases)
+    controller.set_params(min_guidance_pct=50.0)  # floor 50 %, above the 40 % asked next
+    ceiling = controller.get_params()["max_guidance_pct"]
     with pytest.raises(ConfigurationError, match="is above"):
-        copy.copy(controller).set_params(max_guidance_pct=60.0)
-    controller.set_params(max_guidance_pct=60.0)
-    assert controller.get_params()["max_guidance_pct"] == 100.0 and controller.changes_ == []
+        copy.copy(controller).set_params(max_guidance_pct=40.0)
+    controller.set_params(max_guidance_pct=40.0)
+    assert controller.get_params()["max_guidance_pct"] == ceiling > 50.0
+    assert [values for _, values in controller.changes_] == [{"min_guidance_pct": 50.0}]
+
+
+def test_only_the_phases_adjustable_parameters_can_change_live() -> None:
+    warm_up, training = load_protocol("assist_as_needed").walking_phases[:2]
+    controller, _, _ = make([warm_up, training])  # the warm-up lists nothing as adjustable
+    assert controller.param_specs == {}
+    with pytest.raises(ConfigurationError, match="no parameter 'treadmill_speed_kmh'"):
+        copy.copy(controller).set_params(treadmill_speed_kmh=5.0)
+    controller.set_params(treadmill_speed_kmh=5.0, max_guidance_pct=0.0)
+    assert controller.treadmill_speed_kmh == warm_up.treadmill_speed_kmh
+    assert controller.changes_ == []
 
 
 def test_a_step_target_not_reached_in_time_ends_at_its_time_limit(tmp_path: Path) -> None:
@@ -231,3 +245,54 @@ def test_a_step_target_not_reached_in_time_ends_at_its_time_limit(tmp_path: Path
     # without max_duration_s: twice the time the steps take at the phase's cadence
     default = protocol_phases(tmp_path, [("duration_s = 600", "steps = 300")])[1]
     assert default.time_limit_s == pytest.approx(2 * 300 / 90 * 60)
+
+
+def test_a_change_of_controller_keeps_the_gait_phase(tmp_path: Path) -> None:
+    """The new controller takes up the gait phase where the old one led the legs; started over
+    at phase 0 it would pull them toward a pose a part of a stride away."""
+    phases = protocol_phases(tmp_path, [
+        *SHORT, ("[[phases]]\nname = \"cool_down\"\nkind = \"cool_down\"",
+         "[[phases]]\nname = \"cool_down\"\nkind = \"cool_down\"\ncontroller = \"transparent\"\n"
+         "phase_source = \"oscillator\"\nguidance_pct = 0")])
+    controller, counter, _ = make(phases)
+    phase: list[float] = []
+    drive(controller, counter, 20_000, lambda tick, c: phase.append(controller.phase_))
+    switch = controller.phases_[2].start_tick
+    jump = (phase[switch] - phase[switch - 1] + 0.5) % 1.0 - 0.5
+    assert phase[switch - 1] > 0.05  # not trivially at 0 before the switch
+    assert abs(jump) < 0.005
+
+
+def test_a_new_phase_starts_with_its_planned_values(tmp_path: Path) -> None:
+    phases = protocol_phases(tmp_path, SHORT)
+    controller, counter, _ = make(phases)
+
+    def lower_guidance_in_training(tick: int, command: JointCommand) -> None:
+        if controller.phase.name == "training" and controller.get_params()["guidance_pct"] > 60:
+            controller.set_params(guidance_pct=60.0)
+
+    drive(controller, counter, 20_000, lower_guidance_in_training)
+    assert [values for _, values in controller.changes_] == [{"guidance_pct": 60.0}]
+    assert controller.phase.name == "cool_down"
+    assert controller.get_params()["guidance_pct"] == phases[2].guidance_pct == 100.0
+
+
+def test_a_supervisor_reset_mid_session_fades_the_robot_in_on_the_same_phase(
+    tmp_path: Path,
+) -> None:
+    phases = protocol_phases(tmp_path, [("duration_s = 600", "duration_s = 10")])
+    controller, counter, _ = make(phases)
+    drive(controller, counter, 1500)  # 1.5 s of warm-up (drive starts with a reset)
+    before = controller.phase_
+    state = JointState.zeros(len(NAMES), t_s=1.5)
+    controller.reset(state)  # what the loop does when the supervisor accepts a reset
+    first = controller.update(state)
+    assert abs((controller.phase_ - before + 0.5) % 1.0 - 0.5) < 0.005
+    assert np.all(first.kp == 0.0) and np.all(first.tau_ff == 0.0)
+    kp = [first.kp[0]]
+    for tick in range(1, 2100):
+        state = JointState.zeros(len(NAMES), t_s=1.5 + tick * PERIOD)
+        kp.append(controller.update(state).kp[0])
+    full = phases[0].stiffness_nm_per_rad.hip_flexion
+    assert kp[1000] == pytest.approx(full / 2, rel=0.01)  # half way through the 2 s fade-in
+    assert kp[-1] == pytest.approx(full)

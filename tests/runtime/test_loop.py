@@ -241,7 +241,7 @@ def test_a_supervisor_for_another_period_is_refused(bench: DriveBench) -> None:
             ControlLoop(rig.robot, slow, rig.loop.controller, rig.clock)
 
 
-def test_a_reset_during_a_fade_stop_resumes_the_run_to_its_planned_end(
+def test_a_reset_during_a_fade_stop_is_refused_and_the_run_stops(
     bench: DriveBench,
 ) -> None:
     with can_rig(bench, SafetySettings(fade_s=FADE_S)) as rig:
@@ -252,6 +252,9 @@ def test_a_reset_during_a_fade_stop_resumes_the_run_to_its_planned_end(
             elif tick == 20:
                 rig.loop.request_reset()
 
-        report = rig.loop.run(0.05, on_progress=on_progress, progress_every_ticks=10)
-    assert report.ticks == 50 and report.reaction is None and not report.stopped_early
-    assert [e.kind for e in report.events] == ["stop:requested", "stop:category_1", "reset"]
+        report = rig.loop.run(1.0, on_progress=on_progress, progress_every_ticks=10)
+    assert report.stopped_early and report.ticks < 1000
+    kinds = [e.kind for e in report.events]
+    assert kinds[:3] == ["stop:requested", "stop:category_1", "reset:refused"]
+    assert "reset" not in kinds
+    assert report.events[2].values["cause"] == "stopping"

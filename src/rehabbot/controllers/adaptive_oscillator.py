@@ -95,10 +95,14 @@ class AdaptiveOscillator(PhaseEstimator):
 
     def reset(self) -> None:
         """Back to the normative waveform at the initial cadence, at the start phase."""
+        self.restart(self.start_phase)
+
+    def restart(self, phase: float) -> None:
+        """Back to the normative waveform at the initial cadence, at ``phase`` (cycles)."""
         self.omega_ = TWO_PI * self.cadence_steps_per_min / 120.0
         self.alpha0_ = self._prior_alpha0
         self.alpha_ = self._prior_alpha.copy()
-        self.phi_ = (self._prior_phi + TWO_PI * self._order * self.start_phase) % TWO_PI
+        self.phi_ = (self._prior_phi + TWO_PI * self._order * phase) % TWO_PI
 
     @property
     def stride_frequency_hz(self) -> float:

@@ -106,6 +106,13 @@ class Controller(ABC):
         self.ramped_.clear()
         self._ramp_t_s = None
 
+    def resume(self, state: JointState, phase: float) -> None:
+        """Like :meth:`reset`, but with the gait phase going on from the right leg's ``phase``
+        (cycles) instead of starting over: after a supervisor reset or a change of controller
+        mid-session the reference takes up where the legs were being led, with no jump. A
+        controller without a phase of its own just resets."""
+        self.reset(state)
+
     @abstractmethod
     def update(self, state: JointState) -> JointCommand:
         """The command for this tick, from the state read at this tick (``state.t_s`` is now)."""

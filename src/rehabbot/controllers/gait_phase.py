@@ -58,6 +58,12 @@ class PhaseEstimator(ABC):
     def reset(self) -> None:
         """Forget what was learned; start again from the initial guess at phase 0."""
 
+    def restart(self, phase: float) -> None:
+        """Like :meth:`reset`, but going on from ``phase`` (cycles) instead of 0, where the
+        estimator keeps a phase of its own (an estimator that reads the phase off the hip alone
+        has none to set)."""
+        self.reset()
+
 
 class CadencePhase(PhaseEstimator):
     """Phase advancing at a set stride frequency; a cadence change keeps the phase continuous.
@@ -98,5 +104,9 @@ class CadencePhase(PhaseEstimator):
 
     def reset(self) -> None:
         """Phase 0 at the next update."""
-        self._phase = 0.0
+        self.restart(0.0)
+
+    def restart(self, phase: float) -> None:
+        """``phase`` (cycles) at the next update."""
+        self._phase = phase % 1.0
         self._last_t_s = None

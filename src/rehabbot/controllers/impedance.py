@@ -111,6 +111,11 @@ class GaitGuidance(Controller, ABC):
         super().reset(state)
         self.phase_source_.estimator.reset()
 
+    def resume(self, state: JointState, phase: float) -> None:
+        """Start a run as :meth:`reset` does, the phase source going on from ``phase``."""
+        self.reset(state)
+        self.phase_source_.restart(phase)
+
     def _phase(self, state: JointState) -> float:
         """Advance the phase source to this tick; the right leg's phase (cycles)."""
         estimator = self.phase_source_.estimator

@@ -171,6 +171,11 @@ class PathController(Controller):
         super().reset(state)
         self.phase_source_.estimator.reset()
 
+    def resume(self, state: JointState, phase: float) -> None:
+        """Start a run as :meth:`reset` does, the phase source going on from ``phase``."""
+        self.reset(state)
+        self.phase_source_.restart(phase)
+
     def closest_point(
         self, path: FloatArray, q: FloatArray, centre: float, window: float
     ) -> tuple[float, FloatArray, FloatArray]:

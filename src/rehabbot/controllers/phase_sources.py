@@ -97,6 +97,10 @@ class HipPhase:
                 f"{', '.join(joint_names)}"
             )
 
+    def restart(self, phase: float) -> None:
+        """Start the estimator over, going on from the right leg's ``phase`` (cycles)."""
+        self.estimator.restart((phase - self.shift) % 1.0)
+
     def update(self, state: JointState) -> float:
         """The right leg's phase (cycles, in [0, 1)) at this tick."""
         i = self.index

@@ -71,6 +71,11 @@ class TransparentController(Controller):
         super().reset(state)
         self.phase_source_.estimator.reset()
 
+    def resume(self, state: JointState, phase: float) -> None:
+        """Start a run as :meth:`reset` does, the phase source going on from ``phase``."""
+        self.reset(state)
+        self.phase_source_.restart(phase)
+
     def update(self, state: JointState) -> JointCommand:
         """The compensation torque at this tick."""
         self.advance_ramps(state.t_s)

@@ -153,6 +153,12 @@ def blend(old: JointCommand, new: JointCommand, weight: float) -> JointCommand:
     return JointCommand(q_ref, qd_ref, kp, kd, keep * old.tau_ff + weight * new.tau_ff)
 
 
+def _nothing(state: JointState) -> JointCommand:
+    """The command that asks no torque: what a fade-in after a supervisor reset starts from."""
+    zeros = np.zeros_like(state.q)
+    return JointCommand(state.q.copy(), zeros, zeros, zeros, zeros)
+
+
 def _controller_param(phase: Phase, name: str) -> str:
     """The controller's name for adjustable parameter ``name`` of ``phase``."""
     return GUIDANCE_PARAM.get(phase.controller, name) if name == "guidance_pct" else name
@@ -180,18 +186,19 @@ def phase_params(phase: Phase, specs: dict[str, ParamSpec]) -> dict[str, float]:
     return params
 
 
-def _changed_params(before: Phase, after: Phase, controller: Controller) -> dict[str, float]:
-    """The parameters ``controller`` (running ``before``) changes for ``after``."""
-    old = phase_params(before, controller.param_specs)
-    return {k: v for k, v in phase_params(after, controller.param_specs).items()
-            if old.get(k) != v}
+def _planned_params(after: Phase, controller: Controller) -> dict[str, float]:
+    """The values ``controller`` takes when phase ``after`` starts on it: all of the phase's
+    planned values, so that nothing a therapist changed live in the phase before carries over
+    outside the new phase's bounds."""
+    return phase_params(after, controller.param_specs)
 
 
 @dataclass
 class _Fade:
-    """A controller fading out after a phase boundary."""
+    """A controller fading out after a phase boundary, or (None) nothing: the robot fading in
+    after a supervisor reset."""
 
-    controller: Controller
+    controller: Controller | None
     start_tick: int
 
 
@@ -259,9 +266,9 @@ class PhasedController(Controller):
         running = self.current_
         for before, after in zip(self.phases, self.phases[1:], strict=False):
             if _same_controller(before, after, type(running)):
-                changed = _changed_params(before, after, running)
+                planned = _planned_params(after, running)
                 running = copy.copy(running)  # the next boundary is checked from this one's
-                running.set_params(**changed)
+                running.set_params(**planned)
                 prepared.append(None)
             else:
                 running = build(after)
@@ -286,8 +293,9 @@ class PhasedController(Controller):
         return self._log.phases
 
     def _specs(self) -> dict[str, ParamSpec]:
-        """The current controller's parameters and the treadmill's, each within the phase's
-        adjustable bounds where it has some."""
+        """The parameters a therapist may change in the current phase: those of the current
+        controller and the treadmill that the phase lists as adjustable, within its bounds.
+        Everything else keeps the phase's planned value."""
         phase = self.phase
         bounds = {_controller_param(phase, name): b for name, b in phase.adjustable.items()}
         specs: dict[str, ParamSpec] = {}
@@ -295,9 +303,10 @@ class PhasedController(Controller):
                                      SESSION_PARAMETERS[name][2], name.replace("_", " "))
                      for name in TREADMILL_PARAMS}
         for name, spec in {**self.current_.param_specs, **treadmill}.items():
-            low, high = bounds.get(name, (spec.low, spec.high))
-            specs[name] = ParamSpec(spec.unit, max(low, spec.low), min(high, spec.high),
-                                    spec.description, spec.rate_per_s)
+            if name in bounds:
+                low, high = bounds[name]
+                specs[name] = ParamSpec(spec.unit, max(low, spec.low), min(high, spec.high),
+                                        spec.description, spec.rate_per_s)
         return specs
 
     def _show_specs(self) -> None:
@@ -367,10 +376,16 @@ class PhasedController(Controller):
     # -- the loop's side -----------------------------------------------------------------------
 
     def reset(self, state: JointState) -> None:
-        """Start (or restart after a supervisor reset) the current phase's controller."""
+        """Start the current phase's controller; after a supervisor reset mid-session, resume
+        it: the gait phase goes on from where it was and its command fades in from nothing over
+        :data:`CROSSFADE_S`, so that the torque does not step when the robot takes over again."""
         super().reset(state)
-        self.current_.reset(state)
         self._fade = None
+        if self._tick == 0:
+            self.current_.reset(state)
+            return
+        self.current_.resume(state, self.phase_)
+        self._fade = _Fade(None, self._tick)
 
     def _phase_over(self) -> str | None:
         """Why the current phase ends at this tick (None: it goes on)."""
@@ -390,20 +405,19 @@ class PhasedController(Controller):
             if self.on_finished is not None:
                 self.on_finished()
             return
-        before, self.index_ = self.phase, self.index_ + 1
+        self.index_ += 1
         after = self.phase
         self._phase_start = self._tick
         self._log.phases.append(PhaseRecord(self.index_, after.name, after.kind, self._tick,
                                             state.t_s, self.steps.steps))
         following = self._prepared[self.index_]
         if following is None:
-            changed = _changed_params(before, after, self.current_)
-            if changed:
-                self.current_.set_params(**changed)  # tried in _prepare: does not raise
+            # tried in _prepare: does not raise
+            self.current_.set_params(**_planned_params(after, self.current_))
         else:
             self._fade = _Fade(self.current_, self._tick)
             self.current_ = following
-            self.current_.reset(state)
+            self.current_.resume(state, self.phase_)  # the gait phase goes on, no jump
         self._show_specs()
         self._apply({"treadmill_speed_kmh": after.treadmill_speed_kmh,
                      "body_weight_support_pct": after.body_weight_support_pct})
@@ -425,7 +439,9 @@ class PhasedController(Controller):
             if weight >= 1.0:
                 self._fade = None
             else:
-                command = blend(fade.controller.update(state), command, weight)
+                old = (fade.controller.update(state) if fade.controller is not None
+                       else _nothing(state))
+                command = blend(old, command, weight)
         self._tick += 1
         if not self.finished_ and self.index_ + 1 == len(self.phases):
             ended_by = self._phase_over()  # the last phase ends with its last tick

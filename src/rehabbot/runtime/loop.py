@@ -11,12 +11,14 @@ so a stop begins on the tick its fault is detected. A recorder that can fail (on
 writer has failed (e.g. a full disk) the supervisor sees a ``storage`` fault. The loop records the
 faults and hands every safety event to an event sink; it never resets the supervisor on its own.
 A stop request can ask for a category-1 fade (``request_stop(fade=True)``): the loop then runs
-until the torque has faded to zero.
+until the torque has faded to zero, and no reset undoes it. Requests come from other threads (a
+console's command server, a signal handler) and act at the next tick boundary.
 """
 
 from __future__ import annotations
 
 import math
+import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -172,7 +174,7 @@ class ControlLoop:
         self._stop_requested = False
         self._fade_requested = False
         self._reset_requested = False
-        self._pending_params: dict[str, float] = {}
+        self._pending_params: queue.SimpleQueue[dict[str, float]] = queue.SimpleQueue()
 
     def request_stop(self, fade: bool = False) -> None:
         """Ask the loop to stop (safe to call from a signal handler).
@@ -190,15 +192,17 @@ class ControlLoop:
     def request_reset(self) -> None:
         """Ask for a supervisor reset at the next tick boundary (a person's decision).
 
-        If the supervisor accepts it the controller restarts from that tick's state and a fade
-        asked for by ``request_stop(fade=True)`` is over too; either way the outcome is an event
-        (``reset`` or ``reset:refused``).
+        If the supervisor accepts it the controller restarts from that tick's state; either way
+        the outcome is an event (``reset`` or ``reset:refused``). A stop a person asked for
+        (``request_stop(fade=True)``) is final: a reset during its fade is refused
+        (``reset:refused`` with cause ``stopping``).
         """
         self._reset_requested = True
 
     def request_params(self, **params: float) -> None:
-        """Queue controller parameter changes; applied at the next tick boundary."""
-        self._pending_params.update(params)
+        """Queue controller parameter changes; applied at the next tick boundary, in the order
+        asked (safe from any thread: nothing asked is lost)."""
+        self._pending_params.put(params)
 
     def run(
         self,
@@ -228,9 +232,8 @@ class ControlLoop:
         began = perf()
         controller.reset(robot.read())
         while (tick < n_ticks or fading) and not self._stop_requested:
-            if self._pending_params:
-                params, self._pending_params = self._pending_params, {}
-                controller.set_params(**params)
+            while not self._pending_params.empty():
+                controller.set_params(**self._pending_params.get_nowait())
             if self._fade_requested:
                 self._fade_requested = False
                 if not fading:
@@ -240,9 +243,13 @@ class ControlLoop:
             state = robot.read()
             if self._reset_requested:
                 self._reset_requested = False
-                if supervisor.reset().accepted:
+                if fading:  # a person asked the session to stop: a reset does not undo that
+                    refused = SafetyEvent(state.t_s, "reset:refused", values={"cause": "stopping"})
+                    events.append(refused)
+                    if sink is not None:
+                        sink(refused)
+                elif supervisor.reset().accepted:
                     controller.reset(state)
-                    fading = False  # the reset ended the requested stop too
             recording = fallible is None or fallible.error is None
             new_faults = supervisor.check(state, lateness_s=late_s, bus=bus, recording=recording)
             if new_faults:
