@@ -149,6 +149,8 @@ def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> 
     for action in ("session.start", "parameter.change", "estop.press", "estop.release",
                    "session.reset", "session.stop", "export"):  # export: the report
         assert (action, OPERATOR) in actions
+    exports = [(e.detail["report"], e.operator) for e in audit if e.action == "export"]
+    assert sorted(exports) == [("progress", OPERATOR), ("session", OPERATOR)]  # not the login
     change = next(e for e in audit if e.action == "parameter.change")
     assert change.detail == {"parameter": "guidance_pct", "value": 60.0}
     db = sqlite3.connect(store)

@@ -1,5 +1,6 @@
 """The command path: console commands reach the running loop at a tick boundary, checked first;
-the supervisor's state comes back; a console that is gone stops the session safely."""
+the supervisor's state and its events (warnings included) come back; a console that is gone stops
+the session safely."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,14 @@ from rehabbot.protocols.session_messages import (
     Applied,
     Command,
     CommandKind,
+    EventInfo,
     LiveParams,
     Reply,
     SafetyStatus,
 )
-from rehabbot.protocols.session_process import CommandServer
+from rehabbot.protocols.session_process import CommandServer, EventForwarder
+from rehabbot.safety.faults import Priority, SafetyEvent
+from rehabbot.sim import emulated_mit
 from rehabbot.storage.store import SessionStore
 
 WAIT_S = 60.0
@@ -66,8 +70,9 @@ class Running:
 
 @pytest.fixture
 def running(tmp_path: Path, sim_exo: RobotConfig) -> Iterator[Running]:
-    runner = SessionRunner(request(tmp_path / "s.sqlite", sim_exo))
     replies: queue.Queue[Reply] = queue.Queue()
+    runner = SessionRunner(replace(request(tmp_path / "s.sqlite", sim_exo),
+                                   events=EventForwarder(replies)))
     commands: queue.Queue[Command] = queue.Queue()
     alive = [True]
     server = CommandServer(runner, replies, lambda: alive[0])
@@ -162,6 +167,44 @@ def test_a_console_that_is_gone_stops_the_session_with_a_fade(running: Running) 
     (result,) = running.result
     assert result.loop.stopped_early and result.loop.duration_s < 120.0
     assert result.status == "aborted"  # stopped by the fade, not by a fault
+
+
+def test_a_hot_drive_is_a_low_priority_warning_reply_that_clears_itself_without_a_stop(
+        running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    running.wait_for(lambda r: isinstance(r, LiveParams))
+    # every emulated MIT drive now reports 95 degC: above the 90 degC warning, below the fault
+    monkeypatch.setattr(emulated_mit, "AMBIENT_TEMPERATURE_C", 95.0)
+    warning = running.wait_for(lambda r: isinstance(r, EventInfo) and r.is_warning)
+    assert isinstance(warning, EventInfo)
+    assert (warning.kind, warning.priority, warning.category) == (
+        "warning:over_temperature", "low", None)
+    assert warning.joint is not None
+    assert f"over_temperature on {warning.joint}" in warning.text
+    assert "fault at 110" in warning.text
+    monkeypatch.setattr(emulated_mit, "AMBIENT_TEMPERATURE_C", 30.0)  # the drives cool down
+    cleared = running.wait_for(lambda r: isinstance(r, EventInfo) and r.is_warning_cleared
+                               and r.joint == warning.joint)
+    assert isinstance(cleared, EventInfo) and cleared.t_s > warning.t_s
+    loop = running.runner.loop
+    assert loop is not None
+    assert not loop.supervisor.faults_ and loop.supervisor.reaction_ is None  # no stop, no latch
+    ticks = loop.clock.ticks
+    time.sleep(0.3)
+    assert loop.clock.ticks > ticks  # still walking
+
+
+def test_the_event_forwarder_never_waits_on_a_full_queue_it_counts_the_drop() -> None:
+    replies: queue.Queue[Reply] = queue.Queue(maxsize=1)
+    forwarder = EventForwarder(replies)
+    event = SafetyEvent(1.0, "warning:rms_torque", "knee_angle_r",
+                        {"value": 150.0, "fault_at": 160.0}, None, Priority.LOW)
+    forwarder(event)
+    forwarder(event)  # the queue is full: dropped, not waited for
+    assert forwarder.dropped == 1
+    sent = replies.get_nowait()
+    assert isinstance(sent, EventInfo) and sent.kind == "warning:rms_torque"
+    assert sent.text == ("warning: rms_torque on knee_angle_r at 1.000 s "
+                         "(value 150, fault at 160)")
 
 
 def console_that_dies(store: str, pids: multiprocessing.Queue[int]) -> None:

@@ -121,8 +121,16 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
-def _stored_events(store_path: Path, session_id: int) -> list[tuple[float, str, str, str]]:
-    """The session's rows of the store's ``events`` table, by time (read-only connection)."""
+def stored_events(store_path: Path, session_id: int) -> list[tuple[float, str, str, str]]:
+    """A session's stored events, by time, read through a read-only connection.
+
+    Each row is (loop time (s), kind, joint or ``""``, detail as JSON text or ``""``): the safety
+    events (``fault:*``, ``warning:*``, ``stop:*``, ...), the console's commands
+    (``console:*``, with the operator) and the runner's own (``phase_started``, ...).
+
+    Raises:
+        StorageError: the store cannot be read.
+    """
     try:
         db = sqlite3.connect(f"{Path(store_path).resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -143,9 +151,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
         StorageError: no store at ``store_path``, or no session ``session_id`` in it.
         ReportError: the session has no complete stride.
     """
-    if not Path(store_path).is_file():
-        raise StorageError(f"no session store at {store_path}; check the path (--store)")
-    with SessionStore.open(Path(store_path)) as store:
+    with SessionStore.open_existing(Path(store_path)) as store:
         info = store.get_session(session_id)
         samples = store.load_samples(session_id)
         parameters = store.session_parameters(session_id)
@@ -170,7 +176,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
                           f"of data (a stride needs two foot strikes of one side); record a "
                           f"longer walking session")
     faults = [str(f) for f in summary.get("faults") or []]
-    return ReportData(info, analysis, speed, height, _stored_events(store_path, session_id),
+    return ReportData(info, analysis, speed, height, stored_events(store_path, session_id),
                       faults, summary)
 
 
@@ -502,9 +508,7 @@ def load_progress_data(store_path: Path, patient_code: str) -> ProgressData:
         StorageError: no store at ``store_path``, or no such patient in it.
         ReportError: the patient has no completed or faulted session with a complete stride.
     """
-    if not Path(store_path).is_file():
-        raise StorageError(f"no session store at {store_path}; check the path (--store)")
-    with SessionStore.open(Path(store_path)) as store:
+    with SessionStore.open_existing(Path(store_path)) as store:
         patient = store.get_patient(patient_code)
         infos = [i for i in store.list_sessions(patient.id) if i.status in PROGRESS_STATUSES]
     infos.sort(key=lambda i: (i.started_at, i.id))
@@ -671,4 +675,4 @@ def report_command(
 
 __all__ = ["ProgressData", "ReportData", "load_progress_data", "load_report_data",
            "progress_report", "record_report", "render_html", "report_command", "session_report",
-           "write_pdf"]
+           "stored_events", "write_pdf"]

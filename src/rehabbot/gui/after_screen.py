@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rehabbot.assessment.report import _stored_events, progress_report, session_report
+from rehabbot.assessment.report import progress_report, session_report, stored_events
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.labels import bold_label
 from rehabbot.storage.store import SessionStore
@@ -134,7 +134,7 @@ class AfterScreen(QWidget):
         for row, (label, value) in enumerate(rows):
             self.summary.setItem(row, 0, QTableWidgetItem(label))
             self.summary.setItem(row, 1, QTableWidgetItem(value))
-        events = _stored_events(self.store_path, session_id)
+        events = stored_events(self.store_path, session_id)
         self.events.setRowCount(len(events))
         for row, (t_s, kind, joint, detail) in enumerate(events):
             for column, text in enumerate((f"{t_s:.3f}", f"{kind} {joint}".strip(),

@@ -1,6 +1,7 @@
-"""The alarm banner: the supervisor's latched faults in IEC 60601-1-8 colours and priorities.
+"""The alarm banner: latched faults and live warnings in IEC 60601-1-8 colours and priorities.
 
-The banner shows the highest-priority alarm condition first and lists every latched fault:
+The banner shows the highest-priority alarm condition first and lists every latched fault and
+every warning present now:
 
 =========  ===========  ==========================================================
 priority   colour       visual signal
@@ -14,15 +15,23 @@ low        cyan         steady
 two deliberate steps: **Acknowledge** (stops the flashing; the colour stays while the fault is
 latched) and then **Reset** (asks the supervisor to clear its faults, refused while a cause
 persists). A new fault makes the banner flash again.
+
+A **warning** (``warning:<kind>``, e.g. a motor's winding above its warning temperature, or RMS
+torque near the motor's rating) is an alarm condition without a stop: it shows in its priority's
+colour, steady, is not latched, needs neither acknowledgement nor reset, and leaves the banner by
+itself when the supervisor reports ``warning_cleared:<kind>`` for the same joint. The last safety
+event of any kind (stop, E-STOP, reset, ...) is shown as a line under the alarms.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from rehabbot.gui.labels import bold_label
-from rehabbot.protocols.session_messages import FaultInfo, SafetyStatus
+from rehabbot.protocols.session_messages import EventInfo, FaultInfo, SafetyStatus
 
 #: Background colour, text colour and flash period (ms; 0: steady) by priority.
 ALARM_STYLE: dict[str, tuple[str, str, int]] = {
@@ -35,14 +44,16 @@ QUIET_STYLE = ("#2e3b2e", "#ffffff")
 _RANK = {"high": 0, "medium": 1, "low": 2}
 
 
-def top_priority(faults: tuple[FaultInfo, ...]) -> str | None:
-    """The highest priority among ``faults`` (None without faults).
+def top_priority(alarms: Iterable[FaultInfo | EventInfo]) -> str | None:
+    """The highest priority among ``alarms`` (None without any).
 
     >>> f = FaultInfo("rom_exceeded", "knee_angle_r", 1.0, "medium", 1, "")
-    >>> top_priority((f,)), top_priority(())
-    ('medium', None)
+    >>> w = EventInfo(2.0, "warning:rms_torque", "knee_angle_r", "low", None, "")
+    >>> top_priority((f, w)), top_priority((w,)), top_priority(())
+    ('medium', 'low', None)
     """
-    return min((f.priority for f in faults), key=_RANK.__getitem__, default=None)
+    return min((a.priority for a in alarms if a.priority is not None), key=_RANK.__getitem__,
+               default=None)
 
 
 class AlarmBanner(QFrame):
@@ -74,6 +85,9 @@ class AlarmBanner(QFrame):
         layout.addWidget(self.acknowledge_button)
         layout.addWidget(self.reset_button)
         self.status = SafetyStatus()
+        self.warnings: dict[tuple[str, str | None], EventInfo] = {}
+        """The warnings present now, by condition and joint, oldest first."""
+        self.last_event: EventInfo | None = None
         self.acknowledged = True
         self.flash_on = False
         self._flash = QTimer(self)
@@ -83,8 +97,13 @@ class AlarmBanner(QFrame):
 
     @property
     def priority(self) -> str | None:
-        """The highest priority latched now (None: no alarm)."""
-        return top_priority(self.status.faults)
+        """The highest priority of the latched faults and warnings now (None: no alarm)."""
+        return top_priority((*self.status.faults, *self.warnings.values()))
+
+    @property
+    def flashing(self) -> bool:
+        """The banner flashes (an unacknowledged latched fault of high or medium priority)."""
+        return self._flash.isActive()
 
     def show_status(self, status: SafetyStatus) -> None:
         """Show the supervisor's state; a fault not seen before needs acknowledging again."""
@@ -96,6 +115,22 @@ class AlarmBanner(QFrame):
         if not status.faults:
             self.acknowledged = True
         self._render()
+
+    def show_event(self, event: EventInfo) -> None:
+        """Show a safety event as it happens: a warning joins the alarms until it clears."""
+        key = (event.condition, event.joint)
+        if event.is_warning:
+            self.warnings[key] = event
+        elif event.is_warning_cleared:
+            self.warnings.pop(key, None)
+        self.last_event = event
+        self._render()
+
+    def clear(self) -> None:
+        """Forget the session's alarms and events (it has ended)."""
+        self.warnings.clear()
+        self.last_event = None
+        self.show_status(SafetyStatus())
 
     def show_message(self, text: str) -> None:
         """Show a line under the alarm (e.g. why a reset was refused)."""
@@ -122,18 +157,24 @@ class AlarmBanner(QFrame):
     def _render(self) -> None:
         priority = self.priority
         status = self.status
+        lines = [f.text for f in status.faults] + [w.text for w in self.warnings.values()]
+        if self.last_event is not None:
+            lines.append(f"last event: {self.last_event.text}")
+        if self._message:
+            lines.append(self._message)
+        self.detail.setText("\n".join(lines))
         if priority is None:
             self.title.setText("Paused: torque faded out" if status.paused else (
                 "Stopped" if status.stop_category is not None else "No alarms"))
-            self.detail.setText(self._message)
-        else:
+        elif status.faults:
             first = min(status.faults, key=lambda f: _RANK[f.priority])
             state = "acknowledged" if self.acknowledged else "NOT ACKNOWLEDGED"
             self.title.setText(f"{priority.upper()} PRIORITY ALARM · {first.kind} · {state}")
-            lines = [f.text for f in status.faults]
-            if self._message:
-                lines.append(self._message)
-            self.detail.setText("\n".join(lines))
+        else:
+            first_warning = next(w for w in self.warnings.values() if w.priority == priority)
+            where = f" on {first_warning.joint}" if first_warning.joint else ""
+            self.title.setText(f"{priority.upper()} PRIORITY WARNING · "
+                               f"{first_warning.condition}{where} · clears by itself")
         self.acknowledge_button.setEnabled(bool(status.faults) and not self.acknowledged)
         self.reset_button.setEnabled(status.stop_category is not None or bool(status.faults))
         period = 0 if priority is None or self.acknowledged else ALARM_STYLE[priority][2]

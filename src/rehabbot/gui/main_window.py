@@ -46,6 +46,7 @@ from rehabbot.protocols.session_messages import (
     Applied,
     Command,
     CommandKind,
+    EventInfo,
     Failed,
     Finished,
     LiveParams,
@@ -286,9 +287,10 @@ class MainWindow(QMainWindow):
             return
         self.live.view.show_rows(link.reader.read())
         for reply in link.poll():
-            self._reply(reply)
+            self.handle_reply(reply)
 
-    def _reply(self, reply: Reply) -> None:
+    def handle_reply(self, reply: Reply) -> None:
+        """Show what the session process said: parameters, alarms and events, outcomes."""
         if isinstance(reply, LiveParams):
             self.live.controls.set_params(reply.params)
             self.live.controls.setTitle(f"Parameters · phase {reply.phase}" if reply.phase
@@ -298,6 +300,8 @@ class MainWindow(QMainWindow):
             self.status = reply
             self.banner.show_status(reply)
             self.live.set_paused(reply.paused)
+        elif isinstance(reply, EventInfo):
+            self.banner.show_event(reply)
         elif isinstance(reply, Applied):
             what = reply.command.describe()
             if reply.accepted:
@@ -321,7 +325,7 @@ class MainWindow(QMainWindow):
             self.link.close()
             self.link = None
         self.status = SafetyStatus()
-        self.banner.show_status(self.status)
+        self.banner.clear()
 
     # -- closing ------------------------------------------------------------------------------
 

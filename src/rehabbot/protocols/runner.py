@@ -35,7 +35,7 @@ from rehabbot.protocols.progression import Change, plan_progression, with_values
 from rehabbot.protocols.schema import MAX_PHASE_S, Phase, Protocol
 from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
 from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
-from rehabbot.safety.faults import SafetyEvent
+from rehabbot.safety.faults import EventSink, SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
 from rehabbot.sim.patient import PROFILES
@@ -76,6 +76,9 @@ class SessionRequest:
         profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
         live: a second sample sink that sees every tick (e.g. a console's shared-memory ring);
             it must neither block nor raise.
+        events: a second event sink that receives every safety event on the loop's thread, after
+            the runner's own queue (which stores them), e.g. a console's reply queue; it must
+            neither block nor raise.
         progress: apply the protocol's progression rules from the patient's last completed
             session of this protocol.
     """
@@ -90,6 +93,7 @@ class SessionRequest:
     realtime: bool = False
     profile: str = "healthy"
     live: SampleSink | None = None
+    events: EventSink | None = None
     progress: bool = True
 
 
@@ -272,7 +276,7 @@ class SessionRunner:
                 sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
                 self._loop = ControlLoop(
                     robot, supervisor, controller, clock, recorder=sink,
-                    contacts=steps, events=events.put,
+                    contacts=steps, events=_tee_events(events.put, req.events),
                 )
                 if self._stop_requested:
                     self._loop.request_stop(fade=True)
@@ -354,6 +358,18 @@ def phase_builder(
                                 period_s=period_s, height_m=height_m, mass_kg=mass_kg)
 
     return build
+
+
+def _tee_events(first: EventSink, second: EventSink | None) -> EventSink:
+    """One event sink that hands each event to ``first`` (the store's queue), then ``second``."""
+    if second is None:
+        return first
+
+    def both(event: SafetyEvent) -> None:
+        first(event)
+        second(event)
+
+    return both
 
 
 def _tick_time(samples: SessionSamples, tick: int) -> float:

@@ -3,6 +3,7 @@
 Console → session: :class:`Command` (parameter changes, pause, resume, stop, E-STOP, reset).
 Session → console: :class:`Applied` (a command took effect, or was refused and why),
 :class:`SafetyStatus` (the supervisor's latched faults and stop, whenever they change),
+:class:`EventInfo` (each safety event as it happens: warnings, faults, stops, E-STOP, resets),
 :class:`LiveParams` (the controller's parameters and bounds, at the start and at each phase),
 :class:`Finished` (the session is stored) and :class:`Failed` (it could not run).
 
@@ -116,6 +117,51 @@ class SafetyStatus:
 
 
 @dataclass(frozen=True)
+class EventInfo:
+    """One safety event, sent from the loop's thread as it happens.
+
+    A ``warning:<kind>`` is an alarm condition without a stop (e.g. a motor's winding
+    temperature above its warning level): it is not latched, needs no reset and ends with the
+    matching ``warning_cleared:<kind>`` of the same joint.
+
+    Attributes:
+        t_s: loop time (s).
+        kind: the event's kind (``warning:*``, ``warning_cleared:*``, ``fault:*``, ``stop:*``,
+            ``estop:*``, ``reset``, ``reset:refused``).
+        joint: the joint concerned, or None for the whole robot.
+        priority: IEC 60601-1-8 priority (``"high"``, ``"medium"``, ``"low"``), or None if the
+            event is not an alarm.
+        category: the stop category involved, or None.
+        text: one line for people.
+
+    >>> EventInfo(1.5, "warning:over_temperature", "knee_angle_r", "low", None, "").condition
+    'over_temperature'
+    """
+
+    t_s: float
+    kind: str
+    joint: str | None
+    priority: str | None
+    category: int | None
+    text: str
+
+    @property
+    def condition(self) -> str:
+        """The kind without its prefix (``warning:rms_torque`` → ``rms_torque``)."""
+        return self.kind.partition(":")[2] or self.kind
+
+    @property
+    def is_warning(self) -> bool:
+        """A warning begins."""
+        return self.kind.startswith("warning:")
+
+    @property
+    def is_warning_cleared(self) -> bool:
+        """A warning ends."""
+        return self.kind.startswith("warning_cleared:")
+
+
+@dataclass(frozen=True)
 class ParamInfo:
     """A live-adjustable controller parameter as the controller defines it.
 
@@ -157,11 +203,14 @@ class Finished:
         status: ``completed``, ``aborted`` or ``faulted``.
         lateness_us: the loop's tick-start lateness (``count``, ``p50_us``, ``p99_us``,
             ``p999_us``, ``max_us``, ``overruns``); empty if not measured.
+        dropped_events: :class:`EventInfo` replies not sent because the reply queue was full
+            (they are stored with the session all the same).
     """
 
     session_id: int
     status: str
     lateness_us: dict[str, float] = field(default_factory=dict)
+    dropped_events: int = 0
 
 
 @dataclass(frozen=True)
@@ -171,5 +220,5 @@ class Failed:
     error: str
 
 
-Reply = Applied | SafetyStatus | LiveParams | Finished | Failed
+Reply = Applied | SafetyStatus | EventInfo | LiveParams | Finished | Failed
 """Every message the session process sends."""

@@ -15,6 +15,11 @@ waits), and a :class:`CommandServer` on a thread of its own that
 * watches the console process: if it is gone (crashed, killed), the session stops safely with a
   torque fade and is stored as usual.
 
+Every safety event (warnings and their end, faults, stops, E-STOP, resets) also goes to the
+console as it happens: the runner hands it to an :class:`EventForwarder` on the loop's thread,
+which puts an :class:`EventInfo` on the reply queue without waiting (a full queue drops the reply
+and counts it in :attr:`Finished.dropped_events`; the event is stored with the session anyway).
+
 After the session, every console command (who, what, when in loop time, accepted or why not) is
 stored as an event of the session (kind ``console:<command>``), beside the safety events the
 runner stores.
@@ -39,6 +44,7 @@ from rehabbot.protocols.session_messages import (
     Applied,
     Command,
     CommandKind,
+    EventInfo,
     Failed,
     FaultInfo,
     Finished,
@@ -50,7 +56,7 @@ from rehabbot.protocols.session_messages import (
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.runtime.ring import RingSpec, RingWriter
-from rehabbot.safety.faults import StopCategory
+from rehabbot.safety.faults import SafetyEvent, StopCategory
 from rehabbot.storage.store import SessionStore
 
 #: How often the command thread looks at the queue, the supervisor and the console (s).
@@ -68,11 +74,56 @@ class ReplySink(Protocol):
 
     def put(self, obj: Reply, block: bool = True, timeout: float | None = None) -> None: ...
 
+    def put_nowait(self, obj: Reply) -> None: ...
+
 
 class ConsoleAlive(Protocol):
     """Says whether the console process still runs."""
 
     def __call__(self) -> bool: ...
+
+
+class EventForwarder:
+    """An event sink for the loop's thread: each safety event as an :class:`EventInfo` reply.
+
+    It never waits: a full reply queue drops the reply and counts it in :attr:`dropped`.
+
+    Args:
+        replies: the reply queue.
+    """
+
+    def __init__(self, replies: ReplySink) -> None:
+        self.replies = replies
+        self.dropped = 0
+        """Replies dropped because the queue was full."""
+
+    def __call__(self, event: SafetyEvent) -> None:
+        """Forward ``event`` (called on the loop's thread)."""
+        try:
+            self.replies.put_nowait(event_info(event))
+        except queue.Full:
+            self.dropped += 1
+
+
+def event_info(event: SafetyEvent) -> EventInfo:
+    """The console's view of a safety event, with one line for people.
+
+    >>> from rehabbot.safety.faults import Priority
+    >>> event_info(SafetyEvent(2.5, "warning:over_temperature", "knee_angle_r",
+    ...                        {"value": 95.0, "fault_at": 110.0}, None, Priority.LOW)).text
+    'warning: over_temperature on knee_angle_r at 2.500 s (value 95, fault at 110)'
+    """
+    head, _, condition = event.kind.partition(":")
+    where = f" on {event.joint}" if event.joint is not None else ""
+    details = ", ".join(
+        f"{key.replace('_', ' ')} {value:g}" if isinstance(value, float | int)
+        else f"{key.replace('_', ' ')} {value}"
+        for key, value in event.values.items())
+    text = (f"{head.replace('_', ' ')}: {condition}" if condition else head) + where
+    text += f" at {event.t_s:.3f} s" + (f" ({details})" if details else "")
+    return EventInfo(event.t_s, event.kind, event.joint,
+                     None if event.priority is None else event.priority.value,
+                     None if event.category is None else int(event.category), text)
 
 
 class _Restart:
@@ -264,7 +315,8 @@ def session_main(request: SessionRequest, ring: RingSpec, commands: CommandSourc
         for refused in apply_realtime(realtime).refused:
             print(f"warning: real-time setting not applied: {refused}", file=sys.stderr)
     writer = RingWriter(ring)
-    runner = SessionRunner(replace(request, live=writer))
+    forwarder = EventForwarder(replies)
+    runner = SessionRunner(replace(request, live=writer, events=forwarder))
     server = CommandServer(runner, replies, _parent_alive)
     done = threading.Event()
     thread = threading.Thread(target=server.serve, args=(commands, done), name="commands",
@@ -282,7 +334,7 @@ def session_main(request: SessionRequest, ring: RingSpec, commands: CommandSourc
         _store_log(request, result.session_id, server.log)
         lateness = result.loop.lateness
         replies.put(Finished(result.session_id, result.status,
-                             {} if lateness is None else lateness.as_dict()))
+                             {} if lateness is None else lateness.as_dict(), forwarder.dropped))
     finally:
         done.set()
         thread.join()

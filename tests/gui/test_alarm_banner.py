@@ -1,0 +1,94 @@
+"""Warnings in the alarm banner: shown at their IEC 60601-1-8 priority while present, never
+latched, no acknowledgement or reset needed; latched faults still come first."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from rehabbot.gui.alarm_banner import ALARM_STYLE, QUIET_STYLE
+from rehabbot.gui.main_window import ConsoleSettings, MainWindow
+from rehabbot.hal.config import RobotConfig
+from rehabbot.protocols.session_messages import FaultInfo, Reply, SafetyStatus
+from rehabbot.protocols.session_process import EventForwarder
+from rehabbot.safety.faults import Priority, SafetyEvent, StopCategory
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> Iterator[MainWindow]:
+    settings = ConsoleSettings(robot=sim_exo, store_path=tmp_path / "store.sqlite",
+                               operator="T. Tester", realtime=False)
+    win = MainWindow(settings, confirm=lambda parent, text: True)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def sent(*events: SafetyEvent) -> list[Reply]:
+    """The replies the session process sends for ``events`` (through its event forwarder)."""
+    replies: queue.Queue[Reply] = queue.Queue()
+    forward = EventForwarder(replies)
+    for event in events:
+        forward(event)
+    return [replies.get_nowait() for _ in events]
+
+
+HOT = SafetyEvent(3.25, "warning:over_temperature", "knee_angle_r",
+                  {"value": 95.0, "fault_at": 110.0}, None, Priority.LOW)
+COOL = SafetyEvent(9.5, "warning_cleared:over_temperature", "knee_angle_r")
+
+
+def priority(window: MainWindow) -> str | None:
+    """The banner's priority now (a call, so that type checkers do not keep an earlier value)."""
+    return window.banner.priority
+
+
+def background(window: MainWindow) -> str:
+    return window.banner.styleSheet().split("background: ")[1].split(";")[0]
+
+
+def test_a_warning_shows_at_low_priority_and_clears_itself(window: MainWindow) -> None:
+    banner = window.banner
+    for reply in sent(HOT):
+        window.handle_reply(reply)
+    assert priority(window) == "low"
+    assert banner.title.text() == ("LOW PRIORITY WARNING · over_temperature on knee_angle_r · "
+                                   "clears by itself")
+    assert "over_temperature on knee_angle_r at 3.250 s (value 95, fault at 110)" in (
+        banner.detail.text())
+    assert background(window) == ALARM_STYLE["low"][0]  # cyan, steady
+    assert not banner.flashing
+    # not latched: nothing to acknowledge or reset
+    assert not banner.acknowledge_button.isEnabled() and not banner.reset_button.isEnabled()
+    for reply in sent(COOL):
+        window.handle_reply(reply)
+    assert priority(window) is None and banner.title.text() == "No alarms"
+    assert background(window) == QUIET_STYLE[0]
+    assert "last event: warning cleared: over_temperature on knee_angle_r" in (
+        banner.detail.text())
+
+
+def test_a_latched_fault_outranks_a_warning_and_the_warning_outlives_the_reset(
+        window: MainWindow) -> None:
+    banner = window.banner
+    window.handle_reply(sent(HOT)[0])
+    estop = FaultInfo("estop", None, 4.0, "high", 0, "estop at 4.000 s")
+    window.handle_reply(SafetyStatus((estop,), 0, True))
+    assert priority(window) == "high"
+    assert banner.title.text() == "HIGH PRIORITY ALARM · estop · NOT ACKNOWLEDGED"
+    assert banner.detail.text().splitlines()[:2] == [
+        "estop at 4.000 s", "warning: over_temperature on knee_angle_r at 3.250 s "
+        "(value 95, fault at 110)"]
+    assert banner.flashing
+    window.handle_reply(sent(SafetyEvent(5.0, "reset", None, {}, StopCategory.TORQUE_OFF))[0])
+    window.handle_reply(SafetyStatus())  # the fault is reset; the warning is still present
+    assert priority(window) == "low" and "WARNING" in banner.title.text()
+    assert "last event: reset at 5.000 s" in banner.detail.text()
+    window.banner.clear()  # the session ended
+    assert priority(window) is None and banner.detail.text() == ""
