@@ -225,7 +225,7 @@ def sessions_list(
     store: StoreOption = None,
 ) -> None:
     """List recorded sessions."""
-    with SessionStore.open(_store_path(store)) as st:
+    with SessionStore.open_existing(_store_path(store)) as st:
         patient_id = st.get_patient(patient).id if patient else None
         sessions = st.list_sessions(patient_id)
     table = Table(title="Sessions")
@@ -244,7 +244,7 @@ def sessions_show(
     store: StoreOption = None,
 ) -> None:
     """Show one session's summary."""
-    with SessionStore.open(_store_path(store)) as st:
+    with SessionStore.open_existing(_store_path(store)) as st:
         info = st.get_session(session_id)
         summary = st.session_summary(session_id)
     if as_json:

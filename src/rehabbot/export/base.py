@@ -70,19 +70,8 @@ def load_session(store_path: Path, session_id: int) -> SessionData:
         StorageError: there is no store at ``store_path``, it cannot be read, or it has no
             session ``session_id``.
     """
-    with open_existing_store(store_path) as store:
+    with SessionStore.open_existing(store_path) as store:
         return read_session(store, session_id)
-
-
-def open_existing_store(store_path: Path) -> SessionStore:
-    """Open the store at ``store_path``, which must exist (an export never creates one).
-
-    Raises:
-        StorageError: there is no store there, or it cannot be opened.
-    """
-    if not Path(store_path).is_file():
-        raise StorageError(f"no session store at {store_path}; check the path (--store)")
-    return SessionStore.open(Path(store_path))
 
 
 def read_session(store: SessionStore, session_id: int) -> SessionData:

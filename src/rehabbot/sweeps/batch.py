@@ -21,7 +21,7 @@ from rehabbot.assessment.kinematic_events import OVERGROUND
 from rehabbot.assessment.labfiles import GaitFileError, read_gait_file
 from rehabbot.assessment.report import load_report_data
 from rehabbot.assessment.scores import DEFAULT_LEG_LENGTH_M
-from rehabbot.errors import ConfigurationError, StorageError
+from rehabbot.errors import ConfigurationError
 from rehabbot.storage.store import SessionStore
 from rehabbot.sweeps.point import ERROR, Row
 
@@ -60,9 +60,7 @@ def select_sessions(store_path: Path, session_ids: list[int], patients: list[str
     Raises:
         StorageError: no store, or an id or patient that is not in it.
     """
-    if not store_path.is_file():
-        raise StorageError(f"no session store at {store_path}; check the path (--store)")
-    with SessionStore.open(store_path) as store:
+    with SessionStore.open_existing(store_path) as store:
         ids = {store.get_session(i).id for i in session_ids}
         for code in patients:
             ids |= {s.id for s in store.list_sessions(store.get_patient(code).id)}
