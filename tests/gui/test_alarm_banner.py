@@ -62,6 +62,7 @@ def test_a_warning_shows_at_low_priority_and_clears_itself(window: MainWindow) -
                                    "clears by itself")
     assert "over_temperature on knee_angle_r at 3.250 s (value 95, fault at 110)" in (
         banner.detail.text())
+    assert "last event" not in banner.detail.text()  # listed once, as an alarm
     assert background(window) == ALARM_STYLE["low"][0]  # cyan, steady
     assert not banner.flashing
     # not latched: nothing to acknowledge or reset

@@ -19,8 +19,8 @@ persists). A new fault makes the banner flash again.
 A **warning** (``warning:<kind>``, e.g. a motor's winding above its warning temperature, or RMS
 torque near the motor's rating) is an alarm condition without a stop: it shows in its priority's
 colour, steady, is not latched, needs neither acknowledgement nor reset, and leaves the banner by
-itself when the supervisor reports ``warning_cleared:<kind>`` for the same joint. The last safety
-event of any kind (stop, E-STOP, reset, ...) is shown as a line under the alarms.
+itself when the supervisor reports ``warning_cleared:<kind>`` for the same joint. The last other
+safety event (a warning's end, stop, E-STOP, reset, ...) is shown as a line under the alarms.
 """
 
 from __future__ import annotations
@@ -120,10 +120,11 @@ class AlarmBanner(QFrame):
         """Show a safety event as it happens: a warning joins the alarms until it clears."""
         key = (event.condition, event.joint)
         if event.is_warning:
-            self.warnings[key] = event
-        elif event.is_warning_cleared:
-            self.warnings.pop(key, None)
-        self.last_event = event
+            self.warnings[key] = event  # listed with the alarms, not again as the last event
+        else:
+            if event.is_warning_cleared:
+                self.warnings.pop(key, None)
+            self.last_event = event
         self._render()
 
     def clear(self) -> None:
