@@ -107,6 +107,10 @@ def test_cli_reports_bad_input_in_one_line_with_exit_status_2(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "guidance_pct" in result.stderr
     assert "Traceback" not in result.stderr
+    no_store = rehabbot("sessions", "show", "42", store=tmp_path / "s.sqlite")
+    assert no_store.returncode == 2 and "no session store at" in no_store.stderr
+    assert not (tmp_path / "s.sqlite").exists()  # a command that reads never creates one
+    SessionStore.open(tmp_path / "s.sqlite").close()
     missing = rehabbot("sessions", "show", "42", store=tmp_path / "s.sqlite")
     assert missing.returncode == 2 and "no session 42" in missing.stderr
 
