@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from rehabbot.hal.config import RobotConfig, load_robot_config
+from rehabbot.protocols import session_process
 from rehabbot.protocols.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.protocols.session_link import SessionLink
@@ -246,3 +247,55 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended
         return stat.read().split()[2] != "Z"
+
+
+def test_an_error_in_one_round_leaves_a_working_estop_behind(
+        running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    running.wait_for(lambda r: isinstance(r, LiveParams))
+    loop = running.runner.loop
+    assert loop is not None
+    controller = loop.controller
+    real_get_params = controller.get_params
+    calls = [0]
+
+    def fails_once() -> dict[str, float]:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise KeyError("gravity_pct")  # as when the phase changes between two reads
+        return real_get_params()
+
+    monkeypatch.setattr(controller, "get_params", fails_once)
+
+    def refusal_that_breaks(*_: object) -> str:
+        raise RuntimeError("broken check")
+
+    monkeypatch.setattr(session_process, "_refusal", refusal_that_breaks)
+    running.send(Command(CommandKind.PARAMS, {"guidance_pct": 60.0}, operator="op"))
+    failed = running.wait_for(is_applied(CommandKind.PARAMS))
+    assert isinstance(failed, Applied) and not failed.accepted
+    assert "RuntimeError: broken check" in failed.reason, failed.reason
+    running.send(Command(CommandKind.ESTOP, pressed=True))
+    applied = running.wait_for(is_applied(CommandKind.ESTOP))
+    assert isinstance(applied, Applied) and applied.accepted
+    status = running.wait_for(lambda r: isinstance(r, SafetyStatus) and bool(r.faults))
+    assert isinstance(status, SafetyStatus) and [f.kind for f in status.faults] == ["estop"]
+    assert loop.supervisor.torque_off_
+    assert calls[0] >= 2  # the failing read happened, and the thread read again after it
+
+
+def test_a_command_path_that_keeps_failing_stops_the_session_with_a_fade(
+        running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    running.wait_for(lambda r: isinstance(r, LiveParams))
+
+    def always_fails(_: object) -> None:
+        raise RuntimeError("broken parameter read")
+
+    monkeypatch.setattr(session_process, "_params", always_fails)
+    fading = running.wait_for(lambda r: isinstance(r, SafetyStatus) and r.stop_category == 1)
+    assert isinstance(fading, SafetyStatus) and not fading.paused
+    deadline = time.monotonic() + WAIT_S
+    while not running.result:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (result,) = running.result
+    assert result.loop.stopped_early and result.status == "aborted"

@@ -28,13 +28,16 @@ runner stores.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import multiprocessing
 import queue
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Protocol
 
 from rehabbot.errors import ConfigurationError, RehabbotError
@@ -61,6 +64,15 @@ from rehabbot.storage.store import SessionStore
 
 #: How often the command thread looks at the queue, the supervisor and the console (s).
 POLL_S = 0.02
+
+#: Failed rounds in a row after which the command thread stops the session with a fade.
+MAX_FAILED_ROUNDS = 3
+
+_log = logging.getLogger(__name__)
+
+
+class CommandPathError(RehabbotError):
+    """A round of the command thread failed (the thread logs it and goes on)."""
 
 
 class CommandSource(Protocol):
@@ -163,35 +175,79 @@ class CommandServer:
     # -- the thread -------------------------------------------------------------------------
 
     def serve(self, commands: CommandSource, done: threading.Event) -> None:
-        """Until ``done`` is set: take commands, watch the console and the supervisor."""
+        """Until ``done`` is set: take commands, watch the console and the supervisor.
+
+        An error in one round is logged and the thread goes on (E-STOP, Stop and the console
+        check must outlive it); after :data:`MAX_FAILED_ROUNDS` failed rounds in a row the
+        session is stopped with a torque fade: it never walks on without its command path.
+        """
+        failed_rounds = 0
         while not done.is_set():
             try:
                 command: Command | None = commands.get(timeout=POLL_S)
             except queue.Empty:
                 command = None
-            self.step(command)
+            try:
+                self.step(command)
+            except CommandPathError:
+                failed_rounds += 1
+                if failed_rounds == MAX_FAILED_ROUNDS:
+                    _log.error("the command path failed %d rounds in a row: stopping the "
+                               "session with a torque fade", failed_rounds)
+                    self.runner.request_stop()
+            else:
+                failed_rounds = 0
 
     def step(self, command: Command | None) -> None:
-        """One round: handle ``command`` (if any), then look at the console and the loop."""
+        """One round: handle ``command`` (if any), then look at the console and the loop.
+
+        Every part runs even if an earlier one fails (a failed command is replied as refused,
+        with the error as its reason).
+
+        Raises:
+            CommandPathError: some part of the round failed (each failure is logged).
+        """
+        errors: list[str] = []
+        self._guarded(self._watch_console, errors)
+        if command is not None:
+            self._guarded(partial(self._take, command), errors, command)
+        loop = self.runner.loop
+        if loop is not None:
+            if not self._started:
+                self._started = True
+                waiting, self._waiting = self._waiting, []
+                for early in waiting:
+                    self._guarded(partial(self.handle, early, loop), errors, early)
+            for poll in (self._publish_params, self._finish_restart, self._publish_status):
+                self._guarded(partial(poll, loop), errors)
+        if errors:
+            raise CommandPathError("; ".join(errors))
+
+    def _guarded(self, part: Callable[[], None], errors: list[str],
+                 command: Command | None = None) -> None:
+        """Run ``part``; an error is logged, added to ``errors`` and replied for ``command``."""
+        try:
+            part()
+        except Exception as exc:  # the command path outlives any one error (E-STOP after it)
+            error = f"{type(exc).__name__}: {exc}"
+            _log.exception("console command path: %s", error)
+            errors.append(error)
+            if command is not None:
+                loop = self.runner.loop
+                self._reply(Applied(command, math.nan if loop is None else loop.clock.now(),
+                                    False, f"not applied: the session process failed ({error})"))
+
+    def _watch_console(self) -> None:
         if not self._orphaned and not self.console_alive():
             self._orphaned = True
             self.runner.request_stop()  # category-1 fade, then the session is stored
+
+    def _take(self, command: Command) -> None:
         loop = self.runner.loop
-        if command is not None:
-            if loop is None and command.kind is not CommandKind.STOP:
-                self._waiting.append(command)
-            else:
-                self.handle(command, loop)
-        if loop is None:
-            return
-        if not self._started:
-            self._started = True
-            waiting, self._waiting = self._waiting, []
-            for early in waiting:
-                self.handle(early, loop)
-        self._publish_params(loop)
-        self._finish_restart(loop)
-        self._publish_status(loop)
+        if loop is None and command.kind is not CommandKind.STOP:
+            self._waiting.append(command)
+        else:
+            self.handle(command, loop)
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -280,9 +336,12 @@ class CommandServer:
 def _params(loop: ControlLoop) -> dict[str, ParamInfo]:
     """The controller's live parameters with their values now."""
     controller = loop.controller
+    # the loop may switch controllers (a phase boundary) between the two reads: take each once
+    # and show only the names both have (the next round shows the new phase's whole set)
+    specs = controller.param_specs
     values = controller.get_params()
     return {name: ParamInfo(values[name], spec.unit, spec.low, spec.high, spec.description)
-            for name, spec in controller.param_specs.items()}
+            for name, spec in specs.items() if name in values}
 
 
 def _refusal(loop: ControlLoop, values: dict[str, float]) -> str:
