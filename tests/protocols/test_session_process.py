@@ -299,3 +299,24 @@ def test_a_command_path_that_keeps_failing_stops_the_session_with_a_fade(
         time.sleep(0.05)
     (result,) = running.result
     assert result.loop.stopped_early and result.status == "aborted"
+
+
+def test_resume_never_clears_a_latched_estop_only_a_reset_does(running: Running) -> None:
+    running.wait_for(lambda r: isinstance(r, LiveParams))
+    running.send(Command(CommandKind.PAUSE))
+    running.wait_for(lambda r: isinstance(r, SafetyStatus) and r.paused)
+    running.send(Command(CommandKind.ESTOP, pressed=True))
+    running.wait_for(lambda r: isinstance(r, SafetyStatus) and bool(r.faults))
+    running.send(Command(CommandKind.ESTOP, pressed=False))
+    running.send(Command(CommandKind.RESUME))
+    refused = running.wait_for(is_applied(CommandKind.RESUME))
+    assert isinstance(refused, Applied) and not refused.accepted
+    assert refused.reason == "a fault is latched: acknowledge and reset it (F2, F3)"
+    loop = running.runner.loop
+    assert loop is not None
+    assert [f.kind.value for f in loop.supervisor.faults_] == ["estop"]  # still latched
+    running.send(Command(CommandKind.RESET))
+    accepted = running.wait_for(is_applied(CommandKind.RESET))
+    assert isinstance(accepted, Applied) and accepted.accepted, accepted
+    clear = running.wait_for(lambda r: isinstance(r, SafetyStatus) and not r.faults)
+    assert isinstance(clear, SafetyStatus) and not clear.paused and clear.stop_category is None

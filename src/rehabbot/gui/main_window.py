@@ -244,7 +244,14 @@ class MainWindow(QMainWindow):
                   {"parameter": name, "value": value})
 
     def toggle_pause(self) -> None:
-        """Pause (torque fades out, the loop keeps running) or resume (a reset)."""
+        """Pause (torque fades out, the loop keeps running) or resume (a reset).
+
+        While a fault is latched a resume is the reset path: acknowledged first (F2), then a
+        reset; never a resume that would clear the fault unacknowledged.
+        """
+        if self.status.paused and self.status.faults:
+            self.banner.request_reset()
+            return
         kind = CommandKind.RESUME if self.status.paused else CommandKind.PAUSE
         self.send(self._command(kind), f"session.{kind.value}", {})
 

@@ -68,6 +68,9 @@ POLL_S = 0.02
 #: Failed rounds in a row after which the command thread stops the session with a fade.
 MAX_FAILED_ROUNDS = 3
 
+#: Why a RESUME is refused while a fault (beyond the pause's own stop) is latched.
+RESUME_REFUSED = "a fault is latched: acknowledge and reset it (F2, F3)"
+
 _log = logging.getLogger(__name__)
 
 
@@ -272,6 +275,8 @@ class CommandServer:
             else:
                 loop.supervisor.request_stop(StopCategory.FADE)
                 self._paused = True
+        elif kind is CommandKind.RESUME and loop.supervisor.faults_:
+            reason = RESUME_REFUSED  # a resume never clears a fault: a person resets it
         elif self._restart is not None:  # RESUME or RESET
             reason = "a reset is already under way"
         else:
