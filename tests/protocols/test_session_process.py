@@ -320,3 +320,34 @@ def test_resume_never_clears_a_latched_estop_only_a_reset_does(running: Running)
     assert isinstance(accepted, Applied) and accepted.accepted, accepted
     clear = running.wait_for(lambda r: isinstance(r, SafetyStatus) and not r.faults)
     assert isinstance(clear, SafetyStatus) and not clear.paused and clear.stop_category is None
+
+
+def test_estop_during_the_assessments_says_so_and_skips_the_remaining_ones(
+        tmp_path: Path, sim_exo: RobotConfig) -> None:
+    store = tmp_path / "s.sqlite"
+    replies: queue.Queue[Reply] = queue.Queue()
+    runner = SessionRunner(replace(request(store, sim_exo),
+                                   protocol=load_protocol("robot_assessment_battery"),
+                                   duration_s=None))  # all its phases
+    server = CommandServer(runner, replies, lambda: True)
+    result: list[SessionResult] = []
+    session = threading.Thread(target=lambda: result.append(runner.run()))
+    session.start()
+    deadline = time.monotonic() + WAIT_S
+    while not runner.assessing:  # the first assessment (passive ROM) runs
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    server.step(Command(CommandKind.ESTOP, pressed=True))
+    reply = replies.get_nowait()
+    assert isinstance(reply, Applied) and not reply.accepted
+    assert reply.reason.startswith(
+        "not applied: no robot motion is running under the loop (assessment phase)")
+    session.join(WAIT_S)
+    (done,) = result
+    # stopped at the loop's first tick with a fade (no more rounds here to latch the kept press)
+    assert done.status == "aborted" and done.loop.stopped_early
+    assert done.loop.duration_s < 1.0  # of 360 s planned walking
+    with SessionStore.open(store) as st:
+        summary = st.session_summary(done.session_id)
+    assert summary is not None
+    assert list(summary["assessments"]) == ["passive_rom"]  # the other three were skipped

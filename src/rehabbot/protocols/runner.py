@@ -17,9 +17,10 @@ import math
 import queue
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -175,6 +176,8 @@ class SessionRunner:
             )
         self._loop: ControlLoop | None = None
         self._stop_requested = False
+        self._assessing = False
+        self._walked = False
 
     @property
     def loop(self) -> ControlLoop | None:
@@ -184,11 +187,36 @@ class SessionRunner:
         :class:`~rehabbot.protocols.phased.PhasedController`."""
         return self._loop
 
+    @property
+    def assessing(self) -> bool:
+        """An assessment phase runs (before or after the walking loop): it runs on its own
+        simulated bench, not under the loop, so the loop's commands and E-STOP do not reach it."""
+        return self._assessing
+
+    @property
+    def walked(self) -> bool:
+        """The walking loop has ended: commands to :attr:`loop` no longer move anything."""
+        return self._walked
+
     def request_stop(self) -> None:
-        """End the session at the next tick boundary."""
+        """End the session at the next tick boundary; remaining assessment phases are skipped
+        (one that runs now ends first: assessments are short)."""
         self._stop_requested = True
         if self._loop is not None:
             self._loop.request_stop(fade=True)
+
+    def _assess(self, phases: Sequence[Phase], body: AssessedBody) -> dict[str, dict[str, Any]]:
+        """Run assessment phases one by one until a stop is requested; results by phase name."""
+        results: dict[str, dict[str, Any]] = {}
+        for phase in phases:
+            if self._stop_requested:
+                break
+            self._assessing = True
+            try:
+                results.update(run_assessments([phase], body))
+            finally:
+                self._assessing = False
+        return results
 
     def _phases_done(self) -> None:
         """The last walking phase has ended: the loop stops at the next tick boundary."""
@@ -236,7 +264,7 @@ class SessionRunner:
         body = AssessedBody(profile, height_m, mass_kg, robot_cfg)
         assessments: dict[str, dict[str, object]] = {}
         with _ends_aborted(req.store_path, session_id):
-            before = run_assessments(phases[:first], body)
+            before = self._assess(phases[:first], body)
         assessments.update(before)
         channel_suffix = f"-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
         start = walking[0]
@@ -286,7 +314,10 @@ class SessionRunner:
                 clock.restart()
                 # one tick more than the phases' time limits: the last phase ends on its own
                 limit_s = sum(p.time_limit_s for p in walking) + 2 * robot_cfg.period_s
-                report = self._loop.run(limit_s, on_progress)
+                try:
+                    report = self._loop.run(limit_s, on_progress)
+                finally:
+                    self._walked = True
                 status = "faulted" if report.faults else (
                     "completed" if controller.finished_ else "aborted")
         finally:
@@ -297,7 +328,7 @@ class SessionRunner:
             status = "faulted"  # the samples committed before the failure stay stored
         if status == "completed":
             with _ends_aborted(req.store_path, session_id):
-                assessments.update(run_assessments(phases[first + len(walking):], body))
+                assessments.update(self._assess(phases[first + len(walking):], body))
         with SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(

@@ -13,7 +13,11 @@ waits), and a :class:`CommandServer` on a thread of its own that
 * sends the supervisor's latched faults and stop whenever they change (:class:`SafetyStatus`),
   and the controller's parameters with the current phase's bounds (:class:`LiveParams`);
 * watches the console process: if it is gone (crashed, killed), the session stops safely with a
-  torque fade and is stored as usual.
+  torque fade and is stored as usual;
+* outside the walking loop (assessment phases before and after it, which run on their own
+  simulated bench without the supervisor) says so: an E-STOP press or Stop ends the session,
+  skipping the remaining assessments (one that runs ends first), and other commands are kept
+  for the loop's start (before it) or refused (after it).
 
 Every safety event (warnings and their end, faults, stops, E-STOP, resets) also goes to the
 console as it happens: the runner hands it to an :class:`EventForwarder` on the loop's thread,
@@ -70,6 +74,10 @@ MAX_FAILED_ROUNDS = 3
 
 #: Why a RESUME is refused while a fault (beyond the pause's own stop) is latched.
 RESUME_REFUSED = "a fault is latched: acknowledge and reset it (F2, F3)"
+
+#: Why a command is not applied outside the walking loop (assessment phases run on their own
+#: simulated bench, without the supervisor).
+NOT_UNDER_LOOP = "not applied: no robot motion is running under the loop (assessment phase)"
 
 _log = logging.getLogger(__name__)
 
@@ -246,11 +254,22 @@ class CommandServer:
             self.runner.request_stop()  # category-1 fade, then the session is stored
 
     def _take(self, command: Command) -> None:
-        loop = self.runner.loop
-        if loop is None and command.kind is not CommandKind.STOP:
-            self._waiting.append(command)
-        else:
+        """Hand ``command`` to the loop; before it starts keep it (an E-STOP press also stops
+        the session at once); after it has ended refuse it, saying why."""
+        runner = self.runner
+        loop = runner.loop
+        if command.kind is CommandKind.STOP or (loop is not None and not runner.walked):
             self.handle(command, loop)
+            return
+        if command.kind is CommandKind.ESTOP and command.pressed:
+            runner.request_stop()  # no assessment phase is left to run, no walking either
+            self._reply(Applied(command, math.nan if loop is None else loop.clock.now(), False,
+                                f"{NOT_UNDER_LOOP}; the session stops after the current "
+                                "assessment"))
+        elif loop is not None:
+            self._reply(Applied(command, loop.clock.now(), False, NOT_UNDER_LOOP))
+        if loop is None:
+            self._waiting.append(command)  # handled at the loop's start (a press latches there)
 
     # -- commands ---------------------------------------------------------------------------
 
