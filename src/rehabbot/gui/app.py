@@ -7,16 +7,22 @@ default: the login name) is recorded with every action in the audit log.
 from __future__ import annotations
 
 import getpass
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rehabbot.errors import ConfigurationError
+from rehabbot.errors import ConfigurationError, RehabbotError
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.storage.store import default_store_path
+
+#: What ``rehabbot console`` says when there is no display.
+NO_DISPLAY = ("no display for the console: run it in a desktop session, or set "
+              "QT_QPA_PLATFORM=offscreen for a headless test")
 
 
 def realtime_settings(fifo_priority: int | None, cpu: int | None,
@@ -34,6 +40,23 @@ def realtime_settings(fifo_priority: int | None, cpu: int | None,
                                 lock_memory=lock_memory)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def require_display(environ: Mapping[str, str] = os.environ,
+                    platform: str = sys.platform) -> None:
+    """Check that Qt has somewhere to draw, before a QApplication aborts the process without.
+
+    On Linux, Qt needs ``QT_QPA_PLATFORM``, ``DISPLAY`` (X11) or ``WAYLAND_DISPLAY``; other
+    systems always have their own platform.
+
+    Raises:
+        RehabbotError: no display (one line: what to do).
+    """
+    if not platform.startswith("linux"):
+        return
+    if any(environ.get(name) for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")):
+        return
+    raise RehabbotError(NO_DISPLAY)
 
 
 def console_command(
@@ -59,6 +82,7 @@ def console_command(
     The real-time options apply to the session processes only (docs/bring-up.md), never to the
     console, whose drawing thread runs at a lower priority.
     """
+    require_display()
     from PySide6.QtWidgets import QApplication  # Qt only when the console is opened
 
     from rehabbot.gui.main_window import ConsoleSettings, MainWindow
