@@ -351,3 +351,19 @@ def test_estop_during_the_assessments_says_so_and_skips_the_remaining_ones(
         summary = st.session_summary(done.session_id)
     assert summary is not None
     assert list(summary["assessments"]) == ["passive_rom"]  # the other three were skipped
+
+
+def test_after_the_walk_commands_are_refused_not_sent_to_the_finished_loop(
+        tmp_path: Path, sim_exo: RobotConfig) -> None:
+    replies: queue.Queue[Reply] = queue.Queue()
+    runner = SessionRunner(request(tmp_path / "s.sqlite", sim_exo, duration_s=0.5))
+    runner.run()
+    assert runner.walked and runner.loop is not None
+    server = CommandServer(runner, replies, lambda: True)
+    server.step(Command(CommandKind.ESTOP, pressed=True))
+    server.step(Command(CommandKind.PARAMS, {"guidance_pct": 60.0}))
+    estop, params = server.log
+    refused = "not applied: no robot motion is running under the loop (assessment phase)"
+    assert not estop.accepted and estop.reason.startswith(refused)
+    assert not params.accepted and params.reason == refused
+    assert not runner.loop.supervisor.faults_  # nothing was pressed on the finished loop
