@@ -73,9 +73,9 @@ def raw_matchings(t_s: FloatArray, angles: dict[str, FloatArray], truth: Truth,
     result = {}
     for method in METHODS:
         parts: dict[str, list[Matching]] = {ev: [] for ev in EVENT_TYPES}
+        both = raw_events(t_s, angles, method)
         for side in SIDES:
-            detected = raw_events(t_s, angles, side, method)
-            for ev, found in zip(EVENT_TYPES, detected, strict=True):
+            for ev, found in zip(EVENT_TYPES, both[side], strict=True):
                 parts[ev].append(match_events(found, truth[side][ev], window_s=window_s))
         result[method] = {ev: Matching.combine(parts[ev]) for ev in EVENT_TYPES}
     return result
