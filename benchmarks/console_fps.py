@@ -43,7 +43,7 @@ from rehabbot.protocols.runner import SessionRequest
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.protocols.session_link import SessionLink
 from rehabbot.protocols.session_messages import Finished
-from rehabbot.runtime.priority import CONSOLE_NICE, lower_console_priority
+from rehabbot.runtime.priority import CONSOLE_NICE, keep_off_cpus, lower_console_priority
 from rehabbot.runtime.realtime import RealtimeSettings
 
 
@@ -117,6 +117,8 @@ def main() -> None:
     args = parser.parse_args()
     lowered = lower_console_priority()  # as `rehabbot console` does
     rt = realtime_settings(args.fifo_priority, args.cpu, False)
+    if rt is not None and rt.cpus:
+        keep_off_cpus(rt.cpus)  # as `rehabbot console` does: drawing off the loop's CPU
     runs: list[Run] = []
     for repeat in range(args.repeats):  # interleaved: the machine's load drifts
         suffix = f" #{repeat + 1}"

@@ -86,7 +86,7 @@ def console_command(
     from PySide6.QtWidgets import QApplication  # Qt only when the console is opened
 
     from rehabbot.gui.main_window import ConsoleSettings, MainWindow
-    from rehabbot.runtime.priority import lower_console_priority
+    from rehabbot.runtime.priority import keep_off_cpus, lower_console_priority
 
     settings = ConsoleSettings(
         robot=load_robot_config(robot),
@@ -95,6 +95,8 @@ def console_command(
         session_realtime=realtime_settings(fifo_priority, cpu, lock_memory),
     )
     lower_console_priority()  # drawing yields to the session processes (see priority.py)
+    if settings.session_realtime is not None and settings.session_realtime.cpus:
+        keep_off_cpus(settings.session_realtime.cpus)  # and never runs on the loop's CPU
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(settings)
     window.show()

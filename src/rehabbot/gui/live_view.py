@@ -29,8 +29,9 @@ from rehabbot.gui.labels import bold_label
 from rehabbot.gui.live_stats import LiveStats
 from rehabbot.runtime.ring import FloatArray, LiveBlock
 
-#: Timer period of the live view (ms): 30 frames per second.
-FRAME_MS = 33
+#: Timer period of the live view (ms): about 33 frames per second, so that timer jitter still
+#: leaves at least 30.
+FRAME_MS = 30
 #: Seconds of torque shown.
 TORQUE_WINDOW_S = 5.0
 #: Seconds of history kept for the angle plots (covers two strides down to 45 steps/min).

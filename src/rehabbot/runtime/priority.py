@@ -42,6 +42,23 @@ def lower_console_priority(nice: int = CONSOLE_NICE) -> bool:
     return True
 
 
+def keep_off_cpus(cpus: frozenset[int]) -> bool:
+    """Keep the calling thread (and the threads it starts later) off ``cpus``, the CPUs the
+    session processes are pinned to, so that drawing never runs on the loop's CPU.
+
+    Call it after :func:`lower_console_priority`: the spawner thread keeps every CPU, so the
+    sessions it starts can still be pinned where they are asked to be. Returns whether the
+    affinity changed (False off Linux, or when no other CPU is left).
+    """
+    if not sys.platform.startswith("linux") or not cpus:
+        return False
+    others = os.sched_getaffinity(0) - cpus
+    if not others:
+        return False
+    os.sched_setaffinity(0, others)  # 0: the calling thread
+    return True
+
+
 def start_process(process: BaseProcess) -> None:
     """Start ``process`` at the normal priority (from the spawner thread, if there is one)."""
     if _spawner is None:
