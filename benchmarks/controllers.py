@@ -163,11 +163,12 @@ def run_session(controller: str, profile: str, seconds: float, seed: int) -> Cel
             names, protocol.range_of_motion_deg.for_joints(names),
             JointLimits.from_config(config), zone_rad=math.radians(protocol.soft_zone_deg),
         ))
-        loop = ControlLoop(robot, supervisor, ctrl, clock, recorder=recording,
-                           contacts=sim.foot_contacts)
         # a fault ends the cell at once: nothing after it (a torque-free robot, an assist-as-needed
         # table still learning from the growing error) belongs to the mode's figures
-        loop.events = lambda event: loop.request_stop() if event.kind.startswith("fault:") else None
+        loop = ControlLoop(
+            robot, supervisor, ctrl, clock, recorder=recording, contacts=sim.foot_contacts,
+            events=lambda event: loop.request_stop() if event.kind.startswith("fault:") else None,
+        )
         clock.restart()
         report = loop.run(seconds)
     finally:

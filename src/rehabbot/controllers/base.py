@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rehabbot.controllers.phase_sources import HipPhase
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointCommand, JointState
 
@@ -52,6 +53,8 @@ class Controller(ABC):
 
     #: Gait phase of the right leg (cycles, 0..1) at the last update; NaN if there is none.
     phase_: float = float("nan")
+    #: Where the gait phase comes from (None: the controller follows no gait phase).
+    phase_source_: HipPhase | None = None
 
     def __init__(self) -> None:
         """Start with no ramp under way; subclasses call this first."""
@@ -99,19 +102,24 @@ class Controller(ABC):
                 self.ramped_[name] = min(max(float(getattr(self, name)), now - step), now + step)
 
     def reset(self, state: JointState) -> None:
-        """Prepare for a run starting from ``state``: ramped parameters take their set values.
+        """Prepare for a run starting from ``state``: ramped parameters take their set values
+        and the phase source (if any) starts over.
 
         Subclasses that keep run-time state extend this.
         """
         self.ramped_.clear()
         self._ramp_t_s = None
+        if self.phase_source_ is not None:
+            self.phase_source_.estimator.reset()
 
     def resume(self, state: JointState, phase: float) -> None:
         """Like :meth:`reset`, but with the gait phase going on from the right leg's ``phase``
         (cycles) instead of starting over: after a supervisor reset or a change of controller
         mid-session the reference takes up where the legs were being led, with no jump. A
-        controller without a phase of its own just resets."""
+        controller without a phase source just resets."""
         self.reset(state)
+        if self.phase_source_ is not None:
+            self.phase_source_.restart(phase)
 
     @abstractmethod
     def update(self, state: JointState) -> JointCommand:

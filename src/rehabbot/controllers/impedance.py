@@ -27,7 +27,7 @@ import numpy as np
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.gait_phase import CadencePhase
-from rehabbot.controllers.phase_sources import hip_phase
+from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
@@ -49,6 +49,7 @@ class GaitGuidance(Controller, ABC):
         speed_class: the normative speed class of the reference.
     """
 
+    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "cadence_steps_per_min": ParamSpec("steps/min", 10.0, 200.0, "cadence of the reference",
                                            rate_per_s=10.0),
@@ -106,15 +107,6 @@ class GaitGuidance(Controller, ABC):
             )
         super().set_params(**params)
 
-    def reset(self, state: JointState) -> None:
-        """Start a run: ramps settle, the phase source starts over."""
-        super().reset(state)
-        self.phase_source_.estimator.reset()
-
-    def resume(self, state: JointState, phase: float) -> None:
-        """Start a run as :meth:`reset` does, the phase source going on from ``phase``."""
-        self.reset(state)
-        self.phase_source_.restart(phase)
 
     def _phase(self, state: JointState) -> float:
         """Advance the phase source to this tick; the right leg's phase (cycles)."""

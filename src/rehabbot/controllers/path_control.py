@@ -31,7 +31,7 @@ import numpy as np
 
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.phase_sources import hip_phase
+from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
@@ -92,6 +92,7 @@ class PathController(Controller):
         ConfigurationError: no side has both a hip and a knee.
     """
 
+    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "tunnel_width_rad": ParamSpec("rad", 0.0, 0.5, "distance from the path with no force",
                                       rate_per_s=0.1),
@@ -166,15 +167,6 @@ class PathController(Controller):
         """The path's point (rad, every joint) at right-leg ``phase`` (cycles)."""
         return self._reference.evaluate(phase)[0]
 
-    def reset(self, state: JointState) -> None:
-        """Start a run: the phase source starts over."""
-        super().reset(state)
-        self.phase_source_.estimator.reset()
-
-    def resume(self, state: JointState, phase: float) -> None:
-        """Start a run as :meth:`reset` does, the phase source going on from ``phase``."""
-        self.reset(state)
-        self.phase_source_.restart(phase)
 
     def closest_point(
         self, path: FloatArray, q: FloatArray, centre: float, window: float

@@ -16,7 +16,7 @@ import numpy as np
 
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.phase_sources import hip_phase
+from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.hal.types import JointCommand, JointState
 
@@ -34,6 +34,7 @@ class TransparentController(Controller):
         period_s: the control period (s).
     """
 
+    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "gravity_pct": ParamSpec("%", 0.0, 100.0, "share of the legs' weight carried",
                                  rate_per_s=50.0),
@@ -66,15 +67,6 @@ class TransparentController(Controller):
         self.reference_ = GaitReference(joint_names)
         self._zeros = np.zeros(len(joint_names))
 
-    def reset(self, state: JointState) -> None:
-        """Start a run: ramps settle, the phase source starts over."""
-        super().reset(state)
-        self.phase_source_.estimator.reset()
-
-    def resume(self, state: JointState, phase: float) -> None:
-        """Start a run as :meth:`reset` does, the phase source going on from ``phase``."""
-        self.reset(state)
-        self.phase_source_.restart(phase)
 
     def update(self, state: JointState) -> JointCommand:
         """The compensation torque at this tick."""
