@@ -35,7 +35,8 @@ OPERATOR_ENV_VAR = "REHABBOT_OPERATOR"
 
 patients_app = typer.Typer(help="Patient records: profile, fitting, consent, outcomes, erasure, "
                                 "audit log.", no_args_is_help=True)
-console = Console()
+#: Never parses markup: names, diagnoses, protocols and operators are shown as typed.
+console = Console(markup=False)
 
 
 def default_operator() -> str:

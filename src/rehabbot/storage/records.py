@@ -42,7 +42,7 @@ from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rehabbot.errors import ConfigurationError, StorageError
+from rehabbot.errors import ConfigurationError, StorageError, echo
 from rehabbot.storage.store import SessionStore
 
 JointKind = Literal["hip", "knee", "ankle"]
@@ -358,7 +358,7 @@ def check_operator(operator: str) -> str:
     name = operator.strip() if isinstance(operator, str) else ""
     if not name or len(name) > MAX_OPERATOR_LENGTH:
         raise ConfigurationError(
-            f"operator {operator!r} is not a name of 1 to {MAX_OPERATOR_LENGTH} characters; "
+            f"operator {echo(operator)} is not a name of 1 to {MAX_OPERATOR_LENGTH} characters; "
             "say who makes the change (--operator NAME or $REHABBOT_OPERATOR)"
         )
     return name
@@ -372,7 +372,7 @@ def invalid(what: str, exc: ValidationError) -> ConfigurationError:
         message = str(error["msg"]).removeprefix("Value error, ")
         given = error.get("input")
         shown = "" if isinstance(given, Mapping) or error["type"] == "missing" else \
-            f" (got {given!r})"
+            f" (got {echo(given)})"
         parts.append(f"{field}: {message}{shown}")
     return ConfigurationError(f"{what}: " + "; ".join(parts))
 

@@ -47,9 +47,11 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from rehabbot.errors import StorageError
+from rehabbot.errors import StorageError, echo
 
 STORE_ENV_VAR = "REHABBOT_STORE"
+MAX_ROW_ID = 2**63 - 1
+"""The largest row id SQLite stores (a 64-bit signed integer)."""
 BUSY_TIMEOUT_S = 5.0
 """How long a write waits for another connection's write transaction to end (s)."""
 FINAL_STATUSES = ("completed", "aborted", "faulted")
@@ -509,6 +511,7 @@ class SessionStore:
             self._db.execute("COMMIT")
 
     def _session_row(self, db: sqlite3.Connection, session_id: int, columns: str) -> Any:
+        _check_row_id(session_id)
         row = db.execute(f"SELECT {columns} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
             raise StorageError(f"no session {session_id}; `rehabbot sessions list` shows the ids")
@@ -701,6 +704,7 @@ class SessionStore:
         Raises:
             StorageError: there is no session with this id.
         """
+        _check_row_id(session_id)
         with self._translated(f"reading session {session_id}"):
             row = self._db.execute(f"{self._INFO_QUERY} WHERE s.id = ?", (session_id,)).fetchone()
         if row is None:
@@ -838,6 +842,17 @@ class SessionStore:
             contact=native["contact"] != 0, q=native["q"], qd=native["qd"], tau=native["tau"],
             tau_cmd=native["tau_cmd"], q_ref=native["q_ref"], joint_names=joint_names,
         )
+
+
+def _check_row_id(session_id: int) -> None:
+    """Refuse a session id that no row can have (SQLite ids are 64-bit signed integers).
+
+    Raises:
+        StorageError: ``session_id`` is outside 1 .. 2**63 − 1 (one line, the id shortened).
+    """
+    if not 0 < session_id <= MAX_ROW_ID:
+        raise StorageError(f"no session {echo(session_id)}: session ids are whole numbers from 1 "
+                           "to 2**63 - 1; `rehabbot sessions list` shows the ids")
 
 
 def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
