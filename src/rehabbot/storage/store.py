@@ -34,8 +34,9 @@ import math
 import os
 import secrets
 import sqlite3
+import stat
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ import numpy.typing as npt
 import platformdirs
 
 from rehabbot.errors import StorageError, echo
+from rehabbot.storage.files import make_private_dirs
 
 STORE_ENV_VAR = "REHABBOT_STORE"
 MAX_ROW_ID = 2**63 - 1
@@ -57,13 +59,15 @@ BUSY_TIMEOUT_S = 5.0
 FINAL_STATUSES = ("completed", "aborted", "faulted")
 """The statuses :meth:`SessionStore.finish_session` accepts; a session is 'running' before."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
 Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
-read, nor migrated. Version 2 had no patient records; it is migrated to version 3 when opened
-(:data:`_MIGRATIONS`).
+read, nor migrated. Version 2 had no patient records; version 3 reused the row ids of erased
+patients and sessions. Both are migrated to version 4 when opened (:data:`_MIGRATIONS`).
 """
+APPLICATION_ID = 0x52484254
+"""``PRAGMA application_id`` of a rehabbot store ("RHBT"), set from schema version 4 on."""
 
 _SCHEMA = (
     """CREATE TABLE patients (
@@ -126,7 +130,7 @@ _SCHEMA = (
 )
 """The tables of schema version 2; a new store is created with them, then migrated."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
+_MIGRATIONS: dict[int, tuple[str, ...] | Callable[[sqlite3.Connection], None]] = {
     # 2 → 3: patient records (rehabbot.storage.records), exports, audit log, installation secret.
     2: (
         "ALTER TABLE patients ADD COLUMN birth_date TEXT",
@@ -181,7 +185,87 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         ) WITHOUT ROWID""",
     ),
 }
-"""Statements that take a store from schema version ``key`` to ``key + 1``."""
+"""Statements that take a store from schema version ``key`` to ``key + 1`` (3 → 4 is
+:func:`_migrate_to_ids_never_reused`)."""
+
+_NEVER_REUSED = {
+    "patients": """CREATE TABLE patients (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code TEXT UNIQUE NOT NULL,
+        display_name TEXT,
+        height_m REAL,
+        mass_kg REAL,
+        created_at TEXT NOT NULL,
+        birth_date TEXT,
+        sex TEXT,
+        affected_side TEXT,
+        diagnosis TEXT
+    )""",
+    "sessions": """CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        patient_id INTEGER NOT NULL REFERENCES patients(id),
+        protocol_name TEXT NOT NULL,
+        robot_name TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        started_unix REAL NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted', 'faulted')),
+        period_s REAL NOT NULL CHECK (period_s > 0),
+        joint_names TEXT NOT NULL,
+        summary TEXT
+    )""",
+    "outcomes": """CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        test TEXT NOT NULL,
+        value TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        measured_on TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    )""",
+    # session_id NULL: a file about the patient, not one session (a copy of their record)
+    "exports": """CREATE TABLE exports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+        format TEXT NOT NULL,
+        path TEXT NOT NULL,
+        root TEXT NOT NULL,
+        exported_at TEXT NOT NULL
+    )""",
+    "audit_log": """CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        patient_id INTEGER,
+        detail TEXT NOT NULL
+    )""",
+}
+"""Version 4 of the tables whose row ids the user or the audit log sees: ``AUTOINCREMENT``, so
+that SQLite never hands out the id of a deleted (erased) row again."""
+_VERSION_4_INDEXES = (
+    "CREATE INDEX sessions_by_patient ON sessions(patient_id)",
+    "CREATE INDEX outcomes_by_patient ON outcomes(patient_id, measured_on)",
+    "CREATE INDEX exports_by_patient ON exports(patient_id)",
+    "CREATE INDEX audit_by_patient ON audit_log(patient_id)",
+    # An export in progress: recorded before its first byte is written, into a private staging
+    # folder below root, so that erasure finds the files of an export that never completed.
+    """CREATE TABLE export_intents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+        format TEXT NOT NULL,
+        staging TEXT NOT NULL,
+        root TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX export_intents_by_patient ON export_intents(patient_id)",
+    # Export folders that an export created (so erasure may remove them once empty).
+    "CREATE TABLE export_folders (path TEXT PRIMARY KEY) WITHOUT ROWID",
+    f"PRAGMA application_id = {APPLICATION_ID}",
+)
 PSEUDONYM_KEY_BYTES = 32
 """Length of the installation's pseudonym key (bytes), made once with :mod:`secrets`."""
 
@@ -411,9 +495,11 @@ class SessionStore:
     def open(cls, path: Path | None = None) -> SessionStore:
         """Open the store at ``path`` (default :func:`default_store_path`), creating it if needed.
 
-        Parent folders are created; a new file gets mode 0o600 and the schema of
-        :data:`SCHEMA_VERSION`, an existing one (and its ``-wal`` and ``-shm`` files) loses every
-        permission of group and others, and a store of schema version 2 is migrated.
+        Missing parent folders are created with mode 0o700; a new file gets mode 0o600 and the
+        schema of :data:`SCHEMA_VERSION`; an existing file is first checked to be a rehabbot
+        store (another file is refused untouched), then it (and its ``-wal`` and ``-shm`` files)
+        loses every permission of group and others, and a store of schema version 2 or 3 is
+        migrated.
 
         Raises:
             StorageError: the file cannot be created or opened, is not a rehabbot store, is locked,
@@ -421,7 +507,15 @@ class SessionStore:
         """
         path = default_store_path() if path is None else Path(path).expanduser()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the session store {path}: {exc.strerror or exc}; "
+                "check that you may write to its folder, or choose another store file "
+                f"(--store or ${STORE_ENV_VAR})"
+            ) from exc
+        _check_is_store(path)  # before its mode is touched: it may be anybody's file
+        try:
             _create_owner_only(path)
             # SQLite gives the -wal and -shm files it creates the store's mode; older ones
             # (left by a crash, or copied) are restricted here
@@ -440,8 +534,8 @@ class SessionStore:
         try:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            _ensure_schema(db, path)  # with foreign keys off: migrations rebuild tables
             db.execute("PRAGMA foreign_keys = ON")
-            _ensure_schema(db, path)
         except sqlite3.Error as exc:
             db.close()
             raise StorageError(_open_failure(path, exc)) from exc
@@ -877,12 +971,21 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
                     db.execute(statement)
                 version = 2
             while version in _MIGRATIONS:
-                for statement in _MIGRATIONS[version]:
-                    db.execute(statement)
+                step = _MIGRATIONS[version]
+                if callable(step):
+                    step(db)
+                else:
+                    for statement in step:
+                        db.execute(statement)
                 version += 1
             db.execute("INSERT OR IGNORE INTO installation (name, value) VALUES "
                        "('pseudonym_key', ?)", (secrets.token_bytes(PSEUDONYM_KEY_BYTES),))
             db.execute(f"PRAGMA user_version = {version}")
+            broken = db.execute("PRAGMA foreign_key_check").fetchone()
+            if broken is not None:
+                raise StorageError(f"session store {path}: a row of table {broken[0]} refers to "
+                                   f"a missing row of {broken[2]}, so it was not migrated; the "
+                                   "store was modified outside rehabbot")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -900,6 +1003,110 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
             f"file away to start a new store there, or choose another store file (--store or "
             f"${STORE_ENV_VAR})"
         )
+
+
+def _check_is_store(path: Path) -> None:
+    """Refuse, before anything touches it, an existing file that is not a rehabbot store.
+
+    A missing or empty file is a new store. An SQLite file is a store if it carries rehabbot's
+    application id, or (stores before schema version 4) has rehabbot's tables; any other file
+    keeps its content and its mode.
+
+    Raises:
+        StorageError: ``path`` is a folder, not an SQLite file, or another program's database.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return  # missing (a new store), or opening it will say what is wrong
+    refused = (f"{path} is not a rehabbot session store, so it was left as it is; choose "
+               f"another store file (--store or ${STORE_ENV_VAR})")
+    if not stat.S_ISREG(info.st_mode):
+        raise StorageError(refused)
+    if info.st_size == 0:
+        return
+    try:
+        with path.open("rb") as file:
+            header = file.read(16)
+        if header != b"SQLite format 3\x00":
+            raise StorageError(refused)
+        probe = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except OSError:
+        return
+    except sqlite3.Error as exc:
+        raise StorageError(_open_failure(path, exc)) from exc
+    try:
+        application_id = int(probe.execute("PRAGMA application_id").fetchone()[0])
+        version = _schema_version(probe)
+        tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = "
+                                              "'table'")}
+    except sqlite3.Error as exc:
+        raise StorageError(_open_failure(path, exc)) from exc
+    finally:
+        probe.close()
+    ours = application_id == APPLICATION_ID or application_id == 0 and (
+        not tables or version == 1 and "ticks" in tables
+        or version >= 2 and {"patients", "sessions", "sample_blocks"} <= tables)
+    if not ours:
+        raise StorageError(refused.replace("is not", "is an SQLite database but not", 1))
+
+
+def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
+    """Schema 3 → 4: ids that are never handed out again, and exports recorded before writing.
+
+    The tables of :data:`_NEVER_REUSED` are rebuilt with ``AUTOINCREMENT``, their counters set
+    past every id the store ever gave (the audit log names erased patients and their sessions);
+    a patient who got the id of an erased one (version 3 reused it) is given a new id, and so
+    are their rows and the audit entries made after that erasure, so that their audit log
+    never shows the erased patient's entries. Adds ``export_intents`` and ``export_folders``
+    and the store's application id. Runs inside the migration's transaction, foreign keys off.
+    """
+    erased = dict(db.execute("SELECT patient_id, max(id) FROM audit_log WHERE action = "
+                             "'patient.erase' AND patient_id IS NOT NULL GROUP BY patient_id"))
+    named_patients: set[int] = set(erased)
+    named_sessions: set[int] = set()
+    for detail_text, in db.execute("SELECT detail FROM audit_log WHERE action IN "
+                                   "('export', 'patient.erase')"):
+        detail = json.loads(detail_text)
+        named_patients.update(int(i) for i in detail.get("patients", []))
+        named_sessions.update(int(i) for i in detail.get("sessions", []))
+    for name, create in _NEVER_REUSED.items():
+        columns = ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({name})"))
+        db.execute(create.replace(f"TABLE {name} (", f"TABLE {name}_v4 (", 1))
+        db.execute(f"INSERT INTO {name}_v4 ({columns}) SELECT {columns} FROM {name}")
+        db.execute(f"DROP TABLE {name}")
+        db.execute(f"ALTER TABLE {name}_v4 RENAME TO {name}")
+    highest = max([*named_patients, *(r[0] for r in db.execute("SELECT id FROM patients"))],
+                  default=0)
+    for old_id, erased_at in sorted(erased.items()):
+        if db.execute("SELECT 1 FROM patients WHERE id = ?", (old_id,)).fetchone() is None:
+            continue
+        highest += 1
+        db.execute("UPDATE patients SET id = ? WHERE id = ?", (highest, old_id))
+        for table in ("sessions", "fittings", "consents", "outcomes", "exports"):
+            db.execute(f"UPDATE {table} SET patient_id = ? WHERE patient_id = ?",
+                       (highest, old_id))
+        db.execute("UPDATE audit_log SET patient_id = ? WHERE patient_id = ? AND id > ?",
+                   (highest, old_id, erased_at))
+        for entry_id, detail_text in db.execute(
+                "SELECT id, detail FROM audit_log WHERE action = 'export' AND id > ?",
+                (erased_at,)).fetchall():
+            detail = json.loads(detail_text)
+            if old_id in detail.get("patients", []):
+                detail["patients"] = sorted(highest if i == old_id else i
+                                            for i in detail["patients"])
+                db.execute("UPDATE audit_log SET detail = ? WHERE id = ?",
+                           (json.dumps(detail), entry_id))
+    last_session = max([*named_sessions, *(r[0] for r in db.execute("SELECT id FROM sessions"))],
+                       default=0)
+    db.execute("DELETE FROM sqlite_sequence WHERE name IN ('patients', 'sessions')")
+    db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('patients', ?), ('sessions', ?)",
+               (highest, last_session))
+    for statement in _VERSION_4_INDEXES:
+        db.execute(statement)
+
+
+_MIGRATIONS[3] = _migrate_to_ids_never_reused
 
 
 def _schema_version(db: sqlite3.Connection) -> int:
