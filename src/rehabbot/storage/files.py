@@ -211,7 +211,7 @@ def remove_empty_folders(path: Path, root: Path, *, remove_root: bool) -> list[P
     """
     removed = []
     folder = path.parent
-    while folder != root and root in folder.parents or folder == root and remove_root:
+    while (folder != root and root in folder.parents) or (folder == root and remove_root):
         try:
             os.rmdir(folder)
         except OSError:

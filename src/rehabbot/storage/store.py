@@ -1044,9 +1044,9 @@ def _check_is_store(path: Path) -> None:
         raise StorageError(_open_failure(path, exc)) from exc
     finally:
         probe.close()
-    ours = application_id == APPLICATION_ID or application_id == 0 and (
-        not tables or version == 1 and "ticks" in tables
-        or version >= 2 and {"patients", "sessions", "sample_blocks"} <= tables)
+    ours = application_id == APPLICATION_ID or (application_id == 0 and (
+        not tables or (version == 1 and "ticks" in tables)
+        or (version >= 2 and {"patients", "sessions", "sample_blocks"} <= tables)))
     if not ours:
         raise StorageError(refused.replace("is not", "is an SQLite database but not", 1))
 
