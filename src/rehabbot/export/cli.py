@@ -56,3 +56,6 @@ def export_command(
     if result.skipped:
         print(f"skipped session(s) {', '.join(map(str, result.skipped))}: no research consent "
               "(--include-without-consent to override)", file=sys.stderr)
+    if result.running:
+        print(f"skipped session(s) {', '.join(map(str, result.running))}: still running, their "
+              "recording is incomplete (export them when they have ended)", file=sys.stderr)

@@ -108,19 +108,22 @@ def _refused(path: Path, exc: OSError) -> StorageError:
     return StorageError(f"{path}: {exc.strerror or exc}; check the folder's permissions")
 
 
-def move_into(staging: Path, root: Path) -> tuple[list[Path], list[Path]]:
+def move_into(staging: Path, root: Path, moved: list[Path], created: list[Path]) -> None:
     """Move every file of the ``staging`` tree to the same place below ``root``.
 
     Folders below ``root`` are created 0o700 as needed; a destination that is a symbolic link
     (or a folder in the way) is refused before anything is moved, and an existing regular file
     is replaced by ``rename`` (atomic: never half-written, never its old permissions).
 
-    Returns:
-        (the files at their new places, the folders created below ``root``), in order.
+    Args:
+        staging: the folder holding the files.
+        root: where they go.
+        moved: gets each file's new place as soon as it is moved, in name order.
+        created: gets each folder created below ``root``.
 
     Raises:
         StorageError: a destination or a folder on the way is a link, or a move fails; files
-            moved before stay moved (the caller records them).
+            moved before stay moved, and are in ``moved`` (the caller records them).
     """
     files = sorted(p for p in staging.rglob("*") if p.is_file() and not p.is_symlink())
     plan = [(f, root.joinpath(*relative_parts(f, staging))) for f in files]
@@ -133,8 +136,6 @@ def move_into(staging: Path, root: Path) -> tuple[list[Path], list[Path]]:
             raise _refused(target, exc) from None
         if not stat.S_ISREG(mode):
             raise _refused(target, OSError(errno.ELOOP, "not a regular file"))
-    moved: list[Path] = []
-    created: list[Path] = []
     for source, target in plan:
         parts = relative_parts(target, root)
         for depth in range(1, len(parts)):
@@ -149,7 +150,6 @@ def move_into(staging: Path, root: Path) -> tuple[list[Path], list[Path]]:
         except OSError as exc:
             raise _refused(target, exc) from None
         moved.append(target)
-    return moved, created
 
 
 def _lstat_at(name: str, dir_fd: int) -> int:
@@ -203,21 +203,19 @@ def remove_tree_beneath(folder: Path, root: Path) -> None:
         raise _refused(folder, exc) from None
 
 
-def remove_empty_folders(path: Path, root: Path, *, remove_root: bool) -> list[Path]:
-    """Remove the empty folders above ``path`` up to ``root`` (and ``root`` if ``remove_root``).
+def remove_empty_folders(folder: Path, root: Path, *, remove_root: bool) -> list[Path]:
+    """Remove ``folder`` and the folders above it while empty, up to ``root`` (``root`` itself
+    only if ``remove_root``); return those removed.
 
     ``rmdir`` never follows a link and removes only empty folders; the first one that is not
-    empty (or not removable) ends the walk. Returns the folders removed.
+    empty (or not removable), and anything outside ``root``, ends the walk.
     """
     removed = []
-    folder = path.parent
-    while (folder != root and root in folder.parents) or (folder == root and remove_root):
+    while root in folder.parents or (folder == root and remove_root):
         try:
             os.rmdir(folder)
         except OSError:
             break
         removed.append(folder)
-        if folder == root:
-            break
         folder = folder.parent
     return removed
