@@ -42,7 +42,7 @@ from rehabbot.errors import (
     StorageError,
     shorten,
 )
-from rehabbot.export.cli import export_command
+from rehabbot.export.cli import copy_command, export_command
 from rehabbot.gui.app import console_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
@@ -75,6 +75,8 @@ app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot fi
 app.command("export", help="Export recorded sessions, pseudonymized, for research: C3D, "
             "OpenSim .mot, CSV, BIDS-Motion, HDF5 or FHIR.")(export_command)
 app.add_typer(patients_app, name="patients")
+patients_app.command("copy", help="The patient's own copy of their record: JSON, FHIR and CSV, "
+                     "identified, recorded for erasure and in the audit log.")(copy_command)
 app.command(
     "report",
     help="A session's report (curves, strides, metrics, events), or with --patient a progress "

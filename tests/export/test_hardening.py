@@ -7,7 +7,6 @@ know of, nothing is written or deleted through a link, and no empty or partial f
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
 import signal
@@ -16,8 +15,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +27,7 @@ from rehabbot.export.registry import BUILTIN_EXPORTERS
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.export.conftest import OPERATOR, record
+from tests.storage.filemodes import umask
 
 PATIENT = "P-RACE-1"
 
@@ -59,15 +57,6 @@ def store(master: Path, tmp_path: Path) -> Path:
 def erase(store: Path) -> None:
     with SessionStore.open(store) as st:
         PatientRecords(st).erase(PATIENT, operator="nurse")
-
-
-@contextmanager
-def umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 class GatedCsv(CsvExporter):

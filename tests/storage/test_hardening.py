@@ -4,12 +4,9 @@ folders. Items 6, 7 and 8."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -17,17 +14,9 @@ import pytest
 
 from rehabbot.storage.records import PatientProfile, PatientRecords
 from rehabbot.storage.store import _MIGRATIONS, _SCHEMA, SessionStore
+from tests.storage.filemodes import umask
 
 JOINTS = ["knee_angle_r"]
-
-
-@contextmanager
-def umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def test_an_erased_patients_ids_are_never_given_again(tmp_path: Path) -> None:

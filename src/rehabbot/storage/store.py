@@ -188,63 +188,11 @@ _MIGRATIONS: dict[int, tuple[str, ...] | Callable[[sqlite3.Connection], None]] =
 """Statements that take a store from schema version ``key`` to ``key + 1`` (3 → 4 is
 :func:`_migrate_to_ids_never_reused`)."""
 
-_NEVER_REUSED = {
-    "patients": """CREATE TABLE patients (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        code TEXT UNIQUE NOT NULL,
-        display_name TEXT,
-        height_m REAL,
-        mass_kg REAL,
-        created_at TEXT NOT NULL,
-        birth_date TEXT,
-        sex TEXT,
-        affected_side TEXT,
-        diagnosis TEXT
-    )""",
-    "sessions": """CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        patient_id INTEGER NOT NULL REFERENCES patients(id),
-        protocol_name TEXT NOT NULL,
-        robot_name TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        started_unix REAL NOT NULL,
-        ended_at TEXT,
-        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted', 'faulted')),
-        period_s REAL NOT NULL CHECK (period_s > 0),
-        joint_names TEXT NOT NULL,
-        summary TEXT
-    )""",
-    "outcomes": """CREATE TABLE outcomes (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-        test TEXT NOT NULL,
-        value TEXT NOT NULL,
-        unit TEXT NOT NULL,
-        protocol TEXT NOT NULL,
-        measured_on TEXT NOT NULL,
-        recorded_at TEXT NOT NULL
-    )""",
-    # session_id NULL: a file about the patient, not one session (a copy of their record)
-    "exports": """CREATE TABLE exports (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
-        format TEXT NOT NULL,
-        path TEXT NOT NULL,
-        root TEXT NOT NULL,
-        exported_at TEXT NOT NULL
-    )""",
-    "audit_log": """CREATE TABLE audit_log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        operator TEXT NOT NULL,
-        action TEXT NOT NULL,
-        patient_id INTEGER,
-        detail TEXT NOT NULL
-    )""",
-}
-"""Version 4 of the tables whose row ids the user or the audit log sees: ``AUTOINCREMENT``, so
-that SQLite never hands out the id of a deleted (erased) row again."""
+_NEVER_REUSED = ("patients", "sessions", "outcomes", "exports", "audit_log")
+"""The tables whose row ids the user or the audit log sees: version 4 declares their ids
+``AUTOINCREMENT``, so that SQLite never hands out the id of a deleted (erased) row again; and
+``exports.session_id`` may be NULL (a file about the patient, not one session: their copy of
+their record)."""
 _VERSION_4_INDEXES = (
     "CREATE INDEX sessions_by_patient ON sessions(patient_id)",
     "CREATE INDEX outcomes_by_patient ON outcomes(patient_id, measured_on)",
@@ -508,14 +456,7 @@ class SessionStore:
         path = default_store_path() if path is None else Path(path).expanduser()
         try:
             make_private_dirs(path.parent)
-        except OSError as exc:
-            raise StorageError(
-                f"cannot create the session store {path}: {exc.strerror or exc}; "
-                "check that you may write to its folder, or choose another store file "
-                f"(--store or ${STORE_ENV_VAR})"
-            ) from exc
-        _check_is_store(path)  # before its mode is touched: it may be anybody's file
-        try:
+            _check_is_store(path)  # before its mode is touched: it may be anybody's file
             _create_owner_only(path)
             # SQLite gives the -wal and -shm files it creates the store's mode; older ones
             # (left by a crash, or copied) are restricted here
@@ -763,6 +704,19 @@ class SessionStore:
                 (session_id, t_s, kind, joint, text),
             )
         return int(cursor.lastrowid or 0)
+
+    def list_events(self, session_id: int) -> list[dict[str, Any]]:
+        """A session's events in time order: ``id``, ``t_s`` (s), ``kind``, ``joint``, ``detail``.
+
+        Raises:
+            StorageError: there is no session with this id.
+        """
+        with self._transaction(f"reading events of session {session_id}", write=False) as db:
+            self._session_row(db, session_id, "id")
+            rows = db.execute("SELECT id, t_s, kind, joint, detail FROM events WHERE session_id = "
+                              "? ORDER BY t_s, id", (session_id,)).fetchall()
+        return [{"id": i, "t_s": t, "kind": k, "joint": j,
+                 "detail": None if d is None else json.loads(d)} for i, t, k, j, d in rows]
 
     _INFO_QUERY = """
         SELECT s.id, p.code, s.protocol_name, s.robot_name, s.started_at, s.ended_at, s.status,
@@ -1054,7 +1008,8 @@ def _check_is_store(path: Path) -> None:
 def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
     """Schema 3 → 4: ids that are never handed out again, and exports recorded before writing.
 
-    The tables of :data:`_NEVER_REUSED` are rebuilt with ``AUTOINCREMENT``, their counters set
+    The tables of :data:`_NEVER_REUSED` are rebuilt from their own definitions with
+    ``AUTOINCREMENT``, their counters set
     past every id the store ever gave (the audit log names erased patients and their sessions);
     a patient who got the id of an erased one (version 3 reused it) is given a new id, and so
     are their rows and the audit entries made after that erasure, so that their audit log
@@ -1070,9 +1025,18 @@ def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
         detail = json.loads(detail_text)
         named_patients.update(int(i) for i in detail.get("patients", []))
         named_sessions.update(int(i) for i in detail.get("sessions", []))
-    for name, create in _NEVER_REUSED.items():
+    for name in _NEVER_REUSED:
         columns = ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({name})"))
-        db.execute(create.replace(f"TABLE {name} (", f"TABLE {name}_v4 (", 1))
+        (create,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone()
+        create = create.replace(f"TABLE {name} (", f"TABLE {name}_v4 (", 1).replace(
+            "id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1)
+        if name == "exports":
+            create = create.replace("session_id INTEGER NOT NULL", "session_id INTEGER", 1)
+        if "AUTOINCREMENT" not in create:
+            raise StorageError(f"table {name} of the store is not rehabbot's; it was modified "
+                               "outside rehabbot, so the store was not migrated")
+        db.execute(create)
         db.execute(f"INSERT INTO {name}_v4 ({columns}) SELECT {columns} FROM {name}")
         db.execute(f"DROP TABLE {name}")
         db.execute(f"ALTER TABLE {name}_v4 RENAME TO {name}")
