@@ -19,6 +19,9 @@ from rehabbot.errors import ConfigurationError, echo, shorten
 ModelT = TypeVar("ModelT", bound=BaseModel)
 #: How many bad fields one message lists at most (the rest are counted).
 MAX_LISTED_PROBLEMS = 10
+#: Longest rule message kept per field (characters); the rules' own texts are shorter, but a
+#: validator may quote what it was given.
+MAX_RULE_CHARS = 1000
 
 
 def describe_validation_error(source: str, error: ValidationError) -> str:
@@ -39,7 +42,7 @@ def describe_validation_error(source: str, error: ValidationError) -> str:
         field = shorten(".".join(str(part) for part in item["loc"]) or "(top level)")
         given = item.get("input")
         shown = "" if isinstance(given, dict) or item["type"] == "missing" else f" = {echo(given)}"
-        problems.append(f"invalid field '{field}'{shown}: {shorten(item['msg'])}")
+        problems.append(f"invalid field '{field}'{shown}: {shorten(item['msg'], MAX_RULE_CHARS)}")
     if len(errors) > MAX_LISTED_PROBLEMS:
         problems.append(f"and {len(errors) - MAX_LISTED_PROBLEMS} more invalid field(s)")
     return f"{shorten(source)}: " + "; ".join(problems)
