@@ -19,8 +19,8 @@ from rehabbot.errors import ConfigurationError, echo, shorten
 ModelT = TypeVar("ModelT", bound=BaseModel)
 #: How many bad fields one message lists at most (the rest are counted).
 MAX_LISTED_PROBLEMS = 10
-#: Longest rule message kept per field (characters); the rules' own texts are shorter, but a
-#: validator may quote what it was given.
+#: Longest rule message kept per field, and longest name of the source (characters); the
+#: rules' own texts are shorter, but a validator may quote what it was given.
 MAX_RULE_CHARS = 1000
 
 
@@ -45,7 +45,7 @@ def describe_validation_error(source: str, error: ValidationError) -> str:
         problems.append(f"invalid field '{field}'{shown}: {shorten(item['msg'], MAX_RULE_CHARS)}")
     if len(errors) > MAX_LISTED_PROBLEMS:
         problems.append(f"and {len(errors) - MAX_LISTED_PROBLEMS} more invalid field(s)")
-    return f"{shorten(source)}: " + "; ".join(problems)
+    return f"{shorten(source, MAX_RULE_CHARS)}: " + "; ".join(problems)
 
 
 def load_toml_model(path: Path, model: type[ModelT]) -> ModelT:
@@ -75,7 +75,7 @@ def parse_toml_model(text: str, model: type[ModelT], *, source: str) -> ModelT:
         ConfigurationError: not TOML, nested too deep for the parser (a RecursionError), empty,
             or not a valid ``model``; one message, whose echoes of values are shortened.
     """
-    where = shorten(source)
+    where = shorten(source, MAX_RULE_CHARS)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

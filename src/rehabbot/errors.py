@@ -45,8 +45,8 @@ def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
 
     >>> shorten("abc", 10)
     'abc'
-    >>> shorten("x" * 50, 20)
-    'xxxxxxxxxx… (50 characters)'
+    >>> shorten("x" * 50, 30)
+    'xxxxxxxxxxxxx… (50 characters)'
     """
     if len(text) <= limit:
         return text
