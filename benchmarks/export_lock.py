@@ -56,10 +56,10 @@ def export_once(store: SessionStore, session: int, out: Path) -> tuple[float, fl
     records = PatientRecords(store)
     began = time.perf_counter()
     folder, created = prepare_folder(out)
-    intent = records.begin_export("csv", folder, session_id=session)
+    intent = records.begin_export("csv", folder, root_created=created, session_id=session)
     CsvExporter().write(read_session(store, session), intent.staging)
     locked = time.perf_counter()
-    records.finish_export(intent, "csv", root_created=created)
+    records.finish_export(intent, "csv")
     ended = time.perf_counter()
     return ended - began, ended - locked
 

@@ -78,11 +78,12 @@ def copy_patient(store_path: Path, code: str, out_dir: Path, *, operator: str) -
         records = PatientRecords(store)
         record = records.get(code)
         out, created = prepare_folder(out_dir)
-        intent = records.begin_export(COPY_FORMAT, out, patient_code=code)
+        intent = records.begin_export(COPY_FORMAT, out, root_created=created,
+                                       patient_code=code)
         try:
             document, sessions = _document(store, records, code)
             _write(store, records, document, sessions, intent.staging)
-            files = records.finish_export(intent, COPY_FORMAT, root_created=created)
+            files = records.finish_export(intent, COPY_FORMAT)
         except BaseException:
             records.abandon_export(intent)
             raise

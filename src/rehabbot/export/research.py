@@ -131,12 +131,12 @@ def export_sessions(store_path: Path, session_ids: Sequence[int], fmt: str, out_
         written: list[ExportedFile] = []
         try:
             for sid in chosen:
-                intent = records.begin_export(fmt, out, session_id=sid)
+                intent = records.begin_export(fmt, out, root_created=created, session_id=sid)
                 try:
                     staged = exporter.write(read_session(store, sid), intent.staging)
                     for path in staged:
                         relative_parts(Path(path), intent.staging)  # written where it was told
-                    written += records.finish_export(intent, fmt, root_created=created)
+                    written += records.finish_export(intent, fmt)
                 except BaseException:
                     records.abandon_export(intent)
                     raise

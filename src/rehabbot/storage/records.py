@@ -805,7 +805,8 @@ class PatientRecords:
                 (json.dumps(sorted({f.session_id for f in files if f.session_id is not None})),))}
             self._log_export(db, who, fmt, owners, files, detail)
 
-    def begin_export(self, fmt: str, root: Path, *, session_id: int | None = None,
+    def begin_export(self, fmt: str, root: Path, *, root_created: bool,
+                     session_id: int | None = None,
                      patient_code: str | None = None) -> ExportIntent:
         """Record an export of a session (or of a patient's own record) before it is written.
 
@@ -813,6 +814,8 @@ class PatientRecords:
         after the row is committed), into which the exporter writes; :meth:`finish_export`
         moves the files into place, :meth:`abandon_export` deletes them. A process killed in
         between leaves the intent, so that erasing the patient deletes the staged files.
+        ``root_created`` (the export created ``root``) is recorded at once, so that erasure
+        removes the folder once empty even if the export never completes.
 
         Raises:
             StorageError: no such session or patient; the staging folder cannot be made.
@@ -827,6 +830,8 @@ class PatientRecords:
                 "INSERT INTO export_intents (patient_id, session_id, format, staging, root, "
                 "started_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (patient_id, session_id, fmt, str(staging), str(root), _utc_now()))
+            if root_created:
+                db.execute("INSERT OR IGNORE INTO export_folders (path) VALUES (?)", (str(root),))
         intent = ExportIntent(int(cursor.lastrowid or 0), staging, root, session_id)
         try:
             os.mkdir(staging, DIR_MODE)
@@ -836,8 +841,7 @@ class PatientRecords:
                                f"{exc.strerror or exc}; choose another folder (--out)") from None
         return intent
 
-    def finish_export(self, intent: ExportIntent, fmt: str, *,
-                      root_created: bool) -> list[ExportedFile]:
+    def finish_export(self, intent: ExportIntent, fmt: str) -> list[ExportedFile]:
         """Move an export's staged files into its folder and record them, in one transaction.
 
         Holding the store's write lock, so that an erasure runs wholly before or after: if the
@@ -849,7 +853,6 @@ class PatientRecords:
         Args:
             intent: what :meth:`begin_export` returned.
             fmt: the export format.
-            root_created: whether the export created its folder (erasure may then remove it).
 
         Returns:
             the files at their places, in name order.
@@ -877,9 +880,8 @@ class PatientRecords:
                     failure = exc
                 self._insert_exports(db, fmt, [ExportedFile(intent.session_id, f, intent.root)
                                                for f in moved], patient_id=int(row[0]))
-                folders = [*made, *([intent.root] if root_created else [])]
                 db.executemany("INSERT OR IGNORE INTO export_folders (path) VALUES (?)",
-                               [(str(f),) for f in folders])
+                               [(str(f),) for f in made])
                 if failure is None:
                     db.execute("DELETE FROM export_intents WHERE id = ?", (intent.id,))
         if failure is not None:
