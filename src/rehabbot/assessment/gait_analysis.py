@@ -190,6 +190,7 @@ def analyze_gait(
     reference_angle_rad: Mapping[str, FloatArray] | None = None,
     measured_torque_nm: Mapping[str, FloatArray] | None = None,
     swing_leg: SwingLeg | None = None,
+    events: Mapping[str, SideEvents] | None = None,
 ) -> GaitAnalysis:
     """Analyze a walking recording.
 
@@ -211,12 +212,14 @@ def analyze_gait(
             ``swing_leg`` it gives per side with a hip and a knee the patient's share of the
             positive work in swing (``assistance["patient_work_share_swing_pct"]``).
         swing_leg: the dynamics of the patient's leg in the orthosis.
+        events: the events to use (s, by side), e.g. those labelled in a file; detected from
+            the angles with ``bias`` when None.
 
     Raises:
         KeyError: a hip or knee angle is missing.
     """
     t = np.asarray(t_s, dtype=float)
-    events = detect_events(t, angles_rad, bias)
+    events = dict(events) if events is not None else detect_events(t, angles_rad, bias)
     tables = {side: stride_table(events, side) for side in SIDES}
     cadences = np.concatenate([tables[s]["cadence_steps_per_min"] for s in SIDES])
     cadence = float(cadences.mean()) if cadences.size else float("nan")
