@@ -324,7 +324,8 @@ def lowpass(t_s: FloatArray, x: FloatArray, cutoff_hz: float = LOWPASS_HZ) -> Fl
 def _vertex_s(t_s: FloatArray, y: FloatArray, i: int, half: int) -> float:
     """Time (s) of the maximum of ``y`` near sample ``i``: the vertex of a parabola fitted over
     ``half`` samples each side of ``i``, one-sided where the data end. NaN where the fit is not
-    concave, or its vertex lies outside the window (the data hold no maximum there).
+    concave, or its vertex lies outside the window; for ``i`` on the first or last sample, the
+    vertex must lie beyond that end of the data, by at most :data:`FIT_HALF_WIDTH_S`.
     """
     lo, hi = max(0, i - half), min(y.size, i + half + 1)
     if hi - lo < 3:
@@ -334,20 +335,30 @@ def _vertex_s(t_s: FloatArray, y: FloatArray, i: int, half: int) -> float:
     if not a < 0.0:
         return float("nan")
     vertex = float(t_s[i] - b / (2.0 * a))
-    return vertex if t_s[lo] <= vertex <= t_s[hi - 1] else float("nan")
+    # A maximum on the first (last) sample lies before (after) the data: its vertex must too,
+    # by at most the window's half-width; any other must lie in the window.
+    first, last = float(t_s[lo]), float(t_s[hi - 1])
+    if i == 0:
+        first, last = first - FIT_HALF_WIDTH_S, first
+    elif i == y.size - 1:
+        first, last = last, last + FIT_HALF_WIDTH_S
+    return vertex if first <= vertex <= last else float("nan")
 
 
 def _maxima_s(t_s: FloatArray, y: FloatArray, cuts: IntArray) -> tuple[IntArray, FloatArray]:
     """Per segment between consecutive ``cuts`` (the last runs to the end): the sample of the
     maximum of ``y`` and its time (s), refined by :func:`_vertex_s`. A maximum on a segment's
-    boundary is not one (NaN): the curve must be seen turning. Near the ends of the data the
-    parabola's window is one-sided, so that an extremum a few samples from the edge is placed.
+    boundary inside the data is not one (NaN). At the ends of the data the parabola's window is
+    one-sided, and a maximum just beyond an end is extrapolated when the data show the curve
+    turning towards it: the bias then decides whether the event itself is inside.
     """
     idx = _segment_argmax(y, cuts)
     ends = np.append(cuts[1:], y.size) - 1
     half = max(2, round(FIT_HALF_WIDTH_S / float(np.median(np.diff(t_s)))))
-    times = np.array([float("nan") if i in (c, e) else _vertex_s(t_s, y, int(i), half)
-                      for i, c, e in zip(idx, cuts, ends, strict=True)])
+    times = np.array([
+        float("nan") if (i == c and c != 0) or (i == e and e != y.size - 1)
+        else _vertex_s(t_s, y, int(i), half)
+        for i, c, e in zip(idx, cuts, ends, strict=True)])
     return idx, times
 
 
@@ -360,8 +371,8 @@ def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
     after that strike; with it (method ``"foot"``), the maximum of the heel's reach and the
     minimum of the toe's (:func:`foot_reach`), as Zeni et al. (2008) use heel and toe markers.
     Extrema are placed by a parabola fitted over ±:data:`FIT_HALF_WIDTH_S`, one-sided at the
-    data's ends (an extremum within the first or last samples is still placed when the data
-    show the curve turning); the bias then says whether the event itself is inside the data.
+    data's ends, where an extremum up to that far beyond the data is extrapolated (the bias
+    then says whether the event itself is inside the data).
 
     Args:
         t_s: sample times (s), increasing.

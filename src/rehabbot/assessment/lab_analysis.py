@@ -4,7 +4,8 @@
 
 * takes the events from the file (``events="file"``), detects them from the angles
   (``"detect"``: the ``foot`` method with the ankle, else ``reach``; overground bias), or, by
-  default, uses the file's when it has them and detects them otherwise; with both at hand the
+  default, uses the file's when it has them and detects them otherwise; a side the file labels
+  no event of is detected, with a warning; with both at hand the
   detected events are compared with the file's (mean and max |error| in ms, found, extra);
 * takes the leg length, body mass and height from the file's ``PROCESSING`` parameters;
 * measures the walking speed from the pelvis markers: the horizontal path length of the pelvis
@@ -150,7 +151,14 @@ def analyze_recording(recording: GaitRecording, events: str = "auto",
            else "hip and knee angles (ankle reach)")
     choices["events"] = ("labelled in the file (EVENT group)" if use_file
                          else f"detected from the {how}, bias fitted on 21 subjects")
-    chosen = labelled if use_file and labelled is not None else detected
+    chosen = dict(detected)
+    if use_file and labelled is not None:
+        for side in SIDES:
+            if labelled[side].foot_strike_s.size + labelled[side].foot_off_s.size:
+                chosen[side] = labelled[side]
+            else:
+                warnings.append(f"{side} side: the file labels no event; detected from the "
+                                f"angles")
     comparison = None if labelled is None else compare_events(detected, labelled)
     if not any(e.foot_strike_s.size + e.foot_off_s.size for e in chosen.values()):
         span = float(t[-1] - t[0])
