@@ -35,7 +35,7 @@ from rehabbot.assessment.kinematic_events import (
     overground_bias,
 )
 from rehabbot.assessment.labfiles import GaitRecording
-from rehabbot.assessment.scores import DEFAULT_LEG_LENGTH_M
+from rehabbot.assessment.scores import DEFAULT_LEG_LENGTH_M, PROFILE_VARIABLES
 
 #: Event sources ``analyze`` accepts.
 EVENT_CHOICES = ("auto", "file", "detect")
@@ -181,7 +181,7 @@ def analyze_recording(recording: GaitRecording, events: str = "auto",
     if context.point_units:
         choices["point_units"] = f"marker coordinates in {context.point_units} (POINT:UNITS)"
     first = analyze_gait(t, angles, hip_reference="pelvis", events=chosen, leg_length_m=leg,
-                         speed_m_s=speed_m_s)
+                         speed_m_s=speed_m_s, profile_rad=recording.profile_rad)
     starts = np.concatenate([first.strides[s]["start_s"] for s in SIDES])
     ends = np.concatenate([first.strides[s]["end_s"] for s in SIDES])
     speed, speed_from = speed_m_s, "given (--speed)"
@@ -198,13 +198,24 @@ def analyze_recording(recording: GaitRecording, events: str = "auto",
     choices["speed"] = (f"{speed:.2f} m/s from {speed_from}" if speed is not None
                         else speed_from)
     result = first if speed is None or speed_m_s is not None else analyze_gait(
-        t, angles, hip_reference="pelvis", events=chosen, leg_length_m=leg, speed_m_s=speed)
+        t, angles, hip_reference="pelvis", events=chosen, leg_length_m=leg, speed_m_s=speed,
+        profile_rad=recording.profile_rad)
     choices["normative_class"] = f"{result.speed_class} (from {result.speed_class_basis})"
     for side in SIDES:
         if result.strides[side]["start_s"].size == 0:
             warnings.append(f"{side} side: no complete stride (foot strike, other foot off, "
                             f"other foot strike, foot off, foot strike): no stride metrics, "
                             f"curves or GVS for this side")
+    if result.gait_profile is None:
+        warnings.append("Baker's Gait Profile Score needs the nine Plug-in Gait variables "
+                        "(PelvisAngles, HipAngles, KneeAngles, AnkleAngles, FootProgressAngles): "
+                        "only the sagittal GPS is given")
+    else:
+        missing = sorted({v for side in SIDES for v in PROFILE_VARIABLES
+                          if v not in result.gait_profile.get(side, {})})
+        if missing:
+            warnings.append(f"Baker's GPS without {', '.join(missing)} (not in the file, or no "
+                            f"complete stride of a side)")
     if result.step_count == 0:
         warnings.append("no complete stride on either side: events only; cadence, stride "
                         "parameters and scores need one")

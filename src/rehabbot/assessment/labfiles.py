@@ -29,7 +29,7 @@ import math
 import re
 import struct
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,15 @@ OPTIONAL = ("ankle_angle",)
 PLUG_IN_GAIT = {"hip_flexion": "HipAngles", "knee_angle": "KneeAngles",
                 "ankle_angle": "AnkleAngles"}
 SUFFIXES = {"_r": "R", "_l": "L"}
+#: Baker's nine kinematic variables of the Gait Profile Score: Plug-in Gait point (without the
+#: side letter) and component (0 = X, 1 = Y, 2 = Z).
+PROFILE_VARIABLES = {
+    "pelvis_tilt": ("PelvisAngles", 0), "pelvis_obliquity": ("PelvisAngles", 1),
+    "pelvis_rotation": ("PelvisAngles", 2), "hip_flexion": ("HipAngles", 0),
+    "hip_abduction": ("HipAngles", 1), "hip_rotation": ("HipAngles", 2),
+    "knee_flexion": ("KneeAngles", 0), "ankle_dorsiflexion": ("AnkleAngles", 0),
+    "foot_progression": ("FootProgressAngles", 2),
+}
 
 
 class GaitFileError(RehabbotError):
@@ -84,12 +93,16 @@ class GaitRecording:
         t_s: sample times (s) on the file's own time axis.
         angles_rad: angle (rad, flexion and dorsiflexion positive) by OpenSim joint name.
         context: what else the file says (events, pelvis markers, subject parameters).
+        profile_rad: the nine kinematic variables of the Gait Profile Score (rad, Plug-in Gait
+            signs) by :data:`PROFILE_VARIABLES` name and side suffix (``pelvis_tilt_r``, ...),
+            those the file holds (C3D with Plug-in Gait outputs).
     """
 
     path: Path
     t_s: FloatArray
     angles_rad: dict[str, FloatArray]
     context: FileContext = FileContext()
+    profile_rad: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
     def rate_hz(self) -> float:
@@ -111,8 +124,9 @@ def read_gait_file(path: Path) -> GaitRecording:
                             f"path") from None
     suffix = path.suffix.lower()
     context = FileContext()
+    profile: dict[str, FloatArray] = {}
     if suffix == ".c3d":
-        t, angles, context = _read_c3d(path)
+        t, angles, context, profile = _read_c3d(path)
     elif suffix in (".mot", ".sto"):
         t, angles = _read_mot(path)
     else:
@@ -121,7 +135,7 @@ def read_gait_file(path: Path) -> GaitRecording:
     t, angles, kept = _clean(path, t, angles)
     if context.pelvis_m is not None:
         context = replace(context, pelvis_m=context.pelvis_m[kept])
-    return GaitRecording(path, t, angles, context)
+    return GaitRecording(path, t, angles, context, _filled(t, profile, kept))
 
 
 def _shown(path: Path) -> str:
@@ -188,7 +202,8 @@ def check_c3d_header(path: Path) -> C3dHeader:
     return header
 
 
-def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray], FileContext]:
+def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray], FileContext,
+                                   dict[str, FloatArray]]:
     import ezc3d  # type: ignore[import-untyped]  # ezc3d ships no type information
 
     check_c3d_header(path)
@@ -224,7 +239,10 @@ def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray], FileContex
     t = (int(header["first_frame"]) + np.arange(expected)) / rate
     _require(path, angles, "Plug-in Gait points LHipAngles, RHipAngles, LKneeAngles and "
                            "RKneeAngles; run the Plug-in Gait model before exporting")
-    return t, angles, _c3d_context(c3d["parameters"], names, points[:3, :, :expected])
+    profile = {variable + suffix: points[component, names.index(letter + point), :expected]
+               * scale for variable, (point, component) in PROFILE_VARIABLES.items()
+               for suffix, letter in SUFFIXES.items() if letter + point in names}
+    return t, angles, _c3d_context(c3d["parameters"], names, points[:3, :, :expected]), profile
 
 
 #: Pelvis markers whose mean is the pelvis centre.
@@ -388,10 +406,18 @@ def _clean(path: Path, t_s: FloatArray, angles: dict[str, FloatArray]
         raise GaitFileError(f"{path}: the samples are {float(np.median(steps)):.3g} s apart; a "
                             f"gait recording samples every 1 us to 1 s (is the time column in "
                             f"seconds?)")
+    kept = slice(first, last + 1)
+    return t, _filled(t, angles, kept), kept
+
+
+def _filled(t_s: FloatArray, channels: dict[str, FloatArray], kept: slice
+            ) -> dict[str, FloatArray]:
+    """The ``kept`` samples of each channel, inner gaps filled linearly; a channel with no
+    valid sample there is left out."""
     filled = {}
-    for name, angle in angles.items():
-        a = angle[first:last + 1]
+    for name, channel in channels.items():
+        a = channel[kept]
         good = np.isfinite(a)
-        if good.any():  # an optional channel with no valid sample is left out
-            filled[name] = a if good.all() else np.interp(t, t[good], a[good])
-    return t, filled, slice(first, last + 1)
+        if good.any():
+            filled[name] = a if good.all() else np.interp(t_s, t_s[good], a[good])
+    return filled
