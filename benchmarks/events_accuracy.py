@@ -44,6 +44,7 @@ from rehabbot.assessment.contact_events import foot_offs, foot_strikes
 from rehabbot.assessment.event_accuracy import Matching, fit_bias_s, match_events
 from rehabbot.assessment.kinematic_events import (
     EXOSKELETON,
+    FIT_HALF_WIDTH_S,
     OVERGROUND,
     OVERGROUND_FOOT,
     SIDES,
@@ -171,17 +172,49 @@ def training_trials() -> list[Trial]:
     return trials
 
 
-def loso(trials: list[Trial], method: str) -> tuple[dict[str, dict[str, Matching]],
-                                                     dict[str, dict[str, Matching]]]:
-    """Leave-one-subject-out scores of ``method``: for each leak group, the bias fitted on all
-    other groups is applied to its trials. Returns the matchings per source and per subject."""
-    raws = [raw_events(tr.recording.t_s, tr.recording.angles_rad, method) for tr in trials]
+#: Candidate half-widths (s) of the parabola that places an extremum, chosen by LOSO.
+HALF_WIDTHS_S = (0.04, 0.06, 0.08)
+Raw = dict[str, tuple[FloatArray, FloatArray]]
+
+
+def all_raw(trials: list[Trial], method: str) -> dict[float, list[Raw]]:
+    """Uncorrected events of every trial for each candidate half-width."""
+    return {h: [raw_events(tr.recording.t_s, tr.recording.angles_rad, method, h)
+                for tr in trials] for h in HALF_WIDTHS_S}
+
+
+def fit(raws: dict[float, list[Raw]], trials: list[Trial], keep: list[bool], method: str
+        ) -> tuple[float, EventBias]:
+    """The half-width and bias that fit the kept trials best: for each half-width the bias
+    zeroing the mean error, then the half-width with the smallest mean |error| (FS and FO)."""
+    best: tuple[float, float, EventBias] | None = None
+    for h, per_trial in raws.items():
+        chosen = [r for r, k in zip(per_trial, keep, strict=True) if k]
+        fitted = [tr for tr, k in zip(trials, keep, strict=True) if k]
+        bias = fitted_bias(chosen, fitted, method)
+        errors = np.concatenate([
+            np.abs(match_events(events, tr.truth[side][ev]).errors_s)
+            for r, tr in zip(chosen, fitted, strict=True) for side in SIDES
+            for ev, events in zip(EVENT_TYPES, (r[side][0] + bias.foot_strike_s,
+                                                r[side][1] + bias.foot_off_s), strict=True)])
+        if best is None or errors.mean() < best[0]:
+            best = (float(errors.mean()), h, bias)
+    assert best is not None
+    return best[1], best[2]
+
+
+def loso(trials: list[Trial], method: str, raws: dict[float, list[Raw]]
+         ) -> tuple[dict[str, dict[str, Matching]], dict[str, dict[str, Matching]], list[float]]:
+    """Leave-one-subject-out scores of ``method``: for each leak group, the half-width and the
+    bias fitted on all other groups are applied to its trials. Returns the matchings per
+    source and per subject, and the half-width chosen for each group."""
     by_source: dict[str, dict[str, list[Matching]]] = {}
     by_subject: dict[str, dict[str, list[Matching]]] = {}
+    chosen = []
     for group in sorted({tr.group for tr in trials}):
-        bias = fitted_bias([r for r, tr in zip(raws, trials, strict=True) if tr.group != group],
-                           [tr for tr in trials if tr.group != group], method)
-        for raw, tr in zip(raws, trials, strict=True):
+        h, bias = fit(raws, trials, [tr.group != group for tr in trials], method)
+        chosen.append(h)
+        for raw, tr in zip(raws[h], trials, strict=True):
             if tr.group != group:
                 continue
             for side in SIDES:
@@ -191,7 +224,7 @@ def loso(trials: list[Trial], method: str) -> tuple[dict[str, dict[str, Matching
                     m = match_events(found, tr.truth[side][ev], window_s=tr.windows[side])
                     by_source.setdefault(tr.source, {}).setdefault(ev, []).append(m)
                     by_subject.setdefault(tr.group, {}).setdefault(ev, []).append(m)
-    return _combined(by_source), _combined(by_subject)
+    return _combined(by_source), _combined(by_subject), chosen
 
 
 def _combined(table: dict[str, dict[str, list[Matching]]]) -> dict[str, dict[str, Matching]]:
@@ -200,8 +233,7 @@ def _combined(table: dict[str, dict[str, list[Matching]]]) -> dict[str, dict[str
             for key, rows in table.items()}
 
 
-def fitted_bias(raws: list[dict[str, tuple[FloatArray, FloatArray]]], trials: list[Trial],
-                method: str) -> EventBias:
+def fitted_bias(raws: list[Raw], trials: list[Trial], method: str) -> EventBias:
     """The bias (s) that zeroes the mean error of ``raws`` against the trials' truth."""
     fit = {}
     for j, ev in enumerate(EVENT_TYPES):
@@ -226,7 +258,8 @@ def training_accuracy(console: Console) -> None:
     all-subject fit next to the shipped constants, and the trials ``analyze`` refuses."""
     trials = training_trials()
     for method, shipped in (("reach", OVERGROUND), ("foot", OVERGROUND_FOOT)):
-        per_source, per_subject = loso(trials, method)
+        raws = all_raw(trials, method)
+        per_source, per_subject, widths = loso(trials, method, raws)
         pooled = {ev: Matching.combine(v[ev] for v in per_source.values())
                   for ev in EVENT_TYPES}
         console.print(accuracy_table(f"Training trials, method {method}, leave-one-subject-out "
@@ -243,11 +276,13 @@ def training_accuracy(console: Console) -> None:
                      for r in (rows["foot_strike"], rows["foot_off"])]
             subject_table.add_row(group, *cells, str(sum(r.n_false for r in rows.values())))
         console.print(subject_table)
-        raws = [raw_events(tr.recording.t_s, tr.recording.angles_rad, method) for tr in trials]
-        fit = fitted_bias(raws, trials, method)
-        console.print(f"bias ({method}) fitted on all {len(per_subject)} subjects (s): foot "
-                      f"strike {fit.foot_strike_s:+.4f}, foot off {fit.foot_off_s:+.4f} · shipped: "
-                      f"{shipped.foot_strike_s:+.4f}, {shipped.foot_off_s:+.4f}")
+        counts = {h: widths.count(h) for h in HALF_WIDTHS_S}
+        h, bias = fit(raws, trials, [True] * len(trials), method)
+        console.print(f"{method}: half-width chosen per left-out subject {counts} (s: times); "
+                      f"fitted on all {len(per_subject)} subjects: half-width {h} s (shipped "
+                      f"{FIT_HALF_WIDTH_S}), bias (s) foot strike {bias.foot_strike_s:+.4f}, foot "
+                      f"off {bias.foot_off_s:+.4f} · shipped: {shipped.foot_strike_s:+.4f}, "
+                      f"{shipped.foot_off_s:+.4f}")
     names = refused(trials)
     console.print(f"trials refused by analyze: {len(names)} of {len(trials)}"
                   + (f" ({', '.join(names)})" if names else ""))

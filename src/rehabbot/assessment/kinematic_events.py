@@ -72,9 +72,10 @@ SMOOTHING_S = 0.02
 LOWPASS_HZ = 6.0
 #: Order of the Butterworth filter that is run forward and backward (4th order in effect).
 LOWPASS_ORDER = 2
-#: Half-width (s) of the window of the parabola that places a reach extremum (fitted: the
-#: benchmark scores 0.04, 0.06 and 0.08 s leave-one-subject-out).
-FIT_HALF_WIDTH_S = 0.06
+#: Half-width (s) of the window of the parabola that places a reach extremum, and how far
+#: beyond the data an extremum may be extrapolated: chosen among 0.04, 0.06 and 0.08 s by
+#: leave-one-subject-out in ``benchmarks/events_accuracy.py`` (docs/metrics.md).
+FIT_HALF_WIDTH_S = 0.04
 #: Foot geometry in thigh lengths (Winter: thigh 0.245 H, foot 0.152 H, ankle height 0.039 H):
 #: heel 0.038 H behind the ankle, toe marker 0.114 H ahead of it, both 0.039 H below it.
 HEEL_BEHIND = 0.038 / 0.245
@@ -113,7 +114,7 @@ class EventBias:
 #: Overground walking (gait-lab trials) with hips and knees only: the ``reach`` method, bias
 #: fitted on the 32 shared training trials of 21 subjects (``benchmarks/events_accuracy.py``
 #: prints the fit and its leave-one-subject-out accuracy: docs/metrics.md).
-OVERGROUND = EventBias(foot_strike_s=0.0292, foot_off_s=0.0117)
+OVERGROUND = EventBias(foot_strike_s=0.0314, foot_off_s=0.0108)
 #: Walking in the exoskeleton on a treadmill (pelvis held level, hips against the vertical): the
 #: ``drop`` method, fitted on two simulated 60 s sessions (seed 0 at 100 % guidance, seed 1 at
 #: 70 %) against the simulator's cleaned foot contact; the benchmark reports the accuracy on two
@@ -122,7 +123,7 @@ OVERGROUND = EventBias(foot_strike_s=0.0292, foot_off_s=0.0117)
 EXOSKELETON = EventBias(foot_strike_s=0.0088, foot_off_s=-0.1115, method="drop")
 #: Overground walking with the ankle angle measured: the ``foot`` method (heel and toe reach),
 #: fitted on the same trials as :data:`OVERGROUND`.
-OVERGROUND_FOOT = EventBias(foot_strike_s=0.0302, foot_off_s=-0.0224, method="foot")
+OVERGROUND_FOOT = EventBias(foot_strike_s=0.0322, foot_off_s=-0.0233, method="foot")
 
 
 @dataclass(frozen=True)
@@ -321,13 +322,16 @@ def lowpass(t_s: FloatArray, x: FloatArray, cutoff_hz: float = LOWPASS_HZ) -> Fl
     return result
 
 
-def _vertex_s(t_s: FloatArray, y: FloatArray, i: int, half: int) -> float:
+def _vertex_s(t_s: FloatArray, y: FloatArray, i: int, half: int, beyond_s: float) -> float:
     """Time (s) of the maximum of ``y`` near sample ``i``: the vertex of a parabola fitted over
-    ``half`` samples each side of ``i``, one-sided where the data end. NaN where the fit is not
+    ``half`` samples each side of ``i``; where the data end, over the ``2 half + 1`` samples
+    next to the end (one-sided). NaN where the fit is not
     concave, or its vertex lies outside the window; for ``i`` on the first or last sample, the
-    vertex must lie beyond that end of the data, by at most :data:`FIT_HALF_WIDTH_S`.
+    vertex must lie beyond that end of the data, by at most ``beyond_s`` (s).
     """
-    lo, hi = max(0, i - half), min(y.size, i + half + 1)
+    # a window cut by an end of the data is moved to keep its 2 half + 1 samples (one-sided)
+    lo = min(max(0, i - half), max(0, y.size - 2 * half - 1))
+    hi = min(y.size, lo + 2 * half + 1)
     if hi - lo < 3:
         return float("nan")
     dt = t_s[lo:hi] - t_s[i]
@@ -339,13 +343,14 @@ def _vertex_s(t_s: FloatArray, y: FloatArray, i: int, half: int) -> float:
     # by at most the window's half-width; any other must lie in the window.
     first, last = float(t_s[lo]), float(t_s[hi - 1])
     if i == 0:
-        first, last = first - FIT_HALF_WIDTH_S, first
+        first, last = first - beyond_s, first
     elif i == y.size - 1:
-        first, last = last, last + FIT_HALF_WIDTH_S
+        first, last = last, last + beyond_s
     return vertex if first <= vertex <= last else float("nan")
 
 
-def _maxima_s(t_s: FloatArray, y: FloatArray, cuts: IntArray) -> tuple[IntArray, FloatArray]:
+def _maxima_s(t_s: FloatArray, y: FloatArray, cuts: IntArray, half_width_s: float
+              ) -> tuple[IntArray, FloatArray]:
     """Per segment between consecutive ``cuts`` (the last runs to the end): the sample of the
     maximum of ``y`` and its time (s), refined by :func:`_vertex_s`. A maximum on a segment's
     boundary inside the data is not one (NaN). At the ends of the data the parabola's window is
@@ -354,16 +359,17 @@ def _maxima_s(t_s: FloatArray, y: FloatArray, cuts: IntArray) -> tuple[IntArray,
     """
     idx = _segment_argmax(y, cuts)
     ends = np.append(cuts[1:], y.size) - 1
-    half = max(2, round(FIT_HALF_WIDTH_S / float(np.median(np.diff(t_s)))))
+    half = max(2, round(half_width_s / float(np.median(np.diff(t_s)))))
     times = np.array([
         float("nan") if (i == c and c != 0) or (i == e and e != y.size - 1)
-        else _vertex_s(t_s, y, int(i), half)
+        else _vertex_s(t_s, y, int(i), half, half_width_s)
         for i, c, e in zip(idx, cuts, ends, strict=True)])
     return idx, times
 
 
 def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
-                  ankle_rad: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+                  ankle_rad: FloatArray | None = None,
+                  half_width_s: float = FIT_HALF_WIDTH_S) -> tuple[FloatArray, FloatArray]:
     """Uncorrected event estimates of one side (s): foot strikes and foot offs before the bias.
 
     Every angle is first low-passed (:func:`lowpass`). Without the ankle, the foot strike is the
@@ -379,6 +385,7 @@ def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
         hip_rad: hip flexion (rad).
         knee_rad: knee flexion (rad, flexion positive).
         ankle_rad: ankle dorsiflexion (rad), if measured.
+        half_width_s: half-width of the parabola's window (s).
 
     Returns:
         (strikes, offs): raw times (s).
@@ -395,14 +402,14 @@ def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
     else:
         heel, toe = foot_reach(hip, knee, lowpass(t, np.asarray(ankle_rad, dtype=float)))
     bounds = np.unique(np.concatenate(([0], peaks)))
-    strike_i, strike = _maxima_s(t, heel, bounds)
+    strike_i, strike = _maxima_s(t, heel, bounds, half_width_s)
     # A foot lands ahead of the hip; its foot off is sought from there to the next swing peak,
     # or from the start in a first partial cycle that begins after its foot strike.
     landed = np.isfinite(strike) & (reach[strike_i] > 0.0)
     leading = (np.arange(bounds.size) == 0) & (bounds[0] < peaks[0])
     starts = np.where(landed, strike_i, bounds)[landed | leading]
     cuts = np.unique(np.concatenate((bounds, starts)))
-    _, off = _maxima_s(t, -toe, cuts)
+    _, off = _maxima_s(t, -toe, cuts, half_width_s)
     off = off[np.isin(cuts, starts)]
     return strike[landed], off[np.isfinite(off)]
 
@@ -486,14 +493,15 @@ def _drop_side(t: FloatArray, hip: FloatArray, knee: FloatArray, d: FloatArray
     return strikes, _refine(t, minus, off[off_ok])
 
 
-def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], method: str = "reach"
+def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], method: str = "reach",
+               half_width_s: float = FIT_HALF_WIDTH_S
                ) -> dict[str, tuple[FloatArray, FloatArray]]:
     """Uncorrected foot strikes and foot offs (s) of both sides by ``method`` (:data:`METHODS`).
 
     ``reach`` and ``foot`` treat each side alone: a side without its hip or knee angle (or, for
     ``foot``, its ankle angle: it then falls back to ``reach``) has no events. The ``drop``
     method computes the drop difference once for both sides (the left's is the right's
-    negative).
+    negative). ``half_width_s`` (s) is the ``reach``/``foot`` parabola's half-width.
 
     Raises:
         KeyError: ``drop`` and a hip or knee angle is missing.
@@ -515,7 +523,8 @@ def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], method: st
         if hip is None or knee is None:
             result[side] = (np.zeros(0), np.zeros(0))
             continue
-        result[side] = reach_extrema(t, hip, knee, ankle if method == "foot" else None)
+        result[side] = reach_extrema(t, hip, knee, ankle if method == "foot" else None,
+                                     half_width_s)
     return result
 
 
