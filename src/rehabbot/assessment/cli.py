@@ -63,8 +63,13 @@ def metrics_table(result: GaitAnalysis, title: str) -> Table:
         table.add_row(label, *_cells(right), *_cells(left),
                       "" if symmetry is None else _fmt(symmetry, 1))
     profile = result.movement_analysis_profile
-    table.add_row("GPS (deg)", _fmt(profile["right"]["gps"]), "", _fmt(profile["left"]["gps"]),
-                  "", f"overall {_fmt(profile['overall']['gps'])}")
+    table.add_row("GPS sagittal, 3 variables (deg)", _fmt(profile["right"]["gps"]), "",
+                  _fmt(profile["left"]["gps"]), "", f"overall {_fmt(profile['overall']['gps'])}")
+    baker = result.gait_profile
+    if baker is not None:
+        table.add_row("GPS Baker, 9 variables (deg)", _fmt(baker.get("right", {}).get("gps")),
+                      "", _fmt(baker.get("left", {}).get("gps")), "",
+                      f"overall {_fmt(baker['overall']['gps'])}")
     table.add_section()
     table.add_row("steps", str(result.step_count))
     table.add_row("walking time (s)", _fmt(result.walking_time_s))
