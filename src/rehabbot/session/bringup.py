@@ -5,14 +5,16 @@
    :class:`~rehabbot.errors.ConfigurationError` naming the bus, before any frame is sent.
 2. **Configure**: the buses open and every drive's configure-time setup runs (CiA 402: boot-up,
    NMT and SDO configuration; MIT: none); a drive that does not answer is named.
-3. **Every drive answers**: the drives are enabled with a zero-torque command (MIT: the reply to
+3. **Every drive answers** (right before the loop starts, see :func:`enable`): the drives are
+   enabled with a zero-torque command (MIT: the reply to
    enter-motor-mode; CiA 402: the 402 state machine to operation enabled and its first TPDOs);
    the joints that stay silent are named (:class:`~rehabbot.errors.CommunicationError`).
 4. **Start pose**: the joints' positions are finite, at rest, inside the robot's hard limits and
    inside the patient's range of motion of the first walking phase, before any torque is asked;
    otherwise the drives are disabled again and the first offending joint is named with its
    angle and the bounds (:class:`~rehabbot.errors.SafetyError`).
-5. **Treadmill and body-weight support**: a robot with a treadmill interface gets the first
+5. **Treadmill and body-weight support** (before the drives are enabled, see :func:`prepare`):
+   a robot with a treadmill interface gets the first
    phase's values; a robot without one asks the operator to set them by hand and confirm
    (``confirm``); a refusal ends the bring-up.
 
@@ -85,19 +87,15 @@ def check_start_pose(
                     "inside by hand (or check the zero: `rehabbot robot zero`) and start again")
 
 
-def bring_up(
-    plant: Plant,
-    rom_rad: Mapping[str, tuple[float, float]],
-    treadmill_speed_mps: float,
-    body_weight_support: float,
-    confirm: Confirm,
-) -> JointState:
-    """Take ``plant`` from unconfigured to active with zero torque, through every check; return
-    the state it starts from. On a refusal the robot is left closed.
+def prepare(
+    plant: Plant, treadmill_speed_mps: float, body_weight_support: float, confirm: Confirm
+) -> None:
+    """Steps 1, 2 and 5: budget, configure, treadmill (set through its interface, or by hand and
+    confirmed). Nothing is enabled yet, so the operator may take their time. On a refusal the
+    robot is left closed.
 
     Args:
         plant: the plant, its robot unconfigured.
-        rom_rad: the patient's range of motion (rad) of the first walking phase, per joint.
         treadmill_speed_mps: the first phase's treadmill speed (m/s).
         body_weight_support: the first phase's body-weight support (unloaded share, 0..1).
         confirm: asks the operator, for a robot without a treadmill interface.
@@ -105,8 +103,8 @@ def bring_up(
     Raises:
         ConfigurationError: a bus is over its budget, or a drive does not match the
             configuration.
-        CommunicationError: a drive does not answer.
-        SafetyError: the start pose is refused, or the operator did not confirm the treadmill.
+        CommunicationError: a drive does not answer its configuration.
+        SafetyError: the operator did not confirm the treadmill.
     """
     robot, config = plant.robot, plant.robot.config
     try:
@@ -114,9 +112,6 @@ def bring_up(
             check_budget(config)
         with plant.serving():  # the drives answer configure-time requests (CANopen SDO)
             robot.configure()
-        robot.activate(plant.clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
-        state = robot.read()
-        check_start_pose(state, config, rom_rad)
         if plant.treadmill is not None:
             plant.treadmill.set_belt_speed(treadmill_speed_mps)
             plant.treadmill.set_body_weight_support(body_weight_support)
@@ -130,5 +125,27 @@ def bring_up(
     except BaseException:
         robot.close()
         raise
-    return state
 
+
+def enable(plant: Plant, rom_rad: Mapping[str, tuple[float, float]]) -> JointState:
+    """Steps 3 and 4, right before the loop's first tick (the drives' watchdogs run from here):
+    every drive enabled at zero torque and answering, and the start pose checked. On a refusal
+    the drives are disabled and the robot closed.
+
+    Args:
+        plant: the plant, its robot configured.
+        rom_rad: the patient's range of motion (rad) of the first walking phase, per joint.
+
+    Raises:
+        CommunicationError: a drive does not answer.
+        SafetyError: the start pose is refused.
+    """
+    robot = plant.robot
+    try:
+        robot.activate(plant.clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
+        state = robot.read()
+        check_start_pose(state, robot.config, rom_rad)
+    except BaseException:
+        robot.close()
+        raise
+    return state

@@ -79,6 +79,9 @@ class Plant:
         contact_source: what :attr:`contacts` are, for the session's record.
         bus_limited: the buses have a bitrate to respect (not python-can's in-process
             ``virtual`` bus).
+        ramp_in: the session ramps the torque in from nothing (a robot with a person standing
+            in it as they happen to stand; not the in-process simulation, whose person starts in
+            the gait reference's pose, walking).
         serving: a block during which the plant answers the host's configure-time requests
             without its time passing (an in-process simulation; a no-op elsewhere).
         closers: called after the robot is closed, in order.
@@ -91,6 +94,7 @@ class Plant:
     contacts: ContactSource | None = None
     contact_source: str | None = None
     bus_limited: bool = True
+    ramp_in: bool = True
     serving: Callable[[], AbstractContextManager[None]] = _nothing_to_serve
     closers: list[Callable[[], None]] = field(default_factory=list)
 

@@ -48,7 +48,7 @@ from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
 from rehabbot.safety.faults import EventSink, SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
-from rehabbot.session.bringup import Confirm, bring_up
+from rehabbot.session.bringup import Confirm, enable, prepare
 from rehabbot.session.plant import PlantFactory, PlantSettings, open_plant
 from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient import PROFILES
@@ -302,9 +302,8 @@ class SessionRunner:
                 profile=req.profile, seed=req.seed, realtime=req.realtime,
             ))
             try:
-                bring_up(plant, start.range_of_motion_deg.for_joints(names),
-                         start.treadmill_speed_mps, start.body_weight_support_pct / 100.0,
-                         req.confirm)
+                prepare(plant, start.treadmill_speed_mps, start.body_weight_support_pct / 100.0,
+                        req.confirm)
             except BaseException:
                 plant.close()
                 raise
@@ -322,7 +321,7 @@ class SessionRunner:
                 controller = PhasedController(
                     walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
                     period_s=robot_cfg.period_s, treadmill=plant.treadmill,
-                    on_finished=self._phases_done, ramp_in=True,
+                    on_finished=self._phases_done, ramp_in=plant.ramp_in,
                 )
                 supervisor = build_supervisor(robot_cfg, start)
                 sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
@@ -333,8 +332,9 @@ class SessionRunner:
                 if self._stop_requested:
                     self._loop.request_stop(fade=True)
                 recorder.start()
-                with SessionStore.open(req.store_path) as store:
+                with SessionStore.open(req.store_path) as store:  # before the drives' watchdogs run
                     store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
+                enable(plant, start.range_of_motion_deg.for_joints(names))
                 clock.restart()
                 # the phases' time limits, the fade-out after the last, and one tick more
                 limit_s = (sum(p.time_limit_s for p in walking) + supervisor.settings.fade_s
@@ -378,6 +378,9 @@ class SessionRunner:
             stored = summary.as_dict() | {
                 "plant": plant.kind,
                 "contact_source": plant.contact_source,
+                # how the torque came and went, for replay
+                "ramp_in": plant.ramp_in,
+                "fade_out": True,
                 "loop_compute": report.compute.as_dict() if report.compute else None,
                 "reply_latency_us": latency,
                 "dropped_samples": recorder.dropped,

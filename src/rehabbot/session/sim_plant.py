@@ -40,4 +40,5 @@ def simulated_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     robot = CanRobot(config, channel_suffix=suffix, time_source=clock.now)
     return Plant("in-process simulation", robot, clock, treadmill=sim,
                  contacts=sim.foot_contacts, contact_source=CONTACT_SOURCE, bus_limited=False,
+                 ramp_in=False,
                  serving=sim.serving, closers=[sim.close])

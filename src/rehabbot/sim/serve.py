@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import can
 
+from rehabbot.errors import CommunicationError
 from rehabbot.hal.config import BusConfig, RobotConfig
 from rehabbot.hal.transport import LocalHub
 from rehabbot.sim.side_channel import (
@@ -70,15 +71,18 @@ class EmulatedRobot:
 
         Raises:
             ConfigurationError: a joint is not in the simulated body or has no emulator.
-            can.CanInitializationError: another process serves one of the channels.
+            CommunicationError: another process serves one of the channels.
         """
         self.config = config
-        self.sim = SimulatedExoskeleton(config, settings, opener=_hub)
+        try:
+            self.sim = SimulatedExoskeleton(config, settings, opener=_hub)
+        except can.CanInitializationError as exc:
+            raise CommunicationError(str(exc)) from None
         try:
             self.side = LocalHub(side_channel(config.name))
-        except BaseException:
+        except can.CanInitializationError as exc:
             self.sim.close()
-            raise
+            raise CommunicationError(str(exc)) from None
         self.stats = ServeStats()
         self._joints = range(len(config.joints))
 
