@@ -3,6 +3,7 @@ a whole session, bring-up refusals, zeroing, and an emulator that dies mid-sessi
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import tomllib
@@ -121,6 +122,28 @@ def test_a_bus_over_its_budget_is_refused_before_a_frame_is_sent(
             run_session(robot, tmp_path / "s.sqlite")
         stats = emulator.stop()
     assert stats["steps"] == 0  # no drive was ever enabled: the physics never ran
+
+
+def test_a_robot_without_a_treadmill_interface_needs_the_operators_confirmation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the emulated robot's buses under another robot name: no side channel, so no treadmill
+    # interface and no foot contacts: a plain robot
+    robot = emu_config(tmp_path, change={})
+    bare = robot.model_copy(update={"name": "bare-exo"})
+    store = tmp_path / "s.sqlite"
+    asked: list[str] = []
+    with emulated_robot(monkeypatch):
+        with pytest.raises(SafetyError, match="did not confirm the treadmill"):
+            SessionRunner(SessionRequest(bare, load_protocol(), store, duration_s=2.0,
+                                         confirm=lambda q: asked.append(q) or False)).run()
+        result = SessionRunner(SessionRequest(bare, load_protocol(), store, duration_s=2.0,
+                                              confirm=lambda q: asked.append(q) or True)).run()
+    assert len(asked) == 2 and re.search(r"set the treadmill to [\d.]+ km/h", asked[0])
+    with SessionStore.open(store) as st:
+        summary = st.session_summary(result.session_id)
+    assert summary is not None and summary["plant"] == "hardware"
+    assert summary["contact_source"] is None
 
 
 def test_zeroing_stores_audited_offsets_that_sessions_apply(

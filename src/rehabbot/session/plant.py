@@ -24,6 +24,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
+from rehabbot.errors import CommunicationError
 from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.robot import CanRobot
@@ -119,21 +120,16 @@ def emulated(config: RobotConfig) -> bool:
 
 
 def hardware_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
-    """The robot's own buses and drives, paced to the wall clock; for the emulated robot, its
-    side channel too.
-
-    Raises:
-        CommunicationError: the emulated robot's side channel cannot be opened (is ``rehabbot
-            sim serve`` running?).
-    """
+    """The robot's own buses and drives, paced to the wall clock; for the emulated robot (every
+    bus a ``rehabbot_local`` channel), its side channel too when it is served."""
     clock = WallClock(config.period_s)
     robot = CanRobot(config, time_source=clock.now)
     if not emulated(config):
         return Plant("hardware", robot, clock)
-    first = config.buses[0]
-    truth = SimulationTruth(open_bus(first, side_channel(config.name)))
-    truth.set_belt_speed(settings.belt_speed_mps)
-    truth.set_body_weight_support(settings.body_weight_support)
+    try:
+        truth = SimulationTruth(open_bus(config.buses[0], side_channel(config.name)))
+    except CommunicationError:  # served without one (e.g. by another emulator): plain robot
+        return Plant("hardware", robot, clock)
     return Plant("emulated robot", robot, clock, treadmill=truth, contacts=truth,
                  contact_source=CONTACT_SOURCE, closers=[truth.close])
 

@@ -40,7 +40,6 @@ from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller
 from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.assessments import AssessedBody, run_assessments
 from rehabbot.protocols.phased import PhasedController, StepCounter
 from rehabbot.protocols.progression import Change, plan_progression, with_values
 from rehabbot.protocols.schema import MAX_PHASE_S, Phase, Protocol
@@ -225,9 +224,18 @@ class SessionRunner:
         if self._loop is not None:
             self._loop.request_stop(fade=True)
 
-    def _assess(self, phases: Sequence[Phase], body: AssessedBody) -> dict[str, dict[str, Any]]:
-        """Run assessment phases one by one until a stop is requested; results by phase name."""
+    def _assess(self, phases: Sequence[Phase], profile: str, height_m: float, mass_kg: float,
+                robot: RobotConfig) -> dict[str, dict[str, Any]]:
+        """Run assessment phases one by one until a stop is requested; results by phase name.
+
+        They run on their own simulated bench (pybullet), imported only when a session has
+        assessment phases."""
         results: dict[str, dict[str, Any]] = {}
+        if not phases:
+            return results
+        from rehabbot.protocols.assessments import AssessedBody, run_assessments
+
+        body = AssessedBody(PROFILES[profile], height_m, mass_kg, robot)
         for phase in phases:
             if self._stop_requested:
                 break
@@ -286,11 +294,9 @@ class SessionRunner:
             )
         walking = [phase for phase in phases if phase.walking]
         first = next(i for i, phase in enumerate(phases) if phase.walking)
-        profile = PROFILES[req.profile]
-        body = AssessedBody(profile, height_m, mass_kg, robot_cfg)
         assessments: dict[str, dict[str, object]] = {}
         with _ends_aborted(req.store_path, session_id):
-            before = self._assess(phases[:first], body)
+            before = self._assess(phases[:first], req.profile, height_m, mass_kg, robot_cfg)
         assessments.update(before)
         start = walking[0]
         names = robot_cfg.joint_names
@@ -352,7 +358,8 @@ class SessionRunner:
             status = "faulted"  # the samples committed before the failure stay stored
         if status == "completed":
             with _ends_aborted(req.store_path, session_id):
-                assessments.update(self._assess(phases[first + len(walking):], body))
+                assessments.update(self._assess(phases[first + len(walking):], req.profile,
+                                                height_m, mass_kg, robot_cfg))
         with SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(
