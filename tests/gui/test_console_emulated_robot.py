@@ -82,4 +82,4 @@ def test_the_console_runs_a_session_on_the_emulated_robot(
                              (session_id,)).fetchall())
     db.close()
     assert "estop:pressed" in events
-    assert json.loads(events["plant_up"])["treadmill"] == "interface"
+    assert json.loads(events["plant_configured"])["treadmill"] == "interface"

@@ -314,7 +314,7 @@ class SessionRunner:
                 plant.close()
                 raise
         with SessionStore.open(req.store_path) as store:
-            store.add_event(session_id, 0.0, "plant_up", None, {
+            store.add_event(session_id, 0.0, "plant_configured", None, {
                 "plant": plant.kind, "contact_source": plant.contact_source,
                 "treadmill": "interface" if plant.treadmill is not None else "set by hand"})
         robot, clock = plant.robot, plant.clock
