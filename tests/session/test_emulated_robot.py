@@ -21,7 +21,12 @@ from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.plant import PlantSettings, open_plant
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
-from rehabbot.session.zeroing import ZERO_ACTION, read_angles, with_stored_offsets
+from rehabbot.session.zeroing import (
+    ZERO_ACTION,
+    read_angles,
+    store_offsets,
+    with_stored_offsets,
+)
 from rehabbot.sim.side_channel import CONTACT_SOURCE
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
@@ -89,16 +94,24 @@ def test_a_whole_session_runs_on_the_emulated_robot_through_the_hardware_path(
 def test_a_joint_outside_its_hard_limits_at_start_is_refused_before_torque(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the emulated person stands with the right hip flexed about 25 deg; this host allows 0-6
-    robot = emu_config(tmp_path, joint_change={"hip_flexion_r": {"position_max_rad": 0.1}})
+    # a wrong zero stored for the right hip: it reads about 57 deg more than it is, which puts
+    # the emulated person's standing hip (about 24 deg) past the 59.6 deg hard limit
+    robot = load_robot_config("emu_exo")
     store = tmp_path / "s.sqlite"
-    with emulated_robot(monkeypatch), pytest.raises(
-            SafetyError, match=r"joint hip_flexion_r is at .* outside hard limits"):
+    with SessionStore.open(store) as st:
+        store_offsets(st, robot, {"hip_flexion_r": 1.0}, np.zeros(4), "engineer")
+    with emulated_robot(monkeypatch) as emulator, pytest.raises(
+            SafetyError, match=r"joint hip_flexion_r is at 8\d\.\d deg, outside hard limits "
+                               r"\[-29\.8, 59\.6\] deg"):
         run_session(robot, store)
+    stats = emulator.stop()
     with SessionStore.open(store) as st:
         (info,) = st.list_sessions()
         assert info.status == "aborted"
         assert "outside hard limits" in (st.session_summary(info.id) or {})["error"]
+        assert st.load_samples(info.id).t_s.size == 0  # the loop never ran
+    # the drives were enabled at zero torque for the check only, then disabled again
+    assert stats["steps"] < 500
 
 
 def test_a_drive_that_does_not_answer_is_named(
@@ -118,7 +131,7 @@ def test_a_bus_over_its_budget_is_refused_before_a_frame_is_sent(
     robot = emu_config(tmp_path, change={"loop": {"rate_hz": 2000}})
     with emulated_robot(monkeypatch) as emulator:
         with pytest.raises(ConfigurationError, match=r"bus rehabbot_local:emu-exo-right would "
-                                                     r"carry 108% .* limit 70%"):
+                                                     r"carry 108% .*limit 70%"):
             run_session(robot, tmp_path / "s.sqlite")
         stats = emulator.stop()
     assert stats["steps"] == 0  # no drive was ever enabled: the physics never ran
@@ -171,7 +184,9 @@ def test_zeroing_stores_audited_offsets_that_sessions_apply(
     # the person's knee stood bent: the offset is minus that reading, and now it reads about 0
     assert offsets == {"knee_angle_r": pytest.approx(-entry.detail["reading_rad"])}
     assert entry.detail["reading_rad"] > 0.02
-    assert abs(angles[config.joint_names.index("knee_angle_r")]) < np.radians(2.0)
+    # read again with the new offset: about 0 (the emulated person's knee moves a little while
+    # the drives are enabled at zero torque)
+    assert abs(angles[config.joint_names.index("knee_angle_r")]) < np.radians(6.0)
     # the other joints were left alone
     hip = config.joint_names.index("hip_flexion_r")
     assert abs(angles[hip]) > 0.1

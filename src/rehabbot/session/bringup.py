@@ -9,8 +9,8 @@
    enabled with a zero-torque command (MIT: the reply to
    enter-motor-mode; CiA 402: the 402 state machine to operation enabled and its first TPDOs);
    the joints that stay silent are named (:class:`~rehabbot.errors.CommunicationError`).
-4. **Start pose**: the joints' positions are finite, at rest, inside the robot's hard limits and
-   inside the patient's range of motion of the first walking phase, before any torque is asked;
+4. **Start pose**: the joints' positions and velocities are finite, the positions inside the
+   robot's hard limits and inside the patient's range of motion of the first walking phase, before any torque is asked;
    otherwise the drives are disabled again and the first offending joint is named with its
    angle and the bounds (:class:`~rehabbot.errors.SafetyError`).
 5. **Treadmill and body-weight support** (before the drives are enabled, see :func:`prepare`):
@@ -36,8 +36,6 @@ from rehabbot.session.plant import Plant
 
 #: How long the drives have to answer after being enabled (s).
 ACTIVATION_TIMEOUT_S = 1.0
-#: Fastest joint speed (rad/s) a robot may show at rest before torque is asked.
-AT_REST_RAD_S = 0.5
 #: Asks the operator a yes/no question; True means confirmed.
 Confirm = Callable[[str], bool]
 
@@ -60,9 +58,9 @@ def check_budget(config: RobotConfig) -> None:
 def check_start_pose(
     state: JointState, config: RobotConfig, rom_rad: Mapping[str, tuple[float, float]]
 ) -> None:
-    """Refuse a start pose that is implausible, moving, or outside the hard limits or the
-    patient's range of motion ``rom_rad`` (joint → (low, high) rad; joints not named: no
-    patient bound).
+    """Refuse a start pose that is implausible (no finite position or velocity) or outside the
+    hard limits or the patient's range of motion ``rom_rad`` (joint → (low, high) rad; joints
+    not named: no patient bound).
 
     Raises:
         SafetyError: names the first offending joint, its angle and the bounds (degrees).
@@ -72,10 +70,6 @@ def check_start_pose(
         if not (math.isfinite(q) and math.isfinite(qd)):
             raise SafetyError(f"joint {joint.name}: the drive reports no valid position "
                               f"({q}, {qd} rad/s); check its encoder and offset")
-        if abs(qd) > AT_REST_RAD_S:
-            raise SafetyError(
-                f"joint {joint.name} moves at {math.degrees(qd):.0f} deg/s before any torque "
-                f"(at most {math.degrees(AT_REST_RAD_S):.0f} deg/s): hold the leg still")
         bounds = [("hard limits", joint.position_min_rad, joint.position_max_rad)]
         if joint.name in rom_rad:
             bounds.append(("the patient's range of motion", *rom_rad[joint.name]))

@@ -360,7 +360,8 @@ class SessionRunner:
             with _ends_aborted(req.store_path, session_id):
                 assessments.update(self._assess(phases[first + len(walking):], req.profile,
                                                 height_m, mass_kg, robot_cfg))
-        with SessionStore.open(req.store_path) as store:
+        with _ends_aborted(req.store_path, session_id), \
+                SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(
                 samples.t_s, samples.contact, samples.q, samples.q_ref, samples.tau,
