@@ -10,9 +10,9 @@
    enter-motor-mode; CiA 402: the 402 state machine to operation enabled and its first TPDOs);
    the joints that stay silent are named (:class:`~rehabbot.errors.CommunicationError`).
 4. **Start pose**: the joints' positions and velocities are finite, the positions inside the
-   robot's hard limits and inside the patient's range of motion of the first walking phase, before any torque is asked;
-   otherwise the drives are disabled again and the first offending joint is named with its
-   angle and the bounds (:class:`~rehabbot.errors.SafetyError`).
+   robot's hard limits and inside the patient's range of motion of the first walking phase,
+   before any torque is asked; otherwise the drives are disabled again and the first offending
+   joint is named with its angle and the bounds (:class:`~rehabbot.errors.SafetyError`).
 5. **Treadmill and body-weight support** (before the drives are enabled, see :func:`prepare`):
    a robot with a treadmill interface gets the first
    phase's values; a robot without one asks the operator to set them by hand and confirm
