@@ -248,6 +248,8 @@ class LocalHub(can.BusABC):
         self._channel = str(channel)
         #: Frames a client could not take (its receive buffer was full).
         self.dropped_frames = 0
+        #: Frames received from the clients.
+        self.received_frames = 0
         self.channel_info = f"rehabbot_local hub {path}"
         super().__init__(channel=channel, **kwargs)
 
@@ -293,6 +295,7 @@ class LocalHub(can.BusABC):
                     self._drop(fd)
                     break
                 self._pending.append((decode(packet, stamp, self._channel), fd))
+                self.received_frames += 1
                 self._broadcast(packet, skip=fd)
 
     def _recv_internal(self, timeout: float | None) -> tuple[can.Message | None, bool]:

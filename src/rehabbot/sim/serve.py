@@ -49,6 +49,8 @@ class ServeStats:
         skipped_steps: periods skipped after stalls (the grid moved on without them).
         max_lateness_s: the latest a step started after its deadline (s).
         dropped_frames: frames a client could not take (its buffer was full).
+        longest_silence_s: the longest time (s) without a frame from the host while a drive was
+            enabled (what the drives' watchdogs see).
     """
 
     steps: int = 0
@@ -56,6 +58,7 @@ class ServeStats:
     skipped_steps: int = 0
     max_lateness_s: float = 0.0
     dropped_frames: int = 0
+    longest_silence_s: float = 0.0
 
 
 def _hub(bus: BusConfig, channel: str) -> can.BusABC:
@@ -85,6 +88,10 @@ class EmulatedRobot:
             raise CommunicationError(str(exc)) from None
         self.stats = ServeStats()
         self._joints = range(len(config.joints))
+        self._hubs = [served.bus for served in self.sim.drives.buses
+                      if isinstance(served.bus, LocalHub)]
+        self._received = 0
+        self._last_frame_s = time.perf_counter()
 
     @property
     def channels(self) -> list[str]:
@@ -104,7 +111,13 @@ class EmulatedRobot:
                 self.sim.set_belt_speed(read_value(msg))
             elif msg.arbitration_id == SUPPORT_ID:
                 self.sim.set_body_weight_support(read_value(msg))
+        received = sum(hub.received_frames for hub in self._hubs)
+        now = time.perf_counter()
+        if received != self._received:
+            self._received, self._last_frame_s = received, now
         if self._enabled():
+            self.stats.longest_silence_s = max(self.stats.longest_silence_s,
+                                               now - self._last_frame_s)
             self.sim.step()
             self.stats.steps += 1
         else:
