@@ -25,6 +25,7 @@ the torque fades out, the session ends as ``faulted`` with the error in its summ
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import queue
 import time
@@ -340,6 +341,10 @@ class SessionRunner:
                 recorder.start()
                 with SessionStore.open(req.store_path) as store:  # before the drives' watchdogs run
                     store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
+                # the heap's one full collection happens now, not between enabling the drives
+                # and the loop's first command (their watchdogs run from the enabling)
+                gc.collect()
+                gc.freeze()
                 enable(plant, start.range_of_motion_deg.for_joints(names))
                 clock.restart()
                 # the phases' time limits, the fade-out after the last, and one tick more
@@ -352,6 +357,7 @@ class SessionRunner:
                 status = "faulted" if report.faults else (
                     "completed" if controller.finished_ else "aborted")
         finally:
+            gc.unfreeze()
             plant.close()
             recording_error = _stop_recording(recorder)
         if recording_error is not None:
