@@ -36,7 +36,7 @@ class EmulatorProcess:
     def kill(self) -> None:
         """Kill it (SIGKILL): no goodbye on its buses."""
         self.process.kill()
-        self.process.wait(timeout=30)
+        self.process.communicate(timeout=30)
 
 
 @contextmanager
@@ -62,5 +62,5 @@ def emulated_robot(
     finally:
         if process.poll() is None:
             process.kill()
-        process.wait(timeout=30)
+        process.communicate(timeout=30)  # and close the pipes
         shutil.rmtree(socket_dir, ignore_errors=True)

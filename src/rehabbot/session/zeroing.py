@@ -40,9 +40,8 @@ def stored_offsets(store: SessionStore, robot_name: str) -> dict[str, float]:
 
 def with_offsets(config: RobotConfig, offsets: Mapping[str, float]) -> RobotConfig:
     """``config`` with the joints named in ``offsets`` given those offsets (rad)."""
-    joints = tuple(
-        joint.model_copy(update={"offset_rad": offsets[joint.name]})
-        if joint.name in offsets else joint for joint in config.joints)
+    joints = [joint.model_copy(update={"offset_rad": offsets[joint.name]})
+              if joint.name in offsets else joint for joint in config.joints]
     return config.model_copy(update={"joints": joints})
 
 
