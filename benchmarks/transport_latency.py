@@ -90,21 +90,29 @@ def _hub_echo(socket_dir: str, ready: Event, stop: Event) -> None:
         hub.shutdown()
 
 
-def local(count: int, warmup: int) -> np.ndarray:
-    socket_dir = tempfile.mkdtemp(prefix="rb-rtt-")
-    os.environ[SOCKET_DIR_ENV] = socket_dir
+def across_processes(server: Callable[..., None], args: tuple[object, ...],
+                     open_host: Callable[[], can.BusABC], count: int, warmup: int) -> np.ndarray:
+    """Round trips to an echo that ``server(*args, ready, stop)`` runs in another process."""
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Event(), context.Event()
-    server = context.Process(target=_hub_echo, args=(socket_dir, ready, stop))
-    server.start()
+    process = context.Process(target=server, args=(*args, ready, stop))
+    process.start()
     ready.wait(60)
-    host = can.Bus(interface="rehabbot_local", channel="rtt")
+    host = open_host()
     try:
         return measure(host, count, warmup)
     finally:
         host.shutdown()
         stop.set()
-        server.join()
+        process.join()
+
+
+def local(count: int, warmup: int) -> np.ndarray:
+    socket_dir = tempfile.mkdtemp(prefix="rb-rtt-")
+    os.environ[SOCKET_DIR_ENV] = socket_dir
+    return across_processes(
+        _hub_echo, (socket_dir,),
+        lambda: can.Bus(interface="rehabbot_local", channel="rtt"), count, warmup)
 
 
 def _remote_echo(port: int, ready: Event, stop: Event) -> None:
@@ -125,19 +133,12 @@ def remote(count: int, warmup: int) -> np.ndarray:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    context = multiprocessing.get_context("spawn")
-    ready, stop = context.Event(), context.Event()
-    server = context.Process(target=_remote_echo, args=(port, ready, stop))
-    server.start()
-    ready.wait(60)
-    time.sleep(0.5)  # the HTTP server's thread
-    host = can.Bus(interface="remote", channel=f"ws://127.0.0.1:{port}/")
-    try:
-        return measure(host, count, warmup)
-    finally:
-        host.shutdown()
-        stop.set()
-        server.join()
+
+    def open_host() -> can.BusABC:
+        time.sleep(0.5)  # the HTTP server's thread
+        return can.Bus(interface="remote", channel=f"ws://127.0.0.1:{port}/")
+
+    return across_processes(_remote_echo, (port,), open_host, count, warmup)
 
 
 def main() -> None:
