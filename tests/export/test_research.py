@@ -230,8 +230,8 @@ def test_erasure_leaves_no_trace_in_the_store_nor_the_exports(
     with SessionStore.open(store) as st:
         records = PatientRecords(st)
         records.set_fitting("PX-ERASE-9", FittingParameters(
-            thigh_length_m=0.42718391, shank_length_m=0.39136217, thigh_cuff_m=0.2, shank_cuff_m=0.2),
-            operator=OPERATOR)
+            thigh_length_m=0.42718391, shank_length_m=0.39136217, thigh_cuff_m=0.2,
+            shank_cuff_m=0.2), operator=OPERATOR)
         records.add_outcome("PX-ERASE-9", "10mwt", 2.46891357, measured_on=CONSENT_DAY,
                             operator=OPERATOR)
     pseudonym = load_session(store, erased).subject
