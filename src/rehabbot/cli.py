@@ -117,6 +117,8 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
             f"p50 {timing['p50_us']:.0f} µs · p99 {timing['p99_us']:.0f} µs · "
             f"max {timing['max_us']:.0f} µs",
         )
+    for label, value in loop_timing_rows(summary.get("loop_timing")):
+        table.add_row(label, value)
     latency = summary.get("reply_latency_us")
     if latency:
         worst = max(latency.items(), key=lambda item: item[1]["p99_us"])
@@ -134,6 +136,26 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     faults = summary.get("faults") or []
     table.add_row("faults", "; ".join(faults) if faults else "none")
     return table
+
+
+def loop_timing_rows(timing: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Summary rows of a session's loop timing: lateness, skipped ticks, command age, GC."""
+    if not timing or timing.get("lateness_us") is None:
+        return []
+    late, age, gc = timing["lateness_us"], timing["command_age_us"], timing.get("gc") or {}
+    rows = [
+        ("tick start lateness", f"p50 {late['p50_us']:.0f} µs · p99 {late['p99_us']:.0f} µs · "
+                                f"p99.9 {late['p999_us']:.0f} µs · max {late['max_us']:.0f} µs"),
+        ("skipped ticks", str(timing["skipped_ticks"])),
+        ("command age", f"p99.9 {age['p999_us']:.0f} µs · max {age['max_us']:.0f} µs"),
+    ]
+    if gc:
+        generations = gc["by_generation"]
+        rows.append(("garbage collections",
+                     f"{sum(generations)} (generations {generations[0]}/{generations[1]}/"
+                     f"{generations[2]}), {gc['in_slack']} between ticks, "
+                     f"max {gc['max_us']:.0f} µs"))
+    return rows
 
 
 @session_app.command("run")

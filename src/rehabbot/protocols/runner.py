@@ -353,6 +353,7 @@ class SessionRunner:
             latency = {name: stats.as_dict() for name, stats in robot.reply_latency().items()}
             stored = summary.as_dict() | {
                 "loop_compute": report.compute.as_dict() if report.compute else None,
+                "loop_timing": report.timing(),
                 "reply_latency_us": latency,
                 "dropped_samples": recorder.dropped,
                 "faults": [f.describe() for f in report.faults],

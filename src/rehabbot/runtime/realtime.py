@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import threading
 from dataclasses import dataclass, field
 
 #: mlockall flags (Linux): lock current and future pages.
@@ -96,3 +97,34 @@ def _mlockall() -> str | None:
     if libc.mlockall(MCL_CURRENT | MCL_FUTURE) != 0:
         return os.strerror(ctypes.get_errno())
     return None
+
+
+#: The GIL switch interval while the loop runs (s): another thread that holds the GIL gives it
+#: back to the loop within this time of the loop asking (CPython's default is 5 ms).
+LOOP_SWITCH_INTERVAL_S = 0.0002
+
+
+def keep_realtime_to_this_thread() -> list[int]:
+    """Put every other thread of this process back on the normal scheduler if the calling
+    thread (the loop) runs at ``SCHED_FIFO``; return the native ids of the threads changed.
+
+    Threads inherit the scheduling policy of the thread that starts them, so the recorder's
+    writer and a console's command server, started after :func:`apply_realtime`, would run at
+    the loop's FIFO priority: on the loop's CPU such a thread runs until it blocks, however long
+    the loop's next tick waits. Linux only; elsewhere nothing changes.
+    """
+    if not hasattr(os, "sched_getscheduler") or os.sched_getscheduler(0) != os.SCHED_FIFO:
+        return []
+    me = threading.get_native_id()
+    changed = []
+    for thread in threading.enumerate():
+        tid = thread.native_id
+        if tid is None or tid == me:
+            continue
+        try:
+            if os.sched_getscheduler(tid) == os.SCHED_FIFO:
+                os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+                changed.append(tid)
+        except OSError:  # the thread ended meanwhile
+            continue
+    return changed
