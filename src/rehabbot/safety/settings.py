@@ -65,9 +65,12 @@ class SafetySettings:
             than ``1 + late_fraction`` periods (it came a part of a period late, or ticks were
             skipped); late ticks are statistics, never a fault (the fault is the robot
             configuration's ``command_deadline_s``).
-        late_window_s: the late-tick warning counts late ticks over this sliding window (s).
+        late_window_s: the late-tick warning looks at this sliding window (s).
         late_warn_ticks: more late ticks than this within the window are a low-priority
             ``command_deadline`` warning (late ticks are frequent: the deadline is at risk).
+        deadline_warn_fraction: a command older than this fraction of the command deadline
+            within the window is a ``command_deadline`` warning as well (a stall of a few
+            milliseconds: a warning, never a stop).
         bus_error_window_s: the bus-error monitor counts errors over this sliding window (s).
         bus_error_max: more errors than this within the window are a fault; any error within
             it is a warning.
@@ -97,6 +100,7 @@ class SafetySettings:
     late_fraction: float = 0.5
     late_window_s: float = 1.0
     late_warn_ticks: int = 50
+    deadline_warn_fraction: float = 0.25
     bus_error_window_s: float = 0.1
     bus_error_max: int = 10
     rms_window_s: float = 10.0
@@ -131,6 +135,7 @@ class SafetySettings:
             "frozen_after_s": self.frozen_after_s, "jump_margin": self.jump_margin,
             "late_fraction": self.late_fraction, "late_window_s": self.late_window_s,
             "late_warn_ticks": self.late_warn_ticks,
+            "deadline_warn_fraction": self.deadline_warn_fraction,
             "bus_error_window_s": self.bus_error_window_s, "rms_window_s": self.rms_window_s,
             "rms_warn_fraction": self.rms_warn_fraction,
         }
@@ -141,6 +146,11 @@ class SafetySettings:
             raise ConfigurationError(
                 "safety settings hold_kd_nms_per_rad, frozen_min_torque_nm and bus_error_max "
                 "must not be negative"
+            )
+        if self.deadline_warn_fraction >= 1.0:
+            raise ConfigurationError(
+                f"deadline_warn_fraction must be below 1 (a warning before the fault), got "
+                f"{self.deadline_warn_fraction}"
             )
         if self.rms_warn_fraction > 1.0:
             raise ConfigurationError(

@@ -195,8 +195,10 @@ class Supervisor:
         self._bus_total: int | None = None
         self._bus_count = 0
         self._late_window = WindowCount(periods(s.late_window_s, period_s))
+        self._old_window = WindowCount(periods(s.late_window_s, period_s))
         self._late_ticks = 0
         self._late_after_s = (1.0 + s.late_fraction) * period_s
+        self._warn_age_s = s.deadline_warn_fraction * command_deadline_s
         self._command_age_s = 0.0
         self.fade_ticks = periods(s.fade_s, period_s)
         self._fade_start = 0
@@ -390,7 +392,9 @@ class Supervisor:
         # the loop and the bus
         self._command_age_s = command_age_s
         self._late_ticks = self._late_window.add(command_age_s > self._late_after_s)
-        self._warning[DEADLINE, n] = self._late_ticks > self.settings.late_warn_ticks
+        old = command_age_s > self._warn_age_s
+        self._warning[DEADLINE, n] = (self._old_window.add(old) > 0
+                                      or self._late_ticks > self.settings.late_warn_ticks)
         act[DEADLINE, n] = command_age_s > self.command_deadline_s
         act[STORAGE, n] = not recording
         if bus is not None:
@@ -570,11 +574,11 @@ class Supervisor:
         for row, col in zip(*np.nonzero(self._warning != self._warned), strict=True):
             kind = _KINDS[row]
             joint = None if col == n else self.joint_names[col]
-            if row == DEADLINE and self._warning[row, col]:  # frequent late ticks
+            if row == DEADLINE and self._warning[row, col]:  # an old command, or late ticks
                 self._events.append(SafetyEvent(
                     state.t_s, f"warning:{kind.value}", joint,
-                    {"late_ticks": self._late_ticks, "window_s": self.settings.late_window_s,
-                     "command_age_s": self._command_age_s, "fault_at": self.command_deadline_s},
+                    {"value": self._command_age_s, "fault_at": self.command_deadline_s,
+                     "late_ticks": self._late_ticks, "window_s": self.settings.late_window_s},
                     None, Priority.LOW))
             elif self._warning[row, col]:
                 value, fault_at = self._measure(kind, int(col), state)
