@@ -17,8 +17,8 @@ lives with the tests because it needs their rigs (``tests/conftest.py``, ``tests
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import can
