@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -208,6 +209,7 @@ class Stall:
     seconds: float = 0.0
 
 
+@contextmanager
 def stall_rig(bench: DriveBench) -> Iterator[tuple[CanRig, Stall]]:
     """A lockstep rig whose drives' time is simulated time plus a :class:`Stall`."""
     with can_rig(bench) as rig:
@@ -220,7 +222,7 @@ def stall_rig(bench: DriveBench) -> Iterator[tuple[CanRig, Stall]]:
 def test_a_command_older_than_the_deadline_is_a_fault_on_the_tick_that_sees_it(
     bench: DriveBench,
 ) -> None:
-    for rig, stalled in stall_rig(bench):
+    with stall_rig(bench) as (rig, stalled):
         def stall(tick: int) -> None:
             if tick == 50:
                 stalled.seconds += 0.025  # the drives executed the last command 25 ms longer
@@ -241,7 +243,7 @@ def test_a_command_older_than_the_deadline_is_a_fault_on_the_tick_that_sees_it(
 def test_a_stall_between_the_check_and_the_write_is_seen_on_the_next_tick(
     bench: DriveBench,
 ) -> None:
-    for rig, stalled in stall_rig(bench):
+    with stall_rig(bench) as (rig, stalled):
         limit = rig.supervisor.limit
 
         def stalling_limit(command: JointCommand, state: JointState) -> JointCommand:
@@ -257,7 +259,7 @@ def test_a_stall_between_the_check_and_the_write_is_seen_on_the_next_tick(
 
 
 def test_late_ticks_under_the_deadline_never_stop_the_loop(bench: DriveBench) -> None:
-    for rig, stalled in stall_rig(bench):
+    with stall_rig(bench) as (rig, stalled):
         def stall(tick: int) -> None:
             if tick % 7 == 0:
                 stalled.seconds += 0.006  # a 6 ms hiccup every 7 ticks

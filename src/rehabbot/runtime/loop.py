@@ -4,15 +4,15 @@ Nothing else runs on the loop's thread: no disk I/O (the recorder copies into bu
 thread writes), no plotting, no log formatting. Stop requests, resets and parameter changes take
 effect at a tick boundary.
 
-Safety: every state passes :meth:`Supervisor.check` (with the age of the command the drives
-execute and the bus's error counters) and every command :meth:`Supervisor.limit`, whose result is what is written,
-so a stop begins on the tick its fault is detected. A recorder that can fail (one with an
+Safety: every state passes :meth:`Supervisor.check` (with the age of the command the drives execute
+and the bus's error counters) and every command :meth:`Supervisor.limit`, whose result is what is
+written, so a stop begins on the tick its fault is detected. A recorder that can fail (one with an
 ``error``, as :class:`~rehabbot.storage.recorder.Recorder` has) is watched every tick: once its
 writer has failed (e.g. a full disk) the supervisor sees a ``storage`` fault. The loop records the
-faults and hands every safety event to an event sink; it never resets the supervisor on its own.
-A stop request can ask for a category-1 fade (``request_stop(fade=True)``): the loop then runs
-until the torque has faded to zero, and no reset undoes it. Requests come from other threads (a
-console's command server, a signal handler) and act at the next tick boundary.
+faults and hands every safety event to an event sink; it never resets the supervisor on its own. A
+stop request can ask for a category-1 fade (``request_stop(fade=True)``): the loop then runs until
+the torque has faded to zero, and no reset undoes it. Requests come from other threads (a console's
+command server, a signal handler) and act at the next tick boundary.
 
 Deadlines where the hazard is (DESIGN.md): the loop measures the age of the command the drives
 execute in the drives' own time (:meth:`Clock.drive_time`: the wall clock on hardware and for a
@@ -27,11 +27,11 @@ Before each write the clock brings a simulator it paces up to the wall clock
 The loop keeps real-time priority to itself (other threads of its process go back to the normal
 scheduler at the start of a run, :func:`~rehabbot.runtime.realtime.keep_realtime_to_this_thread`)
 and shortens the GIL's switch interval while it runs
-(:data:`~rehabbot.runtime.realtime.LOOP_SWITCH_INTERVAL_S`), so that a thread holding the GIL
-hands it back within a fraction of a period. No collection of the cyclic garbage collector runs inside a tick: the run is wrapped in
-:class:`~rehabbot.runtime.gc_guard.LoopGc` (heap frozen, automatic collection off, the young
-generation collected in the clock's slack between ticks, every collection counted in
-:attr:`LoopReport.gc`).
+(:data:`~rehabbot.runtime.realtime.LOOP_SWITCH_INTERVAL_S`), so that a thread holding the GIL hands
+it back within a fraction of a period. No collection of the cyclic garbage collector runs inside a
+tick: the run is wrapped in :class:`~rehabbot.runtime.gc_guard.LoopGc` (heap frozen, automatic
+collection off, the young generation collected in the clock's slack between ticks, every collection
+counted in :attr:`LoopReport.gc`).
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """The safety supervisor: every state is checked and every command limited before it is written.
 
 One tick of the loop calls :meth:`Supervisor.check` with the state just read (and the age of
-the command the drives execute, in their own time, and the bus's error counters), then, after the controller, :meth:`Supervisor.limit`
-with the controller's command; what ``limit`` returns is what the loop writes.
+the command the drives execute, in their own time, and the bus's error counters), then, after
+the controller, :meth:`Supervisor.limit` with the controller's command; what ``limit`` returns
+is what the loop writes.
 
 ``check`` runs the monitors (E-STOP, hard limits, range of motion, stale or non-finite feedback,
 frozen sensor, position jump, drive fault codes, winding temperature, RMS torque, bus errors, the
-command deadline, a failed recording, and the standstill monitor of a category-2 hold). A monitor whose
-condition holds latches a :class:`~rehabbot.safety.faults.Fault` and starts the stop its kind is
-configured for, on that very tick; a more severe stop replaces a milder one, never the other
+command deadline, a failed recording, and the standstill monitor of a category-2 hold). A monitor
+whose condition holds latches a :class:`~rehabbot.safety.faults.Fault` and starts the stop its
+kind is configured for, on that very tick; a more severe stop replaces a milder one, never the other
 way round:
 
 * category 0: ``limit`` returns torque off from this tick on;
