@@ -1,9 +1,9 @@
 """The fault matrix (issues 4 and 13): each scenario of ``fault_matrix_table.SCENARIOS`` is
-detected, reacted to within two ticks of its detection with its configured stop, latched until a reset
-(refused while its cause persists) and recorded as an event; then whole simulated sessions: a full
-store fades the session out and keeps what was committed, and a category-1 stop mid-walk fades the
-torque to zero within the fade time with the joints inside their hard limits. Times are in loop
-ticks (1 ms).
+detected, reacted to within two ticks of its detection with its configured stop, latched until a
+reset (refused while its cause persists) and recorded as an event; then whole simulated
+sessions: a full store fades the session out and keeps what was committed, and a category-1 stop
+mid-walk fades the torque to zero within the fade time with the joints inside their hard limits.
+Times are in loop ticks (1 ms).
 """
 
 from __future__ import annotations
