@@ -7,7 +7,8 @@ in research formats, pseudonymized; ``rehabbot patients`` keeps patient records 
 log; ``rehabbot report SESSION`` writes its HTML or PDF report
 (``--patient CODE``: progress across a patient's sessions);
 ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist;
-``rehabbot console`` opens the therapist console;
+``rehabbot console`` opens the therapist console; ``rehabbot doctor`` checks this computer for
+real-time use;
 ``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
@@ -327,6 +328,29 @@ def can_check(
             f"{config.name}: {len(result.failures)} check(s) failed, first: {first.check} "
             f"{first.subject}: {first.detail}"
         )
+
+
+@app.command("doctor")
+def doctor(
+    seconds: Annotated[
+        float, typer.Option(help="length of the measured pacing test (s); 0 leaves it out",
+                            min=0.0, max=600.0)
+    ] = 10.0,
+) -> None:
+    """Check this computer for real-time use: kernel preemption, real-time priority and memory
+    limits, CPU governor, isolated CPUs, timer, and a measured 1 kHz pacing test; one table with
+    the exact commands that fix what is found."""
+    from rehabbot.runtime.doctor import Verdict, examine
+
+    findings = examine(seconds, lambda step: console.print(f"[dim]running the {step}…[/]"))
+    table = Table(title="rehabbot doctor: this computer for real-time use", title_justify="left")
+    for column in ("check", "found", "verdict", "what to do"):
+        table.add_column(column, overflow="fold")
+    colours = {Verdict.OK: "green", Verdict.WARN: "yellow", Verdict.INFO: "cyan"}
+    for item in findings:
+        table.add_row(item.check, item.found, f"[{colours[item.verdict]}]{item.verdict.value}[/]",
+                      item.fix)
+    console.print(table)
 
 
 def main() -> None:
