@@ -78,7 +78,9 @@ def check_robot(config: RobotConfig, limit: float = DEFAULT_UTILISATION_LIMIT) -
             "drive watchdog", joint.name,
             Status.PASS if deadline_s < watchdog_s <= MAX_WATCHDOG_S else Status.FAIL,
             f"{watchdog_s * 1e3:g} ms; must be above the command deadline "
-            f"({deadline_s * 1e3:g} ms) and at most {MAX_WATCHDOG_S * 1e3:g} ms (docs/safety.md)",
+            f"({deadline_s * 1e3:g} ms) and at most {MAX_WATCHDOG_S * 1e3:g} ms (docs/safety.md)"
+            + ("; set it as the drive's CAN timeout with the vendor's tool"
+               if joint.drive == "mit" else ""),
         ))
         cls = drive_class(joint.drive)
         drive = cls.from_config(joint, config)
