@@ -5,6 +5,7 @@ reset, the command deadline, garbage collection between ticks)."""
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from rehabbot.controllers.adaptive_oscillator import TWO_PI, AdaptiveOscillator
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.hal.drives import mit
 from rehabbot.hal.types import JointCommand, JointState
@@ -307,3 +309,16 @@ def test_a_reset_during_a_fade_stop_is_refused_and_the_run_stops(
     assert kinds[:3] == ["stop:requested", "stop:category_1", "reset:refused"]
     assert "reset" not in kinds
     assert report.events[2].values["cause"] == "stopping"
+
+
+def test_an_oscillator_phase_source_integrates_the_time_of_skipped_ticks() -> None:
+    skipping, every_tick = AdaptiveOscillator(100.0), AdaptiveOscillator(100.0)
+    hip = lambda t: 0.3 * math.sin(TWO_PI * 0.83 * t)  # noqa: E731 (a walking hip, 0.83 Hz)
+    times = np.arange(0, 126) * 0.001  # 0 .. 125 ms
+    for t in times:
+        every_tick.update(float(t), hip(t), 0.0)
+        if t <= 0.1 or t >= 0.125:  # ticks 101..124 skipped after a stall
+            last = skipping.update(float(t), hip(t), 0.0)
+    both = every_tick.update(0.126, hip(0.126), 0.0)
+    last = skipping.update(0.126, hip(0.126), 0.0)
+    assert abs((last - both + 0.5) % 1.0 - 0.5) < 0.002  # no lag of the skipped 24 ms (0.02)
