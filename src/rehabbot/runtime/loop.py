@@ -24,8 +24,8 @@ robot's ``command_deadline_s``; late ticks under it are statistics (:attr:`LoopR
 Before each write the clock brings a simulator it paces up to the wall clock
 (:meth:`Clock.catch_up`), so that emulated drives see a stall as real ones would.
 
-The loop keeps real-time priority to itself (other threads of its process go back to the normal
-scheduler at the start of a run, :func:`~rehabbot.runtime.realtime.keep_realtime_to_this_thread`)
+The loop keeps the highest real-time priority to itself (other threads of its process go one
+step below it at the start of a run, :func:`~rehabbot.runtime.realtime.rank_threads_below_this_one`)
 and shortens the GIL's switch interval while it runs
 (:data:`~rehabbot.runtime.realtime.LOOP_SWITCH_INTERVAL_S`), so that a thread holding the GIL hands
 it back within a fraction of a period. No collection of the cyclic garbage collector runs inside a
@@ -51,7 +51,7 @@ from rehabbot.hal.robot import Robot
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.runtime.clock import Clock
 from rehabbot.runtime.gc_guard import GcStats, LoopGc
-from rehabbot.runtime.realtime import LOOP_SWITCH_INTERVAL_S, keep_realtime_to_this_thread
+from rehabbot.runtime.realtime import LOOP_SWITCH_INTERVAL_S, rank_threads_below_this_one
 from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
@@ -262,7 +262,7 @@ class ControlLoop:
         ticks. The report lists the faults and safety events of the run.
         """
         clock = self.clock
-        keep_realtime_to_this_thread()
+        rank_threads_below_this_one()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
         try:
