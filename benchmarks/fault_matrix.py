@@ -21,6 +21,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests package
 
 from rehabbot.hal.config import load_robot_config
+from rehabbot.safety import FaultKind
 from tests.conftest import make_bench
 from tests.safety.fault_matrix_table import SCENARIOS, Outcome, run_scenario
 
@@ -41,7 +42,8 @@ def _row(outcome: Outcome, period_ms: float) -> list[str]:
     how = outcome.scenario.how
     if outcome.drive_off_periods is not None:
         how += f"; drives' torque zero after {outcome.drive_off_periods} periods alone"
-    if outcome.first_after_stall is not None and outcome.value is not None:
+    if outcome.first_after_stall is not None and outcome.kind is FaultKind.COMMAND_DEADLINE:
+        assert outcome.detected is not None and outcome.value is not None
         how += (f"; fault {outcome.detected - outcome.first_after_stall} ticks after the first "
                 f"tick after the stall, command {outcome.value * 1e3:.1f} ms old")
     return [outcome.scenario.name, str(outcome.injected), str(outcome.detected),

@@ -16,7 +16,7 @@ import pytest
 
 from rehabbot.runtime.clock import LockstepClock, WallClock
 from rehabbot.runtime.gc_guard import LoopGc
-from rehabbot.runtime.realtime import rank_threads_below_this_one
+from rehabbot.runtime.realtime import rank_threads_below_this_one, restore_threads
 
 PERIOD_S = 0.001
 
@@ -116,23 +116,27 @@ def test_the_loop_s_thread_keeps_the_highest_real_time_priority() -> None:
         started.wait(5.0)
         assert helper.native_id is not None
         inherited = os.sched_getscheduler(helper.native_id)
-        result.append((inherited, rank_threads_below_this_one(),
+        changed = rank_threads_below_this_one()
+        result.append((inherited, [tid for tid, _, _ in changed],
                        os.sched_getscheduler(helper.native_id),
                        os.sched_getparam(helper.native_id).sched_priority))
+        restore_threads(changed)
+        result.append(os.sched_getscheduler(helper.native_id))
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
     result: list[object] = []
     runner = threading.Thread(target=loop_thread, args=(result,))
     runner.start()
     runner.join()
-    os.sched_setscheduler(0, before[0], os.sched_param(before[1]))  # ranked below it too
     done.set()
     if helper.is_alive():
         helper.join()
-    (outcome,) = result
-    if outcome == []:
+    if result == [[]]:  # no privilege
         return
+    outcome, restored = result
     assert isinstance(outcome, tuple)
     inherited, changed, after, priority = outcome
     assert inherited == os.SCHED_FIFO and (after, priority) == (os.SCHED_FIFO, 1)  # one below
     assert helper.native_id in changed and threading.get_native_id() in changed  # every other
+    assert restored == os.SCHED_FIFO  # the helper's own policy back (it had inherited FIFO)
+    assert (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority) == before

@@ -17,8 +17,11 @@ lives with the tests because it needs their rigs (``tests/conftest.py``, ``tests
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import can
@@ -397,8 +400,33 @@ def _ticks(rig: CanRig, ticks: int) -> list[str]:
     return [e.kind for e in rig.loop.run(ticks * rig.clock.period_s).events]
 
 
+#: The SCHED_FIFO priority the wall-clock rows ask for, as a session would (where allowed).
+WALL_PRIORITY = 50
+
+
+@contextmanager
+def _fifo_where_allowed(wanted: bool) -> Iterator[None]:
+    """Run the block at :data:`WALL_PRIORITY` if ``wanted`` and the OS allows it (a wall-clock
+    row on a busy machine without it sees the machine's own stalls); the scheduling is restored
+    afterwards."""
+    before = os.sched_getscheduler(0), os.sched_getparam(0).sched_priority
+    if wanted:  # refused: the row runs at the normal priority, and may see stalls
+        with contextlib.suppress(PermissionError):
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(WALL_PRIORITY))
+    try:
+        yield
+    finally:
+        os.sched_setscheduler(0, before[0], os.sched_param(before[1]))
+
+
 def run_scenario(scenario: Scenario, bench: DriveBench) -> Outcome:
-    """Run ``scenario`` on ``bench`` (fresh virtual channels) and measure it."""
+    """Run ``scenario`` on ``bench`` (fresh virtual channels) and measure it (a wall-clock row
+    at :data:`WALL_PRIORITY` where allowed)."""
+    with _fifo_where_allowed(scenario.wall):
+        return _run_scenario(scenario, bench)
+
+
+def _run_scenario(scenario: Scenario, bench: DriveBench) -> Outcome:
     hard = JointLimits.from_config(bench.config)
     soft = (None if scenario.rom is None
             else SoftLimits.from_rom(bench.config.joint_names, scenario.rom, hard))

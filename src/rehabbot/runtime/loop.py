@@ -51,7 +51,11 @@ from rehabbot.hal.robot import Robot
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.runtime.clock import Clock
 from rehabbot.runtime.gc_guard import GcStats, LoopGc
-from rehabbot.runtime.realtime import LOOP_SWITCH_INTERVAL_S, rank_threads_below_this_one
+from rehabbot.runtime.realtime import (
+    LOOP_SWITCH_INTERVAL_S,
+    rank_threads_below_this_one,
+    restore_threads,
+)
 from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
@@ -262,7 +266,7 @@ class ControlLoop:
         ticks. The report lists the faults and safety events of the run.
         """
         clock = self.clock
-        rank_threads_below_this_one()
+        ranked = rank_threads_below_this_one()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
         try:
@@ -274,6 +278,7 @@ class ControlLoop:
                     clock.idle = None
         finally:
             sys.setswitchinterval(switch_interval)
+            restore_threads(ranked)
         report.gc = guard.stats()
         return report
 

@@ -104,10 +104,14 @@ def _mlockall() -> str | None:
 LOOP_SWITCH_INTERVAL_S = 0.0002
 
 
-def rank_threads_below_this_one() -> list[int]:
+#: A thread's scheduling: (native id, policy, priority).
+ThreadScheduling = tuple[int, int, int]
+
+
+def rank_threads_below_this_one() -> list[ThreadScheduling]:
     """If the calling thread (the loop) runs at ``SCHED_FIFO`` priority ``p``, put every other
     thread of this process at ``SCHED_FIFO`` ``p - 1`` (at ``p`` 1: the normal scheduler);
-    return the native ids of the threads changed.
+    return the threads changed with their scheduling before (for :func:`restore_threads`).
 
     Threads inherit the scheduling policy of the thread that starts them, so the recorder's
     writer and a console's command server, started after :func:`apply_realtime`, would run at
@@ -131,10 +135,20 @@ def rank_threads_below_this_one() -> list[int]:
         if tid is None or tid == me:
             continue
         try:
-            if (os.sched_getscheduler(tid), os.sched_getparam(tid).sched_priority) != (
-                    policy, param.sched_priority):
+            before = (tid, os.sched_getscheduler(tid), os.sched_getparam(tid).sched_priority)
+            if before[1:] != (policy, param.sched_priority):
                 os.sched_setscheduler(tid, policy, param)
-                changed.append(tid)
+                changed.append(before)
         except OSError:  # the thread ended meanwhile
             continue
     return changed
+
+
+def restore_threads(changed: list[ThreadScheduling]) -> None:
+    """Give the threads :func:`rank_threads_below_this_one` changed their scheduling back (those
+    that still run)."""
+    for tid, policy, priority in changed:
+        try:
+            os.sched_setscheduler(tid, policy, os.sched_param(priority))
+        except OSError:  # the thread ended meanwhile
+            continue
