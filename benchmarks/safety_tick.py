@@ -42,7 +42,7 @@ def main() -> None:
         state.t_s = tick * config.period_s
         state.q[:] = 0.2 + 0.1 * np.sin(2 * np.pi * state.t_s)
         start = perf()
-        supervisor.check(state, lateness_s=0.0, bus=bus)
+        supervisor.check(state, command_age_s=config.period_s, bus=bus)
         middle = perf()
         supervisor.limit(command, state)
         limit_s[tick] = perf() - middle

@@ -9,7 +9,8 @@ log; ``rehabbot report SESSION`` writes its HTML or PDF report
 ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist;
 ``rehabbot sim serve ROBOT`` runs the emulated robot in this process, for sessions in another;
 ``rehabbot robot zero ROBOT [JOINT...]`` stores a robot's joint zero offsets;
-``rehabbot console`` opens the therapist console;
+``rehabbot console`` opens the therapist console; ``rehabbot doctor`` checks this computer for
+real-time use;
 ``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
@@ -146,6 +147,8 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
             f"p50 {timing['p50_us']:.0f} µs · p99 {timing['p99_us']:.0f} µs · "
             f"max {timing['max_us']:.0f} µs",
         )
+    for label, value in loop_timing_rows(summary.get("loop_timing")):
+        table.add_row(label, value)
     latency = summary.get("reply_latency_us")
     if latency:
         worst = max(latency.items(), key=lambda item: item[1]["p99_us"])
@@ -163,6 +166,26 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     faults = summary.get("faults") or []
     table.add_row("faults", "; ".join(faults) if faults else "none")
     return table
+
+
+def loop_timing_rows(timing: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Summary rows of a session's loop timing: lateness, skipped ticks, command age, GC."""
+    if not timing or timing.get("lateness_us") is None:
+        return []
+    late, age, gc = timing["lateness_us"], timing["command_age_us"], timing.get("gc") or {}
+    rows = [
+        ("tick start lateness", f"p50 {late['p50_us']:.0f} µs · p99 {late['p99_us']:.0f} µs · "
+                                f"p99.9 {late['p999_us']:.0f} µs · max {late['max_us']:.0f} µs"),
+        ("skipped ticks", str(timing["skipped_ticks"])),
+        ("command age", f"p99.9 {age['p999_us']:.0f} µs · max {age['max_us']:.0f} µs"),
+    ]
+    if gc:
+        generations = gc["by_generation"]
+        rows.append(("garbage collections",
+                     f"{sum(generations)} (generations {generations[0]}/{generations[1]}/"
+                     f"{generations[2]}), {gc['in_slack']} between ticks, "
+                     f"max {gc['max_us']:.0f} µs"))
+    return rows
 
 
 @session_app.command("run")
@@ -441,6 +464,29 @@ def can_check(
             f"{config.name}: {len(result.failures)} check(s) failed, first: {first.check} "
             f"{first.subject}: {first.detail}"
         )
+
+
+@app.command("doctor")
+def doctor(
+    seconds: Annotated[
+        float, typer.Option(help="length of the measured pacing test (s); 0 leaves it out",
+                            min=0.0, max=600.0)
+    ] = 10.0,
+) -> None:
+    """Check this computer for real-time use: kernel preemption, real-time priority and memory
+    limits, CPU governor, isolated CPUs, timer, and a measured 1 kHz pacing test; one table with
+    the exact commands that fix what is found."""
+    from rehabbot.runtime.doctor import Verdict, examine
+
+    findings = examine(seconds, lambda step: console.print(f"[dim]running the {step}…[/]"))
+    table = Table(title="rehabbot doctor: this computer for real-time use", title_justify="left")
+    for column in ("check", "found", "verdict", "what to do"):
+        table.add_column(column, overflow="fold")
+    colours = {Verdict.OK: "green", Verdict.WARN: "yellow", Verdict.INFO: "cyan"}
+    for item in findings:
+        table.add_row(item.check, item.found, f"[{colours[item.verdict]}]{item.verdict.value}[/]",
+                      item.fix)
+    console.print(table)
 
 
 def main() -> None:

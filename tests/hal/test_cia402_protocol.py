@@ -9,9 +9,10 @@ import can
 import pytest
 
 from rehabbot.errors import CommunicationError, ConfigurationError
-from rehabbot.hal.config import load_robot_config
+from rehabbot.hal.config import load_robot_config, whole_periods
 from rehabbot.hal.drives import cia402
 from rehabbot.hal.drives.cia402 import Cia402Drive
+from rehabbot.hal.types import JointCommand
 from rehabbot.sim.emulated_cia402 import EmulatedCia402Bank, EmulatedCia402Drive
 from tests.conftest import DriveBench, make_bench
 
@@ -222,3 +223,23 @@ def test_setup_refuses_a_drive_without_the_mode(cia402_bench: DriveBench) -> Non
                        match="does not support cyclic synchronous torque mode"):
         cia402_bench.configure(robot)
     robot.close()
+
+
+def test_the_configured_abort_connection_option_is_what_the_watchdog_triggers() -> None:
+    config = load_robot_config("sim_exo_cia402")
+    joints = [j.model_copy(update={"abort_connection": 3}) for j in config.joints]
+    bench = make_bench(config.model_copy(update={"joints": joints}))
+    try:
+        robot = bench.active_robot()
+        drive = emulated(bench, 0)
+        assert stored(drive, 0x6007) == 3 and drive.state == "OPERATION ENABLED"
+        watchdog = whole_periods(config.watchdog_s(config.joints[0]), config.period_s)
+        robot.write(JointCommand.torque_off(4))  # the last command: the host then goes silent
+        for _ in range(watchdog):  # its period and the watchdog's others: still enabled
+            bench.step()
+        assert drive.state == "OPERATION ENABLED"
+        bench.step()
+        assert drive.state == "QUICK STOP ACTIVE" and drive.torque_motor_nm == 0.0
+        robot.close()
+    finally:
+        bench.emulators.close()

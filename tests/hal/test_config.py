@@ -8,10 +8,11 @@ import pytest
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.budget import FrameLoad, bus_load
-from rehabbot.hal.config import RobotConfig, bundled_robot_path, load_robot_config
+from rehabbot.hal.config import MAX_WATCHDOG_S, RobotConfig, bundled_robot_path, load_robot_config
 from rehabbot.hal.drives.cia402 import Cia402Drive
 from rehabbot.hal.drives.mit import MitDrive
 from rehabbot.hal.drives.registry import available_drives, drive_class
+from rehabbot.hal.startup_check import check_robot
 
 
 def test_bundled_simulated_exoskeleton_loads() -> None:
@@ -48,6 +49,10 @@ def write_variant(tmp_path: Path, old: str, new: str, robot: str = "sim_exo") ->
          r"\(0.002 s\)"),
         ("torque_max_nm = 120.0", "torque_max_nm = 120.0\nwatchdog_s = 2.0",
          r"'joints.0.watchdog_s' = 2.0: Input should be less than or equal to 1"),
+        ("rate_hz = 1000", "rate_hz = 1000\ncommand_deadline_s = 0.0015",
+         r"loop.command_deadline_s \(0.0015 s\) must be at least 2 control periods"),
+        ("torque_max_nm = 120.0", "torque_max_nm = 120.0\nabort_connection = 0",
+         r"'joints.0.abort_connection' = 0: Input should be 1, 2 or 3"),
     ],
 )
 def test_bad_files_get_one_message_naming_file_field_and_allowed_values(
@@ -66,7 +71,9 @@ def test_bundled_drive_variants_load_with_their_drive_options() -> None:
     assert [bus.host_id for bus in mixed.buses] == [0x7F0]
     sim_exo = load_robot_config("sim_exo")
     assert all(j.mode is None and j.watchdog_s is None for j in sim_exo.joints)
-    assert sim_exo.watchdog_s(sim_exo.joints[0]) == pytest.approx(0.002)  # 3 stale ticks - 1
+    # twice the 20 ms command deadline, within the hazard analysis's 50 ms
+    assert sim_exo.loop.command_deadline_s == pytest.approx(0.02)
+    assert sim_exo.watchdog_s(sim_exo.joints[0]) == pytest.approx(0.04)
 
 
 def test_missing_file_and_unknown_name_are_explained(tmp_path: Path) -> None:
@@ -228,3 +235,35 @@ def test_the_mixed_protocol_host_id_rule_holds_per_bus(tmp_path: Path) -> None:
     cfg = load_robot_config(path)
     assert [(b.name, b.host_id) for b in cfg.buses] == [("right", 0), ("left", 0x7F0)]
     assert [j.drive for j in cfg.joints] == ["mit", "mit", "mit", "cia402"]
+
+
+@pytest.mark.parametrize(
+    ("update", "why"),
+    [
+        ({"watchdog_s": 0.02}, "must be above the command deadline (20 ms)"),  # not shorter
+        ({"watchdog_s": 0.015}, "must be above the command deadline (20 ms)"),
+        ({"watchdog_s": 0.06}, "at most 50 ms (docs/safety.md)"),  # beyond the hazard limit
+    ],
+)
+def test_can_check_refuses_a_deadline_not_shorter_than_a_watchdog_or_a_watchdog_too_long(
+    update: dict[str, float], why: str,
+) -> None:
+    config = load_robot_config("sim_exo_two_bus")
+    joints = list(config.joints)
+    joints[1] = joints[1].model_copy(update=update)
+    result = check_robot(config.model_copy(update={"joints": joints}))
+    (failure,) = result.failures
+    assert (failure.check, failure.subject) == ("drive watchdog", "knee_angle_r")
+    assert why in failure.detail
+    assert not check_robot(config).failures  # the defaults pass: 20 ms deadline, 40 ms watchdog
+
+
+def test_a_longer_deadline_moves_the_default_watchdog_up_to_the_hazard_limit() -> None:
+    config = load_robot_config("sim_exo_two_bus")
+    loop = config.loop.model_copy(update={"command_deadline_s": 0.03})
+    longer = config.model_copy(update={"loop": loop})
+    assert longer.watchdog_s(longer.joints[0]) == pytest.approx(MAX_WATCHDOG_S)  # not 60 ms
+    assert not check_robot(longer).failures
+    loop = config.loop.model_copy(update={"command_deadline_s": 0.05})
+    too_long = config.model_copy(update={"loop": loop})
+    assert {item.check for item in check_robot(too_long).failures} == {"drive watchdog"}

@@ -232,7 +232,9 @@ class TestDriveContract:
         tick(bench, second, JointCommand.torque_off(4))
         for link in second.links_.values():  # the host dies: no deactivation, no more commands
             link.bus.shutdown()
-        for _ in range(20):
+        config = bench.config
+        longest = max(whole_periods(config.watchdog_s(j), config.period_s) for j in config.joints)
+        for _ in range(longest + 1):  # one period more than the longest drive watchdog
             bench.step()
         assert not any(bench.emulators.is_enabled(i) for i in range(4))
         third = bench.active_robot()

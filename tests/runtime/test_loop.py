@@ -1,23 +1,29 @@
 """The control loop over the CAN path: tick order, timing statistics, and the supervisor's
 reactions applied on the tick they are decided (stale feedback, E-STOP, fade on a stop request,
-reset, loop overrun)."""
+reset, the command deadline, garbage collection between ticks)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from rehabbot.controllers.adaptive_oscillator import TWO_PI, AdaptiveOscillator
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.hal.drives import mit
+from rehabbot.hal.types import JointCommand, JointState
 from rehabbot.runtime.clock import LockstepClock
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.safety import FaultKind, SafetyEvent, SafetySettings, StopCategory
 from rehabbot.safety.limits import JointLimits
 from rehabbot.safety.supervisor import Supervisor
 from tests.conftest import DriveBench
-from tests.safety.conftest import can_rig, tick_of
+from tests.safety.conftest import CanRig, can_rig, tick_of
 
 K = np.array([800.0, 600.0, 800.0, 600.0])
 D = np.array([20.0, 10.0, 20.0, 10.0])
@@ -197,35 +203,80 @@ def test_a_reset_is_applied_at_a_tick_boundary_and_refused_while_estop_is_presse
     assert all(g > 0 for g in gains[30:])  # guidance again from the reset's tick
 
 
-class LateClock(LockstepClock):
-    """Lockstep, but reports the ticks after ``late_from`` as starting 0.8 period late."""
+@dataclass
+class Stall:
+    """How far the drives' own time runs ahead of the rig's simulated time (s): the drives of a
+    host that stalled that long (tests add to it)."""
 
-    def __init__(self, period_s: float, step: Callable[[], None], late_from: int) -> None:
-        super().__init__(period_s, step)
-        self.late_from = late_from
-
-    def wait_next_tick(self) -> float:
-        super().wait_next_tick()
-        return 0.8 * self.period_s if self.ticks > self.late_from else 0.0
+    seconds: float = 0.0
 
 
-def test_consecutive_late_ticks_are_a_loop_overrun_and_hold_the_joints(
+@contextmanager
+def stall_rig(bench: DriveBench) -> Iterator[tuple[CanRig, Stall]]:
+    """A lockstep rig whose drives' time is simulated time plus a :class:`Stall`."""
+    with can_rig(bench) as rig:
+        stall = Stall()
+        simulated = rig.clock.drive_time
+        rig.clock.drive_time = lambda: simulated() + stall.seconds  # type: ignore[method-assign]
+        yield rig, stall
+
+
+def test_a_command_older_than_the_deadline_is_a_fault_on_the_tick_that_sees_it(
     bench: DriveBench,
 ) -> None:
-    with can_rig(bench) as rig:
-        clock = LateClock(rig.clock.period_s, rig.clock.step, late_from=50)
-        rig.loop.clock = clock
-        rig.robot.time_source = clock.now
+    with stall_rig(bench) as (rig, stalled):
+        def stall(tick: int) -> None:
+            if tick == 50:
+                stalled.seconds += 0.025  # the drives executed the last command 25 ms longer
+
+        rig.before_tick.append(stall)
         report = rig.loop.run(0.1)
-    overrun_ticks = rig.supervisor.settings.overrun_ticks
     (fault,) = report.faults
-    # tick 51 is the first to start late; the fifth late tick in a row is the overrun
-    assert (fault.kind, tick_of(fault)) == (FaultKind.LOOP_OVERRUN, 50 + overrun_ticks)
+    assert (fault.kind, tick_of(fault)) == (FaultKind.COMMAND_DEADLINE, 50)
+    assert fault.value == pytest.approx(0.026)
     gears = np.array([j.gear_ratio for j in bench.config.joints])
     hold_kp_motor = rig.supervisor.settings.hold_kp_nm_per_rad / gears**2
-    held = rig.sent[50 + overrun_ticks]
+    held = rig.sent[50]
     np.testing.assert_allclose([kp for _, _, kp, _, _ in held], hold_kp_motor, atol=0.2)
     assert report.reaction is StopCategory.HOLD
+    assert report.command_age is not None and report.command_age.max_us == pytest.approx(26e3)
+
+
+def test_a_stall_between_the_check_and_the_write_is_seen_on_the_next_tick(
+    bench: DriveBench,
+) -> None:
+    with stall_rig(bench) as (rig, stalled):
+        limit = rig.supervisor.limit
+
+        def stalling_limit(command: JointCommand, state: JointState) -> JointCommand:
+            if rig.clock.ticks == 60:
+                stalled.seconds += 0.03  # 30 ms pass before this tick's write
+            return limit(command, state)
+
+        rig.supervisor.limit = stalling_limit  # type: ignore[method-assign]
+        report = rig.loop.run(0.1)
+    (fault,) = report.faults
+    assert (fault.kind, tick_of(fault)) == (FaultKind.COMMAND_DEADLINE, 61)
+    assert fault.value == pytest.approx(0.031)
+
+
+def test_late_ticks_under_the_deadline_never_stop_the_loop(bench: DriveBench) -> None:
+    with stall_rig(bench) as (rig, stalled):
+        def stall(tick: int) -> None:
+            if tick % 7 == 0:
+                stalled.seconds += 0.006  # a 6 ms hiccup every 7 ticks
+        rig.before_tick.append(stall)
+        report = rig.loop.run(0.2)
+    assert report.faults == [] and report.ticks == 200
+    assert any(e.kind == "warning:command_deadline" for e in report.events)
+
+
+def test_garbage_collection_runs_only_between_ticks(bench: DriveBench) -> None:
+    with can_rig(bench) as rig:
+        report = rig.loop.run(0.3)
+    assert report.gc is not None and report.gc.frozen_objects > 0
+    assert report.gc.outside_slack == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # restored after the run
 
 
 def test_the_loop_watches_the_robot_s_bus_counters_by_default(bench: DriveBench) -> None:
@@ -258,3 +309,16 @@ def test_a_reset_during_a_fade_stop_is_refused_and_the_run_stops(
     assert kinds[:3] == ["stop:requested", "stop:category_1", "reset:refused"]
     assert "reset" not in kinds
     assert report.events[2].values["cause"] == "stopping"
+
+
+def test_an_oscillator_phase_source_integrates_the_time_of_skipped_ticks() -> None:
+    skipping, every_tick = AdaptiveOscillator(100.0), AdaptiveOscillator(100.0)
+    hip = lambda t: 0.3 * math.sin(TWO_PI * 0.83 * t)  # noqa: E731 (a walking hip, 0.83 Hz)
+    times = np.arange(0, 126) * 0.001  # 0 .. 125 ms
+    for t in times:
+        every_tick.update(float(t), hip(t), 0.0)
+        if t <= 0.1 or t >= 0.125:  # ticks 101..124 skipped after a stall
+            last = skipping.update(float(t), hip(t), 0.0)
+    both = every_tick.update(0.126, hip(0.126), 0.0)
+    last = skipping.update(0.126, hip(0.126), 0.0)
+    assert abs((last - both + 0.5) % 1.0 - 0.5) < 0.002  # no lag of the skipped 24 ms (0.02)

@@ -15,7 +15,7 @@ from rehabbot.hal.drives import mit
 from rehabbot.hal.fault_injection import FaultInjectionBus, FaultRule
 from rehabbot.hal.robot import CanRobot
 from rehabbot.hal.types import JointCommand, JointState
-from rehabbot.runtime.clock import LockstepClock
+from rehabbot.runtime.clock import LockstepClock, WallClock
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.safety import (
     Actuator,
@@ -93,13 +93,15 @@ class Ticker:
         return len(self.written)
 
     def run(
-        self, ticks: int = 1, *, lateness_s: float = 0.0, bus: BusErrorCounters | None = None
+        self, ticks: int = 1, *, command_age_s: float = PERIOD_S,
+        bus: BusErrorCounters | None = None,
     ) -> list[Fault]:
-        """Run ``ticks`` ticks; return the faults latched during them."""
+        """Run ``ticks`` ticks, the drives executing a command ``command_age_s`` old at each;
+        return the faults latched during them."""
         faults = []
         for _ in range(ticks):
             self.state.t_s = self.tick * PERIOD_S
-            faults += self.supervisor.check(self.state, lateness_s=lateness_s, bus=bus)
+            faults += self.supervisor.check(self.state, command_age_s=command_age_s, bus=bus)
             written = self.supervisor.limit(self.command, self.state)
             self.written.append(written.copy())
             self.torques.append(written.expected_torque(self.state.q, self.state.qd))
@@ -126,16 +128,6 @@ HALF_TORQUE_STEP = mit.motor_model("AK10-9").t_max_nm / 4095
 KNEE_R = 1  # index of knee_angle_r in sim_exo, node id 2
 
 
-class RigClock(LockstepClock):
-    """Lockstep; every tick reports :attr:`lateness_s` as how late it started (tests set it)."""
-
-    lateness_s: float = 0.0
-
-    def wait_next_tick(self) -> float:
-        super().wait_next_tick()
-        return self.lateness_s
-
-
 @dataclass
 class CanRig:
     """A lockstep control loop over CAN on a :class:`DriveBench`; tick ``k`` of the run reads,
@@ -148,7 +140,7 @@ class CanRig:
     """
 
     bench: DriveBench
-    clock: RigClock
+    clock: LockstepClock | WallClock
     robot: CanRobot
     supervisor: Supervisor
     loop: ControlLoop
@@ -183,10 +175,15 @@ def can_rig(
     *,
     soft_limits: SoftLimits | None = None,
     actuators: tuple[Actuator, ...] | None = None,
+    wall: bool = False,
 ) -> Iterator[CanRig]:
     """A running impedance loop on sim_exo's emulated drives (joints held at :data:`RIG_Q` by
     the bench), its supervisor from the robot configuration, ``settings``, ``soft_limits`` and
-    ``actuators`` (default: the configured motors); the robot closes at exit."""
+    ``actuators`` (default: the configured motors); the robot closes at exit.
+
+    In lockstep by default; with ``wall`` paced to the wall clock, the bench stepped once per
+    period of wall time (stalls included: the drives run on while the host stalls), as a
+    simulator paced to the wall clock is."""
     sent: list[list[tuple[float, ...]]] = []
     before_tick: list[Callable[[int], None]] = []
 
@@ -197,7 +194,9 @@ def can_rig(
         sent.append([d.command for d in bench.bank.drives])
 
     bench.q[:] = RIG_Q  # inside the limits, away from the reference
-    clock = RigClock(bench.config.period_s, step=step)
+    clock: LockstepClock | WallClock = (
+        WallClock(bench.config.period_s, step=step) if wall
+        else LockstepClock(bench.config.period_s, step=step))
     robot = bench.robot(time_source=clock.now)
     robot.configure()
     try:

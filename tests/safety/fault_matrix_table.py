@@ -1,9 +1,11 @@
 """The fault matrix of issue 4: one table of fault scenarios and the runner that measures each.
 
-Each scenario runs the same lockstep impedance loop over CAN (:func:`can_rig`: sim_exo's emulated
-MIT drives on a python-can virtual bus, the joints drifting slowly so that a frozen reading stands
-out), injects its fault at tick :data:`AT` (fault-injecting bus rules, emulator hooks, or the
-bench's joint state, lateness or recorder where nothing else reaches), and measures in ticks:
+Each scenario runs the same impedance loop over CAN (:func:`can_rig`: sim_exo's emulated MIT
+drives on a python-can virtual bus, the joints drifting slowly so that a frozen reading stands
+out), in lockstep or, for the host's own timing faults, paced to the wall clock (the drives
+stepped once per period of wall time, the periods of a host stall included), injects its fault
+at tick :data:`AT` (fault-injecting bus rules, emulator hooks, a stall of the host, or the
+bench's joint state or recorder where nothing else reaches), and measures in ticks:
 when the supervisor detected it, when the written commands (what the loop hands to the robot)
 became the stop, which stop that is, whether it stays until a reset, whether a reset is refused
 while the cause is still there, and whether the fault is an event of the loop's event sink.
@@ -15,7 +17,11 @@ lives with the tests because it needs their rigs (``tests/conftest.py``, ``tests
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import can
@@ -50,6 +56,8 @@ SETTLE_TICKS = 120
 DRIFT_RAD_S = 0.1
 #: Short fades, so that a run sees a category-1 stop end in torque off.
 FAST = SafetySettings(fade_s=0.02)
+#: ... and, for the wall-clock rows, a command-age warning that clears within the settle time.
+WALL = SafetySettings(fade_s=0.02, late_window_s=0.05)
 HIP_R = 0
 
 Repair = Callable[[], None]
@@ -70,6 +78,8 @@ class Scenario:
         settings: the supervisor's settings.
         rom: the patient's range of motion per joint (rad); None: no soft limits.
         actuators: the motors of the thermal and RMS monitors (None: the configured ones).
+        wall: paced to the wall clock (the drives' time is wall time), not in lockstep.
+        warning: a warning the scenario must raise (the kind of its event), if any.
     """
 
     name: str
@@ -81,6 +91,8 @@ class Scenario:
     settings: SafetySettings = FAST
     rom: dict[str, tuple[float, float]] | None = None
     actuators: tuple[Actuator, ...] | None = None
+    wall: bool = False
+    warning: str | None = None
 
 
 @dataclass
@@ -101,6 +113,10 @@ class Outcome:
         recorded: the first fault is an event of the loop's event sink, at its tick.
         drive_off_periods: host death only: drive periods without a frame until no drive
             applies torque.
+        warnings: the kinds of the warning events of the run.
+        reset_blocked_by: what blocked the last reset, if it was refused (on the wall clock an
+            old command of the machine's own making can: the command-age warning).
+        first_after_stall: host stalls only: the first tick the loop ran after the stall.
     """
 
     scenario: Scenario
@@ -115,6 +131,9 @@ class Outcome:
     reset: bool = False
     recorded: bool = False
     drive_off_periods: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    first_after_stall: int | None = None
+    reset_blocked_by: str | None = None
 
     @property
     def injected(self) -> int:
@@ -149,9 +168,16 @@ def _re_enable(rig: CanRig) -> None:
 
 
 def _from(tick: int, action: Callable[[CanRig], None]) -> Callable[[CanRig], None]:
-    """Run ``action`` before the read of ``tick``, once."""
+    """Run ``action`` before the read of ``tick``, once (a wall clock may step the bench several
+    times before that read, or skip ``tick``: then before the first read after it)."""
     def schedule(rig: CanRig) -> None:
-        rig.before_tick.append(lambda k: action(rig) if k == tick else None)
+        done: list[bool] = []
+
+        def once(k: int) -> None:
+            if k >= tick and not done:
+                done.append(True)
+                action(rig)
+        rig.before_tick.append(once)
     return schedule
 
 
@@ -204,10 +230,30 @@ def _estop(rig: CanRig) -> Repair:
     return lambda: rig.supervisor.estop(pressed=False)
 
 
-def _late(rig: CanRig) -> Repair:
-    """From :data:`AT` on every tick starts 0.8 period late."""
-    _from(AT, lambda r: setattr(r.clock, "lateness_s", 0.8 * r.clock.period_s))(rig)
-    return lambda: setattr(rig.clock, "lateness_s", 0.0)
+def _stall(seconds: float, drives_after: bool = False) -> Inject:
+    """The host stalls for ``seconds`` at the start of tick :data:`AT` (inside its read; wall
+    clock: the drives run on meanwhile, executing the last command, and are stepped through the
+    stall before the tick writes). With ``drives_after`` the drives' torque is recorded every
+    period from then on (a host that hangs for longer than the drives' watchdog: a killed loop,
+    as far as the drives can tell)."""
+    def inject(rig: CanRig) -> Repair:
+        bench, robot = rig.bench, rig.robot
+        read = robot.read
+        torques: list[FloatArray] = []
+
+        def stalling_read() -> JointState:
+            if rig.clock.ticks >= AT and id(rig) not in STALLED_AT:
+                time.sleep(seconds)
+                STALLED_AT[id(rig)] = rig.clock.ticks
+                if drives_after:
+                    rig.before_tick.append(lambda k: torques.append(np.abs(bench.tau).copy()))
+            return read()
+
+        robot.read = stalling_read  # type: ignore[method-assign]
+        if drives_after:
+            HOST_DEATH_TORQUES[id(rig)] = torques
+        return lambda: _re_enable(rig)
+    return inject
 
 
 @dataclass
@@ -250,6 +296,8 @@ def _host_death(rig: CanRig) -> Repair:
 
 #: The drive torques (N·m) of each period a host hang lasted, by the rig's id.
 HOST_DEATH_TORQUES: dict[int, list[FloatArray]] = {}
+#: The tick a host stall came in (at its start), by the rig's id.
+STALLED_AT: dict[int, int] = {}
 
 #: The patient's range of motion for the ROM scenario (rad): the hip starts at its edge.
 ROM = {"hip_flexion_r": (-0.3, 0.3), "knee_angle_r": (0.0, 1.2), "hip_flexion_l": (-0.3, 0.5),
@@ -310,8 +358,16 @@ SCENARIOS: tuple[Scenario, ...] = (
              _push_hip, FaultKind.ROM_EXCEEDED, _FADE, persists=True, rom=ROM),
     Scenario("velocity limit", "hip reports 7 rad/s, limit 6 rad/s",
              _move_hip(0.0, 7.0), FaultKind.VELOCITY_LIMIT, _OFF, persists=True),
-    Scenario("loop overrun", "every tick starts 0.8 period late", _late,
-             FaultKind.LOOP_OVERRUN, _HOLD, persists=True),
+    Scenario("5 ms host stall", "wall clock: the host stalls 5 ms (command deadline 20 ms): a "
+             "low-priority warning, no fault", _stall(0.005), None, settings=WALL, wall=True,
+             warning="warning:command_deadline"),
+    Scenario("stall beyond the deadline", "wall clock: the host stalls 25 ms (command deadline "
+             "20 ms): a fault on the first tick after the stall", _stall(0.025),
+             FaultKind.COMMAND_DEADLINE, _HOLD, settings=WALL, wall=True),
+    Scenario("killed loop", "wall clock: the host hangs 100 ms, 2.5 × the drives' watchdog "
+             "(40 ms): the drives turn their torque off alone; the host, back, faults on the "
+             "command's age, then reads their watchdog code", _stall(0.1, drives_after=True),
+             FaultKind.COMMAND_DEADLINE, _HOLD, persists=True, settings=WALL, wall=True),
     Scenario("E-STOP", "E-STOP pressed", _estop, FaultKind.ESTOP, _OFF, persists=True),
     Scenario("host death", "host hangs for 2 × the drives' watchdog; drives alone, then the "
              "host reads their watchdog code", _host_death, FaultKind.DRIVE_FAULT, _OFF,
@@ -344,14 +400,39 @@ def _ticks(rig: CanRig, ticks: int) -> list[str]:
     return [e.kind for e in rig.loop.run(ticks * rig.clock.period_s).events]
 
 
+#: The SCHED_FIFO priority the wall-clock rows ask for, as a session would (where allowed).
+WALL_PRIORITY = 50
+
+
+@contextmanager
+def _fifo_where_allowed(wanted: bool) -> Iterator[None]:
+    """Run the block at :data:`WALL_PRIORITY` if ``wanted`` and the OS allows it (a wall-clock
+    row on a busy machine without it sees the machine's own stalls); the scheduling is restored
+    afterwards."""
+    before = os.sched_getscheduler(0), os.sched_getparam(0).sched_priority
+    if wanted:  # refused: the row runs at the normal priority, and may see stalls
+        with contextlib.suppress(PermissionError):
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(WALL_PRIORITY))
+    try:
+        yield
+    finally:
+        os.sched_setscheduler(0, before[0], os.sched_param(before[1]))
+
+
 def run_scenario(scenario: Scenario, bench: DriveBench) -> Outcome:
-    """Run ``scenario`` on ``bench`` (fresh virtual channels) and measure it."""
+    """Run ``scenario`` on ``bench`` (fresh virtual channels) and measure it (a wall-clock row
+    at :data:`WALL_PRIORITY` where allowed)."""
+    with _fifo_where_allowed(scenario.wall):
+        return _run_scenario(scenario, bench)
+
+
+def _run_scenario(scenario: Scenario, bench: DriveBench) -> Outcome:
     hard = JointLimits.from_config(bench.config)
     soft = (None if scenario.rom is None
             else SoftLimits.from_rom(bench.config.joint_names, scenario.rom, hard))
     outcome = Outcome(scenario)
     with can_rig(bench, scenario.settings, soft_limits=soft,
-                 actuators=scenario.actuators) as rig:
+                 actuators=scenario.actuators, wall=scenario.wall) as rig:
         written: dict[int, StopCategory | None] = {}  # by tick: the stop each write is
         limit = rig.supervisor.limit
 
@@ -366,6 +447,7 @@ def run_scenario(scenario: Scenario, bench: DriveBench) -> Outcome:
         rig.before_tick.append(_drift(bench))
         repair = scenario.inject(rig)
         faults = rig.loop.run(RUN_TICKS * rig.clock.period_s).faults
+        outcome.warnings = [kind for kind, _ in sink if kind.startswith("warning:")]
         if scenario.persists:
             rig.loop.request_reset()
             outcome.refused = "reset:refused" in _ticks(rig, 1)
@@ -373,10 +455,18 @@ def run_scenario(scenario: Scenario, bench: DriveBench) -> Outcome:
         _ticks(rig, SETTLE_TICKS)
         reset_at = rig.clock.ticks
         rig.loop.request_reset()
-        outcome.reset = "reset" in _ticks(rig, 1) and written[reset_at] is None
+        reset_events = rig.loop.run(rig.clock.period_s).events
+        outcome.reset = (any(e.kind == "reset" for e in reset_events)
+                         and written[reset_at] is None)
+        outcome.reset_blocked_by = next(
+            (str(e.values.get("blocking")) for e in reset_events if e.kind == "reset:refused"),
+            None)
         torques = HOST_DEATH_TORQUES.pop(id(rig), [])
     outcome.drive_off_periods = next(
         (i + 1 for i, tau in enumerate(torques) if not tau.any()), None)
+    if scenario.wall:
+        stalled_at = STALLED_AT.pop(id(rig))
+        outcome.first_after_stall = min(tick for tick in written if tick >= stalled_at)
     if faults:
         first = faults[0]
         outcome.kind, outcome.value, outcome.priority = first.kind, first.value, first.priority

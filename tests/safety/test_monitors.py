@@ -138,17 +138,48 @@ def test_bus_errors_warn_at_the_first_and_fault_beyond_the_maximum_in_the_window
     assert tick_of(fault) == 21 and fault.category is StopCategory.FADE
 
 
-def test_a_loop_overrun_is_n_consecutive_late_ticks() -> None:
-    ticker = Ticker(make_supervisor(SafetySettings(overrun_ticks=4, late_fraction=0.5)))
-    late, on_time = 0.6 * PERIOD_S, 0.4 * PERIOD_S
-    for _ in range(5):  # three late ticks, then one on time: no overrun
-        assert ticker.run(3, lateness_s=late) == []
-        assert ticker.run(lateness_s=on_time) == []
-    assert ticker.run(3, lateness_s=late) == []
-    (fault,) = ticker.run(lateness_s=late)
-    assert (fault.kind, fault.joint, tick_of(fault)) == (FaultKind.LOOP_OVERRUN, None, 23)
-    assert fault.category is StopCategory.HOLD
+def test_a_command_older_than_the_deadline_is_a_fault_that_holds_the_joints() -> None:
+    ticker = Ticker(make_supervisor())  # command deadline 20 ms
+    assert ticker.supervisor.command_deadline_s == 0.02
+    assert ticker.run(10) == []  # every command one period old
+    assert ticker.run(command_age_s=0.0199) == []  # under the deadline: a warning at most
+    (fault,) = ticker.run(command_age_s=0.0201)
+    assert (fault.kind, fault.joint, tick_of(fault)) == (FaultKind.COMMAND_DEADLINE, None, 11)
+    assert (fault.value, fault.limit) == (0.0201, 0.02)
+    assert (fault.category, fault.priority) == (StopCategory.HOLD, Priority.MEDIUM)
+    assert "rehabbot doctor" in fault.describe()  # the alarm names the cause and the fix
     np.testing.assert_allclose(ticker.written[-1].q_ref, ticker.state.q)
+
+
+def test_late_ticks_under_the_deadline_are_a_warning_only_when_frequent() -> None:
+    settings = SafetySettings(late_window_s=0.1, late_warn_ticks=10, late_fraction=0.5)
+    ticker = Ticker(make_supervisor(settings))
+    late = 1.6 * PERIOD_S  # the drives' command is 1.6 periods old: a late tick
+    for _ in range(9):  # ten late ticks in every window of 100: statistics, no warning
+        assert ticker.run(command_age_s=late) == []
+        assert ticker.run(9) == []
+    assert ticker.run(command_age_s=late) == []
+    assert not [e for e in ticker.supervisor.take_events() if e.kind.startswith("warning")]
+    assert ticker.run(command_age_s=late) == []  # the eleventh within the window: frequent
+    (warning,) = ticker.supervisor.take_events()
+    assert (warning.kind, warning.priority) == ("warning:command_deadline", Priority.LOW)
+    assert warning.values["late_ticks"] == 11
+    assert ticker.run(100) == []  # never a fault; the warning ends with the window
+    assert [e.kind for e in ticker.supervisor.take_events()] == [
+        "warning_cleared:command_deadline"]
+
+
+def test_a_stall_of_a_quarter_of_the_deadline_warns_for_a_window_and_never_stops() -> None:
+    ticker = Ticker(make_supervisor(SafetySettings(late_window_s=0.05)))
+    assert ticker.run(command_age_s=0.006) == []  # a 5 ms stall: the command was 6 ms old
+    (warning,) = ticker.supervisor.take_events()
+    assert warning.kind == "warning:command_deadline" and warning.values["value"] == 0.006
+    assert warning.values["fault_at"] == 0.02
+    assert ticker.run(48) == [] and not ticker.supervisor.take_events()  # held for the window
+    assert ticker.run(2) == []
+    assert [e.kind for e in ticker.supervisor.take_events()] == [
+        "warning_cleared:command_deadline"]
+    assert all(w.kp.any() for w in ticker.written)  # the controller's command all along
 
 
 # -- thermal model and RMS torque --------------------------------------------------------------

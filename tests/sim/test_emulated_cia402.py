@@ -16,7 +16,7 @@ from canopen.sdo.exceptions import SdoAbortedError
 
 from rehabbot.configfile import bundled_file, parse_toml_model
 from rehabbot.hal.bus import open_bus
-from rehabbot.hal.config import RobotConfig, bundled_robot_path, load_robot_config
+from rehabbot.hal.config import RobotConfig, bundled_robot_path, load_robot_config, whole_periods
 from rehabbot.hal.drives import cia402
 from rehabbot.hal.types import JointCommand
 from rehabbot.protocols.schema import load_protocol
@@ -181,8 +181,9 @@ def test_rpdo_deadline_reaction_follows_the_abort_connection_option(
     drive.node.sdo[0x6007].raw = option
     monitor = bench.open()
     robot.write(JointCommand.torque_off(4))
-    for _ in range(4):
-        bench.step()
+    config = bench.config
+    for _ in range(whole_periods(config.watchdog_s(config.joints[0]), config.period_s) + 1):
+        bench.step()  # one period beyond the drive watchdog (the RPDO event timer)
     assert drive.state == state
     emcy = [f.data[:2].hex() for f in frames_on(monitor) if f.arbitration_id == 0x81]
     assert emcy == ([] if option == 0 else ["5082"])  # 0x8250, RPDO timeout

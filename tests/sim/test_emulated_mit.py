@@ -9,7 +9,7 @@ from typing import Any
 import can
 import pytest
 
-from rehabbot.hal.config import load_robot_config
+from rehabbot.hal.config import load_robot_config, whole_periods
 from rehabbot.hal.drives import mit
 from rehabbot.hal.types import JointCommand
 from rehabbot.protocols.schema import load_protocol
@@ -37,8 +37,10 @@ def test_the_watchdog_holds_the_error_code_until_the_drive_is_enabled_again(
 ) -> None:
     robot = bench.active_robot()
     drive = mit_bank(bench).drives[0]
-    assert drive.watchdog_steps == 2  # one tick under the host's stale-feedback time
-    for _ in range(3):
+    config = bench.config  # the configured watchdog: twice the command deadline, 40 ms
+    assert drive.watchdog_steps == whole_periods(config.watchdog_s(config.joints[0]),
+                                                 config.period_s) == 40
+    for _ in range(drive.watchdog_steps + 1):
         bench.step()
     assert not drive.enabled and drive.fault_code == mit.WATCHDOG_ERROR_CODE
     monitor = bench.open()

@@ -37,6 +37,10 @@ FREQUENCY_RANGE_HZ = (0.2, 2.5)
 MIN_AMPLITUDE_RAD = 0.01
 
 
+#: The longest Euler step (s): a longer gap between updates (a stall) is integrated as this long.
+MAX_STEP_S = 0.05
+
+
 class AdaptiveOscillator(PhaseEstimator):
     """A pool of adaptive oscillators on the right hip angle.
 
@@ -103,6 +107,7 @@ class AdaptiveOscillator(PhaseEstimator):
         self.alpha0_ = self._prior_alpha0
         self.alpha_ = self._prior_alpha.copy()
         self.phi_ = (self._prior_phi + TWO_PI * self._order * phase) % TWO_PI
+        self._last_t_s: float | None = None
 
     @property
     def stride_frequency_hz(self) -> float:
@@ -117,8 +122,11 @@ class AdaptiveOscillator(PhaseEstimator):
     def update(self, t_s: float, hip_rad: float, hip_velocity_rad_s: float) -> float:
         """One Euler step of the pool on the hip angle; the phase (cycles) after it.
 
+        The step is the loop time elapsed since the last update (``t_s``, s; one period at the
+        first), so that ticks a wall clock skipped after a stall are integrated, not lost.
         Works in preallocated arrays: no array is allocated per tick."""
-        dt = self.period_s
+        last, self._last_t_s = self._last_t_s, t_s
+        dt = self.period_s if last is None else min(max(t_s - last, 0.0), MAX_STEP_S)
         error = hip_rad - self.estimate()
         np.cos(self.phi_, out=self._cos)
         amplitude = float(np.abs(self.alpha_, out=self._abs).sum())

@@ -16,13 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -40,6 +41,7 @@ from rehabbot.gui.patients_screen import PatientsScreen
 from rehabbot.gui.setup_screen import SetupScreen
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import Protocol
+from rehabbot.runtime.doctor import realtime_warning
 from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.session.runner import SessionRequest
 from rehabbot.session.session_link import SessionLink
@@ -127,6 +129,12 @@ class MainWindow(QMainWindow):
         self.estop = EStopPanel()
         self.patients = PatientsScreen(settings.store_path, settings.operator)
         self.setup = SetupScreen(settings.store_path, settings.robot)
+        warning = realtime_warning(settings.session_realtime) if settings.realtime else None
+        if warning is not None:  # plain words before a session: no real-time priority
+            self.realtime_warning = QLabel(f"⚠ {warning}")
+            self.realtime_warning.setWordWrap(True)
+            self.realtime_warning.setObjectName("realtimeWarning")
+            cast(QVBoxLayout, self.setup.layout()).insertWidget(0, self.realtime_warning)
         self.live = LiveScreen(settings.robot.joint_names, settings.robot.period_s)
         self.after = AfterScreen(settings.store_path, settings.operator)
         self.stack = QStackedWidget()

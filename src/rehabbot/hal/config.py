@@ -15,12 +15,20 @@ Transmission, joint side ``q`` to motor side ``q_m``:
 ``q_m = sign * gear_ratio * (q - offset_rad)``; torques scale by ``gear_ratio``, gains by its
 square.
 
-Drive-side options: ``mode`` picks the protocol's control mode (MIT: ``impedance``; CiA 402:
-``cst`` cyclic synchronous torque, the default, or ``csp`` cyclic synchronous position), and
-``watchdog_s`` the drive's own command watchdog: a drive that gets no command for that long turns
-its torque off and reports a fault. By default it is one control period shorter than the host's
-stale-feedback time (``loop.stale_feedback_ticks`` periods), at least two periods, so a dead host
-is caught by the drive before the host would notice a dead drive.
+Deadlines where the hazard is (DESIGN.md; docs/realtime.md): ``loop.command_deadline_s`` is the
+oldest command the host lets a drive execute: the loop measures the age of the command the drives
+execute, in their own time, and faults beyond it (default :data:`DEFAULT_COMMAND_DEADLINE_S`,
+20 ms: twenty 1 kHz periods, so that ordinary operating-system hiccups of a few milliseconds are
+statistics, not stops). Each joint's ``watchdog_s`` is the drive's own command watchdog: a drive
+that gets no command for that long turns its torque off and reports a fault, which keeps a dead
+host safe. By default it is twice the command deadline, at most :data:`MAX_WATCHDOG_S` (the
+longest the hazard analysis in docs/safety.md allows); ``rehabbot can check`` refuses a
+deadline that is not shorter than a watchdog (the host must react first) and a watchdog above the
+maximum. Drive-side options besides: ``mode`` picks the protocol's control mode (MIT:
+``impedance``; CiA 402: ``cst`` cyclic synchronous torque, the default, or ``csp`` cyclic
+synchronous position), and for CiA 402 ``abort_connection`` the abort-connection option code
+0x6007 its watchdog triggers (1 fault, 2 disable voltage, 3 quick stop; 0, no reaction, is
+refused).
 
 Protocols may share a bus; MIT drives then reply on the bus's ``host_id``, which must not be 0
 (the CANopen NMT id) when CiA 402 drives listen on that bus.
@@ -57,8 +65,13 @@ DEFAULT_BUS_NAME = "main"
 #: CANopen's NMT id: MIT drives must not reply there on a bus shared with CiA 402 drives.
 CANOPEN_NMT_ID = 0x000
 
-#: A drive watchdog shorter than this many control periods would trip on one late tick.
+#: A drive watchdog or command deadline shorter than this many control periods would trip on
+#: one late tick.
 MIN_WATCHDOG_PERIODS = 2
+#: The default command deadline (s): see the module docstring and docs/realtime.md.
+DEFAULT_COMMAND_DEADLINE_S = 0.020
+#: The longest drive watchdog the hazard analysis allows (s; docs/safety.md, hazard 11).
+MAX_WATCHDOG_S = 0.050
 
 
 class _Strict(BaseModel):
@@ -120,8 +133,12 @@ class JointConfig(_Strict):
     )
     watchdog_s: float | None = Field(
         None, gt=0.0, le=1.0,
-        description="drive-side command watchdog (s); default: one period under the host's "
-        "stale-feedback time",
+        description="drive-side command watchdog (s); default: twice loop.command_deadline_s, "
+        "at most 50 ms",
+    )
+    abort_connection: Literal[1, 2, 3] = Field(
+        1, description="CiA 402: abort-connection option code 0x6007 on a watchdog timeout "
+        "(1 fault, 2 disable voltage, 3 quick stop)",
     )
 
     @model_validator(mode="after")
@@ -135,11 +152,15 @@ class JointConfig(_Strict):
 
 
 class LoopConfig(_Strict):
-    """The control loop's rate and the host's feedback watchdog."""
+    """The control loop's rate, the host's feedback watchdog and the command deadline."""
 
     rate_hz: float = Field(1000.0, ge=50.0, le=10_000.0, description="control rate (Hz)")
     stale_feedback_ticks: int = Field(
         3, ge=1, le=100, description="ticks without a reply before a joint's feedback is stale"
+    )
+    command_deadline_s: float = Field(
+        DEFAULT_COMMAND_DEADLINE_S, gt=0.0, le=1.0,
+        description="oldest command a drive may execute, in the drives' own time (s)",
     )
 
 
@@ -241,6 +262,11 @@ class RobotConfig(_Strict):
                     "0x7F0"
                 )
         shortest = MIN_WATCHDOG_PERIODS * self.period_s
+        if self.loop.command_deadline_s < shortest:
+            raise ValueError(
+                f"loop.command_deadline_s ({self.loop.command_deadline_s:g} s) must be at least "
+                f"{MIN_WATCHDOG_PERIODS} control periods ({shortest:g} s)"
+            )
         for joint in self.joints:
             if joint.watchdog_s is not None and joint.watchdog_s < shortest:
                 raise ValueError(
@@ -271,17 +297,18 @@ class RobotConfig(_Strict):
         )
 
     def watchdog_s(self, joint: JointConfig) -> float:
-        """The drive-side command watchdog of ``joint`` (s): its own, else one control period
-        shorter than the host's stale-feedback time (``stale_feedback_ticks`` periods), at
-        least two periods, so that a dead host is caught by the drives first.
+        """The drive-side command watchdog of ``joint`` (s): its own, else twice the command
+        deadline, at most :data:`MAX_WATCHDOG_S` (and at least two periods), so that the host
+        faults on an old command before the drive gives up on the host.
 
         >>> cfg = load_robot_config("sim_exo")
         >>> round(cfg.watchdog_s(cfg.joints[0]), 6)
-        0.002
+        0.04
         """
         if joint.watchdog_s is not None:
             return joint.watchdog_s
-        return max(MIN_WATCHDOG_PERIODS, self.loop.stale_feedback_ticks - 1) * self.period_s
+        return max(MIN_WATCHDOG_PERIODS * self.period_s,
+                   min(2.0 * self.loop.command_deadline_s, MAX_WATCHDOG_S))
 
     @property
     def joint_names(self) -> tuple[str, ...]:

@@ -4,8 +4,10 @@
 
 * **bus budget**: per bus, the worst-case utilisation of one tick's cyclic traffic at the
   configured rate (:mod:`rehabbot.hal.budget`) within the allowed limit;
-* **drive watchdog**: every drive's own command watchdog is enabled and shorter than the host's
-  stale-feedback time, so a dead host is caught by the drives first;
+* **drive watchdog**: every drive's own command watchdog is longer than the host's command
+  deadline (``loop.command_deadline_s``: the host faults on an old command before the drive gives
+  up on the host) and no longer than the hazard analysis allows
+  (:data:`~rehabbot.hal.config.MAX_WATCHDOG_S`), so that a dead host is safe in time;
 * **torque limit**: the configured joint torque limit is within what the drive can produce through
   its transmission (peak motor torque × gear ratio);
 * **model range**: for a simulated robot, the configured position limits lie inside the model's
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, BusLoad, bus_load, joint_traffic
-from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.config import MAX_WATCHDOG_S, RobotConfig
 from rehabbot.hal.drives.registry import drive_class
 from rehabbot.sim.body import ANKLE_LIMITS_RAD, HIP_LIMITS_RAD, KNEE_LIMITS_RAD
 
@@ -69,14 +71,16 @@ def check_robot(config: RobotConfig, limit: float = DEFAULT_UTILISATION_LIMIT) -
         for bus, joints in config.joints_by_bus()
     )
     items = [_budget_item(load) for load in loads]
-    stale_s = config.loop.stale_feedback_ticks * config.period_s
+    deadline_s = config.loop.command_deadline_s
     for joint in config.joints:
         watchdog_s = config.watchdog_s(joint)
         items.append(CheckItem(
             "drive watchdog", joint.name,
-            Status.PASS if 0.0 < watchdog_s < stale_s else Status.FAIL,
-            f"{watchdog_s * 1e3:g} ms, host stale-feedback time {stale_s * 1e3:g} ms "
-            "(the watchdog must be enabled and shorter)",
+            Status.PASS if deadline_s < watchdog_s <= MAX_WATCHDOG_S else Status.FAIL,
+            f"{watchdog_s * 1e3:g} ms; must be above the command deadline "
+            f"({deadline_s * 1e3:g} ms) and at most {MAX_WATCHDOG_S * 1e3:g} ms (docs/safety.md)"
+            + ("; set it as the drive's CAN timeout with the vendor's tool"
+               if joint.drive == "mit" else ""),
         ))
         cls = drive_class(joint.drive)
         drive = cls.from_config(joint, config)

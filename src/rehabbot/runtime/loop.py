@@ -4,30 +4,58 @@ Nothing else runs on the loop's thread: no disk I/O (the recorder copies into bu
 thread writes), no plotting, no log formatting. Stop requests, resets and parameter changes take
 effect at a tick boundary.
 
-Safety: every state passes :meth:`Supervisor.check` (with the lateness of the tick's start and the
-bus's error counters) and every command :meth:`Supervisor.limit`, whose result is what is written,
-so a stop begins on the tick its fault is detected. A recorder that can fail (one with an
+Safety: every state passes :meth:`Supervisor.check` (with the age of the command the drives execute
+and the bus's error counters) and every command :meth:`Supervisor.limit`, whose result is what is
+written, so a stop begins on the tick its fault is detected. A recorder that can fail (one with an
 ``error``, as :class:`~rehabbot.storage.recorder.Recorder` has) is watched every tick: once its
 writer has failed (e.g. a full disk) the supervisor sees a ``storage`` fault. The loop records the
-faults and hands every safety event to an event sink; it never resets the supervisor on its own.
-A stop request can ask for a category-1 fade (``request_stop(fade=True)``): the loop then runs
-until the torque has faded to zero, and no reset undoes it. Requests come from other threads (a
-console's command server, a signal handler) and act at the next tick boundary.
+faults and hands every safety event to an event sink; it never resets the supervisor on its own. A
+stop request can ask for a category-1 fade (``request_stop(fade=True)``): the loop then runs until
+the torque has faded to zero, and no reset undoes it. Requests come from other threads (a console's
+command server, a signal handler) and act at the next tick boundary.
+
+Deadlines where the hazard is (DESIGN.md): the loop measures the age of the command the drives
+execute in the drives' own time (:meth:`Clock.drive_time`: the wall clock on hardware and for a
+simulator paced to it, simulated time in lockstep): at every check, the time since the last write,
+or the age the previous command reached when the last write replaced it if that was more (a stall
+between the check and the write is seen on the next tick). The supervisor faults beyond the
+robot's ``command_deadline_s``; late ticks under it are statistics (:attr:`LoopReport.command_age`,
+:attr:`LoopReport.lateness`, :attr:`LoopReport.skipped_ticks`) and, when frequent, a warning.
+Before each write the clock brings a simulator it paces up to the wall clock
+(:meth:`Clock.catch_up`), so that emulated drives see a stall as real ones would.
+
+The loop keeps the highest real-time priority to itself (other threads of its process go one
+step below it at the start of a run, :func:`~rehabbot.runtime.realtime.rank_threads_below_this_one`)
+and shortens the GIL's switch interval while it runs
+(:data:`~rehabbot.runtime.realtime.LOOP_SWITCH_INTERVAL_S`), so that a thread holding the GIL hands
+it back within a fraction of a period. No collection of the cyclic garbage collector runs inside a
+tick: the run is wrapped in :class:`~rehabbot.runtime.gc_guard.LoopGc` (heap frozen, automatic
+collection off, the young generation collected in the clock's slack between ticks, every collection
+counted in :attr:`LoopReport.gc`).
 """
 
 from __future__ import annotations
 
 import math
 import queue
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from rehabbot.controllers.base import Controller
 from rehabbot.hal.robot import Robot
-from rehabbot.hal.types import FloatArray
+from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.runtime.clock import Clock
+from rehabbot.runtime.gc_guard import GcStats, LoopGc
+from rehabbot.runtime.realtime import (
+    LOOP_SWITCH_INTERVAL_S,
+    rank_threads_below_this_one,
+    restore_threads,
+)
 from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
@@ -101,10 +129,15 @@ class LoopReport:
 
     Attributes:
         ticks: ticks run.
-        duration_s: loop time covered (s).
+        duration_s: loop time covered (s), skipped ticks included.
         faults: faults latched during the run, in order.
-        compute: per-tick compute time, read to record (µs statistics).
+        compute: per-tick compute time, read to record (µs statistics; after a stall, with a
+            simulator paced to the wall clock, it includes the simulator's catch-up steps).
         lateness: per-tick start lateness against the clock (µs statistics; zeros in lockstep).
+        command_age: per tick, the age the drives' command reached when the tick's write
+            replaced it, in the drives' own time (µs statistics; one period when on time).
+        skipped_ticks: ticks the clock skipped after stalls (never run).
+        gc: the garbage collections during the run.
         stopped_early: a stop was requested before the planned end.
         wall_s: wall-clock time the run took (s), including the clock's waits (in lockstep
             simulation, the simulator's steps).
@@ -117,10 +150,23 @@ class LoopReport:
     faults: list[Fault] = field(default_factory=list)
     compute: TimingStats | None = None
     lateness: TimingStats | None = None
+    command_age: TimingStats | None = None
+    skipped_ticks: int = 0
+    gc: GcStats | None = None
     stopped_early: bool = False
     wall_s: float = 0.0
     events: list[SafetyEvent] = field(default_factory=list)
     reaction: StopCategory | None = None
+
+    def timing(self) -> dict[str, object]:
+        """The run's timing for a session's summary: lateness, command age (µs statistics),
+        skipped ticks and garbage collections."""
+        return {
+            "lateness_us": None if self.lateness is None else self.lateness.as_dict(),
+            "command_age_us": None if self.command_age is None else self.command_age.as_dict(),
+            "skipped_ticks": self.skipped_ticks,
+            "gc": None if self.gc is None else self.gc.as_dict(),
+        }
 
 
 class ControlLoop:
@@ -210,27 +256,62 @@ class ControlLoop:
         on_progress: Callable[[float], None] | None = None,
         progress_every_ticks: int = 250,
     ) -> LoopReport:
-        """Run ticks for ``duration_s`` seconds of loop time (or until a stop is requested, or
-        until a requested fade has ended, however long that takes).
+        """Run ``duration_s`` seconds' worth of ticks (or until a stop is requested, or until a
+        requested fade has ended, however long that takes).
 
-        ``on_progress(t_s)`` is called every ``progress_every_ticks`` ticks, between ticks. The
-        report lists the faults and safety events of the run.
+        Ticks a wall clock skips after a stall are not run and do not count: the run then lasts
+        longer than ``duration_s`` by the skipped time, and a controller that counts its ticks
+        (e.g. a protocol's phases) sees every tick of the run. ``on_progress(t_s)`` (loop time,
+        skipped ticks included) is called about every ``progress_every_ticks`` ticks, between
+        ticks. The report lists the faults and safety events of the run.
         """
-        n_ticks = round(duration_s / self.clock.period_s)
-        compute = TickTimer(n_ticks, self.clock.period_s)
-        lateness = TickTimer(n_ticks, self.clock.period_s)
+        clock = self.clock
+        ranked = rank_threads_below_this_one()
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
+        try:
+            with LoopGc() as guard:
+                clock.idle = guard.idle
+                try:
+                    report = self._run(duration_s, on_progress, progress_every_ticks)
+                finally:
+                    clock.idle = None
+        finally:
+            sys.setswitchinterval(switch_interval)
+            restore_threads(ranked)
+        report.gc = guard.stats()
+        return report
+
+    def _run(
+        self,
+        duration_s: float,
+        on_progress: Callable[[float], None] | None,
+        progress_every_ticks: int,
+    ) -> LoopReport:
+        clock = self.clock
+        period = clock.period_s
+        n_ticks = round(duration_s / period)
+        compute = TickTimer(n_ticks, period)
+        lateness = TickTimer(n_ticks, period)
+        ages = TickTimer(n_ticks, self.supervisor.command_deadline_s)
         faults: list[Fault] = []
         events: list[SafetyEvent] = []
         robot, supervisor, controller = self.robot, self.supervisor, self.controller
         recorder, contacts, sink, bus = self.recorder, self.contacts, self.events, self.bus
         fallible = recorder if isinstance(recorder, FallibleSink) else None
         no_contact = (False, False)
-        perf = time.perf_counter
+        perf, drive_time, catch_up = time.perf_counter, clock.drive_time, clock.catch_up
+        tau_cmd = np.zeros(robot.n_joints)
+        work = np.zeros(robot.n_joints)
+        first_tick, skipped_before = clock.ticks, clock.skipped_ticks
+        next_progress = progress_every_ticks
         tick = 0
-        late_s = 0.0
         fading = False
         began = perf()
         controller.reset(robot.read())
+        clock.resync()  # what came before the run (set-up, the heap's freeze) was no stall
+        written_at = drive_time()
+        replaced_age = 0.0
         while (tick < n_ticks or fading) and not self._stop_requested:
             while not self._pending_params.empty():
                 controller.set_params(**self._pending_params.get_nowait())
@@ -251,12 +332,18 @@ class ControlLoop:
                 elif supervisor.reset().accepted:
                     controller.reset(state)
             recording = fallible is None or fallible.error is None
-            new_faults = supervisor.check(state, lateness_s=late_s, bus=bus, recording=recording)
+            age = max(drive_time() - written_at, replaced_age)
+            new_faults = supervisor.check(state, command_age_s=age, bus=bus, recording=recording)
             if new_faults:
                 faults += new_faults
             command = controller.update(state)
             command = supervisor.limit(command, state)
+            catch_up()
             robot.write(command)
+            now = drive_time()
+            replaced_age = now - written_at
+            written_at = now
+            ages.record(replaced_age)
             if supervisor.has_events:
                 for event in supervisor.take_events():
                     events.append(event)
@@ -264,26 +351,43 @@ class ControlLoop:
                         sink(event)
             if recorder is not None:
                 contact_r, contact_l = contacts() if contacts is not None else no_contact
+                _expected_torque(command, state, tau_cmd, work)
                 recorder.push(
                     tick, state.t_s, controller.phase_, contact_r, contact_l, state.q, state.qd,
-                    state.tau, command.expected_torque(state.q, state.qd), command.q_ref,
+                    state.tau, tau_cmd, command.q_ref,
                 )
             compute.record(perf() - start)
-            late_s = self.clock.wait_next_tick()
-            lateness.record(late_s)
+            lateness.record(clock.wait_next_tick())
             tick += 1
             if fading and supervisor.torque_off_:
                 break
-            if on_progress is not None and tick % progress_every_ticks == 0:
-                on_progress(tick * self.clock.period_s)
+            if on_progress is not None and tick >= next_progress:
+                next_progress += progress_every_ticks
+                on_progress((clock.ticks - first_tick) * period)
+        run_ticks = clock.ticks - first_tick
         return LoopReport(
             ticks=tick,
-            duration_s=tick * self.clock.period_s,
+            duration_s=run_ticks * period,
             faults=faults,
             compute=compute.stats(),
             lateness=lateness.stats(),
+            command_age=ages.stats(),
+            skipped_ticks=clock.skipped_ticks - skipped_before,
             stopped_early=tick < n_ticks or fading,
             wall_s=perf() - began,
             events=events,
             reaction=supervisor.reaction_,
         )
+
+
+def _expected_torque(
+    command: JointCommand, state: JointState, out: FloatArray, work: FloatArray
+) -> None:
+    """``out`` = the torque (N·m) ``command`` produces at ``state``, in place (what
+    :meth:`JointCommand.expected_torque` computes, without allocating)."""
+    np.subtract(command.q_ref, state.q, out=out)
+    out *= command.kp
+    np.subtract(command.qd_ref, state.qd, out=work)
+    work *= command.kd
+    out += work
+    out += command.tau_ff

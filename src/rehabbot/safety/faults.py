@@ -32,14 +32,14 @@ class FaultKind(Enum):
     OVER_TEMPERATURE = "over_temperature"
     RMS_TORQUE = "rms_torque"
     BUS_ERRORS = "bus_errors"
-    LOOP_OVERRUN = "loop_overrun"
+    COMMAND_DEADLINE = "command_deadline"
     STANDSTILL = "standstill"
     STORAGE = "storage"
 
 
 #: Faults about the whole robot rather than one joint (their ``joint`` is None).
 SYSTEM_FAULTS = frozenset({
-    FaultKind.ESTOP, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN, FaultKind.STORAGE,
+    FaultKind.ESTOP, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STORAGE,
 })
 
 #: Faults that make the position feedback untrustworthy: a position hold (category 2) cannot
@@ -48,6 +48,16 @@ SENSOR_FAULTS = frozenset({
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
     FaultKind.INVALID_VALUE,
 })
+
+
+#: What to do about a fault whose cause is this computer rather than the robot.
+REMEDIES = {
+    FaultKind.COMMAND_DEADLINE: (
+        "the drives executed a command older than the robot's command_deadline_s because this "
+        "computer stalled the control loop; `rehabbot doctor` says how to make it real-time "
+        "capable (real-time priority, CPU governor, isolated CPUs)"
+    ),
+}
 
 
 class StopCategory(IntEnum):
@@ -88,10 +98,11 @@ class Fault:
 
     Attributes:
         kind: what tripped.
-        joint: the joint's name; None for a fault of the whole robot (E-STOP, bus, loop,
-            storage).
+        joint: the joint's name; None for a fault of the whole robot (E-STOP, bus, command
+            deadline, storage).
         t_s: loop time of detection (s).
-        value: the offending value (rad, rad/s, N·m, °C, ticks, counts or a fault code, by kind).
+        value: the offending value (rad, rad/s, N·m, °C, s, ticks, counts or a fault code, by
+            kind).
         limit: the limit it crossed, same unit.
         category: the stop category configured for its kind.
         priority: its alarm priority.
@@ -106,12 +117,14 @@ class Fault:
     priority: Priority = Priority.HIGH
 
     def describe(self) -> str:
-        """One line for people, e.g. ``stale_feedback on knee_angle_r at 1.234 s (4 beyond 3)``."""
+        """One line for people, e.g. ``stale_feedback on knee_angle_r at 1.234 s (4 beyond 3)``,
+        with the remedy where one is known (:data:`REMEDIES`)."""
         where = f" on {self.joint}" if self.joint is not None else ""
+        remedy = REMEDIES.get(self.kind)
         return (
             f"{self.kind.value}{where} at {self.t_s:.3f} s "
             f"({self.value:g} beyond {self.limit:g}), stop category {int(self.category)}, "
-            f"{self.priority.value} priority"
+            f"{self.priority.value} priority" + ("" if remedy is None else f": {remedy}")
         )
 
     def event(self) -> SafetyEvent:

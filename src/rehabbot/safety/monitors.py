@@ -74,8 +74,12 @@ class WindowCount:
 class PositionJumpMonitor:
     """A new position reading farther from the previous one than the joint could have moved.
 
-    The bound is ``velocity limit × period × margin × ticks since the previous reading``; only
-    readings that arrived this tick count (a repeated old value is no reading).
+    The bound is ``velocity limit × period × margin × ticks since the previous reading`` (ticks of
+    the clock's grid, so that ticks a wall clock skipped count); only readings that arrived this
+    tick count (a repeated old value is no reading). A reading answers the previous tick's
+    command, so it may be as old as that tick: after ticks were skipped the next reading may
+    cover the skipped time as well, and the bound of each reading also grants the ticks skipped
+    before the previous update.
 
     Args:
         velocity_max_rad_s: per-joint velocity limits (rad/s).
@@ -90,12 +94,17 @@ class PositionJumpMonitor:
         self._previous_tick = np.zeros(n, dtype=np.int64)
         self._seen = np.zeros(n, dtype=bool)
         self._gap = np.zeros(n, dtype=np.int64)
+        self._last_tick = 0
+        self._skipped_before = 0
         self.jump_rad_ = np.zeros(n)
         self.bound_rad_ = np.zeros(n)
 
     def update(self, tick: int, q: FloatArray, arrived: BoolArray, out: BoolArray) -> None:
         """Set ``out`` where a reading that ``arrived`` at ``tick`` jumped; remember them."""
         np.subtract(tick, self._previous_tick, out=self._gap)
+        self._gap += self._skipped_before
+        self._skipped_before = max(tick - self._last_tick - 1, 0)
+        self._last_tick = tick
         np.multiply(self._step_rad, self._gap, out=self.bound_rad_)
         np.subtract(q, self._previous, out=self.jump_rad_)
         np.abs(self.jump_rad_, out=self.jump_rad_)

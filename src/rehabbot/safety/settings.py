@@ -34,7 +34,7 @@ DEFAULT_REACTIONS: Mapping[FaultKind, Reaction] = MappingProxyType({
     FaultKind.OVER_TEMPERATURE: Reaction(_FADE, _MEDIUM),
     FaultKind.RMS_TORQUE: Reaction(_FADE, _MEDIUM),
     FaultKind.BUS_ERRORS: Reaction(_FADE, _MEDIUM),
-    FaultKind.LOOP_OVERRUN: Reaction(_HOLD, _MEDIUM),
+    FaultKind.COMMAND_DEADLINE: Reaction(_HOLD, _MEDIUM),
     FaultKind.STANDSTILL: Reaction(_OFF, _HIGH),
     FaultKind.STORAGE: Reaction(_FADE, _MEDIUM),
 })
@@ -61,8 +61,16 @@ class SafetySettings:
         frozen_min_torque_nm: see ``frozen_after_s`` (N·m).
         jump_margin: a position change between two readings larger than velocity limit × time
             between them × this margin is a position jump.
-        overrun_ticks: this many consecutive late ticks are a loop overrun.
-        late_fraction: a tick that starts later than this fraction of a period is late.
+        late_fraction: a tick is late when the command the drives execute at its start is older
+            than ``1 + late_fraction`` periods (it came a part of a period late, or ticks were
+            skipped); late ticks are statistics, never a fault (the fault is the robot
+            configuration's ``command_deadline_s``).
+        late_window_s: the late-tick warning looks at this sliding window (s).
+        late_warn_ticks: more late ticks than this within the window are a low-priority
+            ``command_deadline`` warning (late ticks are frequent: the deadline is at risk).
+        deadline_warn_fraction: a command older than this fraction of the command deadline
+            within the window is a ``command_deadline`` warning as well (a stall of a few
+            milliseconds: a warning, never a stop).
         bus_error_window_s: the bus-error monitor counts errors over this sliding window (s).
         bus_error_max: more errors than this within the window are a fault; any error within
             it is a warning.
@@ -89,8 +97,10 @@ class SafetySettings:
     frozen_after_s: float = 0.5
     frozen_min_torque_nm: float = 5.0
     jump_margin: float = 2.0
-    overrun_ticks: int = 5
     late_fraction: float = 0.5
+    late_window_s: float = 1.0
+    late_warn_ticks: int = 50
+    deadline_warn_fraction: float = 0.25
     bus_error_window_s: float = 0.1
     bus_error_max: int = 10
     rms_window_s: float = 10.0
@@ -123,7 +133,9 @@ class SafetySettings:
             "max_kp_nm_per_rad": self.max_kp_nm_per_rad,
             "max_kd_nms_per_rad": self.max_kd_nms_per_rad, "rom_margin_rad": self.rom_margin_rad,
             "frozen_after_s": self.frozen_after_s, "jump_margin": self.jump_margin,
-            "overrun_ticks": self.overrun_ticks, "late_fraction": self.late_fraction,
+            "late_fraction": self.late_fraction, "late_window_s": self.late_window_s,
+            "late_warn_ticks": self.late_warn_ticks,
+            "deadline_warn_fraction": self.deadline_warn_fraction,
             "bus_error_window_s": self.bus_error_window_s, "rms_window_s": self.rms_window_s,
             "rms_warn_fraction": self.rms_warn_fraction,
         }
@@ -134,6 +146,11 @@ class SafetySettings:
             raise ConfigurationError(
                 "safety settings hold_kd_nms_per_rad, frozen_min_torque_nm and bus_error_max "
                 "must not be negative"
+            )
+        if self.deadline_warn_fraction >= 1.0:
+            raise ConfigurationError(
+                f"deadline_warn_fraction must be below 1 (a warning before the fault), got "
+                f"{self.deadline_warn_fraction}"
             )
         if self.rms_warn_fraction > 1.0:
             raise ConfigurationError(
@@ -146,7 +163,7 @@ class SafetySettings:
     def reaction(self, kind: FaultKind) -> Reaction:
         """The reaction to ``kind``.
 
-        >>> SafetySettings().reaction(FaultKind.LOOP_OVERRUN).category
+        >>> SafetySettings().reaction(FaultKind.COMMAND_DEADLINE).category
         <StopCategory.HOLD: 2>
         """
         return self.reactions[kind]

@@ -1,14 +1,15 @@
 """The safety supervisor: every state is checked and every command limited before it is written.
 
-One tick of the loop calls :meth:`Supervisor.check` with the state just read (and the loop's
-lateness and the bus's error counters), then, after the controller, :meth:`Supervisor.limit`
-with the controller's command; what ``limit`` returns is what the loop writes.
+One tick of the loop calls :meth:`Supervisor.check` with the state just read (and the age of
+the command the drives execute, in their own time, and the bus's error counters), then, after
+the controller, :meth:`Supervisor.limit` with the controller's command; what ``limit`` returns
+is what the loop writes.
 
 ``check`` runs the monitors (E-STOP, hard limits, range of motion, stale or non-finite feedback,
-frozen sensor, position jump, drive fault codes, winding temperature, RMS torque, bus errors, loop
-overrun, a failed recording, and the standstill monitor of a category-2 hold). A monitor whose
-condition holds latches a :class:`~rehabbot.safety.faults.Fault` and starts the stop its kind is
-configured for, on that very tick; a more severe stop replaces a milder one, never the other
+frozen sensor, position jump, drive fault codes, winding temperature, RMS torque, bus errors, the
+command deadline, a failed recording, and the standstill monitor of a category-2 hold). A monitor
+whose condition holds latches a :class:`~rehabbot.safety.faults.Fault` and starts the stop its
+kind is configured for, on that very tick; a more severe stop replaces a milder one, never the other
 way round:
 
 * category 0: ``limit`` returns torque off from this tick on;
@@ -66,15 +67,17 @@ if TYPE_CHECKING:
 
 #: The control period assumed when none is given (s): the default 1 kHz loop.
 DEFAULT_PERIOD_S = 0.001
+#: The command deadline assumed when none is given (s): the robot configuration's default.
+DEFAULT_COMMAND_DEADLINE_S = 0.02
 
 _KINDS = tuple(FaultKind)
 _ROW = {kind: row for row, kind in enumerate(_KINDS)}
-(ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, OVERRUN,
+(ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, DEADLINE,
  STANDSTILL, STORAGE) = (_ROW[k] for k in (
     FaultKind.ESTOP, FaultKind.POSITION_LIMIT, FaultKind.VELOCITY_LIMIT, FaultKind.ROM_EXCEEDED,
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
     FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
-    FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.LOOP_OVERRUN, FaultKind.STANDSTILL,
+    FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STANDSTILL,
     FaultKind.STORAGE))
 
 
@@ -123,6 +126,8 @@ class Supervisor:
         soft_limits: the patient's range of motion (default: none, only the hard limits).
         actuators: each joint's motor and transmission, for the thermal and RMS-torque monitors
             (default: none, and those two monitors are off; :meth:`from_config` gives them).
+        command_deadline_s: a command the drives execute for longer than this (s, in the
+            drives' own time) is a ``command_deadline`` fault; longer than a period.
 
     Attributes:
         faults_: the latched faults, in order.
@@ -139,6 +144,7 @@ class Supervisor:
         settings: SafetySettings | None = None,
         soft_limits: SoftLimits | None = None,
         actuators: tuple[Actuator, ...] | None = None,
+        command_deadline_s: float = DEFAULT_COMMAND_DEADLINE_S,
     ) -> None:
         n = len(joint_names)
         if limits.n_joints != n:
@@ -151,10 +157,15 @@ class Supervisor:
             raise ValueError("Supervisor: stale_after_ticks must be >= 1")
         if not 0.0 < period_s <= 1.0:
             raise ValueError(f"Supervisor: period_s must be in (0, 1] s, got {period_s}")
+        if not period_s < command_deadline_s <= 1.0:
+            raise ValueError(
+                f"Supervisor: command_deadline_s must be in ({period_s:g}, 1] s, got "
+                f"{command_deadline_s}")
         self.joint_names = joint_names
         self.limits = limits
         self.stale_after_ticks = stale_after_ticks
         self.period_s = period_s
+        self.command_deadline_s = command_deadline_s
         self.settings = s = settings if settings is not None else SafetySettings()
         self.soft_limits = soft_limits
         self.actuators = actuators
@@ -184,8 +195,12 @@ class Supervisor:
         self._bus_window = WindowCount(periods(s.bus_error_window_s, period_s))
         self._bus_total: int | None = None
         self._bus_count = 0
+        self._late_window = WindowCount(periods(s.late_window_s, period_s))
+        self._old_window = WindowCount(periods(s.late_window_s, period_s))
         self._late_ticks = 0
-        self._late_after_s = s.late_fraction * period_s
+        self._late_after_s = (1.0 + s.late_fraction) * period_s
+        self._warn_age_s = s.deadline_warn_fraction * command_deadline_s
+        self._command_age_s = 0.0
         self.fade_ticks = periods(s.fade_s, period_s)
         self._fade_start = 0
         if actuators is None:
@@ -224,7 +239,8 @@ class Supervisor:
         actuators: tuple[Actuator, ...] | None = None,
     ) -> Supervisor:
         """The supervisor of robot ``config``: its hard limits, stale-feedback ticks, control
-        period and (unless ``actuators`` is given) its motors' default ratings.
+        period, command deadline and (unless ``actuators`` is given) its motors' default
+        ratings.
 
         Raises:
             ConfigurationError: a motor model has no default rating and ``actuators`` is None.
@@ -233,6 +249,7 @@ class Supervisor:
             config.joint_names, JointLimits.from_config(config), config.loop.stale_feedback_ticks,
             period_s=config.period_s, settings=settings, soft_limits=soft_limits,
             actuators=actuators if actuators is not None else Actuator.all_from_config(config),
+            command_deadline_s=config.loop.command_deadline_s,
         )
 
     # -- inputs from people -------------------------------------------------------------------
@@ -309,7 +326,7 @@ class Supervisor:
         self,
         state: JointState,
         *,
-        lateness_s: float = 0.0,
+        command_age_s: float = 0.0,
         bus: BusErrorCounters | None = None,
         recording: bool = True,
     ) -> list[Fault]:
@@ -317,7 +334,11 @@ class Supervisor:
 
         Args:
             state: the state read this tick.
-            lateness_s: how late this tick started against its deadline (s).
+            command_age_s: how long the drives have been executing the last command written,
+                in the drives' own time (s; one period when every tick is on time). Beyond
+                ``command_deadline_s`` it is a ``command_deadline`` fault; beyond
+                ``1 + late_fraction`` periods the tick is late (counted; frequent late ticks
+                are a warning).
             bus: the bus's cumulative error counters (None: the bus-error monitor is off).
             recording: False once the session's recording has failed (e.g. a full disk): a
                 ``storage`` fault, present for as long as it is False.
@@ -354,7 +375,8 @@ class Supervisor:
         # sensor plausibility, on the readings that arrived this tick
         new_reading = np.equal(state.age_ticks, 0, out=flags)
         new_reading &= fresh
-        self._jump.update(self._tick, state.q, new_reading, act[JUMP, :n])
+        # on the clock's grid (state.t_s), which counts the ticks a wall clock skipped
+        self._jump.update(round(state.t_s / self.period_s), state.q, new_reading, act[JUMP, :n])
         if self._mode is _Mode.RUNNING:
             self._frozen.update(state.q, new_reading, self._tau_last, act[FROZEN, :n])
         else:  # a stop takes the commanded torque away: nothing to move the joints
@@ -369,8 +391,12 @@ class Supervisor:
             np.greater(rms, self._rms_limit_nm, out=act[RMS, :n])
             np.greater(rms, self._rms_warn_nm, out=self._warning[RMS, :n])
         # the loop and the bus
-        self._late_ticks = self._late_ticks + 1 if lateness_s > self._late_after_s else 0
-        act[OVERRUN, n] = self._late_ticks >= self.settings.overrun_ticks
+        self._command_age_s = command_age_s
+        self._late_ticks = self._late_window.add(command_age_s > self._late_after_s)
+        old = command_age_s > self._warn_age_s
+        self._warning[DEADLINE, n] = (self._old_window.add(old) > 0
+                                      or self._late_ticks > self.settings.late_warn_ticks)
+        act[DEADLINE, n] = command_age_s > self.command_deadline_s
         act[STORAGE, n] = not recording
         if bus is not None:
             self._count_bus_errors(bus)
@@ -493,7 +519,7 @@ class Supervisor:
             return {
                 FaultKind.ESTOP: (1.0, 0.0),
                 FaultKind.BUS_ERRORS: (float(self._bus_count), float(settings.bus_error_max)),
-                FaultKind.LOOP_OVERRUN: (float(self._late_ticks), float(settings.overrun_ticks)),
+                FaultKind.COMMAND_DEADLINE: (self._command_age_s, self.command_deadline_s),
                 FaultKind.STORAGE: (1.0, 0.0),
             }[kind]
         q = float(state.q[i])
@@ -549,7 +575,13 @@ class Supervisor:
         for row, col in zip(*np.nonzero(self._warning != self._warned), strict=True):
             kind = _KINDS[row]
             joint = None if col == n else self.joint_names[col]
-            if self._warning[row, col]:
+            if row == DEADLINE and self._warning[row, col]:  # an old command, or late ticks
+                self._events.append(SafetyEvent(
+                    state.t_s, f"warning:{kind.value}", joint,
+                    {"value": self._command_age_s, "fault_at": self.command_deadline_s,
+                     "late_ticks": self._late_ticks, "window_s": self.settings.late_window_s},
+                    None, Priority.LOW))
+            elif self._warning[row, col]:
                 value, fault_at = self._measure(kind, int(col), state)
                 self._events.append(SafetyEvent(
                     state.t_s, f"warning:{kind.value}", joint,

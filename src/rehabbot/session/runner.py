@@ -396,6 +396,7 @@ class SessionRunner:
                 "ramp_in": plant.ramp_in,
                 "fade_out": True,
                 "loop_compute": report.compute.as_dict() if report.compute else None,
+                "loop_timing": report.timing(),
                 "reply_latency_us": latency,
                 "dropped_samples": recorder.dropped,
                 "faults": [f.describe() for f in report.faults],

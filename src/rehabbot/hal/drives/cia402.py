@@ -111,7 +111,8 @@ CW_DISABLE_OPERATION = State402.CW_SWITCH_ON
 STATUSWORD_FAULT = 1 << 3
 OPERATION_ENABLED_MASK, OPERATION_ENABLED = State402.SW_MASK["OPERATION ENABLED"]
 
-#: 0x6007 value: a lost connection (here also an RPDO deadline miss) makes the drive fault.
+#: 0x6007 value: a lost connection (here also an RPDO deadline miss) makes the drive fault (the
+#: default of ``JointConfig.abort_connection``; 2 disables the voltage, 3 quick-stops).
 ABORT_CONNECTION_FAULT = 1
 #: Heartbeat producer time written to 0x1017 (ms).
 HEARTBEAT_PRODUCER_MS = 100
@@ -280,8 +281,9 @@ class Cia402Drive(Drive):
         node_id: int,
         motor: str,
         mode: str = "cst",
-        watchdog_s: float = 0.003,
+        watchdog_s: float = 0.04,
         period_s: float = 0.001,
+        abort_connection: int = ABORT_CONNECTION_FAULT,
     ) -> None:
         """Build the node's PDO maps locally (no I/O).
 
@@ -291,6 +293,9 @@ class Cia402Drive(Drive):
             mode: ``"cst"`` or ``"csp"``.
             watchdog_s: the drive's command watchdog, written as the RPDO event timer (s).
             period_s: the control period (s): one SYNC per period.
+            abort_connection: the abort-connection option code 0x6007 written at configure
+                time: what the drive does when its watchdog expires (1 fault, 2 disable
+                voltage, 3 quick stop).
 
         Raises:
             ConfigurationError: unknown motor model or mode, or node id out of range.
@@ -304,6 +309,7 @@ class Cia402Drive(Drive):
         self.mode = mode
         self.watchdog_s = watchdog_s
         self.period_s = period_s
+        self.abort_connection = abort_connection
         self.node_ = Node402(node_id, object_dictionary(node_id))  # type: ignore[no-untyped-call]
         rpdos, tpdos = self.node_.rpdo, self.node_.tpdo
         for pdo_map in (*rpdos.values(), *tpdos.values()):
@@ -337,10 +343,12 @@ class Cia402Drive(Drive):
 
     @classmethod
     def from_config(cls, joint: JointConfig, robot: RobotConfig) -> Self:
-        """The drive of ``joint``: its mode, its watchdog and the robot's control period."""
+        """The drive of ``joint``: its mode, its watchdog and abort-connection option, and the
+        robot's control period."""
         return cls(
             node_id=joint.node_id, motor=joint.motor, mode=cls.mode_of(joint),
             watchdog_s=robot.watchdog_s(joint), period_s=robot.period_s,
+            abort_connection=joint.abort_connection,
         )
 
     # -- configure time ------------------------------------------------------------------------
@@ -401,7 +409,7 @@ class Cia402Drive(Drive):
             (MODES_OF_OPERATION, MODE_CODES[self.mode]),
             (MAX_TORQUE, model.max_torque_permille),
             (PRODUCER_HEARTBEAT_TIME, HEARTBEAT_PRODUCER_MS),
-            (ABORT_CONNECTION_OPTION, ABORT_CONNECTION_FAULT),
+            (ABORT_CONNECTION_OPTION, self.abort_connection),
         ):
             self._sdo(index).raw = value
         for pdo_map in (*node.rpdo.values(), *node.tpdo.values()):
