@@ -51,9 +51,13 @@ class LiveScreen(QWidget):
         self.large_button = QPushButton("&Large display (Ctrl+L)")
         self.large_button.setCheckable(True)
         self.large_button.toggled.connect(self._large)
+        self.state = bold_label("", 12)
+        self.state.setObjectName("sessionState")
+        self.state.setWordWrap(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         side = QVBoxLayout()
+        side.addWidget(self.state)
         side.addWidget(self.controls)
         side.addWidget(self.pause_button)
         side.addWidget(self.stop_button)
@@ -68,6 +72,12 @@ class LiveScreen(QWidget):
         layout.addLayout(body, 1)
         self.setTabOrder(self.pause_button, self.stop_button)
         self.setTabOrder(self.stop_button, self.large_button)
+
+    def show_state(self, text: str) -> None:
+        """Show the session's state (running, paused, torque off), highlighted unless running."""
+        self.state.setText(text)
+        self.state.setStyleSheet("" if text.startswith("running") else
+                                 "QLabel { background: #ffd000; color: black; padding: 3px; }")
 
     def set_paused(self, paused: bool) -> None:
         """Show the pause button as resume while paused."""

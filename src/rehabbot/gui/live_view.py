@@ -5,7 +5,9 @@
   (Schwartz 2008 mean ± SD, hip as thigh angle to the vertical as the reference uses it; joints
   other than hip and knee have no band);
 * the joint torques (N·m) of the last :data:`TORQUE_WINDOW_S` seconds (time before now);
-* the gait phase, the step counter and the walking time;
+* the gait phase, the step counter and the walking time (the count of
+  :class:`~rehabbot.assessment.summary.GaitCounts`, as the summary and the report give it,
+  a few seconds behind the treadmill: :mod:`rehabbot.gui.live_stats`);
 * biofeedback bars per joint for stance and swing (:mod:`rehabbot.gui.live_stats`).
 
 :meth:`LiveView.show_rows` takes the rows read from the ring since the last frame; the console
@@ -146,7 +148,7 @@ class LiveView(QWidget):
         self.phase_bar = QProgressBar()
         self.phase_bar.setRange(0, 100)
         self.phase_bar.setFormat("gait phase (right) %p %")
-        self.steps_label = bold_label("steps 0", 18, centered=True)
+        self.steps_label = bold_label("steps 0 (strides R 0 / L 0)", 18, centered=True)
         self.time_label = bold_label("walking 0:00", 18, centered=True)
         self.large_steps = bold_label("0", 96, centered=True)
         self.large_time = bold_label("0:00", 96, centered=True)
@@ -184,19 +186,29 @@ class LiveView(QWidget):
         self.stats.update(block)
         self.history.extend(block)
         self.frames += 1
+        self._show_figures()
+        if self.large_mode:
+            return
+        self._draw_plots()
+
+    def finish(self) -> None:
+        """The session has ended: count its last strides (the figures then equal the summary's)."""
+        self.stats.finish()
+        self._show_figures()
+
+    def _show_figures(self) -> None:
         stats = self.stats
-        minutes, seconds = divmod(int(stats.walking_s), 60)
+        counts = stats.counts
+        minutes, seconds = divmod(round(stats.walking_s), 60)
         walking = f"{minutes}:{seconds:02d}"
-        self.steps_label.setText(f"steps {stats.steps}")
+        self.steps_label.setText(f"steps {counts.step_count} (strides R {counts.strides_right} "
+                                 f"/ L {counts.strides_left})")
         self.time_label.setText(f"walking {walking}")
-        self.large_steps.setText(str(stats.steps))
+        self.large_steps.setText(str(counts.step_count))
         self.large_time.setText(walking)
         if math.isfinite(stats.phase):
             self.phase_bar.setValue(int(100 * (stats.phase % 1.0)))
             self.large_phase.setText(f"gait phase {100 * (stats.phase % 1.0):.0f} %")
-        if self.large_mode:
-            return
-        self._draw_plots()
 
     def _draw_plots(self) -> None:
         view = self.history.view()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rehabbot.assessment.alarm_text import STOPS
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.after_screen import AfterScreen
 from rehabbot.gui.alarm_banner import AlarmBanner
@@ -63,6 +64,7 @@ KEYMAP = (
     ("Shift+F1", "release E-STOP"),
     ("F2", "acknowledge the alarm"),
     ("F3", "reset (after acknowledging)"),
+    ("F4", "alarm banner: technical details on / off"),
     ("F5", "start the session (setup screen)"),
     ("F6", "pause / resume"),
     ("F8", "stop the session (torque fades out, the session is stored)"),
@@ -98,6 +100,29 @@ class ConsoleSettings:
     realtime: bool = True
     seed: int = 0
     session_realtime: RealtimeSettings | None = None
+
+
+#: The live screen's state line before the session's first report.
+STARTING = "starting the session…"
+
+
+def reply_state(status: SafetyStatus) -> str:
+    """The live screen's state line for the supervisor's state: never "running" while the
+    torque is off or fading.
+
+    >>> reply_state(SafetyStatus())
+    'running: torque on'
+    >>> reply_state(SafetyStatus(stop_category=0, torque_off=True))
+    'TORQUE OFF: stopped (motors switched off at once)'
+    """
+    if status.paused:
+        return "PAUSED: torque faded out · F6 resumes"
+    if status.torque_off:
+        category = STOPS.get(status.stop_category or 0, "")
+        return f"TORQUE OFF: stopped ({category})"
+    if status.stop_category is not None:
+        return f"STOPPING: {STOPS.get(status.stop_category, '')}"
+    return "running: torque on"
 
 
 def _ask(parent: QWidget, text: str) -> bool:
@@ -151,6 +176,7 @@ class MainWindow(QMainWindow):
         shortcuts: list[tuple[str, Callable[[], Any]]] = [
             ("F1", self.estop.press), ("Shift+F1", self.estop.release),
             ("F2", self.banner.acknowledge), ("F3", self.banner.request_reset),
+            ("F4", self.banner.toggle_details),
             ("F5", self._start_key), ("F6", self.toggle_pause), ("F8", self.stop_session),
             ("Ctrl+L", self.live.large_button.toggle), ("Ctrl+G", self.focus_guidance),
             ("Ctrl+Q", self.close),
@@ -219,7 +245,8 @@ class MainWindow(QMainWindow):
         planned = protocol.planned_duration_s if duration_s is None else duration_s
         self.live.title.setText(f"{protocol.title} · patient {patient_code} · {planned:.0f} s · "
                                 f"operator {self.settings.operator}")
-        self.live.status.setText("starting the session…")
+        self.live.show_state(STARTING)
+        self.live.status.setText("")
         self.live.stop_button.setEnabled(True)
         self._audit("session.start", {"protocol": protocol.name, "duration_s": duration_s,
                                       "profile": profile})
@@ -302,11 +329,13 @@ class MainWindow(QMainWindow):
             self.live.controls.set_params(reply.params)
             self.live.controls.setTitle(f"Parameters · phase {reply.phase}" if reply.phase
                                         else "Parameters")
-            self.live.status.setText("running")
+            if self.live.state.text() == STARTING:
+                self.live.show_state(reply_state(self.status))
         elif isinstance(reply, SafetyStatus):
             self.status = reply
             self.banner.show_status(reply)
             self.live.set_paused(reply.paused)
+            self.live.show_state(reply_state(reply))
         elif isinstance(reply, EventInfo):
             self.banner.show_event(reply)
         elif isinstance(reply, Applied):
@@ -318,6 +347,7 @@ class MainWindow(QMainWindow):
                 if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME):
                     self.banner.show_message(reply.reason)
         elif isinstance(reply, Finished):
+            self.live.view.finish()
             self._ended()
             self.after.show_session(reply.session_id)
             self.show_screen(self.after)
