@@ -201,8 +201,8 @@ def plain_event(kind: str, joint: str | None, values: Mapping[str, object]) -> P
                           _fill(alarm.cause, joint, alarm.unit, numbers),
                           _fill(alarm.action, joint, alarm.unit, numbers))
     if head == "warning_cleared":
-        alarm = WARNINGS.get(condition) or ALARMS.get(condition)
-        what = _fill(alarm.title, joint, alarm.unit, numbers) if alarm else condition
+        cleared = WARNINGS.get(condition) or ALARMS.get(condition)
+        what = _fill(cleared.title, joint, cleared.unit, numbers) if cleared else condition
         return PlainEvent(f"Warning over: {what}")
     if head == "stop" and condition.startswith("category_"):
         category = int(condition.removeprefix("category_"))

@@ -14,6 +14,7 @@ new session.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -192,7 +193,7 @@ def _wrapping_table(headers: list[str]) -> QTableWidget:
     return table
 
 
-def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+def _fill(table: QTableWidget, rows: Sequence[tuple[str, ...]]) -> None:
     """Put ``rows`` into ``table`` (each cell's full text also in its tooltip)."""
     table.setRowCount(len(rows))
     for row, cells in enumerate(rows):

@@ -20,8 +20,8 @@ one line (elided, the full text in its tooltip) and the alarm list scrolls insid
 so ten alarms never move the screen below. A latched E-STOP always takes the title.
 
 A latched fault needs two deliberate steps: **Acknowledge** (stops the flashing; the colour
-stays while the fault is latched) and then **Reset** (asks the supervisor to clear its faults, refused while a cause
-persists). A new fault makes the banner flash again.
+stays while the fault is latched) and then **Reset** (asks the supervisor to clear its faults,
+refused while a cause persists). A new fault makes the banner flash again.
 
 A **warning** (``warning:<kind>``, e.g. a motor's winding above its warning temperature, or RMS
 torque near the motor's rating) is an alarm condition without a stop: it shows in its priority's
@@ -114,15 +114,15 @@ class AlarmBanner(QFrame):
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.detail)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
+        self.detail_box = QScrollArea()
+        self.detail_box.setWidget(self.detail)
+        self.detail_box.setWidgetResizable(True)
+        self.detail_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_box.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
                                   "{ background: transparent; }")
         line = self.detail.fontMetrics().lineSpacing()
-        self.scroll.setFixedHeight(DETAIL_LINES * line + 4)
+        self.detail_box.setFixedHeight(DETAIL_LINES * line + 4)
         self.acknowledge_button = QPushButton("&Acknowledge (F2)")
         self.acknowledge_button.clicked.connect(self.acknowledge)
         self.reset_button = QPushButton("&Reset (F3)")
@@ -133,7 +133,7 @@ class AlarmBanner(QFrame):
         text = QVBoxLayout()
         text.setContentsMargins(0, 0, 0, 0)
         text.addWidget(self.title)
-        text.addWidget(self.scroll)
+        text.addWidget(self.detail_box)
         buttons = QVBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         for button in (self.acknowledge_button, self.reset_button, self.details_button):
@@ -141,7 +141,7 @@ class AlarmBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.addLayout(text, 1)
         layout.addLayout(buttons)
-        self.setFixedHeight(max(self.title.sizeHint().height() + self.scroll.height(),
+        self.setFixedHeight(max(self.title.sizeHint().height() + self.detail_box.height(),
                                 buttons.sizeHint().height()) + 2 * layout.contentsMargins().top()
                             + layout.spacing())
         self.status = SafetyStatus()

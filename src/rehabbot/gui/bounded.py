@@ -44,14 +44,14 @@ class BoundedSpinBox(QDoubleSpinBox):
         unit = self.suffix()
         return f"{self.minimum():g}–{self.maximum():g}{unit}"
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         """A number outside the range is *intermediate* (kept while typing), not invalid."""
-        state, text, pos = super().validate(text, pos)  # type: ignore[misc]
+        state, text, pos = super().validate(text, pos)
         if state == QValidator.State.Invalid and self._number(text) is not None:
             state = QValidator.State.Intermediate
         return state, text, pos
 
-    def fixup(self, text: str) -> str:  # type: ignore[override]
+    def fixup(self, text: str) -> str:
         """Editing finished on an out-of-range number: say so (the box keeps its value)."""
         value = self._number(text)
         if value is not None and not self.minimum() <= value <= self.maximum():
