@@ -31,6 +31,7 @@ from rich.table import Table
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
+from rehabbot.assessment.summary import summary_rows
 from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
 from rehabbot.export.cli import export_command
 from rehabbot.gui.app import console_command
@@ -100,16 +101,9 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value")
-    table.add_row("duration", f"{_fmt(summary['duration_s'])} s")
-    strides = f"{summary['strides_right']} / {summary['strides_left']}"
-    table.add_row("strides (right / left)", strides)
-    table.add_row("cadence", f"{_fmt(summary['cadence_steps_per_min'])} steps/min")
-    for joint in summary["joints"]:
-        table.add_row(
-            joint["name"],
-            f"ROM {_fmt(joint['rom_deg'])} deg · RMS error {_fmt(joint['rms_error_deg'], 2)} deg · "
-            f"peak torque {_fmt(joint['peak_torque_nm'])} N·m",
-        )
+    rows = summary_rows(summary)  # the console's rows: one count of steps and strides
+    for label, value in rows[:-1]:
+        table.add_row(label, value)
     timing = summary.get("loop_compute")
     if timing:
         table.add_row(
@@ -128,11 +122,10 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     phases = summary.get("phases") or []
     if len(phases) > 1:
         table.add_row("phases", " · ".join(
-            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps"
-            for p in phases))
+            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps "
+            "(phase counter)" for p in phases))
     table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
-    faults = summary.get("faults") or []
-    table.add_row("faults", "; ".join(faults) if faults else "none")
+    table.add_row(*rows[-1])  # faults
     return table
 
 
