@@ -221,6 +221,10 @@ def plain_event(kind: str, joint: str | None, values: Mapping[str, object]) -> P
     }
     if kind in fixed:
         return fixed[kind]
+    if kind == "loop_started":
+        return PlainEvent("Control loop started")
+    if kind == "phase_started":
+        return PlainEvent(f"Phase started: {values.get('name', '')}".rstrip(": "))
     if head == "console":
         return PlainEvent(f"Console: {condition.replace('_', ' ')}")
     return PlainEvent(kind.replace("_", " "))

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -43,6 +45,9 @@ from rehabbot.errors import RehabbotError
 from rehabbot.gui.labels import bold_label
 from rehabbot.storage.store import SessionStore
 
+#: Smallest text size (pt) the report pane shrinks a report to, to fit its width.
+MIN_REPORT_POINTS = 6.5
+
 
 def event_row(t_s: float, kind: str, joint: str, detail: str) -> tuple[str, str, str]:
     """A stored event as the events table shows it: time, plain title, what happened.
@@ -56,7 +61,7 @@ def event_row(t_s: float, kind: str, joint: str, detail: str) -> tuple[str, str,
     values = json.loads(detail) if detail else {}
     plain = plain_event(kind, joint or None, values if isinstance(values, dict) else {})
     what = plain.line
-    if not what and isinstance(values, dict):
+    if not what and isinstance(values, dict) and kind not in ("loop_started", "phase_started"):
         what = ", ".join(
             k.replace("_", " ") if v is True else f"{k.replace('_', ' ')} {v}"
             for k, v in values.items() if v not in (None, "", False))
@@ -104,7 +109,7 @@ class AfterScreen(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.summary)
         left.addWidget(self.events)
-        body = QSplitter(Qt.Orientation.Horizontal)
+        self.body = body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
         body.addWidget(self.report)
         body.setStretchFactor(0, 1)
@@ -171,11 +176,26 @@ class AfterScreen(QWidget):
         return path
 
     def _show_html(self, path: Path) -> None:
-        """Show a written HTML report in the pane, its figures scaled to the pane's width."""
+        """Show a written HTML report in the pane, fitted to the pane's width: figures scaled to
+        it, the text made smaller (down to :data:`MIN_REPORT_POINTS`) until the widest table
+        fits."""
         self.report.show()
-        width = max(self.width() // 2 - 60, 200)
-        text = path.read_text(encoding="utf-8").replace("<img ", f'<img width="{width}" ')
-        self.report.setHtml(text)
+        self.body.setSizes([1, 2])  # the report gets two thirds of the width
+        QApplication.processEvents()  # lay out the shown pane before measuring it
+        bar = self.report.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        width = self.report.viewport().width() - bar - 8  # room for the vertical scroll bar
+        text = path.read_text(encoding="utf-8").replace("<img ", f'<img width="{width - 80}" ')
+        document = self.report.document()
+        font = self.report.font()
+        points = font.pointSizeF()
+        while True:
+            font.setPointSizeF(points)
+            document.setDefaultFont(font)
+            self.report.setHtml(text)
+            document.setTextWidth(width)
+            if document.idealWidth() <= width or points <= MIN_REPORT_POINTS:
+                break
+            points -= 0.5
 
 
 def _wrapping_table(headers: list[str]) -> QTableWidget:

@@ -119,8 +119,8 @@ class AlarmBanner(QFrame):
         self.detail_box.setWidgetResizable(True)
         self.detail_box.setFrameShape(QFrame.Shape.NoFrame)
         self.detail_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.detail_box.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
-                                  "{ background: transparent; }")
+        self.detail_box.viewport().setAutoFillBackground(False)
+        self.detail.setAutoFillBackground(False)
         line = self.detail.fontMetrics().lineSpacing()
         self.detail_box.setFixedHeight(DETAIL_LINES * line + 4)
         self.acknowledge_button = QPushButton("&Acknowledge (F2)")

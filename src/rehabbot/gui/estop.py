@@ -23,6 +23,8 @@ _BUTTON_STYLE = {
     True: ("QPushButton#estop { background: #4a0000; color: #ffd000; font-size: 22pt; "
            "font-weight: bold; border: 8px dashed #ffd000; border-radius: 0px; padding: 12px; }"),
 }
+#: Width of the panel (px): the widest of its states fits.
+PANEL_WIDTH_PX = 220
 #: The state line: text and style.
 _STATE = {
     False: ("● released · F1 stops", "QLabel { font-weight: bold; }"),
@@ -56,6 +58,7 @@ class EStopPanel(QWidget):
         layout.addWidget(self.button, 1)
         layout.addWidget(self.state)
         layout.addWidget(self.release_button)
+        self.setFixedWidth(PANEL_WIDTH_PX)  # pressing never moves the screens beside it
         self.pressed = False
         self._show()
 

@@ -127,7 +127,7 @@ class LiveView(QWidget):
             self._angle_now.append(plot.plot(pen=pg.mkPen(_COLOURS[0], width=3)))
         row = (len(joint_names) + columns - 1) // columns
         torque = self.plots.addPlot(row=row, col=0, title="torque (N·m)")
-        torque.addLegend(offset=(5, 5))
+        torque.addLegend(offset=(-5, 5), colCount=2, labelTextSize="7pt")
         torque.setLabel("bottom", "time before now (s)")
         torque.showGrid(x=True, y=True, alpha=0.3)
         torque.setXRange(-TORQUE_WINDOW_S, 0.0, padding=0)
@@ -142,7 +142,9 @@ class LiveView(QWidget):
         feedback.addItem(self._bars)
         ticks = [(float(2 * j + p), f"{_short_name(n)}\n{PARTS[p]}")
                  for j, n in enumerate(joint_names) for p in range(len(PARTS))]
-        feedback.getAxis("bottom").setTicks([ticks])
+        bottom = feedback.getAxis("bottom")
+        bottom.setTicks([ticks])
+        bottom.setHeight(2 * self.fontMetrics().lineSpacing() + 12)  # two-line labels, whole
         feedback.setYRange(-20, 20)
         _steady(feedback)
         self.phase_bar = QProgressBar()

@@ -162,26 +162,29 @@ class PatientsScreen(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("patientMessage")
-        for box in self.findChildren(BoundedSpinBox):
-            box.refused.connect(lambda text: self.message.setText(f"⚠ {text}: not changed"))
         left = QVBoxLayout()
         left.addWidget(self.search)
         left.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         for button in (self.new_button, self.save_button, self.use_button):
             buttons.addWidget(button)
+        middle = QVBoxLayout()  # three columns: the whole screen fits 1366x768
+        middle.addWidget(profile)
+        middle.addWidget(fitting)
+        middle.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(profile)
-        right.addWidget(fitting)
-        right.addWidget(records)
+        right.addWidget(records, 1)
         right.addLayout(buttons)
         right.addWidget(self.message)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addLayout(right, 1)
+        layout.addLayout(left, 2)
+        layout.addLayout(middle, 2)
+        layout.addLayout(right, 3)
         for keys, slot in (("Ctrl+F", self.search.setFocus), ("Ctrl+N", self.new),
                            ("Ctrl+S", self.save)):
             QShortcut(QKeySequence(keys), self).activated.connect(slot)
+        for box in self.findChildren(BoundedSpinBox):
+            box.refused.connect(lambda text: self.message.setText(f"⚠ {text}: not changed"))
         self.editing: str | None = None
         self.refresh()
 
