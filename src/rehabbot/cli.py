@@ -16,10 +16,13 @@ status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import queue
 import signal
 import sys
+import threading
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -29,6 +32,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
 from rehabbot.assessment.summary import summary_rows
@@ -42,6 +46,7 @@ from rehabbot.protocols.cli import protocols_app, replay_command
 from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.safety.faults import SafetyEvent
 from rehabbot.storage.cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
 from rehabbot.sweeps.cli import analyze_batch_command, sweep_command
@@ -79,10 +84,42 @@ app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab
             "one combined table.")(analyze_batch_command)
 
 console = Console()
+#: ``session run``'s exit status by how the session ended (0: completed; 2: bad input).
+EXIT_STATUS = {"faulted": 3, "aborted": 4}
+
+
+class FaultNotices:
+    """An event sink for the loop's thread that prints each fault and stop on stderr at once,
+    in plain words, from a thread of its own: the loop never waits on the terminal, and a run
+    without a terminal (no progress bar) is not silent after a fault."""
+
+    def __init__(self) -> None:
+        self._events: queue.SimpleQueue[SafetyEvent | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._print, name="fault-notices", daemon=True)
+        self._thread.start()
+
+    def __call__(self, event: SafetyEvent) -> None:
+        """Take an event (on the loop's thread: never blocks)."""
+        if event.kind.startswith(("fault:", "stop:")):
+            self._events.put(event)
+
+    def _print(self) -> None:
+        while (event := self._events.get()) is not None:
+            plain = plain_event(event.kind, event.joint, event.values)
+            after = (" The session goes on to its end with the torque off; Ctrl+C stops it "
+                     "now." if event.kind.startswith("stop:") else "")
+            print(f"{event.t_s:.3f} s: {plain.title}. {plain.cause}{after}".rstrip(),
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Print what is left and stop the thread."""
+        self._events.put(None)
+        self._thread.join(timeout=5.0)
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="session store file [default: $REHABBOT_STORE or user data dir]"),
+    typer.Option("--store",
+                 help="session store file \\[default: $REHABBOT_STORE or user data dir]"),
 ]
 
 
@@ -99,8 +136,8 @@ def _fmt(value: Any, digits: int = 1) -> str:
 def summary_table(summary: dict[str, Any], title: str) -> Table:
     """A rich table of a stored session summary (the dict kept in the store)."""
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("what", style="bold", overflow="fold")  # wrap names, never cut them
+    table.add_column("value", overflow="fold")
     rows = summary_rows(summary)  # the console's rows: one count of steps and strides
     for label, value in rows[:-1]:
         table.add_row(label, value)
@@ -132,7 +169,9 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
 @session_app.command("run")
 def session_run(
     duration: Annotated[
-        float | None, typer.Option(help="session length (s) [default: the protocol's]")
+        float | None, typer.Option(
+            help="run only the protocol's training phase, this long (s) \\[default: every "
+                 "phase as the protocol plans it]")
     ] = None,
     protocol: Annotated[str, typer.Option(help="bundled protocol name or .toml file")] = (
         DEFAULT_PROTOCOL
@@ -158,7 +197,11 @@ def session_run(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     store: StoreOption = None,
 ) -> None:
-    """Run a simulated gait-training session and print its summary."""
+    """Run a simulated gait-training session and print its summary.
+
+    Exit status: 0 completed, 3 faulted (a safety fault stopped it; each fault is printed on
+    stderr as it happens), 4 aborted (stopped early: Ctrl+C, or an error), 2 bad input.
+    """
     try:
         settings = RealtimeSettings(
             fifo_priority=fifo_priority, cpus=None if cpu is None else frozenset({cpu}),
@@ -179,6 +222,8 @@ def session_run(
         realtime=realtime,
         profile=profile,
     )
+    notices = FaultNotices()
+    request = dataclasses.replace(request, events=notices)
     runner = SessionRunner(request)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -195,6 +240,7 @@ def session_run(
             result = runner.run(lambda t: progress.update(task, completed=t, t=t))
     finally:
         signal.signal(signal.SIGINT, previous)
+        notices.close()
     with SessionStore.open(request.store_path) as st:
         info = st.get_session(result.session_id)
         summary = st.session_summary(result.session_id)
@@ -204,12 +250,14 @@ def session_run(
     if as_json:
         print(json.dumps({"session_id": result.session_id, "status": result.status,
                           "summary": summary}, indent=2))
-        return
-    for change in result.progression:
-        console.print(f"progression: {change.describe()}")
-    console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
-                                         f"patient {info.patient_code} · {result.status}"))
-    console.print(f"stored in {request.store_path}")
+    else:
+        for change in result.progression:
+            console.print(f"progression: {change.describe()}")
+        console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
+                                             f"patient {info.patient_code} · {result.status}"))
+        console.print(f"stored in {request.store_path}")
+    if result.status in EXIT_STATUS:
+        raise typer.Exit(EXIT_STATUS[result.status])
 
 
 @sessions_app.command("list")

@@ -101,7 +101,7 @@ ALARMS: dict[str, AlarmKind] = {
         "Check the sensor's cable. " + _ENGINEER, Unit("control ticks")),
     "position_jump": AlarmKind(
         "{Joint} angle jumped", "The {joint} angle jumped by {value} at once (limit {limit}).",
-        "Check the sensor's cable. " + _ENGINEER, DEG),
+        "Check the sensor's cable. " + _ENGINEER, Unit("deg", math.degrees(1.0), 2)),
     "invalid_value": AlarmKind(
         "{Joint} sensor gives no value", "The {joint} sent an invalid reading.",
         "Check the sensor's cable. " + _ENGINEER),
