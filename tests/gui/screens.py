@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt
@@ -17,18 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from rehabbot.gui.labels import ElidedLabel
+from tests.artifacts import artifacts_dir
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Room a push button or check box needs beside its text (px): frame, padding, indicator.
 BUTTON_ROOM_PX = 8
 CHECK_ROOM_PX = 24
-
-
-def artifacts_dir() -> Path:
-    """Where tests save screenshots: ``$REHABBOT_ARTIFACTS`` or ``artifacts/`` in the checkout."""
-    folder = Path(os.environ.get("REHABBOT_ARTIFACTS", ROOT / "artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def save_screenshot(widget: QWidget, name: str) -> Path:
