@@ -221,6 +221,17 @@ def plain_event(kind: str, joint: str | None, values: Mapping[str, object]) -> P
     }
     if kind in fixed:
         return fixed[kind]
+    recovery = {
+        "recovery:started": PlainEvent(
+            "Recovery: bringing the legs back", "Joints beyond their range are moved back "
+            "inside, slowly.", "Keep holding (F7); reset (F3) once the legs are inside."),
+        "recovery:ended": PlainEvent(
+            "Recovery ended", f"Because of: {values.get('why', 'released')}; the motors are off."),
+        "recovery:refused": PlainEvent(
+            "Recovery refused", f"{values.get('reason', '')}."),
+    }
+    if kind in recovery:
+        return recovery[kind]
     if kind == "loop_started":
         return PlainEvent("Control loop started")
     if kind == "phase_started":

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -67,6 +67,7 @@ KEYMAP = (
     ("F4", "alarm banner: technical details on / off"),
     ("F5", "start the session (setup screen)"),
     ("F6", "pause / resume"),
+    ("F7 (held)", "hold-to-run recovery after a stop: joints beyond their range brought back"),
     ("F8", "stop the session (torque fades out, the session is stored)"),
     ("Ctrl+L", "large-value display on / off"),
     ("Ctrl+G", "to the guidance box (type a value, Enter applies it)"),
@@ -75,6 +76,8 @@ KEYMAP = (
     ("Alt+underlined letter", "the button or field with that mnemonic; Tab moves on"),
     ("Ctrl+Q", "quit (asks first while a session runs)"),
 )
+#: How often a held recovery is renewed (ms); the supervisor's dead-man time is 500 ms.
+RECOVER_RENEW_MS = 100
 #: How long closing the window waits for a stopped session to be stored (s).
 STOP_WAIT_S = 60.0
 
@@ -170,6 +173,13 @@ class MainWindow(QMainWindow):
         self.live.controls.changed.connect(self.set_param)
         self.live.pause_toggled.connect(self.toggle_pause)
         self.live.stop_requested.connect(self.stop_session)
+        self.live.recover_held.connect(self.hold_recovery)
+        self.recover_timer = QTimer(self)  # renews a held recovery (its dead-man input)
+        self.recover_timer.setInterval(RECOVER_RENEW_MS)
+        self.recover_timer.timeout.connect(lambda: self._send_recover(True))
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # F7 press and release
         self.estop.changed.connect(self._estop_changed)
         self.banner.reset_requested.connect(self.reset)
         self.after.new_session.connect(lambda: self.show_screen(self.setup))
@@ -289,6 +299,31 @@ class MainWindow(QMainWindow):
             self.live.status.setText("stopping: torque fading out, storing the session…")
         self.send(self._command(CommandKind.STOP), "session.stop", {})
 
+    def hold_recovery(self, held: bool) -> None:
+        """Hold-to-run recovery: held, the input is sent now and renewed every
+        :data:`RECOVER_RENEW_MS` (the supervisor lets go of a hold not renewed within 0.5 s);
+        let go, the release is sent at once."""
+        if held == self.recover_timer.isActive():
+            return
+        if held:
+            self.recover_timer.start()
+        else:
+            self.recover_timer.stop()
+        self._send_recover(held)
+        self._audit("session.recover", {"held": held})
+
+    def _send_recover(self, held: bool) -> None:
+        if self.link is not None:
+            self.link.send(self._command(CommandKind.RECOVER, pressed=held))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """F7 held anywhere in the console holds the recovery; its release lets go."""
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(
+                event, QKeyEvent) and event.key() == Qt.Key.Key_F7 and not event.isAutoRepeat():
+            self.hold_recovery(event.type() == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
+
     def reset(self) -> None:
         """Ask the supervisor to clear its latched faults."""
         self.send(self._command(CommandKind.RESET), "session.reset", {})
@@ -340,6 +375,8 @@ class MainWindow(QMainWindow):
             self.banner.show_event(reply)
         elif isinstance(reply, Applied):
             what = reply.command.describe()
+            if reply.command.kind is CommandKind.RECOVER and reply.accepted:
+                return  # the supervisor's recovery events say what happened
             if reply.accepted:
                 self.live.status.setText(f"{what}: applied at {reply.t_s:.2f} s")
             else:
@@ -358,6 +395,7 @@ class MainWindow(QMainWindow):
 
     def _ended(self) -> None:
         self.timer.stop()
+        self.recover_timer.stop()
         if self.link is not None:
             self.link.close()
             self.link = None
