@@ -52,12 +52,12 @@ from rehabbot.controllers.transparent import TransparentController
 from rehabbot.hal.config import load_robot_config
 from rehabbot.hal.robot import CanRobot
 from rehabbot.hal.types import FloatArray
-from rehabbot.protocols.runner import ACTIVATION_TIMEOUT_S, DEMO_PATIENT
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.clock import LockstepClock
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
+from rehabbot.session.runner import ACTIVATION_TIMEOUT_S, DEMO_PATIENT
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.patient import PROFILES
@@ -119,7 +119,7 @@ class Cell:
 def run_session(controller: str, profile: str, seconds: float, seed: int) -> Cell:
     """One simulated session of ``controller`` on patient ``profile``; its figures.
 
-    Built the way ``protocols/runner.py`` builds a session, with the controller and the patient
+    Built the way ``session/runner.py`` builds a session, with the controller and the patient
     profile chosen here, and the patient's torques recorded by wrapping its ``torques`` method.
     """
     config, protocol = load_robot_config(), load_protocol()

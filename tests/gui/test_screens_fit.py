@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.session_messages import (
+from rehabbot.runtime.ring import LiveBlock
+from rehabbot.session.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -25,7 +26,6 @@ from rehabbot.protocols.session_messages import (
     ParamInfo,
     SafetyStatus,
 )
-from rehabbot.runtime.ring import LiveBlock
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate

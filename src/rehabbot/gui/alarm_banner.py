@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from rehabbot.assessment.alarm_text import PlainEvent, plain_event, values_of
 from rehabbot.gui.labels import ElidedLabel
-from rehabbot.protocols.session_messages import EventInfo, FaultInfo, SafetyStatus
+from rehabbot.session.session_messages import EventInfo, FaultInfo, SafetyStatus
 
 #: Background colour, text colour and flash period (ms; 0: steady) by priority.
 ALARM_STYLE: dict[str, tuple[str, str, int]] = {
