@@ -241,6 +241,29 @@ def plain_event(kind: str, joint: str | None, values: Mapping[str, object]) -> P
     return PlainEvent(kind.replace("_", " "))
 
 
+_DESCRIPTION = re.compile(r"^(?P<kind>[a-z_]+)(?: on (?P<joint>\S+))? at (?P<t>-?[0-9.]+) s")
+
+
+def plain_fault_line(description: str) -> str:
+    """A fault's stored one-line description (``Fault.describe``) as a short plain line; the
+    text itself when it is not one.
+
+    >>> plain_fault_line("position_limit on hip_flexion_r at 16.489 s (-0.520555 beyond -0.52), "
+    ...                  "stop category 0, high priority")
+    "Right hip beyond the robot's limit (at 16.5 s, -29.8 deg)"
+    """
+    match = _DESCRIPTION.match(description)
+    if match is None:
+        return description
+    kind, joint = match["kind"], match["joint"]
+    plain = plain_event(f"fault:{kind}", joint, values_of(description))
+    alarm = ALARMS.get(kind)
+    value = values_of(description).get("value")
+    shown = f", {alarm.unit.show(value)}" if alarm and alarm.unit.text and value is not None \
+        else ""
+    return f"{plain.title} (at {float(match['t']):.1f} s{shown})"
+
+
 _DESCRIBED = re.compile(r"\((?P<value>\S+) beyond (?P<limit>[^)\s]+)\)")
 _PAIR = re.compile(r"(?P<key>[a-z][a-z ]*?) (?P<number>-?[0-9][0-9.e+-]*|nan|inf)(?=,|\))")
 

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rehabbot.assessment.alarm_text import plain_fault_line
 from rehabbot.assessment.contact_events import foot_strikes
 from rehabbot.assessment.kinematic_events import EXOSKELETON, SIDE_SUFFIX, SIDES, detect_events
 from rehabbot.assessment.strides import stride_table, walking_time_s
@@ -233,5 +234,6 @@ def summary_rows(summary: Mapping[str, object]) -> list[tuple[str, str]]:
                      f"{_number(joint, 'rms_error_deg', 'deg', 2)} · peak torque "
                      f"{_number(joint, 'peak_torque_nm', 'N·m')}"))
     faults = summary.get("faults") or []
-    rows.append(("faults", "; ".join(map(str, faults)) if faults else "none"))  # type: ignore[call-overload]
+    rows.append(("faults", "; ".join(plain_fault_line(str(f)) for f in faults)  # type: ignore[attr-defined]
+                 if faults else "none"))
     return rows

@@ -122,7 +122,7 @@ class AlarmBanner(QFrame):
         self.detail_box.viewport().setAutoFillBackground(False)
         self.detail.setAutoFillBackground(False)
         line = self.detail.fontMetrics().lineSpacing()
-        self.detail_box.setFixedHeight(DETAIL_LINES * line + 4)
+        self.detail_box.setFixedHeight(DETAIL_LINES * line + 1)  # whole lines, no sliver
         self.acknowledge_button = QPushButton("&Acknowledge (F2)")
         self.acknowledge_button.clicked.connect(self.acknowledge)
         self.reset_button = QPushButton("&Reset (F3)")
