@@ -180,7 +180,7 @@ def session_run(
     robot: Annotated[str, typer.Option(help="bundled robot name or .toml file")] = DEFAULT_ROBOT,
     patient: Annotated[str, typer.Option(help="patient code")] = DEMO_PATIENT.code,
     guidance: Annotated[
-        float | None, typer.Option(help="guidance (%) [default: the protocol's]")
+        float | None, typer.Option(help="guidance (%) \\[default: the protocol's]")
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
     profile: Annotated[

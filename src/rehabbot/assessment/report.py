@@ -956,7 +956,7 @@ def report_command(
     store: Annotated[
         Path | None,
         typer.Option("--store",
-                     help="session store file [default: $REHABBOT_STORE or user data dir]"),
+                     help="session store file \\[default: $REHABBOT_STORE or user data dir]"),
     ] = None,
     operator: OperatorOption = None,
 ) -> None:

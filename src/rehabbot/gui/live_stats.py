@@ -76,6 +76,8 @@ class LiveStats:
         self._history: list[FloatArray] = []  # blocks of (t_s, event angles...)
         self._strides: dict[str, list[tuple[float, float, float]]] = {s: [] for s in SIDES}
         self._recounted_s = -math.inf
+        self.recounts = 0
+        """How many times the events were detected again (once a second of session time)."""
 
     @property
     def steps(self) -> int:
@@ -117,6 +119,7 @@ class LiveStats:
         data = data[data[:, 0] >= self.t_s - WINDOW_S]
         self._history = [data]
         self._recounted_s = self.t_s
+        self.recounts += 1
         tables = gait_tables(data[:, 0], data[:, 1:], EVENT_JOINTS)
         if tables is None:
             return
