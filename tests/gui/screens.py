@@ -66,8 +66,11 @@ def _button_fits(button: QAbstractButton) -> bool:
 
 
 def _table_clips(table: QTableWidget) -> list[str]:
-    """Texts of the table's cells (and headers) that do not fit their cell."""
+    """Texts of the table's cells (and headers) that do not fit their cell, and columns that lie
+    beyond the table's view (a horizontal scroll range)."""
     clipped = []
+    if table.horizontalScrollBar().maximum() > 0:
+        clipped.append(f"columns beyond the view by {table.horizontalScrollBar().maximum()} px")
     metrics = table.fontMetrics()
     margin = 2 * (table.style().pixelMetric(table.style().PixelMetric.PM_FocusFrameHMargin) + 1)
     header = table.horizontalHeader()
