@@ -9,7 +9,7 @@ Records one simulated session (lockstep) of ``--seconds``, then, ``--repeats`` t
 * feeds its samples to :class:`~rehabbot.gui.live_stats.LiveStats` a console frame (30 rows,
   30 ms at 1 kHz) at a time, as the console reads them off the ring, and prints the mean cost of
   a frame and the cost of the frames that re-detect the events (once a second, over the last
-  30 s); and whether the live count, after ``finish``, equals the stored summary's;
+  15 s, WINDOW_S); and whether the live count, after ``finish``, equals the stored summary's;
 * times :func:`~rehabbot.assessment.summary.gait_counts` over the whole session;
 * times writing the session's PDF report.
 

@@ -69,6 +69,13 @@ def test_the_session_pdf_keeps_every_table_inside_the_page(store: tuple[Path, in
     for number, page in enumerate(table_pages, 1):
         assert texts_outside_the_margins(page) == [], number
         assert page.get_size_inches().tolist() == list(PAGE_IN)
+        # a table's columns are drawn from one top, row for row: equal line counts
+        tops: dict[float, set[int]] = {}
+        for text in page.texts:
+            if text.get_fontweight() == "normal" and "\n" in text.get_text():
+                tops.setdefault(round(text.get_position()[1], 6), set()).add(
+                    text.get_text().count("\n"))
+        assert tops and all(len(counts) == 1 for counts in tops.values()), tops
     for number, page in enumerate(doc.pages[:2], 1):
         page.savefig(artifacts_dir() / f"report_page{number}.png", dpi=100)
     shown = " ".join(" ".join(t.get_text() for p in table_pages for t in p.texts).split())

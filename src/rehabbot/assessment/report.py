@@ -422,6 +422,14 @@ class _Widths:
         self._font = FontProperties(size=size_pt, weight=weight)
         self._scale = 72.0 / fig.dpi
         self._chars: dict[str, float] = {}
+        heights = []
+        for n in (2, 12):  # measured as drawn: the pitch is what a text's lines are apart
+            text = fig.text(0, 1, "\n".join(["lp"] * n), fontproperties=self._font,
+                            linespacing=1.0)
+            heights.append(text.get_window_extent(self._renderer).height * self._scale)
+            text.remove()
+        self.line_pitch_pt = (heights[1] - heights[0]) / 10
+        """The distance (pt) matplotlib puts between lines at ``linespacing`` 1."""
 
     def __call__(self, text: str) -> float:
         """Width of ``text`` (pt)."""
@@ -534,11 +542,14 @@ class PdfDocument:
         return (PAGE_IN[1] - MARGIN_IN) * 72.0 - self._y
 
     def _put(self, x_pt: float, lines: Sequence[str], size: float = FONT_PT,
-             weight: str = "normal") -> None:
+             weight: str = "normal", y_pt: float | None = None) -> None:
+        """Lines of text at ``x_pt`` from the left margin and ``y_pt`` (default: the cursor)
+        from the top, :data:`LINE_PT` apart (body size)."""
         fig = self.pages[-1]
         fig.text(MARGIN_IN / PAGE_IN[0] + x_pt / (PAGE_IN[0] * 72.0),
-                 1 - self._y / (PAGE_IN[1] * 72.0), "\n".join(lines), fontsize=size,
-                 weight=weight, va="top", ha="left", linespacing=LINE_PT / FONT_PT / 1.2)
+                 1 - (self._y if y_pt is None else y_pt) / (PAGE_IN[1] * 72.0),
+                 "\n".join(lines), fontsize=size, weight=weight, va="top", ha="left",
+                 linespacing=LINE_PT / self.width.line_pitch_pt)
 
     def heading(self, text: str, size: float = 11.0) -> None:
         """A heading (on a new page if fewer than five lines are left on this one)."""
@@ -566,17 +577,30 @@ class PdfDocument:
                                                                            strict=True)]
             if header:
                 self._header(x, wrapped_header)
+            # one text per column and page (thousands of cell texts make a slow PDF): the
+            # rows' cells padded with empty lines to the row's height keep the columns aligned
+            page: list[list[str]] = [[] for _ in columns]
+            top = self._y
             for row in body:
                 cells = [self.width.wrap(row[i], w) for i, w in zip(columns, widths, strict=True)]
-                height = max(len(c) for c in cells) * LINE_PT
-                if height > self._room_pt():
+                lines = max(len(c) for c in cells)
+                if lines * LINE_PT > self._room_pt():
+                    self._columns(x, page, top)
                     self._new_page()
                     if header:
                         self._header(x, wrapped_header)
-                for left, lines in zip(x, cells, strict=True):
-                    self._put(float(left), lines)
-                self._y += height
+                    page, top = [[] for _ in columns], self._y
+                for column, cell in zip(page, cells, strict=True):
+                    column += cell + [""] * (lines - len(cell))
+                self._y += lines * LINE_PT
+            self._columns(x, page, top)
             self._y += LINE_PT
+
+    def _columns(self, x: FloatVector, columns: list[list[str]], top_pt: float) -> None:
+        """Draw the columns' lines from ``top_pt`` down."""
+        for left, lines in zip(x, columns, strict=True):
+            if any(lines):
+                self._put(float(left), lines, y_pt=top_pt)
 
     def _header(self, x: FloatVector, cells: list[list[str]]) -> None:
         height = max(len(c) for c in cells) * LINE_PT

@@ -35,7 +35,7 @@ from rehabbot.runtime.ring import FloatArray, LiveBlock
 BoolArray = npt.NDArray[np.bool_]
 
 #: Angles kept for the live event detection (s).
-WINDOW_S = 30.0
+WINDOW_S = 15.0
 #: How often the events are detected again (s of session time).
 RECOUNT_S = 1.0
 #: A stride is counted once it ended this long before the newest sample (s).
