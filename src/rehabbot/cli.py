@@ -117,7 +117,7 @@ EXIT_STATUS = {"faulted": 3, "aborted": 4}
 
 
 class FaultNotices:
-    """An event sink for the loop's thread that prints each fault and stop on stderr at once,
+    """An event sink for the loop's thread that prints each fault on stderr at once,
     in plain words, from a thread of its own: the loop never waits on the terminal, and a run
     without a terminal (no progress bar) is not silent after a fault."""
 
@@ -128,14 +128,14 @@ class FaultNotices:
 
     def __call__(self, event: SafetyEvent) -> None:
         """Take an event (on the loop's thread: never blocks)."""
-        if event.kind.startswith(("fault:", "stop:")):
+        if event.kind.startswith("fault:"):  # a session's planned end fades out: no notice
             self._events.put(event)
 
     def _print(self) -> None:
         while (event := self._events.get()) is not None:
             plain = plain_event(event.kind, event.joint, event.values)
             after = (" The session goes on to its end with the torque off; Ctrl+C stops it "
-                     "now." if event.kind.startswith("stop:") else "")
+                     "now.")
             print(f"{event.t_s:.3f} s: {plain.title}. {plain.cause}{after}".rstrip(),
                   file=sys.stderr, flush=True)
 
