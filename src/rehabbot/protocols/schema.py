@@ -125,7 +125,8 @@ class TrainingSettings(BaseModel):
 
     controller: ControllerName = "impedance"
     phase_source: Literal[
-        "cadence", "oscillator", "portrait", "oscillator_left", "portrait_left"] = "cadence"
+        "cadence", "oscillator", "portrait", "oscillator_left", "portrait_left", "thighs",
+    ] = "cadence"
     controller_params: dict[str, float] = Field(default_factory=dict)
     cadence_steps_per_min: float = _range("cadence_steps_per_min")
     treadmill_speed_kmh: float = _range("treadmill_speed_kmh")
