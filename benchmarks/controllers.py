@@ -130,6 +130,7 @@ class Cell:
     estimator_error_ms: dict[str, float]
     ended: str
     margin_warnings: int
+    closest_deg: tuple[float, ...]
 
 
 def estimator_errors(recording: Recording, names: tuple[str, ...], ran_s: float,
@@ -202,8 +203,9 @@ def run_session(controller: str, profile: str, seconds: float, seed: int,
             warnings.append(event)
 
     def on_tick(t_s: float) -> None:
-        if ctrl.stop_reason_ is not None:
+        if ctrl.stop_reason_ is not None:  # a session's stop: the torque fades, the belt stops
             loop.request_stop(fade=True)
+            sim.set_belt_speed(0.0)
 
     try:
         with sim.serving():
@@ -236,7 +238,19 @@ def run_session(controller: str, profile: str, seconds: float, seed: int,
     return Cell(measure(
         recording.t_s[:n], recording.phase[:n], recording.contact_r[:n], recording.q[:n],
         recording.qd[:n], recording.tau[:n], names, ran_s, patient,
-    ), guidance, errors, ended, len(warnings))
+    ), guidance, errors, ended, len(warnings), closest_approach_deg(recording, names, rom))
+
+
+def closest_approach_deg(recording: Recording, names: tuple[str, ...],
+                         rom: dict[str, tuple[float, float]]) -> tuple[float, ...]:
+    """Per joint, the smallest margin (deg) to the patient's range of motion over the session
+    after the first :data:`SETTLE_S` s (negative: beyond it)."""
+    margin = RangeMargin.from_rom(names, rom)
+    q = recording.q[:recording.ticks][recording.t_s[:recording.ticks] >= SETTLE_S]
+    if not len(q):
+        return tuple(math.nan for _ in names)
+    closest = np.min([margin.update(row).copy() for row in q[::10]], axis=0)
+    return tuple(float(np.degrees(c)) for c in closest)
 
 
 def estimator_cost_us(updates: int = 20_000) -> dict[str, float]:

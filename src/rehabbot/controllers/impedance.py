@@ -111,7 +111,7 @@ class GaitGuidance(Controller, ABC):
         kinds = [name.rsplit("_", 1)[0] for name in joint_names]
         self._hip = np.array([k == "hip_flexion" for k in kinds])
         self._knee = np.array([k == "knee_angle" for k in kinds])
-        self.rom_response_ = RomResponse(range_margin, len(joint_names))
+        self.rom_response_ = RomResponse(range_margin, self.reference_)
         #: The floor parameter of each joint, None for a joint without one.
         self._floor_param = [FLOOR_PARAMS.get(name) for name in joint_names]
         self._floor = np.zeros(len(joint_names))

@@ -183,7 +183,7 @@ class PathController(Controller):
         #: Phase of the window's centre (cycles) and of each leg's closest path point.
         self.window_phase_ = 0.0
         self.leg_phases_ = [0.0] * len(self.legs)
-        self.rom_response_ = RomResponse(range_margin, len(joint_names))
+        self.rom_response_ = RomResponse(range_margin, self._reference)
 
     def reference_at(self, phase: float) -> FloatArray:
         """The path's point (rad, every joint) at right-leg ``phase`` (cycles)."""
@@ -244,7 +244,8 @@ class PathController(Controller):
             edge = 1.5 / path.shape[0]  # the closest point is the edge's, within a path step
             if (along < 0.0 and from_centre <= edge - window) or (
                     along > 0.0 and from_centre >= window - edge):
-                tau[joints] -= stiffness * along * tangent  # the window's edge as a wall
+                # the window's edge as a wall, as stiff as the tunnel's here
+                tau[joints] -= stiffness * (1.0 + WALL_GAIN * sigma) * along * tangent
             q_ref[joints] = point
         self.phase_ = self.leg_phases_[0]
         zeros = np.zeros(n)

@@ -12,12 +12,14 @@ toward a limit of their range of motion; before it, as the joint enters the resp
 (:class:`~rehabbot.controllers.rom_response.RomResponse`, closeness ``c`` from 0 to 1 at the limit),
 a spring catches it, ``τ_j -= s_j · K_c · b · c_j`` (``s_j`` the direction of the limit, ``b``
 the band's width, ``K_c`` :data:`CATCH_STIFFNESS_NM_PER_RAD`), and once ``c`` reaches
-:data:`STOP_CLOSENESS` the controller asks for a controlled stop (:attr:`stop_reason_`): the
+:data:`STOP_CLOSENESS` before a limit that normal walking keeps clear of
+(:data:`STOP_MIN_BAND_RAD`) the controller asks for a controlled stop (:attr:`stop_reason_`): the
 session ends with a fade and its reason in the record, not with a range-of-motion fault.
 """
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -32,8 +34,11 @@ from rehabbot.safety.range_margin import RangeMargin
 
 #: Stiffness (N·m/rad) of the spring that catches a joint in the band before a range limit.
 CATCH_STIFFNESS_NM_PER_RAD = 300.0
-#: Closeness to a range limit (0..1 over the response band) at which the session is stopped.
+#: Closeness to a range limit (0..1 over the response band) at which the session is stopped ...
 STOP_CLOSENESS = 0.5
+#: ... if that limit's band is at least this wide (rad): a limit normal walking keeps clear of
+#: (a healthy knee comes within 1-4 deg of a range starting at 0 deg at every heel strike).
+STOP_MIN_BAND_RAD = math.radians(3.0)
 
 
 class TransparentController(Controller):
@@ -83,7 +88,7 @@ class TransparentController(Controller):
         self.phase_source_ = hip_phase(
             phase_source, joint_names, cadence_steps_per_min, period_s)
         self.reference_ = GaitReference(joint_names)
-        self.rom_response_ = RomResponse(range_margin, len(joint_names))
+        self.rom_response_ = RomResponse(range_margin, self.reference_)
         self._zeros = np.zeros(len(joint_names))
         self._catch = np.zeros(len(joint_names))
 
@@ -101,11 +106,12 @@ class TransparentController(Controller):
         np.multiply(closeness, response.toward, out=self._catch)
         self._catch *= CATCH_STIFFNESS_NM_PER_RAD * response.band_rad
         tau -= self._catch
-        worst = int(np.argmax(closeness))
-        if self.stop_reason_ is None and closeness[worst] >= STOP_CLOSENESS:
+        worst = int(np.argmax(closeness * (response.band_rad >= STOP_MIN_BAND_RAD)))
+        if (self.stop_reason_ is None and closeness[worst] >= STOP_CLOSENESS
+                and response.band_rad[worst] >= STOP_MIN_BAND_RAD):
             self.stop_reason_ = (
                 f"{self.joint_names[worst]} was carried to within "
-                f"{np.degrees(response.band_rad * (1.0 - closeness[worst])):.1f} deg of the "
+                f"{np.degrees(response.band_rad[worst] * (1.0 - closeness[worst])):.1f} deg of the "
                 f"patient's range of motion at {state.t_s:.1f} s: this patient does not walk "
                 "without guidance; choose a guided mode (impedance, assist-as-needed, path "
                 "control)")

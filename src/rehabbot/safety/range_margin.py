@@ -98,8 +98,9 @@ class RangeMargin:
         np.copyto(self.toward_, -1.0, where=~self._flags)
         return margin
 
-    def closeness(self, band_rad: float, out: FloatArray) -> FloatArray:
-        """How far each joint is into the band of width ``band_rad`` (rad) before its nearer
+    def closeness(self, band_rad: FloatArray | float, out: FloatArray) -> FloatArray:
+        """How far each joint is into the band of width ``band_rad`` (rad, per joint or one for
+        all) before its nearer
         limit, from the last :meth:`update`: 0 outside the band, rising linearly to 1 at the
         limit (and beyond). Written into ``out``."""
         np.subtract(band_rad, self.margin_rad_, out=out)
