@@ -89,8 +89,8 @@ CONTROLLERS: dict[str, Factory] = {
         cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR, compensation=comp,
         range_margin=rom),
     "path control": lambda names, k, d, cadence, comp, rom: PathController(
-        names, tunnel_width_rad=0.1, flow_nm=2.0, cadence_steps_per_min=cadence,
-        compensation=comp, range_margin=rom),
+        names, tunnel_width_rad=0.05, wall_stiffness_nm_per_rad=1500.0, flow_nm=5.0,
+        window_cycles=0.03, cadence_steps_per_min=cadence, compensation=comp, range_margin=rom),
 }
 #: The cooperative modes: the patient sets the timing or the amount of help.
 COOPERATIVE = ("transparent", "impedance 50 %, thighs", "assist-as-needed", "path control")

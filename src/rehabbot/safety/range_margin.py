@@ -28,9 +28,9 @@ import numpy.typing as npt
 from rehabbot.hal.types import FloatArray
 from rehabbot.safety.faults import Priority, SafetyEvent
 
-#: Default distance to a range-of-motion limit (rad) below which the supervisor warns (2 deg):
+#: Default distance to a range-of-motion limit (rad) below which the supervisor warns (1 deg):
 #: inside the soft zone, several degrees before the fault (``rom_margin_rad`` beyond the limit).
-WARN_MARGIN_RAD = float(np.radians(2.0))
+WARN_MARGIN_RAD = float(np.radians(1.0))
 #: The warning clears only this much (rad) farther from the limit than it started (1 deg).
 HYSTERESIS_RAD = float(np.radians(1.0))
 
