@@ -35,7 +35,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,12 +280,19 @@ def main() -> None:
                         choices=list(PROFILES), help="the patients to run (default: all)")
     args = parser.parse_args()
     cells = [(c, p) for c in args.controllers for p in args.profiles]
+    cells.sort(key=lambda cell: cell[1] in ("healthy", "athletic"))  # impaired patients first
     began = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_session, c, p, args.seconds, args.seed) for c, p in cells]
-        results = dict(zip(cells, (f.result() for f in futures), strict=True))
-    elapsed = time.perf_counter() - began
     console = Console(width=160)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(run_session, c, p, args.seconds, args.seed): (c, p)
+                   for c, p in cells}
+        done = {}
+        for future in as_completed(futures):  # each cell as it ends, so a long run shows progress
+            done[futures[future]] = cell = future.result()
+            console.print(f"[{time.perf_counter() - began:.0f} s] {' / '.join(futures[future])}: "
+                          f"{cell.measures.as_dict()}, {cell.ended}", highlight=False)
+        results = {key: done[key] for key in cells}
+    elapsed = time.perf_counter() - began
     table = Table(title=f"control modes × simulated patients, {args.seconds:g} s sessions "
                         f"(figures after the first {SETTLE_S:g} s)")
     for column in ("controller", "patient", "RMS error (deg)", "robot work (%)",
