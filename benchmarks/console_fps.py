@@ -6,7 +6,7 @@ Usage::
         [--fifo-priority N --cpu N]   # real-time settings of the session processes
 
 Three wall-clock (``realtime``) sessions of the simulated robot, each in its own session process
-as the console runs them (:class:`~rehabbot.protocols.session_link.SessionLink`):
+as the console runs them (:class:`~rehabbot.session.session_link.SessionLink`):
 
 1. **without console**: nobody reads the ring or renders (the session process alone);
 2. **with console**: the live view (:class:`~rehabbot.gui.live_view.LiveView`, 4 joint
@@ -39,12 +39,12 @@ from PySide6.QtWidgets import QApplication
 from rehabbot.gui.app import realtime_settings
 from rehabbot.gui.live_view import FRAME_MS, LiveView
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest
 from rehabbot.protocols.schema import load_protocol
-from rehabbot.protocols.session_link import SessionLink
-from rehabbot.protocols.session_messages import Finished
 from rehabbot.runtime.priority import CONSOLE_NICE, keep_off_cpus, lower_console_priority
 from rehabbot.runtime.realtime import RealtimeSettings
+from rehabbot.session.runner import SessionRequest
+from rehabbot.session.session_link import SessionLink
+from rehabbot.session.session_messages import Finished
 
 
 @dataclass

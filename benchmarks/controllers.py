@@ -57,7 +57,6 @@ from rehabbot.controllers.transparent import TransparentController
 from rehabbot.hal.config import load_robot_config
 from rehabbot.hal.robot import CanRobot
 from rehabbot.hal.types import FloatArray, JointState
-from rehabbot.protocols.runner import ACTIVATION_TIMEOUT_S, DEMO_PATIENT
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.clock import LockstepClock
 from rehabbot.runtime.loop import ControlLoop
@@ -65,6 +64,7 @@ from rehabbot.safety.faults import SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.supervisor import Supervisor
+from rehabbot.session.runner import ACTIVATION_TIMEOUT_S, DEMO_PATIENT
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.patient import PROFILES
@@ -155,7 +155,7 @@ def run_session(controller: str, profile: str, seconds: float, seed: int,
                 estimators: bool = True) -> Cell:
     """One simulated session of ``controller`` on patient ``profile``; its figures.
 
-    Built the way the session runner builds a session, with the controller and the patient
+    Built the way ``session/runner.py`` builds a session, with the controller and the patient
     profile chosen here, and the patient's torques recorded by wrapping its ``torques`` method.
     A controller that asks for a controlled stop (``stop_reason_``) gets one: a category-1 fade
     requested at once, as a therapist's stop.

@@ -145,8 +145,8 @@ def simulated_raw(seed: int, guidance_pct: float, profile: str, duration_s: floa
                   ) -> tuple[str, dict[str, RawErrors]]:
     """Run a simulated session; its status and its uncorrected events matched with contact."""
     from rehabbot.hal.config import load_robot_config
-    from rehabbot.protocols.runner import SessionRequest, SessionRunner
     from rehabbot.protocols.schema import load_protocol
+    from rehabbot.session.runner import SessionRequest, SessionRunner
     from rehabbot.storage.store import SessionStore
 
     request = SessionRequest(robot=load_robot_config(), protocol=load_protocol(),

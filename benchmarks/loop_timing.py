@@ -23,9 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.session.runner import SessionRequest, SessionRunner
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """How fast a recorded session replays, and that it replays exactly.
 
 Records one session of the bundled ``high_steps_300`` protocol made short (warm-up, a step target,
-cool-down) on the default simulated patient, then replays it with ``rehabbot.protocols.replay``:
+cool-down) on the default simulated patient, then replays it with ``rehabbot.session.replay``:
 unchanged (must be identical), and with the training phase's guidance changed (must differ from
 the training phase's first tick). Prints the recording and replay speeds (ticks/s) and the
 largest differences.
@@ -21,9 +21,9 @@ from rich.table import Table
 
 from rehabbot.configfile import bundled_file
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.replay import replay_session
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.replay import replay_session
+from rehabbot.session.runner import SessionRequest, SessionRunner
 
 
 def main() -> None:

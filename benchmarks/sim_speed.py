@@ -27,8 +27,8 @@ from rich.table import Table
 
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.simulator import initial_pose

@@ -17,8 +17,8 @@ import pytest
 from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.robot import CanRobot
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import DriveEmulator, DriveEmulators
 
 

@@ -37,10 +37,11 @@ from rehabbot.gui.app import console_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
-from rehabbot.protocols.cli import protocols_app, replay_command
-from rehabbot.protocols.runner import DEMO_PATIENT, SessionRequest, SessionRunner
+from rehabbot.protocols.cli import protocols_app
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.session.cli import replay_command
+from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.storage.cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
 from rehabbot.sweeps.cli import analyze_batch_command, sweep_command

@@ -14,11 +14,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-import rehabbot.protocols.runner as runner
+import rehabbot.session.runner as runner
 from rehabbot.assessment.work_share import derivatives, swing_mask
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import SimulatedExoskeleton
 from rehabbot.storage.store import SessionSamples, SessionStore
 

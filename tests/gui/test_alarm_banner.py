@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from rehabbot.gui.alarm_banner import ALARM_STYLE, QUIET_STYLE
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.session_messages import FaultInfo, Reply, SafetyStatus
-from rehabbot.protocols.session_process import EventForwarder
 from rehabbot.safety.faults import Priority, SafetyEvent, StopCategory
+from rehabbot.session.session_messages import FaultInfo, Reply, SafetyStatus
+from rehabbot.session.session_process import EventForwarder
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.session_link import SessionLink
-from rehabbot.protocols.session_messages import Command, CommandKind, FaultInfo, SafetyStatus
+from rehabbot.session.session_link import SessionLink
+from rehabbot.session.session_messages import Command, CommandKind, FaultInfo, SafetyStatus
 
 ESTOP = FaultInfo("estop", None, 3.0, "high", 0, "E-STOP pressed at 3.000 s")
 

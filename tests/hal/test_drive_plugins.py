@@ -10,8 +10,8 @@ import pytest
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import JointConfig, RobotConfig
 from rehabbot.hal.drives.registry import available_drives, drive_class
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import emulator_class
 
 

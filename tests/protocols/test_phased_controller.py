@@ -17,8 +17,8 @@ from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointCommand, JointState
 from rehabbot.protocols.phased import PhasedController, StepCounter
-from rehabbot.protocols.runner import phase_builder
 from rehabbot.protocols.schema import Phase, load_protocol
+from rehabbot.session.runner import phase_builder
 
 NAMES = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
 PERIOD = 0.001

@@ -15,10 +15,10 @@ import pytest
 
 from rehabbot.hal.config import load_robot_config, whole_periods
 from rehabbot.hal.drives import mit
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.safety import FaultKind, JointLimits, SafetySettings, StopCategory
 from rehabbot.safety.settings import periods
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SampleBlock, SessionStore
 from tests.conftest import DriveBench
 from tests.safety.conftest import PERIOD_S, tick_of

@@ -19,8 +19,8 @@ from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig, bundled_robot_path, load_robot_config
 from rehabbot.hal.drives import cia402
 from rehabbot.hal.types import JointCommand
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.emulated_cia402 import (
     CSP_DAMPING_NMS_PER_RAD,
     CSP_STIFFNESS_NM_PER_RAD,

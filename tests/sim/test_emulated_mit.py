@@ -12,8 +12,8 @@ import pytest
 from rehabbot.hal.config import load_robot_config
 from rehabbot.hal.drives import mit
 from rehabbot.hal.types import JointCommand
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.emulated_mit import EmulatedMitBank
 from tests.conftest import DriveBench
 

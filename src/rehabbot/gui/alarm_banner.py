@@ -31,7 +31,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from rehabbot.gui.labels import bold_label
-from rehabbot.protocols.session_messages import EventInfo, FaultInfo, SafetyStatus
+from rehabbot.session.session_messages import EventInfo, FaultInfo, SafetyStatus
 
 #: Background colour, text colour and flash period (ms; 0: steady) by priority.
 ALARM_STYLE: dict[str, tuple[str, str, int]] = {

@@ -2,7 +2,7 @@
 
 The parameters are the running controller's (guidance, cadence, hip and knee range of motion,
 tunnel width, treadmill speed and body-weight support:
-:class:`~rehabbot.protocols.session_messages.ParamInfo`), with the bounds the protocol's
+:class:`~rehabbot.session.session_messages.ParamInfo`), with the bounds the protocol's
 current phase allows (the session's phased controller publishes them; they change with the
 phase). A value typed in is sent when editing finishes (Enter or leaving the box); the session
 checks it again before the loop sees it and the reply says whether it took effect.
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QWidget
 
-from rehabbot.protocols.session_messages import ParamInfo
+from rehabbot.session.session_messages import ParamInfo
 
 #: Labels (with the Alt mnemonic) of the parameters the console knows by name.
 LABELS = {

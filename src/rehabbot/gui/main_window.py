@@ -2,7 +2,7 @@
 
 Layout: the alarm banner across the top, the screens (patients, setup, live session, after the
 session) in the middle, the E-STOP panel on the right of every screen. The window owns at most
-one :class:`~rehabbot.protocols.session_link.SessionLink`; a timer reads its live data and replies
+one :class:`~rehabbot.session.session_link.SessionLink`; a timer reads its live data and replies
 every :data:`~rehabbot.gui.live_view.FRAME_MS` ms. Every command is sent to the session first
 and then written to the audit log with the operator's name (E-STOP never waits for the disk).
 
@@ -39,10 +39,11 @@ from rehabbot.gui.live_view import FRAME_MS
 from rehabbot.gui.patients_screen import PatientsScreen
 from rehabbot.gui.setup_screen import SetupScreen
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.runner import SessionRequest
 from rehabbot.protocols.schema import Protocol
-from rehabbot.protocols.session_link import SessionLink
-from rehabbot.protocols.session_messages import (
+from rehabbot.runtime.realtime import RealtimeSettings
+from rehabbot.session.runner import SessionRequest
+from rehabbot.session.session_link import SessionLink
+from rehabbot.session.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -53,7 +54,6 @@ from rehabbot.protocols.session_messages import (
     Reply,
     SafetyStatus,
 )
-from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
 from rehabbot.sweeps.measure import Measures, measure
 from rehabbot.sweeps.spec import SweepPoint

@@ -52,8 +52,8 @@ from rehabbot.configfile import describe_validation_error, load_toml_model, reso
 from rehabbot.controllers.factory import build_controller
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import DEFAULT_ROBOT, RobotConfig, load_robot_config
-from rehabbot.protocols.runner import DEMO_PATIENT
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, Protocol, load_protocol
+from rehabbot.session.runner import DEMO_PATIENT
 from rehabbot.sim.patient import PROFILES
 from rehabbot.sweeps.measure import SETTLE_S
 

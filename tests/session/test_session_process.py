@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from rehabbot.hal.config import RobotConfig, load_robot_config
-from rehabbot.protocols import session_process
-from rehabbot.protocols.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.protocols.schema import load_protocol
-from rehabbot.protocols.session_link import SessionLink
-from rehabbot.protocols.session_messages import (
+from rehabbot.safety.faults import Priority, SafetyEvent
+from rehabbot.session import session_process
+from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
+from rehabbot.session.session_link import SessionLink
+from rehabbot.session.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -30,8 +31,7 @@ from rehabbot.protocols.session_messages import (
     Reply,
     SafetyStatus,
 )
-from rehabbot.protocols.session_process import CommandServer, EventForwarder
-from rehabbot.safety.faults import Priority, SafetyEvent
+from rehabbot.session.session_process import CommandServer, EventForwarder
 from rehabbot.sim import emulated_mit
 from rehabbot.storage.store import SessionStore
 

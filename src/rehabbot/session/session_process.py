@@ -1,7 +1,7 @@
 """The session process: runs one session for the console, isolated from the window.
 
 :func:`session_main` is the target of a ``spawn`` process. It runs a
-:class:`~rehabbot.protocols.runner.SessionRunner` with a :class:`~rehabbot.runtime.ring.RingWriter`
+:class:`~rehabbot.session.runner.SessionRunner` with a :class:`~rehabbot.runtime.ring.RingWriter`
 as the loop's live sink (the loop's thread only copies each tick into shared memory, never
 waits), and a :class:`CommandServer` on a thread of its own that
 
@@ -46,8 +46,12 @@ from typing import Protocol
 
 from rehabbot.errors import ConfigurationError, RehabbotError
 from rehabbot.protocols.phased import PhasedController
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
-from rehabbot.protocols.session_messages import (
+from rehabbot.runtime.loop import ControlLoop
+from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.runtime.ring import RingSpec, RingWriter
+from rehabbot.safety.faults import SafetyEvent, StopCategory
+from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.session.session_messages import (
     Applied,
     Command,
     CommandKind,
@@ -60,10 +64,6 @@ from rehabbot.protocols.session_messages import (
     Reply,
     SafetyStatus,
 )
-from rehabbot.runtime.loop import ControlLoop
-from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
-from rehabbot.runtime.ring import RingSpec, RingWriter
-from rehabbot.safety.faults import SafetyEvent, StopCategory
 from rehabbot.storage.store import SessionStore
 
 #: How often the command thread looks at the queue, the supervisor and the console (s).

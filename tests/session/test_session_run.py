@@ -17,8 +17,8 @@ import pytest
 from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 

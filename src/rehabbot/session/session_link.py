@@ -2,7 +2,7 @@
 
 :class:`SessionLink` owns the shared-memory ring (:class:`~rehabbot.runtime.ring.LiveRing`), the
 two queues and the ``spawn`` process running
-:func:`~rehabbot.protocols.session_process.session_main`.
+:func:`~rehabbot.session.session_process.session_main`.
 Nothing here ever waits on the session except :meth:`SessionLink.wait`, which the console calls
 only after asking for a stop: sending a command is a non-blocking queue put, reading live data
 is a copy out of shared memory, reading replies never blocks.
@@ -27,12 +27,12 @@ import time
 from multiprocessing.context import SpawnProcess
 
 from rehabbot.errors import RehabbotError
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
-from rehabbot.protocols.session_messages import Command, Failed, Finished, Reply
-from rehabbot.protocols.session_process import session_main
 from rehabbot.runtime.priority import start_process
 from rehabbot.runtime.realtime import RealtimeSettings
 from rehabbot.runtime.ring import LiveRing, RingReader
+from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.session.session_messages import Command, Failed, Finished, Reply
+from rehabbot.session.session_process import session_main
 
 #: Rows of live data kept in shared memory: 16.4 s at 1 kHz, far more than a frame needs.
 RING_ROWS = 16384

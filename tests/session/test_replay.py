@@ -14,9 +14,9 @@ from rehabbot.cli import main
 from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
-from rehabbot.protocols.replay import replay_session
-from rehabbot.protocols.runner import SessionRequest, SessionRunner
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.replay import replay_session
+from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
 
 CHANGE_AT_S = 1.0

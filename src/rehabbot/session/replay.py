@@ -36,13 +36,13 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray, JointState
 from rehabbot.protocols.phased import PhasedController, StepCounter
-from rehabbot.protocols.runner import (
+from rehabbot.protocols.schema import SESSION_PARAMETERS, ControllerName, Phase, Protocol
+from rehabbot.session.runner import (
     DEMO_PATIENT,
     build_supervisor,
     phase_builder,
     session_phases,
 )
-from rehabbot.protocols.schema import SESSION_PARAMETERS, ControllerName, Phase, Protocol
 from rehabbot.storage.store import SessionSamples, SessionStore
 
 #: Default tolerance on the reference angle (deg) and the commanded torque (N·m): replay of
