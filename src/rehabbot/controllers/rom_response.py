@@ -85,10 +85,11 @@ class RomResponse:
         if margin is not None and margin.joint_names != reference.joint_names:
             raise ValueError("RomResponse: the margins and the reference differ in joints")
         self.margin = margin
-        #: Width of each joint's band before its lower and before its upper limit (rad).
-        self.band_low_rad, self.band_high_rad = (
+        bands: tuple[FloatArray, FloatArray] = (
             (np.full(n_joints, RESPONSE_BAND_RAD), np.full(n_joints, RESPONSE_BAND_RAD))
             if margin is None else normative_bands(margin, reference))
+        #: Width of each joint's band before its lower and before its upper limit (rad).
+        self.band_low_rad, self.band_high_rad = bands
         #: The band of each joint's nearer limit at the last update (rad).
         self.band_rad = self.band_low_rad.copy()
         #: Closeness per joint at the last update (0..1).

@@ -35,7 +35,7 @@ from rehabbot.safety.range_margin import RangeMargin
 #: Stiffness (N·m/rad) of the spring that catches a joint in the band before a range limit.
 CATCH_STIFFNESS_NM_PER_RAD = 1000.0
 #: Closeness to a range limit (0..1 over the response band) at which the session is stopped ...
-STOP_CLOSENESS = 0.5
+STOP_CLOSENESS = 0.25
 #: ... if that limit's band is at least this wide (rad): a limit normal walking keeps clear of
 #: (a healthy knee comes within 1-4 deg of a range starting at 0 deg at every heel strike).
 STOP_MIN_BAND_RAD = math.radians(3.0)
