@@ -280,7 +280,6 @@ def main() -> None:
                         choices=list(PROFILES), help="the patients to run (default: all)")
     args = parser.parse_args()
     cells = [(c, p) for c in args.controllers for p in args.profiles]
-    cells.sort(key=lambda cell: cell[1] in ("healthy", "athletic"))  # impaired patients first
     began = time.perf_counter()
     console = Console(width=160)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
