@@ -11,7 +11,8 @@ from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
 from rehabbot.controllers.phase_portrait import PhasePortrait
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase, make_phase_estimator
-from rehabbot.controllers.reference import joint_curves
+from rehabbot.controllers.reference import joint_curves, thigh_difference_curve
+from rehabbot.controllers.thigh_phase import ThighDifferencePhase
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
 
@@ -163,3 +164,36 @@ def test_a_left_hip_oscillator_starts_on_the_right_legs_phase() -> None:
         state.qd[1] = float(hip.derivative(np.array([phase_r - 0.5]))[0]) * stride_hz
         errors.append(wrapped(np.array(source.update(state)), np.array(phase_r % 1.0)))
     assert max(abs(float(e)) for e in errors) < 0.03
+
+
+def test_the_thighs_estimator_locks_onto_the_thigh_difference_and_is_confident() -> None:
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)  # starts at 0.75 Hz
+    frequency = 0.85  # strides/s, the legs' own
+    errors = []
+    for k in range(round(20.0 / PERIOD_S)):
+        t = k * PERIOD_S
+        true_phase = (frequency * t + 0.3) % 1.0
+        delta = float(curve.value(np.array([true_phase]))[0])
+        velocity = float(curve.derivative(np.array([true_phase]))[0]) * frequency
+        phase = estimator.update(t, delta, velocity)
+        if t > 15.0:
+            errors.append((phase - true_phase + 0.5) % 1.0 - 0.5)
+    assert estimator.confidence_ == 1.0
+    assert np.sqrt(np.mean(np.square(errors))) < 0.01  # cycles
+    assert estimator.stride_frequency_hz == pytest.approx(frequency, rel=0.01)
+
+
+def test_the_thighs_estimator_falls_back_to_the_clock_when_the_legs_stop() -> None:
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)
+    for k in range(round(5.0 / PERIOD_S)):  # walking at the clock's 0.75 Hz
+        t = k * PERIOD_S
+        estimator.update(t, float(curve.value(np.array([(0.75 * t) % 1.0]))[0]), 0.0)
+    for k in range(round(5.0 / PERIOD_S), round(7.0 / PERIOD_S)):  # legs held still
+        estimator.update(k * PERIOD_S, 0.02, 0.0)
+    assert estimator.confidence_ == 0.0
+    start = estimator.phase_
+    for k in range(round(7.0 / PERIOD_S), round(8.0 / PERIOD_S)):
+        estimator.update(k * PERIOD_S, 0.02, 0.0)
+    assert (estimator.phase_ - start) % 1.0 == pytest.approx(0.75, abs=1e-6)  # the clock's rate
