@@ -166,22 +166,39 @@ def test_a_left_hip_oscillator_starts_on_the_right_legs_phase() -> None:
     assert max(abs(float(e)) for e in errors) < 0.03
 
 
-def test_the_thighs_estimator_locks_onto_the_thigh_difference_and_is_confident() -> None:
+def thighs_errors(frequency_hz: float, offset: float, seconds: float = 20.0) -> list[float]:
+    """Phase errors (cycles) of the thighs estimator over the last 5 s of a thigh-angle
+    difference at ``frequency_hz``, ``offset`` cycles ahead of the 90 steps/min clock."""
     curve = thigh_difference_curve()
-    estimator = ThighDifferencePhase(90.0, PERIOD_S)  # starts at 0.75 Hz
-    frequency = 0.85  # strides/s, the legs' own
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)  # its clock: 0.75 Hz
     errors = []
-    for k in range(round(20.0 / PERIOD_S)):
+    for k in range(round(seconds / PERIOD_S)):
         t = k * PERIOD_S
-        true_phase = (frequency * t + 0.3) % 1.0
+        true_phase = (frequency_hz * t + offset) % 1.0
         delta = float(curve.value(np.array([true_phase]))[0])
-        velocity = float(curve.derivative(np.array([true_phase]))[0]) * frequency
+        velocity = float(curve.derivative(np.array([true_phase]))[0]) * frequency_hz
         phase = estimator.update(t, delta, velocity)
-        if t > 15.0:
+        if t > seconds - 5.0:
             errors.append((phase - true_phase + 0.5) % 1.0 - 0.5)
     assert estimator.confidence_ == 1.0
+    return errors
+
+
+def test_the_thighs_estimator_follows_the_legs_timing_within_its_window() -> None:
+    errors = thighs_errors(0.75, 0.05)  # 5 % of a stride ahead of the clock: inside the window
     assert np.sqrt(np.mean(np.square(errors))) < 0.01  # cycles
-    assert estimator.stride_frequency_hz == pytest.approx(frequency, rel=0.01)
+
+
+def test_the_thighs_estimator_keeps_to_its_window_around_the_cadence_clock() -> None:
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)
+    lead = []
+    for k in range(round(10.0 / PERIOD_S)):  # legs at 0.8 Hz, faster than the 0.75 Hz clock
+        t = k * PERIOD_S
+        estimator.update(t, float(curve.value(np.array([(0.8 * t) % 1.0]))[0]), 0.0)
+        lead.append((estimator.phase_ - estimator.clock_phase_ + 0.5) % 1.0 - 0.5)
+    assert max(lead) == pytest.approx(estimator.window_cycles)  # held at the window's edge
+    assert min(lead) >= -estimator.window_cycles
 
 
 def test_the_thighs_estimator_falls_back_to_the_clock_when_the_legs_stop() -> None:

@@ -26,6 +26,12 @@ cadence clock as the confidence drops, without a jump: per tick of period ``T``,
 ``wrap`` into [-1/2, 1/2). Confident, ``φ`` tracks ``φ_e``; lost, it runs on the clock from where
 it was, and picks the estimate up again smoothly when the confidence returns.
 
+**Leash.** A weak leg dragged back by the belt lags, and an estimator that follows it lags with
+it: a reference that waits for the leg never leads it into swing. As in path control's moving
+window (Duschau-Wicke et al. 2010), the phase reported stays within ``±window_cycles`` of a clock
+``φ_c`` at the cadence (``φ = φ_c + clip(wrap(φ - φ_c), -W, W)``, the clock restarting with the
+estimator): the patient sets the timing within the window, the cadence beyond it.
+
 References: D. Quintero, D. J. Villarreal, D. J. Lambert, S. Kapp, R. D. Gregg, "Continuous-phase
 control of a powered knee-ankle prosthesis", IEEE Trans. Robot. 34(3), 686-701, 2018;
 D. J. Villarreal, H. A. Poonawala, R. D. Gregg, "A robust parameterization of human gait patterns
@@ -61,6 +67,7 @@ class ThighDifferencePhase(PhaseEstimator):
         residual_good: residual ratio ``ρ_good`` at and below which the confidence is 1.
         residual_lost: residual ratio ``ρ_lost`` at and above which the confidence is 0.
         tracking_gain_per_s: ``K``, how fast the output follows the oscillators' phase (1/s).
+        window_cycles: ``W``, how far the output may lead or lag the cadence clock (cycles).
         speed_class: the normative speed class of the initial waveform and phase 0.
 
     Attributes:
@@ -80,6 +87,7 @@ class ThighDifferencePhase(PhaseEstimator):
         residual_good: float = 0.3,
         residual_lost: float = 0.7,
         tracking_gain_per_s: float = 5.0,
+        window_cycles: float = 0.08,
         speed_class: str = "Free",
     ) -> None:
         self.cadence_steps_per_min = check_cadence(cadence_steps_per_min)
@@ -88,6 +96,7 @@ class ThighDifferencePhase(PhaseEstimator):
         self.residual_good = residual_good
         self.residual_lost = residual_lost
         self.tracking_gain_per_s = tracking_gain_per_s
+        self.window_cycles = window_cycles
         self.oscillator_ = AdaptiveOscillator(
             cadence_steps_per_min, period_s, speed_class=speed_class,
             waveform=thigh_difference_curve(speed_class))
@@ -102,7 +111,7 @@ class ThighDifferencePhase(PhaseEstimator):
     def restart(self, phase: float) -> None:
         """Back to the normative waveform at the initial cadence, at ``phase`` (cycles)."""
         self.oscillator_.restart(phase)
-        self.phase_ = phase % 1.0
+        self.phase_ = self.clock_phase_ = phase % 1.0
         self.confidence_ = 1.0
         self.error_ms_ = 0.0
         self.signal_ms_ = self._prior_signal_ms
@@ -137,5 +146,8 @@ class ThighDifferencePhase(PhaseEstimator):
         self.confidence_ = confidence
         lead = (estimate - self.phase_ + 0.5) % 1.0 - 0.5
         step = self.stride_frequency_hz + self.tracking_gain_per_s * confidence * lead
-        self.phase_ = (self.phase_ + self.period_s * step) % 1.0
+        self.clock_phase_ = (self.clock_phase_ + self.period_s * self.clock_frequency_hz) % 1.0
+        free = (self.phase_ + self.period_s * step - self.clock_phase_ + 0.5) % 1.0 - 0.5
+        window = self.window_cycles
+        self.phase_ = (self.clock_phase_ + min(max(free, -window), window)) % 1.0
         return self.phase_
