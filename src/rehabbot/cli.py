@@ -11,7 +11,10 @@ log; ``rehabbot report SESSION`` writes its HTML or PDF report
 ``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
-status 2.
+status 2, and so does an OSError (a file that cannot be read or written): its file name and the
+system's reason, shortened so that no input fills the terminal. Tables print user text as it is,
+never as rich markup (``Console(markup=False)``): a name like ``Anna [/] Smith`` is shown, not
+parsed.
 """
 
 from __future__ import annotations
@@ -28,11 +31,18 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
-from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
-from rehabbot.export.cli import export_command
+from rehabbot.errors import (
+    MAX_MESSAGE_CHARS,
+    ConfigurationError,
+    RehabbotError,
+    StorageError,
+    shorten,
+)
+from rehabbot.export.cli import copy_command, export_command
 from rehabbot.gui.app import console_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
@@ -66,6 +76,8 @@ app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot fi
 app.command("export", help="Export recorded sessions, pseudonymized, for research: C3D, "
             "OpenSim .mot, CSV, BIDS-Motion, HDF5 or FHIR.")(export_command)
 app.add_typer(patients_app, name="patients")
+patients_app.command("copy", help="The patient's own copy of their record: JSON, FHIR and CSV, "
+                     "identified, recorded for erasure and in the audit log.")(copy_command)
 app.command(
     "report",
     help="A session's report (curves, strides, metrics, events), or with --patient a progress "
@@ -78,7 +90,8 @@ app.command("sweep", help="Controller sweep in simulation on Dask: table, Pareto
 app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab files on Dask, "
             "one combined table.")(analyze_batch_command)
 
-console = Console()
+#: Never parses markup: every string it prints may hold a user's text (names, protocols, channels).
+console = Console(markup=False)
 
 StoreOption = Annotated[
     Path | None,
@@ -298,7 +311,7 @@ def can_check(
     colours = {Status.PASS: "green", Status.FAIL: "red", Status.INFO: "cyan"}
     for item in result.items:
         checklist.add_row(item.check, item.subject,
-                          f"[{colours[item.status]}]{item.status.value}[/]", item.detail)
+                          Text(item.status.value, style=colours[item.status]), item.detail)
     console.print(checklist)
     if result.failures:
         first = result.failures[0]
@@ -313,5 +326,10 @@ def main() -> None:
     try:
         app()
     except RehabbotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shorten(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:  # a file the command was given cannot be used (name too long, ...)
+        name = "" if exc.filename is None else f"{shorten(str(exc.filename))}: "
+        print(f"error: {name}{exc.strerror or shorten(str(exc))}; check the path",
+              file=sys.stderr)
         sys.exit(2)

@@ -97,7 +97,7 @@ def analyze_command(
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
         return
-    console = Console()
+    console = Console(markup=False)
     events = " · ".join(
         f"{side}: {len(e.foot_strike_s)} foot strikes, {len(e.foot_off_s)} foot offs"
         for side, e in result.events.items()
