@@ -65,6 +65,7 @@ from rehabbot.safety.monitors import (
     RmsWindow,
     WindowCount,
 )
+from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.recovery import Recovery, RecoveryLimits, may_recover
 from rehabbot.safety.settings import SafetySettings, periods
 from rehabbot.safety.thermal import Actuator, ThermalModel
@@ -220,7 +221,10 @@ class Supervisor:
         self._rms_limit_nm = np.array(
             [math.inf] * n if actuators is None else [a.continuous_torque_nm for a in actuators])
         self._rms_warn_nm = self._rms_limit_nm * s.rms_warn_fraction
+        self._range_margin: RangeMargin | None = None  # the low-priority warning before the ROM
         if soft_limits is not None:
+            self._range_margin = RangeMargin(joint_names, soft_limits.rom_min_rad,
+                                             soft_limits.rom_max_rad)
             self._rom_low_rad = soft_limits.rom_min_rad - s.rom_margin_rad
             self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
         # preallocated buffers
@@ -397,6 +401,8 @@ class Supervisor:
             np.less(state.q, self._rom_low_rad, out=act[ROM, :n])
             act[ROM, :n] |= np.greater(state.q, self._rom_high_rad, out=flags)
             act[ROM, :n] &= fresh
+        if self._range_margin is not None:
+            self._range_margin.check(state.t_s, state.q, fresh, self._events)
         np.not_equal(state.fault_code, 0, out=act[DRIVE, :n])
         act[DRIVE, :n] &= fresh
         # sensor plausibility, on the readings that arrived this tick
