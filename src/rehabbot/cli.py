@@ -7,33 +7,51 @@ in research formats, pseudonymized; ``rehabbot patients`` keeps patient records 
 log; ``rehabbot report SESSION`` writes its HTML or PDF report
 (``--patient CODE``: progress across a patient's sessions);
 ``rehabbot can check ROBOT`` computes a robot's bus budget and start-up checklist;
+``rehabbot sim serve ROBOT`` runs the emulated robot in this process, for sessions in another;
+``rehabbot robot zero ROBOT [JOINT...]`` stores a robot's joint zero offsets;
 ``rehabbot console`` opens the therapist console; ``rehabbot doctor`` checks this computer for
 real-time use;
 ``rehabbot sweep SPEC`` runs a controller sweep and ``rehabbot analyze-batch`` analyzes many
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
-status 2.
+status 2, and so does an OSError (a file that cannot be read or written): its file name and the
+system's reason, shortened so that no input fills the terminal. Tables print user text as it is,
+never as rich markup (``Console(markup=False)``): a name like ``Anna [/] Smith`` is shown, not
+parsed.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import math
 import signal
 import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
-from rehabbot.errors import ConfigurationError, RehabbotError, StorageError
-from rehabbot.export.cli import export_command
+from rehabbot.errors import (
+    MAX_MESSAGE_CHARS,
+    ConfigurationError,
+    RehabbotError,
+    StorageError,
+    shorten,
+)
+from rehabbot.export.cli import copy_command, export_command
 from rehabbot.gui.app import console_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
@@ -42,7 +60,10 @@ from rehabbot.protocols.cli import protocols_app
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.session.cli import replay_command
+from rehabbot.session.plant import PlantSettings, emulated, open_plant
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
+from rehabbot.session.zeroing import read_angles, store_offsets, with_stored_offsets, zero_offsets
+from rehabbot.sim.patient import PROFILES
 from rehabbot.storage.cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
 from rehabbot.sweeps.cli import analyze_batch_command, sweep_command
@@ -54,9 +75,13 @@ app = typer.Typer(
 session_app = typer.Typer(help="Run therapy sessions.", no_args_is_help=True)
 sessions_app = typer.Typer(help="Browse recorded sessions.", no_args_is_help=True)
 can_app = typer.Typer(help="CAN bus tools.", no_args_is_help=True)
+sim_app = typer.Typer(help="The emulated robot.", no_args_is_help=True)
+robot_app = typer.Typer(help="Robot bring-up tools.", no_args_is_help=True)
 app.add_typer(session_app, name="session")
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(can_app, name="can")
+app.add_typer(sim_app, name="sim")
+app.add_typer(robot_app, name="robot")
 app.add_typer(protocols_app, name="protocols")
 app.command(
     "replay", help="Re-run a recorded session's inputs through a fresh controller; exit 1 where "
@@ -67,6 +92,8 @@ app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot fi
 app.command("export", help="Export recorded sessions, pseudonymized, for research: C3D, "
             "OpenSim .mot, CSV, BIDS-Motion, HDF5 or FHIR.")(export_command)
 app.add_typer(patients_app, name="patients")
+patients_app.command("copy", help="The patient's own copy of their record: JSON, FHIR and CSV, "
+                     "identified, recorded for erasure and in the audit log.")(copy_command)
 app.command(
     "report",
     help="A session's report (curves, strides, metrics, events), or with --patient a progress "
@@ -79,7 +106,8 @@ app.command("sweep", help="Controller sweep in simulation on Dask: table, Pareto
 app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab files on Dask, "
             "one combined table.")(analyze_batch_command)
 
-console = Console()
+#: Never parses markup: every string it prints may hold a user's text (names, protocols, channels).
+console = Console(markup=False)
 
 StoreOption = Annotated[
     Path | None,
@@ -187,9 +215,15 @@ def session_run(
         bool, typer.Option(help="lock the process's memory (mlockall)")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="confirm beforehand what the robot asks to be set by "
+                                         "hand (treadmill speed, body-weight support)")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
-    """Run a simulated gait-training session and print its summary."""
+    """Run a gait-training session and print its summary: on the robot's own buses (hardware,
+    or the emulated robot of `rehabbot sim serve`), or in-process simulation for a robot on
+    virtual buses."""
     try:
         settings = RealtimeSettings(
             fifo_priority=fifo_priority, cpus=None if cpu is None else frozenset({cpu}),
@@ -209,6 +243,7 @@ def session_run(
         seed=seed,
         realtime=realtime,
         profile=profile,
+        confirm=_confirm(yes),
     )
     runner = SessionRunner(request)
 
@@ -241,6 +276,106 @@ def session_run(
     console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
                                          f"patient {info.patient_code} · {result.status}"))
     console.print(f"stored in {request.store_path}")
+
+
+def _confirm(yes: bool) -> Callable[[str], bool]:
+    """The operator's confirmation: asked on the terminal, or given beforehand with --yes."""
+    if yes:
+        return lambda question: True
+    return lambda question: typer.confirm(question, default=False, err=True)
+
+
+@sim_app.command("serve")
+def sim_serve(
+    robot: Annotated[str, typer.Argument(help="robot whose buses are rehabbot_local channels, "
+                                              "e.g. emu_exo")] = "emu_exo",
+    protocol: Annotated[str, typer.Option(help="protocol whose cadence the simulated patient "
+                                               "walks at")] = DEFAULT_PROTOCOL,
+    profile: Annotated[str, typer.Option(help="simulated patient profile")] = "healthy",
+    seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
+    height: Annotated[float, typer.Option(help="patient height (m)")] = DEMO_PATIENT.height_m,
+    mass: Annotated[float, typer.Option(help="patient mass (kg)")] = DEMO_PATIENT.mass_kg,
+    seconds: Annotated[
+        float | None, typer.Option(help="stop after this long (s) [default: until Ctrl-C]")
+    ] = None,
+) -> None:
+    """Run the emulated robot (pybullet, patient, emulated drives) paced to the wall clock and
+    serve its CAN buses to sessions in other processes, until Ctrl-C or SIGTERM."""
+    config = load_robot_config(robot)
+    if not emulated(config):
+        raise ConfigurationError(
+            f"robot {config.name!r} has buses {', '.join(b.interface for b in config.buses)}: "
+            "`sim serve` needs a robot whose buses are all 'rehabbot_local' channels, such as "
+            "the bundled emu_exo")
+    if profile not in PROFILES:
+        raise ConfigurationError(f"unknown patient profile {profile!r}; choose one of "
+                                 f"{', '.join(sorted(PROFILES))}")
+    from rehabbot.sim.serve import EmulatedRobot  # pybullet only for this command
+    from rehabbot.sim.simulator import SimulationSettings
+
+    walking = next(p for p in load_protocol(protocol).phases if p.walking)
+    server = EmulatedRobot(config, SimulationSettings(
+        height_m=height, mass_kg=mass, belt_speed_mps=walking.treadmill_speed_mps,
+        body_weight_support=walking.body_weight_support_pct / 100.0,
+        cadence_steps_per_min=load_protocol(protocol).training_phase.cadence_steps_per_min,
+        profile=PROFILES[profile], seed=seed))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    end = math.inf if seconds is None else time.monotonic() + seconds
+    print(f"serving {config.name} on {', '.join(server.channels)}", flush=True)
+    try:
+        stats = server.serve(lambda: not stop.is_set() and time.monotonic() < end)
+    finally:
+        server.close()
+    print(json.dumps({"robot": config.name} | asdict(stats)), flush=True)
+
+
+@robot_app.command("zero")
+def robot_zero(
+    robot: Annotated[str, typer.Argument(help="bundled robot name or .toml file")],
+    joints: Annotated[
+        list[str] | None, typer.Argument(help="joints to zero [default: every joint]")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    operator: Annotated[str, typer.Option(help="who zeroes (for the audit log)")] = (
+        getpass.getuser()),
+    store: StoreOption = None,
+) -> None:
+    """Store zero offsets: each named joint, held at its zero (upright) with the person out of
+    the robot, reads 0 from now on. The offsets are kept per robot in the audit log."""
+    config = load_robot_config(robot)
+    path = _store_path(store)
+    with SessionStore.open(path) as st:
+        current, _ = with_stored_offsets(st, config)
+    names = list(joints or current.joint_names)
+    zero_offsets(current, np.zeros(len(current.joints)), names)  # refuses unknown joints first
+    if not yes and not typer.confirm(
+            f"Zero {', '.join(names)} of robot {config.name}: the person is out of the robot and "
+            "each of these joints is held at its zero (upright)?", default=False, err=True):
+        print("nothing zeroed", file=sys.stderr)
+        raise typer.Exit(code=1)
+    settings = PlantSettings(height_m=DEMO_PATIENT.height_m, mass_kg=DEMO_PATIENT.mass_kg,
+                             belt_speed_mps=0.0, body_weight_support=0.3,
+                             cadence_steps_per_min=90.0)
+    angles = read_angles(open_plant(current, settings))
+    offsets = zero_offsets(current, angles, names)
+    with SessionStore.open(path) as st:
+        store_offsets(st, current, offsets, angles, operator)
+    table = Table(title=f"zero offsets of {config.name}", title_justify="left")
+    for column in ("joint", "reading (deg)", "previous offset (deg)", "new offset (deg)"):
+        table.add_column(column)
+    for name, offset in offsets.items():
+        i = current.joint_names.index(name)
+        table.add_row(name, f"{math.degrees(angles[i]):.2f}",
+                      f"{math.degrees(current.joints[i].offset_rad):.2f}",
+                      f"{math.degrees(offset):.2f}")
+    console.print(table)
+    console.print(f"stored in {path} (audit log, action robot.zero)")
 
 
 @sessions_app.command("list")
@@ -321,7 +456,7 @@ def can_check(
     colours = {Status.PASS: "green", Status.FAIL: "red", Status.INFO: "cyan"}
     for item in result.items:
         checklist.add_row(item.check, item.subject,
-                          f"[{colours[item.status]}]{item.status.value}[/]", item.detail)
+                          Text(item.status.value, style=colours[item.status]), item.detail)
     console.print(checklist)
     if result.failures:
         first = result.failures[0]
@@ -359,5 +494,10 @@ def main() -> None:
     try:
         app()
     except RehabbotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shorten(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as exc:  # a file the command was given cannot be used (name too long, ...)
+        name = "" if exc.filename is None else f"{shorten(str(exc.filename))}: "
+        print(f"error: {name}{exc.strerror or shorten(str(exc))}; check the path",
+              file=sys.stderr)
         sys.exit(2)

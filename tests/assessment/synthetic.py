@@ -44,9 +44,11 @@ def walk(duration_s: float = 12.0, start_s: float = 0.0, left_hip_amplitude_rad:
                "hip_flexion_l": hip_l, "knee_angle_l": knee_l}
 
 
-def true_events(t: np.ndarray, side: str) -> dict[str, np.ndarray]:
-    """The exact foot strikes and foot offs (s) of ``side`` strictly inside ``t``'s span."""
+def true_events(t: np.ndarray, side: str, margin_s: float = 0.0) -> dict[str, np.ndarray]:
+    """The exact foot strikes and foot offs (s) of ``side`` strictly inside ``t``'s span widened
+    by ``margin_s`` (s) at either end (events that far outside may be detected just inside)."""
     shift = 0.0 if side == "right" else 0.5
     k = np.arange(np.floor(t[0] / STRIDE_S) - 1, np.ceil(t[-1] / STRIDE_S) + 1)
     events = {"foot_strike": (k + shift) * STRIDE_S, "foot_off": (k + shift + STANCE) * STRIDE_S}
-    return {name: e[(e > t[0]) & (e < t[-1])] for name, e in events.items()}
+    return {name: e[(e > t[0] - margin_s) & (e < t[-1] + margin_s)]
+            for name, e in events.items()}

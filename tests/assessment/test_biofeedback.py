@@ -9,7 +9,7 @@ import pytest
 
 from rehabbot.assessment.biofeedback import interval_means, stride_parts
 from rehabbot.assessment.gait_analysis import analyze_gait
-from rehabbot.assessment.kinematic_events import EventBias
+from rehabbot.assessment.kinematic_events import EventBias, SideEvents
 from rehabbot.assessment.report import parameter_table
 from rehabbot.gui.live_stats import LiveStats
 from rehabbot.runtime.ring import LiveBlock, row_width
@@ -102,8 +102,10 @@ def test_session_metrics_carry_biofeedback_only_where_torques_exist() -> None:
         last_off = offs[np.clip(np.searchsorted(offs, t, side="right") - 1, 0, None)]
         in_stance = last_strike > last_off
         torque[name] = np.where(in_stance, 4.0, 1.0) * np.sign(np.diff(q, prepend=q[:1]))
-    result = analyze_gait(t, angles, bias=no_bias, commanded_torque_nm=torque,
-                          reference_angle_rad=angles)
+    # the walker's true events: the per-stride means below are exact only on them
+    result = analyze_gait(t, angles, commanded_torque_nm=torque, reference_angle_rad=angles,
+                          events={s: SideEvents(e["foot_strike"], e["foot_off"])
+                                  for s, e in true.items()})
     stats = result.summary["right"]
     # a hip reference moves at every sample but its two turning points; events from the angles
     assert stats["hip_biofeedback_stance_nm"].mean == pytest.approx(-4.0, abs=0.05)

@@ -88,10 +88,10 @@ def broken_files(gait_data: Path, tmp: Path) -> dict[str, tuple[Path, str]]:
     no_knees.write_text("\n".join(
         mot_lines[:end + 1]
         + ["\t".join(line.split("\t")[i] for i in keep) for line in mot_lines[end + 1:]]))
-    short = tmp / "short.mot"
-    short.write_text("\n".join(
-        [line.replace("nRows=151", "nRows=40") for line in mot_lines[:end + 2]]
-        + mot_lines[end + 2:end + 42]))
+    still = tmp / "still.mot"
+    still.write_text("\n".join(mot_lines[:end + 2] + [
+        "\t".join([line.split("\t")[0]] + ["0"] * (len(labels) - 1))
+        for line in mot_lines[end + 2:]]))
     return {
         "text named .c3d": (text_c3d, "not a readable C3D file"),
         "truncated C3D": (truncated_c3d, "truncated C3D file"),
@@ -99,14 +99,14 @@ def broken_files(gait_data: Path, tmp: Path) -> dict[str, tuple[Path, str]]:
         ".mot without inDegrees": (no_degrees, "'inDegrees' must be yes or no"),
         "truncated .mot": (truncated_mot, "data row"),
         "missing knee channels": (no_knees, "missing angle channels knee_angle_r, knee_angle_l"),
-        "too short for a stride": (short, "no complete stride"),
+        "no walking": (still, "no walking found in 2.50 s of data"),
         "no such file": (tmp / "absent.mot", "no such file"),
         "unknown type": (text_c3d.with_suffix(".txt"), "unknown file type"),
     }
 
 
 CASES = ["text named .c3d", "truncated C3D", ".mot without endheader", ".mot without inDegrees",
-         "truncated .mot", "missing knee channels", "too short for a stride", "no such file",
+         "truncated .mot", "missing knee channels", "no walking", "no such file",
          "unknown type"]
 
 

@@ -251,7 +251,7 @@ def test_bids_motion_dataset(recorded: RecordedSession, tmp_path: Path) -> None:
     paths = recorded.export("bids", tmp_path)
     subject, session = f"sub-{data.subject}", f"ses-{recorded.session_id}"
     stem = f"{subject}_{session}_task-gait_tracksys-exoskeleton"
-    expected = {Path("dataset_description.json"),
+    expected = {Path("dataset_description.json"), Path("README"), Path("task-gait_events.json"),
                 *(Path(subject, session, "motion", f"{stem}_{suffix}") for suffix in
                   ("motion.tsv", "channels.tsv", "motion.json", "events.tsv"))}
     written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}

@@ -149,10 +149,10 @@ def test_only_consenting_patients_are_exported_unless_overridden_and_audited(
     assert forced.sessions == both and forced.without_consent == [two_patients.refusing]
     bids = export_sessions(two_patients.store, both, "bids", tmp_path / "d", operator="sam",
                            include_without_consent=True)
-    assert len(bids.files) == len(set(bids.files)) == 1 + 2 * 4  # one shared description
+    assert len(bids.files) == len(set(bids.files)) == 3 + 2 * 4  # 3 shared files
 
     first, second, third = _export_entries(two_patients.store)[before:]
-    assert third.detail["files"] == 9
+    assert third.detail["files"] == 11
     assert (first.operator, second.operator) == ("rita", "sam")
     assert first.detail["include_without_consent"] is False
     assert first.detail["sessions"] == [two_patients.consenting]
@@ -230,13 +230,13 @@ def test_erasure_leaves_no_trace_in_the_store_nor_the_exports(
     with SessionStore.open(store) as st:
         records = PatientRecords(st)
         records.set_fitting("PX-ERASE-9", FittingParameters(
-            thigh_length_m=0.4271, shank_length_m=0.3913, thigh_cuff_m=0.2, shank_cuff_m=0.2),
-            operator=OPERATOR)
-        records.add_outcome("PX-ERASE-9", "10mwt", 2.4689, measured_on=CONSENT_DAY,
+            thigh_length_m=0.42718391, shank_length_m=0.39136217, thigh_cuff_m=0.2,
+            shank_cuff_m=0.2), operator=OPERATOR)
+        records.add_outcome("PX-ERASE-9", "10mwt", 2.46891357, measured_on=CONSENT_DAY,
                             operator=OPERATOR)
     pseudonym = load_session(store, erased).subject
     identifying = ["PX-ERASE-9", "Zebulon", "Quaxworth", "1958-07-21"]
-    values = ["0.4271", "0.3913", "2.4689"]
+    values = ["0.42718391", "0.39136217", "2.46891357"]  # digits no motion sample has
     # exports never carry the code, the name or the birth date; the pseudonym they do carry
     assert traces(out, identifying) == {}
     assert len(traces(out, [pseudonym])[pseudonym]) >= 3  # bids folder, hdf5, fhir
@@ -247,7 +247,8 @@ def test_erasure_leaves_no_trace_in_the_store_nor_the_exports(
     with SessionStore.open(store) as st:
         report = PatientRecords(st).erase("PX-ERASE-9", operator="ida")
         assert report.sessions == (erased,)
-        assert report.files_kept == ((out / "dataset_description.json").resolve(),)
+        assert set(report.files_kept) == {(out / name).resolve() for name in (
+            "dataset_description.json", "README", "task-gait_events.json")}
         assert len(report.files_deleted) == 2 + 1 + 1 + 4 + 1 + 1 + 2  # csv 2 (twice), bids 4
         remaining = [s.id for s in st.list_sessions()]
         log = PatientRecords(st).audit_log()
@@ -263,4 +264,4 @@ def test_erasure_leaves_no_trace_in_the_store_nor_the_exports(
     left = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
     assert Path(f"session_{kept}.c3d") in left and Path("dataset_description.json") in left
     assert not any(f"session_{erased}" in str(p) for p in left)
-    assert len(left) == 2 + 1 + 1 + 4 + 1 + 1 + 1
+    assert len(left) == 2 + 1 + 1 + 4 + 1 + 1 + 3  # bids: 4 + description, README, events.json

@@ -72,8 +72,9 @@ def test_the_phases_run_in_order_in_one_loop_with_an_event_each(
     assert phases[0]["start_tick"] == 0 and phases[1]["start_tick"] == 1500
     assert phases[1]["steps"] >= 6
     assert phases[2]["end_tick"] - phases[2]["start_tick"] == 1000
-    # one loop: ticks run on without a gap from the first phase to the last
-    assert samples.tick.tolist() == list(range(phases[2]["end_tick"]))
+    # one loop: ticks run on without a gap from the first phase to the last, then the torque
+    # fades out (0.5 s) and the loop stops on the next tick
+    assert samples.tick.tolist() == list(range(phases[2]["end_tick"] + 500 + 1))
     started = events(store, session_id, "phase_started")
     assert [(d["name"], d["kind"]) for _, d in started] == [
         (p["name"], p["kind"]) for p in phases]
@@ -111,7 +112,7 @@ def test_a_duration_override_runs_the_training_phase_alone(tmp_path: Path) -> No
         summary = st.session_summary(result.session_id)
     assert summary is not None and summary["assessments"] == {}
     assert [p["name"] for p in summary["phases"]] == ["training"]
-    assert result.loop.ticks == 500 and result.status == "completed"
+    assert result.loop.ticks == 500 + 500 + 1 and result.status == "completed"  # and the fade
 
 
 def test_a_guidance_override_outside_the_phase_bounds_is_refused(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_a_recorded_session_replays_identically(
     assert summary["param_changes"] == [[1000, {"guidance_pct": 70.0}]]
     code, report = replay_cli([str(session_id), "--store", str(store)], monkeypatch, capsys)
     assert code == 0
-    assert report["identical"] is True and report["ticks"] == 4000
+    assert report["identical"] is True and report["ticks"] == 4000 + 500 + 1  # and the fade
     assert set(report["max_q_ref_deg"].values()) == {0.0}
     assert set(report["max_tau_cmd_nm"].values()) == {0.0}
 
@@ -194,4 +194,4 @@ def test_every_controller_replays_exactly(name: str, profile: str, tmp_path: Pat
     result = SessionRunner(SessionRequest(load_robot_config(), load_protocol(name), store,
                                           duration_s=2.0, profile=profile)).run()
     report = replay_session(store, result.session_id)
-    assert report.ticks == 2000 and report.identical, report.differences
+    assert report.ticks == 2000 + 500 + 1 and report.identical, report.differences

@@ -42,7 +42,9 @@ def test_full_guidance_walks_at_the_protocol_cadence_with_normal_ranges(
         summary = st.session_summary(session_id)
         samples = st.load_samples(session_id)
     assert info.status == "completed"
-    assert samples.t_s.size == 12_000
+    # 12 s of walking, then the torque fades out (0.5 s) and the loop stops on the next tick
+    assert samples.t_s.size == 12_000 + 500 + 1
+    np.testing.assert_allclose(samples.tau_cmd[-1], 0.0, atol=1e-9)
     assert summary["strides_right"] >= 6 and summary["strides_left"] >= 6
     assert summary["cadence_steps_per_min"] == pytest.approx(CADENCE, rel=0.02)
     rom = {j["name"]: j["rom_deg"] for j in summary["joints"]}
@@ -60,7 +62,7 @@ def test_same_seed_gives_identical_recordings(tmp_path: Path) -> None:
     first, second = simulate(store, 1.5, seed=7), simulate(store, 1.5, seed=7)
     with SessionStore.open(store) as st:
         a, b = st.load_samples(first), st.load_samples(second)
-    assert a.t_s.size == 1500
+    assert a.t_s.size == 1500 + 500 + 1  # walking, then the fade-out and one tick
     np.testing.assert_array_equal(a.q, b.q)
     np.testing.assert_array_equal(a.tau, b.tau)
     np.testing.assert_array_equal(a.contact, b.contact)
@@ -96,7 +98,7 @@ def test_cli_runs_a_session_then_lists_and_shows_it(tmp_path: Path) -> None:
     shown = rehabbot("sessions", "show", "1", "--json", store=store)
     data = json.loads(shown.stdout)
     assert data["status"] == "completed"
-    assert data["summary"]["duration_s"] == pytest.approx(3.0)
+    assert data["summary"]["duration_s"] == pytest.approx(3.0 + 0.5 + 0.001)  # and the fade
     assert (store.stat().st_mode & 0o777) == 0o600
 
 

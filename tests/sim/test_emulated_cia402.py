@@ -274,7 +274,7 @@ def test_a_session_on_cia402_drives_is_deterministic(tmp_path: Path) -> None:
     first, second = run(), run()
     with SessionStore.open(store) as st:
         a, b = st.load_samples(first), st.load_samples(second)
-    assert a.t_s.size == 1500
+    assert a.t_s.size == 1500 + 500 + 1  # walking, then the fade-out and one tick
     np.testing.assert_array_equal(a.q, b.q)
     np.testing.assert_array_equal(a.tau, b.tau)
 

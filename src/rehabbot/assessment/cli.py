@@ -1,9 +1,9 @@
 """``rehabbot analyze FILE``: gait events and metrics of a C3D or OpenSim ``.mot`` file.
 
 The command is a plain function, registered on the main app by ``rehabbot.cli`` with
-``app.command("analyze")(analyze_command)``. Events come from the sagittal hip and knee angles
-alone (the method of :mod:`rehabbot.assessment.kinematic_events`, overground bias); times are in
-seconds on the file's own time axis. Errors are :class:`~rehabbot.assessment.labfiles.GaitFileError`
+``app.command("analyze")(analyze_command)``. Events are the file's or detected from the angles
+(:mod:`rehabbot.assessment.lab_analysis`); times are in seconds on the file's own time axis.
+Errors are :class:`~rehabbot.assessment.labfiles.GaitFileError`
 with a one-line message, which the main command prints as ``error: ...`` (exit status 2).
 """
 
@@ -18,10 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat, analyze_gait
-from rehabbot.assessment.kinematic_events import OVERGROUND
+from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat
+from rehabbot.assessment.lab_analysis import EVENT_CHOICES, analyze_recording
 from rehabbot.assessment.labfiles import GaitFileError, read_gait_file
-from rehabbot.assessment.scores import DEFAULT_LEG_LENGTH_M
+from rehabbot.hal.types import FloatArray
 
 #: Rows of the metrics table: parameter key and label with unit.
 TABLE_ROWS = (
@@ -62,8 +62,13 @@ def metrics_table(result: GaitAnalysis, title: str) -> Table:
         table.add_row(label, *_cells(right), *_cells(left),
                       "" if symmetry is None else _fmt(symmetry, 1))
     profile = result.movement_analysis_profile
-    table.add_row("GPS (deg)", _fmt(profile["right"]["gps"]), "", _fmt(profile["left"]["gps"]),
-                  "", f"overall {_fmt(profile['overall']['gps'])}")
+    table.add_row("GPS sagittal, 3 variables (deg)", _fmt(profile["right"]["gps"]), "",
+                  _fmt(profile["left"]["gps"]), "", f"overall {_fmt(profile['overall']['gps'])}")
+    baker = result.gait_profile
+    if baker is not None:
+        table.add_row("GPS Baker, 9 variables (deg)", _fmt(baker.get("right", {}).get("gps")),
+                      "", _fmt(baker.get("left", {}).get("gps")), "",
+                      f"overall {_fmt(baker['overall']['gps'])}")
     table.add_section()
     table.add_row("steps", str(result.step_count))
     table.add_row("walking time (s)", _fmt(result.walking_time_s))
@@ -80,26 +85,45 @@ def analyze_command(
     as_json: Annotated[bool, typer.Option("--json", help="print events and metrics as JSON")] = (
         False
     ),
+    events: Annotated[str, typer.Option(
+        help="file: the events labelled in the file; detect: detected from the angles; auto: "
+             "the file's when it has them [both are compared in --json]")] = "auto",
     speed: Annotated[float | None, typer.Option(
-        help="walking speed (m/s), if known: picks the normative speed class and gives the "
-             "distance [default: class from the cadence]")] = None,
-    leg_length: Annotated[float, typer.Option(help="leg length (m)")] = DEFAULT_LEG_LENGTH_M,
+        help="walking speed (m/s) [default: from the pelvis markers, else class from the "
+             "cadence]")] = None,
+    leg_length: Annotated[float | None, typer.Option(
+        help="leg length (m) [default: the file's PROCESSING:LegLength, else 0.9]")] = None,
 ) -> None:
-    """Detect gait events from the sagittal joint angles of FILE and print gait metrics."""
+    """Gait events and metrics of FILE; every choice and what could not be computed is shown.
+
+    Exit status 2 when the file cannot be read or holds no walking at all.
+    """
+    if events not in EVENT_CHOICES:
+        raise GaitFileError(f"--events {events!r}: use one of {', '.join(EVENT_CHOICES)}")
     recording = read_gait_file(file)
-    result = analyze_gait(recording.t_s, recording.angles_rad, bias=OVERGROUND,
-                          hip_reference="pelvis", speed_m_s=speed, leg_length_m=leg_length)
-    if result.step_count == 0:
-        span = recording.t_s[-1] - recording.t_s[0]
-        raise GaitFileError(f"{file}: no complete stride found in {span:.2f} s of data (a stride "
-                            f"needs two foot strikes of one side with the other side's foot off "
-                            f"and strike between them); give a longer walking trial")
+    lab = analyze_recording(recording, events, speed, leg_length)
+    if lab.refusal is not None:
+        raise GaitFileError(lab.refusal)
     if as_json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(json.dumps(lab.as_dict(), indent=2))
         return
-    console = Console()
-    events = " · ".join(
+    result = lab.analysis
+    assert result is not None  # only a refusal has no analysis
+    console = Console(markup=False)
+    counts = " · ".join(
         f"{side}: {len(e.foot_strike_s)} foot strikes, {len(e.foot_off_s)} foot offs"
         for side, e in result.events.items()
     )
-    console.print(metrics_table(result, f"{file.name} · {recording.rate_hz:.0f} Hz · {events}"))
+    console.print(metrics_table(result, f"{file.name} · {recording.rate_hz:.0f} Hz · "
+                                        f"{counts}"))
+    for side, e in result.events.items():
+        console.print(f"{side} foot strikes (s): {_times(e.foot_strike_s)}; foot offs (s): "
+                      f"{_times(e.foot_off_s)}")
+    for what, choice in lab.choices.items():
+        console.print(f"{what.replace('_', ' ')}: {choice}")
+    for warning in lab.warnings:
+        console.print(f"warning: {warning}", style="yellow")
+
+
+def _times(times: FloatArray) -> str:
+    return ", ".join(f"{t:.3f}" for t in times) or "none"

@@ -50,9 +50,12 @@ from rehabbot.assessment.kinematics import normalized_curves_deg, stride_extrema
 from rehabbot.assessment.scores import (
     DEFAULT_LEG_LENGTH_M,
     LEG_LENGTH_PER_HEIGHT,
+    PROFILE_VARIABLES,
+    baker_gait_profile,
     gait_variable_scores,
     movement_analysis_profile,
     normative_mean_deg,
+    profile_normative_deg,
     speed_class,
 )
 from rehabbot.assessment.strides import TEMPORAL_PARAMETERS, stride_table, walking_time_s
@@ -105,12 +108,14 @@ class GaitAnalysis:
         symmetry_pct: symmetry index (%) of each ratio-scale parameter.
         curves_deg: per side and joint kind, ``(mean, sd)`` of the time-normalized curves
             (deg, 101 points).
-        movement_analysis_profile: GVS per side and joint kind with each side's GPS, and the
-            overall GPS (deg).
+        movement_analysis_profile: the sagittal MAP: GVS per side and joint kind with each
+            side's GPS, and the overall GPS (deg).
         speed_class: the Schwartz normative class used, and ``speed_class_basis`` what chose it.
         step_count, walking_time_s, distance_m, cadence_steps_per_min: session totals.
         assistance: ``guidance_pct`` and ``mean_abs_torque_nm`` per joint, and per side
             ``patient_work_share_swing_pct``, when known.
+        gait_profile: Baker's MAP and GPS over the nine kinematic variables (deg), when the
+            recording has them (:func:`~rehabbot.assessment.scores.baker_gait_profile`).
     """
 
     events: dict[str, SideEvents]
@@ -126,6 +131,7 @@ class GaitAnalysis:
     distance_m: float | None
     cadence_steps_per_min: float
     assistance: dict[str, Any] = field(default_factory=dict)
+    gait_profile: dict[str, dict[str, float]] | None = None
 
     def metrics_dict(self) -> dict[str, Any]:
         """The metrics as plain JSON values (NaN becomes None)."""
@@ -140,6 +146,9 @@ class GaitAnalysis:
                          for side, stats in self.summary.items()},
             "symmetry_index_pct": self.symmetry_pct,
             "movement_analysis_profile": self.movement_analysis_profile,
+            "movement_analysis_profile_variables": "sagittal: hip flexion, knee flexion, ankle "
+                                                   "dorsiflexion (not Baker's GPS)",
+            "gait_profile_baker": self.gait_profile,
             "strides": self.strides,
             "curves_deg": {side: {kind: {"mean": m, "sd": s} for kind, (m, s) in kinds.items()}
                            for side, kinds in self.curves_deg.items()},
@@ -190,6 +199,8 @@ def analyze_gait(
     reference_angle_rad: Mapping[str, FloatArray] | None = None,
     measured_torque_nm: Mapping[str, FloatArray] | None = None,
     swing_leg: SwingLeg | None = None,
+    events: Mapping[str, SideEvents] | None = None,
+    profile_rad: Mapping[str, FloatArray] | None = None,
 ) -> GaitAnalysis:
     """Analyze a walking recording.
 
@@ -211,12 +222,17 @@ def analyze_gait(
             ``swing_leg`` it gives per side with a hip and a knee the patient's share of the
             positive work in swing (``assistance["patient_work_share_swing_pct"]``).
         swing_leg: the dynamics of the patient's leg in the orthosis.
+        events: the events to use (s, by side), e.g. those labelled in a file; detected from
+            the angles with ``bias`` when None.
+        profile_rad: Baker's nine kinematic variables (rad, Plug-in Gait signs) by name and
+            side suffix (``pelvis_tilt_r``, ...), when known: they give Baker's GPS
+            (``gait_profile``).
 
     Raises:
         KeyError: a hip or knee angle is missing.
     """
     t = np.asarray(t_s, dtype=float)
-    events = detect_events(t, angles_rad, bias)
+    events = dict(events) if events is not None else detect_events(t, angles_rad, bias)
     tables = {side: stride_table(events, side) for side in SIDES}
     cadences = np.concatenate([tables[s]["cadence_steps_per_min"] for s in SIDES])
     cadence = float(cadences.mean()) if cadences.size else float("nan")
@@ -274,6 +290,19 @@ def analyze_gait(
                     np.column_stack([measured_torque_nm[name] for name in leg]),
                     tables[side]["foot_off_s"], tables[side]["end_s"], swing_leg).patient_pct
         assistance["patient_work_share_swing_pct"] = shares
+    profile: dict[str, dict[str, float]] | None = None
+    if profile_rad:
+        baker: dict[str, dict[str, float]] = {}
+        for side in SIDES:
+            table, baker[side] = tables[side], {}
+            for variable in PROFILE_VARIABLES:
+                name = variable + SIDE_SUFFIX[side]
+                if name in profile_rad and table["start_s"].size:
+                    curve = normalized_curves_deg(t, np.asarray(profile_rad[name], dtype=float),
+                                                  table["start_s"], table["end_s"])
+                    baker[side][variable] = float(gait_variable_scores(
+                        curve, profile_normative_deg(variable, speed)).mean())
+        profile = baker_gait_profile(baker)
     return GaitAnalysis(
         events=events,
         strides=tables,
@@ -288,6 +317,7 @@ def analyze_gait(
         distance_m=None if speed_m_s is None else speed_m_s * walking,
         cadence_steps_per_min=cadence,
         assistance=assistance,
+        gait_profile=profile,
     )
 
 

@@ -65,16 +65,28 @@ SWING_ENTER = 0.6
 SWING_EXIT = 0.4
 #: Smallest knee range (rad) that is walking; below it no events are reported.
 MIN_KNEE_RANGE_RAD = float(np.radians(10.0))
-#: How far an edge-cycle extremum must stand out from the edge values (fraction of reach range).
-MIN_PROMINENCE = 0.05
-#: Width (s) of the centred moving average applied to the reach before its extrema are taken:
+#: Width (s) of the centred moving average applied to the drop difference (method ``drop``):
 #: encoder noise at 1 kHz would otherwise move the argmax of a flat extremum by tens of ms.
 SMOOTHING_S = 0.02
+#: Cut-off (Hz) of the zero-lag low-pass applied to every angle before the reach is computed.
+LOWPASS_HZ = 6.0
+#: Order of the Butterworth filter that is run forward and backward (4th order in effect).
+LOWPASS_ORDER = 2
+#: Half-width (s) of the window of the parabola that places a reach extremum, and how far
+#: beyond the data an extremum may be extrapolated: chosen among 0.04, 0.06 and 0.08 s by
+#: leave-one-subject-out in ``benchmarks/events_accuracy.py`` (docs/metrics.md).
+FIT_HALF_WIDTH_S = 0.04
+#: Foot geometry in thigh lengths (Winter: thigh 0.245 H, foot 0.152 H, ankle height 0.039 H):
+#: heel 0.038 H behind the ankle, toe marker 0.114 H ahead of it, both 0.039 H below it.
+HEEL_BEHIND = 0.038 / 0.245
+TOE_AHEAD = 0.114 / 0.245
+SOLE_BELOW = 0.039 / 0.245
 
 
-#: The detection methods: ``"reach"`` (one leg: extrema of its forward reach) and ``"drop"``
+#: The detection methods: ``"reach"`` (one leg: extrema of its ankle's forward reach),
+#: ``"foot"`` (one leg with its ankle angle: the heel's and the toe's reach) and ``"drop"``
 #: (both legs: the swing foot comes down to the stance foot's level).
-METHODS = ("reach", "drop")
+METHODS = ("reach", "foot", "drop")
 
 
 @dataclass(frozen=True)
@@ -99,16 +111,19 @@ class EventBias:
             raise ValueError(f"unknown event method {self.method!r}; use one of {METHODS}")
 
 
-#: Overground walking of adults (gait-lab trials): the mean offset over the 16 ground-truth events
-#: of the two shared reference trials (``benchmarks/events_accuracy.py`` refits and prints it;
-#: the accuracy it reports is leave-one-trial-out).
-OVERGROUND = EventBias(foot_strike_s=0.0380, foot_off_s=0.0523)
+#: Overground walking (gait-lab trials) with hips and knees only: the ``reach`` method, bias
+#: fitted on the 32 shared training trials of 21 subjects (``benchmarks/events_accuracy.py``
+#: prints the fit and its leave-one-subject-out accuracy: docs/metrics.md).
+OVERGROUND = EventBias(foot_strike_s=0.0314, foot_off_s=0.0108)
 #: Walking in the exoskeleton on a treadmill (pelvis held level, hips against the vertical): the
 #: ``drop`` method, fitted on two simulated 60 s sessions (seed 0 at 100 % guidance, seed 1 at
 #: 70 %) against the simulator's cleaned foot contact; the benchmark reports the accuracy on two
 #: others (seed 2 at 85 %, seed 6 at 60 %). Refit (the benchmark prints the fit) whenever the
 #: simulated exoskeleton or patient changes.
 EXOSKELETON = EventBias(foot_strike_s=0.0088, foot_off_s=-0.1115, method="drop")
+#: Overground walking with the ankle angle measured: the ``foot`` method (heel and toe reach),
+#: fitted on the same trials as :data:`OVERGROUND`.
+OVERGROUND_FOOT = EventBias(foot_strike_s=0.0322, foot_off_s=-0.0233, method="foot")
 
 
 @dataclass(frozen=True)
@@ -145,6 +160,32 @@ def limb_reach(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float 
     result *= shank_to_thigh
     result += np.sin(hip_rad)
     return result
+
+
+def foot_reach(hip_rad: FloatArray, knee_rad: FloatArray, ankle_rad: FloatArray
+               ) -> tuple[FloatArray, FloatArray]:
+    """Forward positions of the heel and the toe relative to the hip, in thigh lengths.
+
+    The foot is perpendicular to the shank at 0 dorsiflexion; its pitch (toe up) is
+    ``hip − knee + ankle``. Lengths from Winter's table (:data:`HEEL_BEHIND`,
+    :data:`TOE_AHEAD`, :data:`SOLE_BELOW`).
+
+    Args:
+        hip_rad: hip flexion (rad).
+        knee_rad: knee flexion (rad, flexion positive).
+        ankle_rad: ankle dorsiflexion (rad).
+
+    >>> heel, toe = foot_reach(np.zeros(1), np.zeros(1), np.zeros(1))
+    >>> round(float(heel[0]), 3), round(float(toe[0]), 3)
+    (-0.155, 0.465)
+    """
+    reach = limb_reach(hip_rad, knee_rad)
+    pitch = np.asarray(hip_rad) - np.asarray(knee_rad) + np.asarray(ankle_rad)
+    down = SOLE_BELOW * np.sin(pitch)
+    along = np.cos(pitch)
+    heel: FloatArray = reach - HEEL_BEHIND * along + down
+    toe: FloatArray = reach + TOE_AHEAD * along + down
+    return heel, toe
 
 
 def limb_drop(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float = SHANK_TO_THIGH
@@ -260,48 +301,117 @@ def _refine(t_s: FloatArray, y: FloatArray, i: IntArray) -> FloatArray:
     return result
 
 
-def _cycle_extrema(reach: FloatArray, bounds: IntArray, sign: float
-                   ) -> tuple[IntArray, BoolArray]:
-    """Per segment between consecutive ``bounds``: the index of the maximum of ``sign * reach``
-    and whether it is an extremum of the data (not at the segment's edge, prominent enough)."""
-    y = sign * reach
-    idx = _segment_argmax(y, bounds)
-    ends = np.append(bounds[1:], y.size) - 1
-    low, high = np.percentile(reach, [5.0, 95.0])
-    margin = MIN_PROMINENCE * (high - low)
-    edge = np.maximum(y[bounds], y[ends])
-    valid: BoolArray = (idx > bounds) & (idx < ends) & (y[idx] - edge >= margin)
-    return idx, valid
+def lowpass(t_s: FloatArray, x: FloatArray, cutoff_hz: float = LOWPASS_HZ) -> FloatArray:
+    """``x`` low-passed at ``cutoff_hz`` (Hz) with zero lag: a 2nd-order Butterworth filter run
+    forward and backward (``scipy.signal.sosfiltfilt``), 4th order in effect, the gait-analysis
+    convention for joint kinematics. Unchanged where the cut-off is not below 0.45 × the sample
+    rate or the recording is too short to pad (fewer than 10 samples).
+
+    >>> t = np.arange(0.0, 2.0, 0.01)
+    >>> slow, fast = np.sin(2 * np.pi * t), 0.1 * np.sin(2 * np.pi * 30 * t)
+    >>> bool(np.max(np.abs(lowpass(t, slow + fast) - slow)[10:-10]) < 0.01)
+    True
+    """
+    from scipy.signal import butter, sosfiltfilt  # type: ignore[import-untyped]  # no stubs
+
+    rate_hz = 1.0 / float(np.median(np.diff(t_s)))
+    if cutoff_hz >= 0.45 * rate_hz or x.size < 10:
+        return np.asarray(x, dtype=float)
+    sos = butter(LOWPASS_ORDER, cutoff_hz, fs=rate_hz, output="sos")
+    result: FloatArray = sosfiltfilt(sos, x)
+    return result
 
 
-def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray
-                  ) -> tuple[FloatArray, FloatArray]:
-    """Uncorrected event estimates of one side: times (s) of the reach maxima and minima.
+def _vertex_s(t_s: FloatArray, y: FloatArray, i: int, half: int, beyond_s: float) -> float:
+    """Time (s) of the maximum of ``y`` near sample ``i``: the vertex of a parabola fitted over
+    ``half`` samples each side of ``i``; where the data end, over the ``2 half + 1`` samples
+    next to the end (one-sided). NaN where the fit is not
+    concave, or its vertex lies outside the window; for ``i`` on the first or last sample, the
+    vertex must lie beyond that end of the data, by at most ``beyond_s`` (s).
+    """
+    # a window cut by an end of the data is moved to keep its 2 half + 1 samples (one-sided)
+    lo = min(max(0, i - half), max(0, y.size - 2 * half - 1))
+    hi = min(y.size, lo + 2 * half + 1)
+    if hi - lo < 3:
+        return float("nan")
+    dt = t_s[lo:hi] - t_s[i]
+    a, b, _ = np.polyfit(dt, y[lo:hi], 2)
+    if not a < 0.0:
+        return float("nan")
+    vertex = float(t_s[i] - b / (2.0 * a))
+    # A maximum on the first (last) sample lies before (after) the data: its vertex must too,
+    # by at most the window's half-width; any other must lie in the window.
+    first, last = float(t_s[lo]), float(t_s[hi - 1])
+    if i == 0:
+        first, last = first - beyond_s, first
+    elif i == y.size - 1:
+        first, last = last, last + beyond_s
+    return vertex if first <= vertex <= last else float("nan")
+
+
+def _maxima_s(t_s: FloatArray, y: FloatArray, cuts: IntArray, half_width_s: float
+              ) -> tuple[IntArray, FloatArray]:
+    """Per segment between consecutive ``cuts`` (the last runs to the end): the sample of the
+    maximum of ``y`` and its time (s), refined by :func:`_vertex_s`. A maximum on a segment's
+    boundary inside the data is not one (NaN). At the ends of the data the parabola's window is
+    one-sided, and a maximum just beyond an end is extrapolated when the data show the curve
+    turning towards it: the bias then decides whether the event itself is inside.
+    """
+    idx = _segment_argmax(y, cuts)
+    ends = np.append(cuts[1:], y.size) - 1
+    half = max(2, round(half_width_s / float(np.median(np.diff(t_s)))))
+    times = np.array([
+        float("nan") if (i == c and c != 0) or (i == e and e != y.size - 1)
+        else _vertex_s(t_s, y, int(i), half, half_width_s)
+        for i, c, e in zip(idx, cuts, ends, strict=True)])
+    return idx, times
+
+
+def reach_extrema(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
+                  ankle_rad: FloatArray | None = None,
+                  half_width_s: float = FIT_HALF_WIDTH_S) -> tuple[FloatArray, FloatArray]:
+    """Uncorrected event estimates of one side (s): foot strikes and foot offs before the bias.
+
+    Every angle is first low-passed (:func:`lowpass`). Without the ankle, the foot strike is the
+    per-cycle maximum of the ankle's reach (:func:`limb_reach`) and the foot off its minimum
+    after that strike; with it (method ``"foot"``), the maximum of the heel's reach and the
+    minimum of the toe's (:func:`foot_reach`), as Zeni et al. (2008) use heel and toe markers.
+    Extrema are placed by a parabola fitted over ±:data:`FIT_HALF_WIDTH_S`, one-sided at the
+    data's ends, where an extremum up to that far beyond the data is extrapolated (the bias
+    then says whether the event itself is inside the data).
 
     Args:
         t_s: sample times (s), increasing.
         hip_rad: hip flexion (rad).
         knee_rad: knee flexion (rad, flexion positive).
+        ankle_rad: ankle dorsiflexion (rad), if measured.
+        half_width_s: half-width of the parabola's window (s).
 
     Returns:
-        (maxima, minima): times (s) of the per-cycle reach maxima (foot strikes before bias
-        correction) and minima (foot offs before bias correction).
+        (strikes, offs): raw times (s).
     """
     t = np.asarray(t_s, dtype=float)
-    knee = np.asarray(knee_rad, dtype=float)
+    hip = lowpass(t, np.asarray(hip_rad, dtype=float))
+    knee = lowpass(t, np.asarray(knee_rad, dtype=float))
     peaks = swing_peaks(knee)
     if peaks.size == 0:
         return np.zeros(0), np.zeros(0)
-    reach = _smoothed(t, limb_reach(np.asarray(hip_rad, dtype=float), knee))
+    reach = limb_reach(hip, knee)
+    if ankle_rad is None:
+        heel = toe = reach
+    else:
+        heel, toe = foot_reach(hip, knee, lowpass(t, np.asarray(ankle_rad, dtype=float)))
     bounds = np.unique(np.concatenate(([0], peaks)))
-    strike, strike_ok = _cycle_extrema(reach, bounds, 1.0)
-    off, off_ok = _cycle_extrema(reach, bounds, -1.0)
-    # A foot lands ahead of the hip; a foot off follows the same cycle's foot strike, except in
-    # a first partial cycle that starts after its foot strike.
-    strike_ok &= reach[strike] > 0.0
+    strike_i, strike = _maxima_s(t, heel, bounds, half_width_s)
+    # A foot lands ahead of the hip; its foot off is sought from there to the next swing peak,
+    # or from the start in a first partial cycle that begins after its foot strike.
+    landed = np.isfinite(strike) & (reach[strike_i] > 0.0)
     leading = (np.arange(bounds.size) == 0) & (bounds[0] < peaks[0])
-    off_ok &= (strike_ok & (strike < off)) | leading
-    return _refine(t, reach, strike[strike_ok]), _refine(t, -reach, off[off_ok])
+    starts = np.where(landed, strike_i, bounds)[landed | leading]
+    cuts = np.unique(np.concatenate((bounds, starts)))
+    _, off = _maxima_s(t, -toe, cuts, half_width_s)
+    off = off[np.isin(cuts, starts)]
+    return strike[landed], off[np.isfinite(off)]
 
 
 def _first_rise_per_segment(d: FloatArray, bounds: IntArray) -> tuple[IntArray, IntArray]:
@@ -383,27 +493,48 @@ def _drop_side(t: FloatArray, hip: FloatArray, knee: FloatArray, d: FloatArray
     return strikes, _refine(t, minus, off[off_ok])
 
 
-def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], method: str = "reach"
+def raw_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray], method: str = "reach",
+               half_width_s: float = FIT_HALF_WIDTH_S
                ) -> dict[str, tuple[FloatArray, FloatArray]]:
     """Uncorrected foot strikes and foot offs (s) of both sides by ``method`` (:data:`METHODS`).
 
-    The ``drop`` method computes the drop difference once for both sides (the left's is the
-    right's negative).
+    ``reach`` and ``foot`` treat each side alone: a side without its hip or knee angle (or, for
+    ``foot``, its ankle angle: it then falls back to ``reach``) has no events. The ``drop``
+    method computes the drop difference once for both sides (the left's is the right's
+    negative). ``half_width_s`` (s) is the ``reach``/``foot`` parabola's half-width.
 
     Raises:
-        KeyError: a needed hip or knee angle is missing.
+        KeyError: ``drop`` and a hip or knee angle is missing.
         ValueError: unknown method.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown event method {method!r}; use one of {METHODS}")
     t = np.asarray(t_s, dtype=float)
-    legs = {side: (np.asarray(angles_rad["hip_flexion" + SIDE_SUFFIX[side]], dtype=float),
-                   np.asarray(angles_rad["knee_angle" + SIDE_SUFFIX[side]], dtype=float))
-            for side in SIDES}
-    if method == "reach":
-        return {side: reach_extrema(t, *legs[side]) for side in SIDES}
     if method == "drop":
+        legs = {side: (np.asarray(angles_rad["hip_flexion" + SIDE_SUFFIX[side]], dtype=float),
+                       np.asarray(angles_rad["knee_angle" + SIDE_SUFFIX[side]], dtype=float))
+                for side in SIDES}
         d = _drop_difference(t, *legs["right"], *legs["left"])
         return {"right": _drop_side(t, *legs["right"], d), "left": _drop_side(t, *legs["left"], -d)}
-    raise ValueError(f"unknown event method {method!r}; use one of {METHODS}")
+    result = {}
+    for side in SIDES:
+        hip, knee, ankle = (angles_rad.get(kind + SIDE_SUFFIX[side])
+                            for kind in ("hip_flexion", "knee_angle", "ankle_angle"))
+        if hip is None or knee is None:
+            result[side] = (np.zeros(0), np.zeros(0))
+            continue
+        result[side] = reach_extrema(t, hip, knee, ankle if method == "foot" else None,
+                                     half_width_s)
+    return result
+
+
+def corrected(t_s: FloatArray, raw: tuple[FloatArray, FloatArray], bias: EventBias
+              ) -> SideEvents:
+    """Raw events of one side plus ``bias``, those inside the recording's span only."""
+    first, last = float(t_s[0]), float(t_s[-1])
+    strikes, offs = raw[0] + bias.foot_strike_s, raw[1] + bias.foot_off_s
+    return SideEvents(strikes[(strikes >= first) & (strikes <= last)],
+                      offs[(offs >= first) & (offs <= last)])
 
 
 def detect_side_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArray,
@@ -418,12 +549,18 @@ def detect_side_events(t_s: FloatArray, hip_rad: FloatArray, knee_rad: FloatArra
     ([0.1, 1.1, 2.1, 3.1, 4.1], [0.58, 1.58, 2.58, 3.58, 4.58])
 
     Raises:
-        ValueError: ``bias`` is of a method that needs both legs (use :func:`detect_events`).
+        ValueError: ``bias`` is not of the ``reach`` method (use :func:`detect_events`).
     """
     if bias.method != "reach":
-        raise ValueError(f"event method {bias.method!r} needs both legs; use detect_events")
-    maxima, minima = reach_extrema(t_s, hip_rad, knee_rad)
-    return SideEvents(maxima + bias.foot_strike_s, minima + bias.foot_off_s)
+        raise ValueError(f"event method {bias.method!r} needs more angles; use detect_events")
+    return corrected(t_s, reach_extrema(t_s, hip_rad, knee_rad), bias)
+
+
+def overground_bias(angles_rad: Mapping[str, FloatArray]) -> EventBias:
+    """The gait-lab context's method for these angles: :data:`OVERGROUND_FOOT` when both ankles
+    are measured, else :data:`OVERGROUND`."""
+    has_ankles = all("ankle_angle" + SIDE_SUFFIX[side] in angles_rad for side in SIDES)
+    return OVERGROUND_FOOT if has_ankles else OVERGROUND
 
 
 def detect_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray],
@@ -436,10 +573,10 @@ def detect_events(t_s: FloatArray, angles_rad: Mapping[str, FloatArray],
         bias: the method and bias correction of the recording's context.
 
     Returns:
-        ``{"right": SideEvents, "left": SideEvents}``.
+        ``{"right": SideEvents, "left": SideEvents}``, events inside the recording only.
 
     Raises:
-        KeyError: a side's hip or knee angle is missing.
+        KeyError: method ``drop`` and a side's hip or knee angle is missing.
     """
-    return {side: SideEvents(strikes + bias.foot_strike_s, offs + bias.foot_off_s)
-            for side, (strikes, offs) in raw_events(t_s, angles_rad, bias.method).items()}
+    return {side: corrected(t_s, raw, bias)
+            for side, raw in raw_events(t_s, angles_rad, bias.method).items()}

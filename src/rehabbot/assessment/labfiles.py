@@ -25,9 +25,11 @@ naming the file, what is wrong and what to do.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +45,43 @@ OPTIONAL = ("ankle_angle",)
 PLUG_IN_GAIT = {"hip_flexion": "HipAngles", "knee_angle": "KneeAngles",
                 "ankle_angle": "AnkleAngles"}
 SUFFIXES = {"_r": "R", "_l": "L"}
+#: Baker's nine kinematic variables of the Gait Profile Score: Plug-in Gait point (without the
+#: side letter) and component (0 = X, 1 = Y, 2 = Z).
+PROFILE_VARIABLES = {
+    "pelvis_tilt": ("PelvisAngles", 0), "pelvis_obliquity": ("PelvisAngles", 1),
+    "pelvis_rotation": ("PelvisAngles", 2), "hip_flexion": ("HipAngles", 0),
+    "hip_abduction": ("HipAngles", 1), "hip_rotation": ("HipAngles", 2),
+    "knee_flexion": ("KneeAngles", 0), "ankle_dorsiflexion": ("AnkleAngles", 0),
+    "foot_progression": ("FootProgressAngles", 2),
+}
 
 
 class GaitFileError(RehabbotError):
     """A gait file cannot be read or holds no usable sagittal angles."""
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What a C3D file says besides the angles (all optional; SI units).
+
+    Attributes:
+        events: labelled foot strikes and foot offs (s, the file's time axis) by side, from the
+            EVENT group; None when the file holds none.
+        pelvis_m: the pelvis centre (m), shape (samples, 3), on the angles' time axis: the mean
+            of the pelvis markers (``LASI RASI LPSI RPSI SACR``) present in every sample, NaN
+            where missing; None without pelvis markers.
+        leg_length_m: mean of ``PROCESSING:LLegLength`` and ``RLegLength`` (or ``LegLength``).
+        body_mass_kg: ``PROCESSING:Bodymass``.
+        height_m: ``PROCESSING:Height``.
+        point_units: ``POINT:UNITS`` as written (``""`` when absent; mm assumed).
+    """
+
+    events: dict[str, tuple[FloatArray, FloatArray]] | None = None
+    pelvis_m: FloatArray | None = None
+    leg_length_m: float | None = None
+    body_mass_kg: float | None = None
+    height_m: float | None = None
+    point_units: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,11 +92,17 @@ class GaitRecording:
         path: the file read.
         t_s: sample times (s) on the file's own time axis.
         angles_rad: angle (rad, flexion and dorsiflexion positive) by OpenSim joint name.
+        context: what else the file says (events, pelvis markers, subject parameters).
+        profile_rad: the nine kinematic variables of the Gait Profile Score (rad, Plug-in Gait
+            signs) by :data:`PROFILE_VARIABLES` name and side suffix (``pelvis_tilt_r``, ...),
+            those the file holds (C3D with Plug-in Gait outputs).
     """
 
     path: Path
     t_s: FloatArray
     angles_rad: dict[str, FloatArray]
+    context: FileContext = FileContext()
+    profile_rad: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
     def rate_hz(self) -> float:
@@ -75,22 +116,97 @@ def read_gait_file(path: Path) -> GaitRecording:
     Raises:
         GaitFileError: the file is missing, malformed, truncated or lacks the hip and knee angles.
     """
-    if not path.is_file():
-        raise GaitFileError(f"{path}: no such file; check the path")
+    try:
+        if not path.is_file():
+            raise GaitFileError(f"{_shown(path)}: no such file; check the path")
+    except OSError as exc:  # a name too long for the file system, for one
+        raise GaitFileError(f"{_shown(path)}: cannot open ({exc.strerror or exc}); check the "
+                            f"path") from None
     suffix = path.suffix.lower()
+    context = FileContext()
+    profile: dict[str, FloatArray] = {}
     if suffix == ".c3d":
-        t, angles = _read_c3d(path)
+        t, angles, context, profile = _read_c3d(path)
     elif suffix in (".mot", ".sto"):
         t, angles = _read_mot(path)
     else:
         raise GaitFileError(f"{path}: unknown file type {suffix or '(none)'!r}; give a .c3d file "
                             f"with Plug-in Gait angles or an OpenSim .mot file")
-    return GaitRecording(path, *_clean(path, t, angles))
+    t, angles, kept = _clean(path, t, angles)
+    if context.pelvis_m is not None:
+        context = replace(context, pelvis_m=context.pelvis_m[kept])
+    return GaitRecording(path, t, angles, context, _filled(t, profile, kept))
 
 
-def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray]]:
+def _shown(path: Path) -> str:
+    """The path as an error message shows it: at most 200 characters."""
+    text = str(path)
+    return text if len(text) <= 200 else f"{text[:100]}...{text[-97:]}"
+
+
+@dataclass(frozen=True)
+class C3dHeader:
+    """The sizes a C3D file's 512-byte header announces (C3D User Guide, section 3)."""
+
+    parameter_block: int
+    points: int
+    analogs_per_frame: int
+    first_frame: int
+    last_frame: int
+    float_data: bool
+    data_block: int
+
+    def data_bytes(self, frames: int) -> int:
+        """Bytes of ``frames`` frames of the data section."""
+        size = 4 if self.float_data else 2
+        return frames * (4 * self.points + self.analogs_per_frame) * size
+
+
+def check_c3d_header(path: Path) -> C3dHeader:
+    """Read and check a C3D header against the file's size, before any C3D library parses it
+    (a library that trusts the header can crash the process on a truncated file).
+
+    Raises:
+        GaitFileError: the file is shorter than its header says, or the header is inconsistent.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(512)
+        if len(head) < 512 or head[1] != 0x50:
+            raise GaitFileError(f"{path}: not a readable C3D file (no C3D header: the file "
+                                f"holds {size} bytes); export it again from the motion-capture "
+                                f"software")
+        f.seek((head[0] - 1) * 512 + 3)
+        processor = f.read(1)
+    if not processor:
+        raise GaitFileError(f"{path}: truncated C3D file: its header puts the parameters at "
+                            f"byte {(head[0] - 1) * 512} but the file holds {size} bytes; copy or "
+                            f"export the file again")
+    order = ">" if processor == bytes([86]) else "<"  # processor type 86: MIPS (big endian)
+    points, analogs, first, last = struct.unpack(order + "HHHH", head[2:10])
+    # the scale factor's sign says float (negative) or integer data; a DEC float keeps its
+    # sign bit in the second byte
+    negative = bool(head[13] & 0x80) if processor == bytes([85]) else struct.unpack(
+        order + "f", head[12:16])[0] < 0
+    data_block = struct.unpack(order + "H", head[16:18])[0]
+    header = C3dHeader(head[0], points, analogs, first, last, negative, data_block)
+    if last < first:
+        raise GaitFileError(f"{path}: broken C3D header: its first frame ({first}) comes after "
+                            f"its last frame ({last}); export the file again")
+    frames = last - first + 1
+    needed = (data_block - 1) * 512 + header.data_bytes(frames)
+    if last != 0xFFFF and data_block > 0 and needed > size:
+        raise GaitFileError(f"{path}: truncated C3D file: its header announces {frames} frames "
+                            f"({needed} bytes) but the file holds {size} bytes; copy or export "
+                            f"the file again")
+    return header
+
+
+def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray], FileContext,
+                                   dict[str, FloatArray]]:
     import ezc3d  # type: ignore[import-untyped]  # ezc3d ships no type information
 
+    check_c3d_header(path)
     try:
         c3d: Any = ezc3d.c3d(str(path))
     except (OSError, RuntimeError, ValueError) as exc:
@@ -100,10 +216,12 @@ def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray]]:
     rate = float(header["frame_rate"])
     expected = _announced_frames(path, c3d["parameters"])
     points = np.asarray(c3d["data"]["points"], dtype=float)
+    # Vicon writes a gap as a point at exactly (0, 0, 0): missing, not a measured angle.
+    points[:3, np.all(points[:3] == 0.0, axis=0)] = np.nan
     if points.shape[2] < expected:
         raise GaitFileError(f"{path}: truncated C3D file: its header announces {expected} frames "
                             f"but it holds {points.shape[2]}; copy or export the file again")
-    if not rate > 0:
+    if not (math.isfinite(rate) and 0 < rate < 1e6):
         raise GaitFileError(f"{path}: the C3D point rate is {rate:g} Hz; the file is damaged")
     group = c3d["parameters"]["POINT"]
     labels: list[str] = []
@@ -121,7 +239,68 @@ def _read_c3d(path: Path) -> tuple[FloatArray, dict[str, FloatArray]]:
     t = (int(header["first_frame"]) + np.arange(expected)) / rate
     _require(path, angles, "Plug-in Gait points LHipAngles, RHipAngles, LKneeAngles and "
                            "RKneeAngles; run the Plug-in Gait model before exporting")
-    return t, angles
+    profile = {variable + suffix: points[component, names.index(letter + point), :expected]
+               * scale for variable, (point, component) in PROFILE_VARIABLES.items()
+               for suffix, letter in SUFFIXES.items() if letter + point in names}
+    return t, angles, _c3d_context(c3d["parameters"], names, points[:3, :, :expected]), profile
+
+
+#: Pelvis markers whose mean is the pelvis centre.
+PELVIS_MARKERS = ("LASI", "RASI", "LPSI", "RPSI", "SACR")
+#: Length units of POINT:UNITS, in m.
+LENGTH_UNITS_M = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
+
+
+def _c3d_context(parameters: Any, names: list[str], xyz: FloatArray) -> FileContext:
+    """The events, pelvis centre and subject parameters a C3D file holds."""
+    units_value = parameters["POINT"].get("UNITS", {}).get("value", [])
+    units = str(units_value[0]).strip() if len(units_value) else ""
+    to_m = LENGTH_UNITS_M.get(units.lower(), 1e-3)
+    present = [names.index(m) for m in PELVIS_MARKERS if m in names
+               and np.isfinite(xyz[:, names.index(m)]).mean() > 0.5]
+    pelvis = None
+    if present:
+        with warnings.catch_warnings():  # a frame with every pelvis marker missing stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pelvis = np.nanmean(xyz[:, present], axis=1).T * to_m
+    processing = parameters.get("PROCESSING", {})
+
+    def number(*keys: str) -> float | None:
+        values = [float(np.asarray(processing[k]["value"]).ravel()[0]) for k in keys
+                  if k in processing and np.asarray(processing[k]["value"]).size]
+        values = [v for v in values if math.isfinite(v) and v > 0]
+        return float(np.mean(values)) if values else None
+
+    leg_mm = number("LLegLength", "RLegLength") or number("LegLength")
+    height_mm = number("Height")
+    return FileContext(
+        events=_c3d_events(parameters),
+        pelvis_m=pelvis,
+        leg_length_m=None if leg_mm is None else leg_mm / 1000.0,
+        body_mass_kg=number("Bodymass"),
+        height_m=None if height_mm is None else height_mm / 1000.0,
+        point_units=units,
+    )
+
+
+def _c3d_events(parameters: Any) -> dict[str, tuple[FloatArray, FloatArray]] | None:
+    """Foot strikes and foot offs (s) by side from the EVENT group; None when it has none."""
+    group = parameters.get("EVENT", {})
+    labels = [str(v).strip().lower() for v in group.get("LABELS", {}).get("value", [])]
+    contexts = [str(v).strip().lower() for v in group.get("CONTEXTS", {}).get("value", [])]
+    times = np.asarray(group.get("TIMES", {}).get("value", np.zeros((2, 0))), dtype=float)
+    if times.ndim != 2 or times.shape[0] < 2:
+        return None
+    seconds = times[0] * 60.0 + times[1]
+    found: dict[str, dict[str, list[float]]] = {side: {"foot strike": [], "foot off": []}
+                                                for side in ("right", "left")}
+    for label, context, t in zip(labels, contexts, seconds, strict=False):
+        if context in found and label in found[context] and math.isfinite(t):
+            found[context][label].append(float(t))
+    if not any(times for kinds in found.values() for times in kinds.values()):
+        return None
+    return {side: (np.array(sorted(kinds["foot strike"])), np.array(sorted(kinds["foot off"])))
+            for side, kinds in found.items()}
 
 
 def _announced_frames(path: Path, parameters: Any) -> int:
@@ -209,8 +388,9 @@ def _require(path: Path, angles: dict[str, FloatArray], what: str) -> None:
 
 
 def _clean(path: Path, t_s: FloatArray, angles: dict[str, FloatArray]
-           ) -> tuple[FloatArray, dict[str, FloatArray]]:
-    """Drop samples at the ends where a channel is NaN, fill inner gaps, check the time axis."""
+           ) -> tuple[FloatArray, dict[str, FloatArray], slice]:
+    """Drop samples at the ends where a channel is NaN, fill inner gaps, check the time axis;
+    also return the slice of the samples kept."""
     required = [angles[c + s] for c in REQUIRED for s in SUFFIXES]
     present = np.all([np.isfinite(a) for a in required], axis=0) & np.isfinite(t_s)
     if not present.any():
@@ -218,13 +398,26 @@ def _clean(path: Path, t_s: FloatArray, angles: dict[str, FloatArray]
                             f"same time; check that the model was run on this trial")
     first, last = np.flatnonzero(present)[[0, -1]]
     t = t_s[first:last + 1]
-    if t.size < 2 or not np.all(np.diff(t) > 0):
+    steps = np.diff(t)
+    if t.size < 2 or not np.all(steps > 0):
         raise GaitFileError(f"{path}: the time column must increase from sample to sample; the "
                             f"file is damaged")
+    if not 1e-6 <= float(np.median(steps)) <= 1.0:
+        raise GaitFileError(f"{path}: the samples are {float(np.median(steps)):.3g} s apart; a "
+                            f"gait recording samples every 1 us to 1 s (is the time column in "
+                            f"seconds?)")
+    kept = slice(first, last + 1)
+    return t, _filled(t, angles, kept), kept
+
+
+def _filled(t_s: FloatArray, channels: dict[str, FloatArray], kept: slice
+            ) -> dict[str, FloatArray]:
+    """The ``kept`` samples of each channel, inner gaps filled linearly; a channel with no
+    valid sample there is left out."""
     filled = {}
-    for name, angle in angles.items():
-        a = angle[first:last + 1]
+    for name, channel in channels.items():
+        a = channel[kept]
         good = np.isfinite(a)
-        if good.any():  # an optional channel with no valid sample is left out
-            filled[name] = a if good.all() else np.interp(t, t[good], a[good])
-    return t, filled
+        if good.any():
+            filled[name] = a if good.all() else np.interp(t_s, t_s[good], a[good])
+    return filled

@@ -2,10 +2,19 @@
 
 The Gait Variable Score (GVS) of a kinematic variable is the RMS difference (deg) between a
 stride's time-normalized curve and the normative mean curve, over the 51 points 0, 2, ..., 100 %
-of the cycle. The Gait Profile Score (GPS) of a side is the RMS of its GVSs; the overall GPS is
-the RMS of the GVSs of both sides. The Movement Analysis Profile (MAP) is the set of GVSs with the
-GPSs. This is the sagittal variant: hip flexion, knee flexion and, when measured, ankle
-dorsiflexion (Baker's full set has nine variables in three planes).
+of the cycle; a side's GVS is the mean of its strides' GVSs. The Gait Profile Score (GPS) of a
+side is the RMS of its GVSs. The Movement Analysis Profile (MAP) is the set of GVSs with the
+GPSs. Two variable sets:
+
+* **Baker's GPS** (:func:`baker_gait_profile`): the nine kinematic variables of Baker et al.
+  (2009), :data:`PROFILE_VARIABLES` (pelvis tilt, obliquity, rotation; hip flexion, abduction,
+  rotation; knee flexion; ankle dorsiflexion; foot progression), when a gait-lab file holds
+  them; the overall GPS is the RMS of 15 GVSs: the left side's three pelvic ones (the pelvis is
+  one segment) and each side's six others, as Baker defines it. Comparable with Vicon's and
+  pyCGM2's GPS.
+* **The sagittal GPS** (:func:`movement_analysis_profile`), for the exoskeleton: hip flexion,
+  knee flexion and, when measured, ankle dorsiflexion; the overall score is the RMS of both
+  sides' GVSs. Not comparable with Baker's.
 
 The normative data are those of Schwartz, Rozumalski & Trost (2008), bundled in
 ``rehabbot/data/normative`` for five walking-speed classes. The class is chosen from the walking
@@ -21,13 +30,25 @@ the pelvis; its hip is compared with the normative hip flexion minus the normati
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
 
 import numpy as np
 
 from rehabbot.controllers.reference import SPEED_CLASSES, normative_curve
 from rehabbot.hal.types import FloatArray
+
+#: Baker's nine kinematic variables (Plug-in Gait signs, deg in the normative data).
+PROFILE_VARIABLES = (
+    "pelvis_tilt", "pelvis_obliquity", "pelvis_rotation", "hip_flexion", "hip_abduction",
+    "hip_rotation", "knee_flexion", "ankle_dorsiflexion", "foot_progression",
+)
+#: The variables counted once (from the left side) in the overall GPS.
+PELVIC_VARIABLES = PROFILE_VARIABLES[:3]
 
 #: Upper bounds of the dimensionless speed of each class but the last (Schwartz et al. 2008).
 SPEED_CLASS_BOUNDS = (0.227, 0.363, 0.500, 0.636)
@@ -132,4 +153,42 @@ def movement_analysis_profile(gvs: Mapping[str, Mapping[str, float]]
               for side, scores in gvs.items()}
     everything = [value for scores in gvs.values() for value in scores.values()]
     result["overall"] = {"gps": gait_profile_score(everything)}
+    return result
+
+
+@cache
+def _profile_data() -> dict[str, Any]:
+    """The bundled normative means of the nine variables (``schwartz2008_gait_profile.json``)."""
+    path = (resources.files("rehabbot") / "data" / "normative"
+            / "schwartz2008_gait_profile.json")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def profile_normative_deg(variable: str, speed: str) -> FloatArray:
+    """Normative mean curve (deg, 51 points, Plug-in Gait signs) of one of Baker's variables.
+
+    >>> profile_normative_deg("knee_flexion", "Free").shape
+    (51,)
+    """
+    return np.asarray(_profile_data()["speed_classes"][speed][variable], dtype=float)
+
+
+def baker_gait_profile(gvs: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """Baker's MAP and GPS: each side's GVSs (deg) and GPS over its variables, and the overall
+    GPS over the left side's pelvic GVSs and both sides' others (15 with all nine variables).
+
+    Args:
+        gvs: ``{side: {variable: GVS (deg)}}``, variables of :data:`PROFILE_VARIABLES`.
+
+    >>> nine = dict.fromkeys(PROFILE_VARIABLES, 2.0)
+    >>> m = baker_gait_profile({"right": {**nine, "pelvis_tilt": 100.0}, "left": nine})
+    >>> m["left"]["gps"], m["overall"]["gps"], m["overall"]["variables"]
+    (2.0, 2.0, 15.0)
+    """
+    result = {side: {**scores, "gps": gait_profile_score(list(scores.values()))}
+              for side, scores in gvs.items()}
+    counted = [value for side, scores in gvs.items() for name, value in scores.items()
+               if name not in PELVIC_VARIABLES or side == "left"]
+    result["overall"] = {"gps": gait_profile_score(counted), "variables": float(len(counted))}
     return result

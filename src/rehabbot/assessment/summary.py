@@ -78,7 +78,7 @@ def summarize(
     """
     strikes = [foot_strikes(t_s, contact[:, side]) for side in (0, 1)]
     all_strikes = np.sort(np.concatenate(strikes))
-    if all_strikes.size >= 2:
+    if all_strikes.size >= 2 and all_strikes[-1] > all_strikes[0]:
         cadence = 60.0 * (all_strikes.size - 1) / float(all_strikes[-1] - all_strikes[0])
     else:
         cadence = float("nan")

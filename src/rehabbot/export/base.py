@@ -8,7 +8,9 @@ business.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rehabbot.assessment.kinematic_events import EXOSKELETON, SideEvents, detect_events
-from rehabbot.errors import ExportError, StorageError
+from rehabbot.errors import ExportError, StorageError, shorten
 from rehabbot.hal.types import FloatArray
+from rehabbot.storage.files import make_private_dirs
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionInfo, SessionSamples, SessionStore
 
@@ -95,44 +98,89 @@ def read_session(store: SessionStore, session_id: int) -> SessionData:
     return SessionData(info, samples, parameters, events, subject, store.path)
 
 
-def prepare_folder(out_dir: Path) -> Path:
-    """Create ``out_dir`` if needed and check that files can be written into it.
+def prepare_folder(out_dir: Path) -> tuple[Path, bool]:
+    """Create ``out_dir`` (every missing level with mode 0o700) and check that it is writable.
+
+    Returns:
+        the folder, absolute with its links resolved (the files' paths below it are recorded
+        as they are, never resolved), and whether it was created now.
 
     Raises:
         ExportError: the folder cannot be created or is not writable.
     """
     out = Path(out_dir).expanduser()
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        created = make_private_dirs(out)
     except OSError as exc:
-        raise ExportError(f"cannot create the export folder {out}: {exc.strerror or exc}; "
-                          f"choose another folder (--out)") from None
+        raise ExportError(f"cannot create the export folder {shorten(str(out))}: "
+                          f"{exc.strerror or exc}; choose another folder (--out)") from None
     if not os.access(out, os.W_OK | os.X_OK):
-        raise ExportError(f"cannot write into the export folder {out}: permission denied; "
-                          f"choose another folder (--out)")
-    return out
+        raise ExportError(f"cannot write into the export folder {shorten(str(out))}: permission "
+                          "denied; choose another folder (--out)")
+    return out.resolve(), bool(created)
 
 
 @contextmanager
 def private_file(path: Path) -> Iterator[Path]:
-    """Make ``path`` an owner-only file (mode 0o600) before a writer fills it.
+    """Make ``path`` an owner-only file (mode 0o600) for a writer to fill; remove it on failure.
 
-    A new file is created empty with mode 0o600, an existing one is set to that mode first, so
-    that the data is never readable by others, even while it is written; writers that truncate
-    and rewrite the file (ezc3d, ``open(..., "w")``) keep the mode.
+    A new file is created empty with mode 0o600, an existing regular file is set to that mode
+    first, so that the data is never readable by others, even while it is written; writers
+    that truncate and rewrite the file (ezc3d, ``open(..., "w")``) keep the mode. A symbolic
+    link at ``path`` is refused (``O_NOFOLLOW``), never written through nor chmodded. If the
+    writer fails, a file this call created, or an existing one the writer changed, is deleted:
+    no empty or partial file stays behind.
 
     Raises:
-        ExportError: the file cannot be created or written (the writer's OSError).
+        ExportError: ``path`` is a link or not a regular file, or the file cannot be created or
+            written (the writer's OSError).
     """
+    flags = os.O_NOFOLLOW | os.O_CLOEXEC
+    new = True
     try:
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+            fd = os.open(path, flags | os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         except FileExistsError:
-            os.chmod(path, FILE_MODE)
-        yield path
+            new = False
+            fd = os.open(path, flags | os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}; check the folder's "
-                          f"permissions and free space") from None
+        raise _cannot_write(path, exc) from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise ExportError(f"cannot write {shorten(str(path))}: it is not a regular file; "
+                              "choose another file name")
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    try:
+        yield path
+    except BaseException as exc:
+        _remove_if_changed(path, before, new)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
+        raise
+
+
+def _remove_if_changed(path: Path, before: os.stat_result, new: bool) -> None:
+    """Delete ``path`` if it was made by a failed writer (new) or changed since ``before``."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return
+    changed = (now.st_size, now.st_mtime_ns, now.st_ino) != (
+        before.st_size, before.st_mtime_ns, before.st_ino)
+    if stat.S_ISREG(now.st_mode) and (new or changed):
+        path.unlink(missing_ok=True)
+
+
+def _cannot_write(path: Path, exc: OSError) -> ExportError:
+    if exc.errno == errno.ELOOP:
+        return ExportError(f"cannot write {shorten(str(path))}: it is a symbolic link, and "
+                           "rehabbot never writes through links; remove it or choose another "
+                           "folder")
+    return ExportError(f"cannot write {shorten(str(path))}: {exc.strerror or exc}; check the "
+                       "folder's permissions and free space")
 
 
 def write_private_text(path: Path, text: str) -> Path:

@@ -4,6 +4,8 @@ The export folder becomes a dataset root; sessions exported into it one by one o
 share it::
 
     dataset_description.json
+    README
+    task-gait_events.json          (describes every column of every events.tsv)
     sub-<pseudonym>/ses-<id>/motion/
         sub-<pseudonym>_ses-<id>_task-gait_tracksys-exoskeleton_motion.tsv
         sub-<pseudonym>_ses-<id>_task-gait_tracksys-exoskeleton_channels.tsv
@@ -22,7 +24,20 @@ share it::
 * **events.tsv**: ``onset`` (s from the first row of motion.tsv: ``t_s`` − first ``t_s``),
   ``duration`` 0, ``trial_type`` ``foot_strike`` / ``foot_off``, ``side`` ``right`` / ``left``;
   sorted by onset. Events come from the hip and knee angles with the exoskeleton's bias.
-* **dataset_description.json** names no session nor patient (it is shared).
+* **task-gait_events.json** (dataset root, inherited by every events.tsv): the description,
+  unit and levels of each column (``onset``, ``duration``, ``trial_type``, ``side``) and the
+  HED tags of the two event types.
+* **dataset_description.json** names no session nor patient (it is shared): name, BIDS and HED
+  versions, ``Authors`` (the software, and a placeholder for the people: the researcher who
+  publishes names them),
+  ``License`` (none granted: pseudonymized health data shared under the patients' consent).
+* **README**: what the dataset holds, how it was made, and the privacy of its content.
+* The motion sidecar also gives the recommended keys the export knows (channel counts of the
+  kinds it does not record are 0; institution and instructions ``n/a``) and
+  ``SamplingFrequencyEffective`` (recorded ticks per second over the recording).
+
+The BIDS validator (``bids-validator-deno`` from PyPI) reports no error and no warning on a
+dataset written so (docs/export.md says how it was run).
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from rehabbot import __version__
 from rehabbot.errors import ExportError
 from rehabbot.export.base import Exporter, SessionData, write_private_text
 
@@ -48,6 +64,44 @@ TRACKED_POINTS = {
 }
 CHANNEL_COLUMNS = ("name", "component", "type", "tracked_point", "units")
 EVENT_COLUMNS = ("onset", "duration", "trial_type", "side")
+#: The HED schema the event tags use.
+HED_VERSION = "8.3.0"
+#: The events.json sidecar: every column of events.tsv described.
+EVENTS_SIDECAR: dict[str, Any] = {
+    "onset": {"Description": "Time of the event from the first row of motion.tsv.",
+              "Units": "s"},
+    "duration": {"Description": "Duration of the event: 0, gait events are instants.",
+                 "Units": "s"},
+    "trial_type": {
+        "Description": "Gait event, detected from the hip and knee angles (rehabbot's "
+                       "exoskeleton method, docs/metrics.md).",
+        "Levels": {"foot_strike": "The foot contacts the ground (initial contact).",
+                   "foot_off": "The foot leaves the ground (toe off)."},
+        "HED": {"foot_strike": "Agent-action, (Foot, Touch)",
+                "foot_off": "Agent-action, (Foot, Move)"},
+    },
+    "side": {"Description": "The leg the event belongs to.",
+             "Levels": {"right": "Right leg.", "left": "Left leg."}},
+    "StimulusPresentation": {"OperatingSystem": "n/a", "SoftwareName": "n/a",
+                             "SoftwareVersion": "n/a"},
+}
+#: Channel kinds of BIDS-Motion that the export does not record (their counts are 0).
+UNRECORDED_CHANNELS = ("ACCEL", "ANGACCEL", "GYRO", "LATENCY", "MAGN", "MISC", "ORNT", "POS",
+                       "VEL")
+README = """rehabbot research export (BIDS-Motion)
+
+Joint angles of lower-limb exoskeleton sessions recorded by rehabbot, with the gait events
+(foot strike, foot off) detected from the hip and knee angles.
+
+- One subject per patient, labelled with a keyed pseudonym; one session per recorded session.
+- motion.tsv: one row per control tick, one column per joint (rad, flexion positive);
+  channels.tsv names the columns; events.tsv the gait events (see task-gait_events.json).
+- Only patients who consented to research use are exported; every export is recorded in the
+  audit log of the store it came from.
+
+The data are pseudonymized health data: share them only as the patients' consent allows.
+Ask the data holder who made the export for the protocol and the patients' consent.
+"""
 
 
 def labels(data: SessionData) -> str:
@@ -70,7 +124,7 @@ class BidsExporter(Exporter):
     suffix = ".tsv"
 
     def write(self, data: SessionData, out_dir: Path) -> list[Path]:
-        """Write the session into the dataset at ``out_dir`` (its root); return the five files."""
+        """Write the session into the dataset at ``out_dir`` (its root); return the seven files."""
         samples, names = data.samples, data.samples.joint_names
         rate_hz = 1.0 / data.info.period_s
         motion_dir = out_dir / f"sub-{data.subject}" / f"ses-{data.info.id}" / "motion"
@@ -103,6 +157,16 @@ class BidsExporter(Exporter):
             "TrackedPointsCount": len(names),
             "JNTANGChannelCount": len(names),
             "MissingValues": MISSING,
+            **{f"{kind}ChannelCount": 0 for kind in UNRECORDED_CHANNELS},
+            "SamplingFrequencyEffective": (len(samples) - 1) / max(
+                float(samples.t_s[-1] - samples.t_s[0]), data.info.period_s),
+            "SoftwareVersions": f"rehabbot {__version__}",
+            "DeviceSerialNumber": "n/a",
+            "InstitutionName": "n/a",
+            "InstitutionAddress": "n/a",
+            "InstitutionalDepartmentName": "n/a",
+            "Instructions": "n/a",
+            "SubjectArtefactDescription": "n/a",
         }
 
         t0 = float(samples.t_s[0])
@@ -116,11 +180,19 @@ class BidsExporter(Exporter):
         description = {
             "Name": "rehabbot research export",
             "BIDSVersion": BIDS_VERSION,
+            "HEDVersion": HED_VERSION,
             "DatasetType": "raw",
-            "GeneratedBy": [{"Name": "rehabbot"}],
+            "License": "No licence granted: pseudonymized health data, shared only as the "
+                       "patients' research consent allows",
+            "Authors": ["rehabbot (software)",
+                        "the researcher who exports (add the authors before publishing)"],
+            "GeneratedBy": [{"Name": "rehabbot", "Version": __version__}],
+            "SourceDatasets": [{"URL": "n/a", "Version": "n/a", "DOI": "n/a"}],
         }
         return [
             write_private_text(out_dir / "dataset_description.json", _json(description)),
+            write_private_text(out_dir / "README", README),
+            write_private_text(out_dir / f"task-{TASK}_events.json", _json(EVENTS_SIDECAR)),
             write_private_text(Path(f"{stem}_motion.tsv"), motion),
             write_private_text(Path(f"{stem}_channels.tsv"), channels),
             write_private_text(Path(f"{stem}_motion.json"), _json(sidecar)),

@@ -1,9 +1,14 @@
 """C3D export (ezc3d): Plug-in Gait joint angles, gait events and joint torques.
 
 * **POINT**: one angle point per joint that Plug-in Gait names (``RHipAngles``, ``RKneeAngles``,
-  ``RAnkleAngles``, ``L…``), in degrees (``POINT:ANGLE_UNITS = deg``), sagittal angle in X
-  (flexion and dorsiflexion positive, as Plug-in Gait), 0 in Y and Z. One frame per control
-  tick, at the session's rate; ticks the recorder dropped are invalid frames (residual −1).
+  ``RAnkleAngles``, ``L…``), in degrees (``POINT:ANGLE_UNITS = deg``, ``POINT:ANGLES`` lists
+  them; ``POINT:UNITS = mm``, the unit of marker coordinates, of which there are none),
+  sagittal angle in X (flexion and dorsiflexion positive, as Plug-in Gait), 0 in Y and Z. One
+  frame per control tick, at the session's rate; ticks the recorder dropped are invalid frames
+  (residual −1).
+* **Written completely**: the header is read back after writing; a file shorter than its
+  header says (a full disk: ezc3d does not report a short write) is removed and the export
+  fails.
 * **Time axis**: the 0-based first frame is the first tick's time × rate, so that frame ``i``
   is at ``(first_frame + i) / rate`` s, the session's own ``t_s`` (as
   :mod:`rehabbot.assessment.labfiles` reads a C3D file).
@@ -22,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from rehabbot.assessment.labfiles import GaitFileError, check_c3d_header
 from rehabbot.export.base import Exporter, SessionData, private_file
 
 #: Plug-in Gait angle point of each OpenSim joint name.
@@ -34,6 +40,9 @@ FOOT_STRIKE, FOOT_OFF = "Foot Strike", "Foot Off"
 CONTEXTS = {"right": "Right", "left": "Left"}
 #: Unit string of the torque channels.
 TORQUE_UNITS = "N.m"
+#: POINT:UNITS, the unit of marker coordinates: readers need it even where, as here, every
+#: point is an angle (kineticstoolkit fails on an empty one).
+LENGTH_UNITS = "mm"
 
 
 class C3dExporter(Exporter):
@@ -61,6 +70,7 @@ class C3dExporter(Exporter):
         points[3, :, :] = 1.0
         points[0][:, frames] = np.degrees(samples.q[:, angle_joints]).T
         c3d["data"]["points"] = points
+        c3d.add_parameter("POINT", "UNITS", [LENGTH_UNITS])
         c3d.add_parameter("POINT", "ANGLE_UNITS", ["deg"])
         c3d.add_parameter("POINT", "ANGLES", labels)
 
@@ -88,4 +98,19 @@ class C3dExporter(Exporter):
                 c3d.write(str(path))
             except RuntimeError as exc:  # ezc3d reports I/O failures as RuntimeError
                 raise OSError(str(exc)) from None
+            _check_written(path)
         return [path]
+
+
+def _check_written(path: Path) -> None:
+    """Read back the header of the written file: ezc3d does not report a short write (a full
+    disk, a file-size limit), so a file shorter than its header says is removed and an error.
+
+    Raises:
+        OSError: the file is incomplete.
+    """
+    try:
+        check_c3d_header(path)
+    except GaitFileError as exc:
+        path.unlink(missing_ok=True)
+        raise OSError(f"the file was not written completely ({exc}); is the disk full?") from None

@@ -1,4 +1,5 @@
-"""The ``rehabbot export`` command, ready to register: ``app.command("export")(export_command)``."""
+"""The ``rehabbot export`` command, ready to register: ``app.command("export")(export_command)``;
+and ``rehabbot patients copy`` (``patients_app.command("copy")(copy_command)``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from rehabbot.export.patient_copy import copy_patient
 from rehabbot.export.research import export_sessions, select_sessions
 from rehabbot.storage.cli import OperatorOption, StoreOption, default_operator
 from rehabbot.storage.store import default_store_path
@@ -56,3 +58,29 @@ def export_command(
     if result.skipped:
         print(f"skipped session(s) {', '.join(map(str, result.skipped))}: no research consent "
               "(--include-without-consent to override)", file=sys.stderr)
+    if result.running:
+        print(f"skipped session(s) {', '.join(map(str, result.running))}: still running, their "
+              "recording is incomplete (export them when they have ended)", file=sys.stderr)
+
+
+def copy_command(
+    code: Annotated[str, typer.Argument(help="patient code (`rehabbot patients list`)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write into")],
+    operator: OperatorOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write the patient's own copy of their record (identified; GDPR art. 15 and 20).
+
+    record.json (profile, fitting, consent history, outcomes, sessions with summaries and
+    events, exports, audit entries), fhir.json (Patient and Observations) and each session's CSV
+    files; readable by their owner only, recorded so that erasing the patient deletes them too,
+    and in the audit log.
+
+    Raises:
+        StorageError: no such store or patient.
+        ExportError: the folder cannot be written.
+    """
+    copy = copy_patient(store if store is not None else default_store_path(), code, out,
+                        operator=operator or default_operator())
+    for path in copy.files:
+        typer.echo(str(path))

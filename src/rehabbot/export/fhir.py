@@ -44,7 +44,14 @@ CATEGORY = {"system": "http://terminology.hl7.org/CodeSystem/observation-categor
 _ENTRY_NAMESPACE = uuid.UUID("6f1e2a43-5d0b-4c1e-9a57-3b8e0f7d2c91")
 
 
-def _observation(data: SessionData, metric: Metric) -> dict[str, Any]:
+def pseudonym_subject(data: SessionData) -> dict[str, Any]:
+    """The ``subject`` of a research export: a logical reference by the patient's pseudonym."""
+    return {"identifier": {"system": PSEUDONYM_SYSTEM, "value": data.subject}}
+
+
+def metric_observation(data: SessionData, metric: Metric,
+                       subject: dict[str, Any]) -> dict[str, Any]:
+    """One session metric as a FHIR Observation (JSON values) about ``subject``."""
     codings = [] if metric.loinc is None else [
         {"system": LOINC_SYSTEM, "code": metric.loinc[0], "display": metric.loinc[1]}]
     codings.append({"system": LOCAL_SYSTEM, "code": metric.code, "display": metric.title})
@@ -57,7 +64,7 @@ def _observation(data: SessionData, metric: Metric) -> dict[str, Any]:
         "status": "final",
         "category": [{"coding": [CATEGORY]}],
         "code": {"coding": codings, "text": metric.title},
-        "subject": {"identifier": {"system": PSEUDONYM_SYSTEM, "value": data.subject}},
+        "subject": subject,
         "effectivePeriod": period,
         "valueQuantity": {"value": metric.value, "unit": metric.unit, "system": UCUM_SYSTEM,
                           "code": metric.unit},
@@ -65,7 +72,7 @@ def _observation(data: SessionData, metric: Metric) -> dict[str, Any]:
     }
 
 
-def _entry_url(subject: str, observation_id: str) -> str:
+def entry_url(subject: str, observation_id: str) -> str:
     """A stable ``urn:uuid:`` for an entry: the same export gives the same bundle."""
     return f"urn:uuid:{uuid.uuid5(_ENTRY_NAMESPACE, f'{subject}/{observation_id}')}"
 
@@ -77,22 +84,30 @@ def session_bundle(data: SessionData) -> dict[str, Any]:
         ExportError: the session has no metrics (no complete stride), or the bundle does not
             validate (a bug: the message names the first error).
     """
-    from fhir.resources.R4B.bundle import Bundle
-    from pydantic import ValidationError
-
     metrics = session_metrics(data)
     if not metrics:
         raise ExportError(f"session {data.info.id} has no complete stride, so no metrics for a "
                           "FHIR bundle; export its samples in another format (hdf5, csv)")
-    observations = [_observation(data, m) for m in metrics]
-    entries = [{"fullUrl": _entry_url(data.subject, o["id"]), "resource": o}
-               for o in observations]
+    observations = [metric_observation(data, m, pseudonym_subject(data)) for m in metrics]
+    return validated_bundle([{"fullUrl": entry_url(data.subject, o["id"]), "resource": o}
+                             for o in observations], f"session {data.info.id}")
+
+
+def validated_bundle(entries: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    """A FHIR ``collection`` Bundle of ``entries`` (JSON values), validated with fhir.resources.
+
+    Raises:
+        ExportError: the bundle is not valid (a bug: the message names ``what`` and the first
+            error).
+    """
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     try:
         Bundle.model_validate(bundle)
     except ValidationError as exc:
-        raise ExportError(f"the FHIR bundle of session {data.info.id} is not valid: "
-                          f"{exc.errors()[0]}") from None
+        raise ExportError(f"the FHIR bundle of {what} is not valid: {exc.errors()[0]}") from None
     return bundle
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from rehabbot.errors import ExportError
 from rehabbot.export.base import prepare_folder, read_session
 from rehabbot.export.registry import exporter_class
+from rehabbot.storage.files import relative_parts
 from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
 from rehabbot.storage.store import SessionStore
 
@@ -38,12 +39,15 @@ class ExportResult:
             operator's eyes; it is not written anywhere).
         without_consent: sessions exported although their patient did not consent (only with
             ``include_without_consent``).
+        running: sessions left out because they are still running (status ``running``: their
+            recording is incomplete).
     """
 
     files: list[Path]
     sessions: list[int]
     skipped: dict[int, str] = field(default_factory=dict)
     without_consent: list[int] = field(default_factory=list)
+    running: list[int] = field(default_factory=list)
 
 
 def select_sessions(store_path: Path, session_ids: Sequence[int] = (), *,
@@ -78,29 +82,44 @@ def export_sessions(store_path: Path, session_ids: Sequence[int], fmt: str, out_
                     operator: str, include_without_consent: bool = False) -> ExportResult:
     """Export sessions in the format ``fmt`` into one folder, pseudonymized and recorded.
 
+    Each session is recorded as under way before a byte is written
+    (:meth:`~rehabbot.storage.records.PatientRecords.begin_export`), written into a private
+    staging folder, then moved into ``out_dir`` and recorded in one transaction
+    (:meth:`~rehabbot.storage.records.PatientRecords.finish_export`); a failure deletes what it
+    staged. So an erasure running at the same time deletes every file or none is written, and a
+    killed export leaves only staged files that erasure finds.
+
     Args:
         store_path: the session store.
         session_ids: the sessions (see :func:`select_sessions`).
         fmt: a format name of :func:`~rehabbot.export.registry.available_exporters`.
-        out_dir: the folder to write into (created if needed).
+        out_dir: the folder to write into (created if needed, mode 0o700).
         operator: who exports (kept in the audit log).
         include_without_consent: export sessions of patients without research consent too;
             the audit log records it.
 
     Raises:
         ConfigurationError: unknown format, or an empty operator.
-        ExportError: every session lacks consent (the message says how to proceed), or the
-            folder or a file cannot be written.
-        StorageError: no store or no such session.
+        ExportError: every session lacks consent or is still running (the message says how to
+            proceed), or the folder or a file cannot be written.
+        StorageError: no store or no such session, or the patient was erased meanwhile.
     """
     who = check_operator(operator)
     exporter = exporter_class(fmt)()
     with SessionStore.open_existing(store_path) as store:
         records = PatientRecords(store)
-        owners = {sid: store.get_session(sid).patient_code for sid in session_ids}
+        infos = {sid: store.get_session(sid) for sid in session_ids}
+        owners = {sid: info.patient_code for sid, info in infos.items()}
+        running = [sid for sid, info in infos.items() if info.status == "running"]
         consenting = _consenting_codes(store, records, set(owners.values()))
         lacking = {sid: code for sid, code in owners.items() if code not in consenting}
-        chosen = [sid for sid in owners if include_without_consent or sid not in lacking]
+        chosen = [sid for sid in owners if sid not in running
+                  and (include_without_consent or sid not in lacking)]
+        if not chosen and running:
+            raise ExportError(
+                f"session(s) {', '.join(map(str, running))} are still running (or their program "
+                "ended without closing them), so their recordings are incomplete; export them "
+                "when they have ended")
         if not chosen:
             codes = ", ".join(sorted(set(lacking.values())))
             raise ExportError(
@@ -108,24 +127,31 @@ def export_sessions(store_path: Path, session_ids: Sequence[int], fmt: str, out_
                 f"{', '.join(map(str, lacking))} may not be exported; record consent "
                 "(`rehabbot patients consent CODE --yes --date YYYY-MM-DD`) or, where the law "
                 "allows, pass --include-without-consent (kept in the audit log)")
-        out = prepare_folder(out_dir).resolve()
+        out, created = prepare_folder(out_dir)
         written: list[ExportedFile] = []
         try:
             for sid in chosen:
-                data = read_session(store, sid)
-                written += [ExportedFile(sid, Path(p).resolve(), out)
-                            for p in exporter.write(data, out)]
+                intent = records.begin_export(fmt, out, root_created=created, session_id=sid)
+                try:
+                    staged = exporter.write(read_session(store, sid), intent.staging)
+                    for path in staged:
+                        relative_parts(Path(path), intent.staging)  # written where it was told
+                    written += records.finish_export(intent, fmt)
+                except BaseException:
+                    records.abandon_export(intent)
+                    raise
         finally:
-            if written:  # even a failed export's files are recorded, so that erasure finds them
-                records.record_export(fmt, written, operator=who, detail={
+            if written:  # even a failed export's completed sessions are logged
+                records.audit_export(fmt, written, operator=who, detail={
                     "include_without_consent": include_without_consent,
                     "sessions_without_consent": [s for s in chosen if s in lacking],
                     "sessions_skipped": [s for s in owners if s not in chosen],
                 })
     return ExportResult(
         files=list(dict.fromkeys(f.path for f in written)), sessions=chosen,
-        skipped={sid: code for sid, code in lacking.items() if sid not in chosen},
-        without_consent=[sid for sid in chosen if sid in lacking],
+        skipped={sid: code for sid, code in lacking.items() if sid not in chosen
+                 and sid not in running},
+        without_consent=[sid for sid in chosen if sid in lacking], running=running,
     )
 
 

@@ -21,7 +21,7 @@ from rehabbot.protocols.schema import (
 )
 
 protocols_app = typer.Typer(help="The therapy-protocol library.", no_args_is_help=True)
-console = Console()
+console = Console(markup=False)  # protocol files are user text: never markup
 
 
 def _ends(phase: Phase) -> str:

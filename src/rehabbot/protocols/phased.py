@@ -219,6 +219,8 @@ class PhasedController(Controller):
         treadmill: applies speed and body-weight support (None: nobody does).
         on_finished: called on the loop's thread once the last phase has ended (the runner
             stops the loop); must neither block nor raise.
+        ramp_in: the first command fades in from no torque over :data:`CROSSFADE_S` too (a
+            session's start on a robot: the torque is ramped in).
     """
 
     def __init__(
@@ -230,8 +232,10 @@ class PhasedController(Controller):
         period_s: float,
         treadmill: Treadmill | None = None,
         on_finished: Callable[[], None] | None = None,
+        ramp_in: bool = False,
     ) -> None:
         super().__init__()
+        self.ramp_in = ramp_in
         if not phases:
             raise ConfigurationError("a phased session needs at least one walking phase")
         self.phases = tuple(phases)
@@ -383,6 +387,8 @@ class PhasedController(Controller):
         self._fade = None
         if self._tick == 0:
             self.current_.reset(state)
+            if self.ramp_in:
+                self._fade = _Fade(None, 0)
             return
         self.current_.resume(state, self.phase_)
         self._fade = _Fade(None, self._tick)

@@ -14,6 +14,7 @@ from typing import Annotated, cast, get_args
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.protocols.schema import ControllerName
@@ -25,7 +26,7 @@ from rehabbot.session.replay import (
 )
 from rehabbot.storage.store import default_store_path
 
-console = Console()
+console = Console(markup=False)  # user text is never markup
 
 
 def _param(text: str) -> tuple[str, float]:
@@ -54,7 +55,7 @@ def replay_table(report: ReplayReport) -> Table:
     differing = {d.joint: d for d in report.differences}
     for joint, dq in report.max_q_ref_deg.items():
         d = differing.get(joint)
-        table.add_row(joint, "[red]differs[/]" if d else "[green]identical[/]",
+        table.add_row(joint, Text("differs", "red") if d else Text("identical", "green"),
                       "-" if d is None else str(d.first_tick),
                       "-" if d is None else f"{d.first_t_s:.3f}", f"{dq:.3g}",
                       f"{report.max_tau_cmd_nm[joint]:.3g}")

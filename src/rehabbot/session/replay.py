@@ -37,6 +37,7 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray, JointState
 from rehabbot.protocols.phased import PhasedController, StepCounter
 from rehabbot.protocols.schema import SESSION_PARAMETERS, ControllerName, Phase, Protocol
+from rehabbot.safety.faults import StopCategory
 from rehabbot.session.runner import (
     DEMO_PATIENT,
     build_supervisor,
@@ -175,7 +176,8 @@ def replay_session(
     return _run(session_id, robot, walking, samples, changes,
                 float(stored.get("height_m", DEMO_PATIENT.height_m)),
                 float(stored.get("mass_kg", DEMO_PATIENT.mass_kg)),
-                q_ref_tolerance_deg, tau_tolerance_nm)
+                q_ref_tolerance_deg, tau_tolerance_nm, bool(summary.get("ramp_in", False)),
+                bool(summary.get("fade_out", False)))
 
 
 def _run(
@@ -188,8 +190,12 @@ def _run(
     mass_kg: float,
     q_ref_tolerance_deg: float,
     tau_tolerance_nm: float,
+    ramp_in: bool,
+    fade_out: bool,
 ) -> ReplayReport:
-    """Run the recorded ticks through a fresh controller and supervisor; compare."""
+    """Run the recorded ticks through a fresh controller and supervisor, the torque ramped in
+    at the start if it was and faded out from the tick after the last phase ended, as the
+    session's loop did; compare."""
     names = tuple(samples.joint_names)
     n, joints = samples.q.shape
     if names != robot.joint_names:
@@ -197,8 +203,10 @@ def _run(
                                  f"its robot has {', '.join(robot.joint_names)}")
     feet = ((bool(right), bool(left)) for right, left in samples.contact)
     counter = StepCounter(lambda: next(feet), robot.period_s)
+    finished: list[bool] = []
     controller = PhasedController(walking, phase_builder(names, robot.period_s, height_m, mass_kg),
-                                  counter, period_s=robot.period_s)
+                                  counter, period_s=robot.period_s, ramp_in=ramp_in,
+                                  on_finished=lambda: finished.append(fade_out))
     supervisor = build_supervisor(robot, walking[0])
     q_ref = np.empty((n, joints))
     tau_cmd = np.empty((n, joints))
@@ -211,6 +219,9 @@ def _run(
         tick = int(samples.tick[i])
         if tick in changes:
             controller.set_params(**changes[tick])
+        if finished == [True]:  # the runner's loop fades the torque out after the last phase
+            supervisor.request_stop(StopCategory.FADE)
+            finished.append(False)
         supervisor.check(state)
         command = supervisor.limit(controller.update(state), state)
         q_ref[i] = command.q_ref

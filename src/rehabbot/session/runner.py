@@ -1,9 +1,21 @@
 """The session runner: one therapy session from protocol to stored recording and summary.
 
-It wires the data path of DESIGN.md: protocol → control loop (robot through CAN, supervisor,
-controller) → recorder → SQLite store, and for a robot on a ``virtual`` bus starts the simulated
-exoskeleton on that bus first. In simulation the loop runs in lockstep (as fast as the machine
-allows, deterministic for a seed) unless ``realtime`` asks for wall-clock pacing.
+A session is staged (DESIGN.md, "The data path"):
+
+1. **plan**: the patient, progression from their last session, the phases, the session's row in
+   the store (with the robot's stored zero offsets applied);
+2. **bring up the plant**: the plant is injected (:class:`~rehabbot.session.plant.Plant`, by
+   default :func:`~rehabbot.session.plant.open_plant`: the robot's own buses and drives, or an
+   in-process simulation for a robot on ``virtual`` buses) and brought up through every check of
+   :mod:`rehabbot.session.bringup`;
+3. **run**: the control loop (robot, supervisor, controller, torque ramped in) until the phases
+   end or a stop, which fades the torque out;
+4. **finalize**: the drives disabled, the recording flushed, events, phases, assessments and the
+   summary stored.
+
+This module imports neither pybullet nor a drive protocol: the plant brings them. An in-process
+simulation runs in lockstep (deterministic for a seed) unless ``realtime`` asks for wall-clock
+pacing; every other plant runs on the wall clock.
 
 A recording that fails mid-session (e.g. a full disk) is a ``storage`` fault of the supervisor:
 the torque fades out, the session ends as ``faulted`` with the error in its summary
@@ -13,10 +25,10 @@ the torque fades out, the session ends as ``faulted`` with the error in its summ
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import queue
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,18 +41,17 @@ from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller
 from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
-from rehabbot.hal.robot import CanRobot
-from rehabbot.protocols.assessments import AssessedBody, run_assessments
 from rehabbot.protocols.phased import PhasedController, StepCounter
 from rehabbot.protocols.progression import Change, plan_progression, with_values
 from rehabbot.protocols.schema import MAX_PHASE_S, Phase, Protocol
-from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
 from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
 from rehabbot.safety.faults import EventSink, SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
+from rehabbot.session.bringup import Confirm, enable, prepare
+from rehabbot.session.plant import PlantFactory, PlantSettings, open_plant
+from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient import PROFILES
-from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.store import SessionSamples, SessionStore
 
@@ -56,7 +67,16 @@ class PatientDefaults:
 
 
 DEMO_PATIENT = PatientDefaults()
-ACTIVATION_TIMEOUT_S = 1.0
+
+
+def _not_confirmed(question: str) -> bool:
+    """The default operator: nobody to confirm anything."""
+    return False
+
+
+def _no_contacts() -> tuple[bool, bool]:
+    """A robot that cannot tell foot contact: neither foot is known to touch."""
+    return False, False
 
 
 @dataclass
@@ -73,8 +93,12 @@ class SessionRequest:
         guidance_pct: overrides the guidance of the training phases (%), within their
             adjustable bounds.
         seed: seed of the simulation's random draws.
-        realtime: pace the simulation to the wall clock instead of lockstep.
+        realtime: pace an in-process simulation to the wall clock instead of lockstep.
         profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
+        plant: opens the plant (default :func:`~rehabbot.session.plant.open_plant`).
+        confirm: asks the operator to confirm what the robot cannot set itself (treadmill and
+            body-weight support by hand); default: nobody confirms, and a robot without a
+            treadmill interface is refused.
         live: a second sample sink that sees every tick (e.g. a console's shared-memory ring);
             it must neither block nor raise.
         events: a second event sink that receives every safety event on the loop's thread, after
@@ -96,6 +120,8 @@ class SessionRequest:
     live: SampleSink | None = None
     events: EventSink | None = None
     progress: bool = True
+    plant: PlantFactory = open_plant
+    confirm: Confirm = _not_confirmed
 
 
 @dataclass
@@ -156,8 +182,8 @@ class SessionRunner:
         """Validate the request; nothing is opened yet.
 
         Raises:
-            ConfigurationError: the duration or guidance override is out of range, or the robot
-                has no simulator and no hardware path yet.
+            ConfigurationError: the duration or guidance override is out of range, or the
+                profile is unknown.
         """
         self.request = request
         phases = session_phases(request.protocol, request.duration_s, request.guidance_pct)
@@ -167,12 +193,6 @@ class SessionRunner:
             raise ConfigurationError(
                 f"unknown patient profile {request.profile!r}; choose one of "
                 f"{', '.join(sorted(PROFILES))}"
-            )
-        if not request.robot.simulated:
-            raise ConfigurationError(
-                f"robot {request.robot.name!r} is on real hardware "
-                f"({', '.join(b.interface for b in request.robot.buses)}); hardware sessions are "
-                "not supported yet, use a robot on a 'virtual' bus such as the bundled sim_exo"
             )
         self._loop: ControlLoop | None = None
         self._stop_requested = False
@@ -205,9 +225,18 @@ class SessionRunner:
         if self._loop is not None:
             self._loop.request_stop(fade=True)
 
-    def _assess(self, phases: Sequence[Phase], body: AssessedBody) -> dict[str, dict[str, Any]]:
-        """Run assessment phases one by one until a stop is requested; results by phase name."""
+    def _assess(self, phases: Sequence[Phase], profile: str, height_m: float, mass_kg: float,
+                robot: RobotConfig) -> dict[str, dict[str, Any]]:
+        """Run assessment phases one by one until a stop is requested; results by phase name.
+
+        They run on their own simulated bench (pybullet), imported only when a session has
+        assessment phases."""
         results: dict[str, dict[str, Any]] = {}
+        if not phases:
+            return results
+        from rehabbot.protocols.assessments import AssessedBody, run_assessments
+
+        body = AssessedBody(PROFILES[profile], height_m, mass_kg, robot)
         for phase in phases:
             if self._stop_requested:
                 break
@@ -221,12 +250,16 @@ class SessionRunner:
     def _phases_done(self) -> None:
         """The last walking phase has ended: the loop stops at the next tick boundary."""
         if self._loop is not None:
-            self._loop.request_stop()
+            self._loop.request_stop(fade=True)
 
     def run(self, on_progress: Callable[[float], None] | None = None) -> SessionResult:
-        """Run the session, record it, store its summary; return the result."""
+        """Run the session, record it, store its summary; return the result.
+
+        Raises:
+            ConfigurationError, CommunicationError, SafetyError: the bring-up refused the plant
+                (the session is stored ``aborted`` with the reason).
+        """
         req = self.request
-        robot_cfg = req.robot
         with SessionStore.open(req.store_path) as store:
             if req.patient_code == DEMO_PATIENT.code:
                 patient_id = store.ensure_patient(
@@ -241,6 +274,7 @@ class SessionRunner:
             plan = plan_progression(store, patient_id, req.protocol) if req.progress else None
             protocol = req.protocol if plan is None else with_values(req.protocol, plan.values)
             phases = session_phases(protocol, req.duration_s, req.guidance_pct)
+            robot_cfg, offsets = with_stored_offsets(store, req.robot)
             parameters = {
                 "protocol": protocol.model_dump(),
                 "phases": [phase.name for phase in phases],
@@ -251,6 +285,7 @@ class SessionRunner:
                 "profile": req.profile,
                 "progression": None if plan is None else plan.as_dict(),
                 "robot": robot_cfg.model_dump(mode="json"),
+                "zero_offsets_rad": offsets,
                 "height_m": height_m,
                 "mass_kg": mass_kg,
             }
@@ -260,45 +295,40 @@ class SessionRunner:
             )
         walking = [phase for phase in phases if phase.walking]
         first = next(i for i, phase in enumerate(phases) if phase.walking)
-        profile = PROFILES[req.profile]
-        body = AssessedBody(profile, height_m, mass_kg, robot_cfg)
         assessments: dict[str, dict[str, object]] = {}
         with _ends_aborted(req.store_path, session_id):
-            before = self._assess(phases[:first], body)
+            before = self._assess(phases[:first], req.profile, height_m, mass_kg, robot_cfg)
         assessments.update(before)
-        channel_suffix = f"-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
         start = walking[0]
-        sim = SimulatedExoskeleton(
-            robot_cfg,
-            SimulationSettings(
-                height_m=height_m,
-                mass_kg=mass_kg,
-                belt_speed_mps=start.treadmill_speed_mps,
+        names = robot_cfg.joint_names
+        with _ends_aborted(req.store_path, session_id):
+            plant = req.plant(robot_cfg, PlantSettings(
+                height_m=height_m, mass_kg=mass_kg, belt_speed_mps=start.treadmill_speed_mps,
                 body_weight_support=start.body_weight_support_pct / 100.0,
                 cadence_steps_per_min=protocol.training_phase.cadence_steps_per_min,
-                profile=profile,
-                seed=req.seed,
-            ),
-            channel_suffix=channel_suffix,
-        )
-        clock: Clock = (
-            WallClock(robot_cfg.period_s, step=sim.step) if req.realtime
-            else LockstepClock(robot_cfg.period_s, step=sim.step)
-        )
-        robot = CanRobot(robot_cfg, channel_suffix=channel_suffix, time_source=clock.now)
+                profile=req.profile, seed=req.seed, realtime=req.realtime,
+            ))
+            try:
+                prepare(plant, start.treadmill_speed_mps, start.body_weight_support_pct / 100.0,
+                        req.confirm)
+            except BaseException:
+                plant.close()
+                raise
+        with SessionStore.open(req.store_path) as store:
+            store.add_event(session_id, 0.0, "plant_configured", None, {
+                "plant": plant.kind, "contact_source": plant.contact_source,
+                "treadmill": "interface" if plant.treadmill is not None else "set by hand"})
+        robot, clock = plant.robot, plant.clock
         recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
         events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
-        steps = StepCounter(sim.foot_contacts, robot_cfg.period_s)
+        steps = StepCounter(plant.contacts or _no_contacts, robot_cfg.period_s)
         try:
             with _ends_aborted(req.store_path, session_id):
-                with sim.serving():  # the drives answer configure-time requests (CANopen SDO)
-                    robot.configure()
-                robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
-                names = robot_cfg.joint_names
                 controller = PhasedController(
                     walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
-                    period_s=robot_cfg.period_s, treadmill=sim, on_finished=self._phases_done,
+                    period_s=robot_cfg.period_s, treadmill=plant.treadmill,
+                    on_finished=self._phases_done, ramp_in=plant.ramp_in,
                 )
                 supervisor = build_supervisor(robot_cfg, start)
                 sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
@@ -309,11 +339,17 @@ class SessionRunner:
                 if self._stop_requested:
                     self._loop.request_stop(fade=True)
                 recorder.start()
-                with SessionStore.open(req.store_path) as store:
+                with SessionStore.open(req.store_path) as store:  # before the drives' watchdogs run
                     store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
+                # the heap's one full collection happens now, not between enabling the drives
+                # and the loop's first command (their watchdogs run from the enabling)
+                gc.collect()
+                gc.freeze()
+                enable(plant, start.range_of_motion_deg.for_joints(names))
                 clock.restart()
-                # one tick more than the phases' time limits: the last phase ends on its own
-                limit_s = sum(p.time_limit_s for p in walking) + 2 * robot_cfg.period_s
+                # the phases' time limits, the fade-out after the last, and one tick more
+                limit_s = (sum(p.time_limit_s for p in walking) + supervisor.settings.fade_s
+                           + 2 * robot_cfg.period_s)
                 try:
                     report = self._loop.run(limit_s, on_progress)
                 finally:
@@ -321,15 +357,17 @@ class SessionRunner:
                 status = "faulted" if report.faults else (
                     "completed" if controller.finished_ else "aborted")
         finally:
-            robot.close()
-            sim.close()
+            gc.unfreeze()
+            plant.close()
             recording_error = _stop_recording(recorder)
         if recording_error is not None:
             status = "faulted"  # the samples committed before the failure stay stored
         if status == "completed":
             with _ends_aborted(req.store_path, session_id):
-                assessments.update(self._assess(phases[first + len(walking):], body))
-        with SessionStore.open(req.store_path) as store:
+                assessments.update(self._assess(phases[first + len(walking):], req.profile,
+                                                height_m, mass_kg, robot_cfg))
+        with _ends_aborted(req.store_path, session_id), \
+                SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
             summary = summarize(
                 samples.t_s, samples.contact, samples.q, samples.q_ref, samples.tau,
@@ -352,6 +390,11 @@ class SessionRunner:
                                 None, {"phase": name, **result})
             latency = {name: stats.as_dict() for name, stats in robot.reply_latency().items()}
             stored = summary.as_dict() | {
+                "plant": plant.kind,
+                "contact_source": plant.contact_source,
+                # how the torque came and went, for replay
+                "ramp_in": plant.ramp_in,
+                "fade_out": True,
                 "loop_compute": report.compute.as_dict() if report.compute else None,
                 "loop_timing": report.timing(),
                 "reply_latency_us": latency,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -81,6 +81,10 @@ def initial_pose(joint_names: tuple[str, ...]) -> FloatArray:
                 f"hip_flexion_{side}")
             q[i] = np.clip(q[knee] - q[hip], -FOOT_FLAT_LIMIT_RAD, FOOT_FLAT_LIMIT_RAD)
     return q
+
+
+#: Opens the emulator's side of a bus: (bus configuration, channel) → bus.
+BusOpener = Callable[[BusConfig, str], can.BusABC]
 
 
 #: How long the serving thread blocks on the bus before it looks for a stop request (s).
@@ -180,17 +184,20 @@ class DriveEmulators:
         qd: FloatArray,
         *,
         channel_suffix: str = "",
+        opener: BusOpener = open_bus,
     ) -> None:
         """Emulate the drives of ``config``; joint ``i`` drives sim joint ``sim_indices[i]``,
         which is at angle ``q`` and velocity ``qd`` now.
 
         Args:
-            config: a simulated robot (every bus ``virtual``).
+            config: the robot (every bus ``virtual``, unless ``opener`` serves its buses).
             sim_indices: the simulator's joint index of each robot joint.
             q: the simulator's joint angles now (rad).
             qd: the simulator's joint velocities now (rad/s).
             channel_suffix: appended to every configured channel, as the host's
                 :class:`~rehabbot.hal.robot.CanRobot` is given it.
+            opener: opens the emulator's side of each bus (default: as the host opens it, the
+                ``virtual`` bus of this process).
 
         Raises:
             ConfigurationError: a joint's protocol has no emulator.
@@ -202,7 +209,7 @@ class DriveEmulators:
         try:
             for bus_config, on_bus in config.joints_by_bus():
                 channel = bus_config.channel + channel_suffix
-                served = EmulatedBus(bus_config, open_bus(bus_config, channel))
+                served = EmulatedBus(bus_config, opener(bus_config, channel))
                 self.buses.append(served)
                 groups: dict[str, list[int]] = {}
                 for joint in on_bus:
@@ -299,16 +306,25 @@ class SimulatedExoskeleton:
     """A treadmill world with a patient in the exoskeleton, answering on virtual CAN buses."""
 
     def __init__(
-        self, config: RobotConfig, settings: SimulationSettings, *, channel_suffix: str = ""
+        self,
+        config: RobotConfig,
+        settings: SimulationSettings,
+        *,
+        channel_suffix: str = "",
+        opener: BusOpener | None = None,
     ) -> None:
         """Build the world and bind emulated drives to the joints ``config`` names, each on its
         bus's channel with ``channel_suffix`` appended (give the host's robot the same suffix).
 
+        ``opener`` opens the emulator's side of each bus; without it every bus must be
+        ``virtual`` (the host runs in this process). The emulated robot of ``rehabbot sim
+        serve`` passes one that serves its buses to other processes.
+
         Raises:
-            ConfigurationError: a bus is not virtual, a joint does not exist in the model, or a
-                joint's drive protocol has no emulator.
+            ConfigurationError: a bus is not virtual (and no ``opener``), a joint does not exist
+                in the model, or a joint's drive protocol has no emulator.
         """
-        if not config.simulated:
+        if opener is None and not config.simulated:
             interfaces = ", ".join(sorted({b.interface for b in config.buses}))
             raise ConfigurationError(
                 f"robot {config.name!r} is on {interfaces} buses; only robots on 'virtual' buses "
@@ -337,7 +353,8 @@ class SimulatedExoskeleton:
         self._contacts = self.world.foot_contacts()
         try:
             self.drives = DriveEmulators(
-                config, indices, self._q, self._qd, channel_suffix=channel_suffix)
+                config, indices, self._q, self._qd, channel_suffix=channel_suffix,
+                opener=opener or open_bus)
         except ConfigurationError:
             self.world.close()
             raise

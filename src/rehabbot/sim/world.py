@@ -35,6 +35,7 @@ import os
 import tempfile
 from pathlib import Path
 from types import ModuleType, TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,19 @@ def _import_pybullet() -> ModuleType:
         os.close(saved)
 
 
-p = _import_pybullet()
+class _Pybullet:
+    """pybullet, imported on first use: importing this module (for its joint names) loads no
+    physics engine; the first world built does."""
+
+    _module: ModuleType | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Pybullet._module is None:
+            _Pybullet._module = _import_pybullet()
+        return getattr(_Pybullet._module, name)
+
+
+p: Any = _Pybullet()
 
 GRAVITY_MPS2 = 9.81
 #: Coulomb friction coefficient between sole and belt.

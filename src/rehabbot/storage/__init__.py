@@ -9,6 +9,8 @@ from its own thread at least every 50 ms, so that a killed process loses at most
 100 ms of a recording. :mod:`rehabbot.storage.records` holds
 :class:`~rehabbot.storage.records.PatientRecords`: patient profiles, fitting, research consent,
 clinical outcomes, erasure and the audit log, with the per-store pseudonym key of research
-exports; :mod:`rehabbot.storage.cli` is ``rehabbot patients``. docs/storage.md describes the
-file, its schema and how to read it; docs/records.md the records and the privacy model.
+exports; :mod:`rehabbot.storage.files` creates private folders and moves and deletes export
+files without following links; :mod:`rehabbot.storage.cli` is ``rehabbot patients``.
+docs/storage.md describes the file, its schema and how to read it; docs/records.md the records
+and the privacy model.
 """

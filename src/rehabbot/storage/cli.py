@@ -13,6 +13,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,7 +36,8 @@ OPERATOR_ENV_VAR = "REHABBOT_OPERATOR"
 
 patients_app = typer.Typer(help="Patient records: profile, fitting, consent, outcomes, erasure, "
                                 "audit log.", no_args_is_help=True)
-console = Console()
+#: Never parses markup: names, diagnoses, protocols and operators are shown as typed.
+console = Console(markup=False)
 
 
 def default_operator() -> str:
@@ -264,6 +266,10 @@ def patients_erase(
                   f"{len(report.files_deleted)} export file(s) deleted, "
                   f"{len(report.files_missing)} already gone, {len(report.files_kept)} kept "
                   "(shared with other patients' exports)")
+    for path in report.files_refused:
+        print(f"not deleted: {path} (outside its export folder or behind a symbolic link; "
+              "rehabbot deletes nothing outside the folders it wrote to: check it by hand)",
+              file=sys.stderr)
 
 
 @patients_app.command("audit")

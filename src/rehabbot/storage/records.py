@@ -33,6 +33,8 @@ import hashlib
 import hmac
 import json
 import math
+import os
+import secrets
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,7 +44,15 @@ from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rehabbot.errors import ConfigurationError, StorageError
+from rehabbot.errors import ConfigurationError, StorageError, echo
+from rehabbot.storage.files import (
+    DIR_MODE,
+    move_into,
+    relative_parts,
+    remove_empty_folders,
+    remove_tree_beneath,
+    unlink_beneath,
+)
 from rehabbot.storage.store import SessionStore
 
 JointKind = Literal["hip", "knee", "ankle"]
@@ -57,6 +67,8 @@ MAX_OPERATOR_LENGTH = 100
 #: Profile fields whose values never enter the audit log (only their names do).
 PROFILE_FIELDS = ("display_name", "birth_date", "sex", "height_m", "mass_kg", "affected_side",
                   "diagnosis")
+#: Name prefix of the private folder an export writes into before its files are moved in place.
+STAGING_PREFIX = ".rehabbot-export-"
 _EARLIEST_BIRTH = date(1900, 1, 1)
 M = TypeVar("M", bound=BaseModel)
 
@@ -317,16 +329,34 @@ class ExportedFile:
     """A file an export wrote for a session.
 
     Attributes:
-        session_id: the session exported.
-        path: the file (absolute).
+        session_id: the session exported (None for a file about the patient as a whole, e.g.
+            their copy of their record).
+        path: the file (absolute), inside ``root``.
         root: the export folder it was written into (absolute); erasure removes the file and
-            then the folders it leaves empty, up to and including ``root`` (whose name may carry
-            the patient's name).
+            then the folders it leaves empty below ``root``, and ``root`` itself (whose name may
+            carry the patient's name) if an export created it.
     """
 
-    session_id: int
+    session_id: int | None
     path: Path
     root: Path
+
+
+@dataclass(frozen=True)
+class ExportIntent:
+    """An export under way, recorded before its first byte is written.
+
+    Attributes:
+        id: its row in ``export_intents``.
+        staging: the private folder (0o700, inside ``root``) the files are written into first.
+        root: the export folder the files are moved into when complete.
+        session_id: the session exported, None for a patient's copy of their record.
+    """
+
+    id: int
+    staging: Path
+    root: Path
+    session_id: int | None
 
 
 @dataclass(frozen=True)
@@ -340,6 +370,9 @@ class ErasureReport:
         files_missing: export files recorded but already gone.
         files_kept: export files kept because they hold other patients' data too (e.g. a BIDS
             ``dataset_description.json``).
+        files_refused: recorded files not deleted because they lie outside their export folder
+            or behind a symbolic link (recorded so by versions before schema 4, which resolved
+            links): rehabbot deletes nothing outside the folders it wrote to; check them by hand.
     """
 
     patient_id: int
@@ -347,6 +380,7 @@ class ErasureReport:
     files_deleted: tuple[Path, ...]
     files_missing: tuple[Path, ...]
     files_kept: tuple[Path, ...]
+    files_refused: tuple[Path, ...] = ()
 
 
 def check_operator(operator: str) -> str:
@@ -358,7 +392,7 @@ def check_operator(operator: str) -> str:
     name = operator.strip() if isinstance(operator, str) else ""
     if not name or len(name) > MAX_OPERATOR_LENGTH:
         raise ConfigurationError(
-            f"operator {operator!r} is not a name of 1 to {MAX_OPERATOR_LENGTH} characters; "
+            f"operator {echo(operator)} is not a name of 1 to {MAX_OPERATOR_LENGTH} characters; "
             "say who makes the change (--operator NAME or $REHABBOT_OPERATOR)"
         )
     return name
@@ -372,7 +406,7 @@ def invalid(what: str, exc: ValidationError) -> ConfigurationError:
         message = str(error["msg"]).removeprefix("Value error, ")
         given = error.get("input")
         shown = "" if isinstance(given, Mapping) or error["type"] == "missing" else \
-            f" (got {given!r})"
+            f" (got {echo(given)})"
         parts.append(f"{field}: {message}{shown}")
     return ConfigurationError(f"{what}: " + "; ".join(parts))
 
@@ -711,7 +745,10 @@ class PatientRecords:
 
     def record_export(self, fmt: str, files: list[ExportedFile], *, operator: str,
                       detail: Mapping[str, Any]) -> None:
-        """Remember the files an export wrote (for erasure) and log the export.
+        """Remember files written straight into place (a report) and log the export.
+
+        Exports of sessions go through :meth:`begin_export` and :meth:`finish_export` instead,
+        which record them before they are written.
 
         Args:
             fmt: the export format.
@@ -725,43 +762,169 @@ class PatientRecords:
             StorageError: a session that does not exist.
         """
         who = check_operator(operator)
-        now = _utc_now()
         with self.store._transaction(f"recording a {fmt} export", write=True) as db:
-            owners: dict[int, int] = {}
-            for f in files:
-                if f.session_id not in owners:
-                    owners[f.session_id] = self.store._session_row(
-                        db, f.session_id, "patient_id")[0]
-            db.executemany(
-                "INSERT INTO exports (patient_id, session_id, format, path, root, exported_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(owners[f.session_id], f.session_id, fmt, str(f.path), str(f.root), now)
-                 for f in files])
-            patients = sorted(set(owners.values()))
-            self._audit(db, who, "export", patients[0] if len(patients) == 1 else None,
-                        {"format": fmt, "sessions": sorted(owners), "patients": patients,
-                         "files": len({f.path for f in files}), **detail})
+            owners = self._insert_exports(db, fmt, files)
+            self._log_export(db, who, fmt, owners, files, detail)
+
+    def _insert_exports(self, db: sqlite3.Connection, fmt: str, files: list[ExportedFile],
+                        patient_id: int | None = None) -> dict[int, int]:
+        """Insert export rows; return session id → patient id of the sessions named.
+
+        A file of no session belongs to ``patient_id``.
+        """
+        owners: dict[int, int] = {}
+        for f in files:
+            if f.session_id is not None and f.session_id not in owners:
+                owners[f.session_id] = self.store._session_row(db, f.session_id, "patient_id")[0]
+        now = _utc_now()
+        db.executemany(
+            "INSERT INTO exports (patient_id, session_id, format, path, root, exported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(patient_id if f.session_id is None else owners[f.session_id], f.session_id, fmt,
+              str(f.path), str(f.root), now) for f in files])
+        return owners
+
+    def _log_export(self, db: sqlite3.Connection, who: str, fmt: str, owners: Mapping[int, int],
+                    files: list[ExportedFile], detail: Mapping[str, Any]) -> None:
+        patients = sorted(set(owners.values()))
+        self._audit(db, who, "export", patients[0] if len(patients) == 1 else None,
+                    {"format": fmt, "sessions": sorted(owners), "patients": patients,
+                     "files": len({f.path for f in files}), **detail})
+
+    def audit_export(self, fmt: str, files: list[ExportedFile], *, operator: str,
+                     detail: Mapping[str, Any]) -> None:
+        """Log an export whose files :meth:`finish_export` recorded (see :meth:`record_export`).
+
+        Raises:
+            ConfigurationError: empty operator.
+        """
+        who = check_operator(operator)
+        with self.store._transaction(f"logging a {fmt} export", write=True) as db:
+            owners = {int(sid): int(pid) for sid, pid in db.execute(
+                "SELECT id, patient_id FROM sessions WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted({f.session_id for f in files if f.session_id is not None})),))}
+            self._log_export(db, who, fmt, owners, files, detail)
+
+    def begin_export(self, fmt: str, root: Path, *, root_created: bool,
+                     session_id: int | None = None,
+                     patient_code: str | None = None) -> ExportIntent:
+        """Record an export of a session (or of a patient's own record) before it is written.
+
+        The intent row names a new private staging folder inside ``root`` (mode 0o700, made
+        after the row is committed), into which the exporter writes; :meth:`finish_export`
+        moves the files into place, :meth:`abandon_export` deletes them. A process killed in
+        between leaves the intent, so that erasing the patient deletes the staged files.
+        ``root_created`` (the export created ``root``) is recorded at once, so that erasure
+        removes the folder once empty even if the export never completes.
+
+        Raises:
+            StorageError: no such session or patient; the staging folder cannot be made.
+        """
+        staging = root / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+        with self.store._transaction(f"recording a {fmt} export", write=True) as db:
+            if session_id is not None:
+                patient_id = self.store._session_row(db, session_id, "patient_id")[0]
+            else:
+                patient_id = self._row(db, patient_code or "")[0]
+            cursor = db.execute(
+                "INSERT INTO export_intents (patient_id, session_id, format, staging, root, "
+                "started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (patient_id, session_id, fmt, str(staging), str(root), _utc_now()))
+            if root_created:
+                db.execute("INSERT OR IGNORE INTO export_folders (path) VALUES (?)", (str(root),))
+        intent = ExportIntent(int(cursor.lastrowid or 0), staging, root, session_id)
+        try:
+            os.mkdir(staging, DIR_MODE)
+        except OSError as exc:
+            self.abandon_export(intent)
+            raise StorageError(f"cannot write into the export folder {root}: "
+                               f"{exc.strerror or exc}; choose another folder (--out)") from None
+        return intent
+
+    def finish_export(self, intent: ExportIntent, fmt: str) -> list[ExportedFile]:
+        """Move an export's staged files into its folder and record them, in one transaction.
+
+        Holding the store's write lock, so that an erasure runs wholly before or after: if the
+        patient was erased meanwhile (the intent is gone), nothing is moved, the staged files
+        are deleted and :class:`StorageError` is raised. Files are moved with
+        :func:`~rehabbot.storage.files.move_into` (no link followed, folders 0o700); if a move
+        fails, those already moved are recorded and the rest stay staged under the intent.
+
+        Args:
+            intent: what :meth:`begin_export` returned.
+            fmt: the export format.
+
+        Returns:
+            the files at their places, in name order.
+
+        Raises:
+            StorageError: the patient was erased meanwhile, or a file cannot be moved into
+                place (a symbolic link in the way).
+        """
+        moved: list[Path] = []
+        made: list[Path] = []
+        failure: StorageError | None = None
+        with self.store._transaction(f"recording a {fmt} export", write=True) as db:
+            row = db.execute("SELECT patient_id FROM export_intents WHERE id = ?",
+                             (intent.id,)).fetchone()
+            if row is None:
+                failure = StorageError(
+                    f"the patient of session {intent.session_id} was erased while it was being "
+                    "exported; nothing of it was written") if intent.session_id is not None \
+                    else StorageError("the patient was erased while their record was being "
+                                      "copied; nothing of it was written")
+            else:
+                try:
+                    move_into(intent.staging, intent.root, moved, made)
+                except StorageError as exc:
+                    failure = exc
+                self._insert_exports(db, fmt, [ExportedFile(intent.session_id, f, intent.root)
+                                               for f in moved], patient_id=int(row[0]))
+                db.executemany("INSERT OR IGNORE INTO export_folders (path) VALUES (?)",
+                               [(str(f),) for f in made])
+                if failure is None:
+                    db.execute("DELETE FROM export_intents WHERE id = ?", (intent.id,))
+        if failure is not None:
+            if not moved:
+                self.abandon_export(intent)
+            raise failure
+        remove_tree_beneath(intent.staging, intent.root)
+        return [ExportedFile(intent.session_id, f, intent.root) for f in moved]
+
+    def abandon_export(self, intent: ExportIntent) -> None:
+        """Delete an export's staged files and its intent (the export failed)."""
+        remove_tree_beneath(intent.staging, intent.root)
+        with self.store._transaction("forgetting a failed export", write=True) as db:
+            db.execute("DELETE FROM export_intents WHERE id = ?", (intent.id,))
 
     def erase(self, code: str, *, operator: str) -> ErasureReport:
         """Erase a patient: export files, then every row, then every trace in the file.
 
-        Deletes the export files recorded for the patient's sessions (not those that other
-        patients' exports share) and the folders they leave empty, their export folder included;
-        then, in one transaction, the sessions with their parameters, events and samples, the
-        outcomes, consent, fitting, export records and the patient row; empties the details of
-        the patient's audit entries (keeping who, when and the action) and removes the export
-        folder that entries of earlier versions kept from the exports that name the patient;
-        and logs ``patient.erase`` (patient row id, session ids and counts only). Finally
+        In one write transaction (so that no export can record or move a file meanwhile):
+        deletes the export files recorded for the patient (not those that other patients'
+        exports share), the staging folders of their exports that never completed, and the
+        folders this leaves empty below each export folder (the export folder itself if an
+        export created it), never following a link nor leaving the export folder; then the
+        sessions with their parameters, events and samples, the outcomes, consent, fitting,
+        export records and the patient row; empties the details of the patient's audit entries
+        (keeping who, when and the action) and removes the export folder that entries of
+        earlier versions kept from the exports that name the patient; and logs
+        ``patient.erase`` (patient row id, session ids and counts only). Finally
         :meth:`compact` rewrites the file so that no deleted byte remains in it or in its
         write-ahead log.
 
         Raises:
             ConfigurationError: empty operator.
-            StorageError: no such patient, or another connection kept the write-ahead log from
-                being emptied (the rows are gone; run :meth:`compact` when it has closed).
+            StorageError: no such patient, a file that cannot be deleted (nothing is erased
+                from the store then), or another connection kept the write-ahead log from being
+                emptied (the rows are gone; run :meth:`compact` when it has closed).
         """
         who = check_operator(operator)
-        with self.store._transaction(f"reading the exports of {code!r}", write=False) as db:
+        deleted: list[Path] = []
+        missing: list[Path] = []
+        kept: list[Path] = []
+        refused: list[Path] = []
+        with self.store._transaction(f"erasing patient {code!r}", write=True) as db:
             patient_id = int(self._row(db, code)[0])
             sessions = tuple(int(r[0]) for r in db.execute(
                 "SELECT id FROM sessions WHERE patient_id = ? ORDER BY id", (patient_id,)))
@@ -769,25 +932,35 @@ class PatientRecords:
                               (patient_id,)).fetchall()
             shared = {r[0] for r in db.execute(
                 "SELECT DISTINCT path FROM exports WHERE patient_id != ?", (patient_id,))}
-        deleted, missing, kept = [], [], []
-        for path_text, root_text in mine:
-            path = Path(path_text)
-            if path_text in shared:
-                kept.append(path)
-                continue
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                missing.append(path)
-                continue
-            except OSError as exc:
-                raise StorageError(f"cannot delete the export {path} of patient {code!r}: "
-                                   f"{exc.strerror or exc}; delete it by hand or fix its "
-                                   "folder's permissions, then erase again") from None
-            deleted.append(path)
-            _remove_empty_parents(path, Path(root_text))
-        with self.store._transaction(f"erasing patient {code!r}", write=True) as db:
-            for table in ("exports", "outcomes", "consents", "fittings"):
+            staged = db.execute("SELECT staging, root FROM export_intents WHERE patient_id = ?",
+                                (patient_id,)).fetchall()
+            created = {r[0] for r in db.execute("SELECT path FROM export_folders")}
+            emptied: list[Path] = []
+            for path_text, root_text in mine:
+                path, root = Path(path_text), Path(root_text)
+                if path_text in shared:
+                    kept.append(path)
+                    continue
+                try:
+                    (deleted if unlink_beneath(path, root) else missing).append(path)
+                except StorageError:
+                    refused.append(path)
+                    continue
+                emptied += remove_empty_folders(path.parent, root,
+                                                remove_root=root_text in created)
+            for staging_text, root_text in staged:
+                staging, root = Path(staging_text), Path(root_text)
+                try:
+                    relative_parts(staging, root)
+                    deleted += sorted(p for p in staging.rglob("*") if not p.is_dir())
+                    remove_tree_beneath(staging, root)
+                except StorageError:
+                    refused.append(staging)
+                    continue
+                emptied += remove_empty_folders(root, root, remove_root=root_text in created)
+            db.executemany("DELETE FROM export_folders WHERE path = ?",
+                           [(str(f),) for f in emptied])
+            for table in ("exports", "export_intents", "outcomes", "consents", "fittings"):
                 db.execute(f"DELETE FROM {table} WHERE patient_id = ?", (patient_id,))
             db.execute("DELETE FROM sessions WHERE patient_id = ?", (patient_id,))
             db.execute("DELETE FROM patients WHERE id = ?", (patient_id,))
@@ -797,9 +970,11 @@ class PatientRecords:
                        "'$.patients') WHERE value = ?)", (patient_id,))
             self._audit(db, who, "patient.erase", patient_id,
                         {"sessions": list(sessions), "files_deleted": len(deleted),
-                         "files_missing": len(missing), "files_kept": len(kept)})
+                         "files_missing": len(missing), "files_kept": len(kept),
+                         "files_refused": len(refused)})
         self.compact()
-        return ErasureReport(patient_id, sessions, tuple(deleted), tuple(missing), tuple(kept))
+        return ErasureReport(patient_id, sessions, tuple(deleted), tuple(missing), tuple(kept),
+                             tuple(refused))
 
     def compact(self) -> None:
         """Rewrite the store without its free pages and empty its write-ahead log.
@@ -822,13 +997,3 @@ class PatientRecords:
                 "`rehabbot patients compact`"
             )
 
-
-def _remove_empty_parents(path: Path, root: Path) -> None:
-    """Remove the folders above ``path`` that are empty, up to and including ``root``."""
-    folder = path.parent
-    while folder == root or root in folder.parents:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty (or not ours to remove): stop there
-            return
-        folder = folder.parent

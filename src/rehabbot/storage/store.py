@@ -34,8 +34,9 @@ import math
 import os
 import secrets
 import sqlite3
+import stat
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,21 +48,26 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from rehabbot.errors import StorageError
+from rehabbot.errors import StorageError, echo
+from rehabbot.storage.files import make_private_dirs
 
 STORE_ENV_VAR = "REHABBOT_STORE"
+MAX_ROW_ID = 2**63 - 1
+"""The largest row id SQLite stores (a 64-bit signed integer)."""
 BUSY_TIMEOUT_S = 5.0
 """How long a write waits for another connection's write transaction to end (s)."""
 FINAL_STATUSES = ("completed", "aborted", "faulted")
 """The statuses :meth:`SessionStore.finish_session` accepts; a session is 'running' before."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
 Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
-read, nor migrated. Version 2 had no patient records; it is migrated to version 3 when opened
-(:data:`_MIGRATIONS`).
+read, nor migrated. Version 2 had no patient records; version 3 reused the row ids of erased
+patients and sessions. Both are migrated to version 4 when opened (:data:`_MIGRATIONS`).
 """
+APPLICATION_ID = 0x52484254
+"""``PRAGMA application_id`` of a rehabbot store ("RHBT"), set from schema version 4 on."""
 
 _SCHEMA = (
     """CREATE TABLE patients (
@@ -124,7 +130,7 @@ _SCHEMA = (
 )
 """The tables of schema version 2; a new store is created with them, then migrated."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
+_MIGRATIONS: dict[int, tuple[str, ...] | Callable[[sqlite3.Connection], None]] = {
     # 2 → 3: patient records (rehabbot.storage.records), exports, audit log, installation secret.
     2: (
         "ALTER TABLE patients ADD COLUMN birth_date TEXT",
@@ -179,7 +185,35 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         ) WITHOUT ROWID""",
     ),
 }
-"""Statements that take a store from schema version ``key`` to ``key + 1``."""
+"""Statements that take a store from schema version ``key`` to ``key + 1`` (3 → 4 is
+:func:`_migrate_to_ids_never_reused`)."""
+
+_NEVER_REUSED = ("patients", "sessions", "outcomes", "exports", "audit_log")
+"""The tables whose row ids the user or the audit log sees: version 4 declares their ids
+``AUTOINCREMENT``, so that SQLite never hands out the id of a deleted (erased) row again; and
+``exports.session_id`` may be NULL (a file about the patient, not one session: their copy of
+their record)."""
+_VERSION_4_INDEXES = (
+    "CREATE INDEX sessions_by_patient ON sessions(patient_id)",
+    "CREATE INDEX outcomes_by_patient ON outcomes(patient_id, measured_on)",
+    "CREATE INDEX exports_by_patient ON exports(patient_id)",
+    "CREATE INDEX audit_by_patient ON audit_log(patient_id)",
+    # An export in progress: recorded before its first byte is written, into a private staging
+    # folder below root, so that erasure finds the files of an export that never completed.
+    """CREATE TABLE export_intents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+        format TEXT NOT NULL,
+        staging TEXT NOT NULL,
+        root TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX export_intents_by_patient ON export_intents(patient_id)",
+    # Export folders that an export created (so erasure may remove them once empty).
+    "CREATE TABLE export_folders (path TEXT PRIMARY KEY) WITHOUT ROWID",
+    f"PRAGMA application_id = {APPLICATION_ID}",
+)
 PSEUDONYM_KEY_BYTES = 32
 """Length of the installation's pseudonym key (bytes), made once with :mod:`secrets`."""
 
@@ -409,9 +443,11 @@ class SessionStore:
     def open(cls, path: Path | None = None) -> SessionStore:
         """Open the store at ``path`` (default :func:`default_store_path`), creating it if needed.
 
-        Parent folders are created; a new file gets mode 0o600 and the schema of
-        :data:`SCHEMA_VERSION`, an existing one (and its ``-wal`` and ``-shm`` files) loses every
-        permission of group and others, and a store of schema version 2 is migrated.
+        Missing parent folders are created with mode 0o700; a new file gets mode 0o600 and the
+        schema of :data:`SCHEMA_VERSION`; an existing file is first checked to be a rehabbot
+        store (another file is refused untouched), then it (and its ``-wal`` and ``-shm`` files)
+        loses every permission of group and others, and a store of schema version 2 or 3 is
+        migrated.
 
         Raises:
             StorageError: the file cannot be created or opened, is not a rehabbot store, is locked,
@@ -419,7 +455,8 @@ class SessionStore:
         """
         path = default_store_path() if path is None else Path(path).expanduser()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(path.parent)
+            _check_is_store(path)  # before its mode is touched: it may be anybody's file
             _create_owner_only(path)
             # SQLite gives the -wal and -shm files it creates the store's mode; older ones
             # (left by a crash, or copied) are restricted here
@@ -438,8 +475,8 @@ class SessionStore:
         try:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            _ensure_schema(db, path)  # with foreign keys off: migrations rebuild tables
             db.execute("PRAGMA foreign_keys = ON")
-            _ensure_schema(db, path)
         except sqlite3.Error as exc:
             db.close()
             raise StorageError(_open_failure(path, exc)) from exc
@@ -509,6 +546,7 @@ class SessionStore:
             self._db.execute("COMMIT")
 
     def _session_row(self, db: sqlite3.Connection, session_id: int, columns: str) -> Any:
+        _check_row_id(session_id)
         row = db.execute(f"SELECT {columns} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
             raise StorageError(f"no session {session_id}; `rehabbot sessions list` shows the ids")
@@ -667,6 +705,19 @@ class SessionStore:
             )
         return int(cursor.lastrowid or 0)
 
+    def list_events(self, session_id: int) -> list[dict[str, Any]]:
+        """A session's events in time order: ``id``, ``t_s`` (s), ``kind``, ``joint``, ``detail``.
+
+        Raises:
+            StorageError: there is no session with this id.
+        """
+        with self._transaction(f"reading events of session {session_id}", write=False) as db:
+            self._session_row(db, session_id, "id")
+            rows = db.execute("SELECT id, t_s, kind, joint, detail FROM events WHERE session_id = "
+                              "? ORDER BY t_s, id", (session_id,)).fetchall()
+        return [{"id": i, "t_s": t, "kind": k, "joint": j,
+                 "detail": None if d is None else json.loads(d)} for i, t, k, j, d in rows]
+
     _INFO_QUERY = """
         SELECT s.id, p.code, s.protocol_name, s.robot_name, s.started_at, s.ended_at, s.status,
                s.period_s, s.joint_names,
@@ -701,6 +752,7 @@ class SessionStore:
         Raises:
             StorageError: there is no session with this id.
         """
+        _check_row_id(session_id)
         with self._translated(f"reading session {session_id}"):
             row = self._db.execute(f"{self._INFO_QUERY} WHERE s.id = ?", (session_id,)).fetchone()
         if row is None:
@@ -840,6 +892,17 @@ class SessionStore:
         )
 
 
+def _check_row_id(session_id: int) -> None:
+    """Refuse a session id that no row can have (SQLite ids are 64-bit signed integers).
+
+    Raises:
+        StorageError: ``session_id`` is outside 1 .. 2**63 − 1 (one line, the id shortened).
+    """
+    if not 0 < session_id <= MAX_ROW_ID:
+        raise StorageError(f"no session {echo(session_id)}: session ids are whole numbers from 1 "
+                           "to 2**63 - 1; `rehabbot sessions list` shows the ids")
+
+
 def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
     """Create the schema in a new store, migrate an older one; check the version afterwards.
 
@@ -862,12 +925,21 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
                     db.execute(statement)
                 version = 2
             while version in _MIGRATIONS:
-                for statement in _MIGRATIONS[version]:
-                    db.execute(statement)
+                step = _MIGRATIONS[version]
+                if callable(step):
+                    step(db)
+                else:
+                    for statement in step:
+                        db.execute(statement)
                 version += 1
             db.execute("INSERT OR IGNORE INTO installation (name, value) VALUES "
                        "('pseudonym_key', ?)", (secrets.token_bytes(PSEUDONYM_KEY_BYTES),))
             db.execute(f"PRAGMA user_version = {version}")
+            broken = db.execute("PRAGMA foreign_key_check").fetchone()
+            if broken is not None:
+                raise StorageError(f"session store {path}: a row of table {broken[0]} refers to "
+                                   f"a missing row of {broken[2]}, so it was not migrated; the "
+                                   "store was modified outside rehabbot")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -885,6 +957,120 @@ def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
             f"file away to start a new store there, or choose another store file (--store or "
             f"${STORE_ENV_VAR})"
         )
+
+
+def _check_is_store(path: Path) -> None:
+    """Refuse, before anything touches it, an existing file that is not a rehabbot store.
+
+    A missing or empty file is a new store. An SQLite file is a store if it carries rehabbot's
+    application id, or (stores before schema version 4) has rehabbot's tables; any other file
+    keeps its content and its mode.
+
+    Raises:
+        StorageError: ``path`` is a folder, not an SQLite file, or another program's database.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return  # missing (a new store), or opening it will say what is wrong
+    refused = (f"{path} is not a rehabbot session store, so it was left as it is; choose "
+               f"another store file (--store or ${STORE_ENV_VAR})")
+    if not stat.S_ISREG(info.st_mode):
+        raise StorageError(refused)
+    if info.st_size == 0:
+        return
+    try:
+        with path.open("rb") as file:
+            header = file.read(16)
+        if header != b"SQLite format 3\x00":
+            raise StorageError(refused)
+        probe = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except OSError:
+        return
+    except sqlite3.Error as exc:
+        raise StorageError(_open_failure(path, exc)) from exc
+    try:
+        application_id = int(probe.execute("PRAGMA application_id").fetchone()[0])
+        version = _schema_version(probe)
+        tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = "
+                                              "'table'")}
+    except sqlite3.Error as exc:
+        raise StorageError(_open_failure(path, exc)) from exc
+    finally:
+        probe.close()
+    ours = application_id == APPLICATION_ID or (application_id == 0 and (
+        not tables or (version == 1 and "ticks" in tables)
+        or (version >= 2 and {"patients", "sessions", "sample_blocks"} <= tables)))
+    if not ours:
+        raise StorageError(refused.replace("is not", "is an SQLite database but not", 1))
+
+
+def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
+    """Schema 3 → 4: ids that are never handed out again, and exports recorded before writing.
+
+    The tables of :data:`_NEVER_REUSED` are rebuilt from their own definitions with
+    ``AUTOINCREMENT``, their counters set
+    past every id the store ever gave (the audit log names erased patients and their sessions);
+    a patient who got the id of an erased one (version 3 reused it) is given a new id, and so
+    are their rows and the audit entries made after that erasure, so that their audit log
+    never shows the erased patient's entries. Adds ``export_intents`` and ``export_folders``
+    and the store's application id. Runs inside the migration's transaction, foreign keys off.
+    """
+    erased = dict(db.execute("SELECT patient_id, max(id) FROM audit_log WHERE action = "
+                             "'patient.erase' AND patient_id IS NOT NULL GROUP BY patient_id"))
+    named_patients: set[int] = set(erased)
+    named_sessions: set[int] = set()
+    for detail_text, in db.execute("SELECT detail FROM audit_log WHERE action IN "
+                                   "('export', 'patient.erase')"):
+        detail = json.loads(detail_text)
+        named_patients.update(int(i) for i in detail.get("patients", []))
+        named_sessions.update(int(i) for i in detail.get("sessions", []))
+    for name in _NEVER_REUSED:
+        columns = ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({name})"))
+        (create,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone()
+        create = create.replace(f"TABLE {name} (", f"TABLE {name}_v4 (", 1).replace(
+            "id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1)
+        if name == "exports":
+            create = create.replace("session_id INTEGER NOT NULL", "session_id INTEGER", 1)
+        if "AUTOINCREMENT" not in create:
+            raise StorageError(f"table {name} of the store is not rehabbot's; it was modified "
+                               "outside rehabbot, so the store was not migrated")
+        db.execute(create)
+        db.execute(f"INSERT INTO {name}_v4 ({columns}) SELECT {columns} FROM {name}")
+        db.execute(f"DROP TABLE {name}")
+        db.execute(f"ALTER TABLE {name}_v4 RENAME TO {name}")
+    highest = max([*named_patients, *(r[0] for r in db.execute("SELECT id FROM patients"))],
+                  default=0)
+    for old_id, erased_at in sorted(erased.items()):
+        if db.execute("SELECT 1 FROM patients WHERE id = ?", (old_id,)).fetchone() is None:
+            continue
+        highest += 1
+        db.execute("UPDATE patients SET id = ? WHERE id = ?", (highest, old_id))
+        for table in ("sessions", "fittings", "consents", "outcomes", "exports"):
+            db.execute(f"UPDATE {table} SET patient_id = ? WHERE patient_id = ?",
+                       (highest, old_id))
+        db.execute("UPDATE audit_log SET patient_id = ? WHERE patient_id = ? AND id > ?",
+                   (highest, old_id, erased_at))
+        for entry_id, detail_text in db.execute(
+                "SELECT id, detail FROM audit_log WHERE action = 'export' AND id > ?",
+                (erased_at,)).fetchall():
+            detail = json.loads(detail_text)
+            if old_id in detail.get("patients", []):
+                detail["patients"] = sorted(highest if i == old_id else i
+                                            for i in detail["patients"])
+                db.execute("UPDATE audit_log SET detail = ? WHERE id = ?",
+                           (json.dumps(detail), entry_id))
+    last_session = max([*named_sessions, *(r[0] for r in db.execute("SELECT id FROM sessions"))],
+                       default=0)
+    db.execute("DELETE FROM sqlite_sequence WHERE name IN ('patients', 'sessions')")
+    db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('patients', ?), ('sessions', ?)",
+               (highest, last_session))
+    for statement in _VERSION_4_INDEXES:
+        db.execute(statement)
+
+
+_MIGRATIONS[3] = _migrate_to_ids_never_reused
 
 
 def _schema_version(db: sqlite3.Connection) -> int:

@@ -76,7 +76,7 @@ def sweep_command(
     sweep = load_sweep_spec(path)
     points = expand(sweep, path)
     out_dir = out if out is not None else Path("sweeps") / sweep.name
-    console = Console()
+    console = Console(markup=False)
     console.print(f"sweep {sweep.name}: {len(points)} points of {sweep.duration_s:g} s "
                   f"({sweep.search} search) → {out_dir}")
     with dask_client(workers, scheduler) as client:
@@ -149,7 +149,7 @@ def analyze_batch_command(
             rows[index] = row
     done = [r for r in rows if r is not None]
     written = write_table(done, out / BATCH_STEM)
-    console = Console()
+    console = Console(markup=False)
     console.print(_table(f"Gait analysis of {len(done)} items", done, [
         "item", "status", "steps", "cadence_steps_per_min", "stride_time_s_right",
         "stride_time_s_left", "gps_deg", "error"]))

@@ -1,0 +1,97 @@
+"""The emulated robot's side channel: what a simulation knows and a real robot does not.
+
+``rehabbot sim serve ROBOT`` serves, next to the robot's CAN buses, one more local channel named
+``<robot name>-sim`` (:func:`side_channel`) that carries no drive traffic:
+
+* from the emulator, after every simulation step, the **foot contacts** of the simulated person
+  (ground truth, frame id :data:`CONTACTS_ID`, data ``<IBB``: step count, right, left). A session
+  stores them as the recording's contact columns, marked ``simulation truth`` in its parameters;
+* to the emulator, the **treadmill speed** (:data:`BELT_ID`, ``<d`` m/s) and **body-weight
+  support** (:data:`SUPPORT_ID`, ``<d`` unloaded share 0..1) the protocol asks for: the emulated
+  robot's treadmill interface (:class:`~rehabbot.protocols.phased.Treadmill`).
+
+The channel uses the same local transport as the buses (:mod:`rehabbot.hal.transport`): its
+datagrams are CAN frames, so no second wire format exists. This module imports no physics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+
+import can
+
+from rehabbot.hal.bus import Frame
+
+#: Foot contacts after a simulation step (emulator → host).
+CONTACTS_ID = 0x001
+#: Treadmill belt speed, m/s (host → emulator).
+BELT_ID = 0x010
+#: Body-weight support, unloaded share of the body weight 0..1 (host → emulator).
+SUPPORT_ID = 0x011
+#: What a session's parameters say about its contact columns when they come from here.
+CONTACT_SOURCE = "simulation truth (emulated robot's side channel)"
+
+_CONTACTS = struct.Struct("<IBB")
+_VALUE = struct.Struct("<d")
+
+
+def side_channel(robot_name: str) -> str:
+    """The side channel's name for the robot configuration named ``robot_name``."""
+    return f"{robot_name}-sim"
+
+
+def contacts_frame(step: int, right: bool, left: bool) -> Frame:
+    """The frame that reports the foot contacts after simulation step ``step``."""
+    return Frame(arbitration_id=CONTACTS_ID, is_extended_id=False,
+                 data=_CONTACTS.pack(step & 0xFFFFFFFF, right, left))
+
+
+def value_frame(frame_id: int, value: float) -> Frame:
+    """A set-point frame (:data:`BELT_ID` or :data:`SUPPORT_ID`) carrying ``value``."""
+    return Frame(arbitration_id=frame_id, is_extended_id=False, data=_VALUE.pack(value))
+
+
+def read_value(msg: can.Message) -> float:
+    """The value of a set-point frame."""
+    return float(_VALUE.unpack(bytes(msg.data))[0])
+
+
+class SimulationTruth:
+    """The host's end of the side channel: the latest foot contacts, and the treadmill.
+
+    Calling it returns the (right, left) contacts of the newest report (both feet down before the
+    first): the loop's ``contacts`` source. It drains what arrived without blocking.
+    """
+
+    def __init__(self, bus: can.BusABC) -> None:
+        """Use ``bus``, a client on the side channel."""
+        self.bus = bus
+        self.contacts: tuple[bool, bool] = (True, True)
+        #: The emulator's step count of the newest report (-1: none yet).
+        self.step = -1
+
+    def __call__(self) -> tuple[bool, bool]:
+        """The newest foot contacts (right, left)."""
+        while (msg := self.bus.recv(0.0)) is not None:
+            if msg.arbitration_id == CONTACTS_ID and len(msg.data) == _CONTACTS.size:
+                step, right, left = _CONTACTS.unpack(bytes(msg.data))
+                self.step, self.contacts = step, (bool(right), bool(left))
+        return self.contacts
+
+    def set_belt_speed(self, speed_mps: float) -> None:
+        """Ask the emulated treadmill for ``speed_mps`` (m/s)."""
+        self._send(value_frame(BELT_ID, speed_mps))
+
+    def set_body_weight_support(self, fraction: float) -> None:
+        """Ask the emulated harness for ``fraction`` (0..1) of body-weight support."""
+        self._send(value_frame(SUPPORT_ID, fraction))
+
+    def _send(self, frame: Frame) -> None:
+        # the emulator went away: the drives' feedback goes stale and the loop stops
+        with contextlib.suppress(can.CanError):
+            self.bus.send(frame, timeout=0.0)
+
+    def close(self) -> None:
+        """Close the channel."""
+        self.bus.shutdown()

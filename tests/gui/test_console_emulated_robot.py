@@ -1,0 +1,87 @@
+"""The console runs a session on the emulated robot in another process (``rehabbot sim serve``),
+through the hardware path and the wall clock, driven from its window: patient, setup, start,
+strides on the live screen, E-STOP, stop, the stored session."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from rehabbot.gui.main_window import ConsoleSettings, MainWindow
+from rehabbot.hal.config import load_robot_config
+from rehabbot.sim.side_channel import CONTACT_SOURCE
+from rehabbot.storage.store import SessionStore
+from tests.gui.test_console_session import key
+from tests.session.emulator import EmulatorProcess, emulated_robot
+
+OPERATOR = "T. Tester"
+WAIT_MS = 120_000
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
+    with emulated_robot(monkeypatch) as process:
+        yield process
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, emulator: EmulatorProcess) -> Iterator[MainWindow]:
+    settings = ConsoleSettings(robot=load_robot_config("emu_exo"),
+                               store_path=tmp_path / "store.sqlite", operator=OPERATOR,
+                               realtime=True)
+    win = MainWindow(settings, confirm=lambda parent, text: True)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    win.live.view.plots.clear()
+    win.live.view.plots.close()
+
+
+def test_the_console_runs_a_session_on_the_emulated_robot(
+        qtbot: QtBot, window: MainWindow) -> None:
+    store = window.settings.store_path
+    key(qtbot, window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(window.patients.code, "P-300")
+    qtbot.keyClicks(window.patients.name, "Emulated Walker")
+    key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    window.patients.use_button.click()
+    window.setup.protocols.setCurrentText("standard_gait")
+    window.setup.duration.setValue(60.0)
+    assert window.setup.start_button.isEnabled(), window.setup.check.text()
+    key(qtbot, window, Qt.Key.Key_F5)
+    assert window.stack.currentWidget() is window.live
+    # strides: the foot contacts come from the emulator's side channel, through the ring
+    qtbot.waitUntil(lambda: window.live.view.stats.steps >= 2, timeout=WAIT_MS)
+    key(qtbot, window, Qt.Key.Key_F1)  # E-STOP
+    qtbot.waitUntil(lambda: any(f.kind == "estop" for f in window.banner.status.faults),
+                    timeout=WAIT_MS)
+    assert window.status.torque_off
+    key(qtbot, window, Qt.Key.Key_F8)  # stop: stored, the summary shows
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.after, timeout=WAIT_MS)
+    session_id = window.after.session_id
+    assert session_id is not None
+    with SessionStore.open(store) as st:
+        info = st.get_session(session_id)
+        summary = st.session_summary(session_id)
+        parameters = st.session_parameters(session_id)
+        samples = st.load_samples(session_id)
+    assert info.patient_code == "P-300" and info.robot_name == "emu-exo"
+    assert summary is not None and summary["plant"] == "emulated robot"
+    assert summary["contact_source"] == CONTACT_SOURCE
+    # the recording's contact columns are the emulator's, and they changed as the legs moved
+    assert (samples.contact != samples.contact[0]).any()
+    assert parameters["robot"]["buses"][0]["interface"] == "rehabbot_local"
+    db = sqlite3.connect(store)
+    events = dict(db.execute("SELECT kind, detail FROM events WHERE session_id = ?",
+                             (session_id,)).fetchall())
+    db.close()
+    assert "estop:pressed" in events
+    assert json.loads(events["plant_configured"])["treadmill"] == "interface"
