@@ -47,7 +47,7 @@ TEN_FAULTS = tuple(
         ("rom_exceeded", "knee_angle_r", "medium", 1.4, 1.309),
         ("over_temperature", "knee_angle_r", "medium", 111.0, 110.0),
         ("rms_torque", "hip_flexion_l", "medium", 41.2, 40.0),
-        ("loop_overrun", None, "medium", 5, 5),
+        ("command_deadline", None, "medium", 0.0251, 0.02),
         ("stale_feedback", "hip_flexion_r", "high", 4, 3),
         ("estop", None, "high", 1, 0),
     )))
@@ -67,8 +67,8 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     store = tmp_path_factory.mktemp("day") / "sessions.sqlite"
     session_id = simulate(store, duration_s=10.0)
     with SessionStore.open(store) as st:
-        st.add_event(session_id, 6.2, "fault:loop_overrun", None,
-                     {"value": 5, "limit": 5, "category": 1, "priority": "medium"})
+        st.add_event(session_id, 6.2, "fault:command_deadline", None,
+                     {"value": 0.0251, "limit": 0.02, "category": 2, "priority": "medium"})
         st.add_event(session_id, 6.5, "fault:position_limit", "hip_flexion_r",
                      {"value": -0.520555, "limit": -0.52, "category": 0, "priority": "high"})
         st.add_event(session_id, 6.5, "stop:category_0", None, {"cause": "position_limit"})
@@ -109,8 +109,8 @@ def test_the_banner_keeps_its_height_with_ten_alarms_and_speaks_plainly(
     # values in the screen's units with the action to take; no internal names, no radians
     assert ("Right hip beyond the robot's limit: The right hip reached -29.8 deg; the robot "
             "allows -29.8 deg at most. Support the leg") in text
-    assert "The control computer fell behind: 5 late control ticks in a row (limit 5 late " \
-           "control ticks)." in text
+    assert ("The control computer fell behind: The motors ran a command 25.1 ms old (limit "
+            "20.0 ms): this computer stalled.") in text
     assert "Right knee motor too hot: The right knee motor's winding reached 111 °C" in text
     assert "position_limit" not in text and "-0.52" not in text
     banner.toggle_details()  # F4: the technical lines, one keypress away

@@ -117,10 +117,11 @@ ALARMS: dict[str, AlarmKind] = {
     "bus_errors": AlarmKind(
         "Communication errors with the motors", "{value} on the motor bus (limit {limit}).",
         "Check the motor cables and connectors. " + _ENGINEER, Unit("errors")),
-    "loop_overrun": AlarmKind(
-        "The control computer fell behind", "{value} in a row (limit {limit}).",
+    "command_deadline": AlarmKind(
+        "The control computer fell behind",
+        "The motors ran a command {value} old (limit {limit}): this computer stalled.",
         f"Close other programs on this computer, {_RESET}. If it recurs, call the engineer "
-        "(`rehabbot doctor`).", Unit("late control ticks")),
+        "(`rehabbot doctor`).", Unit("ms", 1000.0, 1)),
     "standstill": AlarmKind(
         "{Joint} moved while held",
         "The {joint} moved {value} from the held position (tolerance {limit}).",
@@ -144,6 +145,15 @@ WARNINGS: dict[str, AlarmKind] = {
     "bus_errors": AlarmKind(
         "Communication errors with the motors", "{value} on the motor bus; it stops at {limit}.",
         "Check the motor cables if it persists; clears by itself.", Unit("errors")),
+    "command_deadline": AlarmKind(
+        "The control computer is running late",
+        "The motors ran a command {value} old; they stop at {limit}.",
+        "Close other programs on this computer; clears by itself. If it recurs, call the "
+        "engineer (`rehabbot doctor`).", Unit("ms", 1000.0, 1)),
+    "rom_margin": AlarmKind(
+        "{Joint} near the patient's range limit",
+        "The {joint} is at {value}, close to the protocol's limit of {limit}.",
+        "Watch the leg; the robot guides it back. Clears by itself.", DEG),
 }
 
 #: Stop categories (IEC 60204-1) in plain words.
