@@ -128,3 +128,14 @@ def test_a_missing_store_is_one_line_with_status_2(tmp_path: Path) -> None:
                                 "or pass --store\n")
         assert ended.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_audit_table_names_patients_by_code_and_marks_the_erased(run: Run) -> None:
+    assert run("add", "P-020", "--name", "Ann Example").exit_code == 0
+    assert run("add", "P-021", "--name", "Bo Example").exit_code == 0
+    assert run("erase", "P-020", "--yes").exit_code == 0
+    table = run("audit").output
+    rows = [line for line in table.splitlines() if "patient.add" in line]
+    assert len(rows) == 2
+    assert "P-021" in rows[1] and "erased (id " in rows[0]
+    assert "P-020" not in table  # the erased patient's code is gone from the log

@@ -283,16 +283,29 @@ def patients_audit(
     st, records = _records(store)
     with st:
         entries = records.audit_log(None if code is None else records.get(code).id)
+        codes = {p.id: p.code for p in records.list_patients()}
     if as_json:
         print(json.dumps([vars(e) for e in entries], indent=2))
         return
     table = Table(title="Audit log")
-    for column in ("at (UTC)", "operator", "action", "patient id", "detail"):
-        table.add_column(column)
+    for column in ("at (UTC)", "operator", "action", "patient", "detail"):
+        table.add_column(column, overflow="fold")
     for e in entries:
-        table.add_row(e.at, e.operator, e.action, "" if e.patient_id is None else
-                      str(e.patient_id), json.dumps(e.detail))
+        table.add_row(e.at, e.operator, e.action, _patient_cell(e.patient_id, codes),
+                      json.dumps(e.detail))
     console.print(table)
+
+
+def _patient_cell(patient_id: int | None, codes: dict[int, str]) -> str:
+    """The audit table's patient column: the code a therapist knows; ``erased`` once the patient
+    is gone (ids are never reused, so the entry cannot be mistaken for another patient's).
+
+    >>> _patient_cell(3, {3: "P-007"}), _patient_cell(4, {3: "P-007"}), _patient_cell(None, {})
+    ('P-007', 'erased (id 4)', '')
+    """
+    if patient_id is None:
+        return ""
+    return codes.get(patient_id, f"erased (id {patient_id})")
 
 
 @patients_app.command("compact")
