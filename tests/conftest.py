@@ -35,9 +35,18 @@ class DriveBench:
 
     @property
     def bank(self) -> DriveEmulator:
-        """The emulator of a robot whose joints all speak one protocol on one bus."""
-        (emulator,) = self.emulators.emulators
+        """The emulator of the first bus, whose joints all speak one protocol (on the bundled
+        robots the right leg's: joints 0 and 1)."""
+        (emulator,) = self.emulators.buses[0].emulators
         return emulator
+
+    def drives(self) -> list[Any]:
+        """Every joint's emulated drive, in the configuration's joint order, whatever its bus and
+        protocol (the bench's sim joint ``i`` is robot joint ``i``)."""
+        by_joint = {int(i): drive for emulator in self.emulators.emulators
+                    for i, drive in zip(emulator.sim_indices,
+                                        emulator.drives, strict=True)}
+        return [by_joint[i] for i in range(len(self.config.joints))]
 
     def step(self) -> None:
         """What the simulator does each tick, without physics: frames in, laws, replies out."""
@@ -54,10 +63,11 @@ class DriveBench:
         return CanRobot(self.config, channel_suffix=self.channel_suffix, time_source=time_source)
 
     def open(self, bus_name: str | None = None) -> can.BusABC:
-        """Another handle on the bench's bus ``bus_name`` (default: the robot's only bus), to
-        watch its frames or send some of a test's own (shut it down!)."""
+        """Another handle on the bench's bus ``bus_name`` (default: the first bus, on the bundled
+        robots the right leg's), to watch its frames or send some of a test's own (shut it
+        down!)."""
         if bus_name is None:
-            (bus,) = self.config.buses
+            bus = self.config.buses[0]
         else:
             (bus,) = (b for b in self.config.buses if b.name == bus_name)
         return open_bus(bus, bus.channel + self.channel_suffix)
@@ -84,23 +94,15 @@ def make_bench(config: RobotConfig) -> DriveBench:
     return DriveBench(config, suffix, emulators, q, qd, np.zeros(n))
 
 
-#: The legs of a robot, by the side suffix of its joint names.
-LEGS = {"r": "right", "l": "left"}
-
-
-def per_leg(config: RobotConfig) -> RobotConfig:
-    """``config`` (a robot on one bus) with one bus per leg, named ``"right"`` and ``"left"`` on
-    channels of their own, and node ids counted from 1 on each bus (so both legs reuse them)."""
+def one_bus(config: RobotConfig) -> RobotConfig:
+    """``config`` (a robot on several buses) with every joint on its first bus, node ids counted
+    from 1 in joint order: the layout a real bus cannot carry at 1 kHz (docs/can-budget.md), which
+    the simulator's ``virtual`` bus carries all the same."""
     data = config.model_dump()
-    (bus,) = data.pop("buses")
-    data["buses"] = [bus | {"name": leg, "channel": f"{bus['channel']}-{leg}"}
-                     for leg in LEGS.values()]
-    on_bus = dict.fromkeys(LEGS.values(), 0)
-    for joint in data["joints"]:
-        leg = LEGS[joint["name"].rsplit("_", 1)[1]]
-        on_bus[leg] += 1
-        joint |= {"bus": leg, "node_id": on_bus[leg]}
-    return RobotConfig.model_validate(data | {"name": f"{config.name}-per-leg"})
+    data["buses"] = data["buses"][:1]
+    for node_id, joint in enumerate(data["joints"], start=1):
+        joint |= {"bus": None, "node_id": node_id}
+    return RobotConfig.model_validate(data | {"name": f"{config.name}-one-bus"})
 
 
 @pytest.fixture

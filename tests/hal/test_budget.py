@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rehabbot.hal.budget import (
@@ -11,6 +13,11 @@ from rehabbot.hal.budget import (
     fd_frame_bits,
     fd_payload_length,
 )
+from rehabbot.hal.config import DEFAULT_ROBOT, bundled_robot_path, load_robot_config
+from rehabbot.hal.startup_check import check_robot
+
+#: Every robot configuration shipped with the package.
+BUNDLED_ROBOTS = sorted(bundled_robot_path().parent.glob("*.toml"))
 
 
 @pytest.mark.parametrize(("payload", "extended", "bits"), [
@@ -73,3 +80,25 @@ def test_fractional_counts_model_slow_periodic_frames() -> None:
 def test_limit_outside_0_to_1_is_refused(limit: float) -> None:
     with pytest.raises(ValueError, match="utilisation limit"):
         bus_load("can0", (), 1000.0, 1_000_000, limit=limit)
+
+
+def test_the_package_ships_the_robots_this_suite_checks() -> None:
+    names = {path.stem for path in BUNDLED_ROBOTS}
+    assert {DEFAULT_ROBOT, "sim_exo_cia402", "sim_exo_mixed", "exo_mit_two_bus",
+            "exo_cia402_two_bus", "emu_exo"} <= names
+
+
+@pytest.mark.parametrize("path", BUNDLED_ROBOTS, ids=lambda path: path.stem)
+def test_every_bundled_robot_passes_can_check(path: Path) -> None:
+    """`rehabbot can check` passes on every bundled robot: each bus within the 70 % worst-case
+    budget at the robot's control rate, and every other start-up check."""
+    result = check_robot(load_robot_config(path))
+    assert not result.failures, [(item.subject, item.detail) for item in result.failures]
+
+
+def test_the_default_robot_puts_at_most_two_mit_joints_on_a_bus_at_1_khz() -> None:
+    config = load_robot_config(DEFAULT_ROBOT)
+    assert config.loop.rate_hz == 1000
+    for bus, joints in config.joints_by_bus():
+        assert bus.bitrate == 1_000_000
+        assert [j.drive for j in joints] == ["mit", "mit"], bus.name

@@ -73,9 +73,9 @@ def test_mixed_bus_routes_each_reply_to_its_joint_and_sends_one_sync() -> None:
 
 @pytest.fixture
 def two_bus() -> Iterator[DriveBench]:
-    """sim_exo_two_bus's emulated drives: right leg on one virtual bus, left leg on another, node
+    """sim_exo's emulated drives: right leg on one virtual bus, left leg on another, node
     ids 1 (hip) and 2 (knee) on each."""
-    drive_bench = make_bench(load_robot_config("sim_exo_two_bus"))
+    drive_bench = make_bench(load_robot_config("sim_exo"))
     yield drive_bench
     drive_bench.emulators.close()
 
@@ -185,7 +185,7 @@ def test_reply_latency_is_measured_per_joint_and_a_silent_joint_has_none(
     bench: DriveBench,
 ) -> None:
     robot = bench.active_robot()
-    bench.bank.silenced.add(3)  # knee_angle_l stops answering
+    bench.emulators.silence(3)  # knee_angle_l stops answering
     before = robot.reply_latency()["knee_angle_l"].count
     for _ in range(20):
         robot.write(JointCommand.torque_off(robot.n_joints))

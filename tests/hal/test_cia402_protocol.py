@@ -13,7 +13,7 @@ from rehabbot.hal.config import load_robot_config, whole_periods
 from rehabbot.hal.drives import cia402
 from rehabbot.hal.drives.cia402 import Cia402Drive
 from rehabbot.hal.types import JointCommand
-from rehabbot.sim.emulated_cia402 import EmulatedCia402Bank, EmulatedCia402Drive
+from rehabbot.sim.emulated_cia402 import EmulatedCia402Drive
 from tests.conftest import DriveBench, make_bench
 
 ELMO = cia402.motor_model("ELMO-G100")
@@ -167,9 +167,9 @@ def cia402_bench() -> Iterator[DriveBench]:
 
 
 def emulated(bench: DriveBench, joint: int) -> EmulatedCia402Drive:
-    bank = bench.bank
-    assert isinstance(bank, EmulatedCia402Bank)
-    return bank.drives[joint]
+    drive = bench.drives()[joint]
+    assert isinstance(drive, EmulatedCia402Drive)
+    return drive
 
 
 def stored(drive: EmulatedCia402Drive, index: int, subindex: int = 0) -> int:

@@ -23,8 +23,14 @@ def test_bundled_simulated_exoskeleton_loads() -> None:
     assert {j.sign for j in cfg.joints} == {-1, 1}  # mirrored mounting is exercised
 
 
-def write_variant(tmp_path: Path, old: str, new: str, robot: str = "sim_exo") -> Path:
-    text = bundled_robot_path(robot).read_text()
+#: A robot on one bus, written with the single ``[bus]`` table (every bundled robot has several).
+ONE_BUS_EXO = Path(__file__).with_name("one_bus_exo.toml")
+
+
+def write_variant(tmp_path: Path, old: str, new: str, robot: str | Path = "sim_exo") -> Path:
+    """``robot`` (a bundled name or a file) with the first ``old`` replaced by ``new``."""
+    path = robot if isinstance(robot, Path) else bundled_robot_path(robot)
+    text = path.read_text()
     assert old in text
     path = tmp_path / "robot.toml"
     path.write_text(text.replace(old, new, 1))
@@ -68,7 +74,7 @@ def test_bundled_drive_variants_load_with_their_drive_options() -> None:
     assert {(j.drive, j.motor, j.mode) for j in cia402.joints} == {("cia402", "ELMO-G100", "cst")}
     mixed = load_robot_config("sim_exo_mixed")
     assert [j.drive for j in mixed.joints] == ["mit", "cia402", "mit", "cia402"]
-    assert [bus.host_id for bus in mixed.buses] == [0x7F0]
+    assert [bus.host_id for bus in mixed.buses] == [0x7F0, 0x7F0]
     sim_exo = load_robot_config("sim_exo")
     assert all(j.mode is None and j.watchdog_s is None for j in sim_exo.joints)
     # twice the 20 ms command deadline, within the hazard analysis's 50 ms
@@ -96,7 +102,7 @@ def test_drive_registry_finds_builtin_and_refuses_unknown() -> None:
 
 
 def test_a_single_bus_table_is_the_robots_only_bus_named_main() -> None:
-    cfg = load_robot_config("sim_exo")
+    cfg = load_robot_config(ONE_BUS_EXO)
     (bus,) = cfg.buses
     assert (bus.name, bus.interface, bus.channel, bus.data_bitrate) == (
         "main", "virtual", "rehabbot-sim", None)
@@ -106,19 +112,19 @@ def test_a_single_bus_table_is_the_robots_only_bus_named_main() -> None:
 
 
 def test_the_same_bus_as_one_buses_entry_is_the_same_robot(tmp_path: Path) -> None:
-    path = write_variant(tmp_path, "[bus]", "[[buses]]")
-    assert load_robot_config(path) == load_robot_config("sim_exo")
+    path = write_variant(tmp_path, "[bus]", "[[buses]]", robot=ONE_BUS_EXO)
+    assert load_robot_config(path) == load_robot_config(ONE_BUS_EXO)
 
 
 def test_a_robot_with_a_bus_per_leg_reuses_node_ids_on_each_bus() -> None:
-    cfg = load_robot_config("sim_exo_two_bus")
+    cfg = load_robot_config("sim_exo")
     assert cfg.simulated and [b.name for b in cfg.buses] == ["right", "left"]
     by_bus = {b.name: [(j.name, j.node_id) for j in joints] for b, joints in cfg.joints_by_bus()}
     assert by_bus == {"right": [("hip_flexion_r", 1), ("knee_angle_r", 2)],
                       "left": [("hip_flexion_l", 1), ("knee_angle_l", 2)]}
-    sim_exo = load_robot_config("sim_exo")
-    assert cfg.joint_names == sim_exo.joint_names
-    twins = zip(cfg.joints, sim_exo.joints, strict=True)
+    one_bus = load_robot_config(ONE_BUS_EXO)
+    assert cfg.joint_names == one_bus.joint_names
+    twins = zip(cfg.joints, one_bus.joints, strict=True)
     assert all(a.model_copy(update={"bus": None, "node_id": b.node_id}) == b for a, b in twins)
 
 
@@ -189,7 +195,7 @@ def test_bad_bus_layouts_get_one_message_each(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message) as info:
-        load_robot_config(write_variant(tmp_path, old, new, robot="sim_exo_two_bus"))
+        load_robot_config(write_variant(tmp_path, old, new))
     assert "\n" not in str(info.value)
 
 
@@ -214,14 +220,14 @@ def test_a_bad_single_bus_table_is_named_as_written(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message) as info:
-        load_robot_config(write_variant(tmp_path, old, new))
+        load_robot_config(write_variant(tmp_path, old, new, robot=ONE_BUS_EXO))
     assert "\n" not in str(info.value)
 
 
 def test_the_mixed_protocol_host_id_rule_holds_per_bus(tmp_path: Path) -> None:
     """MIT replies on host id 0 are refused on a bus with CiA 402 drives, whatever the other buses
     carry, and harmless on a bus without them."""
-    text = bundled_robot_path("sim_exo_two_bus").read_text()
+    text = bundled_robot_path("sim_exo").read_text()
     knee_l = text.index('name = "knee_angle_l"')
     text = text[:knee_l] + text[knee_l:].replace(
         'drive = "mit"\nmotor = "AK10-9"', 'drive = "cia402"\nmotor = "ELMO-G100"', 1)
@@ -248,7 +254,7 @@ def test_the_mixed_protocol_host_id_rule_holds_per_bus(tmp_path: Path) -> None:
 def test_can_check_refuses_a_deadline_not_shorter_than_a_watchdog_or_a_watchdog_too_long(
     update: dict[str, float], why: str,
 ) -> None:
-    config = load_robot_config("sim_exo_two_bus")
+    config = load_robot_config("sim_exo")
     joints = list(config.joints)
     joints[1] = joints[1].model_copy(update=update)
     result = check_robot(config.model_copy(update={"joints": joints}))
@@ -259,7 +265,7 @@ def test_can_check_refuses_a_deadline_not_shorter_than_a_watchdog_or_a_watchdog_
 
 
 def test_a_longer_deadline_moves_the_default_watchdog_up_to_the_hazard_limit() -> None:
-    config = load_robot_config("sim_exo_two_bus")
+    config = load_robot_config("sim_exo")
     loop = config.loop.model_copy(update={"command_deadline_s": 0.03})
     longer = config.model_copy(update={"loop": loop})
     assert longer.watchdog_s(longer.joints[0]) == pytest.approx(MAX_WATCHDOG_S)  # not 60 ms

@@ -24,16 +24,16 @@ from rehabbot.hal.robot import CanRobot, Lifecycle, LifecycleError
 from rehabbot.hal.types import FloatArray, JointCommand
 from rehabbot.safety.limits import JointLimits
 from rehabbot.safety.supervisor import FaultKind, Supervisor
-from tests.conftest import DriveBench, make_bench, per_leg
+from tests.conftest import DriveBench, make_bench, one_bus
 
-#: Robots the suite runs on: each built-in protocol alone, all of them on one bus, and one bus
-#: per leg.
+#: Robots the suite runs on: each built-in protocol alone, both on each bus, one bus per leg (the
+#: bundled robots) and all joints on one bus.
 CONTRACT_ROBOTS: dict[str, Callable[[], RobotConfig]] = {
     "mit": lambda: load_robot_config("sim_exo"),
     "cia402": lambda: load_robot_config("sim_exo_cia402"),
     "mit+cia402": lambda: load_robot_config("sim_exo_mixed"),
-    "mit, bus per leg": lambda: load_robot_config("sim_exo_two_bus"),
-    "mit+cia402, bus per leg": lambda: per_leg(load_robot_config("sim_exo_mixed")),
+    "mit, one bus": lambda: one_bus(load_robot_config("sim_exo")),
+    "mit+cia402, one bus": lambda: one_bus(load_robot_config("sim_exo_mixed")),
 }
 PLUGIN = "acme-plugin"
 #: A fault code of each protocol the emulators inject (MIT: over-current; CiA 402: the EMCY

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rehabbot.configfile import bundled_file
 from rehabbot.hal.config import load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
+from tests.conftest import one_bus
 
 MIT_JOINT_BITS = 135 + 135  # 8-byte command + 8-byte reply, 11-bit ids, worst-case stuffing
 CIA402_JOINT_BITS = 135 + 135 + 115  # RPDO 8 bytes, TPDO1 8 bytes, TPDO2 6 bytes
@@ -39,17 +39,18 @@ def test_cia402_robot_with_one_bus_per_leg_fits_at_800_hz() -> None:
 
 
 def test_four_mit_joints_on_one_bus_at_1_khz_are_refused_with_the_highest_feasible_rate() -> None:
-    result = check_robot(load_robot_config("sim_exo"))
+    config = one_bus(load_robot_config("sim_exo"))
+    result = check_robot(config)
     (failure,) = result.failures
     assert failure.check == "bus budget"
     assert "108% of the bus at 1000 Hz" in failure.detail
     assert f"highest feasible rate {0.7 / 1080e-6:.0f} Hz" in failure.detail
-    assert check_robot(load_robot_config("sim_exo"), limit=1.0).failures  # over 100 % too
-    assert not check_robot(load_robot_config("sim_exo_two_bus"), limit=0.55).failures
+    assert check_robot(config, limit=1.0).failures  # over 100 % too
+    assert not check_robot(load_robot_config("sim_exo"), limit=0.55).failures  # per leg: 54 %
 
 
 def test_a_watchdog_not_shorter_than_the_stale_time_and_an_unreachable_torque_fail() -> None:
-    config = load_robot_config("sim_exo_two_bus")
+    config = load_robot_config("sim_exo")
     joints = list(config.joints)
     joints[0] = joints[0].model_copy(update={"watchdog_s": 0.003, "torque_max_nm": 500.0})
     result = check_robot(config.model_copy(update={"joints": joints}))
@@ -65,7 +66,7 @@ def test_cli_prints_the_budget_and_refuses_an_overloaded_bus_in_one_error_line()
                         capture_output=True, text=True, timeout=120, env=wide)
     assert ok.returncode == 0, ok.stderr
     assert "utilisation 54.0%" in ok.stdout and "highest feasible rate 1296 Hz" in ok.stdout
-    path = Path(bundled_file("robots", "sim_exo.toml"))
+    path = Path(__file__).with_name("one_bus_exo.toml")  # four MIT joints on one bus
     bad = subprocess.run([sys.executable, "-m", "rehabbot", "can", "check", str(path)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2

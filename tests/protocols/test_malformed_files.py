@@ -107,17 +107,17 @@ PROTOCOL_CASES: list[tuple[str, tuple[str, str] | bytes, str]] = [
 
 #: The same for the bundled sim_exo robot configuration.
 ROBOT_CASES: list[tuple[str, tuple[str, str] | bytes, str]] = [
-    ("toml syntax error", ("rate_hz = 1000", "rate_hz = 1000x"), r"not valid TOML: .*line 14"),
+    ("toml syntax error", ("rate_hz = 1000", "rate_hz = 1000x"), r"not valid TOML: .*line 29"),
     ("unknown field", ("bitrate = 1000000", "bitrate = 1000000\nbaud = 5"),
-     r"invalid field 'bus.baud' = 5: Extra inputs are not permitted"),
+     r"invalid field 'buses.0.baud' = 5: Extra inputs are not permitted"),
     ("out of range", ("rate_hz = 1000", "rate_hz = 1000000"),
      r"invalid field 'loop.rate_hz' = 1000000: Input should be less than or equal to 10000"),
     ("wrong type", ("bitrate = 1000000", 'bitrate = "fast"'),
-     r"invalid field 'bus.bitrate' = 'fast': Input should be a valid integer"),
+     r"invalid field 'buses.0.bitrate' = 'fast': Input should be a valid integer"),
     ("missing required field", ('name = "sim-exo"\n', ""),
      r"^[^;]*invalid field 'name': Field required$"),
     ("duplicate node ids", ("node_id = 2", "node_id = 1"),
-     r"node ids must be unique on one bus, got \[1, 1, 3, 4\]"),
+     r"node ids must be unique on one bus, got \[1, 1\] on 'right'"),
     ("empty file", b"", r"the file is empty"),
     ("binary garbage", GARBAGE, r"not a text file"),
 ]

@@ -57,9 +57,9 @@ def test_stale_feedback_turns_torque_off_within_two_ticks(bench: DriveBench) -> 
 
     def step() -> None:
         if len(received) == silence_at:
-            bench.bank.silenced.add(1)  # knee_angle_r stops answering
+            bench.emulators.silence(1)  # knee_angle_r stops answering
         bench.step()
-        received.append([d.command for d in bench.bank.drives])
+        received.append([d.command for d in bench.drives()])
 
     loop, supervisor = make_loop(bench, step)
     activation_steps = len(received)
@@ -120,7 +120,7 @@ def test_parameter_changes_apply_at_the_next_tick(bench: DriveBench) -> None:
     assert loop.controller.get_params()["guidance_pct"] == 25.0
     kp_step = 500 / 4095  # motor side
     gears = np.array([j.gear_ratio for j in bench.config.joints])
-    np.testing.assert_allclose([d.command[2] for d in bench.bank.drives], K / 4 / gears**2,
+    np.testing.assert_allclose([d.command[2] for d in bench.drives()], K / 4 / gears**2,
                                atol=kp_step)
 
 

@@ -125,7 +125,7 @@ K = np.array([800.0, 600.0, 800.0, 600.0])
 D = np.array([20.0, 10.0, 20.0, 10.0])
 #: Half a torque quantization step of the AK10-9 command field, motor side (N·m).
 HALF_TORQUE_STEP = mit.motor_model("AK10-9").t_max_nm / 4095
-KNEE_R = 1  # index of knee_angle_r in sim_exo, node id 2
+KNEE_R = 1  # index of knee_angle_r in sim_exo, node id 2 on the bus "right"
 
 
 @dataclass
@@ -147,11 +147,17 @@ class CanRig:
     sent: list[list[tuple[float, ...]]]
     before_tick: list[Callable[[int], None]]
 
-    def inject(self, *rules: FaultRule, seed: int = 0) -> FaultInjectionBus:
-        """Put a fault-injecting wrapper between the robot and its bus, ticking with the loop."""
-        bus = FaultInjectionBus(self.robot.bus_, rules, seed=seed, tick=lambda: self.clock.ticks)
-        self.robot.bus_ = bus
-        return bus
+    def inject(self, *rules: FaultRule, seed: int = 0, bus: str = "right") -> FaultInjectionBus:
+        """Put a fault-injecting wrapper between the robot and its bus ``bus`` (sim_exo has one
+        bus per leg; the right leg's carries :data:`KNEE_R`), ticking with the loop."""
+        link = self.robot.links_[bus]
+        wrapper = FaultInjectionBus(link.bus, rules, seed=seed, tick=lambda: self.clock.ticks)
+        link.bus = wrapper
+        return wrapper
+
+    def inject_everywhere(self, *rules: FaultRule, seed: int = 0) -> list[FaultInjectionBus]:
+        """:meth:`inject` on every bus of the robot (a fault of the host's side of each bus)."""
+        return [self.inject(*rules, seed=seed, bus=name) for name in self.robot.links_]
 
     def drive_torque_off_from(self) -> int:
         """The first tick from which every drive got torque-off commands to the end."""
@@ -191,7 +197,7 @@ def can_rig(
         for hook in before_tick:
             hook(clock.ticks + 1)
         bench.step()
-        sent.append([d.command for d in bench.bank.drives])
+        sent.append([d.command for d in bench.drives()])
 
     bench.q[:] = RIG_Q  # inside the limits, away from the reference
     clock: LockstepClock | WallClock = (

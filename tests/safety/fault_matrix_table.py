@@ -148,14 +148,15 @@ def _knee_replies(msg: can.Message) -> bool:
     return len(msg.data) > 0 and msg.data[0] == KNEE_R + 1
 
 
-def _rules(*rules: FaultRule) -> Inject:
-    """Inject fault-injecting bus rules; the repair ends them (the wrapper stays, its rules go)
-    and re-enables the drives."""
+def _rules(*rules: FaultRule, everywhere: bool = False) -> Inject:
+    """Inject fault-injecting bus rules on the right leg's bus (``everywhere``: on every bus);
+    the repair ends them (the wrappers stay, their rules go) and re-enables the drives."""
     def inject(rig: CanRig) -> Repair:
-        bus = rig.inject(*rules)
+        buses = rig.inject_everywhere(*rules) if everywhere else [rig.inject(*rules)]
 
         def repair() -> None:
-            bus.rules = ()
+            for bus in buses:
+                bus.rules = ()
             _re_enable(rig)
         return repair
     return inject
@@ -328,10 +329,10 @@ SCENARIOS: tuple[Scenario, ...] = (
                               stop_tick=AT + 10, delay_ticks=5)),
              FaultKind.STALE_FEEDBACK, _OFF),
     Scenario("bus-off", "every send fails (a bus-off controller)",
-             _rules(FaultRule(Action.STOP, Direction.TX, start_tick=AT)),
+             _rules(FaultRule(Action.STOP, Direction.TX, start_tick=AT), everywhere=True),
              FaultKind.BUS_ERRORS, _FADE, persists=True),
     Scenario("garbage frames", "every reply truncated to 4 bytes",
-             _rules(FaultRule(Action.TRUNCATE, start_tick=AT, keep_bytes=4)),
+             _rules(FaultRule(Action.TRUNCATE, start_tick=AT, keep_bytes=4), everywhere=True),
              FaultKind.BUS_ERRORS, _FADE, persists=True),
     *(Scenario(f"drive fault {code}", f"emulated knee drive faults: {mit.ERROR_CODES[code]}",
                _drive_fault(code), FaultKind.DRIVE_FAULT, _OFF, persists=True)

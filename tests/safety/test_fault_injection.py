@@ -270,7 +270,7 @@ def test_error_frames_are_bus_errors(rig: CanRig) -> None:
 def test_a_dead_transmitter_fades_on_bus_errors_then_stops_on_stale_feedback(
     rig: CanRig,
 ) -> None:
-    rig.inject(FaultRule(Action.STOP, Direction.TX, start_tick=40))
+    rig.inject_everywhere(FaultRule(Action.STOP, Direction.TX, start_tick=40))  # both buses
     report = rig.loop.run(0.1)
     # four failed sends a tick, counted at the next tick's check: more than ten at tick 43
     assert faults_of(rig)[0] == (FaultKind.BUS_ERRORS, None, 43)

@@ -87,17 +87,18 @@ def test_the_eds_describes_every_object_the_drives_map() -> None:
 
 def test_a_drive_boots_with_a_boot_up_message_into_pre_operational() -> None:
     config = load_robot_config("sim_exo_cia402")
-    (bus,) = config.buses
     suffix = f"-test-{uuid.uuid4().hex}"
-    monitor = open_bus(bus, bus.channel + suffix)
+    monitors = [open_bus(bus, bus.channel + suffix) for bus in config.buses]
     emulators = DriveEmulators(config, [0, 1, 2, 3], np.zeros(4), np.zeros(4),
                                channel_suffix=suffix)
-    assert [(f.arbitration_id, bytes(f.data)) for f in frames_on(monitor)] == [
-        (0x701 + i, b"\x00") for i in range(4)]
-    bank = emulators.emulators[0]
-    assert isinstance(bank, EmulatedCia402Bank)
-    assert {d.node.nmt.state for d in bank.drives} == {"PRE-OPERATIONAL"}
-    monitor.shutdown()
+    for monitor in monitors:  # one bus per leg, node ids 1 (hip) and 2 (knee) on each
+        assert [(f.arbitration_id, bytes(f.data)) for f in frames_on(monitor)] == [
+            (0x701, b"\x00"), (0x702, b"\x00")]
+    for bank in emulators.emulators:
+        assert isinstance(bank, EmulatedCia402Bank)
+        assert {d.node.nmt.state for d in bank.drives} == {"PRE-OPERATIONAL"}
+    for monitor in monitors:
+        monitor.shutdown()
     emulators.close()
 
 
@@ -149,7 +150,7 @@ def test_heartbeats_follow_simulated_time(bench: DriveBench) -> None:
     monitor = bench.open()
     drive = bank_of(bench).drives[0]
     drive.node.sdo[0x1017].raw = 10  # ms
-    for _ in range(35):
+    for _ in range(round(0.035 / bench.config.period_s)):  # 35 ms of simulated time
         bench.step()
     beats = [bytes(f.data) for f in frames_on(monitor) if f.arbitration_id == 0x701]
     assert beats == [b"\x7f"] * 3  # at 10, 20, 30 ms, pre-operational
@@ -265,16 +266,17 @@ CADENCE = 90.0  # the bundled standard_gait protocol's
 def test_a_session_on_cia402_drives_is_deterministic(tmp_path: Path) -> None:
     """The configure-time serving thread leaves no trace: same seed, same recording."""
     store = tmp_path / "store.sqlite"
+    robot = load_robot_config("sim_exo_mixed")
 
     def run() -> int:
-        request = SessionRequest(load_robot_config("sim_exo_mixed"), load_protocol(), store,
-                                 duration_s=1.5, seed=3)
+        request = SessionRequest(robot, load_protocol(), store, duration_s=1.5, seed=3)
         return SessionRunner(request).run().session_id
 
     first, second = run(), run()
     with SessionStore.open(store) as st:
         a, b = st.load_samples(first), st.load_samples(second)
-    assert a.t_s.size == 1500 + 500 + 1  # walking, then the fade-out and one tick
+    rate = robot.loop.rate_hz  # walking 1.5 s, then the 0.5 s fade-out and one tick
+    assert a.t_s.size == round(1.5 * rate) + round(0.5 * rate) + 1
     np.testing.assert_array_equal(a.q, b.q)
     np.testing.assert_array_equal(a.tau, b.tau)
 

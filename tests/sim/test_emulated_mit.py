@@ -9,13 +9,13 @@ from typing import Any
 import can
 import pytest
 
-from rehabbot.hal.config import load_robot_config, whole_periods
+from rehabbot.hal.config import RobotConfig, load_robot_config, whole_periods
 from rehabbot.hal.drives import mit
 from rehabbot.hal.types import JointCommand
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.emulated_mit import EmulatedMitBank
-from tests.conftest import DriveBench
+from tests.conftest import DriveBench, one_bus
 
 
 def mit_bank(bench: DriveBench) -> EmulatedMitBank:
@@ -43,14 +43,16 @@ def test_the_watchdog_holds_the_error_code_until_the_drive_is_enabled_again(
     for _ in range(drive.watchdog_steps + 1):
         bench.step()
     assert not drive.enabled and drive.fault_code == mit.WATCHDOG_ERROR_CODE
-    monitor = bench.open()
+    monitors = [bench.open(bus.name) for bus in bench.config.buses]
     robot.write(JointCommand.torque_off(4))  # commands alone do not re-enable
     bench.step()
-    assert replies(monitor, drive.model) == [mit.WATCHDOG_ERROR_CODE] * 4
+    codes = [code for monitor in monitors for code in replies(monitor, drive.model)]
+    assert codes == [mit.WATCHDOG_ERROR_CODE] * 4
     robot.deactivate()
     robot.activate(bench.step, timeout_s=0.01)  # enter motor mode clears it
     assert drive.enabled and drive.fault_code == 0
-    monitor.shutdown()
+    for monitor in monitors:
+        monitor.shutdown()
     robot.close()
 
 
@@ -59,7 +61,7 @@ def test_a_disabled_drive_has_no_watchdog(bench: DriveBench) -> None:
     bench.configure(robot)
     for _ in range(10):
         bench.step()
-    assert [d.fault_code for d in mit_bank(bench).drives] == [0, 0, 0, 0]
+    assert [d.fault_code for d in bench.drives()] == [0, 0, 0, 0]
     robot.close()
 
 
@@ -72,24 +74,25 @@ def test_a_frame_of_the_wrong_length_is_dropped_unanswered(bench: DriveBench) ->
     monitor.shutdown()
 
 
-def walk(robot: str, store: Path) -> dict[str, Any]:
+def walk(robot: RobotConfig, store: Path) -> dict[str, Any]:
     """A 10 s simulated session of the bundled standard_gait protocol on ``robot``: its summary."""
-    request = SessionRequest(load_robot_config(robot), load_protocol(), store, duration_s=10.0)
+    request = SessionRequest(robot, load_protocol(), store, duration_s=10.0)
     result = SessionRunner(request).run()
     assert result.status == "completed" and result.loop.faults == [], result.loop.faults
     return result.summary.as_dict()
 
 
 def test_a_robot_with_a_bus_per_leg_walks_like_the_one_bus_robot(tmp_path: Path) -> None:
-    """sim_exo_two_bus is sim_exo with each leg on its own virtual bus (node ids 1 and 2 on
-    both): a whole session runs through both buses with the same cadence and ranges of motion."""
-    one_bus = walk("sim_exo", tmp_path / "one.sqlite")
-    per_leg = walk("sim_exo_two_bus", tmp_path / "two.sqlite")
+    """sim_exo has each leg on its own virtual bus (node ids 1 and 2 on both): a whole session
+    runs through both buses with the same cadence and ranges of motion as with all four joints
+    on one bus."""
+    one = walk(one_bus(load_robot_config("sim_exo")), tmp_path / "one.sqlite")
+    per_leg = walk(load_robot_config("sim_exo"), tmp_path / "two.sqlite")
     assert per_leg["strides_right"] >= 4 and per_leg["strides_left"] >= 4
-    assert per_leg["cadence_steps_per_min"] == pytest.approx(one_bus["cadence_steps_per_min"],
+    assert per_leg["cadence_steps_per_min"] == pytest.approx(one["cadence_steps_per_min"],
                                                              abs=0.5)
     rom = {j["name"]: j["rom_deg"] for j in per_leg["joints"]}
-    reference = {j["name"]: j["rom_deg"] for j in one_bus["joints"]}
+    reference = {j["name"]: j["rom_deg"] for j in one["joints"]}
     assert rom.keys() == reference.keys() == set(load_robot_config("sim_exo").joint_names)
     for name, deg in rom.items():
         assert abs(deg - reference[name]) <= 1.0, (name, rom, reference)

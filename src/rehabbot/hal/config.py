@@ -277,7 +277,7 @@ class RobotConfig(_Strict):
     def bus_of(self, joint: JointConfig) -> BusConfig:
         """The bus ``joint``'s drive is on (the only bus when the joint names none).
 
-        >>> cfg = load_robot_config("sim_exo_two_bus")
+        >>> cfg = load_robot_config("sim_exo")
         >>> [cfg.bus_of(j).name for j in cfg.joints]
         ['right', 'right', 'left', 'left']
         """
@@ -288,7 +288,7 @@ class RobotConfig(_Strict):
     def joints_by_bus(self) -> tuple[tuple[BusConfig, tuple[JointConfig, ...]], ...]:
         """Each bus, in configuration order, with the joints on it, in array order.
 
-        >>> cfg = load_robot_config("sim_exo_two_bus")
+        >>> cfg = load_robot_config("sim_exo")
         >>> [(bus.name, [j.name for j in joints]) for bus, joints in cfg.joints_by_bus()]
         [('right', ['hip_flexion_r', 'knee_angle_r']), ('left', ['hip_flexion_l', 'knee_angle_l'])]
         """
