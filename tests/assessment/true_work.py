@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-import rehabbot.session.runner as runner
+import rehabbot.session.sim_plant as sim_plant
 from rehabbot.assessment.work_share import derivatives, swing_mask
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
@@ -48,14 +48,14 @@ def simulate_with_true_torques(protocol: str, seconds: float, store: Path
                                ) -> tuple[int, SessionSamples, np.ndarray]:
     """Session id, stored samples and the patient's true torques (N·m, samples × joints)."""
     _TrueTorques.recorded = []
-    plain = runner.SimulatedExoskeleton
-    runner.SimulatedExoskeleton = _TrueTorques  # type: ignore[misc]
+    plain = sim_plant.SimulatedExoskeleton
+    sim_plant.SimulatedExoskeleton = _TrueTorques  # type: ignore[misc]
     try:
         session = SessionRunner(SessionRequest(
             robot=load_robot_config(), protocol=load_protocol(protocol), store_path=store,
             duration_s=seconds)).run().session_id
     finally:
-        runner.SimulatedExoskeleton = plain  # type: ignore[misc]
+        sim_plant.SimulatedExoskeleton = plain  # type: ignore[misc]
     with SessionStore.open(store) as st:
         samples = st.load_samples(session)
     n = len(samples.t_s)
