@@ -21,7 +21,9 @@ way round:
 While no stop is in progress, ``limit`` shapes the command: gains within their bounds, the
 reference bent into the patient's range of motion (soft limits) with a spring in its soft zones,
 references within the hard limits, and the torque the command produces at the present state
-within the torque limit. Non-finite commands are an ``invalid_value`` fault.
+within the torque limit. A command with a non-finite field or a negative gain is an
+``invalid_value`` fault (never silently clamped to zero torque). Every fault latched, by ``check``
+or ``limit``, waits in :meth:`Supervisor.take_faults` for the loop's report.
 
 Faults latch until a person calls :meth:`Supervisor.reset`; the loop never does. A reset is refused
 while the cause of a latched fault is still present (E-STOP still pressed, a joint still beyond
@@ -73,12 +75,12 @@ DEFAULT_COMMAND_DEADLINE_S = 0.02
 _KINDS = tuple(FaultKind)
 _ROW = {kind: row for row, kind in enumerate(_KINDS)}
 (ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, DEADLINE,
- STANDSTILL, STORAGE) = (_ROW[k] for k in (
+ STANDSTILL, STORAGE, TIME) = (_ROW[k] for k in (
     FaultKind.ESTOP, FaultKind.POSITION_LIMIT, FaultKind.VELOCITY_LIMIT, FaultKind.ROM_EXCEEDED,
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
     FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
     FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STANDSTILL,
-    FaultKind.STORAGE))
+    FaultKind.STORAGE, FaultKind.TIME_REVERSED))
 
 
 @runtime_checkable
@@ -176,7 +178,10 @@ class Supervisor:
         self._mode = _Mode.RUNNING
         self._tick = 0
         self._t_s = 0.0
+        self._previous_t_s = -math.inf
+        self._time_step_s = 0.0
         self._events: list[SafetyEvent] = []
+        self._latched_log: list[Fault] = []
         self._estop_pressed = False
         self._estop_hit = False
         self._estop_down = False
@@ -217,6 +222,7 @@ class Supervisor:
             self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
         # preallocated buffers
         self._fresh = np.zeros(n, dtype=bool)
+        self._invalid_value = np.full(n, math.nan)
         self._finite = np.zeros(n, dtype=bool)
         self._flags = np.zeros(n, dtype=bool)
         self._work = (np.zeros(n), np.zeros(n))
@@ -320,6 +326,13 @@ class Supervisor:
         events, self._events = self._events, []
         return events
 
+    def take_faults(self) -> list[Fault]:
+        """The faults latched since the last call, oldest first, wherever they were detected
+        (:meth:`check` or :meth:`limit`); a latched fault is also an event, so
+        :attr:`has_events` is True while any waits here."""
+        faults, self._latched_log = self._latched_log, []
+        return faults
+
     # -- the tick ------------------------------------------------------------------------------
 
     def check(
@@ -344,8 +357,11 @@ class Supervisor:
                 ``storage`` fault, present for as long as it is False.
         """
         self._tick += 1
-        self._t_s = state.t_s
         n, act, lim = self._n, self._active, self.limits
+        # the loop's time never runs backwards: if it does, every time-based monitor is wrong
+        act[TIME, n] = state.t_s < self._previous_t_s
+        self._time_step_s = state.t_s - self._previous_t_s
+        self._previous_t_s = self._t_s = state.t_s
         fresh, flags, work = self._fresh, self._flags, self._work[0]
         act[ESTOP, n] = self._read_estop()
         self._estop_hit = False
@@ -357,6 +373,7 @@ class Supervisor:
         self._finite &= np.isfinite(state.tau, out=flags)
         np.logical_not(self._finite, out=act[INVALID, :n])
         act[INVALID, :n] &= fresh
+        self._invalid_value[:] = math.nan
         fresh &= self._finite
         np.copyto(self._q_trusted, state.q, where=fresh)
         # hard limits, range of motion, drive faults
@@ -478,16 +495,26 @@ class Supervisor:
         self._warning[BUS, self._n] = self._bus_count > 0
 
     def _check_command(self, command: JointCommand, state: JointState) -> None:
-        finite, flags = self._finite, self._flags
-        np.isfinite(command.q_ref, out=finite)
-        finite &= np.isfinite(command.qd_ref, out=flags)
-        finite &= np.isfinite(command.kp, out=flags)
-        finite &= np.isfinite(command.kd, out=flags)
-        finite &= np.isfinite(command.tau_ff, out=flags)
-        if np.count_nonzero(finite) == self._n:
+        """A command with a non-finite field or a negative gain is an ``invalid_value`` fault
+        of its joint (its value: the negative gain, or NaN), latched on this tick."""
+        valid, flags = self._finite, self._flags
+        np.isfinite(command.q_ref, out=valid)
+        valid &= np.isfinite(command.qd_ref, out=flags)
+        valid &= np.isfinite(command.tau_ff, out=flags)
+        valid &= np.isfinite(command.kp, out=flags)
+        valid &= np.isfinite(command.kd, out=flags)
+        valid &= np.greater_equal(command.kp, 0.0, out=flags)
+        valid &= np.greater_equal(command.kd, 0.0, out=flags)
+        if np.count_nonzero(valid) == self._n:
             return
         n = self._n
-        np.logical_not(finite, out=flags)
+        np.logical_not(valid, out=flags)
+        for i in np.flatnonzero(flags):  # the fault's path: allocating is fine here
+            gains = (float(command.kp[i]), float(command.kd[i]))
+            self._invalid_value[i] = min(gains) if all(map(math.isfinite, gains)) else math.nan
+            if not all(map(math.isfinite, (command.q_ref[i], command.qd_ref[i],
+                                           command.tau_ff[i]))):
+                self._invalid_value[i] = math.nan
         self._active[INVALID, :n] |= flags
         self._new[:] = False
         np.greater(self._active[INVALID], self._latched[INVALID], out=self._new[INVALID])
@@ -508,6 +535,7 @@ class Supervisor:
             self._events.append(fault.event())
         self._latched |= self._new
         self.faults_ += faults
+        self._latched_log += faults
         worst = min(faults, key=lambda f: f.category)
         self._engage(worst.category, worst.kind.value, worst.priority)
         return faults
@@ -521,6 +549,7 @@ class Supervisor:
                 FaultKind.BUS_ERRORS: (float(self._bus_count), float(settings.bus_error_max)),
                 FaultKind.COMMAND_DEADLINE: (self._command_age_s, self.command_deadline_s),
                 FaultKind.STORAGE: (1.0, 0.0),
+                FaultKind.TIME_REVERSED: (self._time_step_s, 0.0),
             }[kind]
         q = float(state.q[i])
         match kind:
@@ -547,7 +576,8 @@ class Supervisor:
                 return float(self._rms.rms_[i]), float(self._rms_limit_nm[i])
             case FaultKind.STANDSTILL:
                 return abs(q - float(self._q_hold[i])), settings.standstill_tolerance_rad
-        return math.nan, 0.0  # invalid_value: not a number
+        # invalid_value: not a number, or a command's negative gain (the limit: 0)
+        return float(self._invalid_value[i]), 0.0
 
     def _engage(self, category: StopCategory, cause: str, priority: Priority) -> None:
         """Start stop ``category`` unless a stop at least as severe is in progress."""
