@@ -16,7 +16,8 @@ from tests.safety.conftest import PERIOD_S, Ticker, is_torque_off, make_supervis
 
 def test_a_fault_latched_by_limit_reaches_the_loop_s_report(bench: DriveBench) -> None:
     loop, supervisor = make_loop(bench, bench.step)
-    stiffness = loop.controller.stiffness_nm_per_rad  # type: ignore[attr-defined]
+    stiffness = np.array(loop.controller.stiffness_nm_per_rad)  # type: ignore[attr-defined]
+    loop.controller.stiffness_nm_per_rad = stiffness  # type: ignore[attr-defined]
 
     def nan_after_20(t_s: float) -> None:
         stiffness[1] = math.nan  # the controller's output turns NaN from the next tick
@@ -71,6 +72,9 @@ def test_time_running_backwards_is_a_fault_on_the_tick_that_sees_it() -> None:
     assert np.isclose(fault.value, -4 * PERIOD_S)
     assert fault.category is StopCategory.TORQUE_OFF
     assert is_torque_off(supervisor.limit(ticker.command, state))
-    state.t_s = 6 * PERIOD_S  # time runs forwards again: a person may reset
+    assert np.isclose(fault.t_s, 10 * PERIOD_S)  # dated a period after the last good time
+    state.t_s = 8 * PERIOD_S  # still before the last good time: still backwards
+    assert supervisor.check(state) == [] and not supervisor.reset().accepted
+    state.t_s = 10 * PERIOD_S  # time runs forwards again: a person may reset
     assert supervisor.check(state) == []
     assert supervisor.reset().accepted

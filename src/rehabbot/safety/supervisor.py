@@ -361,7 +361,12 @@ class Supervisor:
         # the loop's time never runs backwards: if it does, every time-based monitor is wrong
         act[TIME, n] = state.t_s < self._previous_t_s
         self._time_step_s = state.t_s - self._previous_t_s
-        self._previous_t_s = self._t_s = state.t_s
+        # what this tick's faults and events are dated: a period after the last good time when
+        # the state's time ran backwards, so that the record stays in order
+        if act[TIME, n]:
+            self._t_s = self._previous_t_s + self.period_s
+        else:
+            self._previous_t_s = self._t_s = state.t_s
         fresh, flags, work = self._fresh, self._flags, self._work[0]
         act[ESTOP, n] = self._read_estop()
         self._estop_hit = False
@@ -393,7 +398,11 @@ class Supervisor:
         new_reading = np.equal(state.age_ticks, 0, out=flags)
         new_reading &= fresh
         # on the clock's grid (state.t_s), which counts the ticks a wall clock skipped
-        self._jump.update(round(state.t_s / self.period_s), state.q, new_reading, act[JUMP, :n])
+        if act[TIME, n]:  # no bound on a jump over negative time: the time fault says it
+            act[JUMP, :n] = False
+        else:
+            self._jump.update(round(state.t_s / self.period_s), state.q, new_reading,
+                              act[JUMP, :n])
         if self._mode is _Mode.RUNNING:
             self._frozen.update(state.q, new_reading, self._tau_last, act[FROZEN, :n])
         else:  # a stop takes the commanded torque away: nothing to move the joints
@@ -529,7 +538,7 @@ class Supervisor:
             kind = _KINDS[row]
             reaction = settings.reaction(kind)
             value, limit = self._measure(kind, int(col), state)
-            fault = Fault(kind, None if col == n else self.joint_names[col], state.t_s, value,
+            fault = Fault(kind, None if col == n else self.joint_names[col], self._t_s, value,
                           limit, reaction.category, reaction.priority)
             faults.append(fault)
             self._events.append(fault.event())
