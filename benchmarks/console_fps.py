@@ -20,7 +20,8 @@ Printed: frames per second and frame time (read + draw + paint, p50/p99), and th
 tick-start lateness (p50/p99/p99.9/max, late ticks) for each session, and how much the console
 worsened the p99 (medians over the interleaved rounds). The window is rendered on Qt's
 ``offscreen`` platform (software raster). On a machine without real-time settings a session
-may fault on loop overruns (late ticks); it still runs all its ticks, which the table counts.
+may stop on the command deadline (a stalled computer); it still runs all its ticks, which the
+table counts.
 """
 
 from __future__ import annotations

@@ -22,9 +22,11 @@ parsed.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import math
+import queue
 import signal
 import sys
 import threading
@@ -42,8 +44,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
+from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.report import report_command
+from rehabbot.assessment.summary import summary_rows
 from rehabbot.errors import (
     MAX_MESSAGE_CHARS,
     ConfigurationError,
@@ -59,6 +63,7 @@ from rehabbot.hal.startup_check import Status, check_robot
 from rehabbot.protocols.cli import protocols_app
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.safety.faults import SafetyEvent
 from rehabbot.session.cli import replay_command
 from rehabbot.session.plant import PlantSettings, emulated, open_plant
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
@@ -108,10 +113,42 @@ app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab
 
 #: Never parses markup: every string it prints may hold a user's text (names, protocols, channels).
 console = Console(markup=False)
+#: ``session run``'s exit status by how the session ended (0: completed; 2: bad input).
+EXIT_STATUS = {"faulted": 3, "aborted": 4}
+
+
+class FaultNotices:
+    """An event sink for the loop's thread that prints each fault on stderr at once,
+    in plain words, from a thread of its own: the loop never waits on the terminal, and a run
+    without a terminal (no progress bar) is not silent after a fault."""
+
+    def __init__(self) -> None:
+        self._events: queue.SimpleQueue[SafetyEvent | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._print, name="fault-notices", daemon=True)
+        self._thread.start()
+
+    def __call__(self, event: SafetyEvent) -> None:
+        """Take an event (on the loop's thread: never blocks)."""
+        if event.kind.startswith("fault:"):  # a session's planned end fades out: no notice
+            self._events.put(event)
+
+    def _print(self) -> None:
+        while (event := self._events.get()) is not None:
+            plain = plain_event(event.kind, event.joint, event.values)
+            after = (" The session goes on to its end with the torque off; Ctrl+C stops it "
+                     "now.")
+            print(f"{event.t_s:.3f} s: {plain.title}. {plain.cause}{after}".rstrip(),
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Print what is left and stop the thread."""
+        self._events.put(None)
+        self._thread.join(timeout=5.0)
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="session store file [default: $REHABBOT_STORE or user data dir]"),
+    typer.Option("--store",
+                 help="session store file \\[default: $REHABBOT_STORE or user data dir]"),
 ]
 
 
@@ -128,18 +165,11 @@ def _fmt(value: Any, digits: int = 1) -> str:
 def summary_table(summary: dict[str, Any], title: str) -> Table:
     """A rich table of a stored session summary (the dict kept in the store)."""
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    table.add_row("duration", f"{_fmt(summary['duration_s'])} s")
-    strides = f"{summary['strides_right']} / {summary['strides_left']}"
-    table.add_row("strides (right / left)", strides)
-    table.add_row("cadence", f"{_fmt(summary['cadence_steps_per_min'])} steps/min")
-    for joint in summary["joints"]:
-        table.add_row(
-            joint["name"],
-            f"ROM {_fmt(joint['rom_deg'])} deg · RMS error {_fmt(joint['rms_error_deg'], 2)} deg · "
-            f"peak torque {_fmt(joint['peak_torque_nm'])} N·m",
-        )
+    table.add_column("what", style="bold", overflow="fold")  # wrap names, never cut them
+    table.add_column("value", overflow="fold")
+    rows = summary_rows(summary)  # the console's rows: one count of steps and strides
+    for label, value in rows[:-1]:
+        table.add_row(label, value)
     timing = summary.get("loop_compute")
     if timing:
         table.add_row(
@@ -160,11 +190,10 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     phases = summary.get("phases") or []
     if len(phases) > 1:
         table.add_row("phases", " · ".join(
-            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps"
-            for p in phases))
+            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps "
+            "(phase counter)" for p in phases))
     table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
-    faults = summary.get("faults") or []
-    table.add_row("faults", "; ".join(faults) if faults else "none")
+    table.add_row(*rows[-1])  # faults
     return table
 
 
@@ -191,7 +220,9 @@ def loop_timing_rows(timing: dict[str, Any] | None) -> list[tuple[str, str]]:
 @session_app.command("run")
 def session_run(
     duration: Annotated[
-        float | None, typer.Option(help="session length (s) [default: the protocol's]")
+        float | None, typer.Option(
+            help="run only the protocol's training phase, this long (s) \\[default: every "
+                 "phase as the protocol plans it]")
     ] = None,
     protocol: Annotated[str, typer.Option(help="bundled protocol name or .toml file")] = (
         DEFAULT_PROTOCOL
@@ -199,7 +230,7 @@ def session_run(
     robot: Annotated[str, typer.Option(help="bundled robot name or .toml file")] = DEFAULT_ROBOT,
     patient: Annotated[str, typer.Option(help="patient code")] = DEMO_PATIENT.code,
     guidance: Annotated[
-        float | None, typer.Option(help="guidance (%) [default: the protocol's]")
+        float | None, typer.Option(help="guidance (%) \\[default: the protocol's]")
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulation")] = 0,
     profile: Annotated[
@@ -223,7 +254,11 @@ def session_run(
 ) -> None:
     """Run a gait-training session and print its summary: on the robot's own buses (hardware,
     or the emulated robot of `rehabbot sim serve`), or in-process simulation for a robot on
-    virtual buses."""
+    virtual buses.
+
+    Exit status: 0 completed, 3 faulted (a safety fault stopped it; each fault is printed on
+    stderr as it happens), 4 aborted (stopped early: Ctrl+C, or an error), 2 bad input.
+    """
     try:
         settings = RealtimeSettings(
             fifo_priority=fifo_priority, cpus=None if cpu is None else frozenset({cpu}),
@@ -245,6 +280,8 @@ def session_run(
         profile=profile,
         confirm=_confirm(yes),
     )
+    notices = FaultNotices()
+    request = dataclasses.replace(request, events=notices)
     runner = SessionRunner(request)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -261,6 +298,7 @@ def session_run(
             result = runner.run(lambda t: progress.update(task, completed=t, t=t))
     finally:
         signal.signal(signal.SIGINT, previous)
+        notices.close()
     with SessionStore.open(request.store_path) as st:
         info = st.get_session(result.session_id)
         summary = st.session_summary(result.session_id)
@@ -270,12 +308,14 @@ def session_run(
     if as_json:
         print(json.dumps({"session_id": result.session_id, "status": result.status,
                           "summary": summary}, indent=2))
-        return
-    for change in result.progression:
-        console.print(f"progression: {change.describe()}")
-    console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
-                                         f"patient {info.patient_code} · {result.status}"))
-    console.print(f"stored in {request.store_path}")
+    else:
+        for change in result.progression:
+            console.print(f"progression: {change.describe()}")
+        console.print(summary_table(summary, f"Session {info.id} · {info.protocol_name} · "
+                                             f"patient {info.patient_code} · {result.status}"))
+        console.print(f"stored in {request.store_path}")
+    if result.status in EXIT_STATUS:
+        raise typer.Exit(EXIT_STATUS[result.status])
 
 
 def _confirm(yes: bool) -> Callable[[str], bool]:

@@ -7,7 +7,7 @@ import pytest
 
 from rehabbot.controllers.compensation import Compensation, JointFriction
 from rehabbot.controllers.gait_phase import CadencePhase
-from rehabbot.controllers.impedance import ImpedanceController
+from rehabbot.controllers.impedance import FLOOR_PARAMS, ImpedanceController
 from rehabbot.controllers.reference import GaitReference, PeriodicCurve
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointCommand, JointState
@@ -91,7 +91,8 @@ def test_out_of_range_parameters_are_refused_and_nothing_changes() -> None:
     with pytest.raises(ConfigurationError, match=message):
         ctrl.set_params(cadence_steps_per_min=100.0, guidance_pct=120.0)
     assert ctrl.get_params() == {"guidance_pct": 60.0, "cadence_steps_per_min": 90.0,
-                                 "hip_rom_pct": 100.0, "knee_rom_pct": 100.0}
+                                 "hip_rom_pct": 100.0, "knee_rom_pct": 100.0} | {
+                                     param: 0.0 for param in FLOOR_PARAMS.values()}
     with pytest.raises(ConfigurationError, match="no parameter 'stiffness'"):
         ctrl.set_params(stiffness=3.0)
 

@@ -11,7 +11,8 @@ from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
 from rehabbot.controllers.phase_portrait import PhasePortrait
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase, make_phase_estimator
-from rehabbot.controllers.reference import joint_curves
+from rehabbot.controllers.reference import joint_curves, thigh_difference_curve
+from rehabbot.controllers.thigh_phase import ThighDifferencePhase
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
 
@@ -163,3 +164,53 @@ def test_a_left_hip_oscillator_starts_on_the_right_legs_phase() -> None:
         state.qd[1] = float(hip.derivative(np.array([phase_r - 0.5]))[0]) * stride_hz
         errors.append(wrapped(np.array(source.update(state)), np.array(phase_r % 1.0)))
     assert max(abs(float(e)) for e in errors) < 0.03
+
+
+def thighs_errors(frequency_hz: float, offset: float, seconds: float = 20.0) -> list[float]:
+    """Phase errors (cycles) of the thighs estimator over the last 5 s of a thigh-angle
+    difference at ``frequency_hz``, ``offset`` cycles ahead of the 90 steps/min clock."""
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)  # its clock: 0.75 Hz
+    errors = []
+    for k in range(round(seconds / PERIOD_S)):
+        t = k * PERIOD_S
+        true_phase = (frequency_hz * t + offset) % 1.0
+        delta = float(curve.value(np.array([true_phase]))[0])
+        velocity = float(curve.derivative(np.array([true_phase]))[0]) * frequency_hz
+        phase = estimator.update(t, delta, velocity)
+        if t > seconds - 5.0:
+            errors.append((phase - true_phase + 0.5) % 1.0 - 0.5)
+    assert estimator.confidence_ == 1.0
+    return errors
+
+
+def test_the_thighs_estimator_follows_the_legs_timing_within_its_window() -> None:
+    errors = thighs_errors(0.75, 0.05)  # 5 % of a stride ahead of the clock: inside the window
+    assert np.sqrt(np.mean(np.square(errors))) < 0.01  # cycles
+
+
+def test_the_thighs_estimator_keeps_to_its_window_around_the_cadence_clock() -> None:
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)
+    lead = []
+    for k in range(round(10.0 / PERIOD_S)):  # legs at 0.8 Hz, faster than the 0.75 Hz clock
+        t = k * PERIOD_S
+        estimator.update(t, float(curve.value(np.array([(0.8 * t) % 1.0]))[0]), 0.0)
+        lead.append((estimator.phase_ - estimator.clock_phase_ + 0.5) % 1.0 - 0.5)
+    assert max(lead) == pytest.approx(estimator.window_cycles)  # held at the window's edge
+    assert min(lead) >= -estimator.window_cycles
+
+
+def test_the_thighs_estimator_falls_back_to_the_clock_when_the_legs_stop() -> None:
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)
+    for k in range(round(5.0 / PERIOD_S)):  # walking at the clock's 0.75 Hz
+        t = k * PERIOD_S
+        estimator.update(t, float(curve.value(np.array([(0.75 * t) % 1.0]))[0]), 0.0)
+    for k in range(round(5.0 / PERIOD_S), round(7.0 / PERIOD_S)):  # legs held still
+        estimator.update(k * PERIOD_S, 0.02, 0.0)
+    assert estimator.confidence_ == 0.0
+    start = estimator.phase_
+    for k in range(round(7.0 / PERIOD_S), round(8.0 / PERIOD_S)):
+        estimator.update(k * PERIOD_S, 0.02, 0.0)
+    assert (estimator.phase_ - start) % 1.0 == pytest.approx(0.75, abs=1e-6)  # the clock's rate

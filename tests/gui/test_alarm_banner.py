@@ -58,10 +58,15 @@ def test_a_warning_shows_at_low_priority_and_clears_itself(window: MainWindow) -
     for reply in sent(HOT):
         window.handle_reply(reply)
     assert priority(window) == "low"
-    assert banner.title.text() == ("LOW PRIORITY WARNING · over_temperature on knee_angle_r · "
-                                   "clears by itself")
+    assert banner.title.full_text() == ("LOW PRIORITY WARNING · Right knee motor getting warm · "
+                                        "clears by itself")
+    # in the therapist's words and units, with the action
+    assert ("Warning: Right knee motor getting warm: The right knee motor's winding is at 95 °C; "
+            "it stops at 110 °C. Lower the assistance") in banner.detail.text()
+    banner.toggle_details()  # F4: the supervisor's own line
     assert "over_temperature on knee_angle_r at 3.250 s (value 95, fault at 110)" in (
         banner.detail.text())
+    banner.toggle_details()
     assert "last event" not in banner.detail.text()  # listed once, as an alarm
     assert background(window) == ALARM_STYLE["low"][0]  # cyan, steady
     assert not banner.flashing
@@ -69,9 +74,9 @@ def test_a_warning_shows_at_low_priority_and_clears_itself(window: MainWindow) -
     assert not banner.acknowledge_button.isEnabled() and not banner.reset_button.isEnabled()
     for reply in sent(COOL):
         window.handle_reply(reply)
-    assert priority(window) is None and banner.title.text() == "No alarms"
+    assert priority(window) is None and banner.title.full_text() == "No alarms"
     assert background(window) == QUIET_STYLE[0]
-    assert "last event: warning cleared: over_temperature on knee_angle_r" in (
+    assert "last event at 9.5 s: Warning over: Right knee motor getting warm" in (
         banner.detail.text())
 
 
@@ -82,14 +87,14 @@ def test_a_latched_fault_outranks_a_warning_and_the_warning_outlives_the_reset(
     estop = FaultInfo("estop", None, 4.0, "high", 0, "estop at 4.000 s")
     window.handle_reply(SafetyStatus((estop,), 0, True))
     assert priority(window) == "high"
-    assert banner.title.text() == "HIGH PRIORITY ALARM · estop · NOT ACKNOWLEDGED"
-    assert banner.detail.text().splitlines()[:2] == [
-        "estop at 4.000 s", "warning: over_temperature on knee_angle_r at 3.250 s "
-        "(value 95, fault at 110)"]
+    assert banner.title.full_text() == "HIGH PRIORITY ALARM · E-STOP pressed · NOT ACKNOWLEDGED"
+    lines = banner.detail.text().splitlines()
+    assert lines[0].startswith("E-STOP pressed: The emergency stop was pressed")
+    assert lines[1].startswith("Warning: Right knee motor getting warm")
     assert banner.flashing
     window.handle_reply(sent(SafetyEvent(5.0, "reset", None, {}, StopCategory.TORQUE_OFF))[0])
     window.handle_reply(SafetyStatus())  # the fault is reset; the warning is still present
     assert priority(window) == "low" and "WARNING" in banner.title.text()
-    assert "last event: reset at 5.000 s" in banner.detail.text()
+    assert "last event at 5.0 s: Alarms reset: the session continues" in banner.detail.text()
     window.banner.clear()  # the session ended
     assert priority(window) is None and banner.detail.text() == ""

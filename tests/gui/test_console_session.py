@@ -8,7 +8,6 @@ process in lockstep (as fast as the machine allows) so the test does not wait on
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,17 +24,15 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
+from tests.artifacts import artifacts_dir
 
 OPERATOR = "T. Tester"
 WAIT_MS = 60_000
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def screenshot_path() -> Path:
     """Where the live-screen screenshot goes: ``$REHABBOT_ARTIFACTS`` or ``artifacts/``."""
-    folder = Path(os.environ.get("REHABBOT_ARTIFACTS", ROOT / "artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "console_live.png"
+    return artifacts_dir() / "console_live.png"
 
 
 @pytest.fixture

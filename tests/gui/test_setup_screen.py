@@ -48,3 +48,21 @@ def test_start_waits_for_a_fitting_that_holds_the_protocols_range_of_motion(
         screen.start()
     assert len(started) == 1 and started[0][0] == "P-3"  # type: ignore[index]
     assert started[0][2] is None  # type: ignore[index]  # duration 0: the phases as planned
+
+
+def test_setup_starts_on_the_standard_protocol_with_its_phases_as_a_table(
+        qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> None:
+    screen = SetupScreen(tmp_path / "s.sqlite", sim_exo)
+    qtbot.addWidget(screen)
+    assert screen.protocols.currentText() == "standard_gait"  # not the alphabetically first
+    assert screen.protocols.itemText(0) != "standard_gait"
+    assert screen.protocol is not None and screen.protocol.name == "standard_gait"
+    preview = screen.preview.toHtml()
+    for heading in ("duration (s)", "cadence (steps/min)", "treadmill (km/h)",
+                    "body-weight support (%)", "range of motion (deg)"):
+        assert heading in preview
+    phases = [p.name for p in screen.protocol.phases]
+    text = screen.preview.toPlainText()
+    assert all(name in text for name in phases) and len(phases) >= 3
+    assert "[" not in text  # no raw model dump
+    assert "guidance (%)\n50\n100" in text  # a live bound with its unit

@@ -58,7 +58,8 @@ from rehabbot.assessment.scores import (
     profile_normative_deg,
     speed_class,
 )
-from rehabbot.assessment.strides import TEMPORAL_PARAMETERS, stride_table, walking_time_s
+from rehabbot.assessment.strides import TEMPORAL_PARAMETERS, stride_table
+from rehabbot.assessment.summary import GaitCounts
 from rehabbot.assessment.work_share import SwingLeg, swing_work_share
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.anthropometry import BodyModel
@@ -234,8 +235,8 @@ def analyze_gait(
     t = np.asarray(t_s, dtype=float)
     events = dict(events) if events is not None else detect_events(t, angles_rad, bias)
     tables = {side: stride_table(events, side) for side in SIDES}
-    cadences = np.concatenate([tables[s]["cadence_steps_per_min"] for s in SIDES])
-    cadence = float(cadences.mean()) if cadences.size else float("nan")
+    counts = GaitCounts.from_tables(tables)  # the one count of steps, strides and cadence
+    cadence = counts.cadence_steps_per_min
     speed, basis = speed_class(speed_m_s, cadence, leg_length_m)
     curves: dict[str, dict[str, tuple[FloatArray, FloatArray]]] = {}
     gvs: dict[str, dict[str, float]] = {}
@@ -272,7 +273,7 @@ def analyze_gait(
     }
     symmetry = {name: symmetry_index_pct(summary["left"][name].mean, summary["right"][name].mean)
                 for name in sorted(ratio & summary["left"].keys() & summary["right"].keys())}
-    walking = walking_time_s(tables)
+    walking = counts.walking_time_s
     assistance: dict[str, Any] = {}
     if guidance_pct is not None:
         assistance["guidance_pct"] = guidance_pct
@@ -312,7 +313,7 @@ def analyze_gait(
         movement_analysis_profile=movement_analysis_profile(gvs),
         speed_class=speed,
         speed_class_basis=basis,
-        step_count=sum(tables[s]["start_s"].size for s in SIDES),
+        step_count=counts.step_count,
         walking_time_s=walking,
         distance_m=None if speed_m_s is None else speed_m_s * walking,
         cadence_steps_per_min=cadence,

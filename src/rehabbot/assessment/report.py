@@ -33,9 +33,10 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,7 +46,11 @@ import typer
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.lines import Line2D
 
+from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.assessment.biofeedback import PARTS
 from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat, analyze_samples
 from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
@@ -92,6 +97,7 @@ PARAMETER_ROWS = (
 
 Table = tuple[str, list[str], list[list[str]]]
 """A report table: title, column headers, rows of cells."""
+FloatVector = np.ndarray
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,19 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
 # -- content ----------------------------------------------------------------------------------
 
 
+def display_date(iso: str) -> str:
+    """A stored ISO-8601 UTC time as reports and the console show it (one format everywhere).
+
+    >>> display_date("2026-12-07T11:22:40+00:00"), display_date("2026-12-07")
+    ('2026-12-07 11:22 UTC', '2026-12-07')
+    """
+    day, _, time_of_day = iso.partition("T")
+    if not time_of_day:
+        return day
+    zone = " UTC" if time_of_day.endswith(("+00:00", "Z")) else ""
+    return f"{day} {time_of_day[:5]}{zone}"
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
@@ -198,7 +217,7 @@ def header_rows(data: ReportData) -> list[tuple[str, str]]:
         ("session", str(info.id)),
         ("patient code", info.patient_code),
         ("protocol", info.protocol_name),
-        ("date", info.started_at),
+        ("date", display_date(info.started_at)),
         ("status", info.status),
         ("robot", info.robot_name),
         ("duration (s)", _fmt(info.duration_s, 1)),
@@ -239,6 +258,8 @@ def session_table(data: ReportData) -> Table:
     """Session totals and the robot's assistance."""
     result = data.analysis
     rows = [["steps", str(result.step_count)],
+            ["strides (right / left)", " / ".join(str(result.strides[side]["start_s"].size)
+                                                  for side in SIDES)],
             ["walking time (s)", _fmt(result.walking_time_s)],
             ["cadence (steps/min)", _fmt(result.cadence_steps_per_min, 1)],
             ["distance (m)", _fmt(result.distance_m)]]
@@ -263,11 +284,32 @@ def score_table(result: GaitAnalysis) -> Table:
     return "Gait Variable Scores and Gait Profile Score", ["score", *SIDES], rows
 
 
+def _detail_text(detail: str) -> tuple[dict[str, Any], str]:
+    """A stored event's detail (JSON text): its values, and them as ``key value`` text."""
+    try:
+        values = json.loads(detail) if detail else {}
+    except json.JSONDecodeError:
+        return {}, detail
+    if not isinstance(values, dict):
+        return {}, str(values)
+    text = ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else
+                     f"{k.replace('_', ' ')} {v}" for k, v in values.items()
+                     if v not in (None, ""))
+    return values, text
+
+
 def events_table(data: ReportData) -> Table:
-    """The stored events and the summary's faults."""
-    rows = [[_fmt(t, 3), kind, joint, detail] for t, kind, joint, detail in data.events]
+    """The stored events in plain words (title, what happened and what to do, values in the
+    report's units) beside the stored kind and values, and the summary's faults."""
+    rows = []
+    for t, kind, joint, detail in data.events:
+        values, technical = _detail_text(detail)
+        plain = plain_event(kind, joint or None, values)
+        rows.append([_fmt(t, 3), plain.title, plain.line,
+                     f"{kind}{f' ({joint})' if joint else ''}: {technical}".rstrip(": ")])
     rows += [["", "fault (summary)", "", fault] for fault in data.faults]
-    return "Safety events and faults", ["time (s)", "kind", "joint", "detail"], rows
+    return ("Safety events and faults",
+            ["time (s)", "event", "what happened, what to do", "as recorded (SI units)"], rows)
 
 
 def report_tables(data: ReportData) -> list[Table]:
@@ -361,39 +403,254 @@ def render_html(data: ReportData) -> str:
                           report_tables(data), {"Strides": "stride"})
 
 
-def _text_page(title: str, lines: Sequence[str]) -> Figure:
-    fig = Figure(figsize=(8.27, 11.69))
-    FigureCanvasAgg(fig)
-    fig.text(0.06, 0.96, title, fontsize=14, weight="bold", va="top")
-    fig.text(0.06, 0.92, "\n".join(lines), fontsize=7.5, family="monospace", va="top")
-    return fig
+#: PDF page: A4 portrait (in), margins (in), body font size (pt) and line height (pt).
+PAGE_IN = (8.27, 11.69)
+MARGIN_IN = 0.6
+FONT_PT = 7.5
+LINE_PT = 1.3 * FONT_PT
+#: Space between table columns (pt).
+GAP_PT = 6.0
 
 
-def _text_table(table: Table) -> list[str]:
-    title, headers, rows = table
-    cells = [headers, *rows] if rows else [headers, ["none"]]
-    widths = [max(len(r[i]) for r in cells if i < len(r)) for i in range(len(headers))]
-    lines = [title, "-" * len(title)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in cells]
-    return [*lines, ""]
+class _Widths:
+    """Text widths (pt) in the report's font, from per-character widths measured once (summing
+    them ignores kerning, which only makes texts a little narrower than measured)."""
+
+    def __init__(self, size_pt: float, weight: str = "normal") -> None:
+        fig = Figure(figsize=PAGE_IN)
+        self._renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
+        self._font = FontProperties(size=size_pt, weight=weight)
+        self._scale = 72.0 / fig.dpi
+        self._chars: dict[str, float] = {}
+        heights = []
+        for n in (2, 12):  # measured as drawn: the pitch is what a text's lines are apart
+            text = fig.text(0, 1, "\n".join(["lp"] * n), fontproperties=self._font,
+                            linespacing=1.0)
+            heights.append(text.get_window_extent(self._renderer).height * self._scale)
+            text.remove()
+        self.line_pitch_pt = (heights[1] - heights[0]) / 10
+        """The distance (pt) matplotlib puts between lines at ``linespacing`` 1."""
+
+    def __call__(self, text: str) -> float:
+        """Width of ``text`` (pt)."""
+        total = 0.0
+        for char in text:
+            width = self._chars.get(char)
+            if width is None:
+                width = self._renderer.get_text_width_height_descent(
+                    char if char != " " else "i", self._font, ismath=False)[0] * self._scale
+                self._chars[char] = width
+            total += width
+        return total
+
+    def wrap(self, text: str, width_pt: float) -> list[str]:
+        """``text`` broken into lines no wider than ``width_pt`` (at spaces; a word longer than
+        the width is cut)."""
+        lines: list[str] = []
+        for paragraph in text.split("\n") or [""]:
+            line = ""
+            for word in paragraph.split(" "):
+                candidate = f"{line} {word}" if line else word
+                if self(candidate) <= width_pt:
+                    line = candidate
+                    continue
+                if line:
+                    lines.append(line)
+                while self(word) > width_pt and len(word) > 1:
+                    cut = max(1, next((i for i in range(len(word), 0, -1)
+                                       if self(word[:i]) <= width_pt), 1))
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                line = word
+            lines.append(line)
+        return lines
 
 
-#: Text lines per PDF page.
-PDF_LINES_PER_PAGE = 90
+def column_widths(cells: Sequence[Sequence[str]], available_pt: float,
+                  width: Callable[[str], float]) -> list[float] | None:
+    """Widths (pt) of a table's columns so that it fits ``available_pt``, or None if even its
+    narrowest layout (every cell broken at spaces) does not fit.
+
+    Each column gets at least its longest word; what is left is shared in proportion to how
+    much wider each column's longest cell is.
+    """
+    n = max(len(row) for row in cells)
+    natural = [max((width(r[i]) for r in cells if i < len(r)), default=0.0) for i in range(n)]
+    narrow = [max((width(w) for r in cells if i < len(r) for w in r[i].split(" ")), default=0.0)
+              for i in range(n)]
+    room = available_pt - GAP_PT * (n - 1)
+    if sum(narrow) > room:
+        return None
+    if sum(natural) <= room:
+        return natural
+    extra = [b - a for a, b in zip(narrow, natural, strict=True)]
+    share = (room - sum(narrow)) / sum(extra)
+    return [a + e * share for a, e in zip(narrow, extra, strict=True)]
+
+
+def split_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], keys: int,
+                  available_pt: float, width: Callable[[str], float]
+                  ) -> list[tuple[list[int], list[float]]]:
+    """Column groups of a table too wide for the page, each repeating the first ``keys``
+    columns: (column indices, widths in pt)."""
+    cells = [list(headers), *map(list, rows)]
+    groups: list[tuple[list[int], list[float]]] = []
+    rest = list(range(keys, len(headers)))
+    while rest:
+        take = len(rest)
+        while take > 1:
+            columns = [*range(keys), *rest[:take]]
+            widths = column_widths([[r[i] for i in columns] for r in cells], available_pt, width)
+            if widths is not None:
+                break
+            take -= 1
+        columns = [*range(keys), *rest[:take]]
+        widths = column_widths([[r[i] for i in columns] for r in cells], available_pt, width)
+        groups.append((columns, widths or [available_pt / len(columns)] * len(columns)))
+        rest = rest[take:]
+    return groups
+
+
+class PdfDocument:
+    """A PDF laid out as a document: A4 pages, a title, text, tables that fit the page width
+    (cells wrapped; a table too wide even then split into column groups that repeat its key
+    columns) and continue on the next page with their header, and figures, each on a page.
+
+    Args:
+        title: the document's title (on each page, with the page number).
+    """
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.pages: list[Figure] = []
+        self.width = _Widths(FONT_PT)
+        self.bold = _Widths(FONT_PT, "bold")
+        self._width_pt = (PAGE_IN[0] - 2 * MARGIN_IN) * 72.0
+        self._y = 0.0  # pt from the top of the current page
+        self._new_page()
+
+    def _new_page(self) -> None:
+        fig = Figure(figsize=PAGE_IN)
+        FigureCanvasAgg(fig)
+        self.pages.append(fig)
+        fig.text(MARGIN_IN / PAGE_IN[0], 1 - 0.35 / PAGE_IN[1],
+                 f"{self.title} · page {len(self.pages)}", fontsize=FONT_PT, color="0.4",
+                 va="top")
+        self._y = MARGIN_IN * 72.0
+
+    def _room_pt(self) -> float:
+        return (PAGE_IN[1] - MARGIN_IN) * 72.0 - self._y
+
+    def _put(self, x_pt: float, lines: Sequence[str], size: float = FONT_PT,
+             weight: str = "normal", y_pt: float | None = None) -> None:
+        """Lines of text at ``x_pt`` from the left margin and ``y_pt`` (default: the cursor)
+        from the top, :data:`LINE_PT` apart (body size)."""
+        fig = self.pages[-1]
+        fig.text(MARGIN_IN / PAGE_IN[0] + x_pt / (PAGE_IN[0] * 72.0),
+                 1 - (self._y if y_pt is None else y_pt) / (PAGE_IN[1] * 72.0),
+                 "\n".join(lines), fontsize=size, weight=weight, va="top", ha="left",
+                 linespacing=LINE_PT / self.width.line_pitch_pt)
+
+    def heading(self, text: str, size: float = 11.0) -> None:
+        """A heading (on a new page if fewer than five lines are left on this one)."""
+        lines = _Widths(size, "bold").wrap(text, self._width_pt)
+        if self._room_pt() < 5 * LINE_PT + size * len(lines):
+            self._new_page()
+        self._y += 0.6 * size
+        self._put(0.0, lines, size, "bold")
+        self._y += 1.6 * size * len(lines)
+
+    def pairs(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Label and value lines (the header)."""
+        self.table(("", ["", ""], [list(r) for r in rows]), header=False)
+
+    def table(self, table: Table, keys: int = 1, header: bool = True) -> None:
+        """A table: its title, then its rows, continued on following pages as needed."""
+        title, headers, rows = table
+        body = [list(r) for r in rows] or [["none", *[""] * (len(headers) - 1)]]
+        for part, (columns, widths) in enumerate(split_columns(
+                headers, body, keys, self._width_pt, self.bold)):
+            if title:
+                self.heading(title + (f" (columns, part {part + 1})" if part else ""))
+            x = np.concatenate(([0.0], np.cumsum(np.add(widths, GAP_PT))))[:-1]
+            wrapped_header = [self.bold.wrap(headers[i], w) for i, w in zip(columns, widths,
+                                                                           strict=True)]
+            if header:
+                self._header(x, wrapped_header)
+            # one text per column and page (thousands of cell texts make a slow PDF): the
+            # rows' cells padded with empty lines to the row's height keep the columns aligned
+            page: list[list[str]] = [[] for _ in columns]
+            top = self._y
+            for row in body:
+                cells = [self.width.wrap(row[i], w) for i, w in zip(columns, widths, strict=True)]
+                lines = max(len(c) for c in cells)
+                if lines * LINE_PT > self._room_pt():
+                    self._columns(x, page, top)
+                    self._new_page()
+                    if header:
+                        self._header(x, wrapped_header)
+                    page, top = [[] for _ in columns], self._y
+                for column, cell in zip(page, cells, strict=True):
+                    column += cell + [""] * (lines - len(cell))
+                self._y += lines * LINE_PT
+            self._columns(x, page, top)
+            self._y += LINE_PT
+
+    def _columns(self, x: FloatVector, columns: list[list[str]], top_pt: float) -> None:
+        """Draw the columns' lines from ``top_pt`` down."""
+        for left, lines in zip(x, columns, strict=True):
+            if any(lines):
+                self._put(float(left), lines, y_pt=top_pt)
+
+    def _header(self, x: FloatVector, cells: list[list[str]]) -> None:
+        height = max(len(c) for c in cells) * LINE_PT
+        if height + 2 * LINE_PT > self._room_pt():
+            self._new_page()
+        for left, lines in zip(x, cells, strict=True):
+            self._put(float(left), lines, weight="bold")
+        self._y += height
+        fig = self.pages[-1]
+        y = 1 - (self._y + 1.0) / (PAGE_IN[1] * 72.0)
+        x0 = MARGIN_IN / PAGE_IN[0]
+        fig.add_artist(Line2D([x0, 1 - x0], [y, y], color="0.5", lw=0.5))
+        self._y += 3.0
+
+    def figure(self, caption: str, fig: Figure) -> None:
+        """A figure on an A4 page of its own (laid out again for the page), with its caption."""
+        fig.set_size_inches(*PAGE_IN)
+        engine = fig.get_layout_engine()
+        if isinstance(engine, ConstrainedLayoutEngine):  # page margins around the plots
+            engine.set(w_pad=MARGIN_IN, h_pad=MARGIN_IN / 2)
+        fig.suptitle("\n".join(self.width.wrap(caption, self._width_pt)), fontsize=FONT_PT)
+        self.pages.append(fig)
+
+    def save(self, out_path: Path) -> None:
+        """Write the pages as one PDF."""
+        with PdfPages(out_path, metadata={"Title": self.title}) as pdf:
+            for page in self.pages:
+                pdf.savefig(page)
+
+
+def pdf_document(title: str, header: Sequence[tuple[str, str]],
+                 figures: Sequence[tuple[str, Figure]], tables: Sequence[Table],
+                 keys: Mapping[str, int] | None = None) -> PdfDocument:
+    """The report laid out: title and header, the tables, then the figures (a page each).
+    ``keys``: per table title, how many leading columns identify a row (repeated when a wide
+    table is split; default 1)."""
+    doc = PdfDocument(title)
+    doc.heading(title, 14.0)
+    doc.pairs(header)
+    for table in tables:
+        doc.table(table, (keys or {}).get(table[0], 1))
+    for caption, fig in figures:
+        doc.figure(caption, fig)
+    return doc
 
 
 def _write_pdf_document(out_path: Path, title: str, header: Sequence[tuple[str, str]],
                         figures: Sequence[tuple[str, Figure]], tables: Sequence[Table]) -> None:
-    """A PDF: text pages (header, then the tables, as many pages as they need), then plots."""
-    lines = [f"{k}: {v}" for k, v in header] + [""]
-    for table in tables:
-        lines += _text_table(table)
-    pages = [lines[i:i + PDF_LINES_PER_PAGE] for i in range(0, len(lines), PDF_LINES_PER_PAGE)]
-    with PdfPages(out_path, metadata={"Title": title}) as pdf:
-        for i, page in enumerate(pages):
-            pdf.savefig(_text_page(title + (f" ({i + 1})" if i else ""), page))
-        for _, fig in figures:
-            pdf.savefig(fig)
+    """A PDF: header, tables (as many pages as they need), then the figures."""
+    pdf_document(title, header, figures, tables, {"Strides": 2}).save(out_path)
 
 
 def write_pdf(data: ReportData, out_path: Path) -> None:
@@ -561,7 +818,8 @@ def progress_table(progress: ProgressData) -> Table:
         for kind, side in rom_columns:
             stat = result.summary[side].get(f"{kind}_rom_deg")
             rom.append(_fmt(None if stat is None else stat.mean, 1))
-        rows.append([info.started_at, str(info.id), info.status, info.protocol_name,
+        status = f"{info.status} (not comparable)" if _incomplete(data) else info.status
+        rows.append([display_date(info.started_at), str(info.id), status, info.protocol_name,
                      _fmt(info.duration_s, 1),
                      _fmt(_number(result.assistance.get("guidance_pct")), 0),
                      _fmt(result.cadence_steps_per_min, 1),
@@ -577,35 +835,108 @@ def progress_header(progress: ProgressData) -> list[tuple[str, str]]:
     first, last = progress.sessions[0].info, progress.sessions[-1].info
     return [("patient code", progress.patient_code),
             ("sessions", str(len(progress.sessions))),
-            ("from", first.started_at), ("to", last.started_at),
+            ("from", display_date(first.started_at)), ("to", display_date(last.started_at)),
             ("not analyzed (no complete stride)",
              ", ".join(map(str, progress.without_strides)) or "none")]
 
 
-def progress_figures(progress: ProgressData) -> list[tuple[str, Figure]]:
-    """GPS, cadence and hip/knee ROM (mean of the sides) across sessions."""
-    x = np.arange(1, len(progress.sessions) + 1)
-    labels = [f"{d.info.id}\n{d.info.started_at[:10]}" for d in progress.sessions]
+#: Smallest change worth attention, per progress series, where the literature gives one:
+#: (value in the series' unit, what it is and its source). Series without one show their changes
+#: unjudged. The GPS value is a minimal clinically important difference, which is at least the
+#: minimal detectable change.
+MINIMAL_CHANGE: dict[str, tuple[float, str]] = {
+    "gps": (1.6, "MCID of the GPS, Baker et al. 2012, Gait Posture 35:612"),
+}
+#: Smallest span (in the series' unit) of a progress plot's y axis: small changes stay small
+#: instead of being autoscaled into steep slopes.
+MIN_SPAN = {"gps": 6.0, "cadence": 30.0, "hip_rom": 20.0, "knee_rom": 20.0}
+
+
+def _incomplete(data: ReportData) -> bool:
+    """A session that did not end as planned (faulted or aborted): not comparable as is."""
+    return data.info.status != "completed"
+
+
+def progress_series(progress: ProgressData) -> list[tuple[str, str, list[float]]]:
+    """The plotted series: key, label with unit, value per session (NaN where unknown)."""
     runs = progress.sessions
-    series: list[tuple[str, list[float | None]]] = [
-        ("GPS (deg)", [d.analysis.movement_analysis_profile["overall"]["gps"] for d in runs]),
-        ("cadence (steps/min)", [d.analysis.cadence_steps_per_min for d in runs]),
+
+    def values(get: Callable[[ReportData], float | None]) -> list[float]:
+        return [math.nan if (v := get(d)) is None else float(v) for d in runs]
+
+    return [
+        ("gps", "GPS (deg)",
+         values(lambda d: d.analysis.movement_analysis_profile["overall"]["gps"])),
+        ("cadence", "cadence (steps/min)", values(lambda d: d.analysis.cadence_steps_per_min)),
+        ("hip_rom", "hip ROM (deg, mean of sides)",
+         values(lambda d: _side_mean(d.analysis, "hip_rom_deg"))),
+        ("knee_rom", "knee ROM (deg, mean of sides)",
+         values(lambda d: _side_mean(d.analysis, "knee_rom_deg"))),
     ]
-    series += [(f"{JOINT_TITLES[kind].split()[0]} ROM (deg, mean of sides)",
-                [_side_mean(d.analysis, f"{kind}_rom_deg") for d in progress.sessions])
-               for kind in ("hip", "knee")]
-    fig = Figure(figsize=(8.0, 2.2 * len(series)), layout="constrained")
+
+
+def change_table(progress: ProgressData) -> Table:
+    """Each series' change from the first to the last complete session, judged against the
+    minimal change where one is known."""
+    complete = [i for i, d in enumerate(progress.sessions) if not _incomplete(d)]
+    rows = []
+    for key, label, values in progress_series(progress):
+        known = [i for i in complete if math.isfinite(values[i])]
+        if len(known) < 2:
+            rows.append([label, "", "", "", "fewer than two complete sessions"])
+            continue
+        first, last = values[known[0]], values[known[-1]]
+        change = last - first
+        minimal = MINIMAL_CHANGE.get(key)
+        if minimal is None:
+            verdict = "no published minimal change: not judged"
+        else:
+            verdict = ("beyond" if abs(change) >= minimal[0] else "within") + \
+                f" ±{minimal[0]:g} ({minimal[1]})"
+        rows.append([label, _fmt(first, 1), _fmt(last, 1), f"{change:+.1f}", verdict])
+    return ("Change from the first to the last complete session",
+            ["measure", "first", "last", "change", "against the minimal change"], rows)
+
+
+def progress_figures(progress: ProgressData) -> list[tuple[str, Figure]]:
+    """GPS, cadence and hip/knee ROM (mean of the sides) across sessions.
+
+    Faulted or aborted sessions are drawn as open red markers (not comparable as is); a
+    minimal change, where known, is a grey band around the first complete session's value;
+    each y axis spans at least :data:`MIN_SPAN`, so that noise stays flat.
+    """
+    x = np.arange(1, len(progress.sessions) + 1)
+    labels = [f"{d.info.id}\n{display_date(d.info.started_at)[:10]}" for d in progress.sessions]
+    marked = np.array([_incomplete(d) for d in progress.sessions])
+    series = progress_series(progress)
+    fig = Figure(figsize=(PAGE_IN[0], 2.2 * len(series)), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(series), 1, squeeze=False, sharex=True)[:, 0]
-    for ax, (label, values) in zip(axes, series, strict=True):
-        y = np.array([np.nan if v is None else v for v in values], dtype=float)
-        ax.plot(x, y, marker="o", color="tab:blue")
+    for ax, (key, label, values) in zip(axes, series, strict=True):
+        y = np.array(values, dtype=float)
+        ax.plot(x[~marked], y[~marked], marker="o", color="tab:blue", label="completed")
+        if marked.any():
+            ax.plot(x[marked], y[marked], marker="o", ls="none", mfc="none", mec="tab:red",
+                    ms=9, label="faulted or aborted (not comparable)")
+        finite = y[np.isfinite(y)]
+        if finite.size:
+            middle, span = (finite.max() + finite.min()) / 2, max(np.ptp(finite) * 1.2,
+                                                                  MIN_SPAN[key])
+            ax.set_ylim(middle - span / 2, middle + span / 2)
+        minimal = MINIMAL_CHANGE.get(key)
+        first = next((v for v, m in zip(y, marked, strict=True) if not m and math.isfinite(v)),
+                     None)
+        if minimal is not None and first is not None:
+            ax.axhspan(first - minimal[0], first + minimal[0], color="0.85",
+                       label=f"first session ± minimal change ({minimal[0]:g})")
         ax.set_ylabel(label, fontsize="small")
         ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize="x-small")
     axes[-1].set_xticks(x, labels, fontsize="small")
     axes[-1].set_xlabel("session (id, date)")
-    return [(f"GPS, cadence and hip/knee ROM across the sessions of {progress.patient_code}",
-             fig)]
+    return [(f"GPS, cadence and hip/knee ROM across the sessions of {progress.patient_code}; "
+             "open red markers: faulted or aborted sessions; grey band: the first complete "
+             "session ± the minimal change where one is published", fig)]
 
 
 def progress_report(store_path: Path, patient_code: str, out_path: Path, *,
@@ -627,7 +958,7 @@ def progress_report(store_path: Path, patient_code: str, out_path: Path, *,
     covered = [d.info.id for d in progress.sessions] + progress.without_strides
     title = f"Progress report of {patient_code}"
     header, figures = progress_header(progress), progress_figures(progress)
-    tables = [progress_table(progress)]
+    tables = [progress_table(progress), change_table(progress)]
     return _write_report(
         out,
         lambda: _html_document(title, header, "Progress across sessions", figures, tables,
@@ -649,7 +980,7 @@ def report_command(
     store: Annotated[
         Path | None,
         typer.Option("--store",
-                     help="session store file [default: $REHABBOT_STORE or user data dir]"),
+                     help="session store file \\[default: $REHABBOT_STORE or user data dir]"),
     ] = None,
     operator: OperatorOption = None,
 ) -> None:

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
-from rehabbot.controllers.reference import joint_curves
+from rehabbot.controllers.reference import PeriodicCurve, joint_curves
 from rehabbot.errors import ConfigurationError
 
 TWO_PI = 2.0 * math.pi
@@ -55,6 +55,10 @@ class AdaptiveOscillator(PhaseEstimator):
         start_phase: the hip's phase (cycles) at the start and after a reset: 0 for the right
             hip, 0.5 for the left one (half a stride behind the right leg, whose phase 0 starts
             a session).
+        waveform: the signal's expected pattern against the right leg's phase (rad), which
+            gives the initial waveform and phase 0; default the normative right hip of
+            ``speed_class`` (another signal: e.g. the thigh-angle difference,
+            :func:`~rehabbot.controllers.reference.thigh_difference_curve`).
 
     >>> osc = AdaptiveOscillator(90.0)
     >>> osc.stride_frequency_hz, round(osc.update(0.0, osc.estimate(), 0.0), 6)
@@ -71,6 +75,7 @@ class AdaptiveOscillator(PhaseEstimator):
         eta: float = 2.0,
         speed_class: str = "Free",
         start_phase: float = 0.0,
+        waveform: PeriodicCurve | None = None,
     ) -> None:
         if not 1 <= harmonics <= 8:
             raise ConfigurationError(f"harmonics = {harmonics} is outside [1, 8]")
@@ -84,7 +89,7 @@ class AdaptiveOscillator(PhaseEstimator):
         self.eta = eta
         self.speed_class = speed_class
         self.start_phase = start_phase
-        hip = joint_curves(speed_class)["hip_flexion"]
+        hip = joint_curves(speed_class)["hip_flexion"] if waveform is None else waveform
         a, b = hip.a[:harmonics], hip.b[:harmonics]
         self._prior_alpha0 = hip.a0
         self._prior_alpha = np.hypot(a, b)
@@ -95,6 +100,8 @@ class AdaptiveOscillator(PhaseEstimator):
         self._cos = np.empty(harmonics)
         self._dphi = np.empty(harmonics)
         self._abs = np.empty(harmonics)
+        #: The model's error ``F = θ - θ̂`` (rad) at the last update.
+        self.error_ = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -127,7 +134,7 @@ class AdaptiveOscillator(PhaseEstimator):
         Works in preallocated arrays: no array is allocated per tick."""
         last, self._last_t_s = self._last_t_s, t_s
         dt = self.period_s if last is None else min(max(t_s - last, 0.0), MAX_STEP_S)
-        error = hip_rad - self.estimate()
+        error = self.error_ = hip_rad - self.estimate()
         np.cos(self.phi_, out=self._cos)
         amplitude = float(np.abs(self.alpha_, out=self._abs).sum())
         coupling = error / max(amplitude, MIN_AMPLITUDE_RAD)

@@ -11,6 +11,23 @@ guidance settles at ``h ē / (1 - f)``: a patient who tracks well is assisted le
 one who cannot is assisted more, within the bounds the therapist sets. The guidance starts at
 ``g_max`` (full help until the patient shows what they can do).
 
+**Never below what keeps the patient in range.** Guidance starts at ``g_max``, a safe guidance
+(the level a therapist would start an unknown patient at). When, in a stride, a joint came within
+the response band of a limit of the patient's range of motion
+(:class:`~rehabbot.controllers.rom_response.RomResponse`, closeness ``c`` up to 1 at the limit), the
+controller has already raised that joint's guidance for the moment; at the stride's end it also
+raises a *safe floor* ``s[j, b]`` of the bins where it happened and of the
+:data:`ANTICIPATION_BINS` bins before them (the guidance that leads the leg toward the limit):
+
+    s[j, b] ← max(s[j, b], g[j, b] + SAFE_STEP_PCT · c_max[j, b])     where c_max[j, b] > 0
+    g[j, b] ← max(g[j, b], s[j, b])
+
+The safe floor never falls within a run, and it starts at the joint's guidance floor (the
+protocol's ``guidance_floor_pct``, :class:`~rehabbot.controllers.impedance.GaitGuidance`), so
+learning never goes below what kept the patient inside the range. A patient with a weak
+(paretic) leg makes larger errors and nears the limits with it, so that side earns more
+guidance.
+
 Bumpless: between bin centres the guidance is interpolated linearly in phase, and the guidance
 applied follows it at no more than ``rate_pct_per_s``, so the per-stride update never steps the
 torque.
@@ -32,6 +49,12 @@ from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.impedance import GaitGuidance
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointState
+from rehabbot.safety.range_margin import RangeMargin
+
+#: Guidance (%) added to a bin's safe floor per unit of closeness to a range-of-motion limit.
+SAFE_STEP_PCT = 30.0
+#: Bins before the one where a joint neared a limit whose safe floor is raised too.
+ANTICIPATION_BINS = 2
 
 
 class AssistAsNeededController(GaitGuidance):
@@ -52,6 +75,7 @@ class AssistAsNeededController(GaitGuidance):
         period_s: the control period (s).
         compensation: feed-forward model compensation, or None.
         speed_class: the normative speed class of the reference.
+        range_margin: the margins to the patient's range of motion (module docstring).
     """
 
     param_specs: ClassVar[dict[str, ParamSpec]] = {
@@ -84,11 +108,12 @@ class AssistAsNeededController(GaitGuidance):
         period_s: float = 0.001,
         compensation: Compensation | None = None,
         speed_class: str = "Free",
+        range_margin: RangeMargin | None = None,
     ) -> None:
         super().__init__(
             joint_names, stiffness_nm_per_rad, damping_nms_per_rad, cadence_steps_per_min,
             phase_source=phase_source, period_s=period_s, compensation=compensation,
-            speed_class=speed_class,
+            speed_class=speed_class, range_margin=range_margin,
         )
         if not 4 <= phase_bins <= 100:
             raise ConfigurationError(f"phase_bins = {phase_bins} is outside [4, 100]")
@@ -103,6 +128,9 @@ class AssistAsNeededController(GaitGuidance):
         n = len(joint_names)
         #: Learned guidance per joint and phase bin (%).
         self.table_pct_ = np.full((n, phase_bins), self.max_guidance_pct)
+        #: The safe floor per joint and phase bin (%), see the module docstring.
+        self.safe_pct_ = np.zeros((n, phase_bins))
+        self._closeness = np.zeros((n, phase_bins))
         self._error_sum = np.zeros((n, phase_bins))
         self._samples = np.zeros(phase_bins)
         self._applied = np.zeros(n)
@@ -131,6 +159,8 @@ class AssistAsNeededController(GaitGuidance):
         """Start a run: guidance back at its upper bound, nothing learned."""
         super().reset(state)
         self.table_pct_.fill(self.max_guidance_pct)
+        self.safe_pct_[:] = np.minimum(self.floors(), self.max_guidance_pct)[:, None]
+        self._closeness.fill(0.0)
         self._error_sum.fill(0.0)
         self._samples.fill(0.0)
         self._last_phase = None
@@ -140,10 +170,17 @@ class AssistAsNeededController(GaitGuidance):
         """Apply the end-of-stride update to every bin visited in the stride; start a new one."""
         visited = self._samples > 0
         mean_error = self._error_sum[:, visited] / self._samples[visited]
-        table = self.table_pct_
+        table, safe = self.table_pct_, self.safe_pct_
+        near = self._closeness.copy()
+        for shift in range(1, ANTICIPATION_BINS + 1):  # the bins that lead toward the limit
+            np.maximum(near, np.roll(self._closeness, -shift, axis=1), out=near)
+        raised = np.minimum(table + SAFE_STEP_PCT * near, self.max_guidance_pct)
+        np.maximum(safe, raised, out=safe, where=near > 0.0)
         table[:, visited] = self.forgetting * table[:, visited] + (
             self.error_gain_pct_per_rad * mean_error)
         np.clip(table, self.min_guidance_pct, self.max_guidance_pct, out=table)
+        np.maximum(table, safe, out=table)
+        self._closeness.fill(0.0)
         self._error_sum.fill(0.0)
         self._samples.fill(0.0)
         self.strides_ += 1
@@ -156,6 +193,8 @@ class AssistAsNeededController(GaitGuidance):
         current = min(int(phase * n), n - 1)
         self._error_sum[:, current] += np.abs(q_ref - state.q)
         self._samples[current] += 1.0
+        np.maximum(self._closeness[:, current], self.rom_response_.closeness_,
+                   out=self._closeness[:, current])
         position = phase * n - 0.5
         below = math.floor(position)
         weight = position - below

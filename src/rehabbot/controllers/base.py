@@ -55,6 +55,10 @@ class Controller(ABC):
     phase_: float = float("nan")
     #: Where the gait phase comes from (None: the controller follows no gait phase).
     phase_source_: HipPhase | None = None
+    #: Why the controller asks for the session to end with a controlled (category-1) stop, or
+    #: None: a mode that finds the patient cannot be trained safely in it says so here, and the
+    #: session stops the way a therapist's stop does (a fade), with this reason in its record.
+    stop_reason_: str | None = None
 
     def __init__(self) -> None:
         """Start with no ramp under way; subclasses call this first."""
@@ -109,6 +113,7 @@ class Controller(ABC):
         """
         self.ramped_.clear()
         self._ramp_t_s = None
+        self.stop_reason_ = None
         if self.phase_source_ is not None:
             self.phase_source_.estimator.reset()
 

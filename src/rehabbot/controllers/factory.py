@@ -3,8 +3,9 @@
 One place maps a protocol's ``controller`` and ``phase_source`` to a controller instance, so the
 session runner, benchmarks and sweeps build the same thing. Every controller gets the patient's
 leg model for gravity compensation (planar two-link legs from the anthropometric tables plus the
-orthosis), and the protocol's ``controller_params`` are applied through ``set_params``, which
-checks names, units and bounds.
+orthosis) and the margins to the protocol's range of motion it responds to
+(:class:`~rehabbot.safety.range_margin.RangeMargin`), and the protocol's ``controller_params``
+and guidance floors are applied through ``set_params``, which checks names, units and bounds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegme
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.transparent import TransparentController
+from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 
@@ -66,24 +68,27 @@ def build_controller(
     damping = np.array([protocol.damping_nms_per_rad.for_joint(n) for n in joint_names])
     cadence = protocol.cadence_steps_per_min
     source = protocol.phase_source
+    rom = RangeMargin.from_rom(joint_names, protocol.range_of_motion_deg.for_joints(joint_names))
     controller: Controller
     if protocol.controller == "impedance":
         controller = ImpedanceController(
             joint_names, stiffness, damping, guidance_pct, cadence, phase_source=source,
-            period_s=period_s, compensation=compensation)
+            period_s=period_s, compensation=compensation, range_margin=rom)
     elif protocol.controller == "assist_as_needed":
         controller = AssistAsNeededController(
             joint_names, stiffness, damping, max_guidance_pct=guidance_pct,
             cadence_steps_per_min=cadence, phase_source=source, period_s=period_s,
-            compensation=compensation)
+            compensation=compensation, range_margin=rom)
     elif protocol.controller == "path_control":
         controller = PathController(
             joint_names, cadence_steps_per_min=cadence, phase_source=source, period_s=period_s,
-            compensation=compensation)
+            compensation=compensation, range_margin=rom)
     else:
         controller = TransparentController(
             joint_names, compensation, phase_source=source, cadence_steps_per_min=cadence,
-            period_s=period_s)
+            period_s=period_s, range_margin=rom)
+    if protocol.controller in GUIDANCE_PARAM:
+        controller.set_params(**protocol.guidance_floors())
     if protocol.controller_params:
         controller.set_params(**protocol.controller_params)
     return controller

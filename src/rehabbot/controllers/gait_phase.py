@@ -43,6 +43,8 @@ class PhaseEstimator(ABC):
 
     #: Whether :meth:`update` uses the hip's angle and velocity.
     needs_hip: ClassVar[bool] = True
+    #: How much the phase can be trusted now (0..1); an estimator that knows reports it.
+    confidence_: float = 1.0
 
     @abstractmethod
     def update(self, t_s: float, hip_rad: float, hip_velocity_rad_s: float) -> float:

@@ -15,6 +15,14 @@ hip's and the knee's range of motion about their means.
 Every change is bumpless: guidance, cadence and range-of-motion changes ramp at bounded rates
 (:attr:`ImpedanceController.param_specs`), the phase stays continuous through a cadence change,
 so the torque never steps.
+
+Two things keep a weak patient inside the range of motion whatever the guidance level: a
+**guidance floor per joint** (``floor_<joint>_pct``, set by the protocol's ``guidance_floor_pct``
+and adjustable live within its bounds), below which no joint's guidance goes, and the
+**response to the range-of-motion margin**
+(:class:`~rehabbot.controllers.rom_response.RomResponse`): as a joint nears a limit of the
+patient's range, its guidance rises linearly to 100 % at the limit, before the supervisor has to
+step in.
 """
 
 from __future__ import annotations
@@ -29,8 +37,14 @@ from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.gait_phase import CadencePhase
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
+from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.safety.range_margin import RangeMargin
+
+#: The joints that can have a guidance floor, and the parameter that holds each floor (%).
+FLOOR_JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
+FLOOR_PARAMS = {name: f"floor_{name}_pct" for name in FLOOR_JOINTS}
 
 
 class GaitGuidance(Controller, ABC):
@@ -47,10 +61,14 @@ class GaitGuidance(Controller, ABC):
         period_s: the control period (s), the estimators' fixed step.
         compensation: feed-forward model compensation, or None.
         speed_class: the normative speed class of the reference.
+        range_margin: the margins to the patient's range of motion the guidance responds to
+            (None: no response).
     """
 
     phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
+        **{param: ParamSpec("%", 0.0, 100.0, f"lowest guidance of {joint}", rate_per_s=25.0)
+           for joint, param in FLOOR_PARAMS.items()},
         "cadence_steps_per_min": ParamSpec("steps/min", 10.0, 200.0, "cadence of the reference",
                                            rate_per_s=10.0),
         "hip_rom_pct": ParamSpec("%", 50.0, 120.0, "hip range of motion of the reference",
@@ -73,6 +91,7 @@ class GaitGuidance(Controller, ABC):
         period_s: float = 0.001,
         compensation: Compensation | None = None,
         speed_class: str = "Free",
+        range_margin: RangeMargin | None = None,
     ) -> None:
         super().__init__()
         self.joint_names = joint_names
@@ -86,12 +105,17 @@ class GaitGuidance(Controller, ABC):
             phase_source, joint_names, cadence_steps_per_min, period_s)
         Controller.set_params(
             self, cadence_steps_per_min=cadence_steps_per_min, hip_rom_pct=100.0,
-            knee_rom_pct=100.0,
+            knee_rom_pct=100.0, **dict.fromkeys(FLOOR_PARAMS.values(), 0.0),
         )
         self.reference_ = GaitReference(joint_names, speed_class)
         kinds = [name.rsplit("_", 1)[0] for name in joint_names]
         self._hip = np.array([k == "hip_flexion" for k in kinds])
         self._knee = np.array([k == "knee_angle" for k in kinds])
+        self.rom_response_ = RomResponse(range_margin, self.reference_)
+        #: The floor parameter of each joint, None for a joint without one.
+        self._floor_param = [FLOOR_PARAMS.get(name) for name in joint_names]
+        self._floor = np.zeros(len(joint_names))
+        self._g = np.zeros(len(joint_names))
 
     def set_params(self, **params: float) -> None:
         """Change parameters at a tick boundary; each ramps to its new value (bumpless).
@@ -126,16 +150,28 @@ class GaitGuidance(Controller, ABC):
         qd_ref: FloatArray = scale * dq_dphase * self.phase_source_.estimator.stride_frequency_hz
         return q_ref, qd_ref
 
+    def floors(self) -> FloatArray:
+        """The guidance floor per joint (%) the control law uses now (ramped)."""
+        for i, param in enumerate(self._floor_param):
+            self._floor[i] = 0.0 if param is None else self.ramped(param)
+        return self._floor
+
     @abstractmethod
     def guidance(self, phase: float, q_ref: FloatArray, state: JointState) -> FloatArray:
-        """Guidance per joint (%, 0..100) at this tick, continuous in time."""
+        """Guidance per joint (%, 0..100) at this tick, continuous in time, before the floors and
+        the response to the range-of-motion margin."""
 
     def update(self, state: JointState) -> JointCommand:
-        """The guidance command at ``state.t_s``."""
+        """The guidance command at ``state.t_s``: each joint's guidance is the largest of the
+        mode's, its floor and 100 % times its closeness to a range-of-motion limit."""
         self.advance_ramps(state.t_s)
         self.phase_ = self._phase(state)
         q_ref, qd_ref = self.reference(self.phase_)
-        g = self.guidance(self.phase_, q_ref, state) / 100.0
+        closeness = self.rom_response_.update(state.q)
+        g = self._g
+        np.maximum(self.guidance(self.phase_, q_ref, state), self.floors(), out=g)
+        np.maximum(g, 100.0 * closeness, out=g)
+        g /= 100.0
         tau_ff = (
             self.compensation.torques(state.q, state.qd) if self.compensation is not None
             else np.zeros(len(self.joint_names))
@@ -162,6 +198,7 @@ class ImpedanceController(GaitGuidance):
         period_s: the control period (s).
         compensation: feed-forward model compensation, or None.
         speed_class: the normative speed class of the reference.
+        range_margin: the margins to the patient's range of motion, see :class:`GaitGuidance`.
     """
 
     param_specs: ClassVar[dict[str, ParamSpec]] = {
@@ -183,11 +220,12 @@ class ImpedanceController(GaitGuidance):
         period_s: float = 0.001,
         compensation: Compensation | None = None,
         speed_class: str = "Free",
+        range_margin: RangeMargin | None = None,
     ) -> None:
         super().__init__(
             joint_names, stiffness_nm_per_rad, damping_nms_per_rad, cadence_steps_per_min,
             phase_source=phase_source, period_s=period_s, compensation=compensation,
-            speed_class=speed_class,
+            speed_class=speed_class, range_margin=range_margin,
         )
         Controller.set_params(self, guidance_pct=guidance_pct)
         self._guidance = np.zeros(len(joint_names))

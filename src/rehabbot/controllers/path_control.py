@@ -17,6 +17,20 @@ not step at the wall. An optional supportive flow adds ``f t`` everywhere, ``t``
 tangent in the direction of walking: a small push along the path that the patient can overrule.
 The gait phase is that of the closest point (right leg).
 
+**The window's edges are walls too.** A leg that falls behind the window's trailing edge (its
+closest point is the edge's) is pulled forward along the path, ``τ += k · max(0, -d·t) · t``
+(inside the tunnel as well: the patient's timing is free only within the window); one ahead of the
+leading edge is held back alike. With a belt that drags a weak leg backward, this is what keeps
+it walking (Duschau-Wicke et al. 2010's moving window).
+
+**Toward a range-of-motion limit the tunnel closes in.** With ``c_j`` the closeness of joint
+``j`` to its nearer limit of the patient's range (:class:`~rehabbot.controllers.rom_response.
+RomResponse`, 0 outside the response band, 1 at the limit) and ``σ = min(1, Σ_j c_j max(0,
+n_j s_j))`` the share of the leg's way out of the tunnel that heads toward such a limit
+(``s_j`` = +1 for an upper limit, -1 for a lower one), the tunnel's half-width becomes
+``w (1 - σ)`` and the wall's stiffness ``k (1 + WALL_GAIN · σ)`` (:data:`WALL_GAIN`): the leg
+stays free along the path but is held on it where leaving it would reach a limit.
+
 Reference: A. Duschau-Wicke, J. von Zitzewitz, A. Caprez, L. Lünenburger, R. Riener, "Path
 control: a method for patient-cooperative robot-aided gait rehabilitation", IEEE Trans. Neural
 Syst. Rehabil. Eng. 18(1), 38-48, 2010.
@@ -33,11 +47,15 @@ from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
+from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.safety.range_margin import RangeMargin
 
 #: Depth into the wall (rad) over which the wall's damping fades in.
 DAMPING_RAMP_RAD = 0.02
+#: How much stiffer the wall is where the leg leaves the tunnel straight toward a limit it is at.
+WALL_GAIN = 3.0
 
 
 def tunnel_torque(
@@ -87,6 +105,8 @@ class PathController(Controller):
         path_points: points of the tabulated path per cycle, 50..2000.
         compensation: feed-forward model compensation, or None.
         speed_class: the normative speed class of the path.
+        range_margin: the margins to the patient's range of motion the tunnel closes in toward
+            (None: no response).
 
     Raises:
         ConfigurationError: no side has both a hip and a knee.
@@ -126,6 +146,7 @@ class PathController(Controller):
         path_points: int = 200,
         compensation: Compensation | None = None,
         speed_class: str = "Free",
+        range_margin: RangeMargin | None = None,
     ) -> None:
         super().__init__()
         if not 50 <= path_points <= 2000:
@@ -162,6 +183,7 @@ class PathController(Controller):
         #: Phase of the window's centre (cycles) and of each leg's closest path point.
         self.window_phase_ = 0.0
         self.leg_phases_ = [0.0] * len(self.legs)
+        self.rom_response_ = RomResponse(range_margin, self._reference)
 
     def reference_at(self, phase: float) -> FloatArray:
         """The path's point (rad, every joint) at right-leg ``phase`` (cycles)."""
@@ -193,22 +215,38 @@ class PathController(Controller):
         self.advance_ramps(state.t_s)
         self.window_phase_ = self.phase_source_.update(state)
         window = self.ramped("window_cycles")
+        stiffness = self.ramped("wall_stiffness_nm_per_rad")
         n = len(self.joint_names)
         tau = (self.compensation.torques(state.q, state.qd) if self.compensation is not None
                else np.zeros(n))
+        closeness = self.rom_response_.update(state.q)
+        toward = self.rom_response_.toward
         q_ref = state.q.copy()
         for k, ((hip, knee), path) in enumerate(zip(self.legs, self.paths_, strict=True)):
-            q = state.q[[hip, knee]]
+            joints = [hip, knee]
+            q = state.q[joints]
             phase, point, tangent = self.closest_point(path, q, self.window_phase_, window)
             self.leg_phases_[k] = phase
-            tau[[hip, knee]] += tunnel_torque(
-                q - point, state.qd[[hip, knee]], tangent,
-                width=self.ramped("tunnel_width_rad"),
-                stiffness=self.ramped("wall_stiffness_nm_per_rad"),
+            offset = q - point
+            r = math.hypot(float(offset[0]), float(offset[1]))
+            heading = 0.0 if r == 0.0 else float(
+                (closeness[joints] * np.maximum(offset * toward[joints] / r, 0.0)).sum())
+            sigma = min(1.0, heading)
+            tau[joints] += tunnel_torque(
+                offset, state.qd[joints], tangent,
+                width=self.ramped("tunnel_width_rad") * (1.0 - sigma),
+                stiffness=stiffness * (1.0 + WALL_GAIN * sigma),
                 damping=self.ramped("wall_damping_nms_per_rad"),
                 flow=self.ramped("flow_nm"),
             )
-            q_ref[[hip, knee]] = point
+            along = float(offset @ tangent)  # > 0: ahead of the point, < 0: behind it
+            from_centre = (phase - self.window_phase_ + 0.5) % 1.0 - 0.5
+            edge = 1.5 / path.shape[0]  # the closest point is the edge's, within a path step
+            if (along < 0.0 and from_centre <= edge - window) or (
+                    along > 0.0 and from_centre >= window - edge):
+                # the window's edge as a wall, as stiff as the tunnel's here
+                tau[joints] -= stiffness * (1.0 + WALL_GAIN * sigma) * along * tangent
+            q_ref[joints] = point
         self.phase_ = self.leg_phases_[0]
         zeros = np.zeros(n)
         return JointCommand(q_ref, zeros, zeros.copy(), zeros.copy(), tau)

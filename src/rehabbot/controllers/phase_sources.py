@@ -2,10 +2,12 @@
 
 An estimator reads the right hip; its ``_left`` variant reads the left one, for a patient whose
 right leg is the paretic one (an estimator locked onto a paretic hip follows its irregular motion,
-docs/controllers.md).
+docs/controllers.md). ``thighs`` reads both: the thigh-angle difference, with a confidence and
+the cadence clock to fall back on (:mod:`~rehabbot.controllers.thigh_phase`); it is the default
+of the cooperative modes (:data:`DEFAULT_ESTIMATOR`).
 
 >>> sorted(PHASE_SOURCES)
-['cadence', 'oscillator', 'oscillator_left', 'portrait', 'portrait_left']
+['cadence', 'oscillator', 'oscillator_left', 'portrait', 'portrait_left', 'thighs']
 >>> type(make_phase_estimator("portrait_left", 90.0, 0.001)).__name__
 'PhasePortrait'
 >>> hip_phase("oscillator_left", ("hip_flexion_r", "hip_flexion_l"), 90.0, 0.001).index
@@ -19,6 +21,7 @@ from typing import Literal
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
 from rehabbot.controllers.phase_portrait import PhasePortrait
+from rehabbot.controllers.thigh_phase import ThighDifferencePhase
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
 
@@ -29,9 +32,16 @@ PHASE_SOURCES = {
     "portrait": "the right hip's normalized phase-portrait angle",
     "oscillator_left": "adaptive oscillators locked onto the left hip angle",
     "portrait_left": "the left hip's normalized phase-portrait angle",
+    "thighs": "adaptive oscillators on the thigh-angle difference (both hips), with a "
+              "confidence; falls back to the cadence clock when it drops",
 }
+#: The phase source of the cooperative modes (transparent, assist-as-needed) by default: it stays
+#: within 5 % of a stride for every simulated patient (docs/controllers.md).
+DEFAULT_ESTIMATOR = "thighs"
 #: The suffix of a phase source that reads the left hip.
 LEFT = "_left"
+#: Which hip feeds an estimator: one, or both (their difference, right minus left).
+Side = Literal["right", "left", "both"]
 
 
 def make_phase_estimator(
@@ -50,6 +60,8 @@ def make_phase_estimator(
     base = name.removesuffix(LEFT)
     if base == "cadence":
         return CadencePhase(cadence_steps_per_min)
+    if base == "thighs":
+        return ThighDifferencePhase(cadence_steps_per_min, period_s)
     if base == "oscillator":  # a left hip starts half a stride on (the right leg's phase 0)
         return AdaptiveOscillator(cadence_steps_per_min, period_s,
                                   start_phase=0.5 if name.endswith(LEFT) else 0.0)
@@ -65,26 +77,39 @@ def hip_phase(
         ConfigurationError: unknown name, or an estimator and no hip.
     """
     estimator = make_phase_estimator(name, cadence_steps_per_min, period_s)
-    return HipPhase(estimator, joint_names, "left" if name.endswith(LEFT) else "right")
+    side: Side = "both" if name == "thighs" else "left" if name.endswith(LEFT) else "right"
+    return HipPhase(estimator, joint_names, side)
+
 
 
 class HipPhase:
-    """Feeds a phase estimator one hip of a robot's joint arrays, the ``side`` one preferred.
+    """Feeds a phase estimator one hip of a robot's joint arrays, the ``side`` one preferred, or
+    (``side="both"``) the difference of the two, right minus left.
 
     The phase is always the right leg's: read from the left hip, it is shifted by half a cycle,
     since the left leg runs half a stride behind the right. A robot without the preferred hip
     drives the estimator with the other one.
 
     Raises:
-        ConfigurationError: the estimator needs a hip and the robot has none.
+        ConfigurationError: the estimator needs a hip (both, for ``"both"``) and the robot
+            has none.
     """
 
     def __init__(
-        self, estimator: PhaseEstimator, joint_names: tuple[str, ...],
-        side: Literal["right", "left"] = "right",
+        self, estimator: PhaseEstimator, joint_names: tuple[str, ...], side: Side = "right",
     ) -> None:
         self.estimator = estimator
         self.index, self.shift = 0, 0.0  # a cadence clock reads no joint: any index will do
+        #: The left hip subtracted from the right one (``side="both"``), else None.
+        self.minus: int | None = None
+        if side == "both":
+            if not {"hip_flexion_r", "hip_flexion_l"} <= set(joint_names):
+                raise ConfigurationError(
+                    f"{type(estimator).__name__} needs both hips; the robot has "
+                    f"{', '.join(joint_names)}")
+            self.index = joint_names.index("hip_flexion_r")
+            self.minus = joint_names.index("hip_flexion_l")
+            return
         order = (("hip_flexion_r", 0.0), ("hip_flexion_l", 0.5))
         hips = [(joint_names.index(name), shift)
                 for name, shift in (order if side == "right" else order[::-1])
@@ -103,6 +128,10 @@ class HipPhase:
 
     def update(self, state: JointState) -> float:
         """The right leg's phase (cycles, in [0, 1)) at this tick."""
-        i = self.index
-        phase = self.estimator.update(state.t_s, float(state.q[i]), float(state.qd[i]))
+        i, j = self.index, self.minus
+        if j is None:
+            phase = self.estimator.update(state.t_s, float(state.q[i]), float(state.qd[i]))
+        else:
+            phase = self.estimator.update(state.t_s, float(state.q[i] - state.q[j]),
+                                          float(state.qd[i] - state.qd[j]))
         return (phase + self.shift) % 1.0

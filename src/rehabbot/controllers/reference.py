@@ -95,6 +95,22 @@ def joint_curves(speed_class: str = "Free") -> dict[str, PeriodicCurve]:
     }
 
 
+@cache
+def thigh_difference_curve(speed_class: str = "Free") -> PeriodicCurve:
+    """The right thigh's angle minus the left's (rad) against right-leg phase, with the pelvis
+    upright: ``hip(φ) - hip(φ + 1/2)``, twice the odd harmonics of the hip curve (the even ones
+    and the mean cancel). Both legs shape it, so one leg's irregular motion moves it less than
+    it moves that leg's own hip angle.
+
+    >>> c = thigh_difference_curve()
+    >>> round(c.a0, 12), bool(np.allclose(c.a[1::2], 0.0))
+    (0.0, True)
+    """
+    hip = joint_curves(speed_class)["hip_flexion"]
+    odd = np.arange(1, hip.a.size + 1) % 2 == 1
+    return PeriodicCurve(0.0, 2.0 * hip.a * odd, 2.0 * hip.b * odd)
+
+
 class GaitReference:
     """Reference angles (rad) of the exoskeleton's joints against gait phase.
 

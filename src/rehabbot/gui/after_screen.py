@@ -14,13 +14,18 @@ new session.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QSplitter,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -28,34 +33,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rehabbot.assessment.report import progress_report, session_report, stored_events
+from rehabbot.assessment.alarm_text import plain_event
+from rehabbot.assessment.report import (
+    display_date,
+    progress_report,
+    session_report,
+    stored_events,
+)
+from rehabbot.assessment.summary import summary_rows
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.labels import bold_label
 from rehabbot.storage.store import SessionStore
 
+#: Smallest text size (pt) the report pane shrinks a report to, to fit its width.
+MIN_REPORT_POINTS = 6.5
 
-def summary_rows(summary: dict[str, object]) -> list[tuple[str, str]]:
-    """What the summary table shows: label and value with its unit.
 
-    >>> summary_rows({"duration_s": 12.0, "strides_right": 8, "strides_left": 8,
-    ...               "cadence_steps_per_min": 90.04, "joints": [], "faults": []})[:3]
-    [('duration', '12.0 s'), ('strides (right / left)', '8 / 8'), ('cadence', '90.0 steps/min')]
+def event_row(t_s: float, kind: str, joint: str, detail: str) -> tuple[str, str, str]:
+    """A stored event as the events table shows it: time, plain title, what happened.
+
+    >>> event_row(16.489, "fault:position_limit", "hip_flexion_r",
+    ...           '{"value": -0.5206, "limit": -0.52, "category": 0, "priority": "high"}')[:2]
+    ('16.489 s', "Right hip beyond the robot's limit")
+    >>> event_row(3.0, "console:estop", "", '{"operator": "T. Tester", "accepted": true}')[2]
+    'operator T. Tester, accepted'
     """
-    def number(key: str, unit: str, digits: int = 1) -> str:
-        value = summary.get(key)
-        return f"{value:.{digits}f} {unit}" if isinstance(value, int | float) else "n/a"
-
-    rows = [("duration", number("duration_s", "s")),
-            ("strides (right / left)",
-             f"{summary.get('strides_right', 'n/a')} / {summary.get('strides_left', 'n/a')}"),
-            ("cadence", number("cadence_steps_per_min", "steps/min"))]
-    for joint in summary.get("joints") or []:  # type: ignore[attr-defined]
-        rows.append((str(joint["name"]),
-                     f"ROM {joint['rom_deg']:.1f} deg · RMS error {joint['rms_error_deg']:.2f} "
-                     f"deg · peak torque {joint['peak_torque_nm']:.1f} N·m"))
-    faults = summary.get("faults") or []
-    rows.append(("faults", "; ".join(map(str, faults)) if faults else "none"))  # type: ignore[call-overload]
-    return rows
+    values = json.loads(detail) if detail else {}
+    plain = plain_event(kind, joint or None, values if isinstance(values, dict) else {})
+    what = plain.line
+    if not what and isinstance(values, dict) and kind not in ("loop_started", "phase_started"):
+        what = ", ".join(
+            k.replace("_", " ") if v is True else f"{k.replace('_', ' ')} {v}"
+            for k, v in values.items() if v not in (None, "", False))
+    return f"{t_s:.3f} s", plain.title, what
 
 
 class AfterScreen(QWidget):
@@ -79,14 +89,12 @@ class AfterScreen(QWidget):
         self.patient_code: str | None = None
         self.report_path: Path | None = None
         self.title = bold_label("", 14)
-        self.summary = QTableWidget(0, 2)
-        self.summary.setHorizontalHeaderLabels(["", "value"])
-        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.events = QTableWidget(0, 3)
-        self.events.setHorizontalHeaderLabels(["t (s)", "event", "detail"])
-        self.events.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.title.setWordWrap(True)
+        self.summary = _wrapping_table(["", "value"])
+        self.events = _wrapping_table(["time", "event", "what happened"])
         self.report = QTextBrowser()
         self.report.setObjectName("report")
+        self.report.hide()  # until a report is shown: no blank pane
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.export_button = QPushButton("&Export report")
@@ -98,15 +106,17 @@ class AfterScreen(QWidget):
         buttons = QHBoxLayout()
         for button in (self.export_button, self.progress_button, self.new_button):
             buttons.addWidget(button)
-        left = QVBoxLayout()
-        left.addWidget(self.summary, 1)
-        left.addWidget(self.events, 1)
-        body = QHBoxLayout()
-        body.addLayout(left, 1)
-        body.addWidget(self.report, 2)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.summary)
+        left.addWidget(self.events)
+        self.body = body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(self.report)
+        body.setStretchFactor(0, 1)
+        body.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addLayout(body, 1)
+        layout.addWidget(body, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
 
@@ -121,26 +131,19 @@ class AfterScreen(QWidget):
         """Show a finished session's summary and events."""
         self.session_id = session_id
         self.report.clear()
+        self.report.hide()
         self.message.clear()
         with SessionStore.open(self.store_path) as store:
             info = store.get_session(session_id)
             summary = store.session_summary(session_id) or {}
         self.patient_code = info.patient_code
         self.title.setText(f"Session {info.id} · {info.protocol_name} · patient "
-                           f"{info.patient_code} · {info.status}")
+                           f"{info.patient_code} · {info.status} · "
+                           f"{display_date(info.started_at)}")
         rows = summary_rows(summary) if "duration_s" in summary else [
             ("error", str(summary.get("error", "no summary")))]
-        self.summary.setRowCount(len(rows))
-        for row, (label, value) in enumerate(rows):
-            self.summary.setItem(row, 0, QTableWidgetItem(label))
-            self.summary.setItem(row, 1, QTableWidgetItem(value))
-        events = stored_events(self.store_path, session_id)
-        self.events.setRowCount(len(events))
-        for row, (t_s, kind, joint, detail) in enumerate(events):
-            for column, text in enumerate((f"{t_s:.3f}", f"{kind} {joint}".strip(),
-                                           _detail(detail))):
-                self.events.setItem(row, column, QTableWidgetItem(text))
-        self.summary.resizeColumnsToContents()
+        _fill(self.summary, rows)
+        _fill(self.events, [event_row(*e) for e in stored_events(self.store_path, session_id)])
 
     def export_report(self) -> Path | None:
         """Write the session report (HTML) and show it; return its path."""
@@ -153,7 +156,7 @@ class AfterScreen(QWidget):
         except RehabbotError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
-        self.report.setHtml(self.report_path.read_text(encoding="utf-8"))
+        self._show_html(self.report_path)
         self.message.setText(f"report written to {self.report_path}")
         return self.report_path
 
@@ -168,13 +171,53 @@ class AfterScreen(QWidget):
         except RehabbotError as exc:
             self.message.setText(f"⚠ {exc}")
             return None
-        self.report.setHtml(path.read_text(encoding="utf-8"))
+        self._show_html(path)
         self.message.setText(f"progress report written to {path}")
         return path
 
+    def _show_html(self, path: Path) -> None:
+        """Show a written HTML report in the pane, fitted to the pane's width: figures scaled to
+        it, the text made smaller (down to :data:`MIN_REPORT_POINTS`) until the widest table
+        fits."""
+        self.report.show()
+        self.body.setSizes([1, 2])  # the report gets two thirds of the width
+        QApplication.processEvents()  # lay out the shown pane before measuring it
+        bar = self.report.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        width = self.report.viewport().width() - bar - 8  # room for the vertical scroll bar
+        text = path.read_text(encoding="utf-8").replace("<img ", f'<img width="{width - 80}" ')
+        document = self.report.document()
+        font = self.report.font()
+        points = font.pointSizeF()
+        while True:
+            font.setPointSizeF(points)
+            document.setDefaultFont(font)
+            self.report.setHtml(text)
+            document.setTextWidth(width)
+            if document.idealWidth() <= width or points <= MIN_REPORT_POINTS:
+                break
+            points -= 0.5
 
-def _detail(text: str | None) -> str:
-    if not text:
-        return ""
-    values = json.loads(text)
-    return ", ".join(f"{k}={v}" for k, v in values.items() if v not in (None, ""))
+
+def _wrapping_table(headers: list[str]) -> QTableWidget:
+    """A read-only table whose last column takes the free width and whose cells wrap."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setWordWrap(True)
+    table.verticalHeader().hide()
+    header = table.horizontalHeader()
+    for column in range(len(headers) - 1):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[tuple[str, ...]]) -> None:
+    """Put ``rows`` into ``table`` (each cell's full text also in its tooltip)."""
+    table.setRowCount(len(rows))
+    for row, cells in enumerate(rows):
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            table.setItem(row, column, item)

@@ -11,10 +11,17 @@ medium     yellow       flashing at 0.5 Hz until acknowledged
 low        cyan         steady
 =========  ===========  ==========================================================
 
-(IEC 60601-1-8, table 2: high 1.4-2.8 Hz, medium 0.4-0.8 Hz, low constant.) A latched fault needs
-two deliberate steps: **Acknowledge** (stops the flashing; the colour stays while the fault is
-latched) and then **Reset** (asks the supervisor to clear its faults, refused while a cause
-persists). A new fault makes the banner flash again.
+(IEC 60601-1-8, table 2: high 1.4-2.8 Hz, medium 0.4-0.8 Hz, low constant.)
+
+Every alarm is shown in the therapist's language (:mod:`rehabbot.assessment.alarm_text`): a short
+title, the cause with values in the screen's units and the action to take; *Technical details*
+(**F4**) shows the supervisor's own lines instead. The banner has a **fixed height**: its title is
+one line (elided, the full text in its tooltip) and the alarm list scrolls inside a fixed box,
+so ten alarms never move the screen below. A latched E-STOP always takes the title.
+
+A latched fault needs two deliberate steps: **Acknowledge** (stops the flashing; the colour
+stays while the fault is latched) and then **Reset** (asks the supervisor to clear its faults,
+refused while a cause persists). A new fault makes the banner flash again.
 
 A **warning** (``warning:<kind>``, e.g. a motor's winding above its warning temperature, or RMS
 torque near the motor's rating) is an alarm condition without a stop: it shows in its priority's
@@ -27,10 +34,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from rehabbot.gui.labels import bold_label
+from rehabbot.assessment.alarm_text import PlainEvent, plain_event, values_of
+from rehabbot.gui.labels import ElidedLabel
 from rehabbot.session.session_messages import EventInfo, FaultInfo, SafetyStatus
 
 #: Background colour, text colour and flash period (ms; 0: steady) by priority.
@@ -42,6 +58,29 @@ ALARM_STYLE: dict[str, tuple[str, str, int]] = {
 #: The banner's look without an alarm.
 QUIET_STYLE = ("#2e3b2e", "#ffffff")
 _RANK = {"high": 0, "medium": 1, "low": 2}
+#: Lines of alarm text the banner's fixed box shows before it scrolls.
+DETAIL_LINES = 3
+
+
+def plain_fault(fault: FaultInfo) -> PlainEvent:
+    """A latched fault in the therapist's language (values from its one-line description)."""
+    return plain_event(f"fault:{fault.kind}", fault.joint, values_of(fault.text))
+
+
+def plain_warning(event: EventInfo) -> PlainEvent:
+    """A live event in the therapist's language."""
+    return plain_event(event.kind, event.joint, values_of(event.text))
+
+
+def ordered_faults(faults: Iterable[FaultInfo]) -> list[FaultInfo]:
+    """Latched faults as the banner lists them: E-STOP first, then by priority, newest first.
+
+    >>> a = FaultInfo("standstill", "knee_angle_r", 1.0, "high", 0, "")
+    >>> b = FaultInfo("estop", None, 2.0, "high", 0, "")
+    >>> [f.kind for f in ordered_faults((a, b))]
+    ['estop', 'standstill']
+    """
+    return sorted(faults, key=lambda f: (f.kind != "estop", _RANK[f.priority], -f.t_s))
 
 
 def top_priority(alarms: Iterable[FaultInfo | EventInfo]) -> str | None:
@@ -69,21 +108,42 @@ class AlarmBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("alarmBanner")
         self.setFrameShape(QFrame.Shape.Box)
-        self.title = bold_label("No alarms", 16)
+        self.title = ElidedLabel("No alarms", 16, bold=True)
         self.title.setObjectName("alarmTitle")
         self.detail = QLabel("")
         self.detail.setWordWrap(True)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_box = QScrollArea()
+        self.detail_box.setWidget(self.detail)
+        self.detail_box.setWidgetResizable(True)
+        self.detail_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_box.viewport().setAutoFillBackground(False)
+        self.detail.setAutoFillBackground(False)
+        line = self.detail.fontMetrics().lineSpacing()
+        self.detail_box.setFixedHeight(DETAIL_LINES * line + 1)  # whole lines, no sliver
         self.acknowledge_button = QPushButton("&Acknowledge (F2)")
         self.acknowledge_button.clicked.connect(self.acknowledge)
         self.reset_button = QPushButton("&Reset (F3)")
         self.reset_button.clicked.connect(self.request_reset)
+        self.details_button = QPushButton("Technical details (F4)")
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(lambda _: self._render())
         text = QVBoxLayout()
+        text.setContentsMargins(0, 0, 0, 0)
         text.addWidget(self.title)
-        text.addWidget(self.detail)
+        text.addWidget(self.detail_box)
+        buttons = QVBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for button in (self.acknowledge_button, self.reset_button, self.details_button):
+            buttons.addWidget(button)
         layout = QHBoxLayout(self)
         layout.addLayout(text, 1)
-        layout.addWidget(self.acknowledge_button)
-        layout.addWidget(self.reset_button)
+        layout.addLayout(buttons)
+        self.setFixedHeight(max(self.title.sizeHint().height() + self.detail_box.height(),
+                                buttons.sizeHint().height()) + 2 * layout.contentsMargins().top()
+                            + layout.spacing())
         self.status = SafetyStatus()
         self.warnings: dict[tuple[str, str | None], EventInfo] = {}
         """The warnings present now, by condition and joint, oldest first."""
@@ -108,10 +168,12 @@ class AlarmBanner(QFrame):
     def show_status(self, status: SafetyStatus) -> None:
         """Show the supervisor's state; a fault not seen before needs acknowledging again."""
         new = set(status.faults) - set(self.status.faults)
+        gone = bool(self.status.faults) and not status.faults
         self.status = status
+        if new or gone:
+            self._message = ""  # a refusal or reminder is about faults that changed
         if new:
             self.acknowledged = False
-            self._message = ""
         if not status.faults:
             self.acknowledged = True
         self._render()
@@ -128,10 +190,15 @@ class AlarmBanner(QFrame):
         self._render()
 
     def clear(self) -> None:
-        """Forget the session's alarms and events (it has ended)."""
+        """Forget the session's alarms, events and messages (it has ended)."""
         self.warnings.clear()
         self.last_event = None
+        self._message = ""
         self.show_status(SafetyStatus())
+
+    def toggle_details(self) -> None:
+        """Switch between the plain alarm text and the supervisor's technical lines (F4)."""
+        self.details_button.toggle()
 
     def show_message(self, text: str) -> None:
         """Show a line under the alarm (e.g. why a reset was refused)."""
@@ -158,24 +225,34 @@ class AlarmBanner(QFrame):
     def _render(self) -> None:
         priority = self.priority
         status = self.status
-        lines = [f.text for f in status.faults] + [w.text for w in self.warnings.values()]
-        if self.last_event is not None:
-            lines.append(f"last event: {self.last_event.text}")
+        faults = ordered_faults(status.faults)
+        technical = self.details_button.isChecked()
+        warnings = list(self.warnings.values())
+        if technical:
+            lines = [f.text for f in faults] + [w.text for w in warnings]
+        else:
+            lines = [f"{p.title}: {p.line}" for p in map(plain_fault, faults)]
+            lines += [f"{p.title}: {p.line}" for p in map(plain_warning, warnings)]
         if self._message:
-            lines.append(self._message)
+            lines.insert(0, self._message)
+        if self.last_event is not None:
+            event = self.last_event
+            lines.append(f"last event: {event.text}" if technical else
+                         f"last event at {event.t_s:.1f} s: {plain_warning(event).title}")
         self.detail.setText("\n".join(lines))
         if priority is None:
             self.title.setText("Paused: torque faded out" if status.paused else (
                 "Stopped" if status.stop_category is not None else "No alarms"))
-        elif status.faults:
-            first = min(status.faults, key=lambda f: _RANK[f.priority])
+        elif faults:
+            more = f" (+{len(faults) - 1} more)" if len(faults) > 1 else ""
             state = "acknowledged" if self.acknowledged else "NOT ACKNOWLEDGED"
-            self.title.setText(f"{priority.upper()} PRIORITY ALARM · {first.kind} · {state}")
+            self.title.setText(f"{priority.upper()} PRIORITY ALARM · "
+                               f"{plain_fault(faults[0]).title}{more} · {state}")
         else:
-            first_warning = next(w for w in self.warnings.values() if w.priority == priority)
-            where = f" on {first_warning.joint}" if first_warning.joint else ""
-            self.title.setText(f"{priority.upper()} PRIORITY WARNING · "
-                               f"{first_warning.condition}{where} · clears by itself")
+            first_warning = next(w for w in warnings if w.priority == priority)
+            title = plain_warning(first_warning).title.removeprefix("Warning: ")
+            self.title.setText(f"{priority.upper()} PRIORITY WARNING · {title} · "
+                               "clears by itself")
         self.acknowledge_button.setEnabled(bool(status.faults) and not self.acknowledged)
         self.reset_button.setEnabled(status.stop_category is not None or bool(status.faults))
         period = 0 if priority is None or self.acknowledged else ALARM_STYLE[priority][2]

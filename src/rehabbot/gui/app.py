@@ -63,11 +63,11 @@ def console_command(
     robot: Annotated[str, typer.Option(help="bundled robot name or .toml file")] = DEFAULT_ROBOT,
     store: Annotated[
         Path | None,
-        typer.Option("--store", help="session store file [default: $REHABBOT_STORE or user "
+        typer.Option("--store", help="session store file \\[default: $REHABBOT_STORE or user "
                                      "data dir]"),
     ] = None,
     operator: Annotated[
-        str | None, typer.Option(help="the name recorded with every action [default: login]")
+        str | None, typer.Option(help="the name recorded with every action \\[default: login]")
     ] = None,
     fifo_priority: Annotated[
         int | None, typer.Option(help="run sessions at this SCHED_FIFO priority (1-99, Linux)")

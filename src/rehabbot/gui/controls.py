@@ -5,7 +5,9 @@ tunnel width, treadmill speed and body-weight support:
 :class:`~rehabbot.session.session_messages.ParamInfo`), with the bounds the protocol's
 current phase allows (the session's phased controller publishes them; they change with the
 phase). A value typed in is sent when editing finishes (Enter or leaving the box); the session
-checks it again before the loop sees it and the reply says whether it took effect.
+checks it again before the loop sees it and the reply says whether it took effect. A value
+outside the bounds is refused in the box itself (:class:`~rehabbot.gui.bounded.BoundedSpinBox`):
+nothing is sent and the line under the boxes names the value and the allowed range.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from rehabbot.gui.bounded import BoundedSpinBox
 from rehabbot.session.session_messages import ParamInfo
 
 #: Labels (with the Alt mnemonic) of the parameters the console knows by name.
@@ -42,8 +45,15 @@ class ParamControls(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Parameters", parent)
-        self.form = QFormLayout(self)
-        self.boxes: dict[str, QDoubleSpinBox] = {}
+        layout = QVBoxLayout(self)
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.message = QLabel("")
+        self.message.setObjectName("paramMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("QLabel { color: #b00000; font-weight: bold; }")
+        layout.addWidget(self.message)
+        self.boxes: dict[str, BoundedSpinBox] = {}
         self._sent: dict[str, float] = {}
 
     def set_params(self, params: Mapping[str, ParamInfo]) -> None:
@@ -55,9 +65,10 @@ class ParamControls(QGroupBox):
                 self.form.removeRow(0)
             self.boxes.clear()
             for name in params:
-                box = QDoubleSpinBox()
+                box = BoundedSpinBox(LABELS.get(name, name).replace("&", ""))
                 box.setObjectName(f"param_{name}")
                 box.editingFinished.connect(lambda n=name: self._edited(n))
+                box.refused.connect(lambda text: self.message.setText(f"⚠ {text}: not applied"))
                 label = QLabel(LABELS.get(name, name))
                 label.setBuddy(box)
                 self.form.addRow(label, box)
@@ -81,4 +92,5 @@ class ParamControls(QGroupBox):
         if box.isReadOnly() or value == self._sent[name]:
             return
         self._sent[name] = value
+        self.message.clear()
         self.changed.emit(name, value)

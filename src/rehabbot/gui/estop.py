@@ -15,10 +15,22 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-_BUTTON_STYLE = (
-    "QPushButton#estop {{ background: {bg}; color: white; font-size: 26pt; font-weight: bold; "
-    "border: 6px solid #ffd000; border-radius: 18px; padding: 12px; }}"
-)
+#: Released: a round red button in a solid yellow ring. Pressed: square, dark, in a dashed
+#: ring, its text saying so: the state is told by shape and text, not by colour alone.
+_BUTTON_STYLE = {
+    False: ("QPushButton#estop { background: #e00000; color: white; font-size: 26pt; "
+            "font-weight: bold; border: 6px solid #ffd000; border-radius: 80px; padding: 12px; }"),
+    True: ("QPushButton#estop { background: #4a0000; color: #ffd000; font-size: 22pt; "
+           "font-weight: bold; border: 8px dashed #ffd000; border-radius: 0px; padding: 12px; }"),
+}
+#: Width of the panel (px): the widest of its states fits.
+PANEL_WIDTH_PX = 220
+#: The state line: text and style.
+_STATE = {
+    False: ("● released · F1 stops", "QLabel { font-weight: bold; }"),
+    True: ("■ PRESSED: motors off\nrelease: Shift+F1",
+           "QLabel { background: #ffd000; color: black; font-weight: bold; padding: 4px; }"),
+}
 
 
 class EStopPanel(QWidget):
@@ -38,7 +50,7 @@ class EStopPanel(QWidget):
         self.button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.button.setAccessibleName("Emergency stop")
         self.button.clicked.connect(self.press)
-        self.release_button = QPushButton("Release E-STOP (Shift+F1)")
+        self.release_button = QPushButton("Release E-STOP\n(Shift+F1)")
         self.release_button.clicked.connect(self.release)
         self.state = QLabel("released")
         self.state.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -46,6 +58,7 @@ class EStopPanel(QWidget):
         layout.addWidget(self.button, 1)
         layout.addWidget(self.state)
         layout.addWidget(self.release_button)
+        self.setFixedWidth(PANEL_WIDTH_PX)  # pressing never moves the screens beside it
         self.pressed = False
         self._show()
 
@@ -64,6 +77,10 @@ class EStopPanel(QWidget):
             self.changed.emit(False)
 
     def _show(self) -> None:
-        self.button.setStyleSheet(_BUTTON_STYLE.format(bg="#8b0000" if self.pressed else "#e00000"))
-        self.state.setText("PRESSED: torque off" if self.pressed else "released")
-        self.release_button.setEnabled(self.pressed)
+        pressed = self.pressed
+        self.button.setText("■ E-STOP\nPRESSED" if pressed else "E-STOP\n(F1)")
+        self.button.setStyleSheet(_BUTTON_STYLE[pressed])
+        text, style = _STATE[pressed]
+        self.state.setText(text)
+        self.state.setStyleSheet(style)
+        self.release_button.setEnabled(pressed)

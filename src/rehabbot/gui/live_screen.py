@@ -1,8 +1,9 @@
 """The live-session screen: live view, parameter controls, pause / resume / stop, a status line.
 
 The buttons only say what the operator wants (signals); the main window sends the commands to
-the session and records them. Keyboard: **F6** pause or resume, **F8** stop, **Ctrl+L** the
-large-value display; the parameter boxes have Alt mnemonics (Alt+G guidance, ...).
+the session and records them. Keyboard: **F6** pause or resume, **F8** stop, **F7** held: the
+hold-to-run recovery after a stop, **Ctrl+L** the large-value display; the parameter boxes
+have Alt mnemonics (Alt+G guidance, ...).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ class LiveScreen(QWidget):
     Signals:
         pause_toggled: pause (or resume, when paused) was asked for.
         stop_requested: stop was asked for.
+        recover_held(bool): the hold-to-run recovery is held (True) or let go (False).
         large_toggled(bool): the large-value display was switched.
     """
 
     pause_toggled = Signal()
+    recover_held = Signal(bool)
     stop_requested = Signal()
     large_toggled = Signal(bool)
 
@@ -48,15 +51,27 @@ class LiveScreen(QWidget):
         self.pause_button.clicked.connect(self.pause_toggled.emit)
         self.stop_button = QPushButton("&Stop session (F8)")
         self.stop_button.clicked.connect(self.stop_requested.emit)
+        self.recover_button = QPushButton("Hold to recover (hold F7)")
+        self.recover_button.setObjectName("recover")
+        self.recover_button.setToolTip(
+            "After a stop: while held, the robot brings joints that drifted beyond their range "
+            "back inside, slowly and gently; then reset (F3). Letting go stops it at once.")
+        self.recover_button.pressed.connect(lambda: self.recover_held.emit(True))
+        self.recover_button.released.connect(lambda: self.recover_held.emit(False))
         self.large_button = QPushButton("&Large display (Ctrl+L)")
         self.large_button.setCheckable(True)
         self.large_button.toggled.connect(self._large)
+        self.state = bold_label("", 12)
+        self.state.setObjectName("sessionState")
+        self.state.setWordWrap(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         side = QVBoxLayout()
+        side.addWidget(self.state)
         side.addWidget(self.controls)
         side.addWidget(self.pause_button)
         side.addWidget(self.stop_button)
+        side.addWidget(self.recover_button)
         side.addWidget(self.large_button)
         side.addWidget(self.status)
         side.addStretch(1)
@@ -68,6 +83,12 @@ class LiveScreen(QWidget):
         layout.addLayout(body, 1)
         self.setTabOrder(self.pause_button, self.stop_button)
         self.setTabOrder(self.stop_button, self.large_button)
+
+    def show_state(self, text: str) -> None:
+        """Show the session's state (running, paused, torque off), highlighted unless running."""
+        self.state.setText(text)
+        self.state.setStyleSheet("" if text.startswith("running") else
+                                 "QLabel { background: #ffd000; color: black; padding: 3px; }")
 
     def set_paused(self, paused: bool) -> None:
         """Show the pause button as resume while paused."""

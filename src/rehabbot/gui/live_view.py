@@ -5,7 +5,9 @@
   (Schwartz 2008 mean ± SD, hip as thigh angle to the vertical as the reference uses it; joints
   other than hip and knee have no band);
 * the joint torques (N·m) of the last :data:`TORQUE_WINDOW_S` seconds (time before now);
-* the gait phase, the step counter and the walking time;
+* the gait phase, the step counter and the walking time (the count of
+  :class:`~rehabbot.assessment.summary.GaitCounts`, as the summary and the report give it,
+  a few seconds behind the treadmill: :mod:`rehabbot.gui.live_stats`);
 * biofeedback bars per joint for stance and swing (:mod:`rehabbot.gui.live_stats`).
 
 :meth:`LiveView.show_rows` takes the rows read from the ring since the last frame; the console
@@ -125,7 +127,7 @@ class LiveView(QWidget):
             self._angle_now.append(plot.plot(pen=pg.mkPen(_COLOURS[0], width=3)))
         row = (len(joint_names) + columns - 1) // columns
         torque = self.plots.addPlot(row=row, col=0, title="torque (N·m)")
-        torque.addLegend(offset=(5, 5))
+        torque.addLegend(offset=(-5, 5), colCount=2, labelTextSize="7pt")
         torque.setLabel("bottom", "time before now (s)")
         torque.showGrid(x=True, y=True, alpha=0.3)
         torque.setXRange(-TORQUE_WINDOW_S, 0.0, padding=0)
@@ -140,13 +142,15 @@ class LiveView(QWidget):
         feedback.addItem(self._bars)
         ticks = [(float(2 * j + p), f"{_short_name(n)}\n{PARTS[p]}")
                  for j, n in enumerate(joint_names) for p in range(len(PARTS))]
-        feedback.getAxis("bottom").setTicks([ticks])
+        bottom = feedback.getAxis("bottom")
+        bottom.setTicks([ticks])
+        bottom.setHeight(2 * self.fontMetrics().lineSpacing() + 12)  # two-line labels, whole
         feedback.setYRange(-20, 20)
         _steady(feedback)
         self.phase_bar = QProgressBar()
         self.phase_bar.setRange(0, 100)
         self.phase_bar.setFormat("gait phase (right) %p %")
-        self.steps_label = bold_label("steps 0", 18, centered=True)
+        self.steps_label = bold_label("steps 0 (strides R 0 / L 0)", 18, centered=True)
         self.time_label = bold_label("walking 0:00", 18, centered=True)
         self.large_steps = bold_label("0", 96, centered=True)
         self.large_time = bold_label("0:00", 96, centered=True)
@@ -184,19 +188,29 @@ class LiveView(QWidget):
         self.stats.update(block)
         self.history.extend(block)
         self.frames += 1
+        self._show_figures()
+        if self.large_mode:
+            return
+        self._draw_plots()
+
+    def finish(self) -> None:
+        """The session has ended: count its last strides (the figures then equal the summary's)."""
+        self.stats.finish()
+        self._show_figures()
+
+    def _show_figures(self) -> None:
         stats = self.stats
-        minutes, seconds = divmod(int(stats.walking_s), 60)
+        counts = stats.counts
+        minutes, seconds = divmod(round(stats.walking_s), 60)
         walking = f"{minutes}:{seconds:02d}"
-        self.steps_label.setText(f"steps {stats.steps}")
+        self.steps_label.setText(f"steps {counts.step_count} (strides R {counts.strides_right} "
+                                 f"/ L {counts.strides_left})")
         self.time_label.setText(f"walking {walking}")
-        self.large_steps.setText(str(stats.steps))
+        self.large_steps.setText(str(counts.step_count))
         self.large_time.setText(walking)
         if math.isfinite(stats.phase):
             self.phase_bar.setValue(int(100 * (stats.phase % 1.0)))
             self.large_phase.setText(f"gait phase {100 * (stats.phase % 1.0):.0f} %")
-        if self.large_mode:
-            return
-        self._draw_plots()
 
     def _draw_plots(self) -> None:
         view = self.history.view()

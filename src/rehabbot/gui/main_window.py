@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rehabbot.assessment.alarm_text import STOPS
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.after_screen import AfterScreen
 from rehabbot.gui.alarm_banner import AlarmBanner
@@ -65,8 +66,10 @@ KEYMAP = (
     ("Shift+F1", "release E-STOP"),
     ("F2", "acknowledge the alarm"),
     ("F3", "reset (after acknowledging)"),
+    ("F4", "alarm banner: technical details on / off"),
     ("F5", "start the session (setup screen)"),
     ("F6", "pause / resume"),
+    ("F7 (held)", "hold-to-run recovery after a stop: joints beyond their range brought back"),
     ("F8", "stop the session (torque fades out, the session is stored)"),
     ("Ctrl+L", "large-value display on / off"),
     ("Ctrl+G", "to the guidance box (type a value, Enter applies it)"),
@@ -75,6 +78,8 @@ KEYMAP = (
     ("Alt+underlined letter", "the button or field with that mnemonic; Tab moves on"),
     ("Ctrl+Q", "quit (asks first while a session runs)"),
 )
+#: How often a held recovery is renewed (ms); the supervisor's dead-man time is 500 ms.
+RECOVER_RENEW_MS = 100
 #: How long closing the window waits for a stopped session to be stored (s).
 STOP_WAIT_S = 60.0
 
@@ -100,6 +105,29 @@ class ConsoleSettings:
     realtime: bool = True
     seed: int = 0
     session_realtime: RealtimeSettings | None = None
+
+
+#: The live screen's state line before the session's first report.
+STARTING = "starting the session…"
+
+
+def reply_state(status: SafetyStatus) -> str:
+    """The live screen's state line for the supervisor's state: never "running" while the
+    torque is off or fading.
+
+    >>> reply_state(SafetyStatus())
+    'running: torque on'
+    >>> reply_state(SafetyStatus(stop_category=0, torque_off=True))
+    'TORQUE OFF: stopped (motors switched off at once)'
+    """
+    if status.paused:
+        return "PAUSED: torque faded out · F6 resumes"
+    if status.torque_off:
+        category = STOPS.get(status.stop_category or 0, "")
+        return f"TORQUE OFF: stopped ({category})"
+    if status.stop_category is not None:
+        return f"STOPPING: {STOPS.get(status.stop_category, '')}"
+    return "running: torque on"
 
 
 def _ask(parent: QWidget, text: str) -> bool:
@@ -153,12 +181,20 @@ class MainWindow(QMainWindow):
         self.live.controls.changed.connect(self.set_param)
         self.live.pause_toggled.connect(self.toggle_pause)
         self.live.stop_requested.connect(self.stop_session)
+        self.live.recover_held.connect(self.hold_recovery)
+        self.recover_timer = QTimer(self)  # renews a held recovery (its dead-man input)
+        self.recover_timer.setInterval(RECOVER_RENEW_MS)
+        self.recover_timer.timeout.connect(lambda: self._send_recover(True))
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # F7 press and release
         self.estop.changed.connect(self._estop_changed)
         self.banner.reset_requested.connect(self.reset)
         self.after.new_session.connect(lambda: self.show_screen(self.setup))
         shortcuts: list[tuple[str, Callable[[], Any]]] = [
             ("F1", self.estop.press), ("Shift+F1", self.estop.release),
             ("F2", self.banner.acknowledge), ("F3", self.banner.request_reset),
+            ("F4", self.banner.toggle_details),
             ("F5", self._start_key), ("F6", self.toggle_pause), ("F8", self.stop_session),
             ("Ctrl+L", self.live.large_button.toggle), ("Ctrl+G", self.focus_guidance),
             ("Ctrl+Q", self.close),
@@ -227,7 +263,8 @@ class MainWindow(QMainWindow):
         planned = protocol.planned_duration_s if duration_s is None else duration_s
         self.live.title.setText(f"{protocol.title} · patient {patient_code} · {planned:.0f} s · "
                                 f"operator {self.settings.operator}")
-        self.live.status.setText("starting the session…")
+        self.live.show_state(STARTING)
+        self.live.status.setText("")
         self.live.stop_button.setEnabled(True)
         self._audit("session.start", {"protocol": protocol.name, "duration_s": duration_s,
                                       "profile": profile})
@@ -270,6 +307,31 @@ class MainWindow(QMainWindow):
             self.live.status.setText("stopping: torque fading out, storing the session…")
         self.send(self._command(CommandKind.STOP), "session.stop", {})
 
+    def hold_recovery(self, held: bool) -> None:
+        """Hold-to-run recovery: held, the input is sent now and renewed every
+        :data:`RECOVER_RENEW_MS` (the supervisor lets go of a hold not renewed within 0.5 s);
+        let go, the release is sent at once."""
+        if held == self.recover_timer.isActive():
+            return
+        if held:
+            self.recover_timer.start()
+        else:
+            self.recover_timer.stop()
+        self._send_recover(held)
+        self._audit("session.recover", {"held": held})
+
+    def _send_recover(self, held: bool) -> None:
+        if self.link is not None:
+            self.link.send(self._command(CommandKind.RECOVER, pressed=held))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """F7 held anywhere in the console holds the recovery; its release lets go."""
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(
+                event, QKeyEvent) and event.key() == Qt.Key.Key_F7 and not event.isAutoRepeat():
+            self.hold_recovery(event.type() == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
+
     def reset(self) -> None:
         """Ask the supervisor to clear its latched faults."""
         self.send(self._command(CommandKind.RESET), "session.reset", {})
@@ -310,15 +372,19 @@ class MainWindow(QMainWindow):
             self.live.controls.set_params(reply.params)
             self.live.controls.setTitle(f"Parameters · phase {reply.phase}" if reply.phase
                                         else "Parameters")
-            self.live.status.setText("running")
+            if self.live.state.text() == STARTING:
+                self.live.show_state(reply_state(self.status))
         elif isinstance(reply, SafetyStatus):
             self.status = reply
             self.banner.show_status(reply)
             self.live.set_paused(reply.paused)
+            self.live.show_state(reply_state(reply))
         elif isinstance(reply, EventInfo):
             self.banner.show_event(reply)
         elif isinstance(reply, Applied):
             what = reply.command.describe()
+            if reply.command.kind is CommandKind.RECOVER and reply.accepted:
+                return  # the supervisor's recovery events say what happened
             if reply.accepted:
                 self.live.status.setText(f"{what}: applied at {reply.t_s:.2f} s")
             else:
@@ -326,6 +392,7 @@ class MainWindow(QMainWindow):
                 if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME):
                     self.banner.show_message(reply.reason)
         elif isinstance(reply, Finished):
+            self.live.view.finish()
             self._ended()
             self.after.show_session(reply.session_id)
             self.show_screen(self.after)
@@ -336,6 +403,7 @@ class MainWindow(QMainWindow):
 
     def _ended(self) -> None:
         self.timer.stop()
+        self.recover_timer.stop()
         if self.link is not None:
             self.link.close()
             self.link = None

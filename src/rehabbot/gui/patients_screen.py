@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from rehabbot.errors import RehabbotError
+from rehabbot.gui.bounded import BoundedSpinBox
 from rehabbot.storage.records import (
     OUTCOME_TESTS,
     FittingParameters,
@@ -47,8 +49,13 @@ from rehabbot.storage.store import SessionStore
 FITTING_JOINTS = ("hip", "knee")
 
 
-def _spin(low: float, high: float, value: float, suffix: str, decimals: int = 2) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+#: How the console shows dates (ISO 8601, as the store and the reports write them).
+DATE_FORMAT = "yyyy-MM-dd"
+
+
+def _spin(name: str, low: float, high: float, value: float, suffix: str,
+          decimals: int = 2) -> BoundedSpinBox:
+    box = BoundedSpinBox(name)
     box.setRange(low, high)
     box.setDecimals(decimals)
     box.setValue(value)
@@ -83,14 +90,18 @@ class PatientsScreen(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["code", "name", "height (m)", "mass (kg)"])
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()  # every column in view: the name takes the rest
+        for column in range(4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.activated.connect(lambda _index: self.use())
         # profile
         self.code = QLineEdit()
         self.name = QLineEdit()
-        self.height_box = _spin(0.5, 2.5, 1.75, " m")
-        self.mass_box = _spin(10.0, 300.0, 75.0, " kg", 1)
+        self.height_box = _spin("Height", 0.5, 2.5, 1.75, " m")
+        self.mass_box = _spin("Mass", 10.0, 300.0, 75.0, " kg", 1)
         self.side_box = QComboBox()
         self.side_box.addItems(["", "left", "right", "both", "none"])
         self.diagnosis = QLineEdit()
@@ -101,13 +112,15 @@ class PatientsScreen(QWidget):
                               ("Affected si&de", self.side_box), ("D&iagnosis", self.diagnosis)):
             form.addRow(self._label(label, widget), widget)
         # fitting
-        self.thigh = _spin(0.25, 0.60, 0.42, " m")
-        self.shank = _spin(0.25, 0.55, 0.40, " m")
-        self.thigh_cuff = _spin(0.01, 0.59, 0.20, " m")
-        self.shank_cuff = _spin(0.01, 0.54, 0.20, " m")
+        self.thigh = _spin("Thigh length", 0.25, 0.60, 0.42, " m")
+        self.shank = _spin("Shank length", 0.25, 0.55, 0.40, " m")
+        self.thigh_cuff = _spin("Thigh cuff", 0.01, 0.59, 0.20, " m")
+        self.shank_cuff = _spin("Shank cuff", 0.01, 0.54, 0.20, " m")
         self.rom: dict[str, tuple[QDoubleSpinBox, QDoubleSpinBox]] = {
-            "hip": (_spin(-40, 140, -25, "°", 0), _spin(-40, 140, 50, "°", 0)),
-            "knee": (_spin(-10, 140, 0, "°", 0), _spin(-10, 140, 75, "°", 0)),
+            "hip": (_spin("Hip ROM min", -40, 140, -25, "°", 0),
+                    _spin("Hip ROM max", -40, 140, 50, "°", 0)),
+            "knee": (_spin("Knee ROM min", -10, 140, 0, "°", 0),
+                     _spin("Knee ROM max", -10, 140, 75, "°", 0)),
         }
         fitting = QGroupBox("Fitting")
         fform = QFormLayout(fitting)
@@ -124,12 +137,14 @@ class PatientsScreen(QWidget):
         self.consent = QCheckBox("Research consent (&Q)")
         self.consent_date = QDateEdit(QDate.currentDate())
         self.consent_date.setCalendarPopup(True)
+        self.consent_date.setDisplayFormat(DATE_FORMAT)
         self.outcome_test = QComboBox()
         for key, test in OUTCOME_TESTS.items():
             self.outcome_test.addItem(f"{test.title} ({test.unit})", key)
         self.outcome_value = QLineEdit()
         self.outcome_value.setPlaceholderText("value")
         self.outcome_date = QDateEdit(QDate.currentDate())
+        self.outcome_date.setDisplayFormat(DATE_FORMAT)
         self.add_outcome_button = QPushButton("Add &outcome")
         self.add_outcome_button.clicked.connect(self.add_outcome)
         self.outcomes = QTableWidget(0, 3)
@@ -158,18 +173,23 @@ class PatientsScreen(QWidget):
         buttons = QHBoxLayout()
         for button in (self.new_button, self.save_button, self.use_button):
             buttons.addWidget(button)
+        middle = QVBoxLayout()  # three columns: the whole screen fits 1366x768
+        middle.addWidget(profile)
+        middle.addWidget(fitting)
+        middle.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(profile)
-        right.addWidget(fitting)
-        right.addWidget(records)
+        right.addWidget(records, 1)
         right.addLayout(buttons)
         right.addWidget(self.message)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addLayout(right, 1)
+        layout.addLayout(left, 2)
+        layout.addLayout(middle, 2)
+        layout.addLayout(right, 3)
         for keys, slot in (("Ctrl+F", self.search.setFocus), ("Ctrl+N", self.new),
                            ("Ctrl+S", self.save)):
             QShortcut(QKeySequence(keys), self).activated.connect(slot)
+        for box in self.findChildren(BoundedSpinBox):
+            box.refused.connect(lambda text: self.message.setText(f"⚠ {text}: not changed"))
         self.editing: str | None = None
         self.refresh()
 

@@ -1,8 +1,9 @@
 """The session-setup screen: choose a protocol, preview it, check the fitting, start.
 
-The protocol list holds the bundled protocols (and a file chosen with *Open protocol file*). The
-preview shows every field of the protocol, its phases and its adjustable bounds where it has
-them. The fitting check (:func:`~rehabbot.gui.fitting_check.fitting_problems`) compares the
+The protocol list holds the bundled protocols (and a file chosen with *Open protocol file*),
+the standard protocol (:data:`~rehabbot.protocols.schema.DEFAULT_PROTOCOL`) chosen at first. The
+preview shows the protocol's phases as a table, its live bounds and its settings, each value with
+its unit. The fitting check (:func:`~rehabbot.gui.fitting_check.fitting_problems`) compares the
 protocol's range of motion with the patient's fitting and the robot's limits; a session cannot
 start while it finds a problem. Keyboard: **Alt+P** protocol, **Alt+D** duration, **F5** start.
 """
@@ -30,7 +31,7 @@ from rehabbot.configfile import bundled_file
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.fitting_check import fitting_problems
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.schema import Protocol, load_protocol
+from rehabbot.protocols.schema import DEFAULT_PROTOCOL, Protocol, load_protocol
 from rehabbot.sim.patient import PROFILES
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
@@ -45,24 +46,79 @@ def bundled_protocols() -> list[str]:
     return sorted(p.stem for p in bundled_file("protocols", "x").parent.glob("*.toml"))
 
 
-def preview_html(protocol: Protocol) -> str:
-    """The protocol's fields as an HTML table (nested values as text)."""
-    rows = []
-    for key, value in protocol.model_dump().items():
-        if key == "phases" and isinstance(value, list):
-            text = "<ol>" + "".join(f"<li>{html.escape(_short(p))}</li>" for p in value) + "</ol>"
-        else:
-            text = html.escape(_short(value))
-        rows.append(f"<tr><th align='left'>{html.escape(key)}</th><td>{text}</td></tr>")
-    return f"<h3>{html.escape(protocol.title)}</h3><table>{''.join(rows)}</table>"
+#: Field-name endings and the unit they mean, longest first.
+UNITS = (("_steps_per_min", "steps/min"), ("_nms_per_rad", "N·m·s/rad"),
+         ("_nm_per_rad", "N·m/rad"), ("_kmh", "km/h"), ("_pct", "%"), ("_deg", "deg"),
+         ("_rad", "rad"), ("_s", "s"))
+#: Columns of the phases table: field, heading.
+PHASE_COLUMNS = (("name", "phase"), ("kind", "kind"), ("duration_s", "duration (s)"),
+                 ("steps", "steps"), ("controller", "controller"),
+                 ("cadence_steps_per_min", "cadence (steps/min)"),
+                 ("treadmill_speed_kmh", "treadmill (km/h)"),
+                 ("body_weight_support_pct", "body-weight support (%)"),
+                 ("guidance_pct", "guidance (%)"), ("range_of_motion_deg", "range of motion (deg)"),
+                 ("assessment", "assessment"))
 
 
-def _short(value: Any) -> str:
+def field_label(name: str) -> str:
+    """A field's name as a label with its unit.
+
+    >>> field_label("treadmill_speed_kmh"), field_label("guidance_pct"), field_label("controller")
+    ('treadmill speed (km/h)', 'guidance (%)', 'controller')
+    """
+    for ending, unit in UNITS:
+        if name.endswith(ending):
+            return f"{name.removesuffix(ending).replace('_', ' ')} ({unit})"
+    return name.replace("_", " ")
+
+
+def _value(value: Any) -> str:
+    """A field's value as text: ranges as ``low to high``, joints by name, nothing for None."""
+    if value is None:
+        return ""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_short(v)}" for k, v in value.items() if v is not None)
+        return "; ".join(f"{k.replace('_', ' ')} {_value(v)}" for k, v in value.items()
+                         if v is not None and v != {} and v != [])
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_short(v) for v in value) + "]"
+        if len(value) == 2 and all(isinstance(v, int | float) for v in value):
+            return f"{_value(value[0])} to {_value(value[1])}"
+        return ", ".join(_value(v) for v in value)
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    e = html.escape
+    head = "".join(f"<th align='left'>{e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table border='1' cellspacing='0' cellpadding='3'><tr>{head}</tr>{body}</table>"
+
+
+def preview_html(protocol: Protocol) -> str:
+    """The protocol as the therapist checks it: its description, the phases as a table, the
+    settings of the whole session and the live bounds, every value with its unit."""
+    e = html.escape
+    data = protocol.model_dump()
+    phases = data.pop("phases", None) or []
+    adjustable = data.pop("adjustable", None) or {}
+    for key in ("name", "title", "description"):
+        data.pop(key, None)
+    parts = [f"<h3>{e(protocol.title)}</h3>", f"<p>{e(protocol.description or '')}</p>"]
+    if phases:
+        columns = [(k, h) for k, h in PHASE_COLUMNS if any(p.get(k) not in (None, {}, [])
+                                                          for p in phases)]
+        parts.append("<h4>Phases, in order</h4>")
+        parts.append(_table(["#", *(h for _, h in columns)],
+                            [[str(i + 1), *(_value(p.get(k)) for k, _ in columns)]
+                             for i, p in enumerate(phases)]))
+    if adjustable:
+        parts.append("<h4>Live bounds (what the therapist may set during the session)</h4>")
+        parts.append(_table(["parameter", "from", "to"],
+                            [[field_label(k), _value(v[0]), _value(v[1])]
+                             for k, v in adjustable.items()]))
+    parts.append("<h4>Settings</h4>")
+    settings = [[field_label(k), _value(v)] for k, v in data.items()]
+    parts.append(_table(["setting", "value"], [row for row in settings if row[1]]))
+    return "".join(parts)
 
 
 class SetupScreen(QWidget):
@@ -89,6 +145,7 @@ class SetupScreen(QWidget):
         self.patient_label = QLabel("no patient chosen")
         self.protocols = QComboBox()
         self.protocols.addItems(bundled_protocols())
+        self.protocols.setCurrentText(DEFAULT_PROTOCOL)  # the standard one, not the first
         self.protocols.currentTextChanged.connect(self._choose)
         self.open_button = QPushButton("Open protocol &file…")
         self.open_button.clicked.connect(self._open_file)

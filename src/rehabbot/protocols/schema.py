@@ -34,6 +34,7 @@ from pydantic_core import InitErrorDetails
 from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
 from rehabbot.controllers.factory import CONTROLLER_CLASSES, GUIDANCE_PARAM
+from rehabbot.controllers.impedance import FLOOR_PARAMS
 from rehabbot.protocols.progression import ProgressionRule
 
 DEFAULT_PROTOCOL = "standard_gait"
@@ -119,13 +120,19 @@ class TrainingSettings(BaseModel):
     ``adjustable`` maps a parameter name (a key of :data:`SESSION_PARAMETERS` or a parameter of
     the controller) to the ``[lowest, highest]`` a therapist may set it to while the phase runs;
     the bounds lie inside the parameter's absolute range and contain the phase's value.
+
+    ``guidance_floor_pct`` (controllers with a guidance level) is the lowest guidance (%) per joint
+    kind (``hip_flexion``, ``knee_angle``) or joint (``hip_flexion_l``, ...; a joint's own entry
+    wins): e.g. ``{ hip_flexion_l = 40 }`` for a paretic left hip. Each joint's floor is the
+    controller parameter ``floor_<joint>_pct``, which ``adjustable`` may bound for live changes.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     controller: ControllerName = "impedance"
     phase_source: Literal[
-        "cadence", "oscillator", "portrait", "oscillator_left", "portrait_left"] = "cadence"
+        "cadence", "oscillator", "portrait", "oscillator_left", "portrait_left", "thighs",
+    ] = "cadence"
     controller_params: dict[str, float] = Field(default_factory=dict)
     cadence_steps_per_min: float = _range("cadence_steps_per_min")
     treadmill_speed_kmh: float = _range("treadmill_speed_kmh")
@@ -135,7 +142,14 @@ class TrainingSettings(BaseModel):
     damping_nms_per_rad: JointGains
     range_of_motion_deg: RangeOfMotion = RangeOfMotion()
     soft_zone_deg: float = Field(3.0, gt=0.0, le=20.0)
+    guidance_floor_pct: dict[str, float] = Field(default_factory=dict)
     adjustable: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    def guidance_floors(self) -> dict[str, float]:
+        """``{floor parameter: %}`` for every joint that can have a floor (0 where none is set)."""
+        floors = self.guidance_floor_pct
+        return {param: floors.get(joint, floors.get(joint.rsplit("_", 1)[0], 0.0))
+                for joint, param in FLOOR_PARAMS.items()}
 
     @property
     def treadmill_speed_mps(self) -> float:
@@ -148,6 +162,8 @@ class TrainingSettings(BaseModel):
         if name in SESSION_PARAMETERS:
             value: float = getattr(self, name)
             return value
+        if name in FLOOR_PARAMS.values():
+            return self.guidance_floors()[name]
         return self.controller_params.get(name)
 
     def absolute_range(self, name: str) -> tuple[str, float, float]:
@@ -167,12 +183,30 @@ class TrainingSettings(BaseModel):
         return spec.unit, spec.low, spec.high
 
     @model_validator(mode="after")
+    def _floors_valid(self) -> TrainingSettings:
+        kinds = {joint.rsplit("_", 1)[0] for joint in FLOOR_PARAMS}
+        for key, value in self.guidance_floor_pct.items():
+            where = f"guidance_floor_pct.{key}"
+            if key not in FLOOR_PARAMS and key not in kinds:
+                raise ValueError(f"{where}: not a joint kind ({', '.join(sorted(kinds))}) or "
+                                 f"joint ({', '.join(FLOOR_PARAMS)})")
+            if not 0.0 <= value <= 100.0:
+                raise ValueError(f"{where} = {value:g} % is outside [0, 100] %")
+            if value > 0.0 and self.controller not in GUIDANCE_PARAM:
+                raise ValueError(f"{where}: the {self.controller} controller has no guidance "
+                                 "to put a floor under")
+        return self
+
+    @model_validator(mode="after")
     def _controller_params_known(self) -> TrainingSettings:
         for name, value in self.controller_params.items():
             unit, low, high = self.absolute_range(name)
             if name in SESSION_PARAMETERS:
                 raise ValueError(f"controller_params.{name}: set {name} as a field of the phase "
                                  "or protocol, not as a controller parameter")
+            if name in FLOOR_PARAMS.values():
+                raise ValueError(f"controller_params.{name}: set guidance floors in the "
+                                 "guidance_floor_pct table")
             if not low <= value <= high:
                 raise ValueError(f"controller_params.{name} = {value:g} {unit} is outside "
                                  f"[{low:g}, {high:g}] {unit}")
@@ -323,6 +357,8 @@ def _with_defaults(data: Any) -> Any:
         top_bounds = data.get("adjustable", {})
         if not same:
             merged.pop("controller_params", None)
+            if controller not in GUIDANCE_PARAM:
+                merged.pop("guidance_floor_pct", None)
         own_bounds = phase.get("adjustable", {})
         merged.update(phase)
         if isinstance(top_bounds, dict) and isinstance(own_bounds, dict):

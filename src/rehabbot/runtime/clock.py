@@ -141,10 +141,15 @@ class WallClock(Clock):
         self._paced = True
 
     def resync(self) -> None:
-        """Shift the grid so that the present tick starts now (no skip, no catch-up)."""
-        self._start = time.perf_counter() - self.ticks * self.period_s
-        self.steps = self.ticks
-        self._paced = True
+        """Go to the tick due now without counting the ticks in between as skipped and without
+        stepping a simulator through them (the world stood still); the grid stays on the wall
+        clock. A clock never started starts its grid with the present tick."""
+        if not self._paced:
+            self._start = time.perf_counter() - self.ticks * self.period_s
+            self._paced = True
+        due = int((time.perf_counter() - self._start) / self.period_s)
+        self.ticks = max(self.ticks, due)
+        self.steps = max(self.steps, self.ticks)
 
     def drive_time(self) -> float:
         """Wall time (s) since the clock started."""

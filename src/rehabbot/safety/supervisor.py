@@ -25,6 +25,11 @@ within the torque limit. A command with a non-finite field or a negative gain is
 ``invalid_value`` fault (never silently clamped to zero torque). Every fault latched, by ``check``
 or ``limit``, waits in :meth:`Supervisor.take_faults` for the loop's report.
 
+After a stop, a person may hold :meth:`Supervisor.recover` to bring limp joints that drifted
+beyond their range back inside it, gently, so that a reset can be accepted
+(:mod:`rehabbot.safety.recovery`: only while held, never with E-STOP pressed or a sensor fault
+latched, and any new fault ends it).
+
 Faults latch until a person calls :meth:`Supervisor.reset`; the loop never does. A reset is refused
 while the cause of a latched fault is still present (E-STOP still pressed, a joint still beyond
 its limit, a temperature still above its warning level, ...). Every fault, stop, reset and
@@ -39,6 +44,7 @@ next call).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -61,6 +67,8 @@ from rehabbot.safety.monitors import (
     RmsWindow,
     WindowCount,
 )
+from rehabbot.safety.range_margin import RangeMargin
+from rehabbot.safety.recovery import Recovery, RecoveryLimits, may_recover
 from rehabbot.safety.settings import SafetySettings, periods
 from rehabbot.safety.thermal import Actuator, ThermalModel
 
@@ -113,6 +121,7 @@ class _Mode(Enum):
     HOLDING = "holding"
     FADING = "fading"
     OFF = "off"
+    RECOVERING = "recovering"
 
 
 class Supervisor:
@@ -217,7 +226,10 @@ class Supervisor:
         self._rms_limit_nm = np.array(
             [math.inf] * n if actuators is None else [a.continuous_torque_nm for a in actuators])
         self._rms_warn_nm = self._rms_limit_nm * s.rms_warn_fraction
+        self._range_margin: RangeMargin | None = None  # the low-priority warning before the ROM
         if soft_limits is not None:
+            self._range_margin = RangeMargin(joint_names, soft_limits.rom_min_rad,
+                                             soft_limits.rom_max_rad)
             self._rom_low_rad = soft_limits.rom_min_rad - s.rom_margin_rad
             self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
         # preallocated buffers
@@ -234,6 +246,13 @@ class Supervisor:
         self._torque_min = -limits.torque_max_nm
         self._out = JointCommand.torque_off(n)
         self._torque_off = JointCommand.torque_off(n)
+        low, high = limits.position_min_rad, limits.position_max_rad
+        if soft_limits is not None:
+            low, high = np.maximum(low, soft_limits.rom_min_rad), np.minimum(
+                high, soft_limits.rom_max_rad)
+        self._recovery = Recovery(low, high, RecoveryLimits(), period_s)
+        self._recover_until = 0.0  # time.monotonic() until which the hold counts
+        self._recover_refused = False
 
     @classmethod
     def from_config(
@@ -274,6 +293,18 @@ class Supervisor:
         """A person asks for a stop of ``category`` (not a fault); takes effect at the next
         :meth:`check`. Like a fault's stop it lasts until :meth:`reset`."""
         self._stop_request = category
+
+    def recover(self, held: bool = True) -> None:
+        """The hold-to-run recovery input: held (renew it more often than
+        ``RecoveryLimits.deadman_s``) or released; takes effect at the next :meth:`check`.
+        Safe to call from any thread."""
+        self._recover_until = (time.monotonic() + self._recovery.limits.deadman_s
+                               if held else 0.0)
+
+    @property
+    def recovering_(self) -> bool:
+        """True while a recovery moves the joints."""
+        return self._mode is _Mode.RECOVERING
 
     def reset(self) -> ResetResult:
         """Clear every latched fault and end the stop: a person's decision, never the loop's.
@@ -392,6 +423,8 @@ class Supervisor:
             np.less(state.q, self._rom_low_rad, out=act[ROM, :n])
             act[ROM, :n] |= np.greater(state.q, self._rom_high_rad, out=flags)
             act[ROM, :n] &= fresh
+        if self._range_margin is not None:
+            self._range_margin.check(state.t_s, state.q, fresh, self._events)
         np.not_equal(state.fault_code, 0, out=act[DRIVE, :n])
         act[DRIVE, :n] &= fresh
         # sensor plausibility, on the readings that arrived this tick
@@ -446,7 +479,10 @@ class Supervisor:
         if np.count_nonzero(np.not_equal(self._warning, self._warned, out=self._new)):
             self._report_warnings(state)
         np.greater(act, self._latched, out=self._new)
-        return self._latch_new(state) if np.count_nonzero(self._new) else []
+        new = self._latch_new(state) if np.count_nonzero(self._new) else []
+        if self._recover_until or self._mode is _Mode.RECOVERING:
+            self._update_recovery(state, bool(new))
+        return new
 
     def limit(self, command: JointCommand, state: JointState) -> JointCommand:
         """The command to write this tick: the stop's command while one is in progress, else
@@ -466,7 +502,9 @@ class Supervisor:
             np.multiply(self._fade_from, share, out=out.tau_ff)
             np.copyto(self._tau_last, out.tau_ff)
             return out
-        if mode is _Mode.HOLDING:
+        if mode is _Mode.RECOVERING:
+            self._recovery.command(state, out)
+        elif mode is _Mode.HOLDING:
             np.copyto(out.q_ref, self._q_hold)
             out.qd_ref[:] = 0.0
             out.kp[:] = self.settings.hold_kp_nm_per_rad
@@ -478,6 +516,30 @@ class Supervisor:
         return out
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _update_recovery(self, state: JointState, new_fault: bool) -> None:
+        """Start a recovery that is held and allowed, end one that is released or faulted."""
+        held = self._recover_until > time.monotonic()
+        if self._mode is _Mode.RECOVERING:
+            if not held or new_fault:
+                self._mode = _Mode.OFF
+                self._events.append(SafetyEvent(
+                    state.t_s, "recovery:ended", None,
+                    {"why": "a new fault" if new_fault else "released"}))
+        elif held and self._mode is _Mode.OFF and self.faults_:
+            present = {_KINDS[row] for row in np.flatnonzero(self._active.any(axis=1))}
+            reason = may_recover(self.faults_, present, bool(self._active[ESTOP, self._n]))
+            if not reason:
+                self._mode = _Mode.RECOVERING
+                self._recovery.start(self._q_trusted)
+                self._events.append(SafetyEvent(state.t_s, "recovery:started", None, {}))
+            elif not self._recover_refused:
+                self._events.append(SafetyEvent(state.t_s, "recovery:refused", None,
+                                                {"reason": reason}))
+                self._recover_refused = True
+        if not held:
+            self._recover_until = 0.0
+            self._recover_refused = False
 
     def _col(self, joint: str | None) -> int:
         return self._n if joint is None else self._column[joint]

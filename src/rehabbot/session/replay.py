@@ -16,7 +16,7 @@ be identical), and "what would this controller or parameter have commanded on th
 
 Not replayed, so a session that had them differs from their tick on: supervisor resets and
 stop requests made during the session (console or Ctrl-C), faults whose cause was not in the
-recorded state (bus errors, loop overruns, drive-reported faults and temperatures: replay sees
+recorded state (bus errors, command deadlines, drive-reported faults and temperatures: replay sees
 fresh feedback, no drive faults and 0 °C).
 """
 

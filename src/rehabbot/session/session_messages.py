@@ -31,6 +31,8 @@ class CommandKind(Enum):
     """The E-STOP input (``pressed``): category-0 stop, latched until released and reset."""
     RESET = "reset"
     """Ask the supervisor to clear its latched faults (refused while a cause persists)."""
+    RECOVER = "recover"
+    """The hold-to-run recovery input (``pressed``: held, renewed while held; or released)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Command:
             return "params " + ", ".join(f"{k}={v:g}" for k, v in self.values.items())
         if self.kind is CommandKind.ESTOP:
             return "estop pressed" if self.pressed else "estop released"
+        if self.kind is CommandKind.RECOVER:
+            return "recover held" if self.pressed else "recover released"
         return str(self.kind.value)
 
 

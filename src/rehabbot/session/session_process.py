@@ -179,6 +179,7 @@ class CommandServer:
         self._status = SafetyStatus()
         self._paused = False
         self._restart: _Restart | None = None
+        self._recover_held = False
         self._started = False
         self._params_shape: tuple[str, dict[str, tuple[float, float]]] | None = None
         self._orphaned = False
@@ -284,6 +285,11 @@ class CommandServer:
             reason = "the session has not started"
         elif kind is CommandKind.ESTOP:
             loop.supervisor.estop(command.pressed)
+        elif kind is CommandKind.RECOVER:
+            loop.supervisor.recover(command.pressed)
+            if command.pressed == self._recover_held:
+                return  # a renewal of the hold: not replied, not logged
+            self._recover_held = command.pressed
         elif kind is CommandKind.PARAMS:
             reason = _refusal(loop, command.values)
             if not reason:

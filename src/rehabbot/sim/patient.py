@@ -105,6 +105,18 @@ PERCEPTION_PERIOD_S = 0.01
 #: clock-driven reference at full guidance either.
 ACTIVE_STIFFNESS = {"hip_flexion": 7.5, "knee_angle": 4.5}
 ACTIVE_DAMPING = {"hip_flexion": 0.6, "knee_angle": 0.3}
+#: Plantarflexion moment (N·m) of a drop foot in its leg's swing: against the foot lifter's
+#: 30 N·m/rad it lowers the toes by about 4 deg (10 deg of dorsiflexion become about 6).
+DROP_FOOT_TORQUE_NM = 2.0
+#: Swing of a leg, in that leg's own phase (strides): where a drop foot acts.
+SWING_PHASES = (0.6, 1.0)
+#: Stance of a leg (strides, its own phase): where a hyperextending knee pushes back.
+STANCE_PHASES = (0.05, 0.55)
+#: Allowed fatigue (% of active strength lost) and its time constant (s).
+FATIGUE_RANGE_PCT = (0.0, 60.0)
+FATIGUE_TIME_CONSTANT_RANGE_S = (30.0, 7200.0)
+#: Allowed intended knee hyperextension in stance (rad).
+HYPEREXTENSION_RANGE_RAD = (0.0, math.radians(20.0))
 #: Allowed reflex threshold (rad/s), gain (N·m·s/rad) and delay (s).
 REFLEX_THRESHOLD_RANGE_RAD_S = (0.1, 10.0)
 REFLEX_GAIN_RANGE_NMS_PER_RAD = (0.0, 100.0)
@@ -157,6 +169,15 @@ class PatientProfile:
             flexion) limits of the passive range of motion (rad) where they differ from
             :data:`PASSIVE_ROM_RAD`: a contracture. Bounds: :data:`PASSIVE_ROM_BOUNDS_RAD`, at
             least :data:`MIN_PASSIVE_ROM_RAD` wide.
+        fatigue_pct: share of the active (voluntary) strength lost late in a long session (%),
+            reached exponentially with ``fatigue_time_constant_s``: ability × (1 - F (1 -
+            exp(-t/τ))). 0..60 %.
+        fatigue_time_constant_s: ``τ`` of the fatigue (s), 30..7200.
+        drop_foot: ankles (``ankle_angle_r``/``_l``) that plantarflex in their leg's swing with
+            :data:`DROP_FOOT_TORQUE_NM` (weak dorsiflexors): the toes drop toward the belt.
+        knee_hyperextension_rad: per knee (``knee_angle_r``/``_l``), how far (rad) the intended
+            knee angle is pushed toward extension in that leg's stance (a knee thrust, genu
+            recurvatum), 0..20 deg.
     """
 
     name: str
@@ -164,11 +185,28 @@ class PatientProfile:
     stride_variability: float = 0.02
     spasticity: tuple[StretchReflex, ...] = ()
     passive_rom_rad: dict[str, tuple[float, float]] = field(default_factory=dict)
+    fatigue_pct: float = 0.0
+    fatigue_time_constant_s: float = 600.0
+    drop_foot: tuple[str, ...] = ()
+    knee_hyperextension_rad: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key, value in self.ability.items():
             _check(self.name, f"ability {key}", value, (0.0, 1.5))
         _check(self.name, "stride_variability", self.stride_variability, (0.0, 0.2))
+        _check(self.name, "fatigue_pct", self.fatigue_pct, FATIGUE_RANGE_PCT)
+        _check(self.name, "fatigue_time_constant_s", self.fatigue_time_constant_s,
+               FATIGUE_TIME_CONSTANT_RANGE_S)
+        for joint in self.drop_foot:
+            if joint not in ("ankle_angle_r", "ankle_angle_l"):
+                raise ConfigurationError(f"patient profile {self.name!r}: drop_foot names "
+                                         f"{joint!r}, not ankle_angle_r or ankle_angle_l")
+        for joint, value in self.knee_hyperextension_rad.items():
+            if joint not in ("knee_angle_r", "knee_angle_l"):
+                raise ConfigurationError(f"patient profile {self.name!r}: knee_hyperextension_rad "
+                                         f"names {joint!r}, not knee_angle_r or knee_angle_l")
+            _check(self.name, f"knee_hyperextension_rad {joint}", value,
+                   HYPEREXTENSION_RANGE_RAD)
         for reflex in self.spasticity:
             joint = reflex.joint
             _check(self.name, f"{joint} reflex threshold_rad_s", reflex.threshold_rad_s,
@@ -213,17 +251,24 @@ def _hemiparetic(side: str) -> PatientProfile:
     healthy swing's knee velocities (up to about 6 rad/s), and resists with up to about 15 N·m
     then: a stiff knee in swing. Its passive flexion ends at 80 deg (a shortened rectus femoris)
     and the paretic hip's at 50 deg (shortened hamstrings): contractures outside the walking range.
+    The paretic foot drops in swing, the paretic knee thrusts toward extension in stance (8 deg),
+    strides vary more (4.5 % SD) and strength fades by 20 % over a long session
+    (docs/simulation.md gives the sources).
     """
     name = "left" if side == "l" else "right"
     hip_extension, knee_extension = (PASSIVE_ROM_RAD[k][0] for k in ("hip_flexion", "knee_angle"))
     return PatientProfile(
         f"stroke_{name}",
         {f"hip_flexion_{side}": 0.5, f"knee_angle_{side}": 0.4},
+        stride_variability=0.045,
         spasticity=(StretchReflex(f"knee_angle_{side}", 2.0, 4.0, 0.05),),
         passive_rom_rad={
             f"hip_flexion_{side}": (hip_extension, math.radians(50.0)),
             f"knee_angle_{side}": (knee_extension, math.radians(80.0)),
         },
+        fatigue_pct=20.0,
+        drop_foot=(f"ankle_angle_{side}",),
+        knee_hyperextension_rad={f"knee_angle_{side}": math.radians(8.0)},
     )
 
 
@@ -234,10 +279,26 @@ PROFILES: dict[str, PatientProfile] = {
     "athletic": PatientProfile("athletic", {"hip_flexion": 1.3, "knee_angle": 1.3}),
     "stroke_left": _hemiparetic("l"),
     "stroke_right": _hemiparetic("r"),
+    # both sides weak; strides vary more and strength fades faster than after a stroke
     "sci_incomplete": PatientProfile(
-        "sci_incomplete", {"hip_flexion": 0.5, "knee_angle": 0.35}
+        "sci_incomplete", {"hip_flexion": 0.5, "knee_angle": 0.35}, stride_variability=0.06,
+        fatigue_pct=30.0,
     ),
 }
+
+
+def _window(phase: FloatArray, span: tuple[float, float]) -> FloatArray:
+    """A smooth bump over ``span`` of a stride: ``sin²`` rising from 0 at its start to 1 in its
+    middle and back to 0 at its end; 0 outside.
+
+    >>> _window(np.array([0.0, 0.3, 0.6]), (0.1, 0.5)).round(3).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    start, end = span
+    inside = (phase - start) / (end - start)
+    bump: FloatArray = np.where((inside > 0.0) & (inside < 1.0),
+                                np.sin(np.pi * np.clip(inside, 0.0, 1.0)) ** 2, 0.0)
+    return bump
 
 
 class _DelayLine:
@@ -345,6 +406,13 @@ class PatientModel:
         self._reflexes = [
             (joint_names.index(r.joint), r, _DelayLine(r.delay_s)) for r in profile.spasticity
         ]
+        # per joint: the leg's phase offset (left half a stride behind), drop-foot torque and
+        # intended stance hyperextension
+        self._leg_offset = np.array([0.5 if n.endswith("_l") else 0.0 for n in joint_names])
+        self._drop_foot = np.array([DROP_FOOT_TORQUE_NM if n in profile.drop_foot else 0.0
+                                    for n in joint_names])
+        self._hyperextension = np.array([profile.knee_hyperextension_rad.get(n, 0.0)
+                                         for n in joint_names])
         self.profile = profile
         self.mean_stride_s = 120.0 / cadence_steps_per_min
         self._rng = np.random.default_rng(seed)
@@ -398,9 +466,14 @@ class PatientModel:
         """
         self._advance_rhythm(t_s, right_contact, q)
         q_int, dq_int = self._intent.evaluate(self.phase_)
-        active = self._active_stiffness * (q_int - q) + self._active_damping * (
-            dq_int / self._stride_s - qd)
+        leg_phase = (self.phase_ - self._leg_offset) % 1.0
+        q_int -= self._hyperextension * _window(leg_phase, STANCE_PHASES)
+        strength = 1.0 - self.profile.fatigue_pct / 100.0 * -math.expm1(
+            -t_s / self.profile.fatigue_time_constant_s)
+        active = strength * (self._active_stiffness * (q_int - q) + self._active_damping * (
+            dq_int / self._stride_s - qd))
         tau: FloatArray = active + self.passive_torques(q, qd) + self._reflex(t_s, qd)
+        tau -= self._drop_foot * _window(leg_phase, SWING_PHASES)
         return tau
 
     def passive_torques(self, q: FloatArray, qd: FloatArray) -> FloatArray:

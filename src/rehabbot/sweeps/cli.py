@@ -4,7 +4,10 @@ Both are plain functions that ``rehabbot.cli`` registers on the main app. Both r
 local cluster (one worker process per core, or ``--workers N``, bound to 127.0.0.1) unless
 ``--scheduler ADDRESS`` names an existing one. Errors are :class:`~rehabbot.errors.RehabbotError`
 with one-line messages, which the main command prints as ``error: ...`` (exit status 2);
-``analyze-batch`` exits with status 1 when no item could be analyzed.
+``analyze-batch`` exits with status 1 when no item could be analyzed. ``sweep`` counts the
+points whose session faulted or was aborted apart from the points that failed to run (an error),
+and lists both. Tables wrap long names and values
+(joint names, keys, fault lines) onto further lines instead of cutting them.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ SchedulerOption = Annotated[str | None, typer.Option(
     help="address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local "
          "cluster")]
 BATCH_STEM = "analysis"
+#: Left-aligned (text) columns of the printed tables.
+TEXT_COLUMNS = ("item", "key", "profile", "status", "error", "faults")
+#: Session statuses of a point that ran but did not complete.
+NOT_COMPLETED = ("faulted", "aborted")
 
 
 def _cell(value: object, digits: int = 2) -> str:
@@ -47,12 +54,25 @@ def _cell(value: object, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def outcome_counts(rows: Sequence[Row]) -> str:
+    """How the points ended, in words.
+
+    >>> outcome_counts([{"status": "completed"}, {"status": "faulted"}, {"status": "error"},
+    ...                 {"status": "faulted"}])
+    '1 completed, 2 faulted, 0 aborted, 1 failed to run'
+    """
+    counts = {status: sum(r.get("status") == status for r in rows)
+              for status in ("completed", *NOT_COMPLETED, ERROR)}
+    return (f"{counts['completed']} completed, {counts['faulted']} faulted, "
+            f"{counts['aborted']} aborted, {counts[ERROR]} failed to run")
+
+
 def _table(title: str, rows: Sequence[Row], columns: Sequence[str]) -> Table:
     """A rich table of ``columns`` of ``rows`` (missing cells blank)."""
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, justify="left" if column in ("item", "profile", "status",
-                                                              "error") else "right")
+        table.add_column(column, justify="left" if column in TEXT_COLUMNS else "right",
+                         overflow="fold")  # wrap, never "hip_flexio…"
     for row in rows:
         table.add_row(*("" if row.get(c) is None and c == "error" else _cell(row.get(c))
                         for c in columns))
@@ -88,17 +108,22 @@ def sweep_command(
                          front, ["profile", *settings, "rms_error_deg", "robot_power_w",
                                  "peak_torque_nm", "status"]))
     failed = [r for r in outcome.rows if r.get("status") == ERROR]
+    stopped = [r for r in outcome.rows if r.get("status") in NOT_COMPLETED]
+    if stopped:
+        console.print(_table(f"{len(stopped)} points faulted or aborted (left out of the "
+                             "Pareto front)", stopped,
+                             ["key", "profile", *settings, "status", "faults"]))
     if failed:
-        console.print(_table(f"{len(failed)} failed points", failed,
+        console.print(_table(f"{len(failed)} failed points (did not run)", failed,
                              ["key", "profile", *settings, "error"]))
     console.print(f"{len(outcome.ran)} points run, {len(outcome.skipped)} reused from an earlier "
-                  f"run, {len(failed)} failed, {outcome.wall_s:.1f} s wall time")
+                  f"run: {outcome_counts(outcome.rows)}, {outcome.wall_s:.1f} s wall time")
     console.print("wrote " + ", ".join(str(f) for f in outcome.files))
 
 
 def analyze_batch_command(
     store: Annotated[Path | None, typer.Option(
-        help="session store [default: $REHABBOT_STORE or user data dir]")] = None,
+        help="session store \\[default: $REHABBOT_STORE or user data dir]")] = None,
     session: Annotated[list[int] | None, typer.Option(
         help="a stored session's id (repeatable)")] = None,
     patient: Annotated[list[str] | None, typer.Option(

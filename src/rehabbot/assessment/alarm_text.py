@@ -1,0 +1,299 @@
+"""Safety events in the therapist's language: a short title, the cause, the action to take.
+
+The supervisor's events name internal conditions (``fault:position_limit``) with values in SI
+units (rad). The console's alarm banner, its after-session screen and the session report show
+them through :func:`plain_event` instead: a title a therapist knows ("Right knee beyond the
+robot's limit"), the cause with the values in the screen's units (deg, deg/s, °C, N·m) and what
+to do next. The technical line stays available (the banner's *Technical details*, the report's
+detail column) and the stored event is unchanged.
+
+>>> e = plain_event("fault:position_limit", "hip_flexion_r", {"value": -0.520555, "limit": -0.52})
+>>> e.title
+"Right hip beyond the robot's limit"
+>>> e.cause
+'The right hip reached -29.8 deg; the robot allows -29.8 deg at most.'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: Joint kinds by the start of the joint name (OpenSim names).
+_JOINT_WORDS = {"hip_flexion": "hip", "knee_angle": "knee", "ankle_angle": "ankle"}
+
+
+def joint_words(joint: str | None) -> str:
+    """``hip_flexion_r`` → ``right hip``; another name is kept; None → ``the robot``.
+
+    >>> joint_words("knee_angle_l"), joint_words("wrist"), joint_words(None)
+    ('left knee', 'wrist', 'the robot')
+    """
+    if not joint:
+        return "the robot"
+    kind, _, side = joint.rpartition("_")
+    words = _JOINT_WORDS.get(kind)
+    if words is None or side not in ("r", "l"):
+        return joint
+    return f"{'right' if side == 'r' else 'left'} {words}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How a kind's values are shown: unit text, factor from the SI value, decimals."""
+
+    text: str
+    factor: float = 1.0
+    digits: int = 0
+
+    def show(self, value: float | None) -> str:
+        """``value`` (SI) in this unit, e.g. ``-29.8 deg``; ``?`` when unknown."""
+        if value is None or not math.isfinite(value):
+            return "?"
+        number = f"{value * self.factor:.{self.digits}f}"
+        return f"{number} {self.text}".strip()
+
+
+DEG = Unit("deg", math.degrees(1.0), 1)
+
+
+@dataclass(frozen=True)
+class AlarmKind:
+    """What a fault or warning kind means for the therapist.
+
+    ``title`` and ``cause`` are templates: ``{Joint}``/``{joint}`` (e.g. "Right knee"),
+    ``{value}`` and ``{limit}`` (in ``unit``).
+    """
+
+    title: str
+    cause: str
+    action: str
+    unit: Unit = Unit("")
+
+
+_RESET = "then acknowledge (F2) and reset (F3)"
+_ENGINEER = "Stop the session (F8); if it happens again, call the engineer."
+
+#: Every fault kind of :class:`rehabbot.safety.faults.FaultKind`, by its value.
+ALARMS: dict[str, AlarmKind] = {
+    "estop": AlarmKind(
+        "E-STOP pressed", "The emergency stop was pressed: the motors are off.",
+        f"Make the patient safe, release E-STOP (Shift+F1), {_RESET}."),
+    "position_limit": AlarmKind(
+        "{Joint} beyond the robot's limit",
+        "The {joint} reached {value}; the robot allows {limit} at most.",
+        f"Support the leg and bring the {{joint}} back inside its range, {_RESET}.", DEG),
+    "velocity_limit": AlarmKind(
+        "{Joint} moved too fast", "The {joint} moved at {value}; the limit is {limit}.",
+        f"Check the patient (spasm, stumble), {_RESET}.", Unit("deg/s", math.degrees(1.0))),
+    "rom_exceeded": AlarmKind(
+        "{Joint} outside the patient's range",
+        "The {joint} reached {value}; the protocol allows {limit} at most.",
+        f"Bring the leg back into the range, {_RESET}. If it recurs, check the fitting.", DEG),
+    "stale_feedback": AlarmKind(
+        "No signal from the {joint} motor",
+        "The {joint} motor sent no position for {value} (limit {limit}).",
+        "Check the motor's cable and power. " + _ENGINEER, Unit("control ticks")),
+    "frozen_sensor": AlarmKind(
+        "{Joint} sensor stuck", "The {joint} angle stayed the same for {value} (limit {limit}).",
+        "Check the sensor's cable. " + _ENGINEER, Unit("control ticks")),
+    "position_jump": AlarmKind(
+        "{Joint} angle jumped", "The {joint} angle jumped by {value} at once (limit {limit}).",
+        "Check the sensor's cable. " + _ENGINEER, Unit("deg", math.degrees(1.0), 2)),
+    "invalid_value": AlarmKind(
+        "{Joint} sensor gives no value", "The {joint} sent an invalid reading.",
+        "Check the sensor's cable. " + _ENGINEER),
+    "drive_fault": AlarmKind(
+        "{Joint} motor reported a fault", "The {joint} motor reported fault code {value}.",
+        "Note the code. " + _ENGINEER, Unit("")),
+    "over_temperature": AlarmKind(
+        "{Joint} motor too hot", "The {joint} motor's winding reached {value} (limit {limit}).",
+        f"Let the motor cool down and lower the assistance, {_RESET}.", Unit("°C")),
+    "rms_torque": AlarmKind(
+        "{Joint} motor overloaded", "The {joint} motor's mean torque is {value} (limit {limit}).",
+        f"Lower the guidance or raise the body-weight support, {_RESET}.", Unit("N·m", 1.0, 1)),
+    "bus_errors": AlarmKind(
+        "Communication errors with the motors", "{value} on the motor bus (limit {limit}).",
+        "Check the motor cables and connectors. " + _ENGINEER, Unit("errors")),
+    "command_deadline": AlarmKind(
+        "The control computer fell behind",
+        "The motors ran a command {value} old (limit {limit}): this computer stalled.",
+        f"Close other programs on this computer, {_RESET}. If it recurs, call the engineer "
+        "(`rehabbot doctor`).", Unit("ms", 1000.0, 1)),
+    "standstill": AlarmKind(
+        "{Joint} moved while held",
+        "The {joint} moved {value} from the held position (tolerance {limit}).",
+        f"Support the leg, {_RESET}.", DEG),
+    "storage": AlarmKind(
+        "Recording failed", "The session's data could not be written to the disk.",
+        "Stop the session (F8) and check the free disk space; the data up to the failure is "
+        "kept."),
+}
+
+#: Warnings (alarm conditions without a stop) that read differently from their fault.
+WARNINGS: dict[str, AlarmKind] = {
+    "over_temperature": AlarmKind(
+        "{Joint} motor getting warm", "The {joint} motor's winding is at {value}; it stops at "
+        "{limit}.", "Lower the assistance or pause (F6) to let it cool; clears by itself.",
+        Unit("°C")),
+    "rms_torque": AlarmKind(
+        "{Joint} motor near its load limit", "The {joint} motor's mean torque is {value}; it "
+        "stops at {limit}.", "Lower the guidance or raise the body-weight support; clears by "
+        "itself.", Unit("N·m", 1.0, 1)),
+    "bus_errors": AlarmKind(
+        "Communication errors with the motors", "{value} on the motor bus; it stops at {limit}.",
+        "Check the motor cables if it persists; clears by itself.", Unit("errors")),
+    "command_deadline": AlarmKind(
+        "The control computer is running late",
+        "The motors ran a command {value} old; they stop at {limit}.",
+        "Close other programs on this computer; clears by itself. If it recurs, call the "
+        "engineer (`rehabbot doctor`).", Unit("ms", 1000.0, 1)),
+    "rom_margin": AlarmKind(
+        "{Joint} near the patient's range limit",
+        "The {joint} is at {value}, close to the protocol's limit of {limit}.",
+        "Watch the leg; the robot guides it back. Clears by itself.", DEG),
+}
+
+#: Stop categories (IEC 60204-1) in plain words.
+STOPS = {0: "motors switched off at once", 1: "torque faded out", 2: "holding position"}
+
+
+@dataclass(frozen=True)
+class PlainEvent:
+    """An event in the therapist's language.
+
+    Attributes:
+        title: short title (e.g. "Right knee beyond the robot's limit").
+        cause: what happened, values in display units ("" if nothing to add).
+        action: what to do ("" for events that need nothing).
+    """
+
+    title: str
+    cause: str = ""
+    action: str = ""
+
+    @property
+    def line(self) -> str:
+        """Cause and action in one line."""
+        return " ".join(part for part in (self.cause, self.action) if part)
+
+
+def _fill(template: str, joint: str | None, unit: Unit, values: Mapping[str, float]) -> str:
+    words = joint_words(joint)
+    limit = values.get("limit", values.get("fault_at"))
+    text = template.format(joint=words, Joint=words[:1].upper() + words[1:],
+                           value=unit.show(values.get("value")), limit=unit.show(limit))
+    return text[:1].upper() + text[1:]
+
+
+def plain_event(kind: str, joint: str | None, values: Mapping[str, object]) -> PlainEvent:
+    """A stored or live event (``fault:*``, ``warning:*``, ``stop:*``, ``estop:*``, ``reset``,
+    ``console:*``, ...) in plain words; ``values`` are its numbers in SI units (``value``,
+    ``limit`` or ``fault_at``, ``category``, ...).
+
+    >>> plain_event("stop:category_0", None, {"cause": "estop"}).title
+    'Stop: motors switched off at once'
+    >>> hot = {"value": 95, "fault_at": 110}
+    >>> plain_event("warning:over_temperature", "knee_angle_r", hot).cause
+    "The right knee motor's winding is at 95 °C; it stops at 110 °C."
+    """
+    head, _, condition = kind.partition(":")
+    numbers = {k: float(v) for k, v in values.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)}
+    table = {"fault": ALARMS, "warning": WARNINGS | {k: v for k, v in ALARMS.items()
+                                                    if k not in WARNINGS}}.get(head)
+    if table is not None and condition in table:
+        alarm = table[condition]
+        title = _fill(alarm.title, joint, alarm.unit, numbers)
+        return PlainEvent(title if head == "fault" else f"Warning: {title}",
+                          _fill(alarm.cause, joint, alarm.unit, numbers),
+                          _fill(alarm.action, joint, alarm.unit, numbers))
+    if head == "warning_cleared":
+        cleared = WARNINGS.get(condition) or ALARMS.get(condition)
+        what = _fill(cleared.title, joint, cleared.unit, numbers) if cleared else condition
+        return PlainEvent(f"Warning over: {what}")
+    if head == "stop" and condition.startswith("category_"):
+        category = int(condition.removeprefix("category_"))
+        cause = values.get("cause")
+        return PlainEvent(f"Stop: {STOPS.get(category, condition)}",
+                          f"Because of: {cause}." if cause else "")
+    fixed = {
+        "estop:pressed": PlainEvent("E-STOP pressed"),
+        "estop:released": PlainEvent("E-STOP released",
+                                     action=f"The alarm stays until acknowledged; {_RESET}."),
+        "reset": PlainEvent("Alarms reset: the session continues"),
+        "reset:refused": PlainEvent(
+            "Reset refused: a cause is still present",
+            "E-STOP is still pressed, or a joint is still beyond its limit.",
+            "Release E-STOP, or support the leg back into its range, and reset again (F3)."),
+    }
+    if kind in fixed:
+        return fixed[kind]
+    recovery = {
+        "recovery:started": PlainEvent(
+            "Recovery: bringing the legs back", "Joints beyond their range are moved back "
+            "inside, slowly.", "Keep holding (F7); reset (F3) once the legs are inside."),
+        "recovery:ended": PlainEvent(
+            "Recovery ended", f"Because of: {values.get('why', 'released')}; the motors are off."),
+        "recovery:refused": PlainEvent(
+            "Recovery refused", f"{values.get('reason', '')}."),
+    }
+    if kind in recovery:
+        return recovery[kind]
+    if kind == "loop_started":
+        return PlainEvent("Control loop started")
+    if kind == "phase_started":
+        return PlainEvent(f"Phase started: {values.get('name', '')}".rstrip(": "))
+    if head == "console":
+        return PlainEvent(f"Console: {condition.replace('_', ' ')}")
+    return PlainEvent(kind.replace("_", " "))
+
+
+_DESCRIPTION = re.compile(r"^(?P<kind>[a-z_]+)(?: on (?P<joint>\S+))? at (?P<t>-?[0-9.]+) s")
+
+
+def plain_fault_line(description: str) -> str:
+    """A fault's stored one-line description (``Fault.describe``) as a short plain line; the
+    text itself when it is not one.
+
+    >>> plain_fault_line("position_limit on hip_flexion_r at 16.489 s (-0.520555 beyond -0.52), "
+    ...                  "stop category 0, high priority")
+    "Right hip beyond the robot's limit (at 16.5 s, -29.8 deg)"
+    """
+    match = _DESCRIPTION.match(description)
+    if match is None:
+        return description
+    kind, joint = match["kind"], match["joint"]
+    plain = plain_event(f"fault:{kind}", joint, values_of(description))
+    alarm = ALARMS.get(kind)
+    value = values_of(description).get("value")
+    shown = f", {alarm.unit.show(value)}" if alarm and alarm.unit.text and value is not None \
+        else ""
+    return f"{plain.title} (at {float(match['t']):.1f} s{shown})"
+
+
+_DESCRIBED = re.compile(r"\((?P<value>\S+) beyond (?P<limit>[^)\s]+)\)")
+_PAIR = re.compile(r"(?P<key>[a-z][a-z ]*?) (?P<number>-?[0-9][0-9.e+-]*|nan|inf)(?=,|\))")
+
+
+def values_of(text: str) -> dict[str, float]:
+    """The numbers of a supervisor's one-line text: ``(<value> beyond <limit>)`` of a fault's
+    description, ``(value 95, fault at 110)`` of an event's.
+
+    >>> values_of("position_limit on hip_flexion_r at 16.489 s (-0.520555 beyond -0.52), stop "
+    ...           "category 0, high priority")
+    {'value': -0.520555, 'limit': -0.52}
+    >>> values_of("warning: over_temperature on knee_angle_r at 2.500 s (value 95, fault at 110)")
+    {'value': 95.0, 'fault_at': 110.0}
+    """
+    match = _DESCRIBED.search(text)
+    if match:
+        try:
+            return {"value": float(match["value"]), "limit": float(match["limit"])}
+        except ValueError:
+            return {}
+    inside = text[text.rfind("(") + 1:] if "(" in text else ""
+    return {m["key"].strip().replace(" ", "_"): float(m["number"])
+            for m in _PAIR.finditer(inside)}
