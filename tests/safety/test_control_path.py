@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.safety import FaultKind, Priority, StopCategory
 from tests.conftest import DriveBench
 from tests.runtime.test_loop import make_loop
@@ -78,3 +79,12 @@ def test_time_running_backwards_is_a_fault_on_the_tick_that_sees_it() -> None:
     state.t_s = 10 * PERIOD_S  # time runs forwards again: a person may reset
     assert supervisor.check(state) == []
     assert supervisor.reset().accepted
+
+
+def test_the_therapist_is_shown_the_negative_gain_and_the_backwards_time() -> None:
+    gain = plain_event("fault:invalid_value", "knee_angle_r",
+                       {"value": -800.0, "limit": 0.0, "category": 0, "priority": "high"})
+    assert "invalid command (-800)" in gain.cause
+    clock = plain_event("fault:time_reversed", None,
+                        {"value": -0.005, "limit": 0.0, "category": 0, "priority": "high"})
+    assert clock.title == "The control clock ran backwards" and "5.0 ms before" in clock.cause
