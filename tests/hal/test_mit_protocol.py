@@ -65,6 +65,17 @@ def test_reply_frame_vector() -> None:
     assert fb.fault_code == 2 and mit.ERROR_CODES[2] == "over-current"
 
 
+def command_ranges(model: mit.MitMotorModel) -> list[tuple[float, float, int]]:
+    """Each command field's ``(lowest, highest, bits)``: position, velocity, kp, kd, torque."""
+    return [
+        (-model.p_max_rad, model.p_max_rad, mit.POSITION_BITS),
+        (-model.v_max_rad_s, model.v_max_rad_s, mit.VELOCITY_BITS),
+        (0.0, model.kp_max, mit.KP_BITS),
+        (0.0, model.kd_max, mit.KD_BITS),
+        (-model.t_max_nm, model.t_max_nm, mit.TORQUE_BITS),
+    ]
+
+
 @given(
     model=st.sampled_from(MODELS),
     fractions=st.tuples(*[st.floats(0.0, 1.0) for _ in range(5)]),
@@ -72,13 +83,7 @@ def test_reply_frame_vector() -> None:
 def test_command_round_trip_is_within_half_a_step_over_the_whole_range(
     model: mit.MitMotorModel, fractions: tuple[float, ...]
 ) -> None:
-    ranges = [
-        (-model.p_max_rad, model.p_max_rad, mit.POSITION_BITS),
-        (-model.v_max_rad_s, model.v_max_rad_s, mit.VELOCITY_BITS),
-        (0.0, model.kp_max, mit.KP_BITS),
-        (0.0, model.kd_max, mit.KD_BITS),
-        (-model.t_max_nm, model.t_max_nm, mit.TORQUE_BITS),
-    ]
+    ranges = command_ranges(model)
     values = [lo + f * (hi - lo) for f, (lo, hi, _) in zip(fractions, ranges, strict=True)]
     decoded = mit.unpack_command(model, mit.pack_command(model, *values))
     # the position's top code is never sent: positions above the one below it get that one
@@ -96,18 +101,11 @@ SPECIAL_FRAMES = (mit.ENTER_MOTOR_MODE, mit.EXIT_MOTOR_MODE, mit.SET_ZERO)
 def command_values(draw: st.DrawFn, model: mit.MitMotorModel) -> tuple[float, ...]:
     """One command's five values: each the value of any code of its field (hypothesis favours
     the ends), or anything beyond its range, the infinities included."""
-    ranges = [
-        (-model.p_max_rad, model.p_max_rad, mit.POSITION_BITS),
-        (-model.v_max_rad_s, model.v_max_rad_s, mit.VELOCITY_BITS),
-        (0.0, model.kp_max, mit.KP_BITS),
-        (0.0, model.kd_max, mit.KD_BITS),
-        (-model.t_max_nm, model.t_max_nm, mit.TORQUE_BITS),
-    ]
     return tuple(
         draw(st.integers(0, (1 << bits) - 1).map(lambda c, lo=lo, hi=hi, b=bits:
                                                   mit.uint_to_float(c, lo, hi, b))
              | st.floats(hi, math.inf) | st.floats(-math.inf, lo))
-        for lo, hi, bits in ranges
+        for lo, hi, bits in command_ranges(model)
     )
 
 
