@@ -1,5 +1,5 @@
-"""The fault matrix of issues 4 and 13, measured: for every fault scenario, when it was injected,
-detected and reacted to (in ticks and ms at the loop's rate), the stop category, the alarm
+"""The fault matrix of issues 4, 13 and 15, measured: for every fault scenario, when it was
+injected, detected and reacted to (in ticks and ms at the loop's rate), the stop category, the alarm
 priority, whether the stop latched and the fault was recorded as an event, and the warnings.
 
 The scenarios and their runner are those of ``tests/safety/test_fault_matrix.py``

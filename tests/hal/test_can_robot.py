@@ -197,3 +197,27 @@ def test_reply_latency_is_measured_per_joint_and_a_silent_joint_has_none(
         assert stats.count >= 20  # every command's first reply (and activation's)
         assert 0.0 <= stats.p50_us <= stats.max_us < 1e6
     assert latency["knee_angle_l"].count == before
+
+
+def test_a_later_reply_in_the_same_tick_never_hides_a_fault_or_a_temperature(
+    bench: DriveBench,
+) -> None:
+    """Issue 15 item 12: a second device answering on the knee's node id after the knee reported
+    an over-current at 90 °C: the state keeps the fault code and the temperature."""
+    robot = bench.active_robot()
+    forger = bench.open()
+    knee = bench.config.joints[1]
+    robot.write(JointCommand.torque_off(4))
+    bench.step()  # the real replies, healthy
+    for temperature_c, error in ((90.0, 2), (30.0, 0)):  # the knee faults, the impostor not
+        forger.send(can.Message(
+            arbitration_id=bench.config.buses[0].host_id, is_extended_id=False,
+            data=mit.pack_reply(AK10, knee.node_id, 0.0, 0.0, 0.0, temperature_c, error)))
+    forger.shutdown()
+    state = robot.read()
+    assert state.fault_code.tolist() == [0, 2, 0, 0]
+    assert state.temperature_c[1] == 90.0
+    robot.write(JointCommand.torque_off(4))
+    bench.step()
+    assert robot.read().fault_code.tolist() == [0, 0, 0, 0]  # the next tick is its own
+    robot.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,13 +42,13 @@ def test_special_frames_are_the_documented_bytes() -> None:
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        # every field at its minimum / maximum
+        # every field at its minimum / maximum (the position's top code is never sent)
         ((-12.5, -50.0, 0.0, 0.0, -18.0), "0000000000000000"),
-        ((12.5, 50.0, 500.0, 5.0, 18.0), "ffffffffffffffff"),
+        ((12.5, 50.0, 500.0, 5.0, 18.0), "fffeffffffffffff"),
         # zero position/velocity/torque sit mid-range; kp 250 = 2048 (0x800), kd 1.25 = 1024 (0x400)
         ((0.0, 0.0, 250.0, 1.25, 0.0), "8000800800400800"),
         # out of range values are clamped, not wrapped
-        ((99.0, -99.0, 9999.0, -1.0, 99.0), "ffff000fff000fff"),
+        ((99.0, -99.0, 9999.0, -1.0, 99.0), "fffe000fff000fff"),
     ],
 )
 def test_command_frame_vectors(values: tuple[float, ...], expected: str) -> None:
@@ -63,6 +65,17 @@ def test_reply_frame_vector() -> None:
     assert fb.fault_code == 2 and mit.ERROR_CODES[2] == "over-current"
 
 
+def command_ranges(model: mit.MitMotorModel) -> list[tuple[float, float, int]]:
+    """Each command field's ``(lowest, highest, bits)``: position, velocity, kp, kd, torque."""
+    return [
+        (-model.p_max_rad, model.p_max_rad, mit.POSITION_BITS),
+        (-model.v_max_rad_s, model.v_max_rad_s, mit.VELOCITY_BITS),
+        (0.0, model.kp_max, mit.KP_BITS),
+        (0.0, model.kd_max, mit.KD_BITS),
+        (-model.t_max_nm, model.t_max_nm, mit.TORQUE_BITS),
+    ]
+
+
 @given(
     model=st.sampled_from(MODELS),
     fractions=st.tuples(*[st.floats(0.0, 1.0) for _ in range(5)]),
@@ -70,17 +83,54 @@ def test_reply_frame_vector() -> None:
 def test_command_round_trip_is_within_half_a_step_over_the_whole_range(
     model: mit.MitMotorModel, fractions: tuple[float, ...]
 ) -> None:
-    ranges = [
-        (-model.p_max_rad, model.p_max_rad, mit.POSITION_BITS),
-        (-model.v_max_rad_s, model.v_max_rad_s, mit.VELOCITY_BITS),
-        (0.0, model.kp_max, mit.KP_BITS),
-        (0.0, model.kd_max, mit.KD_BITS),
-        (-model.t_max_nm, model.t_max_nm, mit.TORQUE_BITS),
-    ]
+    ranges = command_ranges(model)
     values = [lo + f * (hi - lo) for f, (lo, hi, _) in zip(fractions, ranges, strict=True)]
     decoded = mit.unpack_command(model, mit.pack_command(model, *values))
+    # the position's top code is never sent: positions above the one below it get that one
+    top_sent = mit.uint_to_float(mit.POSITION_CODE_MAX, -model.p_max_rad, model.p_max_rad,
+                                 mit.POSITION_BITS)
+    values[0] = min(values[0], top_sent)
     for got, want, (lo, hi, bits) in zip(decoded, values, ranges, strict=True):
         assert abs(got - want) <= lsb(hi - lo, bits) / 2 + 1e-9
+
+
+SPECIAL_FRAMES = (mit.ENTER_MOTOR_MODE, mit.EXIT_MOTOR_MODE, mit.SET_ZERO)
+
+
+@st.composite
+def command_values(draw: st.DrawFn, model: mit.MitMotorModel) -> tuple[float, ...]:
+    """One command's five values: each the value of any code of its field (hypothesis favours
+    the ends), or anything beyond its range, the infinities included."""
+    return tuple(
+        draw(st.integers(0, (1 << bits) - 1).map(lambda c, lo=lo, hi=hi, b=bits:
+                                                  mit.uint_to_float(c, lo, hi, b))
+             | st.floats(hi, math.inf) | st.floats(-math.inf, lo))
+        for lo, hi, bits in command_ranges(model)
+    )
+
+
+@given(data=st.data(), model=st.sampled_from(MODELS))
+def test_no_command_frame_is_a_special_frame(data: st.DataObject, model: mit.MitMotorModel) -> None:
+    values = data.draw(command_values(model))
+    frame = mit.pack_command(model, *values)
+    assert frame not in SPECIAL_FRAMES
+    # ... nor one bit pattern away from it: every special frame begins FF FF, no command does
+    assert all(special[:2] == b"\xff\xff" for special in SPECIAL_FRAMES)
+    assert frame[:2] != b"\xff\xff"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_torque_with_every_other_field_at_its_top_is_an_ordinary_command(
+    model: mit.MitMotorModel,
+) -> None:
+    """The frames the issue found (``FF FF FF FF FF FF FF FC/FD/FE`` for the top torques): each
+    torque code, from the lowest to the highest, with every other field at its maximum."""
+    for code in range(1 << mit.TORQUE_BITS):
+        tau = mit.uint_to_float(code, -model.t_max_nm, model.t_max_nm, mit.TORQUE_BITS)
+        frame = mit.pack_command(model, model.p_max_rad, model.v_max_rad_s, model.kp_max,
+                                 model.kd_max, tau)
+        assert frame not in SPECIAL_FRAMES
+        assert frame[:2] == b"\xff\xfe" and int.from_bytes(frame[6:], "big") & 0xFFF == code
 
 
 @given(

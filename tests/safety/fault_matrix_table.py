@@ -295,6 +295,70 @@ def _host_death(rig: CanRig) -> Repair:
     return lambda: _re_enable(rig)
 
 
+def _knee_stiffness(value: float) -> Inject:
+    """From :data:`AT` the controller asks for ``value`` as the knee's stiffness (NaN: a broken
+    controller; negative: one that would push the joint away); the repair restores it."""
+    def inject(rig: CanRig) -> Repair:
+        controller = rig.loop.controller
+        stiffness = controller.stiffness_nm_per_rad = K.copy()  # type: ignore[attr-defined]
+
+        def set_gain(k: int) -> None:
+            if k >= AT:
+                stiffness[KNEE_R] = value
+
+        rig.before_tick.append(set_gain)
+
+        def repair() -> None:
+            rig.before_tick.remove(set_gain)
+            stiffness[KNEE_R] = K[KNEE_R]
+        return repair
+    return inject
+
+
+def _impostor(rig: CanRig) -> Repair:
+    """From :data:`AT` the knee drive faults (over-current) and, after each of its replies, a
+    second device on its node id answers in the same tick: the same motion, healthy and cool."""
+    bench = rig.bench
+    forger = bench.open()  # sees every frame on the bus, the knee's replies included
+    step = bench.step
+
+    def step_then_impostor() -> None:
+        step()
+        replies = []
+        while (msg := forger.recv(0.0)) is not None:
+            if _knee_replies(msg) and not msg.is_error_frame:
+                replies.append(msg)
+        if rig.clock.ticks + 1 >= AT:  # replies the read of tick AT sees, and later
+            for reply in replies:
+                data = bytearray(reply.data)
+                data[6:8] = bytes([25 + mit.TEMPERATURE_OFFSET_C, 0])  # 25 °C, no fault
+                forger.send(can.Message(arbitration_id=reply.arbitration_id,
+                                        is_extended_id=False, data=bytes(data)))
+
+    bench.step = step_then_impostor  # type: ignore[method-assign]
+    _from(AT, lambda r: r.bench.emulators.inject_fault(KNEE_R, 2))(rig)
+
+    def repair() -> None:
+        del bench.step  # the class's again
+        forger.shutdown()
+        _re_enable(rig)
+    return repair
+
+
+def _time_backwards(rig: CanRig) -> Repair:
+    """The state of tick :data:`AT` carries a time 5 ms before the previous tick's."""
+    read = rig.robot.read
+
+    def reversed_read() -> JointState:
+        state = read()
+        if rig.clock.ticks == AT:
+            state.t_s -= 6 * rig.clock.period_s
+        return state
+
+    rig.robot.read = reversed_read  # type: ignore[method-assign]
+    return lambda: setattr(rig.robot, "read", read)
+
+
 #: The drive torques (N·m) of each period a host hang lasted, by the rig's id.
 HOST_DEATH_TORQUES: dict[int, list[FloatArray]] = {}
 #: The tick a host stall came in (at its start), by the rig's id.
@@ -375,6 +439,17 @@ SCENARIOS: tuple[Scenario, ...] = (
              persists=True),
     Scenario("store full", "recorder's writer fails: database or disk is full", _store_full,
              FaultKind.STORAGE, _FADE, persists=True),
+    # issue 15, items 11-14
+    Scenario("NaN controller output", "the controller's knee stiffness turns NaN (caught while "
+             "limiting the command; in the loop's report since issue 15)",
+             _knee_stiffness(float("nan")), FaultKind.INVALID_VALUE, _OFF, persists=True),
+    Scenario("impostor on a node id", "the knee drive reports an over-current, then a second "
+             "device on its node id answers healthy in the same tick",
+             _impostor, FaultKind.DRIVE_FAULT, _OFF, persists=True),
+    Scenario("negative gain", "the controller asks for kp = -800 N·m/rad at the knee",
+             _knee_stiffness(-800.0), FaultKind.INVALID_VALUE, _OFF, persists=True),
+    Scenario("time backwards", "one state's time 5 ms before the previous tick's",
+             _time_backwards, FaultKind.TIME_REVERSED, _OFF),
 )
 
 

@@ -82,12 +82,15 @@ def test_joints_without_a_range_get_their_hard_limits() -> None:
 
 
 def test_gains_are_bounded() -> None:
+    """Gains above their bounds are cut to them (negative ones are a fault:
+    ``tests/safety/test_control_path.py``)."""
     supervisor = make_supervisor(SafetySettings(max_kp_nm_per_rad=1000.0,
                                                 max_kd_nms_per_rad=20.0))
-    cmd = JointCommand(np.full(2, 0.5), np.zeros(2), np.array([1e6, -5.0]),
-                       np.array([-1.0, 1e3]))
+    cmd = JointCommand(np.full(2, 0.5), np.zeros(2), np.array([1e6, 5.0]),
+                       np.array([1.0, 1e3]))
     out = supervisor.limit(cmd, state_at(0.5))
-    assert out.kp.tolist() == [1000.0, 0.0] and out.kd.tolist() == [0.0, 20.0]
+    assert out.kp.tolist() == [1000.0, 5.0] and out.kd.tolist() == [1.0, 20.0]
+    assert not supervisor.tripped
 
 
 # -- properties -------------------------------------------------------------------------------

@@ -103,7 +103,8 @@ ALARMS: dict[str, AlarmKind] = {
         "{Joint} angle jumped", "The {joint} angle jumped by {value} at once (limit {limit}).",
         "Check the sensor's cable. " + _ENGINEER, Unit("deg", math.degrees(1.0), 2)),
     "invalid_value": AlarmKind(
-        "{Joint} sensor gives no value", "The {joint} sent an invalid reading.",
+        "{Joint}: invalid value", "The {joint} sensor sent an invalid reading, or the "
+        "controller asked the {joint} for an invalid command ({value}).",
         "Check the sensor's cable. " + _ENGINEER),
     "drive_fault": AlarmKind(
         "{Joint} motor reported a fault", "The {joint} motor reported fault code {value}.",
@@ -130,6 +131,10 @@ ALARMS: dict[str, AlarmKind] = {
         "Recording failed", "The session's data could not be written to the disk.",
         "Stop the session (F8) and check the free disk space; the data up to the failure is "
         "kept."),
+    "time_reversed": AlarmKind(
+        "The control clock ran backwards",
+        "A reading came with a time {value} before the previous one: the motors were stopped.",
+        "Stop the session (F8). " + _ENGINEER.split("; ")[1].capitalize(), Unit("ms", -1000.0, 1)),
 }
 
 #: Warnings (alarm conditions without a stop) that read differently from their fault.

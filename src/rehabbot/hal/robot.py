@@ -375,7 +375,9 @@ class CanRobot(Robot):
 
     def _collect(self) -> None:
         """Drain every bus's receive queue, in configuration order, and store every reply by
-        joint (motor side)."""
+        joint (motor side). Of several replies of one joint in one tick (a delayed reply, or a
+        second device on its node id) the last gives the motion, the first non-zero the fault
+        code and the hottest the temperature: a later reply never hides a fault."""
         drives, tick = self.drives_, self._tick
         for link in self.links_.values():
             recv, decoders, routes = link.bus.recv, link.decoders, link.routes
@@ -402,8 +404,13 @@ class CanRobot(Robot):
                 self._motor_q[index] = fb.position_rad
                 self._motor_qd[index] = fb.velocity_rad_s
                 self._motor_tau[index] = fb.torque_nm
-                self._temperature[index] = fb.temperature_c
-                self._fault[index] = fb.fault_code
+                if self._last_reply_tick[index] != tick:
+                    self._temperature[index] = fb.temperature_c
+                    self._fault[index] = fb.fault_code
+                else:  # a second reply this tick never hides what the first one reported
+                    self._temperature[index] = max(self._temperature[index], fb.temperature_c)
+                    if self._fault[index] == 0:
+                        self._fault[index] = fb.fault_code
                 self._last_reply_tick[index] = tick
                 sent = self._sent_s[index]
                 if sent == sent:  # not NaN: the first reply to the last command

@@ -333,9 +333,7 @@ class ControlLoop:
                     controller.reset(state)
             recording = fallible is None or fallible.error is None
             age = max(drive_time() - written_at, replaced_age)
-            new_faults = supervisor.check(state, command_age_s=age, bus=bus, recording=recording)
-            if new_faults:
-                faults += new_faults
+            supervisor.check(state, command_age_s=age, bus=bus, recording=recording)
             command = controller.update(state)
             command = supervisor.limit(command, state)
             catch_up()
@@ -344,7 +342,8 @@ class ControlLoop:
             replaced_age = now - written_at
             written_at = now
             ages.record(replaced_age)
-            if supervisor.has_events:
+            if supervisor.has_events:  # every latched fault, by check or limit, is an event
+                faults += supervisor.take_faults()
                 for event in supervisor.take_events():
                     events.append(event)
                     if sink is not None:

@@ -35,18 +35,20 @@ class FaultKind(Enum):
     COMMAND_DEADLINE = "command_deadline"
     STANDSTILL = "standstill"
     STORAGE = "storage"
+    TIME_REVERSED = "time_reversed"
 
 
 #: Faults about the whole robot rather than one joint (their ``joint`` is None).
 SYSTEM_FAULTS = frozenset({
     FaultKind.ESTOP, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STORAGE,
+    FaultKind.TIME_REVERSED,
 })
 
 #: Faults that make the position feedback untrustworthy: a position hold (category 2) cannot
 #: react to them, so they are never configured as category 2.
 SENSOR_FAULTS = frozenset({
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
-    FaultKind.INVALID_VALUE,
+    FaultKind.INVALID_VALUE, FaultKind.TIME_REVERSED,
 })
 
 

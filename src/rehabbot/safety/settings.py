@@ -37,6 +37,7 @@ DEFAULT_REACTIONS: Mapping[FaultKind, Reaction] = MappingProxyType({
     FaultKind.COMMAND_DEADLINE: Reaction(_HOLD, _MEDIUM),
     FaultKind.STANDSTILL: Reaction(_OFF, _HIGH),
     FaultKind.STORAGE: Reaction(_FADE, _MEDIUM),
+    FaultKind.TIME_REVERSED: Reaction(_OFF, _HIGH),
 })
 
 

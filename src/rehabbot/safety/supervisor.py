@@ -21,7 +21,9 @@ way round:
 While no stop is in progress, ``limit`` shapes the command: gains within their bounds, the
 reference bent into the patient's range of motion (soft limits) with a spring in its soft zones,
 references within the hard limits, and the torque the command produces at the present state
-within the torque limit. Non-finite commands are an ``invalid_value`` fault.
+within the torque limit. A command with a non-finite field or a negative gain is an
+``invalid_value`` fault (never silently clamped to zero torque). Every fault latched, by ``check``
+or ``limit``, waits in :meth:`Supervisor.take_faults` for the loop's report.
 
 After a stop, a person may hold :meth:`Supervisor.recover` to bring limp joints that drifted
 beyond their range back inside it, gently, so that a reset can be accepted
@@ -81,12 +83,12 @@ DEFAULT_COMMAND_DEADLINE_S = 0.02
 _KINDS = tuple(FaultKind)
 _ROW = {kind: row for row, kind in enumerate(_KINDS)}
 (ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, DEADLINE,
- STANDSTILL, STORAGE) = (_ROW[k] for k in (
+ STANDSTILL, STORAGE, TIME) = (_ROW[k] for k in (
     FaultKind.ESTOP, FaultKind.POSITION_LIMIT, FaultKind.VELOCITY_LIMIT, FaultKind.ROM_EXCEEDED,
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
     FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
     FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STANDSTILL,
-    FaultKind.STORAGE))
+    FaultKind.STORAGE, FaultKind.TIME_REVERSED))
 
 
 @runtime_checkable
@@ -185,7 +187,10 @@ class Supervisor:
         self._mode = _Mode.RUNNING
         self._tick = 0
         self._t_s = 0.0
+        self._previous_t_s = -math.inf
+        self._time_step_s = 0.0
         self._events: list[SafetyEvent] = []
+        self._latched_log: list[Fault] = []
         self._estop_pressed = False
         self._estop_hit = False
         self._estop_down = False
@@ -229,6 +234,7 @@ class Supervisor:
             self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
         # preallocated buffers
         self._fresh = np.zeros(n, dtype=bool)
+        self._invalid_value = np.full(n, math.nan)
         self._finite = np.zeros(n, dtype=bool)
         self._flags = np.zeros(n, dtype=bool)
         self._work = (np.zeros(n), np.zeros(n))
@@ -351,6 +357,13 @@ class Supervisor:
         events, self._events = self._events, []
         return events
 
+    def take_faults(self) -> list[Fault]:
+        """The faults latched since the last call, oldest first, wherever they were detected
+        (:meth:`check` or :meth:`limit`); a latched fault is also an event, so
+        :attr:`has_events` is True while any waits here."""
+        faults, self._latched_log = self._latched_log, []
+        return faults
+
     # -- the tick ------------------------------------------------------------------------------
 
     def check(
@@ -375,8 +388,16 @@ class Supervisor:
                 ``storage`` fault, present for as long as it is False.
         """
         self._tick += 1
-        self._t_s = state.t_s
         n, act, lim = self._n, self._active, self.limits
+        # the loop's time never runs backwards: if it does, every time-based monitor is wrong
+        act[TIME, n] = state.t_s < self._previous_t_s
+        self._time_step_s = state.t_s - self._previous_t_s
+        # what this tick's faults and events are dated: a period after the last good time when
+        # the state's time ran backwards, so that the record stays in order
+        if act[TIME, n]:
+            self._t_s = self._previous_t_s + self.period_s
+        else:
+            self._previous_t_s = self._t_s = state.t_s
         fresh, flags, work = self._fresh, self._flags, self._work[0]
         act[ESTOP, n] = self._read_estop()
         self._estop_hit = False
@@ -388,6 +409,7 @@ class Supervisor:
         self._finite &= np.isfinite(state.tau, out=flags)
         np.logical_not(self._finite, out=act[INVALID, :n])
         act[INVALID, :n] &= fresh
+        self._invalid_value[:] = math.nan
         fresh &= self._finite
         np.copyto(self._q_trusted, state.q, where=fresh)
         # hard limits, range of motion, drive faults
@@ -409,7 +431,11 @@ class Supervisor:
         new_reading = np.equal(state.age_ticks, 0, out=flags)
         new_reading &= fresh
         # on the clock's grid (state.t_s), which counts the ticks a wall clock skipped
-        self._jump.update(round(state.t_s / self.period_s), state.q, new_reading, act[JUMP, :n])
+        if act[TIME, n]:  # no bound on a jump over negative time: the time fault says it
+            act[JUMP, :n] = False
+        else:
+            self._jump.update(round(state.t_s / self.period_s), state.q, new_reading,
+                              act[JUMP, :n])
         if self._mode is _Mode.RUNNING:
             self._frozen.update(state.q, new_reading, self._tau_last, act[FROZEN, :n])
         else:  # a stop takes the commanded torque away: nothing to move the joints
@@ -540,16 +566,26 @@ class Supervisor:
         self._warning[BUS, self._n] = self._bus_count > 0
 
     def _check_command(self, command: JointCommand, state: JointState) -> None:
-        finite, flags = self._finite, self._flags
-        np.isfinite(command.q_ref, out=finite)
-        finite &= np.isfinite(command.qd_ref, out=flags)
-        finite &= np.isfinite(command.kp, out=flags)
-        finite &= np.isfinite(command.kd, out=flags)
-        finite &= np.isfinite(command.tau_ff, out=flags)
-        if np.count_nonzero(finite) == self._n:
+        """A command with a non-finite field or a negative gain is an ``invalid_value`` fault
+        of its joint (its value: the negative gain, or NaN), latched on this tick."""
+        valid, flags = self._finite, self._flags
+        np.isfinite(command.q_ref, out=valid)
+        valid &= np.isfinite(command.qd_ref, out=flags)
+        valid &= np.isfinite(command.tau_ff, out=flags)
+        valid &= np.isfinite(command.kp, out=flags)
+        valid &= np.isfinite(command.kd, out=flags)
+        valid &= np.greater_equal(command.kp, 0.0, out=flags)
+        valid &= np.greater_equal(command.kd, 0.0, out=flags)
+        if np.count_nonzero(valid) == self._n:
             return
         n = self._n
-        np.logical_not(finite, out=flags)
+        np.logical_not(valid, out=flags)
+        for i in np.flatnonzero(flags):  # the fault's path: allocating is fine here
+            gains = (float(command.kp[i]), float(command.kd[i]))
+            self._invalid_value[i] = min(gains) if all(map(math.isfinite, gains)) else math.nan
+            if not all(map(math.isfinite, (command.q_ref[i], command.qd_ref[i],
+                                           command.tau_ff[i]))):
+                self._invalid_value[i] = math.nan
         self._active[INVALID, :n] |= flags
         self._new[:] = False
         np.greater(self._active[INVALID], self._latched[INVALID], out=self._new[INVALID])
@@ -564,12 +600,13 @@ class Supervisor:
             kind = _KINDS[row]
             reaction = settings.reaction(kind)
             value, limit = self._measure(kind, int(col), state)
-            fault = Fault(kind, None if col == n else self.joint_names[col], state.t_s, value,
+            fault = Fault(kind, None if col == n else self.joint_names[col], self._t_s, value,
                           limit, reaction.category, reaction.priority)
             faults.append(fault)
             self._events.append(fault.event())
         self._latched |= self._new
         self.faults_ += faults
+        self._latched_log += faults
         worst = min(faults, key=lambda f: f.category)
         self._engage(worst.category, worst.kind.value, worst.priority)
         return faults
@@ -583,6 +620,7 @@ class Supervisor:
                 FaultKind.BUS_ERRORS: (float(self._bus_count), float(settings.bus_error_max)),
                 FaultKind.COMMAND_DEADLINE: (self._command_age_s, self.command_deadline_s),
                 FaultKind.STORAGE: (1.0, 0.0),
+                FaultKind.TIME_REVERSED: (self._time_step_s, 0.0),
             }[kind]
         q = float(state.q[i])
         match kind:
@@ -609,7 +647,8 @@ class Supervisor:
                 return float(self._rms.rms_[i]), float(self._rms_limit_nm[i])
             case FaultKind.STANDSTILL:
                 return abs(q - float(self._q_hold[i])), settings.standstill_tolerance_rad
-        return math.nan, 0.0  # invalid_value: not a number
+        # invalid_value: not a number, or a command's negative gain (the limit: 0)
+        return float(self._invalid_value[i]), 0.0
 
     def _engage(self, category: StopCategory, cause: str, priority: Priority) -> None:
         """Start stop ``category`` unless a stop at least as severe is in progress."""

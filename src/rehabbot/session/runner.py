@@ -182,13 +182,16 @@ class SessionRunner:
         """Validate the request; nothing is opened yet.
 
         Raises:
-            ConfigurationError: the duration or guidance override is out of range, or the
-                profile is unknown.
+            ConfigurationError: the duration or guidance override is out of range, the seed
+                negative, or the profile unknown.
         """
         self.request = request
         phases = session_phases(request.protocol, request.duration_s, request.guidance_pct)
         #: Planned walking time (s): timed phases, and step targets at their cadence.
         self.duration_s = sum(p.expected_duration_s for p in phases if p.walking)
+        if request.seed < 0:
+            raise ConfigurationError(
+                f"seed {request.seed} is negative; give a seed of 0 or more")
         if request.profile not in PROFILES:
             raise ConfigurationError(
                 f"unknown patient profile {request.profile!r}; choose one of "

@@ -7,7 +7,11 @@ The protocol (from the MIT Mini Cheetah motor controller firmware, adopted by T-
   ``[x_min, x_max] → [0, 2**bits - 1]`` with the ranges of the motor model (:data:`MOTOR_MODELS`).
   The drive executes ``tau = kp*(p_ref - p) + kd*(v_ref - v) + t_ff`` itself, at its own rate.
 * Special frames, host → drive: ``FF FF FF FF FF FF FF FC`` enter motor mode, ``… FD`` exit motor
-  mode, ``… FE`` set the current position as zero.
+  mode, ``… FE`` set the current position as zero. A command with every field at its top code but
+  the torque's would be one of them (a drive re-zeroed mid-session), so :func:`pack_command` never
+  emits the position's top code (:data:`POSITION_CODE_MAX`): no command frame begins ``FF FF``.
+  The vendors' sample code truncates instead of rounding and so stays below the top codes too;
+  the cost is one position step (0.4 mrad) at the very end of a ±12.5 rad range no joint reaches.
 * Reply frame, drive → host, standard id = the host id (0 by default), 8 bytes: drive id,
   position 16 bits, velocity 12, torque 12, temperature (one byte, °C + 40), error code
   (:data:`ERROR_CODES`).
@@ -37,6 +41,10 @@ VELOCITY_BITS = 12
 KP_BITS = 12
 KD_BITS = 12
 TORQUE_BITS = 12
+
+#: The highest position code a command frame carries: one below the top, so that a command
+#: frame never begins ``FF FF`` as every special frame does.
+POSITION_CODE_MAX = (1 << POSITION_BITS) - 2
 
 ENTER_MOTOR_MODE = bytes([0xFF] * 7 + [0xFC])
 EXIT_MOTOR_MODE = bytes([0xFF] * 7 + [0xFD])
@@ -132,8 +140,10 @@ def uint_to_float(x: int, x_min: float, x_max: float, bits: int) -> float:
 def pack_command(
     model: MitMotorModel, q_rad: float, qd_rad_s: float, kp: float, kd: float, tau_nm: float
 ) -> bytes:
-    """The 8 data bytes of a command frame (values outside the model's ranges are clamped)."""
-    p = float_to_uint(q_rad, -model.p_max_rad, model.p_max_rad, POSITION_BITS)
+    """The 8 data bytes of a command frame (values outside the model's ranges are clamped, and
+    the position code to :data:`POSITION_CODE_MAX`, so that no command is a special frame)."""
+    p = min(float_to_uint(q_rad, -model.p_max_rad, model.p_max_rad, POSITION_BITS),
+            POSITION_CODE_MAX)
     v = float_to_uint(qd_rad_s, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS)
     k = float_to_uint(kp, 0.0, model.kp_max, KP_BITS)
     d = float_to_uint(kd, 0.0, model.kd_max, KD_BITS)
