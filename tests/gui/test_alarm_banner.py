@@ -16,18 +16,14 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.safety.faults import Priority, SafetyEvent, StopCategory
 from rehabbot.session.session_messages import FaultInfo, Reply, SafetyStatus
 from rehabbot.session.session_process import EventForwarder
+from tests.gui.conftest import shown_window
 
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> Iterator[MainWindow]:
     settings = ConsoleSettings(robot=sim_exo, store_path=tmp_path / "store.sqlite",
                                operator="T. Tester", realtime=False)
-    win = MainWindow(settings, confirm=lambda parent, text: True)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+    yield from shown_window(qtbot, settings)
 
 
 def sent(*events: SafetyEvent) -> list[Reply]:

@@ -17,6 +17,7 @@ from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import load_robot_config
 from rehabbot.sim.side_channel import CONTACT_SOURCE
 from rehabbot.storage.store import SessionStore
+from tests.gui.conftest import shown_window
 from tests.gui.test_console_session import key
 from tests.session.emulator import EmulatorProcess, emulated_robot
 
@@ -35,14 +36,7 @@ def window(qtbot: QtBot, tmp_path: Path, emulator: EmulatorProcess) -> Iterator[
     settings = ConsoleSettings(robot=load_robot_config("emu_exo"),
                                store_path=tmp_path / "store.sqlite", operator=OPERATOR,
                                realtime=True)
-    win = MainWindow(settings, confirm=lambda parent, text: True)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    win.live.view.plots.clear()
-    win.live.view.plots.close()
+    yield from shown_window(qtbot, settings)
 
 
 def test_the_console_runs_a_session_on_the_emulated_robot(

@@ -25,6 +25,7 @@ from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.artifacts import artifacts_dir
+from tests.gui.conftest import shown_window
 
 OPERATOR = "T. Tester"
 WAIT_MS = 60_000
@@ -39,14 +40,7 @@ def screenshot_path() -> Path:
 def window(qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> Iterator[MainWindow]:
     settings = ConsoleSettings(robot=sim_exo, store_path=tmp_path / "store.sqlite",
                                operator=OPERATOR, realtime=False)
-    win = MainWindow(settings, confirm=lambda parent, text: True)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()  # stops a session still running, safely, and waits until it is stored
-    win.live.view.plots.clear()
-    win.live.view.plots.close()
+    yield from shown_window(qtbot, settings)
 
 
 def key(qtbot: QtBot, window: QWidget, key: Qt.Key,

@@ -23,6 +23,7 @@ from rehabbot.storage.records import (
     RangeOfMotion,
 )
 from rehabbot.storage.store import SessionStore
+from tests.gui.conftest import shown_window
 
 WAIT_MS = 60_000
 
@@ -38,14 +39,8 @@ def window(qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> Iterator[MainW
             thigh_length_m=0.42, shank_length_m=0.4, thigh_cuff_m=0.2, shank_cuff_m=0.2,
             rom_deg={"hip": RangeOfMotion(min_deg=-30, max_deg=60),
                      "knee": RangeOfMotion(min_deg=0, max_deg=90)}), operator="op")
-    win = MainWindow(ConsoleSettings(robot=sim_exo, store_path=store, operator="T. Tester",
-                                     realtime=False), confirm=lambda parent, text: True)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    win.live.view.plots.clear()
+    yield from shown_window(qtbot, ConsoleSettings(robot=sim_exo, store_path=store,
+                                                   operator="T. Tester", realtime=False))
 
 
 def last_event(window: MainWindow) -> str:

@@ -29,6 +29,7 @@ from rehabbot.session.session_messages import (
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
+from tests.gui.conftest import shown_window
 from tests.gui.screens import clipped_texts, save_screenshot
 
 #: The smallest screen the console supports (px).
@@ -83,14 +84,7 @@ def window(qtbot: QtBot, stored: tuple[Path, int], sim_exo: RobotConfig
            ) -> Iterator[MainWindow]:
     settings = ConsoleSettings(robot=sim_exo, store_path=stored[0], operator="T. Tester",
                                realtime=False)
-    win = MainWindow(settings, confirm=lambda parent, text: True)
-    qtbot.addWidget(win)
-    win.resize(*SCREEN)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    win.live.view.plots.clear()
+    yield from shown_window(qtbot, settings, SCREEN)
 
 
 def test_the_banner_keeps_its_height_with_ten_alarms_and_speaks_plainly(
