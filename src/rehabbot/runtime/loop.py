@@ -32,6 +32,11 @@ it back within a fraction of a period. No collection of the cyclic garbage colle
 tick: the run is wrapped in :class:`~rehabbot.runtime.gc_guard.LoopGc` (heap frozen, automatic
 collection off, the young generation collected in the clock's slack between ticks, every collection
 counted in :attr:`LoopReport.gc`).
+
+Where a tick ran long is seen from outside the loop: a :class:`~rehabbot.runtime.stall.StallWatch`
+thread watches the clock's tick counter during a run and, when it stands still for
+``stall_threshold_s``, takes the loop thread's stack (:attr:`LoopReport.stalls`; nothing is added
+to the tick).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from rehabbot.runtime.realtime import (
     rank_threads_below_this_one,
     restore_threads,
 )
+from rehabbot.runtime.stall import STALL_THRESHOLD_S, Stall, StallWatch
 from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
@@ -143,6 +149,8 @@ class LoopReport:
             simulation, the simulator's steps).
         events: the safety events of the run, in order (also handed to the event sink).
         reaction: the supervisor's stop at the end of the run (None: none in progress).
+        stalls: the ticks that ran longer than the stall threshold, with where the loop's
+            thread was (:class:`~rehabbot.runtime.stall.Stall`).
     """
 
     ticks: int
@@ -157,6 +165,7 @@ class LoopReport:
     wall_s: float = 0.0
     events: list[SafetyEvent] = field(default_factory=list)
     reaction: StopCategory | None = None
+    stalls: list[Stall] = field(default_factory=list)
 
     def timing(self) -> dict[str, object]:
         """The run's timing for a session's summary: lateness, command age (µs statistics),
@@ -166,6 +175,7 @@ class LoopReport:
             "command_age_us": None if self.command_age is None else self.command_age.as_dict(),
             "skipped_ticks": self.skipped_ticks,
             "gc": None if self.gc is None else self.gc.as_dict(),
+            "stalls": len(self.stalls),
         }
 
 
@@ -182,6 +192,8 @@ class ControlLoop:
         events: receives every safety event on the loop's thread; must neither block nor raise.
         bus: the bus error counters the supervisor watches (default: the robot's own, when it
             has them, as :class:`~rehabbot.hal.robot.CanRobot` does).
+        stall_threshold_s: a tick not over after this long (s) is a stall, recorded with the
+            loop thread's stack in :attr:`LoopReport.stalls`; None: no watch.
 
     A ``recorder`` that is a :class:`FallibleSink` is watched: its ``error`` is a ``storage``
     fault of the supervisor from the tick it is seen on.
@@ -201,6 +213,7 @@ class ControlLoop:
         contacts: Callable[[], tuple[bool, bool]] | None = None,
         events: EventSink | None = None,
         bus: BusErrorCounters | None = None,
+        stall_threshold_s: float | None = STALL_THRESHOLD_S,
     ) -> None:
         if not math.isclose(supervisor.period_s, clock.period_s):
             raise ValueError(
@@ -217,6 +230,7 @@ class ControlLoop:
         if bus is None and isinstance(robot, BusErrorCounters):
             bus = robot
         self.bus = bus
+        self.stall_threshold_s = stall_threshold_s
         self._stop_requested = False
         self._fade_requested = False
         self._reset_requested = False
@@ -266,6 +280,10 @@ class ControlLoop:
         ticks. The report lists the faults and safety events of the run.
         """
         clock = self.clock
+        watch = None
+        if self.stall_threshold_s is not None:
+            watch = StallWatch(lambda: clock.ticks, self.stall_threshold_s)
+            watch.start()
         ranked = rank_threads_below_this_one()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
@@ -279,7 +297,10 @@ class ControlLoop:
         finally:
             sys.setswitchinterval(switch_interval)
             restore_threads(ranked)
+            if watch is not None:
+                watch.stop()
         report.gc = guard.stats()
+        report.stalls = [] if watch is None else watch.stalls
         return report
 
     def _run(
