@@ -14,19 +14,19 @@ machine (``/proc/stat`` steal time):
 * both small: it slept or waited for something (a lock, the GIL, the disk, a page fault);
 * ``steal_s`` > 0: the hypervisor ran another virtual machine on this one's CPUs meanwhile.
 
-A call into C code that holds the GIL (a physics step, a big numpy operation) keeps the
-watchdog's Python code from running until it returns, and by then the loop may have gone on.
-For that case the watchdog keeps :func:`faulthandler.dump_traceback_later` armed, re-arming it at
-every look: if the watchdog itself has not run for ``1.5 * threshold_s``, faulthandler's C thread,
-which needs no GIL, writes every thread's stack to a private file while the stall lasts, and the
-watchdog takes the loop thread's stack from there when it runs again (``watch_late_s``, how late
-it was, is then about the stall's length). faulthandler has one such timer per process: do not
-use ``dump_traceback_later`` elsewhere while a watch runs.
+A call into C code that holds the GIL (a physics step, a big numpy operation) keeps the watchdog
+from running until it returns, and by then the loop may have gone on to its next tick. The
+watchdog therefore also records a stall when it wakes up ``threshold_s`` late itself, with the
+stack of where the loop's thread is then (``after_s`` > 0: *after* the call that stalled, in the
+same tick or the next one) and the loop thread's CPU time meanwhile (about the stall's length: it
+was that thread's C call; small: another thread held the GIL, or no CPU was free). Reading
+another thread's stack while it runs, without the GIL (what ``faulthandler``'s timer does), can
+crash the process: a control loop's watchdog must not.
 
 Nothing of this runs on the loop's thread: the loop only advances its counter, as it does
 anyway. The watchdog wakes ``2 / threshold_s`` times a second and then reads one integer and one
-small ``/proc`` file and re-arms the timer (tens of microseconds, mostly without the GIL); the
-stack is taken and formatted only when a tick is late. Stalls are logged
+small ``/proc`` file (a few microseconds with the GIL); the stack is taken and formatted only when
+a tick is late. Stalls are logged
 (``rehabbot.runtime.stall``, warning) from the watchdog's thread as they end and kept in
 :attr:`StallWatch.stalls` (at most :data:`MAX_STALLS`; the rest counted in
 :attr:`StallWatch.missed`).
@@ -42,13 +42,10 @@ stack is taken and formatted only when a tick is late. Stalls are logged
 
 from __future__ import annotations
 
-import faulthandler
 import logging
 import math
 import os
-import re
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -56,7 +53,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Self
+from typing import Self
 
 #: A tick that has not ended after this long (s) is a stall (half the default command deadline:
 #: a stall this long is on its way to a ``command_deadline`` fault).
@@ -90,6 +87,8 @@ class Stall:
             this machine's CPUs (s); NaN where unknown.
         watch_late_s: how late the watchdog woke up to see the stall (s): about the stall's
             duration when the loop's thread held the GIL (a C call) or no CPU was free.
+        after: the watchdog could not run during the stall and the loop had gone on when it
+            could: ``stack`` is where the loop was then, at or after the call that stalled.
     """
 
     tick: int
@@ -99,6 +98,7 @@ class Stall:
     runqueue_wait_s: float
     steal_s: float
     watch_late_s: float
+    after: bool = False
 
     @property
     def function(self) -> str:
@@ -125,14 +125,15 @@ class Stall:
                  "watch_late_s": self.watch_late_s}
         out: dict[str, float | int | str | None] = {
             "tick": self.tick, "function": self.function, "doing": self.doing,
-            "stack": " < ".join(reversed(self.stack))}
+            "stack": " < ".join(reversed(self.stack)), "after": int(self.after)}
         out.update((key, value if math.isfinite(value) else None) for key, value in times.items())
         return out
 
     def describe(self) -> str:
         """One line: how long, where, what the thread did."""
         where = self.stack[-1] if self.stack else "?"
-        return (f"loop stalled {self.duration_s * 1e3:.1f} ms after tick {self.tick} in {where}: "
+        where = f"at or just after {where}" if self.after else f"in {where}"
+        return (f"loop stalled {self.duration_s * 1e3:.1f} ms after tick {self.tick} {where}: "
                 f"{self.doing} (cpu {self.cpu_s * 1e3:.1f} ms, waiting for a CPU "
                 f"{self.runqueue_wait_s * 1e3:.1f} ms, steal {self.steal_s * 1e3:.1f} ms, "
                 f"watchdog late {self.watch_late_s * 1e3:.1f} ms)")
@@ -181,10 +182,6 @@ class _Accounting:
                 os.close(fd)
 
 
-#: One frame of a faulthandler dump.
-_DUMPED_FRAME = re.compile(r'^\s+File "(?P<file>.*)", line (?P<line>\d+) in (?P<name>.*)$')
-
-
 def _shown(filename: str) -> str:
     """A file as stalls show it: relative to the package's parent for rehabbot's, else its
     name."""
@@ -193,23 +190,6 @@ def _shown(filename: str) -> str:
         return str(path.resolve().relative_to(_PACKAGE_DIR.parent))
     except ValueError:
         return path.name
-
-
-def _dumped_stack(dump: str, ident: int, depth: int) -> tuple[str, ...]:
-    """The stack of thread ``ident`` in a faulthandler dump (innermost last, ``depth`` frames;
-    empty if the thread is not in it)."""
-    found = False
-    frames: list[str] = []
-    for line in dump.splitlines():
-        if "(most recent call first)" in line:
-            if found:
-                break
-            found = int(line.split()[-5 if line.startswith("Current") else 1], 16) == ident
-            continue
-        match = _DUMPED_FRAME.match(line) if found else None
-        if match is not None and len(frames) < depth:
-            frames.append(f"{match['name']} ({_shown(match['file'])}:{match['line']})")
-    return tuple(reversed(frames))
 
 
 def _where(frame: FrameType | None, depth: int) -> tuple[str, ...]:
@@ -297,60 +277,46 @@ class StallWatch:
 
     def _watch(self, loop_ident: int, accounting: _Accounting) -> None:
         """The watchdog's thread (see the module's docstring)."""
-        poll = self.threshold_s / 2
-        with tempfile.TemporaryFile() as dump:
-            try:
-                self._watch_with(loop_ident, accounting, dump, poll)
-            finally:
-                faulthandler.cancel_dump_traceback_later()
-                accounting.close()
+        try:
+            self._watch_until_stopped(loop_ident, accounting)
+        finally:
+            accounting.close()
 
-    def _watch_with(self, loop_ident: int, accounting: _Accounting, dump: IO[bytes],
-                    poll: float) -> None:
-        """The watchdog's loop; ``dump`` is faulthandler's file."""
+    def _watch_until_stopped(self, loop_ident: int, accounting: _Accounting) -> None:
+        poll = self.threshold_s / 2
         perf = time.perf_counter
         last = self.progress()
         since = due = perf()
         base = accounting.read()
         stack: tuple[str, ...] | None = None  # taken: a stall is in progress
         late = 0.0
-        while True:
-            faulthandler.dump_traceback_later(self.threshold_s + poll, file=dump)
-            if self._stop.wait(max(0.0, due + poll - perf())):
-                break
+        while not self._stop.wait(max(0.0, due + poll - perf())):
             now = perf()
             lateness, due = now - (due + poll), now
             count = self.progress()
-            if stack is None and os.fstat(dump.fileno()).st_size:
-                # the C timer fired: this thread could not run (the GIL or the CPU was held)
-                stack = self._take_dump(dump, loop_ident)
-                late = lateness
             if count == last:
                 if stack is None and now - since >= self.threshold_s:
                     stack = _where(sys._current_frames().get(loop_ident), self.depth)
                     late = lateness
                 continue
-            if stack is not None:
+            if stack is None and lateness >= self.threshold_s:
+                # this thread could not run (the GIL or the CPU was held) and the loop went on
+                stack = _where(sys._current_frames().get(loop_ident), self.depth)
+                self._record(last, now - since, stack, base, accounting.read(), lateness,
+                             after=True)
+            elif stack is not None:
                 self._record(last, now - since, stack, base, accounting.read(), late)
-                stack = None
+            stack = None
             last, since, base = count, now, accounting.read()
         if stack is not None:
             self._record(last, perf() - since, stack, base, accounting.read(), late)
 
-    def _take_dump(self, dump: IO[bytes], loop_ident: int) -> tuple[str, ...]:
-        """The loop thread's stack from faulthandler's dump in ``dump``; empties the file."""
-        dump.seek(0)
-        text = dump.read().decode("utf-8", "replace")
-        dump.seek(0)
-        dump.truncate()
-        return _dumped_stack(text, loop_ident, self.depth)
-
     def _record(self, tick: int, duration_s: float, stack: tuple[str, ...],
-                before: tuple[float, float, float], after: tuple[float, float, float],
-                late_s: float) -> None:
-        """Keep (or count) one stall and log it."""
-        cpu, wait, steal = (b - a for a, b in zip(before, after, strict=True))
-        stall = Stall(tick, duration_s, stack, cpu, wait, steal, late_s)
+                before: tuple[float, float, float], now: tuple[float, float, float],
+                late_s: float, after: bool = False) -> None:
+        """Keep (or count) one stall and log it; ``after``: the stack was taken after it."""
+        cpu, wait, steal = (b - a for a, b in zip(before, now, strict=True))
+        stall = Stall(tick, duration_s, stack, cpu, wait, steal, late_s, after)
         if len(self.stalls) < MAX_STALLS:
             self.stalls.append(stall)
         else:
