@@ -34,9 +34,9 @@ collection off, the young generation collected in the clock's slack between tick
 counted in :attr:`LoopReport.gc`).
 
 Where a tick ran long is seen from outside the loop: a :class:`~rehabbot.runtime.stall.StallWatch`
-thread watches the clock's tick counter during a run and, when it stands still for
-``stall_threshold_s``, takes the loop thread's stack (:attr:`LoopReport.stalls`; nothing is added
-to the tick).
+thread watches the loop's count of ticks run (:attr:`ControlLoop.ticks_run`, the only thing a
+tick adds for it) during a run and, when it stands still for ``stall_threshold_s``, takes the
+loop thread's stack (:attr:`LoopReport.stalls`).
 """
 
 from __future__ import annotations
@@ -231,6 +231,8 @@ class ControlLoop:
             bus = robot
         self.bus = bus
         self.stall_threshold_s = stall_threshold_s
+        #: Ticks the present (or last) run has run so far (read by the stall watch).
+        self.ticks_run = 0
         self._stop_requested = False
         self._fade_requested = False
         self._reset_requested = False
@@ -280,11 +282,11 @@ class ControlLoop:
         ticks. The report lists the faults and safety events of the run.
         """
         clock = self.clock
+        ranked = rank_threads_below_this_one()
         watch = None
         if self.stall_threshold_s is not None:
-            watch = StallWatch(lambda: clock.ticks, self.stall_threshold_s)
+            watch = StallWatch(lambda: self.ticks_run, self.stall_threshold_s)
             watch.start()
-        ranked = rank_threads_below_this_one()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
         try:
@@ -326,7 +328,7 @@ class ControlLoop:
         work = np.zeros(robot.n_joints)
         first_tick, skipped_before = clock.ticks, clock.skipped_ticks
         next_progress = progress_every_ticks
-        tick = 0
+        tick = self.ticks_run = 0
         fading = False
         began = perf()
         controller.reset(robot.read())
@@ -379,6 +381,7 @@ class ControlLoop:
             compute.record(perf() - start)
             lateness.record(clock.wait_next_tick())
             tick += 1
+            self.ticks_run = tick
             if fading and supervisor.torque_off_:
                 break
             if on_progress is not None and tick >= next_progress:

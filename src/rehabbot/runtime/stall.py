@@ -16,10 +16,13 @@ machine (``/proc/stat`` steal time):
 
 A call into C code that holds the GIL (a physics step, a big numpy operation) keeps the watchdog
 from running until it returns, and by then the loop may have gone on to its next tick. The
-watchdog therefore also records a stall when it wakes up ``threshold_s`` late itself, with the
-stack of where the loop's thread is then (``after_s`` > 0: *after* the call that stalled, in the
-same tick or the next one) and the loop thread's CPU time meanwhile (about the stall's length: it
-was that thread's C call; small: another thread held the GIL, or no CPU was free). Reading
+watchdog therefore also records a stall when it wakes up ``threshold_s`` late itself and the loop
+ran fewer ticks meanwhile than its usual pace gives for that time (by at least ``threshold_s``):
+with the stack of where the loop's thread is then (``after``: at or just after the call that
+stalled) and the loop thread's CPU time meanwhile (about the stall's length: that thread's C call;
+small: another thread held the GIL, or no CPU was free). So that it is not starved itself, the
+watchdog runs one ``SCHED_FIFO`` priority above a loop that runs at one (it takes microseconds
+every ``threshold_s / 2``). Reading
 another thread's stack while it runs, without the GIL (what ``faulthandler``'s timer does), can
 crash the process: a control loop's watchdog must not.
 
@@ -62,6 +65,9 @@ STALL_THRESHOLD_S = 0.01
 MAX_STALLS = 1000
 #: Frames of the loop's stack kept per stall (innermost ones).
 STACK_DEPTH = 12
+
+#: Weight of each look in the watchdog's running estimate of the loop's pace (ticks/s).
+PACE_SMOOTHING = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -202,13 +208,27 @@ def _where(frame: FrameType | None, depth: int) -> tuple[str, ...]:
                  for entry in reversed(summary))
 
 
+def _rank_above(native_id: int | None) -> None:
+    """Run the calling thread one ``SCHED_FIFO`` priority above thread ``native_id`` if that
+    one runs at ``SCHED_FIFO`` (at most 99); else leave it as it is (Linux only)."""
+    if native_id is None or not hasattr(os, "sched_getscheduler"):
+        return
+    try:
+        if os.sched_getscheduler(native_id) != os.SCHED_FIFO:
+            return
+        above = min(os.sched_getparam(native_id).sched_priority + 1, 99)
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(above))
+    except OSError:  # not allowed, or the loop's thread ended: watch from where we are
+        return
+
+
 class StallWatch:
     """Watches a counter the loop advances every tick; records where the loop's thread was
     whenever it stands still for ``threshold_s`` (see the module's docstring).
 
     Args:
-        progress: returns the loop's counter (e.g. ``lambda: clock.ticks``); called from the
-            watchdog's thread, so it must only read.
+        progress: returns the number of ticks the loop has run; called from the watchdog's
+            thread, so it must only read.
         threshold_s: a counter standing still this long (s) is a stall.
         thread: the loop's thread (default: the thread that calls :meth:`start`).
         depth: frames of the stack kept per stall.
@@ -253,8 +273,8 @@ class StallWatch:
             raise RuntimeError(f"thread {loop.name!r} has not started")
         accounting = _Accounting(loop.native_id, loop.ident)
         self._thread = threading.Thread(
-            target=self._watch, args=(loop.ident, accounting), name="rehabbot-stall-watch",
-            daemon=True)
+            target=self._watch, args=(loop.ident, loop.native_id, accounting),
+            name="rehabbot-stall-watch", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -275,9 +295,11 @@ class StallWatch:
     ) -> None:
         self.stop()
 
-    def _watch(self, loop_ident: int, accounting: _Accounting) -> None:
+    def _watch(self, loop_ident: int, loop_native_id: int | None,
+               accounting: _Accounting) -> None:
         """The watchdog's thread (see the module's docstring)."""
         try:
+            _rank_above(loop_native_id)
             self._watch_until_stopped(loop_ident, accounting)
         finally:
             accounting.close()
@@ -288,25 +310,31 @@ class StallWatch:
         last = self.progress()
         since = due = perf()
         base = accounting.read()
+        rate = 0.0  # the loop's usual pace (ticks/s), once known
         stack: tuple[str, ...] | None = None  # taken: a stall is in progress
         late = 0.0
         while not self._stop.wait(max(0.0, due + poll - perf())):
             now = perf()
-            lateness, due = now - (due + poll), now
+            lateness, elapsed, due = now - (due + poll), now - since, now
             count = self.progress()
             if count == last:
-                if stack is None and now - since >= self.threshold_s:
+                if stack is None and elapsed >= self.threshold_s:
                     stack = _where(sys._current_frames().get(loop_ident), self.depth)
                     late = lateness
                 continue
-            if stack is None and lateness >= self.threshold_s:
+            if stack is not None:
+                self._record(last, elapsed, stack, base, accounting.read(), late)
+                stack = None
+            elif lateness >= self.threshold_s and rate > 0.0:
                 # this thread could not run (the GIL or the CPU was held) and the loop went on
-                stack = _where(sys._current_frames().get(loop_ident), self.depth)
-                self._record(last, now - since, stack, base, accounting.read(), lateness,
-                             after=True)
-            elif stack is not None:
-                self._record(last, now - since, stack, base, accounting.read(), late)
-            stack = None
+                missing = elapsed - (count - last) / rate
+                if missing >= self.threshold_s:
+                    self._record(last, missing, _where(sys._current_frames().get(loop_ident),
+                                                       self.depth),
+                                 base, accounting.read(), lateness, after=True)
+            else:  # a normal look: learn the pace
+                pace = (count - last) / elapsed
+                rate = pace if rate == 0.0 else rate + PACE_SMOOTHING * (pace - rate)
             last, since, base = count, now, accounting.read()
         if stack is not None:
             self._record(last, perf() - since, stack, base, accounting.read(), late)
