@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,12 @@ import pytest
 
 from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.config import load_robot_config
+from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.runtime.clock import LockstepClock
+from rehabbot.session.plant import Plant, PlantSettings
 from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.session.sim_plant import simulated_plant
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 
@@ -215,3 +219,35 @@ def test_a_session_that_cannot_start_ends_aborted_with_its_error(tmp_path: Path)
     shown = rehabbot("sessions", "show", str(info.id), store=store)
     assert shown.returncode == 0
     assert "ended by an error before it ran" in " ".join(shown.stdout.split())  # rich wraps lines
+
+
+def _slow_physics_step(step: Callable[[], None]) -> None:
+    time.sleep(0.06)  # a stall inside the simulator's step, six times the watch's threshold
+    step()
+
+
+def test_a_stall_inside_the_simulator_is_stored_as_an_event_naming_it(tmp_path: Path) -> None:
+    def plant(config: RobotConfig, settings: PlantSettings) -> Plant:
+        opened = simulated_plant(config, settings)
+        clock = opened.clock
+        assert isinstance(clock, LockstepClock)
+        step, steps = clock.step, [0]
+
+        def stepping() -> None:
+            steps[0] += 1
+            if steps[0] == 700:
+                _slow_physics_step(step)
+            else:
+                step()
+
+        clock.step = stepping
+        return opened
+
+    store = tmp_path / "s.sqlite"
+    session_id = simulate(store, 1.0, plant=plant)
+    with SessionStore.open(store) as st:
+        stalls = [e for e in st.list_events(session_id) if e["kind"] == "loop_stall"]
+        summary = st.session_summary(session_id)
+    assert summary is not None and summary["loop_timing"]["stalls"] == len(stalls)
+    (stall,) = [e for e in stalls if e["detail"]["function"] == "_slow_physics_step"]
+    assert "wait_next_tick (rehabbot/runtime/clock.py" in stall["detail"]["stack"]
