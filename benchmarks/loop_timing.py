@@ -99,6 +99,7 @@ ROWS = (
     ("GC collections (all in slack)", ("loop_timing", "gc", "by_generation"), 1.0, 0),
     ("GC collections outside slack", ("loop_timing", "gc", "outside_slack"), 1.0, 0),
     ("stalls >= 10 ms (loop_stall events)", ("loop_timing", "stalls"), 1.0, 0),
+    ("loop thread's CPU share (%)", ("loop_timing", "cpu_share"), 100.0, 0),
 )
 
 

@@ -79,6 +79,7 @@ def test_the_loop_reports_a_stall_inside_its_controller(bench: DriveBench) -> No
     assert len(stalls) == 1
     assert stalls[0].stack[-2].startswith("update (")  # called by the controller's update
     assert report.timing()["stalls"] == len(report.stalls)
+    assert 0.0 < report.cpu_share < 1.0  # the loop's thread slept through the stall
 
 
 def test_a_watch_without_a_threshold_is_refused() -> None:

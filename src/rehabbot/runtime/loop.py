@@ -149,6 +149,8 @@ class LoopReport:
             simulation, the simulator's steps).
         events: the safety events of the run, in order (also handed to the event sink).
         reaction: the supervisor's stop at the end of the run (None: none in progress).
+        cpu_share: CPU time of the loop's thread over the run's wall time (0..1; at a real-time
+            policy, what the kernel's real-time throttle counts: docs/realtime.md).
         stalls: the ticks that ran longer than the stall threshold, with where the loop's
             thread was (:class:`~rehabbot.runtime.stall.Stall`).
     """
@@ -165,6 +167,7 @@ class LoopReport:
     wall_s: float = 0.0
     events: list[SafetyEvent] = field(default_factory=list)
     reaction: StopCategory | None = None
+    cpu_share: float = 0.0
     stalls: list[Stall] = field(default_factory=list)
 
     def timing(self) -> dict[str, object]:
@@ -176,6 +179,7 @@ class LoopReport:
             "skipped_ticks": self.skipped_ticks,
             "gc": None if self.gc is None else self.gc.as_dict(),
             "stalls": len(self.stalls),
+            "cpu_share": self.cpu_share,
         }
 
 
@@ -293,7 +297,7 @@ class ControlLoop:
             with LoopGc() as guard:
                 clock.idle = guard.idle
                 try:
-                    report = self._run(duration_s, on_progress, progress_every_ticks)
+                    report = self._run(duration_s, on_progress, progress_every_ticks, watch)
                 finally:
                     clock.idle = None
         finally:
@@ -310,6 +314,7 @@ class ControlLoop:
         duration_s: float,
         on_progress: Callable[[float], None] | None,
         progress_every_ticks: int,
+        watch: StallWatch | None,
     ) -> LoopReport:
         clock = self.clock
         period = clock.period_s
@@ -330,7 +335,7 @@ class ControlLoop:
         next_progress = progress_every_ticks
         tick = self.ticks_run = 0
         fading = False
-        began = perf()
+        began, began_cpu = perf(), time.thread_time()
         controller.reset(robot.read())
         clock.resync()  # what came before the run (set-up, the heap's freeze) was no stall
         written_at = drive_time()
@@ -387,7 +392,10 @@ class ControlLoop:
             if on_progress is not None and tick >= next_progress:
                 next_progress += progress_every_ticks
                 on_progress((clock.ticks - first_tick) * period)
+        if watch is not None:  # the ticks are over: what follows is no stall of theirs
+            watch.stop()
         run_ticks = clock.ticks - first_tick
+        wall_s = perf() - began
         return LoopReport(
             ticks=tick,
             duration_s=run_ticks * period,
@@ -397,9 +405,10 @@ class ControlLoop:
             command_age=ages.stats(),
             skipped_ticks=clock.skipped_ticks - skipped_before,
             stopped_early=tick < n_ticks or fading,
-            wall_s=perf() - began,
+            wall_s=wall_s,
             events=events,
             reaction=supervisor.reaction_,
+            cpu_share=(time.thread_time() - began_cpu) / wall_s if wall_s > 0.0 else 0.0,
         )
 
 

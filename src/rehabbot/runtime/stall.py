@@ -266,7 +266,7 @@ class StallWatch:
         Raises:
             RuntimeError: the watch was started before.
         """
-        if self._thread is not None:
+        if self._thread is not None or self._stop.is_set():
             raise RuntimeError("a StallWatch can be started only once")
         loop = self._loop_thread or threading.current_thread()
         if loop.ident is None:
@@ -279,11 +279,12 @@ class StallWatch:
 
     def stop(self) -> None:
         """Stop watching; a stall in progress is recorded up to now. Does nothing if the watch
-        never started."""
+        never started or was stopped."""
         if self._thread is None:
             return
         self._stop.set()
         self._thread.join()
+        self._thread = None
 
     def __enter__(self) -> Self:
         self.start()
