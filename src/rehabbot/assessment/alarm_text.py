@@ -260,6 +260,11 @@ def plain_event(kind: str, joint: str | None, values: Mapping[str, object],
             "E-STOP is still pressed, or a joint is still beyond its limit.",
             "Release E-STOP, or support the leg back into its range, and reset again (F3)."),
     }
+    if kind == "reset:refused" and values.get("blocking"):
+        return PlainEvent("Reset refused: a cause is still present",
+                          f"Still present: {blocking_words(str(values['blocking']))}.",
+                          "Release E-STOP, or hold F7 to bring the legs back into their range "
+                          "(or support them by hand), and reset again (F3).")
     if kind in fixed:
         return fixed[kind]
     recovery = {
@@ -280,6 +285,24 @@ def plain_event(kind: str, joint: str | None, values: Mapping[str, object],
     if head == "console":
         return PlainEvent(f"Console: {condition.replace('_', ' ')}")
     return PlainEvent(kind.replace("_", " "))
+
+
+def blocking_words(blocking: str) -> str:
+    """The causes that refused a reset (the supervisor's ``kind@joint; ...``) in plain words.
+
+    >>> blocking_words("estop; position_limit@hip_flexion_r; rom_exceeded@knee_angle_l")
+    "E-STOP pressed; right hip beyond the robot's limit; left knee outside the patient's range"
+    """
+    words = []
+    for cause in filter(None, (part.strip() for part in blocking.split(";"))):
+        condition, _, joint = cause.partition("@")
+        alarm = ALARMS.get(condition)
+        if alarm is None:
+            words.append(cause)
+            continue
+        title = _fill(alarm.title, joint or None, alarm.unit, {})
+        words.append(title if title.startswith("E-STOP") else title[:1].lower() + title[1:])
+    return "; ".join(words)
 
 
 _DESCRIPTION = re.compile(r"^(?P<kind>[a-z_]+)(?: on (?P<joint>\S+))? at (?P<t>-?[0-9.]+) s"

@@ -58,6 +58,8 @@ ALARM_STYLE: dict[str, tuple[str, str, int]] = {
 #: The banner's look without an alarm.
 QUIET_STYLE = ("#2e3b2e", "#ffffff")
 _RANK = {"high": 0, "medium": 1, "low": 2}
+#: The supervisor's event for a refused reset (its ``blocking`` causes say why).
+REFUSED = "reset:refused"
 #: Lines of alarm text the banner's fixed box shows before it scrolls.
 DETAIL_LINES = 3
 
@@ -192,6 +194,9 @@ class AlarmBanner(QFrame):
             if event.is_warning_cleared:
                 self.warnings.pop(key, None)
             self.last_event = event
+            if event.kind == REFUSED:  # why, in plain words, until the faults change
+                plain = plain_warning(event)
+                self._message = f"{plain.title}. {plain.line}"
         self._render()
 
     def clear(self) -> None:
