@@ -32,6 +32,8 @@ from rehabbot.storage.store import SessionStore
 from tests.gui.conftest import shown_window
 
 WAIT_MS = 60_000
+#: How long a stopped session may take to be stored on a loaded machine (ms; 3 s when idle).
+STORE_WAIT_MS = 180_000
 
 
 @pytest.fixture
@@ -180,7 +182,7 @@ def test_legs_beyond_their_limits_after_a_stop_refuse_the_reset_until_f7_brings_
     cleared = str(accepted.values["cleared"])
     assert any(cause in cleared for cause in blocking)  # the faults that had blocked it
     window.stop_session()
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.after, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.after, timeout=STORE_WAIT_MS)
     # the record keeps it all: the refusal with the joint beyond, the recovery, the reset
     db = sqlite3.connect(window.settings.store_path)
     rows = db.execute("SELECT kind, detail FROM events WHERE session_id = ? ORDER BY t_s, id",
