@@ -62,12 +62,15 @@ AVATAR = QColor("#ffd600")
 STAR = QColor("#40c4ff")
 MUTED = QColor("#616161")
 WITHHELD = QColor("#82b1ff")
+MUTED_TEXT = QColor("#bdbdbd")
+#: The words under each leg's bars.
+SIDE_WORDS = {"r": "RIGHT", "l": "LEFT"}
 
 #: The plain words of each reason the feedback is withheld: a headline and a second line.
 WITHHELD_TEXT = {
     "paused": ("PAUSED", "no score while paused"),
     "stopped": ("ROBOT STOPPED", "please wait for your therapist"),
-    "uncertain": ("STEP RHYTHM UNCLEAR", "no score until it is clear"),
+    "uncertain": ("RHYTHM UNCLEAR", "no score until it is clear"),
 }
 
 
@@ -94,12 +97,6 @@ def _round_pen(colour: QColor, width_px: float) -> QPen:
     return pen
 
 
-def _short(joint_name: str) -> str:
-    """``hip_flexion_r`` → ``HIP R``."""
-    kind, side = joint_name.rsplit("_", 1)
-    return f"{kind.split('_')[0]} {side}".upper()
-
-
 class PatientDisplay(QWidget):
     """The patient's full-screen feedback window.
 
@@ -111,6 +108,7 @@ class PatientDisplay(QWidget):
         progress: stars the game has collected this session.
         frames: frames drawn since the window was created.
         smallest_text_px: the smallest text height of the last frame drawn (px).
+        clipped_texts: texts of the last frame that did not fit their place at that height.
     """
 
     def __init__(self, joint_names: tuple[str, ...], parent: QWidget | None = None) -> None:
@@ -126,6 +124,7 @@ class PatientDisplay(QWidget):
         self.progress = 0
         self.frames = 0
         self.smallest_text_px = math.inf
+        self.clipped_texts = 0
         self._status = SafetyStatus()
         self._uncertain = False
         self._legs = {side: [j for j, n in enumerate(joint_names) if n.endswith(f"_{side}")]
@@ -250,6 +249,7 @@ class PatientDisplay(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), BACKGROUND)
         self.smallest_text_px = math.inf
+        self.clipped_texts = 0
         reason = self.withheld
         if reason is not None:
             self._draw_withheld(painter, reason)
@@ -264,22 +264,26 @@ class PatientDisplay(QWidget):
 
     def _text(self, painter: QPainter, rect: QRectF, text: str, share: float,
               colour: QColor = FOREGROUND) -> None:
-        """Draw ``text`` centred in ``rect``, ``share`` of the window height tall (at least
-        :data:`MIN_TEXT`), shrunk only to fit the width, never below :data:`MIN_TEXT`."""
+        """Draw ``text`` centred in ``rect`` (wrapped at spaces), ``share`` of the window height
+        tall, shrunk to fit but never below :data:`MIN_TEXT`; text that still does not fit is
+        counted in :attr:`clipped_texts`."""
         floor = math.ceil(MIN_TEXT * self.height())
         px = max(round(share * self.height()), floor)
+        flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
         font = QFont()
         font.setBold(True)
-        font.setPixelSize(px)
-        painter.setFont(font)
-        width = painter.fontMetrics().horizontalAdvance(text)
-        if width > rect.width() and px > floor:
-            px = max(floor, int(px * rect.width() / width))
+        while True:
             font.setPixelSize(px)
             painter.setFont(font)
+            needed = painter.boundingRect(rect, flags, text)
+            fits = needed.width() <= rect.width() + 1 and needed.height() <= rect.height() + 1
+            if fits or px == floor:
+                break
+            px = max(floor, int(px * 0.9))
+        self.clipped_texts += not fits
         self.smallest_text_px = min(self.smallest_text_px, px)
         painter.setPen(colour)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.drawText(rect, flags, text)
 
     def _draw_withheld(self, painter: QPainter, reason: str) -> None:
         w, h = self.width(), self.height()
@@ -288,14 +292,14 @@ class PatientDisplay(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(QRectF(0.04 * w, 0.08 * h, 0.92 * w, 0.84 * h), 0.04 * h,
                                 0.04 * h)
-        self._text(painter, QRectF(0.06 * w, 0.2 * h, 0.88 * w, 0.3 * h), headline, 0.18,
+        self._text(painter, QRectF(0.06 * w, 0.12 * h, 0.88 * w, 0.4 * h), headline, 0.18,
                    WITHHELD)
-        self._text(painter, QRectF(0.06 * w, 0.55 * h, 0.88 * w, 0.2 * h), line, 0.1)
+        self._text(painter, QRectF(0.06 * w, 0.52 * h, 0.88 * w, 0.36 * h), line, 0.1)
 
     def _draw_bars(self, painter: QPainter) -> None:
         w, h = self.width(), self.height()
         n = len(self.joint_names)
-        top, bottom = 0.06 * h, 0.72 * h
+        top, bottom = 0.04 * h, 0.6 * h
 
         def y(value_nm: float) -> float:
             clipped = min(max(value_nm, -BAR_RANGE_NM), BAR_RANGE_NM)
@@ -317,8 +321,14 @@ class PatientDisplay(QWidget):
                     colour = IN_BAND if judged else FOREGROUND
                     painter.fillRect(QRectF(left, min(y(value), y(0.0)), width,
                                             abs(y(value) - y(0.0))), colour)
-                self._part_icon(painter, QRectF(left, bottom + 0.01 * h, width, 0.08 * h), part)
-            self._text(painter, QRectF(j * slot, 0.84 * h, slot, 0.14 * h), _short(name), 0.1)
+                self._part_icon(painter, QRectF(left, bottom + 0.01 * h, width, 0.09 * h), part)
+            self._text(painter, QRectF(j * slot, 0.71 * h, slot, 0.14 * h),
+                       name.split("_")[0].upper(), 0.1)
+        for side, joints in self._legs.items():
+            if joints:
+                self._text(painter, QRectF(min(joints) * slot, 0.85 * h,
+                                           (max(joints) - min(joints) + 1) * slot, 0.14 * h),
+                           SIDE_WORDS[side], 0.1, MUTED_TEXT)
 
     def _part_icon(self, painter: QPainter, rect: QRectF, part: str) -> None:
         """A foot on the ground (stance) or lifted above it (swing)."""
@@ -333,7 +343,7 @@ class PatientDisplay(QWidget):
 
     def _draw_game(self, painter: QPainter) -> None:
         w, h = self.width(), self.height()
-        road_y = 0.62 * h
+        road_y = 0.8 * h
         painter.setPen(_round_pen(MUTED, 0.05 * h))
         painter.drawLine(QPointF(0.05 * w, road_y), QPointF(0.95 * w, road_y))
         position = self.progress % ROAD_STONES
@@ -355,9 +365,6 @@ class PatientDisplay(QWidget):
         self._star(painter, QPointF(0.42 * w, 0.14 * h), 0.07 * h)
         self._text(painter, QRectF(0.5 * w, 0.04 * h, 0.4 * w, 0.2 * h), str(self.progress), 0.16,
                    STAR)
-        self._text(painter, QRectF(0.05 * w, 0.72 * h, 0.9 * w, 0.2 * h),
-                   f"{'+'.join(self.settings.joints).upper()} IN {self.settings.part.upper()}",
-                   0.1)
 
     def _star(self, painter: QPainter, centre: QPointF, radius: float) -> None:
         points = [QPointF(centre.x() + r * math.sin(a), centre.y() - r * math.cos(a))
