@@ -177,12 +177,11 @@ def feedback_record(events: Iterable[tuple[float, str, str, str]]) -> list[tuple
     for t_s, kind, _joint, detail in events:
         if kind != EVENT_KIND or not detail:
             continue
-        values = json.loads(detail)
-        if not values.get("accepted", False):
-            continue
         try:
-            record.append((t_s, FeedbackSettings.from_detail(values)))
-        except ConfigurationError:
+            values = json.loads(detail)
+            if values.get("accepted", False):
+                record.append((t_s, FeedbackSettings.from_detail(values)))
+        except (json.JSONDecodeError, AttributeError, ConfigurationError):
             continue
     return record
 
