@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/console_fps.py [--seconds 20] [--repeats 2] [--seed 0]
         [--fifo-priority N --cpu N]   # real-time settings of the session processes
+        [--patient-display]           # the patient display open too (bars, 1920x1080)
 
 Three wall-clock (``realtime``) sessions of the simulated robot, each in its own session process
 as the console runs them (:class:`~rehabbot.session.session_link.SessionLink`):
@@ -15,6 +16,10 @@ as the console runs them (:class:`~rehabbot.session.session_link.SessionLink`):
    the console;
 3. **flat out**: the live view redraws as fast as it can (timer interval 0): the frame rate it
    could reach, with the session running beside it.
+
+With ``--patient-display`` the console sessions also draw the patient display
+(:class:`~rehabbot.gui.patient_display.PatientDisplay`, bars mode, 1920x1080) from its own
+ring reader in the same frame: the frame rate and lateness are then those of both windows.
 
 Printed: frames per second and frame time (read + draw + paint, p50/p99), and the loop's
 tick-start lateness (p50/p99/p99.9/max, late ticks) for each session, and how much the console
@@ -37,8 +42,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
+from rehabbot.assessment.engagement import FeedbackSettings
 from rehabbot.gui.app import realtime_settings
 from rehabbot.gui.live_view import FRAME_MS, LiveView
+from rehabbot.gui.patient_display import PatientDisplay
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.priority import CONSOLE_NICE, keep_off_cpus, lower_console_priority
@@ -64,8 +71,9 @@ class Run:
 
 
 def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
-        realtime: RealtimeSettings | None) -> Run:
-    """One realtime session; with ``frame_ms`` a live view redraws at that timer period."""
+        realtime: RealtimeSettings | None, patient_display: bool = False) -> Run:
+    """One realtime session; with ``frame_ms`` a live view (and the patient display, if asked
+    for) redraws at that timer period."""
     robot = load_robot_config("sim_exo")
     request = SessionRequest(robot=robot, protocol=load_protocol("standard_gait"),
                              store_path=Path(store), duration_s=seconds,
@@ -79,6 +87,14 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
     result = Run(label)
     link = SessionLink(request, realtime)
     link.start()
+    display = None
+    if view is not None and patient_display:
+        display = PatientDisplay(robot.joint_names)
+        display.resize(1920, 1080)
+        display.show()
+        display.attach(link.reader.spec, 0)
+        display.timer.stop()  # drawn below, in the console's frame
+        display.set_settings(FeedbackSettings("bars"))
     began = time.perf_counter()
     next_frame = began
     while link.outcome is None:
@@ -88,6 +104,9 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
             start = now
             view.show_rows(link.reader.read())
             view.repaint()
+            if display is not None:
+                display.frame()
+                display.repaint()
             app.processEvents()
             result.frame_s.append(time.perf_counter() - start)
             next_frame = start + frame_ms / 1000.0
@@ -100,6 +119,9 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
         result.lateness, result.status = outcome.lateness_us, outcome.status
     else:
         result.status = f"failed: {outcome}"
+    if display is not None:
+        display.detach()
+        display.close()
     link.close()
     if view is not None:
         view.close()
@@ -115,6 +137,8 @@ def main() -> None:
                         help="run the session processes at this SCHED_FIFO priority")
     parser.add_argument("--cpu", type=int, default=None, help="pin the session processes")
     parser.add_argument("--store", default="/tmp/rehabbot_console_fps.sqlite")
+    parser.add_argument("--patient-display", action="store_true",
+                        help="draw the patient display (bars, 1920x1080) in each console frame")
     args = parser.parse_args()
     lowered = lower_console_priority()  # as `rehabbot console` does
     rt = realtime_settings(args.fifo_priority, args.cpu, False)
@@ -123,10 +147,12 @@ def main() -> None:
     runs: list[Run] = []
     for repeat in range(args.repeats):  # interleaved: the machine's load drifts
         suffix = f" #{repeat + 1}"
+        shown = " + patient" if args.patient_display else ""
         runs += [run("without console" + suffix, args.seconds, args.seed, args.store, None, rt),
-                 run(f"with console ({1000 / FRAME_MS:.0f} fps timer){suffix}", args.seconds,
-                     args.seed, args.store, FRAME_MS, rt),
-                 run("console flat out" + suffix, args.seconds, args.seed, args.store, 0, rt)]
+                 run(f"with console{shown} ({1000 / FRAME_MS:.0f} fps timer){suffix}",
+                     args.seconds, args.seed, args.store, FRAME_MS, rt, args.patient_display),
+                 run(f"console{shown} flat out{suffix}", args.seconds, args.seed, args.store, 0,
+                     rt, args.patient_display)]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.seconds:g} s "
           "realtime sessions of sim_exo (1 kHz), live view with 8 live channels; console "
           f"thread nice +{CONSOLE_NICE if lowered else 0}; session processes: "
