@@ -6,7 +6,8 @@ background, large shapes in high-contrast colours, no text smaller than a tenth 
 height (:data:`MIN_TEXT`), nothing to click. It reads the session's live ring with a reader of
 its own (:class:`~rehabbot.runtime.ring.RingReader`, the ring the console's live view reads),
 so that, like the live view, it can never hold up the control loop: the loop only copies each
-tick into shared memory and never waits for a reader.
+tick into shared memory and never waits for a reader. While the window is hidden it does no
+work at all.
 
 What it shows is the therapist's choice (:class:`~rehabbot.assessment.engagement.FeedbackSettings`,
 set from the console's feedback panel, :mod:`rehabbot.gui.feedback_panel`):
@@ -36,7 +37,17 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent, QPen, QScreen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QHideEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QScreen,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QWidget
 
 from rehabbot.assessment.biofeedback import PARTS
@@ -157,7 +168,8 @@ class PatientDisplay(QWidget):
         self._contact = {"r": None, "l": None}
         self._clean = {"r": False, "l": False}
         self._judged = {part: [None] * len(self.joint_names) for part in PARTS}
-        self.timer.start(FRAME_MS)
+        if self.isVisible():
+            self.timer.start(FRAME_MS)
 
     def detach(self) -> None:
         """Stop reading the ring (before its owner removes it); the last picture stays."""
@@ -165,6 +177,17 @@ class PatientDisplay(QWidget):
         if self.reader is not None:
             self.reader.close()
             self.reader = None
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """Shown: follow the session (if one is attached)."""
+        super().showEvent(event)
+        if self.reader is not None:
+            self.timer.start(FRAME_MS)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        """Hidden: no work at all (the next frame shown reads what the ring still holds)."""
+        super().hideEvent(event)
+        self.timer.stop()
 
     def set_settings(self, settings: FeedbackSettings) -> None:
         """Show ``settings`` from the next frame on."""
