@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/console_fps.py [--seconds 20] [--repeats 2] [--seed 0]
         [--fifo-priority N --cpu N]   # real-time settings of the session processes
+        [--patient-display]           # the patient display open too (bars, 1920x1080)
     python benchmarks/console_fps.py --console-session 600 [--profile healthy]
 
 Three wall-clock (``realtime``) sessions of the simulated robot, each in its own session process
@@ -16,6 +17,10 @@ as the console runs them (:class:`~rehabbot.session.session_link.SessionLink`):
    the console;
 3. **flat out**: the live view redraws as fast as it can (timer interval 0): the frame rate it
    could reach, with the session running beside it.
+
+With ``--patient-display`` the console sessions also draw the patient display
+(:class:`~rehabbot.gui.patient_display.PatientDisplay`, bars mode, 1920x1080) from its own
+ring reader in the same frame: the frame rate and lateness are then those of both windows.
 
 Printed: frames per second and frame time (read + draw + paint, p50/p99), and the loop's
 tick-start lateness (p50/p99/p99.9/max, late ticks) for each session, and how much the console
@@ -48,8 +53,10 @@ import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from rehabbot.assessment.engagement import FeedbackSettings
 from rehabbot.gui.app import realtime_settings
 from rehabbot.gui.live_view import FRAME_MS, LiveView
+from rehabbot.gui.patient_display import PatientDisplay
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.priority import CONSOLE_NICE, keep_off_cpus, lower_console_priority
@@ -68,6 +75,7 @@ class Run:
     lateness: dict[str, float] = field(default_factory=dict)
     status: str = ""
     frame_s: list[float] = field(default_factory=list)
+    display_s: list[float] = field(default_factory=list)
     wall_s: float = 0.0
 
     @property
@@ -76,8 +84,9 @@ class Run:
 
 
 def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
-        realtime: RealtimeSettings | None) -> Run:
-    """One realtime session; with ``frame_ms`` a live view redraws at that timer period."""
+        realtime: RealtimeSettings | None, patient_display: bool = False) -> Run:
+    """One realtime session; with ``frame_ms`` a live view (and the patient display, if asked
+    for) redraws at that timer period."""
     robot = load_robot_config("sim_exo")
     request = SessionRequest(robot=robot, protocol=load_protocol("standard_gait"),
                              store_path=Path(store), duration_s=seconds,
@@ -91,6 +100,14 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
     result = Run(label)
     link = SessionLink(request, realtime)
     link.start()
+    display = None
+    if view is not None and patient_display:
+        display = PatientDisplay(robot.joint_names)
+        display.resize(1920, 1080)
+        display.show()
+        display.attach(link.reader.spec, 0)
+        display.timer.stop()  # drawn below, in the console's frame
+        display.set_settings(FeedbackSettings("bars"))
     began = time.perf_counter()
     next_frame = began
     while link.outcome is None:
@@ -100,6 +117,11 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
             start = now
             view.show_rows(link.reader.read())
             view.repaint()
+            if display is not None:
+                drawn = time.perf_counter()
+                display.frame()
+                display.repaint()
+                result.display_s.append(time.perf_counter() - drawn)
             app.processEvents()
             result.frame_s.append(time.perf_counter() - start)
             next_frame = start + frame_ms / 1000.0
@@ -112,6 +134,9 @@ def run(label: str, seconds: float, seed: int, store: str, frame_ms: int | None,
         result.lateness, result.status = outcome.lateness_us, outcome.status
     else:
         result.status = f"failed: {outcome}"
+    if display is not None:
+        display.detach()
+        display.close()
     link.close()
     if view is not None:
         view.close()
@@ -227,6 +252,8 @@ def main() -> None:
     parser.add_argument("--console-session", type=float, default=None, metavar="S",
                         help="instead: one S-second wall-clock session through the console")
     parser.add_argument("--profile", default="healthy", help="the simulated patient")
+    parser.add_argument("--patient-display", action="store_true",
+                        help="draw the patient display (bars, 1920x1080) in each console frame")
     args = parser.parse_args()
     lowered = lower_console_priority()  # as `rehabbot console` does
     rt = realtime_settings(args.fifo_priority, args.cpu, False)
@@ -238,10 +265,12 @@ def main() -> None:
     runs: list[Run] = []
     for repeat in range(args.repeats):  # interleaved: the machine's load drifts
         suffix = f" #{repeat + 1}"
+        shown = " + patient" if args.patient_display else ""
         runs += [run("without console" + suffix, args.seconds, args.seed, args.store, None, rt),
-                 run(f"with console ({1000 / FRAME_MS:.0f} fps timer){suffix}", args.seconds,
-                     args.seed, args.store, FRAME_MS, rt),
-                 run("console flat out" + suffix, args.seconds, args.seed, args.store, 0, rt)]
+                 run(f"with console{shown} ({1000 / FRAME_MS:.0f} fps timer){suffix}",
+                     args.seconds, args.seed, args.store, FRAME_MS, rt, args.patient_display),
+                 run(f"console{shown} flat out{suffix}", args.seconds, args.seed, args.store, 0,
+                     rt, args.patient_display)]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {args.seconds:g} s "
           "realtime sessions of sim_exo (1 kHz), live view with 8 live channels; console "
           f"thread nice +{CONSOLE_NICE if lowered else 0}; session processes: "
@@ -268,6 +297,10 @@ def main() -> None:
     print(f"median of {args.repeats}: p99 lateness {base:.0f} µs without, {with_console:.0f} µs "
           f"with the console ({change:+.0f} %; goal: <= +10 %); frame rate {fps_timer:.1f} fps "
           f"at the console's timer, {fps_max:.1f} fps flat out (goal: >= 30)")
+    if args.patient_display:
+        drawn = np.concatenate([r.display_s for r in runs if r.display_s]) * 1000
+        print(f"patient display's part of a frame (read + judge + draw 1920x1080): p50 "
+              f"{np.percentile(drawn, 50):.1f} ms, p99 {np.percentile(drawn, 99):.1f} ms")
 
 
 if __name__ == "__main__":
