@@ -30,7 +30,8 @@ Nothing of this runs on the loop's thread: the loop only advances its counter, a
 anyway. The watchdog wakes ``2 / threshold_s`` times a second and then reads one integer and one
 small ``/proc`` file (a few microseconds with the GIL); the stack is taken and formatted only when
 a tick is late. Stalls are logged
-(``rehabbot.runtime.stall``, warning) from the watchdog's thread as they end and kept in
+(``rehabbot.runtime.stall``, info: not shown unless logging is set up, the session's events
+keep them) from the watchdog's thread as they end and kept in
 :attr:`StallWatch.stalls` (at most :data:`MAX_STALLS`; the rest counted in
 :attr:`StallWatch.missed`).
 
@@ -350,4 +351,4 @@ class StallWatch:
             self.stalls.append(stall)
         else:
             self.missed += 1
-        log.warning("%s", stall.describe())
+        log.info("%s", stall.describe())
