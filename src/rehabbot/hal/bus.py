@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import can
 
 from rehabbot.errors import CommunicationError
 from rehabbot.hal.config import BusConfig
+
+#: Opens one bus of a robot: (bus configuration, channel) → bus. :func:`open_bus` opens the
+#: configured interface; the in-process simulation opens its buses on the lockstep interface
+#: (:func:`rehabbot.hal.lockstep.open_lockstep_bus`).
+BusOpener = Callable[[BusConfig, str], can.BusABC]
 
 
 def open_bus(config: BusConfig, channel: str | None = None) -> can.BusABC:

@@ -29,7 +29,7 @@ import can
 import numpy as np
 
 from rehabbot.errors import CommunicationError, ConfigurationError, RehabbotError
-from rehabbot.hal.bus import open_bus
+from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.base import Drive
 from rehabbot.hal.drives.registry import drive_class
@@ -212,6 +212,7 @@ class CanRobot(Robot):
         *,
         channel_suffix: str = "",
         time_source: Callable[[], float] = time.monotonic,
+        opener: BusOpener = open_bus,
     ) -> None:
         """Store the configuration; nothing is opened here.
 
@@ -221,11 +222,14 @@ class CanRobot(Robot):
                 simulator and tests give each session its own ``virtual`` channels); empty on
                 hardware.
             time_source: the loop clock's time (s), stamped on every state.
+            opener: opens each bus at configure time (default: the configured interface; the
+                in-process simulation gives :func:`~rehabbot.hal.lockstep.open_lockstep_bus`).
         """
         super().__init__(config.joint_names)
         self.config = config
         self.channel_suffix = channel_suffix
         self.time_source = time_source
+        self.opener = opener
         n = len(config.joints)
         self._gear = np.array([j.gear_ratio for j in config.joints])
         self._sign = np.array([float(j.sign) for j in config.joints])
@@ -310,7 +314,7 @@ class CanRobot(Robot):
         return BusLink(
             config=bus,
             channel=channel,
-            bus=open_bus(bus, channel),
+            bus=self.opener(bus, channel),
             joints=joints,
             decoders=tuple(cls.reply_key_of for cls in classes),
             routes={self.drives_[i].reply_key: i for i in joints},
