@@ -54,6 +54,31 @@ class Frame(can.Message):
 
     __slots__ = ()
 
+    @classmethod
+    def standard(cls, arbitration_id: int, data: bytes) -> Frame:
+        """A classic data frame with a standard id, built without :class:`can.Message`'s
+        argument handling (a third of its cost): the caller's id is below ``0x800`` and its
+        ``data`` at most 8 bytes, as every drive protocol's frame builder guarantees.
+
+        >>> frame = Frame.standard(3, b"\x01\x02")
+        >>> frame.equals(can.Message(arbitration_id=3, data=b"\x01\x02", is_extended_id=False))
+        True
+        """
+        frame = cls.__new__(cls)
+        frame.timestamp = 0.0
+        frame.arbitration_id = arbitration_id
+        frame.is_extended_id = False
+        frame.is_remote_frame = False
+        frame.is_error_frame = False
+        frame.channel = None
+        frame.dlc = len(data)
+        frame.data = bytearray(data)
+        frame.is_fd = False
+        frame.is_rx = True
+        frame.bitrate_switch = False
+        frame.error_state_indicator = False
+        return frame
+
     def __deepcopy__(self, memo: dict[int, Any] | None) -> Frame:
         copy = Frame.__new__(Frame)
         copy.timestamp = self.timestamp

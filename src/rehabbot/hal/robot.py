@@ -31,9 +31,9 @@ import numpy as np
 from rehabbot.errors import CommunicationError, ConfigurationError, RehabbotError
 from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
-from rehabbot.hal.drives.base import Drive
+from rehabbot.hal.drives.base import CommandBatch, Drive
 from rehabbot.hal.drives.registry import drive_class
-from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.hal.types import JointCommand, JointState
 from rehabbot.runtime.timing import TickTimer, TimingStats
 
 #: Commands whose reply latency a :class:`CanRobot` keeps per joint (1 min at 1 kHz).
@@ -234,6 +234,12 @@ class CanRobot(Robot):
         self._gear = np.array([j.gear_ratio for j in config.joints])
         self._sign = np.array([float(j.sign) for j in config.joints])
         self._offset = np.array([j.offset_rad for j in config.joints])
+        self._sign_gear = self._sign * self._gear
+        self._gear_sq = self._gear * self._gear
+        # one tick's motor-side command (rows q, qd, kp, kd, tau) and each joint's frames
+        self._motor_command = np.zeros((5, n))
+        self._frames: list[list[can.Message]] = [[] for _ in range(n)]
+        self._batches: list[CommandBatch] = []
         self._motor_q = np.zeros(n)
         self._motor_qd = np.zeros(n)
         self._motor_tau = np.zeros(n)
@@ -340,6 +346,11 @@ class CanRobot(Robot):
                 link.bus.shutdown()
             raise
         self.links_ = links
+        by_protocol: dict[type[Drive], list[int]] = {}
+        for i, drive in enumerate(self.drives_):
+            by_protocol.setdefault(type(drive), []).append(i)
+        self._batches = [cls.command_batch([self.drives_[i] for i in joints], joints)
+                         for cls, joints in by_protocol.items()]
 
     def _on_activate(self, wait: Callable[[], object], timeout_s: float) -> None:
         self._last_reply_tick[:] = -1
@@ -445,17 +456,19 @@ class CanRobot(Robot):
         """
         if self.lifecycle is not Lifecycle.ACTIVE:
             raise LifecycleError(f"cannot write commands: the robot is {self.lifecycle.value}")
-        q_m = (self._sign * self._gear * (command.q_ref - self._offset)).tolist()
-        qd_m = (self._sign * self._gear * command.qd_ref).tolist()
-        gear_sq = self._gear * self._gear
-        kp_m = (command.kp / gear_sq).tolist()
-        kd_m = (command.kd / gear_sq).tolist()
-        tau_m: FloatArray = self._sign * command.tau_ff / self._gear
-        tau = tau_m.tolist()
-        drives = self.drives_
+        motor, frames = self._motor_command, self._frames
+        np.subtract(command.q_ref, self._offset, out=motor[0])
+        motor[0] *= self._sign_gear
+        np.multiply(self._sign_gear, command.qd_ref, out=motor[1])
+        np.divide(command.kp, self._gear_sq, out=motor[2])
+        np.divide(command.kd, self._gear_sq, out=motor[3])
+        np.multiply(self._sign, command.tau_ff, out=motor[4])
+        motor[4] /= self._gear
+        for batch in self._batches:
+            batch.fill(motor, frames)
         self._sent_s.fill(time.time())
         for link in self.links_.values():
             for i in link.joints:
-                link.send(drives[i].command_frames(q_m[i], qd_m[i], kp_m[i], kd_m[i], tau[i]))
+                link.send(frames[i])
             if link.sync_frames:
                 link.send(link.sync_frames)
