@@ -234,7 +234,7 @@ class Supervisor:
             self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
         # preallocated buffers
         self._fresh = np.zeros(n, dtype=bool)
-        self._invalid_value = np.full(n, math.nan)
+        self._invalid_value = np.full(n, math.nan)  # an invalid command's offending value
         self._finite = np.zeros(n, dtype=bool)
         self._flags = np.zeros(n, dtype=bool)
         self._work = (np.zeros(n), np.zeros(n))
@@ -409,7 +409,6 @@ class Supervisor:
         self._finite &= np.isfinite(state.tau, out=flags)
         np.logical_not(self._finite, out=act[INVALID, :n])
         act[INVALID, :n] &= fresh
-        self._invalid_value[:] = math.nan
         fresh &= self._finite
         np.copyto(self._q_trusted, state.q, where=fresh)
         # hard limits, range of motion, drive faults
@@ -591,6 +590,7 @@ class Supervisor:
         np.greater(self._active[INVALID], self._latched[INVALID], out=self._new[INVALID])
         if np.count_nonzero(self._new):
             self._latch_new(state)
+        self._invalid_value[:] = math.nan  # a non-finite state's value, as check reports it
 
     def _latch_new(self, state: JointState) -> list[Fault]:
         """Latch the faults marked in ``_new``; start the most severe stop among them."""
