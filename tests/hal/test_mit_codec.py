@@ -71,3 +71,19 @@ def test_decoding_is_uint_to_float_of_every_field_bit_for_bit(
         field(40, 16, -p, p), field(28, 12, -v, v), field(16, 12, -t, t))
     assert (reply.node_id, reply.temperature_c, reply.fault_code) == (
         data[0], data[6] - mit.TEMPERATURE_OFFSET_C, data[7])
+
+
+@settings(max_examples=300)
+@given(data=st.data(), model=st.sampled_from(MODELS))
+def test_a_reply_is_float_to_uint_of_every_field_bit_for_bit(
+        data: st.DataObject, model: mit.MitMotorModel) -> None:
+    """:func:`mit.pack_reply` writes :func:`mit.float_to_uint` out inline; it gives its codes."""
+    p, v, t = model.p_max_rad, model.v_max_rad_s, model.t_max_nm
+    q = data.draw(field_value(-p, p, mit.POSITION_BITS))
+    qd = data.draw(field_value(-v, v, mit.VELOCITY_BITS))
+    tau = data.draw(field_value(-t, t, mit.TORQUE_BITS))
+    word = int.from_bytes(mit.pack_reply(model, 5, q, qd, tau, 30.0, 0), "big")
+    assert (word >> 40) & 0xFFFF == mit.float_to_uint(q, -p, p, mit.POSITION_BITS)
+    assert (word >> 28) & 0xFFF == mit.float_to_uint(qd, -v, v, mit.VELOCITY_BITS)
+    assert (word >> 16) & 0xFFF == mit.float_to_uint(tau, -t, t, mit.TORQUE_BITS)
+    assert word >> 56 == 5 and (word >> 8) & 0xFF == 70 and word & 0xFF == 0

@@ -235,6 +235,7 @@ class CanRobot(Robot):
         self._sign = np.array([float(j.sign) for j in config.joints])
         self._offset = np.array([j.offset_rad for j in config.joints])
         self._sign_gear = self._sign * self._gear
+        self._ratio = self._sign / self._gear  # motor side → joint side
         self._gear_sq = self._gear * self._gear
         # one tick's motor-side command (rows q, qd, kp, kd, tau) and each joint's frames
         self._motor_command = np.zeros((5, n))
@@ -436,12 +437,14 @@ class CanRobot(Robot):
         """Collect the replies that arrived and return the joint-side state of this tick."""
         self._tick += 1
         self._collect()
-        ratio = self._sign / self._gear
+        ratio = self._ratio
+        q = self._motor_q * ratio
+        q += self._offset
         return JointState(
             t_s=self.time_source(),
-            q=self._motor_q * ratio + self._offset,
+            q=q,
             qd=self._motor_qd * ratio,
-            tau=self._motor_tau * self._sign * self._gear,
+            tau=self._motor_tau * self._sign_gear,
             temperature_c=self._temperature.copy(),
             fault_code=self._fault.copy(),
             age_ticks=self._tick - self._last_reply_tick,

@@ -190,10 +190,15 @@ def pack_reply(
     temperature_c: float,
     error_code: int,
 ) -> bytes:
-    """The 8 data bytes of a reply frame (what a drive sends; used by the emulated drives)."""
-    p = float_to_uint(q_rad, -model.p_max_rad, model.p_max_rad, POSITION_BITS)
-    v = float_to_uint(qd_rad_s, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS)
-    t = float_to_uint(tau_nm, -model.t_max_nm, model.t_max_nm, TORQUE_BITS)
+    """The 8 data bytes of a reply frame (what a drive sends; used by the emulated drives).
+
+    Each field is :func:`float_to_uint` of its value, written out (``x - x_min`` of a symmetric
+    range is ``x + x_max``, exactly) to spare the calls: the emulated drives reply every tick.
+    """
+    p_max, v_max, t_max = model.p_max_rad, model.v_max_rad_s, model.t_max_nm
+    p = int((min(max(q_rad, -p_max), p_max) + p_max) * 65535 / (p_max + p_max) + 0.5)
+    v = int((min(max(qd_rad_s, -v_max), v_max) + v_max) * 4095 / (v_max + v_max) + 0.5)
+    t = int((min(max(tau_nm, -t_max), t_max) + t_max) * 4095 / (t_max + t_max) + 0.5)
     temp = min(max(round(temperature_c) + TEMPERATURE_OFFSET_C, 0), 255)
     return bytes(
         (node_id & 0xFF, p >> 8, p & 0xFF, v >> 4, ((v & 0xF) << 4) | (t >> 8), t & 0xFF, temp,
