@@ -428,8 +428,14 @@ class MainWindow(QMainWindow):
             if reply.accepted:
                 self.live.status.setText(f"{what}: applied at {reply.t_s:.2f} s")
             else:
-                self.live.status.setText(f"⚠ {what}: {reply.reason}")
-                if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME):
+                # a reset the supervisor refused: its reset:refused event has already put why
+                # in the banner, in plain words; other refusals say why here
+                by_supervisor = reply.reason.startswith("reset refused")
+                self.live.status.setText(
+                    f"⚠ {what}: refused, a cause is still present (see the alarm banner)"
+                    if by_supervisor else f"⚠ {what}: {reply.reason}")
+                if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME) \
+                        and not by_supervisor:
                     self.banner.show_message(reply.reason)
         elif isinstance(reply, Finished):
             self.live.view.finish()

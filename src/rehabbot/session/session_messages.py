@@ -14,6 +14,7 @@ Every message is a small frozen dataclass of plain values, cheap to pickle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -103,7 +104,16 @@ class FaultInfo:
         t_s: loop time of detection (s).
         priority: IEC 60601-1-8 priority: ``"high"``, ``"medium"`` or ``"low"``.
         category: stop category 0, 1 or 2.
-        text: one line for people.
+        text: the supervisor's one line (the console's technical details).
+        value: the offending value, in ``unit``.
+        limit: the limit it crossed, in ``unit``.
+        unit: the unit of ``value`` and ``limit`` (``rehabbot.safety.faults.UNITS``: ``rad``,
+            ``rad/s``, ``N·m``, ``°C``, ``s``, ``ticks``, ``errors``, ``code``; ``""`` for a
+            flag such as E-STOP).
+
+    >>> FaultInfo("position_limit", "hip_flexion_r", 16.489, "high", 0, "", -0.5206, -0.52,
+    ...           "rad").values
+    {'value': -0.5206, 'limit': -0.52}
     """
 
     kind: str
@@ -112,6 +122,14 @@ class FaultInfo:
     priority: str
     category: int
     text: str
+    value: float
+    limit: float
+    unit: str
+
+    @property
+    def values(self) -> dict[str, float]:
+        """``value`` and ``limit`` by name, as a stored fault event carries them."""
+        return {"value": self.value, "limit": self.limit}
 
 
 @dataclass(frozen=True)
@@ -147,7 +165,10 @@ class EventInfo:
         priority: IEC 60601-1-8 priority (``"high"``, ``"medium"``, ``"low"``), or None if the
             event is not an alarm.
         category: the stop category involved, or None.
-        text: one line for people.
+        text: the supervisor's one line (the console's technical details).
+        values: the event's details as the supervisor gave them (numbers in SI units or the
+            unit of their fault kind, ``rehabbot.safety.faults.UNITS``: e.g. a warning's
+            ``value`` and the ``fault_at`` level; text such as a stop's ``cause``).
 
     >>> EventInfo(1.5, "warning:over_temperature", "knee_angle_r", "low", None, "").condition
     'over_temperature'
@@ -159,6 +180,7 @@ class EventInfo:
     priority: str | None
     category: int | None
     text: str
+    values: Mapping[str, float | int | str] = field(default_factory=dict, hash=False)
 
     @property
     def condition(self) -> str:

@@ -51,7 +51,7 @@ from rehabbot.protocols.phased import PhasedController
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.runtime.ring import RingSpec, RingWriter
-from rehabbot.safety.faults import SafetyEvent, StopCategory
+from rehabbot.safety.faults import Fault, SafetyEvent, StopCategory
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.session.session_messages import (
     LOW_PHASE_CONFIDENCE,
@@ -150,7 +150,21 @@ def event_info(event: SafetyEvent) -> EventInfo:
     text += f" at {event.t_s:.3f} s" + (f" ({details})" if details else "")
     return EventInfo(event.t_s, event.kind, event.joint,
                      None if event.priority is None else event.priority.value,
-                     None if event.category is None else int(event.category), text)
+                     None if event.category is None else int(event.category), text,
+                     dict(event.values))
+
+
+def fault_info(fault: Fault) -> FaultInfo:
+    """The console's view of a latched fault: its numbers with their unit, and one line.
+
+    >>> from rehabbot.safety.faults import FaultKind
+    >>> info = fault_info(Fault(FaultKind.POSITION_LIMIT, "hip_flexion_r", 16.489, -0.520555,
+    ...                         -0.52))
+    >>> info.value, info.limit, info.unit
+    (-0.520555, -0.52, 'rad')
+    """
+    return FaultInfo(fault.kind.value, fault.joint, fault.t_s, fault.priority.value,
+                     int(fault.category), fault.describe(), fault.value, fault.limit, fault.unit)
 
 
 class _Restart:
@@ -359,9 +373,7 @@ class CommandServer:
     def _publish_status(self, loop: ControlLoop) -> None:
         supervisor = loop.supervisor
         faults = tuple(
-            FaultInfo(f.kind.value, f.joint, f.t_s, f.priority.value, int(f.category),
-                      f.describe())
-            for f in tuple(supervisor.faults_)
+fault_info(f) for f in tuple(supervisor.faults_)
         )
         reaction = supervisor.reaction_
         status = SafetyStatus(faults, None if reaction is None else int(reaction),
