@@ -88,6 +88,8 @@ class ThighDifferencePhase(PhaseEstimator):
         residual_lost: float = 0.7,
         tracking_gain_per_s: float = 5.0,
         window_cycles: float = 0.08,
+        centre_time_constant_s: float = 10.0,
+        centre_drift_cycles_per_s: float = 0.01,
         speed_class: str = "Free",
     ) -> None:
         self.cadence_steps_per_min = check_cadence(cadence_steps_per_min)
@@ -97,6 +99,8 @@ class ThighDifferencePhase(PhaseEstimator):
         self.residual_lost = residual_lost
         self.tracking_gain_per_s = tracking_gain_per_s
         self.window_cycles = window_cycles
+        self.centre_time_constant_s = centre_time_constant_s
+        self.centre_drift_cycles_per_s = centre_drift_cycles_per_s
         self.oscillator_ = AdaptiveOscillator(
             cadence_steps_per_min, period_s, speed_class=speed_class,
             waveform=thigh_difference_curve(speed_class))
@@ -146,7 +150,11 @@ class ThighDifferencePhase(PhaseEstimator):
         self.confidence_ = confidence
         lead = (estimate - self.phase_ + 0.5) % 1.0 - 0.5
         step = self.stride_frequency_hz + self.tracking_gain_per_s * confidence * lead
-        self.clock_phase_ = (self.clock_phase_ + self.period_s * self.clock_frequency_hz) % 1.0
+        drift = self.centre_drift_cycles_per_s
+        pull = confidence * ((estimate - self.clock_phase_ + 0.5) % 1.0 - 0.5)
+        centre_step = self.clock_frequency_hz + min(max(
+            pull / self.centre_time_constant_s, -drift), drift)
+        self.clock_phase_ = (self.clock_phase_ + self.period_s * centre_step) % 1.0
         free = (self.phase_ + self.period_s * step - self.clock_phase_ + 0.5) % 1.0 - 0.5
         window = self.window_cycles
         self.phase_ = (self.clock_phase_ + min(max(free, -window), window)) % 1.0
