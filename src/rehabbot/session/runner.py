@@ -416,6 +416,9 @@ class SessionRunner:
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
+            for stall in report.stalls:  # where the loop's thread was when a tick ran long
+                store.add_event(session_id, stall.tick * robot_cfg.period_s, "loop_stall", None,
+                                stall.values())
             phase_summaries = phase_report(controller, samples, steps.steps)
             for record in controller.phases_:
                 store.add_event(session_id, record.start_t_s, "phase_started", None,
