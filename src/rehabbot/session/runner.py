@@ -49,7 +49,7 @@ from rehabbot.safety.faults import EventSink, SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
 from rehabbot.session.bringup import Confirm, enable, prepare
-from rehabbot.session.plant import PlantFactory, PlantSettings, open_plant
+from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plant
 from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient import PROFILES
 from rehabbot.storage.recorder import Recorder
@@ -67,6 +67,10 @@ class PatientDefaults:
 
 
 DEMO_PATIENT = PatientDefaults()
+#: Ticks between the loop's checks for a controller's controlled stop, and between progress
+#: reports to the caller.
+STOP_CHECK_TICKS = 10
+PROGRESS_EVERY_TICKS = 250
 
 
 def _not_confirmed(question: str) -> bool:
@@ -139,6 +143,8 @@ class SessionResult:
     dropped_samples: int
     extra: dict[str, object] = field(default_factory=dict)
     progression: list[Change] = field(default_factory=list)
+    #: Why the controller asked for a controlled stop (``Controller.stop_reason_``), if it did.
+    stop_reason: str | None = None
 
 
 def session_phases(
@@ -201,6 +207,8 @@ class SessionRunner:
         self._stop_requested = False
         self._assessing = False
         self._walked = False
+        self._stop_reason: str | None = None
+        self._stop_t_s = 0.0
 
     @property
     def loop(self) -> ControlLoop | None:
@@ -249,6 +257,32 @@ class SessionRunner:
             finally:
                 self._assessing = False
         return results
+
+    def _watch_stop(
+        self, controller: PhasedController, plant: Plant,
+        on_progress: Callable[[float], None] | None,
+    ) -> Callable[[float], None]:
+        """The loop's progress callback (every :data:`STOP_CHECK_TICKS` ticks): a controller
+        that asks for a controlled stop (``stop_reason_``, e.g. transparent mode with a patient
+        who cannot walk alone) gets one at once, as a therapist's stop (the torque fades out,
+        the belt stops) and the session ends ``aborted`` with the reason in its summary and
+        record; ``on_progress`` is passed on about every 250 ticks."""
+        every = max(1, PROGRESS_EVERY_TICKS // STOP_CHECK_TICKS)
+        calls = 0
+
+        def progress(t_s: float) -> None:
+            nonlocal calls
+            reason = controller.current_.stop_reason_
+            if reason is not None and self._stop_reason is None and self._loop is not None:
+                self._stop_reason, self._stop_t_s = reason, t_s
+                self._loop.request_stop(fade=True)
+                if plant.treadmill is not None:
+                    plant.treadmill.set_belt_speed(0.0)
+            calls += 1
+            if on_progress is not None and calls % every == 0:
+                on_progress(t_s)
+
+        return progress
 
     def _phases_done(self) -> None:
         """The last walking phase has ended: the loop stops at the next tick boundary."""
@@ -354,7 +388,9 @@ class SessionRunner:
                 limit_s = (sum(p.time_limit_s for p in walking) + supervisor.settings.fade_s
                            + 2 * robot_cfg.period_s)
                 try:
-                    report = self._loop.run(limit_s, on_progress)
+                    progress = self._watch_stop(controller, plant, on_progress)
+                    report = self._loop.run(limit_s, progress,
+                                            progress_every_ticks=STOP_CHECK_TICKS)
                 finally:
                     self._walked = True
                 status = "faulted" if report.faults else (
@@ -365,6 +401,7 @@ class SessionRunner:
             recording_error = _stop_recording(recorder)
         if recording_error is not None:
             status = "faulted"  # the samples committed before the failure stay stored
+        stop_reason = self._stop_reason if status == "aborted" else None
         if status == "completed":
             with _ends_aborted(req.store_path, session_id):
                 assessments.update(self._assess(phases[first + len(walking):], req.profile,
@@ -387,6 +424,9 @@ class SessionRunner:
                 store.add_event(session_id, record.start_t_s, "phase_started", None,
                                 {"name": record.name, "kind": record.kind,
                                  "index": record.index})
+            if stop_reason is not None:
+                store.add_event(session_id, self._stop_t_s, "controlled_stop", None,
+                                {"reason": stop_reason})
             for tick, values in controller.changes_:
                 store.add_event(session_id, _tick_time(samples, tick), "params_changed", None,
                                 values)
@@ -406,6 +446,7 @@ class SessionRunner:
                 "reply_latency_us": latency,
                 "dropped_samples": recorder.dropped,
                 "faults": [f.describe() for f in report.faults],
+                "controlled_stop": stop_reason,
                 "recording_error": recording_error,
                 "steps": steps.steps,
                 "phases": phase_summaries,
@@ -416,7 +457,7 @@ class SessionRunner:
             store.finish_session(session_id, status, stored)
         return SessionResult(session_id, status, summary, report, recorder.dropped,
                              {"reply_latency_us": latency},
-                             [] if plan is None else plan.changes)
+                             [] if plan is None else plan.changes, stop_reason)
 
 
 def build_supervisor(robot: RobotConfig, phase: Phase) -> Supervisor:
