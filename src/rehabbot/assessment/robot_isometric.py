@@ -7,7 +7,8 @@ can toward flexion, rests again, then toward extension. The person's torque is t
 measured reaction less its mean over the second half of the preceding rest (which takes the
 leg's weight and the passive torques out, as a dynamometer's gravity correction does); the
 result per direction is the highest mean over any :data:`WINDOW_S` (1 s) of the effort: the peak
-torque sustained over 1 s, in N·m and per kg of body mass.
+torque sustained over 1 s, in N·m and per kg of body mass. A rest of :data:`RECOVERY_S` follows
+each joint's efforts.
 
 A person stronger than the robot is not measured: if the measured torque reaches
 :data:`AT_TORQUE_LIMIT` of the joint's ``torque_max_nm`` during an effort, the result is flagged
@@ -36,6 +37,9 @@ DEFAULT_ANGLES_RAD = {"hip_flexion": math.radians(30.0), "knee_angle": math.radi
 REST_S = 1.0
 EFFORT_S = 3.0
 WINDOW_S = 1.0
+#: Rest (s) after a joint's efforts, before anything else asks for torque: maximal efforts
+#: heat the actuators (the supervisor's RMS-torque window) as they tire the person.
+RECOVERY_S = 10.0
 #: Share of the robot's torque limit from which an effort counts as limited by the robot.
 AT_TORQUE_LIMIT = 0.99
 #: Speed (rad/s) of the moves to the test angle and back.
@@ -91,7 +95,7 @@ def isometric_steps(joints: tuple[str, ...], angles_rad: dict[str, float], setup
             steps.append(Step("hold", joint, "rest", direction, RELAX, duration_s=REST_S))
             steps.append(Step("hold", joint, "effort", direction, Instruction(joint, direction),
                               duration_s=EFFORT_S))
-        steps.append(Step("hold", joint, "rest", "flexion", RELAX, duration_s=REST_S / 2))
+        steps.append(Step("hold", joint, "recovery", "flexion", RELAX, duration_s=RECOVERY_S))
         steps.append(Step("move", joint, "return", target_rad=start_angle_rad(joint),
                           speed_rad_s=MOVE_SPEED_RAD_S))
     return tuple(steps)

@@ -38,7 +38,7 @@ import numpy as np
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.compensation import LegGravity
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.types import JointCommand, JointState
+from rehabbot.hal.types import FloatArray, JointCommand, JointState
 
 #: Position-hold gains of a procedure: stiffness (N·m/rad) and damping (N·m·s/rad).
 HOLD_KP_NM_PER_RAD = 3000.0

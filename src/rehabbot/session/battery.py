@@ -8,6 +8,10 @@ treadmill stopped and the person lifted. Every sample is recorded like a walking
 assessment's result is computed afterwards from the stored samples and the steps the battery
 logged.
 
+When walking phases follow, the battery ends by moving the legs to where the walking starts
+(:func:`walking_start`: the gait reference at the right foot strike), so that the walking
+controller takes over without a jump.
+
 A latched fault (E-STOP included) ends the battery: :class:`FaultWatch`, one of the loop's event
 sinks, aborts it on the tick the fault is reported; the assessment then running is
 ``interrupted`` (its completed parts are analysed), the ones after it ``skipped`` with the fault
@@ -16,12 +20,14 @@ as the reason; a stop request skips them likewise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS, RobotAssessment
 from rehabbot.assessment.robot_recording import AssessmentRecording, RobotSetup
-from rehabbot.controllers.procedures import AssessmentBattery, Procedure
+from rehabbot.controllers.procedures import AssessmentBattery, Procedure, Step
+from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import Phase
@@ -92,6 +98,19 @@ def battery_results(
             status="done" if done else "interrupted", reason="" if done else reason)
         results[phase.name] = result.as_dict()
     return results
+
+
+#: Speed (rad/s) of the move to the walking start pose.
+WALKING_START_SPEED_RAD_S = math.radians(30.0)
+
+
+def walking_start(joint_names: tuple[str, ...]) -> Procedure:
+    """The closing procedure of a battery before walking: each joint to the gait reference's
+    angle at the right foot strike, where the walking controller starts."""
+    pose = GaitReference(joint_names).evaluate(0.0)[0]
+    return Procedure("walking_start", tuple(
+        Step("move", name, "to_walking", target_rad=float(pose[i]),
+             speed_rad_s=WALKING_START_SPEED_RAD_S) for i, name in enumerate(joint_names)))
 
 
 class FaultWatch:

@@ -61,6 +61,7 @@ from rehabbot.session.battery import (
     ShiftedSink,
     battery_results,
     plan_battery,
+    walking_start,
 )
 from rehabbot.session.bringup import Confirm, enable, prepare
 from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plant
@@ -68,7 +69,6 @@ from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient import PROFILES
 from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.store import SessionSamples, SessionStore
-
 
 #: Time (s) a battery's loop may run beyond its planned course (it ends itself when done):
 #: the joints may start anywhere in their range after walking.
@@ -236,7 +236,7 @@ class SessionRunner:
 
     @property
     def walked(self) -> bool:
-        """The walking loop has ended: commands to :attr:`loop` no longer move anything."""
+        """The session's loops have ended: commands to :attr:`loop` no longer move anything."""
         return self._walked
 
     def request_stop(self) -> None:
@@ -254,8 +254,11 @@ class SessionRunner:
         has (at once if walking follows, else with a torque fade), or after a fault or a stop
         request with a fade."""
         robot, clock = plant.robot, plant.clock
-        battery = AssessmentBattery(robot.config.joint_names, [p.procedure for p in planned],
-                                    setup.gravity(), plant.instruct or _nobody)
+        procedures = [p.procedure for p in planned]
+        if walking_follows:
+            procedures.append(walking_start(robot.config.joint_names))
+        battery = AssessmentBattery(robot.config.joint_names, procedures, setup.gravity(),
+                                    plant.instruct or _nobody)
         loop = ControlLoop(robot, supervisor, battery, clock, recorder=sinks.shifted(),
                            contacts=plant.contacts or _no_contacts,
                            events=_tee_events(_tee_events(sinks.events, FaultWatch(battery)),
@@ -392,7 +395,9 @@ class SessionRunner:
                 controller = PhasedController(
                     walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
                     period_s=robot_cfg.period_s, treadmill=plant.treadmill,
-                    on_finished=self._phases_done, ramp_in=plant.ramp_in or bool(before),
+                    on_finished=self._phases_done,
+                    # after a battery the robot holds the legs where the walking starts
+                    ramp_in=plant.ramp_in and not before,
                 )
                 recorder.start()
                 with SessionStore.open(req.store_path) as store:  # before the drives' watchdogs run
@@ -434,6 +439,7 @@ class SessionRunner:
                 report = dataclasses.replace(reports[-1],
                                              faults=[f for r in reports for f in r.faults])
         finally:
+            self._walked = True  # no loop runs any more
             gc.unfreeze()
             plant.close()
             recording_error = _stop_recording(recorder)
@@ -450,8 +456,10 @@ class SessionRunner:
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
-            phase_summaries = phase_report(controller, samples, steps.steps, walk_ticks[0])
-            for record in controller.phases_:
+            walked_phases = controller.phases_ if walk_ticks[1] > walk_ticks[0] else []
+            phase_summaries = phase_report(controller, samples, steps.steps,
+                                           walk_ticks[0]) if walked_phases else []
+            for record in walked_phases:
                 store.add_event(session_id, record.start_t_s, "phase_started", None,
                                 {"name": record.name, "kind": record.kind,
                                  "index": record.index})

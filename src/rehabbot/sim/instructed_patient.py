@@ -27,9 +27,8 @@ from rehabbot.hal.types import FloatArray
 from rehabbot.sim.patient import PatientModel, PatientProfile, PatientTask
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 
-
 #: Standard deviation of a relaxed joint's fluctuating torque (N·m).
-FLUCTUATION_NM = 0.5
+FLUCTUATION_NM = 0.2
 #: Share of a joint's task torque added to that standard deviation.
 FLUCTUATION_SHARE = 0.02
 #: Time constant of the fluctuation (s).
