@@ -255,7 +255,7 @@ def _stiffness(recording: AssessmentRecording, joints: tuple[str, ...],
             "rest_angle_deg": math.degrees(e.rest_angle_rad),
             "rms_residual_nm": e.rms_residual_nm,
         }
-        for joint, e in stiffness(recording, joints, setup, period_s)
+        for joint, e in stiffness(recording, joints, _velocities(params), setup)
     ]
 
 

@@ -102,9 +102,11 @@ def stiffness_steps(joints: tuple[str, ...], velocities_deg_s: tuple[float, ...]
     return tuple(steps)
 
 
-def stiffness(recording: AssessmentRecording, joints: tuple[str, ...], setup: RobotSetup,
-              period_s: float) -> list[tuple[str, StiffnessEstimate]]:
-    """Per joint and completed motion, the fitted stiffness (module docstring)."""
+def stiffness(recording: AssessmentRecording, joints: tuple[str, ...],
+              velocities_deg_s: tuple[float, ...], setup: RobotSetup
+              ) -> list[tuple[str, StiffnessEstimate]]:
+    """Per joint and completed motion, the fitted stiffness (module docstring); the motions
+    ran at ``velocities_deg_s`` in order."""
     leg = setup.leg_inertia()
     samples, names = recording.samples, recording.joint_names
     out = []
@@ -112,7 +114,8 @@ def stiffness(recording: AssessmentRecording, joints: tuple[str, ...], setup: Ro
         side = joint.rsplit("_", 1)[1]
         hip, knee = f"hip_flexion_{side}", f"knee_angle_{side}"
         column = recording.column(joint)
-        for mark in recording.steps(joint, "sine"):
+        for velocity, mark in zip(velocities_deg_s, recording.steps(joint, "sine"),
+                                  strict=False):
             if mark.ended_by != "time":
                 continue
             rows = recording.rows(mark)
@@ -126,6 +129,5 @@ def stiffness(recording: AssessmentRecording, joints: tuple[str, ...], setup: Ro
                 resist = resist - row[0] * qdd[:, 0] - row[1] * qdd[:, 1]
             keep = t - t[0] >= SKIP_S
             k_fit, b_fit, q0, rms = fit_stiffness(q[keep], qd[keep], resist[keep])
-            out.append((joint, StiffnessEstimate(math.degrees(mark.step.speed_rad_s), k_fit,
-                                                 b_fit, q0, rms)))
+            out.append((joint, StiffnessEstimate(velocity, k_fit, b_fit, q0, rms)))
     return out
