@@ -52,7 +52,7 @@ def test_the_battery_runs_on_the_emulated_robot_through_the_hardware_path(
         stats = emulator.stop()
     summary, samples = stored(store, result)
     assert summary["plant"] == "emulated robot"
-    assert stats["steps"] > 10_000  # the emulator's physics ran the battery on the wall clock
+    assert stats["steps"] > 0  # the emulator's physics ran while the drives were enabled
     passive, isometric = (summary["assessments"][n] for n in ("passive_rom", "isometric"))
     if result.status == "faulted" and result.loop.faults[0].t_s < summary["walking_ticks"][0]:
         # a stall ended the battery: what was left is skipped, naming the fault
@@ -62,6 +62,7 @@ def test_the_battery_runs_on_the_emulated_robot_through_the_hardware_path(
         assert isometric["reason"].startswith(first)
         return
     assert passive["status"] == isometric["status"] == "done", summary
+    assert stats["steps"] > 20_000  # the battery ran on the emulator's wall clock
     (rom,) = passive["rows"]
     true_flexion = math.degrees(PATIENT.passive_limit_rad(KNEE, "flexion", 10.0))
     assert rom["flexion_deg"] == pytest.approx(true_flexion, abs=3.0)
@@ -117,8 +118,13 @@ def test_estop_during_an_assessment_turns_the_torque_off_within_a_tick_and_skips
     assert np.abs(samples.tau_cmd[first - 1]).max() > 1.0
     # from the tick E-STOP was seen on, every command asks for no torque at all...
     assert np.all(samples.tau_cmd[pressed] == 0.0)
-    # ...and the drives report none from their next reply on
-    assert np.abs(samples.tau[first + 1:]).max() < 0.5
+    # ...and the drives report none once their replies to it arrive (the battery's recording
+    # goes on 0.1 s after a stop for this; the emulator's replies may lag a few ticks behind)
+    quiet = np.all(np.abs(samples.tau) < 0.5, axis=1)
+    assert samples.t_s[-1] - press >= 0.09
+    settled = first + int(np.argmax(quiet[first:]))
+    assert quiet[first:].any() and np.all(quiet[settled:])
+    assert samples.t_s[settled] - press < 0.05
     passive, isometric = (summary["assessments"][n] for n in ("passive_rom", "isometric"))
     assert passive["status"] == "interrupted" and passive["reason"].startswith("estop at")
     assert isometric["status"] == "skipped" and isometric["reason"] == passive["reason"]

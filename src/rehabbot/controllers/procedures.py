@@ -53,6 +53,9 @@ SWEEP_RAMP_S = 0.2
 DETECT_AFTER_S = 0.3
 #: How long (s) a sweep stays at the end of the allowed range before it ends there.
 LIMIT_DWELL_S = 0.3
+#: After an abort the battery ends this much later (s), so that the recording shows the drives'
+#: replies to the supervisor's stop.
+ABORT_TAIL_S = 0.1
 
 StepKind = Literal["move", "sweep", "hold", "free", "sine"]
 Direction = Literal["flexion", "extension"]
@@ -234,6 +237,7 @@ class AssessmentBattery(Controller):
         self.finished_ = False
         #: Why the battery was ended early (None: it was not).
         self.aborted_: str | None = None
+        self._aborted_at_s: float | None = None
 
     @property
     def marks_(self) -> list[StepMark]:
@@ -257,8 +261,8 @@ class AssessmentBattery(Controller):
         return total
 
     def abort(self, reason: str) -> None:
-        """End the battery (from any thread): the step in progress ends as ``abort``; nothing
-        after it runs."""
+        """End the battery (from any thread): the step in progress ends as ``abort`` at the next
+        tick; nothing after it runs; the battery finishes :data:`ABORT_TAIL_S` later."""
         self.aborted_ = reason
 
     def reset(self, state: JointState) -> None:
@@ -299,12 +303,15 @@ class AssessmentBattery(Controller):
     def _advance(self, state: JointState) -> None:
         """Start, run and end steps at this tick."""
         t = state.t_s
-        if self._start_t_s is not None and t - self._start_t_s < RAMP_IN_S:
-            return
         if self.aborted_ is not None:
             if self._running is not None:
                 self._end(t, "abort")
-            self._finish()
+            if self._aborted_at_s is None:
+                self._aborted_at_s = t
+            if t - self._aborted_at_s >= ABORT_TAIL_S:
+                self._finish()
+            return
+        if self._start_t_s is not None and t - self._start_t_s < RAMP_IN_S:
             return
         if self._running is None:
             k, procedure, step = self._steps[self._k]
