@@ -36,14 +36,16 @@ knee_angle = {list(ROM_DEG["knee_angle"])}
 """
 
 
-def battery_protocol(directory: Path, assessments: tuple[str, ...],
-                     walk_s: float = 2.0) -> Protocol:
-    """The protocol: each of ``assessments`` on the left knee, then ``walk_s`` of walking;
-    written to ``directory`` and loaded as a user's file would be."""
-    phases = "".join(
+def battery_protocol(directory: Path, assessments: tuple[str, ...], walk_s: float = 2.0,
+                     *, after: bool = False) -> Protocol:
+    """The protocol: each of ``assessments`` on the left knee, then ``walk_s`` of walking (or
+    the walking first, ``after``); written to ``directory`` and loaded as a user's file would
+    be."""
+    battery = "".join(
         f'\n[[phases]]\nname = "{name}"\nkind = "assessment"\nassessment = "{name}"\n'
         'assessment_joints = ["knee_angle_l"]\n' for name in assessments)
-    phases += f'\n[[phases]]\nname = "training"\nkind = "training"\nduration_s = {walk_s}\n'
+    walk = f'\n[[phases]]\nname = "training"\nkind = "training"\nduration_s = {walk_s}\n'
+    phases = walk + battery if after else battery + walk
     path = directory / "knee_battery.toml"
     path.write_text(_HEAD + phases)
     return load_protocol(path)

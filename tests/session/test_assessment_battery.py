@@ -147,3 +147,27 @@ def test_a_stop_during_the_battery_skips_the_rest_and_says_so(tmp_path: Path) ->
     assert passive["reason"] == isometric["reason"] == "the session was stopped"
     assert isometric["status"] == "skipped" and isometric["rows"] == []
     assert summary["phases"] == [] or summary["walking_ticks"] == [0, 0]
+
+
+def test_assessments_after_the_walk_run_once_it_has_completed(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    result = SessionRunner(SessionRequest(
+        load_robot_config(), battery_protocol(tmp_path, ("passive_rom",), after=True), store,
+        profile="healthy")).run()
+    assert result.status == "completed", result.loop.faults
+    with SessionStore.open(store) as st:
+        summary = st.session_summary(result.session_id)
+        samples = st.load_samples(result.session_id)
+        (event,) = (e for e in st.list_events(result.session_id) if e["kind"] == "assessment")
+    assert summary is not None
+    first, end = summary["walking_ticks"]
+    assert first == 0 and summary["phases"][0]["name"] == "training"
+    # the battery's ticks follow the walk's in the recording, and its result is stored
+    assert samples.tick[-1] > end + 10_000
+    assert event["t_s"] > samples.t_s[end - 1]
+    (row,) = summary["assessments"]["passive_rom"]["rows"]
+    # a healthy knee bends further than the allowed 0..95 deg: both ends are the range's
+    low, high = ROM_DEG["knee_angle"]
+    assert row["extension_at_robot_limit"] and row["flexion_at_robot_limit"]
+    assert row["extension_deg"] == pytest.approx(low + ZONE_DEG, abs=0.5)
+    assert row["flexion_deg"] == pytest.approx(high - ZONE_DEG, abs=0.5)

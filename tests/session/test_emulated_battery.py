@@ -54,12 +54,13 @@ def test_the_battery_runs_on_the_emulated_robot_through_the_hardware_path(
     assert summary["plant"] == "emulated robot"
     assert stats["steps"] > 0  # the emulator's physics ran while the drives were enabled
     passive, isometric = (summary["assessments"][n] for n in ("passive_rom", "isometric"))
-    if result.status == "faulted" and result.loop.faults[0].t_s < summary["walking_ticks"][0]:
-        # a stall ended the battery: what was left is skipped, naming the fault
-        assert stall_faults_only(result.loop.faults), summary["faults"]
+    if passive["status"] != "done" or isometric["status"] != "done":
+        # a stall ended the battery: what was left is recorded, naming the fault
+        assert result.status == "faulted" and stall_faults_only(result.loop.faults), summary
         first = result.loop.faults[0].kind.value
         assert isometric["status"] in ("interrupted", "skipped")
         assert isometric["reason"].startswith(first)
+        assert summary["walking_ticks"] == [0, 0]  # and nothing walked
         return
     assert passive["status"] == isometric["status"] == "done", summary
     assert stats["steps"] > 20_000  # the battery ran on the emulator's wall clock
@@ -76,8 +77,9 @@ def test_the_battery_runs_on_the_emulated_robot_through_the_hardware_path(
 
 def run_until_pressed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attempt: int
                       ) -> tuple[SessionResult, dict[str, Any], SessionSamples] | None:
-    """One session whose E-STOP is pressed 3 s into its passive ROM; None when a stall fault
-    of this shared computer came first (the press would then find the torque already off)."""
+    """One session whose E-STOP is pressed 1.2 s into its battery (its first assessment, the
+    passive ROM, moves the knee to its start angle); None when a stall fault of this shared
+    computer came first (the press would then find the torque already off)."""
     store = tmp_path / f"s{attempt}.sqlite"
     runner = SessionRunner(SessionRequest(
         tolerant_robot(tmp_path), battery_protocol(tmp_path, ("passive_rom", "isometric")),
@@ -87,10 +89,12 @@ def run_until_pressed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attempt: 
         thread = threading.Thread(target=lambda: results.append(runner.run()))
         thread.start()
         deadline = time.monotonic() + 120.0
-        while not runner.assessing or runner.loop is None or runner.loop.clock.now() < 3.0:
-            assert thread.is_alive() and time.monotonic() < deadline
-            time.sleep(0.01)
-        runner.loop.supervisor.estop(True)
+        while (not runner.assessing or runner.loop is None or runner.loop.clock.now() < 1.2) \
+                and thread.is_alive():
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        if runner.loop is not None:
+            runner.loop.supervisor.estop(True)
         thread.join(timeout=120.0)
     (result,) = results
     if result.loop.faults[0].kind.value != "estop":
@@ -103,11 +107,11 @@ def run_until_pressed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attempt: 
 def test_estop_during_an_assessment_turns_the_torque_off_within_a_tick_and_skips_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for attempt in range(3):  # a stall of this shared computer may come before the press
+    for attempt in range(5):  # a stall of this shared computer may come before the press
         run = run_until_pressed(tmp_path, monkeypatch, attempt)
         if run is not None:
             break
-    assert run is not None, "three sessions stalled before E-STOP could be pressed"
+    assert run is not None, "five sessions stalled before E-STOP could be pressed"
     result, summary, samples = run
     assert result.status == "faulted"
     press = result.loop.faults[0].t_s

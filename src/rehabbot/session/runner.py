@@ -44,7 +44,7 @@ from rehabbot.assessment.robot_recording import RobotSetup
 from rehabbot.assessment.summary import SessionSummary, summarize
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller
-from rehabbot.controllers.procedures import AssessmentBattery, Instruction
+from rehabbot.controllers.procedures import RELAX, AssessmentBattery, Instruction
 from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
@@ -61,6 +61,7 @@ from rehabbot.session.battery import (
     ShiftedSink,
     battery_results,
     plan_battery,
+    walking_samples,
     walking_start,
 )
 from rehabbot.session.bringup import Confirm, enable, prepare
@@ -268,6 +269,7 @@ class SessionRunner:
             loop.request_stop(fade=battery.aborted_ is not None or not walking_follows)
 
         battery.on_finished = finished
+        _to_assessing(plant)
         self._loop = loop
         if self._stop_requested:
             loop.request_stop(fade=True)
@@ -448,11 +450,9 @@ class SessionRunner:
         with _ends_aborted(req.store_path, session_id), \
                 SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
-            walked = (samples.tick >= walk_ticks[0]) & (samples.tick < walk_ticks[1])
-            summary = summarize(
-                samples.t_s[walked], samples.contact[walked], samples.q[walked],
-                samples.q_ref[walked], samples.tau[walked], tuple(samples.joint_names),
-            )
+            walked = walking_samples(samples, walk_ticks)
+            summary = summarize(walked.t_s, walked.contact, walked.q, walked.q_ref, walked.tau,
+                                tuple(samples.joint_names))
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
@@ -488,7 +488,7 @@ class SessionRunner:
                 "plant": plant.kind,
                 "contact_source": plant.contact_source,
                 # how the torque came and went, for replay
-                "ramp_in": plant.ramp_in,
+                "ramp_in": controller.ramp_in,
                 "fade_out": True,
                 "loop_compute": report.compute.as_dict() if report.compute else None,
                 "loop_timing": report.timing(),
@@ -526,6 +526,15 @@ class _Sinks:
 
 def _nobody(instruction: Instruction | None) -> None:
     """No simulated person to instruct: a real one hears the therapist."""
+
+
+def _to_assessing(plant: Plant) -> None:
+    """Before a battery: the treadmill stopped, the person lifted and relaxed."""
+    if plant.treadmill is not None:
+        plant.treadmill.set_belt_speed(0.0)
+        plant.treadmill.set_body_weight_support(1.0)
+    if plant.instruct is not None:
+        plant.instruct(RELAX)
 
 
 def _to_walking(plant: Plant, phase: Phase) -> None:
