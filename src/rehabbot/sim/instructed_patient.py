@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import Any
 
 import numpy as np
 
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.patient import PatientModel, PatientProfile, PatientTask
+from rehabbot.sim.patient import PatientModel, PatientTask
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 
 #: Standard deviation of a relaxed joint's fluctuating torque (N·m).
@@ -36,34 +37,41 @@ FLUCTUATION_TIME_S = 0.05
 
 
 class InstructedPatient(PatientModel):
-    """A :class:`~rehabbot.sim.patient.PatientModel` that takes instructions (module docstring).
+    """The simulator's own patient, ``person``, taking instructions (module docstring).
+
+    A view of that person, not a second model: reading an attribute reads the person's, walking
+    is the person's own :meth:`~PatientModel.torques` (so whatever wraps it, e.g. a benchmark
+    recording the patient's torques, still sees every walking step), and a task is set on the
+    person. Only :meth:`torques` and :meth:`instruct` are the view's own.
 
     >>> from rehabbot.sim.patient import PROFILES, RELAX
     >>> import numpy as np
-    >>> patient = InstructedPatient(("knee_angle_r",), PROFILES["healthy"], 75.0, 90.0, 0)
+    >>> person = PatientModel(("knee_angle_r",), PROFILES["healthy"], 75.0, 90.0, 0)
+    >>> patient = InstructedPatient(person, seed=0)
     >>> patient.instruct(RELAX)
     >>> q = np.array([0.3]); qd = np.zeros(1)
-    >>> bool(np.allclose(patient.torques(0.0, q, qd, True), patient.passive_torques(q, qd)))
-    True
+    >>> tau = patient.torques(0.0, q, qd, True)
+    >>> bool(abs(tau[0] - person.passive_torques(q, qd)[0]) < 1.0), person.task_ is RELAX
+    (True, True)
     """
 
     _NOTHING: tuple[()] = ()
 
-    def __init__(
-        self,
-        joint_names: tuple[str, ...],
-        profile: PatientProfile,
-        body_mass_kg: float,
-        cadence_steps_per_min: float,
-        seed: int,
-    ) -> None:
-        """As :class:`~rehabbot.sim.patient.PatientModel`."""
-        super().__init__(joint_names, profile, body_mass_kg, cadence_steps_per_min, seed)
+    def __init__(self, person: PatientModel, seed: int) -> None:
+        """A view of ``person`` whose fluctuation is drawn from ``seed`` (the model's own
+        initialisation is not run: its state is the person's)."""
+        self.person = person
         self._fluctuation_rng = np.random.default_rng([seed, 1])
-        self._fluctuation = np.zeros(len(joint_names))
+        self._fluctuation = np.zeros(len(person.joint_names))
         self._fluctuation_t_s: float | None = None
         self._lock = threading.Lock()
         self._pending: tuple[PatientTask | None] | tuple[()] = self._NOTHING
+
+    def __getattr__(self, name: str) -> Any:
+        """The person's attribute ``name`` (called only for names the view has not)."""
+        if name == "person":  # not yet set (e.g. while copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.person, name)
 
     def instruct(self, task: PatientTask | None) -> None:
         """Do ``task`` from the next step on (``None``: walk again); from any thread."""
@@ -73,17 +81,18 @@ class InstructedPatient(PatientModel):
     def torques(
         self, t_s: float, q: FloatArray, qd: FloatArray, right_contact: bool
     ) -> FloatArray:
-        """The task's torques while one is given (:meth:`PatientModel.task_torques`), else the
-        walking patient's (:meth:`PatientModel.torques`)."""
+        """The person's task torques while a task is given (:meth:`PatientModel.task_torques`,
+        with the fluctuation), else their walking torques (:meth:`PatientModel.torques`)."""
+        person = self.person
         if self._pending:
             with self._lock:
                 pending, self._pending = self._pending, self._NOTHING
             if pending:
-                self.set_task(pending[0], t_s, q)
-        if self.task_ is None:
+                person.set_task(pending[0], t_s, q)
+        if person.task_ is None:
             self._fluctuation_t_s = None
-            return super().torques(t_s, q, qd, right_contact)
-        tau = self.task_torques(t_s, q, qd)
+            return person.torques(t_s, q, qd, right_contact)
+        tau = person.task_torques(t_s, q, qd)
         return tau + self._fluctuate(t_s) * (FLUCTUATION_NM + FLUCTUATION_SHARE * np.abs(tau))
 
     def _fluctuate(self, t_s: float) -> FloatArray:
@@ -98,9 +107,8 @@ class InstructedPatient(PatientModel):
 
 
 def instructed(sim: SimulatedExoskeleton, settings: SimulationSettings) -> InstructedPatient:
-    """Give ``sim`` (built with ``settings``) a patient who takes instructions: the same person
-    (profile, mass, cadence, seed), so that walking is unchanged."""
-    patient = InstructedPatient(sim.world.joint_names, settings.profile, settings.mass_kg,
-                                settings.cadence_steps_per_min, settings.seed)
+    """Let the patient of ``sim`` (built with ``settings``) take instructions: the same person,
+    so that walking is unchanged."""
+    patient = InstructedPatient(sim.patient, settings.seed)
     sim.patient = patient
     return patient
