@@ -6,8 +6,9 @@ of its own: every tick reads the emulated drives over the python-can ``virtual``
 supervisor and the impedance controller, writes the commands, steps pybullet, and the recorder
 thread writes SQLite. For each run it prints the lateness of the ticks' starts (p50/p99/p99.9/max),
 the ticks skipped after stalls, the age of the command the drives executed (p99.9/max, the
-quantity the command deadline judges), the compute time per tick, the garbage collections, and
-the faults. "busy" runs one process per core spinning at normal priority for the whole run.
+quantity the command deadline judges), the compute time per tick, the garbage collections, the
+stalls the stall watch recorded (ticks not over after 10 ms; docs/realtime.md) and the faults.
+"busy" runs one process per core spinning at normal priority for the whole run.
 
 Real-time settings (Linux): ``--fifo PRIORITY`` (SCHED_FIFO), ``--cpu N`` (affinity),
 ``--lock-memory`` (mlockall); settings the OS refuses are reported and skipped. ``--both``
@@ -97,6 +98,8 @@ ROWS = (
     ("compute max (µs)", ("loop_compute", "max_us"), 1.0, 0),
     ("GC collections (all in slack)", ("loop_timing", "gc", "by_generation"), 1.0, 0),
     ("GC collections outside slack", ("loop_timing", "gc", "outside_slack"), 1.0, 0),
+    ("stalls >= 10 ms (loop_stall events)", ("loop_timing", "stalls"), 1.0, 0),
+    ("loop thread's CPU share (%)", ("loop_timing", "cpu_share"), 100.0, 0),
 )
 
 

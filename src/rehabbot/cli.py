@@ -336,7 +336,7 @@ def sim_serve(
     height: Annotated[float, typer.Option(help="patient height (m)")] = DEMO_PATIENT.height_m,
     mass: Annotated[float, typer.Option(help="patient mass (kg)")] = DEMO_PATIENT.mass_kg,
     seconds: Annotated[
-        float | None, typer.Option(help="stop after this long (s) [default: until Ctrl-C]")
+        float | None, typer.Option(help="stop after this long (s) \\[default: until Ctrl-C]")
     ] = None,
 ) -> None:
     """Run the emulated robot (pybullet, patient, emulated drives) paced to the wall clock and
@@ -379,7 +379,7 @@ def sim_serve(
 def robot_zero(
     robot: Annotated[str, typer.Argument(help="bundled robot name or .toml file")],
     joints: Annotated[
-        list[str] | None, typer.Argument(help="joints to zero [default: every joint]")
+        list[str] | None, typer.Argument(help="joints to zero \\[default: every joint]")
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
     operator: Annotated[str, typer.Option(help="who zeroes (for the audit log)")] = (

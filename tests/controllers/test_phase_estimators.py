@@ -214,3 +214,19 @@ def test_the_thighs_estimator_falls_back_to_the_clock_when_the_legs_stop() -> No
     for k in range(round(7.0 / PERIOD_S), round(8.0 / PERIOD_S)):
         estimator.update(k * PERIOD_S, 0.02, 0.0)
     assert (estimator.phase_ - start) % 1.0 == pytest.approx(0.75, abs=1e-6)  # the clock's rate
+
+
+def test_phase_portrait_forgets_over_the_loop_time_elapsed_not_per_tick() -> None:
+    # A hip held still at 0.5 rad: the running mean leaves its prior exponentially in time,
+    # whether the loop ran every period or a wall clock skipped nine ticks of every ten.
+    tau_s = 2.0
+    every_tick = PhasePortrait(90.0, PERIOD_S, time_constant_s=tau_s)
+    skipping = PhasePortrait(90.0, PERIOD_S, time_constant_s=tau_s)
+    prior = every_tick.mean_
+    for k in range(3001):
+        every_tick.update(k * PERIOD_S, 0.5, 0.0)
+        if k % 10 == 0:
+            skipping.update(k * PERIOD_S, 0.5, 0.0)
+    expected = 0.5 + (prior - 0.5) * math.exp(-(3.0 + PERIOD_S) / tau_s)
+    assert every_tick.mean_ == pytest.approx(expected, rel=1e-9)
+    assert skipping.mean_ == pytest.approx(expected, rel=1e-9)

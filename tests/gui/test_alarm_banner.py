@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,9 @@ from pytestqt.qtbot import QtBot
 from rehabbot.gui.alarm_banner import ALARM_STYLE, QUIET_STYLE
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
-from rehabbot.safety.faults import Priority, SafetyEvent, StopCategory
-from rehabbot.session.session_messages import FaultInfo, Reply, SafetyStatus
-from rehabbot.session.session_process import EventForwarder
+from rehabbot.safety.faults import Fault, FaultKind, Priority, SafetyEvent, StopCategory
+from rehabbot.session.session_messages import Reply, SafetyStatus
+from rehabbot.session.session_process import EventForwarder, fault_info
 from tests.gui.conftest import shown_window
 
 
@@ -80,7 +81,7 @@ def test_a_latched_fault_outranks_a_warning_and_the_warning_outlives_the_reset(
         window: MainWindow) -> None:
     banner = window.banner
     window.handle_reply(sent(HOT)[0])
-    estop = FaultInfo("estop", None, 4.0, "high", 0, "estop at 4.000 s")
+    estop = fault_info(Fault(FaultKind.ESTOP, None, 4.0, 1.0, 0.0))
     window.handle_reply(SafetyStatus((estop,), 0, True))
     assert priority(window) == "high"
     assert banner.title.full_text() == "HIGH PRIORITY ALARM · E-STOP pressed · NOT ACKNOWLEDGED"
@@ -94,3 +95,20 @@ def test_a_latched_fault_outranks_a_warning_and_the_warning_outlives_the_reset(
     assert "last event at 5.0 s: Alarms reset: the session continues" in banner.detail.text()
     window.banner.clear()  # the session ended
     assert priority(window) is None and banner.detail.text() == ""
+
+
+def test_the_banner_takes_values_and_units_from_the_fault_not_from_its_text(
+        window: MainWindow) -> None:
+    """The plain words come from the numbers a fault carries (``FaultInfo.value``, ``limit``,
+    ``unit``) and a warning's values; the technical line is only shown (F4), never read."""
+    hip = fault_info(Fault(FaultKind.POSITION_LIMIT, "hip_flexion_l", 12.0, -0.5411, -0.52))
+    assert (hip.value, hip.limit, hip.unit) == (-0.5411, -0.52, "rad")
+    window.handle_reply(SafetyStatus((replace(hip, text="position_limit on hip_flexion_l"),),
+                                     0, True))
+    hot = sent(HOT)[0]
+    window.handle_reply(replace(hot, text="warning: over_temperature on knee_angle_r"))
+    text = window.banner.detail.text()
+    assert "The left hip reached -31.0 deg; the robot allows -29.8 deg at most." in text
+    assert "The right knee motor's winding is at 95 °C; it stops at 110 °C." in text
+    window.banner.toggle_details()
+    assert window.banner.detail.text().splitlines()[0] == "position_limit on hip_flexion_l"

@@ -110,7 +110,8 @@ def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> 
     key(qtbot, window, Qt.Key.Key_F2)
     assert window.banner.acknowledged
     key(qtbot, window, Qt.Key.Key_F3)  # E-STOP still pressed: the supervisor refuses
-    qtbot.waitUntil(lambda: "reset refused" in window.banner.detail.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Reset refused: a cause is still present. Still present: E-STOP "
+                            "pressed." in window.banner.detail.text(), timeout=WAIT_MS)
     assert window.banner.status.faults
     key(qtbot, window, Qt.Key.Key_F1, Qt.KeyboardModifier.ShiftModifier)  # release
     assert not window.estop.pressed

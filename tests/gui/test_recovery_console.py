@@ -1,9 +1,13 @@
 """Hold-to-run recovery from the console's keyboard, through the session process to the
 supervisor of a running session: refused while E-STOP is pressed, running while F7 is held,
-ended when it is let go; then the reset is accepted."""
+ended when it is let go; then the reset is accepted. And the situation it exists for, as a
+clinic meets it: a weak patient's limp legs, dragged by the belt after a stop, go beyond their
+limits by themselves; the reset is refused while they are beyond, F7 brings them back."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +20,8 @@ from pytestqt.qtbot import QtBot
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.safety.recovery import RANGE_FAULTS
+from rehabbot.session.session_messages import Applied, CommandKind, EventInfo, Reply
 from rehabbot.storage.records import (
     FittingParameters,
     PatientProfile,
@@ -26,6 +32,8 @@ from rehabbot.storage.store import SessionStore
 from tests.gui.conftest import shown_window
 
 WAIT_MS = 60_000
+#: How long a stopped session may take to be stored on a loaded machine (ms; 3 s when idle).
+STORE_WAIT_MS = 180_000
 
 
 @pytest.fixture
@@ -87,3 +95,101 @@ def test_f7_held_recovers_after_a_stop_and_the_reset_is_then_accepted(
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.after, timeout=WAIT_MS)
     titles = [window.after.events.item(r, 1).text() for r in range(window.after.events.rowCount())]
     assert "Recovery refused" in titles and "Recovery: bringing the legs back" in titles
+
+
+#: Latched-fault kinds of a joint beyond its range (what recovery is for).
+BEYOND = {kind.value for kind in RANGE_FAULTS}
+#: How many times the therapist presses F3 before the test gives up.
+TRIES = 100
+
+
+@pytest.fixture
+def replies(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> list[Reply]:
+    """Every reply the session process sends the window, in order (seen, then handled)."""
+    seen: list[Reply] = []
+    handle = window.handle_reply
+
+    def record(reply: Reply) -> None:
+        seen.append(reply)
+        handle(reply)
+
+    monkeypatch.setattr(window, "handle_reply", record)
+    return seen
+
+
+def press_reset(qtbot: QtBot, window: MainWindow, replies: list[Reply]) -> list[EventInfo]:
+    """F2 then F3, as the therapist does; the supervisor's reset events that followed."""
+    start = len(replies)
+    window.banner.acknowledge()
+    window.reset()
+    qtbot.waitUntil(lambda: any(isinstance(r, Applied) and r.command.kind is CommandKind.RESET
+                                for r in replies[start:]), timeout=WAIT_MS)
+    return [r for r in replies[start:]
+            if isinstance(r, EventInfo) and r.kind in ("reset", "reset:refused")]
+
+
+def blocked_by_a_joint(events: list[EventInfo]) -> list[str]:
+    """The joint range faults that blocked a refused reset (``kind@joint``)."""
+    return [cause.strip() for e in events if e.kind == "reset:refused"
+            for cause in str(e.values.get("blocking", "")).split(";")
+            if cause.strip().partition("@")[0] in BEYOND and "@" in cause]
+
+
+def test_legs_beyond_their_limits_after_a_stop_refuse_the_reset_until_f7_brings_them_back(
+        qtbot: QtBot, window: MainWindow, replies: list[Reply]) -> None:
+    # a stroke patient (weak left leg, knee thrust) walks at 3 km/h; the therapist stops
+    window.start_session("P-1", load_protocol(), 300.0, "stroke_left")
+    qtbot.waitUntil(lambda: "guidance_pct" in window.live.controls.boxes, timeout=WAIT_MS)
+    window.estop.press()
+    qtbot.waitUntil(lambda: window.status.torque_off, timeout=WAIT_MS)
+    window.estop.release()
+    # the limp legs, on the running belt, go beyond their limits by themselves: the therapist
+    # resets until the supervisor refuses because a joint is beyond (a reset that found every
+    # leg inside for a moment is followed by a new stop, as a stumble would be)
+    blocking: list[str] = []
+    for _ in range(TRIES):
+        blocking = blocked_by_a_joint(press_reset(qtbot, window, replies))
+        if blocking:
+            break
+        if window.status.stop_category is None:
+            window.estop.press()
+            qtbot.waitUntil(lambda: window.status.torque_off, timeout=WAIT_MS)
+            window.estop.release()
+        qtbot.wait(100)
+    assert blocking, "the limp legs never went beyond a limit"
+    assert window.status.faults and not window.estop.pressed
+    # the banner says which joint and what to do, in plain words
+    text = window.banner.detail.text()
+    refusal = next(line for line in text.splitlines() if line.startswith("Reset refused"))
+    assert refusal.startswith("Reset refused: a cause is still present. Still present: ")
+    assert "beyond the robot's limit" in refusal or "outside the patient's range" in refusal
+    assert "hold F7 to bring the legs back into their range" in refusal
+    assert "position_limit" not in refusal and "rom_exceeded" not in refusal
+    # F7 held: the recovery runs under the supervisor; F3 while holding, until every joint is
+    # back inside: then the reset is accepted
+    f7(qtbot, window, True)
+    qtbot.waitUntil(lambda: any(isinstance(r, EventInfo) and r.kind == "recovery:started"
+                                for r in replies), timeout=WAIT_MS)
+    outcome: list[EventInfo] = []
+    for _ in range(TRIES):
+        outcome = press_reset(qtbot, window, replies)
+        if any(e.kind == "reset" for e in outcome):
+            break
+        qtbot.wait(50)
+    f7(qtbot, window, False)
+    accepted = next((e for e in outcome if e.kind == "reset"), None)
+    assert accepted is not None, "the reset was never accepted while F7 was held"
+    cleared = str(accepted.values["cleared"])
+    assert any(cause in cleared for cause in blocking)  # the faults that had blocked it
+    window.stop_session()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.after, timeout=STORE_WAIT_MS)
+    # the record keeps it all: the refusal with the joint beyond, the recovery, the reset
+    db = sqlite3.connect(window.settings.store_path)
+    rows = db.execute("SELECT kind, detail FROM events WHERE session_id = ? ORDER BY t_s, id",
+                      (window.after.session_id,)).fetchall()
+    db.close()
+    kinds = [kind for kind, _ in rows]
+    refusals = [json.loads(detail)["blocking"] for kind, detail in rows
+                if kind == "reset:refused"]
+    assert any(cause in refusal for refusal in refusals for cause in blocking)
+    assert kinds.index("recovery:started") < len(kinds) - 1 - kinds[::-1].index("reset")

@@ -11,10 +11,12 @@ from pytestqt.qtbot import QtBot
 
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
+from rehabbot.safety.faults import Fault, FaultKind
 from rehabbot.session.session_link import SessionLink
-from rehabbot.session.session_messages import Command, CommandKind, FaultInfo, SafetyStatus
+from rehabbot.session.session_messages import Command, CommandKind, SafetyStatus
+from rehabbot.session.session_process import fault_info
 
-ESTOP = FaultInfo("estop", None, 3.0, "high", 0, "E-STOP pressed at 3.000 s")
+ESTOP = fault_info(Fault(FaultKind.ESTOP, None, 3.0, 1.0, 0.0))
 
 
 class SentCommands(SessionLink):

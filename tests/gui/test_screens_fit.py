@@ -16,16 +16,17 @@ from pytestqt.qtbot import QtBot
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
 from rehabbot.runtime.ring import LiveBlock
+from rehabbot.safety.faults import Fault, FaultKind, Priority, SafetyEvent, StopCategory
 from rehabbot.session.session_messages import (
     Applied,
     Command,
     CommandKind,
-    FaultInfo,
     Finished,
     LiveParams,
     ParamInfo,
     SafetyStatus,
 )
+from rehabbot.session.session_process import event_info, fault_info
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
@@ -35,11 +36,10 @@ from tests.gui.screens import clipped_texts, save_screenshot
 #: The smallest screen the console supports (px).
 SCREEN = (1366, 768)
 
-#: Ten latched faults as the session process describes them (``Fault.describe``).
+#: Ten latched faults as the session process sends them (``session_process.fault_info``).
 TEN_FAULTS = tuple(
-    FaultInfo(kind, joint, 10.0 + i, priority, 0,
-              f"{kind}{f' on {joint}' if joint else ''} at {10.0 + i:.3f} s ({value} beyond "
-              f"{limit}), stop category 0, {priority} priority")
+    fault_info(Fault(FaultKind(kind), joint, 10.0 + i, value, limit, StopCategory.TORQUE_OFF,
+                     Priority(priority)))
     for i, (kind, joint, priority, value, limit) in enumerate((
         ("standstill", "knee_angle_r", "high", 0.09, 0.05),
         ("position_limit", "hip_flexion_r", "high", -0.520555, -0.52),
@@ -136,8 +136,13 @@ def test_no_stale_no_alarms_beside_a_refused_reset_once_the_session_ended(
     banner = window.banner
     window.handle_reply(SafetyStatus(TEN_FAULTS[-1:], 0, True))
     reset = Command(CommandKind.RESET, operator="T. Tester")
+    # what the session process sends for a reset the supervisor refuses: its event, the reply
+    window.handle_reply(event_info(SafetyEvent(7.0, "reset:refused", None, {"blocking": "estop"})))
     window.handle_reply(Applied(reset, 7.0, False, "reset refused: a cause is still present"))
-    assert "reset refused" in banner.detail.text()
+    assert "Reset refused: a cause is still present. Still present: E-STOP pressed." in (
+        banner.detail.text())
+    assert window.live.status.text() == ("⚠ reset: refused, a cause is still present (see the "
+                                         "alarm banner)")
     window.handle_reply(Finished(stored[1], "faulted"))  # the session is over
     assert window.stack.currentWidget() is window.after
     for screen in (window.after, window.setup, window.patients):

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,12 @@ import pytest
 
 from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.config import load_robot_config
+from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.protocols.schema import load_protocol
+from rehabbot.runtime.clock import LockstepClock
+from rehabbot.session.plant import Plant, PlantSettings
 from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.session.sim_plant import simulated_plant
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 
@@ -127,38 +131,45 @@ def last_tick(store: Path) -> tuple[int, float] | None:
     return None if row is None else (int(row[0]), float(row[1]))
 
 
+#: Commits of the recorder the SIGKILL test sees land in the store before it kills the session.
+COMMITS_BEFORE_KILL = 5
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
-def test_sigkill_leaves_a_store_holding_everything_up_to_100_ms_before(tmp_path: Path) -> None:
-    """A session paced to the wall clock is killed; every sample older than 100 ms survives."""
+def test_sigkill_leaves_a_store_holding_every_tick_up_to_the_last_commit(tmp_path: Path) -> None:
+    """A session paced to the wall clock is killed right after the store shows a new commit of
+    its recorder; the store opens intact and holds every tick from 0 up to at least that commit,
+    none missing in between, none torn.
+
+    The reference is the store's own commits, not the wall clock: how far behind the wall clock
+    the last commit lies depends on the machine's load (docs/storage.md, "What a crash loses",
+    gives the measured figures)."""
     store = tmp_path / "kill.sqlite"
     child = subprocess.Popen(
         [sys.executable, "-m", "rehabbot", "session", "run", "--duration", "60", "--realtime",
          "--json", "--store", str(store)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while (seen := last_tick(store)) is None or seen[1] < 1.0:
+    commits: list[int] = []  # the last tick of each new commit seen, in order
+    deadline = time.monotonic() + 120
+    while len(commits) < COMMITS_BEFORE_KILL:
         assert child.poll() is None, child.stderr.read() if child.stderr else ""
-        assert time.monotonic() < deadline, "the session did not start recording"
-        time.sleep(0.05)
-    time.sleep(0.73)
-    killed_at = time.time()
+        assert time.monotonic() < deadline, f"the session committed only {commits}"
+        seen = last_tick(store)
+        if seen is not None and (not commits or seen[0] > commits[-1]):
+            commits.append(seen[0])
+        time.sleep(0.005)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     with sqlite3.connect(store) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        (started,) = db.execute(
-            "SELECT json_extract(detail, '$.unix_s') FROM events WHERE kind = 'loop_started'"
-        ).fetchone()
         blobs = [r[0] for r in db.execute("SELECT tick FROM sample_blocks ORDER BY first_tick")]
         n_joint_values = db.execute("SELECT SUM(length(q)) / 8 FROM sample_blocks").fetchone()[0]
-        last_t = db.execute("SELECT MAX(last_t_s) FROM sample_blocks").fetchone()[0]
     ticks = np.concatenate([np.frombuffer(blob, "<i8") for blob in blobs]).tolist()
     assert ticks == list(range(len(ticks)))  # nothing missing in between
-    assert n_joint_values == 4 * len(ticks)
-    # paced to the wall clock, tick time is wall time since the loop started; allow 50 ms of
-    # pacing lateness on a busy machine on top of the 100 ms the store promises
-    assert last_t >= (killed_at - started) - 0.100 - 0.050, (last_t, killed_at - started)
+    assert ticks[-1] >= commits[-1]  # every commit made before the kill survived it
+    assert len(blobs) >= COMMITS_BEFORE_KILL  # written in blocks while the session ran
+    assert n_joint_values == 4 * len(ticks)  # no block torn
 
 
 @pytest.mark.parametrize(("name", "profile"), [
@@ -208,3 +219,35 @@ def test_a_session_that_cannot_start_ends_aborted_with_its_error(tmp_path: Path)
     shown = rehabbot("sessions", "show", str(info.id), store=store)
     assert shown.returncode == 0
     assert "ended by an error before it ran" in " ".join(shown.stdout.split())  # rich wraps lines
+
+
+def _slow_physics_step(step: Callable[[], None]) -> None:
+    time.sleep(0.06)  # a stall inside the simulator's step, six times the watch's threshold
+    step()
+
+
+def test_a_stall_inside_the_simulator_is_stored_as_an_event_naming_it(tmp_path: Path) -> None:
+    def plant(config: RobotConfig, settings: PlantSettings) -> Plant:
+        opened = simulated_plant(config, settings)
+        clock = opened.clock
+        assert isinstance(clock, LockstepClock)
+        step, steps = clock.step, [0]
+
+        def stepping() -> None:
+            steps[0] += 1
+            if steps[0] == 700:
+                _slow_physics_step(step)
+            else:
+                step()
+
+        clock.step = stepping
+        return opened
+
+    store = tmp_path / "s.sqlite"
+    session_id = simulate(store, 1.0, plant=plant)
+    with SessionStore.open(store) as st:
+        stalls = [e for e in st.list_events(session_id) if e["kind"] == "loop_stall"]
+        summary = st.session_summary(session_id)
+    assert summary is not None and summary["loop_timing"]["stalls"] == len(stalls)
+    (stall,) = [e for e in stalls if e["detail"]["function"] == "_slow_physics_step"]
+    assert "wait_next_tick (rehabbot/runtime/clock.py" in stall["detail"]["stack"]

@@ -89,10 +89,10 @@ def analyze_command(
         help="file: the events labelled in the file; detect: detected from the angles; auto: "
              "the file's when it has them [both are compared in --json]")] = "auto",
     speed: Annotated[float | None, typer.Option(
-        help="walking speed (m/s) [default: from the pelvis markers, else class from the "
+        help="walking speed (m/s) \\[default: from the pelvis markers, else class from the "
              "cadence]")] = None,
     leg_length: Annotated[float | None, typer.Option(
-        help="leg length (m) [default: the file's PROCESSING:LegLength, else 0.9]")] = None,
+        help="leg length (m) \\[default: the file's PROCESSING:LegLength, else 0.9]")] = None,
 ) -> None:
     """Gait events and metrics of FILE; every choice and what could not be computed is shown.
 

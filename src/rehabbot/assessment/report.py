@@ -12,10 +12,14 @@ The content: a header (session, patient code, protocol, date, status); the joint
 per side, time-normalized to 0–100 % of the gait cycle, mean ± SD of the session's strides,
 against the normative band (Schwartz et al. 2008, mean ± SD, the speed class the metrics chose);
 the per-stride table; the spatiotemporal metrics with units; the symmetry indices; the GVS and
-GPS; the safety events and faults. docs/metrics.md ("Session report") describes it.
+GPS; the engagement measures of a robot session (:mod:`~rehabbot.assessment.engagement`: the
+patient display's feedback in effect, time in the target band per joint and stride part and per
+feedback mode, the patient's share of the positive work, the biofeedback value of every stride
+with its mode); the safety events and faults. docs/metrics.md ("Session report") describes it.
 
 :func:`progress_report` writes, with the same writers, a patient's progress across sessions: one
-table row per completed or faulted session in date order and plots of GPS, cadence and hip/knee
+table row per completed or faulted session in date order (with the feedback modes used, the time
+in the target band and the patient's work share) and plots of GPS, cadence and hip/knee
 ROM across sessions (docs/metrics.md, "Progress report").
 
 :func:`report_command` is the ``rehabbot report`` command, ready to register with
@@ -52,6 +56,7 @@ from matplotlib.lines import Line2D
 
 from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.assessment.biofeedback import PARTS
+from rehabbot.assessment.engagement import Engagement, engagement, feedback_record
 from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat, analyze_samples
 from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
 from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
@@ -112,6 +117,7 @@ class ReportData:
         events: the session's stored events: time (s), kind, joint, detail (JSON text).
         faults: the faults listed in the session's summary.
         summary: the session's stored summary (empty if it has none).
+        engagement: the engagement measures, for a session with the robot's torques.
     """
 
     info: SessionInfo
@@ -121,6 +127,7 @@ class ReportData:
     events: list[tuple[float, str, str, str]]
     faults: list[str]
     summary: dict[str, Any] = field(default_factory=dict)
+    engagement: Engagement | None = None
 
 
 def _number(value: Any) -> float | None:
@@ -182,8 +189,10 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
                           f"of data (a stride needs two foot strikes of one side); record a "
                           f"longer walking session")
     faults = [str(f) for f in summary.get("faults") or []]
-    return ReportData(info, analysis, speed, height, stored_events(store_path, session_id),
-                      faults, summary)
+    events = stored_events(store_path, session_id)
+    robot = any("_biofeedback_" in key for side in SIDES for key in analysis.strides[side])
+    return ReportData(info, analysis, speed, height, events, faults, summary,
+                      engagement(analysis, feedback_record(events)) if robot else None)
 
 
 # -- content ----------------------------------------------------------------------------------
@@ -312,10 +321,53 @@ def events_table(data: ReportData) -> Table:
             ["time (s)", "event", "what happened, what to do", "as recorded (SI units)"], rows)
 
 
+def engagement_table(found: Engagement) -> Table:
+    """The feedback in effect, the time in the target band, the patient's work share."""
+    rows = [[f"feedback from {t:.1f} s", settings.describe()] for t, settings in found.record]
+    if not found.record:
+        rows.append(["feedback", "none recorded (no patient display): off, band of the default"])
+    for (kind, part), band in found.time_in_band.items():
+        rows.append([f"time in the target band, {kind} in {part}",
+                     f"{_fmt(band.pct, 1)} % ({_fmt(band.in_band_s, 1)} of "
+                     f"{_fmt(band.total_s, 1)} s)"])
+    for mode, band in found.by_mode.items():
+        rows.append([f"time in the target band with feedback {mode} (all joints and parts)",
+                     f"{_fmt(band.pct, 1)} % ({_fmt(band.in_band_s, 1)} of "
+                     f"{_fmt(band.total_s, 1)} s)"])
+    for side, share in found.work_share_pct.items():
+        rows.append([f"patient's share of the positive work in swing, {side} (%)",
+                     _fmt(share, 1)])
+    return "Engagement (patient display)", ["measure", "value"], rows
+
+
+def engagement_stride_table(found: Engagement) -> Table:
+    """Per stride: its feedback mode and band, and each biofeedback value (N·m; * in the band)."""
+    keys = [(kind, part) for kind in JOINT_KINDS for part in PARTS
+            if any(f"{kind}_biofeedback_{part}_nm" in found.strides[s] for s in SIDES)]
+    rows = []
+    for side in SIDES:
+        table = found.strides[side]
+        for i, start in enumerate(table["start_s"]):
+            cells = []
+            for kind, part in keys:
+                values = table.get(f"{kind}_biofeedback_{part}_nm")
+                inside = table.get(f"{kind}_in_band_{part}")
+                cells.append("" if values is None or inside is None else
+                             _fmt(float(values[i]), 1) + (" *" if inside[i] else ""))
+            rows.append([side, str(i + 1), _fmt(float(start)), table["mode"][i],
+                         f"{table['band_low_nm'][i]:g} to {table['band_high_nm'][i]:g}", *cells])
+    return ("Biofeedback per stride (N·m; * in the target band)",
+            ["side", "stride", "start (s)", "feedback", "band (N·m)",
+             *(f"{kind} {part}" for kind, part in keys)], rows)
+
+
 def report_tables(data: ReportData) -> list[Table]:
     """Every table of the report, in order."""
-    return [parameter_table(data.analysis), session_table(data), score_table(data.analysis),
-            stride_table(data.analysis), events_table(data)]
+    found = data.engagement
+    engagement_tables = [] if found is None else [engagement_table(found),
+                                                  engagement_stride_table(found)]
+    return [parameter_table(data.analysis), session_table(data), *engagement_tables,
+            score_table(data.analysis), stride_table(data.analysis), events_table(data)]
 
 
 def curve_figures(data: ReportData) -> list[tuple[str, Figure]]:
@@ -808,7 +860,8 @@ def progress_table(progress: ProgressData) -> Table:
                *(f"{JOINT_KINDS[kind]}{SIDE_SUFFIX[side]} ROM (deg)"
                  for kind, side in rom_columns),
                *(f"{name} RMS error (deg)" for name in rms_columns),
-               "GPS (deg)", "stride time SI (%)"]
+               "GPS (deg)", "stride time SI (%)", "feedback modes", "time in target band (%)",
+               "patient's work share in swing (%)"]
     rows = []
     for data in progress.sessions:
         info, result = data.info, data.analysis
@@ -826,8 +879,18 @@ def progress_table(progress: ProgressData) -> Table:
                      _fmt(_side_mean(result, "stride_time_s")), *rom,
                      *(_fmt(rms.get(name)) for name in rms_columns),
                      _fmt(result.movement_analysis_profile["overall"]["gps"]),
-                     _fmt(result.symmetry_pct.get("stride_time_s"), 1)])
+                     _fmt(result.symmetry_pct.get("stride_time_s"), 1), *_engagement_cells(data)])
     return "Sessions (completed or faulted, in date order)", headers, rows
+
+
+def _engagement_cells(data: ReportData) -> list[str]:
+    """Feedback modes in effect, time in band (%), mean work share over the sides (%)."""
+    found = data.engagement
+    if found is None:
+        return ["", "", ""]
+    shares = [v for v in found.work_share_pct.values() if math.isfinite(v)]
+    return [", ".join(found.by_mode) or "off", _fmt(found.overall.pct, 1),
+            _fmt(float(np.mean(shares)) if shares else None, 1)]
 
 
 def progress_header(progress: ProgressData) -> list[tuple[str, str]]:

@@ -8,7 +8,10 @@ normalization is learned online with exponential forgetting (time constant ``τ`
 
     m ← m + a (q - m)          σ_q² ← σ_q² + a ((q - m)² - σ_q²)        σ_v² ← σ_v² + a (q̇² - σ_v²)
 
-with ``a = T/τ`` per tick of period ``T``; ``q_n = (q - m) / (√2 σ_q)`` and ``q̇_n = q̇ / (√2 σ_v)``.
+with ``a = 1 - exp(-Δt/τ)`` for the loop time ``Δt`` since the last update (one period ``T`` at
+the first; at most :data:`MAX_STEP_S`): exact forgetting for a sample held over ``Δt``, about
+``T/τ`` per tick, and after ticks a wall clock skipped the skipped time is forgotten too;
+``q_n = (q - m) / (√2 σ_q)`` and ``q̇_n = q̇ / (√2 σ_v)``.
 For a sinusoid ``√2 σ`` is the amplitude and the stride frequency is ``σ_v / (2π σ_q)``; for the
 normative hip waveform, ``σ_v / σ_q`` times its ratio of angle to phase-slope spread. Phase 0
 is where the normative hip pattern's right foot strike falls on its own normalized portrait.
@@ -33,6 +36,9 @@ from rehabbot.errors import ConfigurationError
 TWO_PI = 2.0 * math.pi
 #: Floor of the angle (rad) and velocity (rad/s) scales, so a still leg does not divide by zero.
 MIN_SCALE = 1e-3
+#: The longest time (s) one sample stands for in the statistics: after a longer stall they are
+#: not pulled onto one sample.
+MAX_STEP_S = 0.05
 
 
 class PhasePortrait(PhaseEstimator):
@@ -40,7 +46,8 @@ class PhasePortrait(PhaseEstimator):
 
     Args:
         cadence_steps_per_min: initial guess of the cadence (steps/min).
-        period_s: the control period (s), the step of the running statistics.
+        period_s: the control period (s), the step of the running statistics at the first
+            update (later ones use the loop time elapsed).
         time_constant_s: forgetting time constant ``τ`` of the normalization (s).
         speed_class: the normative speed class that gives the initial statistics and phase 0.
 
@@ -83,6 +90,7 @@ class PhasePortrait(PhaseEstimator):
         self.mean_ = self._prior_mean
         self.angle_var_ = self._prior_sd**2
         self.velocity_var_ = (self._prior_slope_sd * stride_hz) ** 2
+        self._last_t_s: float | None = None
 
     @property
     def stride_frequency_hz(self) -> float:
@@ -92,8 +100,11 @@ class PhasePortrait(PhaseEstimator):
         return ratio * self._prior_sd / self._prior_slope_sd
 
     def update(self, t_s: float, hip_rad: float, hip_velocity_rad_s: float) -> float:
-        """Update the running statistics; the phase (cycles) of the normalized portrait."""
-        a = self.period_s / self.time_constant_s
+        """Update the running statistics over the loop time since the last update (``t_s``, s;
+        one period at the first); the phase (cycles) of the normalized portrait."""
+        last, self._last_t_s = self._last_t_s, t_s
+        dt = self.period_s if last is None else min(max(t_s - last, 0.0), MAX_STEP_S)
+        a = -math.expm1(-dt / self.time_constant_s)
         self.mean_ += a * (hip_rad - self.mean_)
         deviation = hip_rad - self.mean_
         self.angle_var_ += a * (deviation * deviation - self.angle_var_)

@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rehabbot.assessment.alarm_text import PlainEvent, plain_event, values_of
+from rehabbot.assessment.alarm_text import PlainEvent, plain_event
 from rehabbot.gui.labels import ElidedLabel
 from rehabbot.session.session_messages import EventInfo, FaultInfo, SafetyStatus
 
@@ -58,25 +58,32 @@ ALARM_STYLE: dict[str, tuple[str, str, int]] = {
 #: The banner's look without an alarm.
 QUIET_STYLE = ("#2e3b2e", "#ffffff")
 _RANK = {"high": 0, "medium": 1, "low": 2}
+#: The supervisor's event for a refused reset (its ``blocking`` causes say why).
+REFUSED = "reset:refused"
 #: Lines of alarm text the banner's fixed box shows before it scrolls.
 DETAIL_LINES = 3
 
 
 def plain_fault(fault: FaultInfo) -> PlainEvent:
-    """A latched fault in the therapist's language (values from its one-line description)."""
-    return plain_event(f"fault:{fault.kind}", fault.joint, values_of(fault.text))
+    """A latched fault in the therapist's language, from the value and limit it carries."""
+    return plain_event(f"fault:{fault.kind}", fault.joint, fault.values, fault.unit)
 
 
 def plain_warning(event: EventInfo) -> PlainEvent:
-    """A live event in the therapist's language."""
-    return plain_event(event.kind, event.joint, values_of(event.text))
+    """A live event in the therapist's language, from the values it carries."""
+    return plain_event(event.kind, event.joint, event.values)
+
+
+def _key(fault: FaultInfo) -> tuple[str, str | None, float]:
+    """What tells one latched fault from another (its value may be NaN, never equal)."""
+    return fault.kind, fault.joint, fault.t_s
 
 
 def ordered_faults(faults: Iterable[FaultInfo]) -> list[FaultInfo]:
     """Latched faults as the banner lists them: E-STOP first, then by priority, newest first.
 
-    >>> a = FaultInfo("standstill", "knee_angle_r", 1.0, "high", 0, "")
-    >>> b = FaultInfo("estop", None, 2.0, "high", 0, "")
+    >>> a = FaultInfo("standstill", "knee_angle_r", 1.0, "high", 0, "", 0.2, 0.1, "rad")
+    >>> b = FaultInfo("estop", None, 2.0, "high", 0, "", 1.0, 0.0, "")
     >>> [f.kind for f in ordered_faults((a, b))]
     ['estop', 'standstill']
     """
@@ -86,7 +93,7 @@ def ordered_faults(faults: Iterable[FaultInfo]) -> list[FaultInfo]:
 def top_priority(alarms: Iterable[FaultInfo | EventInfo]) -> str | None:
     """The highest priority among ``alarms`` (None without any).
 
-    >>> f = FaultInfo("rom_exceeded", "knee_angle_r", 1.0, "medium", 1, "")
+    >>> f = FaultInfo("rom_exceeded", "knee_angle_r", 1.0, "medium", 1, "", 1.5, 1.4, "rad")
     >>> w = EventInfo(2.0, "warning:rms_torque", "knee_angle_r", "low", None, "")
     >>> top_priority((f, w)), top_priority((w,)), top_priority(())
     ('medium', 'low', None)
@@ -167,7 +174,7 @@ class AlarmBanner(QFrame):
 
     def show_status(self, status: SafetyStatus) -> None:
         """Show the supervisor's state; a fault not seen before needs acknowledging again."""
-        new = set(status.faults) - set(self.status.faults)
+        new = set(map(_key, status.faults)) - set(map(_key, self.status.faults))
         gone = bool(self.status.faults) and not status.faults
         self.status = status
         if new or gone:
@@ -187,6 +194,9 @@ class AlarmBanner(QFrame):
             if event.is_warning_cleared:
                 self.warnings.pop(key, None)
             self.last_event = event
+            if event.kind == REFUSED:  # why, in plain words, until the faults change
+                plain = plain_warning(event)
+                self._message = f"{plain.title}. {plain.line}"
         self._render()
 
     def clear(self) -> None:

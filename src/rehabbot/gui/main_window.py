@@ -6,6 +6,12 @@ one :class:`~rehabbot.session.session_link.SessionLink`; a timer reads its live 
 every :data:`~rehabbot.gui.live_view.FRAME_MS` ms. Every command is sent to the session first
 and then written to the audit log with the operator's name (E-STOP never waits for the disk).
 
+The patient display (:mod:`rehabbot.gui.patient_display`) is a second top-level window for the
+screen facing the treadmill; its controls (:mod:`rehabbot.gui.feedback_panel`) sit in a dock
+the *Patient display* menu shows. Each feedback change is sent to the session like a parameter
+change (recorded there with the loop time) and audited; the settings in effect are sent again
+when a session starts.
+
 Closing the window while a session runs asks first; if confirmed, the session is stopped safely
 (torque fade) and the window waits until it is stored.
 """
@@ -19,9 +25,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -32,12 +39,15 @@ from PySide6.QtWidgets import (
 )
 
 from rehabbot.assessment.alarm_text import STOPS
+from rehabbot.assessment.engagement import FeedbackSettings
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.after_screen import AfterScreen
 from rehabbot.gui.alarm_banner import AlarmBanner
 from rehabbot.gui.estop import EStopPanel
+from rehabbot.gui.feedback_panel import FeedbackPanel
 from rehabbot.gui.live_screen import LiveScreen
 from rehabbot.gui.live_view import FRAME_MS
+from rehabbot.gui.patient_display import PatientDisplay, protocol_step_target
 from rehabbot.gui.patients_screen import PatientsScreen
 from rehabbot.gui.setup_screen import SetupScreen
 from rehabbot.hal.config import RobotConfig
@@ -54,6 +64,7 @@ from rehabbot.session.session_messages import (
     Failed,
     Finished,
     LiveParams,
+    PhaseConfidence,
     Reply,
     SafetyStatus,
 )
@@ -176,6 +187,17 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
+        self.feedback = FeedbackSettings()
+        self.patient_display = PatientDisplay(settings.robot.joint_names)
+        self.feedback_panel = FeedbackPanel()
+        self.feedback_panel.changed.connect(self.set_feedback)
+        self.feedback_panel.open_requested.connect(self.open_patient_display)
+        self.feedback_dock = QDockWidget("Patient display", self)
+        self.feedback_dock.setObjectName("feedbackDock")
+        self.feedback_dock.setWidget(self.feedback_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.feedback_dock)
+        self.feedback_dock.hide()
+        self.menuBar().addMenu("Patient &display").addAction(self.feedback_dock.toggleViewAction())
         self.patients.chosen.connect(self._patient_chosen)
         self.setup.start_requested.connect(self.start_session)
         self.live.controls.changed.connect(self.set_param)
@@ -268,6 +290,8 @@ class MainWindow(QMainWindow):
         self.live.stop_button.setEnabled(True)
         self._audit("session.start", {"protocol": protocol.name, "duration_s": duration_s,
                                       "profile": profile})
+        self.patient_display.attach(link.reader.spec, protocol_step_target(protocol, duration_s))
+        self.set_feedback(self.feedback)  # the settings in effect from the session's start
         if self.estop.pressed:
             link.send(Command(CommandKind.ESTOP, pressed=True, operator=self.settings.operator))
         self.show_screen(self.live)
@@ -287,6 +311,19 @@ class MainWindow(QMainWindow):
         """Change a controller parameter of the running session."""
         self.send(self._command(CommandKind.PARAMS, values={name: value}), "parameter.change",
                   {"parameter": name, "value": value})
+
+    def set_feedback(self, settings: FeedbackSettings) -> None:
+        """Show new feedback settings on the patient display; a running session records them."""
+        self.feedback = settings
+        self.patient_display.set_settings(settings)
+        self.send(self._command(CommandKind.FEEDBACK, feedback=settings), "feedback.change",
+                  settings.as_detail())
+
+    def open_patient_display(self, screen_index: int) -> None:
+        """Show the patient display full screen on monitor ``screen_index``."""
+        screens = QGuiApplication.screens()
+        self.patient_display.place(screens[min(max(screen_index, 0), len(screens) - 1)])
+        self.feedback_dock.show()
 
     def toggle_pause(self) -> None:
         """Pause (torque fades out, the loop keeps running) or resume (a reset).
@@ -377,10 +414,13 @@ class MainWindow(QMainWindow):
         elif isinstance(reply, SafetyStatus):
             self.status = reply
             self.banner.show_status(reply)
+            self.patient_display.show_status(reply)
             self.live.set_paused(reply.paused)
             self.live.show_state(reply_state(reply))
         elif isinstance(reply, EventInfo):
             self.banner.show_event(reply)
+        elif isinstance(reply, PhaseConfidence):
+            self.patient_display.show_confidence(reply)
         elif isinstance(reply, Applied):
             what = reply.command.describe()
             if reply.command.kind is CommandKind.RECOVER and reply.accepted:
@@ -388,8 +428,14 @@ class MainWindow(QMainWindow):
             if reply.accepted:
                 self.live.status.setText(f"{what}: applied at {reply.t_s:.2f} s")
             else:
-                self.live.status.setText(f"⚠ {what}: {reply.reason}")
-                if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME):
+                # a reset the supervisor refused: its reset:refused event has already put why
+                # in the banner, in plain words; other refusals say why here
+                by_supervisor = reply.reason.startswith("reset refused")
+                self.live.status.setText(
+                    f"⚠ {what}: refused, a cause is still present (see the alarm banner)"
+                    if by_supervisor else f"⚠ {what}: {reply.reason}")
+                if reply.command.kind in (CommandKind.RESET, CommandKind.RESUME) \
+                        and not by_supervisor:
                     self.banner.show_message(reply.reason)
         elif isinstance(reply, Finished):
             self.live.view.finish()
@@ -404,6 +450,7 @@ class MainWindow(QMainWindow):
     def _ended(self) -> None:
         self.timer.stop()
         self.recover_timer.stop()
+        self.patient_display.detach()  # before the ring is removed
         if self.link is not None:
             self.link.close()
             self.link = None
@@ -416,6 +463,7 @@ class MainWindow(QMainWindow):
         """Ask before closing during a session; then stop it safely and wait until stored."""
         link = self.link
         if link is None:
+            self.patient_display.close()
             event.accept()
             return
         if not self.confirm(self, "A session is running. Stop it safely (the torque fades out) "
@@ -428,4 +476,5 @@ class MainWindow(QMainWindow):
             QApplication.processEvents()
             self._frame()
             time.sleep(0.02)
+        self.patient_display.close()
         event.accept()

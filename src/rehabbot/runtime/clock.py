@@ -20,12 +20,30 @@ there (:class:`~rehabbot.runtime.gc_guard.LoopGc`).
 
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 #: The slack (s) a wall-clock period must have left for :attr:`Clock.idle` to run in it.
 IDLE_MIN_S = 0.0004
+#: How long before each deadline a wall clock stops sleeping and spins (s): on the normal
+#: scheduler, whose wake-ups come 0.1 ms late at the median (the timer slack) and later in the
+#: tail, and at a real-time policy (``SCHED_FIFO``/``SCHED_RR``), whose wake-ups come 33 µs late
+#: at the median and 70-85 µs at p99 (measured on the development machine, docs/realtime.md).
+#: Spinning is CPU time at the loop's priority: at a real-time policy it counts against the
+#: kernel's real-time throttle (``kernel.sched_rt_runtime_us``, 95 % of each second by default),
+#: beyond which the kernel stops the loop for the rest of the second.
+SPIN_S = 0.0002
+REALTIME_SPIN_S = 0.0001
+
+
+def _spin_for_this_thread() -> float:
+    """:data:`REALTIME_SPIN_S` if the calling thread runs at a real-time policy, else
+    :data:`SPIN_S`."""
+    policy = os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else None
+    realtime = policy is not None and policy in (os.SCHED_FIFO, os.SCHED_RR)
+    return REALTIME_SPIN_S if realtime else SPIN_S
 
 
 class Clock(ABC):
@@ -101,7 +119,10 @@ class WallClock(Clock):
 
     Args:
         period_s: tick period (s).
-        spin_s: how long before each deadline to stop sleeping and spin (s).
+        spin_s: how long before each deadline to stop sleeping and spin (s); None: chosen by
+            the scheduling policy of the thread that starts the grid (:meth:`restart`,
+            :meth:`resync`), :data:`REALTIME_SPIN_S` at a real-time policy, else
+            :data:`SPIN_S`.
         step: a simulator paced to the wall clock (advances it one period), or None.
         max_catch_up_s: the longest stall (s) a simulator is stepped through afterwards; beyond
             it the simulated world stands still for the rest of the stall.
@@ -121,12 +142,13 @@ class WallClock(Clock):
     def __init__(
         self,
         period_s: float,
-        spin_s: float = 0.0002,
+        spin_s: float | None = None,
         step: Callable[[], None] | None = None,
         max_catch_up_s: float = 0.5,
     ) -> None:
         super().__init__(period_s)
-        self.spin_s = spin_s
+        self._spin_given = spin_s
+        self.spin_s = SPIN_S if spin_s is None else spin_s
         self.step = step
         self.max_catch_up = max(1, round(max_catch_up_s / period_s))
         self.steps = 0
@@ -139,6 +161,11 @@ class WallClock(Clock):
         self.steps = 0
         self._start = time.perf_counter()
         self._paced = True
+        self._choose_spin()
+
+    def _choose_spin(self) -> None:
+        if self._spin_given is None:
+            self.spin_s = _spin_for_this_thread()
 
     def resync(self) -> None:
         """Go to the tick due now without counting the ticks in between as skipped and without
@@ -147,6 +174,7 @@ class WallClock(Clock):
         if not self._paced:
             self._start = time.perf_counter() - self.ticks * self.period_s
             self._paced = True
+        self._choose_spin()
         due = int((time.perf_counter() - self._start) / self.period_s)
         self.ticks = max(self.ticks, due)
         self.steps = max(self.steps, self.ticks)

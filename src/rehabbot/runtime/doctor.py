@@ -10,7 +10,8 @@ command:
   real-time priority; none: long kernel sections stall the loop);
 * whether this user may run a thread at ``SCHED_FIFO`` priority (``RLIMIT_RTPRIO`` or root) and
   lock memory (``RLIMIT_MEMLOCK``);
-* the real-time throttle (``kernel.sched_rt_runtime_us``);
+* the real-time throttle (``kernel.sched_rt_runtime_us``: real-time threads that use more than
+  that share of their CPU in a second are stopped for the rest of it, about 50 ms);
 * the CPU frequency governor (``performance`` keeps the clock speed steady);
 * isolated CPUs (``isolcpus``: a CPU nothing else is scheduled on, for ``--cpu``);
 * the timer: resolution and the timer slack of this process;
@@ -151,8 +152,13 @@ def rt_throttle() -> Finding:
     if runtime == "-1":
         return Finding("real-time throttle", "off", Verdict.INFO,
                        "a runaway real-time thread can freeze a CPU: keep the loop pinned")
-    return Finding("real-time throttle", f"{int(runtime) / 1e4:g} % of each second",
-                   Verdict.OK)
+    share = int(runtime) / 1e4
+    return Finding(
+        "real-time throttle", f"{share:g} % of each second", Verdict.INFO,
+        f"real-time threads that use more than {share:g} % of their CPU in a second are stopped "
+        "for the rest of it (about 50 ms: a command_deadline fault); keep the session's "
+        "loop_timing.cpu_share well below it, or, with the loop on an isolated CPU, "
+        "`sysctl -w kernel.sched_rt_runtime_us=-1`")
 
 
 def governor() -> Finding:

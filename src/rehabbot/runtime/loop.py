@@ -32,6 +32,11 @@ it back within a fraction of a period. No collection of the cyclic garbage colle
 tick: the run is wrapped in :class:`~rehabbot.runtime.gc_guard.LoopGc` (heap frozen, automatic
 collection off, the young generation collected in the clock's slack between ticks, every collection
 counted in :attr:`LoopReport.gc`).
+
+Where a tick ran long is seen from outside the loop: a :class:`~rehabbot.runtime.stall.StallWatch`
+thread watches the loop's count of ticks run (:attr:`ControlLoop.ticks_run`, the only thing a
+tick adds for it) during a run and, when it stands still for ``stall_threshold_s``, takes the
+loop thread's stack (:attr:`LoopReport.stalls`).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from rehabbot.runtime.realtime import (
     rank_threads_below_this_one,
     restore_threads,
 )
+from rehabbot.runtime.stall import STALL_THRESHOLD_S, Stall, StallWatch
 from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
@@ -143,6 +149,10 @@ class LoopReport:
             simulation, the simulator's steps).
         events: the safety events of the run, in order (also handed to the event sink).
         reaction: the supervisor's stop at the end of the run (None: none in progress).
+        cpu_share: CPU time of the loop's thread over the run's wall time (0..1; at a real-time
+            policy, what the kernel's real-time throttle counts: docs/realtime.md).
+        stalls: the ticks that ran longer than the stall threshold, with where the loop's
+            thread was (:class:`~rehabbot.runtime.stall.Stall`).
     """
 
     ticks: int
@@ -157,6 +167,8 @@ class LoopReport:
     wall_s: float = 0.0
     events: list[SafetyEvent] = field(default_factory=list)
     reaction: StopCategory | None = None
+    cpu_share: float = 0.0
+    stalls: list[Stall] = field(default_factory=list)
 
     def timing(self) -> dict[str, object]:
         """The run's timing for a session's summary: lateness, command age (µs statistics),
@@ -166,6 +178,8 @@ class LoopReport:
             "command_age_us": None if self.command_age is None else self.command_age.as_dict(),
             "skipped_ticks": self.skipped_ticks,
             "gc": None if self.gc is None else self.gc.as_dict(),
+            "stalls": len(self.stalls),
+            "cpu_share": self.cpu_share,
         }
 
 
@@ -182,6 +196,8 @@ class ControlLoop:
         events: receives every safety event on the loop's thread; must neither block nor raise.
         bus: the bus error counters the supervisor watches (default: the robot's own, when it
             has them, as :class:`~rehabbot.hal.robot.CanRobot` does).
+        stall_threshold_s: a tick not over after this long (s) is a stall, recorded with the
+            loop thread's stack in :attr:`LoopReport.stalls`; None: no watch.
 
     A ``recorder`` that is a :class:`FallibleSink` is watched: its ``error`` is a ``storage``
     fault of the supervisor from the tick it is seen on.
@@ -201,6 +217,7 @@ class ControlLoop:
         contacts: Callable[[], tuple[bool, bool]] | None = None,
         events: EventSink | None = None,
         bus: BusErrorCounters | None = None,
+        stall_threshold_s: float | None = STALL_THRESHOLD_S,
     ) -> None:
         if not math.isclose(supervisor.period_s, clock.period_s):
             raise ValueError(
@@ -217,6 +234,9 @@ class ControlLoop:
         if bus is None and isinstance(robot, BusErrorCounters):
             bus = robot
         self.bus = bus
+        self.stall_threshold_s = stall_threshold_s
+        #: Ticks the present (or last) run has run so far (read by the stall watch).
+        self.ticks_run = 0
         self._stop_requested = False
         self._fade_requested = False
         self._reset_requested = False
@@ -267,19 +287,26 @@ class ControlLoop:
         """
         clock = self.clock
         ranked = rank_threads_below_this_one()
+        watch = None
+        if self.stall_threshold_s is not None:
+            watch = StallWatch(lambda: self.ticks_run, self.stall_threshold_s)
+            watch.start()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
         try:
             with LoopGc() as guard:
                 clock.idle = guard.idle
                 try:
-                    report = self._run(duration_s, on_progress, progress_every_ticks)
+                    report = self._run(duration_s, on_progress, progress_every_ticks, watch)
                 finally:
                     clock.idle = None
         finally:
             sys.setswitchinterval(switch_interval)
             restore_threads(ranked)
+            if watch is not None:
+                watch.stop()
         report.gc = guard.stats()
+        report.stalls = [] if watch is None else watch.stalls
         return report
 
     def _run(
@@ -287,6 +314,7 @@ class ControlLoop:
         duration_s: float,
         on_progress: Callable[[float], None] | None,
         progress_every_ticks: int,
+        watch: StallWatch | None,
     ) -> LoopReport:
         clock = self.clock
         period = clock.period_s
@@ -305,9 +333,9 @@ class ControlLoop:
         work = np.zeros(robot.n_joints)
         first_tick, skipped_before = clock.ticks, clock.skipped_ticks
         next_progress = progress_every_ticks
-        tick = 0
+        tick = self.ticks_run = 0
         fading = False
-        began = perf()
+        began, began_cpu = perf(), time.thread_time()
         controller.reset(robot.read())
         clock.resync()  # what came before the run (set-up, the heap's freeze) was no stall
         written_at = drive_time()
@@ -358,12 +386,16 @@ class ControlLoop:
             compute.record(perf() - start)
             lateness.record(clock.wait_next_tick())
             tick += 1
+            self.ticks_run = tick
             if fading and supervisor.torque_off_:
                 break
             if on_progress is not None and tick >= next_progress:
                 next_progress += progress_every_ticks
                 on_progress((clock.ticks - first_tick) * period)
+        if watch is not None:  # the ticks are over: what follows is no stall of theirs
+            watch.stop()
         run_ticks = clock.ticks - first_tick
+        wall_s = perf() - began
         return LoopReport(
             ticks=tick,
             duration_s=run_ticks * period,
@@ -373,9 +405,10 @@ class ControlLoop:
             command_age=ages.stats(),
             skipped_ticks=clock.skipped_ticks - skipped_before,
             stopped_early=tick < n_ticks or fading,
-            wall_s=perf() - began,
+            wall_s=wall_s,
             events=events,
             reaction=supervisor.reaction_,
+            cpu_share=(time.thread_time() - began_cpu) / wall_s if wall_s > 0.0 else 0.0,
         )
 
 

@@ -52,6 +52,29 @@ SENSOR_FAULTS = frozenset({
 })
 
 
+#: The unit of each fault kind's ``value`` and ``limit`` (:attr:`Fault.value`): SI, a count
+#: (``ticks``: control periods; ``errors``: bus errors) or ``code`` (a drive's fault code);
+#: ``""`` where the value only flags the condition (E-STOP, storage, an invalid value).
+UNITS: Mapping[FaultKind, str] = {
+    FaultKind.ESTOP: "",
+    FaultKind.POSITION_LIMIT: "rad",
+    FaultKind.VELOCITY_LIMIT: "rad/s",
+    FaultKind.ROM_EXCEEDED: "rad",
+    FaultKind.STALE_FEEDBACK: "ticks",
+    FaultKind.FROZEN_SENSOR: "ticks",
+    FaultKind.POSITION_JUMP: "rad",
+    FaultKind.INVALID_VALUE: "",
+    FaultKind.DRIVE_FAULT: "code",
+    FaultKind.OVER_TEMPERATURE: "°C",
+    FaultKind.RMS_TORQUE: "N·m",
+    FaultKind.BUS_ERRORS: "errors",
+    FaultKind.COMMAND_DEADLINE: "s",
+    FaultKind.STANDSTILL: "rad",
+    FaultKind.STORAGE: "",
+    FaultKind.TIME_REVERSED: "s",
+}
+
+
 #: What to do about a fault whose cause is this computer rather than the robot.
 REMEDIES = {
     FaultKind.COMMAND_DEADLINE: (
@@ -103,8 +126,8 @@ class Fault:
         joint: the joint's name; None for a fault of the whole robot (E-STOP, bus, command
             deadline, storage).
         t_s: loop time of detection (s).
-        value: the offending value (rad, rad/s, N·m, °C, s, ticks, counts or a fault code, by
-            kind).
+        value: the offending value in its kind's unit (:data:`UNITS`: rad, rad/s, N·m, °C, s,
+            ticks, bus errors or a fault code).
         limit: the limit it crossed, same unit.
         category: the stop category configured for its kind.
         priority: its alarm priority.
@@ -117,6 +140,15 @@ class Fault:
     limit: float
     category: StopCategory = StopCategory.TORQUE_OFF
     priority: Priority = Priority.HIGH
+
+    @property
+    def unit(self) -> str:
+        """The unit of :attr:`value` and :attr:`limit` (:data:`UNITS`).
+
+        >>> Fault(FaultKind.POSITION_LIMIT, "hip_flexion_r", 1.0, -0.53, -0.52).unit
+        'rad'
+        """
+        return UNITS[self.kind]
 
     def describe(self) -> str:
         """One line for people, e.g. ``stale_feedback on knee_angle_r at 1.234 s (4 beyond 3)``,

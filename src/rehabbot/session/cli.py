@@ -79,7 +79,7 @@ def replay_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     store: Annotated[
         Path | None,
-        typer.Option("--store", help="session store file [default: $REHABBOT_STORE or user "
+        typer.Option("--store", help="session store file \\[default: $REHABBOT_STORE or user "
                                      "data dir]"),
     ] = None,
 ) -> None:

@@ -456,6 +456,12 @@ class SessionRunner:
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
+            offset = 0
+            for run in reports:  # where the loop's thread was when a tick ran long
+                for stall in run.stalls:
+                    store.add_event(session_id, (offset + stall.tick) * robot_cfg.period_s,
+                                    "loop_stall", None, stall.values())
+                offset += run.ticks
             walked_phases = controller.phases_ if walk_ticks[1] > walk_ticks[0] else []
             phase_summaries = phase_report(controller, samples, steps.steps,
                                            walk_ticks[0]) if walked_phases else []

@@ -1,10 +1,12 @@
 """What the console and the session process say to each other through their queues.
 
-Console → session: :class:`Command` (parameter changes, pause, resume, stop, E-STOP, reset).
+Console → session: :class:`Command` (parameter changes, pause, resume, stop, E-STOP, reset, the
+patient display's feedback settings).
 Session → console: :class:`Applied` (a command took effect, or was refused and why),
 :class:`SafetyStatus` (the supervisor's latched faults and stop, whenever they change),
 :class:`EventInfo` (each safety event as it happens: warnings, faults, stops, E-STOP, resets),
 :class:`LiveParams` (the controller's parameters and bounds, at the start and at each phase),
+:class:`PhaseConfidence` (whether the gait phase can be trusted, whenever that changes),
 :class:`Finished` (the session is stored) and :class:`Failed` (it could not run).
 
 Every message is a small frozen dataclass of plain values, cheap to pickle.
@@ -12,8 +14,11 @@ Every message is a small frozen dataclass of plain values, cheap to pickle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+
+from rehabbot.assessment.engagement import FeedbackSettings
 
 
 class CommandKind(Enum):
@@ -33,6 +38,9 @@ class CommandKind(Enum):
     """Ask the supervisor to clear its latched faults (refused while a cause persists)."""
     RECOVER = "recover"
     """The hold-to-run recovery input (``pressed``: held, renewed while held; or released)."""
+    FEEDBACK = "feedback"
+    """The patient display's feedback changed (``feedback``); nothing reaches the loop: the
+    session records it with the loop time, like a parameter change."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Command:
         values: new parameter values for :attr:`CommandKind.PARAMS` (name → value).
         pressed: the E-STOP input for :attr:`CommandKind.ESTOP`.
         operator: who gave the command (recorded with it).
+        feedback: the patient display's new settings for :attr:`CommandKind.FEEDBACK`.
 
     >>> Command(CommandKind.PARAMS, {"guidance_pct": 60.0}, operator="T. Muster").describe()
     'params guidance_pct=60'
@@ -53,9 +62,12 @@ class Command:
     values: dict[str, float] = field(default_factory=dict)
     pressed: bool = True
     operator: str = ""
+    feedback: FeedbackSettings | None = None
 
     def describe(self) -> str:
         """One line for the event log."""
+        if self.feedback is not None:
+            return f"feedback {self.feedback.describe()}"
         if self.kind is CommandKind.PARAMS:
             return "params " + ", ".join(f"{k}={v:g}" for k, v in self.values.items())
         if self.kind is CommandKind.ESTOP:
@@ -92,7 +104,16 @@ class FaultInfo:
         t_s: loop time of detection (s).
         priority: IEC 60601-1-8 priority: ``"high"``, ``"medium"`` or ``"low"``.
         category: stop category 0, 1 or 2.
-        text: one line for people.
+        text: the supervisor's one line (the console's technical details).
+        value: the offending value, in ``unit``.
+        limit: the limit it crossed, in ``unit``.
+        unit: the unit of ``value`` and ``limit`` (``rehabbot.safety.faults.UNITS``: ``rad``,
+            ``rad/s``, ``N·m``, ``°C``, ``s``, ``ticks``, ``errors``, ``code``; ``""`` for a
+            flag such as E-STOP).
+
+    >>> FaultInfo("position_limit", "hip_flexion_r", 16.489, "high", 0, "", -0.5206, -0.52,
+    ...           "rad").values
+    {'value': -0.5206, 'limit': -0.52}
     """
 
     kind: str
@@ -101,6 +122,14 @@ class FaultInfo:
     priority: str
     category: int
     text: str
+    value: float
+    limit: float
+    unit: str
+
+    @property
+    def values(self) -> dict[str, float]:
+        """``value`` and ``limit`` by name, as a stored fault event carries them."""
+        return {"value": self.value, "limit": self.limit}
 
 
 @dataclass(frozen=True)
@@ -136,7 +165,10 @@ class EventInfo:
         priority: IEC 60601-1-8 priority (``"high"``, ``"medium"``, ``"low"``), or None if the
             event is not an alarm.
         category: the stop category involved, or None.
-        text: one line for people.
+        text: the supervisor's one line (the console's technical details).
+        values: the event's details as the supervisor gave them (numbers in SI units or the
+            unit of their fault kind, ``rehabbot.safety.faults.UNITS``: e.g. a warning's
+            ``value`` and the ``fault_at`` level; text such as a stop's ``cause``).
 
     >>> EventInfo(1.5, "warning:over_temperature", "knee_angle_r", "low", None, "").condition
     'over_temperature'
@@ -148,6 +180,7 @@ class EventInfo:
     priority: str | None
     category: int | None
     text: str
+    values: Mapping[str, float | int | str] = field(default_factory=dict, hash=False)
 
     @property
     def condition(self) -> str:
@@ -198,6 +231,23 @@ class LiveParams:
     phase: str = ""
 
 
+#: Below this confidence (0..1) of the phase estimator the gait phase is uncertain.
+LOW_PHASE_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class PhaseConfidence:
+    """Whether the controller's gait phase can be trusted, sent whenever that changes.
+
+    Attributes:
+        uncertain: the phase estimator's confidence is below :data:`LOW_PHASE_CONFIDENCE`.
+        confidence: its confidence when this was sent (0..1).
+    """
+
+    uncertain: bool
+    confidence: float
+
+
 @dataclass(frozen=True)
 class Finished:
     """The session ended and is stored.
@@ -224,5 +274,5 @@ class Failed:
     error: str
 
 
-Reply = Applied | SafetyStatus | EventInfo | LiveParams | Finished | Failed
+Reply = Applied | SafetyStatus | EventInfo | LiveParams | PhaseConfidence | Finished | Failed
 """Every message the session process sends."""

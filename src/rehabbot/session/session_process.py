@@ -11,7 +11,9 @@ waits), and a :class:`CommandServer` on a thread of its own that
 * checks every parameter change against the controller's own bounds on a copy of the controller
   first, so a bad value is refused with a reason instead of reaching the loop;
 * sends the supervisor's latched faults and stop whenever they change (:class:`SafetyStatus`),
-  and the controller's parameters with the current phase's bounds (:class:`LiveParams`);
+  the controller's parameters with the current phase's bounds (:class:`LiveParams`), and
+  whether its gait phase is uncertain (:class:`PhaseConfidence`, the phase estimator's
+  confidence below :data:`~rehabbot.session.session_messages.LOW_PHASE_CONFIDENCE`);
 * watches the console process: if it is gone (crashed, killed), the session stops safely with a
   torque fade and is stored as usual;
 * hands commands to whichever loop runs: the battery of robot assessments
@@ -49,9 +51,10 @@ from rehabbot.protocols.phased import PhasedController
 from rehabbot.runtime.loop import ControlLoop
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.runtime.ring import RingSpec, RingWriter
-from rehabbot.safety.faults import SafetyEvent, StopCategory
+from rehabbot.safety.faults import Fault, SafetyEvent, StopCategory
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.session.session_messages import (
+    LOW_PHASE_CONFIDENCE,
     Applied,
     Command,
     CommandKind,
@@ -61,6 +64,7 @@ from rehabbot.session.session_messages import (
     Finished,
     LiveParams,
     ParamInfo,
+    PhaseConfidence,
     Reply,
     SafetyStatus,
 )
@@ -145,7 +149,21 @@ def event_info(event: SafetyEvent) -> EventInfo:
     text += f" at {event.t_s:.3f} s" + (f" ({details})" if details else "")
     return EventInfo(event.t_s, event.kind, event.joint,
                      None if event.priority is None else event.priority.value,
-                     None if event.category is None else int(event.category), text)
+                     None if event.category is None else int(event.category), text,
+                     dict(event.values))
+
+
+def fault_info(fault: Fault) -> FaultInfo:
+    """The console's view of a latched fault: its numbers with their unit, and one line.
+
+    >>> from rehabbot.safety.faults import FaultKind
+    >>> info = fault_info(Fault(FaultKind.POSITION_LIMIT, "hip_flexion_r", 16.489, -0.520555,
+    ...                         -0.52))
+    >>> info.value, info.limit, info.unit
+    (-0.520555, -0.52, 'rad')
+    """
+    return FaultInfo(fault.kind.value, fault.joint, fault.t_s, fault.priority.value,
+                     int(fault.category), fault.describe(), fault.value, fault.limit, fault.unit)
 
 
 class _Restart:
@@ -181,6 +199,7 @@ class CommandServer:
         self._recover_held = False
         self._started = False
         self._params_shape: tuple[str, dict[str, tuple[float, float]]] | None = None
+        self._uncertain = False
         self._orphaned = False
 
     # -- the thread -------------------------------------------------------------------------
@@ -229,7 +248,8 @@ class CommandServer:
                 waiting, self._waiting = self._waiting, []
                 for early in waiting:
                     self._guarded(partial(self.handle, early, loop), errors, early)
-            for poll in (self._publish_params, self._finish_restart, self._publish_status):
+            for poll in (self._publish_params, self._finish_restart, self._publish_status,
+                         self._publish_confidence):
                 self._guarded(partial(poll, loop), errors)
         if errors:
             raise CommandPathError("; ".join(errors))
@@ -293,6 +313,8 @@ class CommandServer:
             reason = _refusal(loop, command.values)
             if not reason:
                 loop.request_params(**command.values)
+        elif kind is CommandKind.FEEDBACK:  # only recorded (the log), with the loop time
+            reason = "" if command.feedback is not None else "no feedback settings given"
         elif kind is CommandKind.PAUSE:
             if loop.supervisor.reaction_ is not None:
                 reason = "the robot is already stopped"
@@ -350,9 +372,7 @@ class CommandServer:
     def _publish_status(self, loop: ControlLoop) -> None:
         supervisor = loop.supervisor
         faults = tuple(
-            FaultInfo(f.kind.value, f.joint, f.t_s, f.priority.value, int(f.category),
-                      f.describe())
-            for f in tuple(supervisor.faults_)
+fault_info(f) for f in tuple(supervisor.faults_)
         )
         reaction = supervisor.reaction_
         status = SafetyStatus(faults, None if reaction is None else int(reaction),
@@ -360,6 +380,24 @@ class CommandServer:
         if status != self._status:
             self._status = status
             self.replies.put(status)
+
+
+    def _publish_confidence(self, loop: ControlLoop) -> None:
+        confidence = _phase_confidence(loop)
+        uncertain = confidence < LOW_PHASE_CONFIDENCE
+        if uncertain != self._uncertain:
+            self._uncertain = uncertain
+            self.replies.put(PhaseConfidence(uncertain, confidence))
+
+
+def _phase_confidence(loop: ControlLoop) -> float:
+    """The confidence (0..1) of the running controller's phase estimator; 1 for a controller
+    without one (its phase is a clock)."""
+    controller = loop.controller
+    if isinstance(controller, PhasedController):
+        controller = controller.current_
+    source = getattr(controller, "phase_source_", None)
+    return 1.0 if source is None else float(source.estimator.confidence_)
 
 
 def _params(loop: ControlLoop) -> dict[str, ParamInfo]:
@@ -439,5 +477,6 @@ def _store_log(request: SessionRequest, session_id: int, log: list[Applied]) -> 
                 f"console:{command.kind.value}", None,
                 {"operator": command.operator, "command": command.describe(),
                  "accepted": applied.accepted, "reason": applied.reason,
-                 **{f"value:{k}": v for k, v in command.values.items()}},
+                 **{f"value:{k}": v for k, v in command.values.items()},
+                 **(command.feedback.as_detail() if command.feedback is not None else {})},
             )

@@ -1,8 +1,12 @@
 """Zeroing a robot's joints: offsets measured on the robot, stored per robot, audited.
 
-``rehabbot robot zero ROBOT [JOINT]`` reads each joint's angle with the drives enabled at zero
-torque, the person out of the robot and each joint held at its mechanical zero (upright, see
-docs/conventions.md), and stores the offset that makes that angle read 0 rad. The offsets live in
+``rehabbot robot zero ROBOT [JOINT]`` reads each joint's angle with the drives disabled (no
+drive is enabled: no torque at all), the person out of the robot and each joint held at its
+mechanical zero (upright, see docs/conventions.md), and stores the offset that makes that angle
+read 0 rad. A disabled drive still tells its state when asked: an MIT drive answers its
+exit-motor-mode frame with it, a CiA 402 drive sends its TPDOs on every SYNC whatever its power
+state; the emulated robot's physics holds still while no drive is enabled, so there the reading
+does not depend on how long it takes. The offsets live in
 the store's audit log (action :data:`ZERO_ACTION`, detail ``robot``, ``joint``, ``offset_rad``,
 ``previous_rad``, ``reading_rad``): every change has who, when and what it was before, and the
 newest entry of a robot's joint is its offset. Every session applies its robot's offsets over the
@@ -16,8 +20,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rehabbot.errors import ConfigurationError
+from rehabbot.errors import CommunicationError, ConfigurationError
 from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.robot import CanRobot
+from rehabbot.hal.types import JointState
+from rehabbot.runtime.clock import Clock
 from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S, check_budget
 from rehabbot.session.plant import Plant
 from rehabbot.storage.records import PatientRecords
@@ -54,12 +61,15 @@ def with_stored_offsets(
 
 
 def read_angles(plant: Plant, ticks: int = ZERO_TICKS) -> np.ndarray:
-    """Bring ``plant``'s robot up with zero torque (budget, configure, every drive answers),
-    average ``ticks`` readings of the joint angles (rad), and close it.
+    """Bring ``plant``'s robot up with every drive disabled (budget, configure, every drive
+    answers), average ``ticks`` readings of the joint angles (rad), and close it.
+
+    Each tick asks every drive for its state with its protocol's disable frames (see the
+    module's docstring); no drive is enabled at any time.
 
     Raises:
         ConfigurationError: a bus is over its budget.
-        CommunicationError: a drive does not answer.
+        CommunicationError: a drive does not answer within ``ACTIVATION_TIMEOUT_S``.
     """
     robot, clock = plant.robot, plant.clock
     try:
@@ -67,14 +77,32 @@ def read_angles(plant: Plant, ticks: int = ZERO_TICKS) -> np.ndarray:
             check_budget(robot.config)
         with plant.serving():
             robot.configure()
-        robot.activate(clock.wait_next_tick, ACTIVATION_TIMEOUT_S)
-        total = np.zeros(robot.n_joints)
-        for _ in range(ticks):
-            clock.wait_next_tick()
-            total += robot.read().q
+        waited_s = 0.0
+        while (state := _read_disabled(robot, clock)).age_ticks.any():
+            waited_s += clock.period_s
+            if waited_s >= ACTIVATION_TIMEOUT_S:
+                missing = [name for name, age in zip(robot.joint_names, state.age_ticks,
+                                                      strict=True) if age]
+                raise CommunicationError(
+                    f"no reply within {ACTIVATION_TIMEOUT_S:g} s from joint(s) "
+                    f"{', '.join(missing)}; check power, wiring, bitrate and node ids")
+        total = state.q.copy()
+        for _ in range(ticks - 1):
+            total += _read_disabled(robot, clock).q
         return total / ticks
     finally:
         plant.close()
+
+
+def _read_disabled(robot: CanRobot, clock: Clock) -> JointState:
+    """One tick of a configured robot whose drives stay disabled: ask every drive for its state
+    (its disable frames, then each bus's syncs), wait a period, read the replies."""
+    for link in robot.links_.values():
+        for i in link.joints:
+            link.send(robot.drives_[i].disable_frames())
+        link.send(link.sync_frames)
+    clock.wait_next_tick()
+    return robot.read()
 
 
 def zero_offsets(

@@ -48,13 +48,14 @@ def default_operator() -> str:
 #: The ``--operator`` option of the commands that change or export records.
 OperatorOption = Annotated[
     str | None,
-    typer.Option("--operator", help=f"who does this, for the audit log [default: "
+    typer.Option("--operator", help=f"who does this, for the audit log \\[default: "
                                     f"${OPERATOR_ENV_VAR} or your login name]"),
 ]
 #: The ``--store`` option.
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="session store file [default: $REHABBOT_STORE or user data dir]"),
+    typer.Option("--store",
+                 help="session store file \\[default: $REHABBOT_STORE or user data dir]"),
 ]
 Code = Annotated[str, typer.Argument(help="patient code (`rehabbot patients list`)")]
 Name = Annotated[str | None, typer.Option("--name", help="name shown in the console")]
@@ -216,7 +217,7 @@ def patients_consent(
     code: Code,
     research_use: Annotated[bool, typer.Option("--yes/--no",
                                                help="consent to research use or not")],
-    on: Annotated[str | None, typer.Option("--date", help="day signed [default: today]")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="day signed \\[default: today]")] = None,
     operator: OperatorOption = None, store: StoreOption = None,
 ) -> None:
     """Record a patient's consent (or refusal) to research use of their recordings."""
@@ -233,9 +234,9 @@ def patients_outcome(
     test: Annotated[str, typer.Argument(help=", ".join(
         f"{k} ({t.unit})" for k, t in OUTCOME_TESTS.items()))],
     value: Annotated[str, typer.Argument(help="the raw value, e.g. 0.62 or 1+")],
-    on: Annotated[str | None, typer.Option("--date", help="day of the test [default: today]")]
+    on: Annotated[str | None, typer.Option("--date", help="day of the test \\[default: today]")]
     = None,
-    unit: Annotated[str | None, typer.Option(help="unit of the value [default: the test's]")]
+    unit: Annotated[str | None, typer.Option(help="unit of the value \\[default: the test's]")]
     = None,
     protocol: Annotated[str | None, typer.Option(help="how the test was done")] = None,
     operator: OperatorOption = None, store: StoreOption = None,

@@ -37,7 +37,7 @@ from rehabbot.sweeps.spec import expand, load_sweep_spec
 from rehabbot.sweeps.table import write_table
 
 WorkersOption = Annotated[int | None, typer.Option(
-    help="worker processes of the local cluster [default: one per core]")]
+    help="worker processes of the local cluster \\[default: one per core]")]
 SchedulerOption = Annotated[str | None, typer.Option(
     help="address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local "
          "cluster")]
@@ -83,7 +83,8 @@ def sweep_command(
     spec: Annotated[str, typer.Argument(help="sweep spec .toml file, or a bundled spec's name "
                                              "(e.g. aan_gains)")],
     out: Annotated[Path | None, typer.Option(
-        help="output folder; a rerun into it skips finished points [default: sweeps/NAME]")] = None,
+        help="output folder; a rerun into it skips finished points "
+             "\\[default: sweeps/NAME]")] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
