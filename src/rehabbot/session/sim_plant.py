@@ -15,7 +15,8 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.lockstep import open_lockstep_bus
 from rehabbot.hal.robot import CanRobot
 from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
-from rehabbot.session.plant import Plant, PlantSettings
+from rehabbot.session.plant import Plant, PlantSettings, instructing
+from rehabbot.sim.instructed_patient import instructed
 from rehabbot.sim.patient import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 
@@ -31,18 +32,16 @@ def simulated_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
         ConfigurationError: the simulation cannot be built for ``config``.
     """
     suffix = f"-{uuid.uuid4().hex[:12]}"  # this session's own virtual channels
-    sim = SimulatedExoskeleton(
-        config,
-        SimulationSettings(
-            height_m=settings.height_m, mass_kg=settings.mass_kg,
-            belt_speed_mps=settings.belt_speed_mps,
-            body_weight_support=settings.body_weight_support,
-            cadence_steps_per_min=settings.cadence_steps_per_min,
-            profile=PROFILES[settings.profile], seed=settings.seed,
-        ),
-        channel_suffix=suffix,
-        opener=open_lockstep_bus,
+    simulation = SimulationSettings(
+        height_m=settings.height_m, mass_kg=settings.mass_kg,
+        belt_speed_mps=settings.belt_speed_mps,
+        body_weight_support=settings.body_weight_support,
+        cadence_steps_per_min=settings.cadence_steps_per_min,
+        profile=PROFILES[settings.profile], seed=settings.seed,
     )
+    sim = SimulatedExoskeleton(config, simulation, channel_suffix=suffix,
+                               opener=open_lockstep_bus)
+    patient = instructed(sim, simulation)
     clock: Clock = (WallClock(config.period_s, step=sim.step) if settings.realtime
                     else LockstepClock(config.period_s, step=sim.step))
     robot = CanRobot(config, channel_suffix=suffix, time_source=clock.now,
@@ -50,4 +49,4 @@ def simulated_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     return Plant("in-process simulation", robot, clock, treadmill=sim,
                  contacts=sim.foot_contacts, contact_source=CONTACT_SOURCE, bus_limited=False,
                  ramp_in=False,
-                 serving=sim.serving, closers=[sim.close])
+                 serving=sim.serving, instruct=instructing(patient.instruct), closers=[sim.close])
