@@ -287,10 +287,9 @@ class ControlLoop:
         """
         clock = self.clock
         ranked = rank_threads_below_this_one()
-        watch = None
+        watch = None  # started with the first tick, stopped after the last (by _run)
         if self.stall_threshold_s is not None:
             watch = StallWatch(lambda: self.ticks_run, self.stall_threshold_s)
-            watch.start()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
         try:
@@ -340,6 +339,8 @@ class ControlLoop:
         clock.resync()  # what came before the run (set-up, the heap's freeze) was no stall
         written_at = drive_time()
         replaced_age = 0.0
+        if watch is not None:
+            watch.start()
         while (tick < n_ticks or fading) and not self._stop_requested:
             while not self._pending_params.empty():
                 controller.set_params(**self._pending_params.get_nowait())
