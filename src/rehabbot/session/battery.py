@@ -20,7 +20,6 @@ as the reason; a stop request skips them likewise.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import Phase
 from rehabbot.runtime.loop import SampleSink
 from rehabbot.safety.faults import SafetyEvent
-from rehabbot.storage.store import SampleBlock, SessionSamples
+from rehabbot.storage.store import SampleBlock
 
 
 @dataclass(frozen=True)
@@ -126,20 +125,6 @@ class FaultWatch:
             where = f" ({event.joint})" if event.joint else ""
             self.battery.abort(f"{event.kind.removeprefix('fault:')}{where} at "
                                f"{event.t_s:.3f} s")
-
-
-def walking_samples(samples: SessionSamples, walking_ticks: Sequence[int] | None
-                    ) -> SessionSamples:
-    """The rows of ``samples`` the walking loop recorded: ticks in ``[first, end)`` of a
-    session summary's ``walking_ticks`` (None, as in sessions stored before batteries ran in
-    the loop: every row)."""
-    if walking_ticks is None:
-        return samples
-    first, end = walking_ticks
-    rows = (samples.tick >= first) & (samples.tick < end)
-    return dataclasses.replace(samples, **{
-        name: getattr(samples, name)[rows]
-        for name in ("tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd", "q_ref")})
 
 
 class ShiftedSink:

@@ -38,7 +38,6 @@ from rehabbot.hal.types import FloatArray, JointState
 from rehabbot.protocols.phased import PhasedController, StepCounter
 from rehabbot.protocols.schema import SESSION_PARAMETERS, ControllerName, Phase, Protocol
 from rehabbot.safety.faults import StopCategory
-from rehabbot.session.battery import walking_samples
 from rehabbot.session.runner import (
     DEMO_PATIENT,
     build_supervisor,
@@ -164,7 +163,7 @@ def replay_session(
         stored = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or {}
         # the walking loop's ticks (a battery of robot assessments may have run before them)
-        samples = walking_samples(store.load_samples(session_id), summary.get("walking_ticks"))
+        samples = store.load_walking_samples(session_id)
     if "robot" not in stored or "protocol" not in stored:
         raise ConfigurationError(f"session {session_id} was recorded without its protocol and "
                                  "robot configuration (an older rehabbot); it cannot be replayed")

@@ -61,7 +61,6 @@ from rehabbot.session.battery import (
     ShiftedSink,
     battery_results,
     plan_battery,
-    walking_samples,
     walking_start,
 )
 from rehabbot.session.bringup import Confirm, enable, prepare
@@ -486,7 +485,7 @@ class SessionRunner:
         with _ends_aborted(req.store_path, session_id), \
                 SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
-            walked = walking_samples(samples, walk_ticks)
+            walked = samples.ticks_between(*walk_ticks)
             summary = summarize(walked.t_s, walked.contact, walked.q, walked.q_ref, walked.tau,
                                 tuple(samples.joint_names))
             while not events.empty():
