@@ -64,7 +64,8 @@ from rehabbot.safety.faults import SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.supervisor import Supervisor
-from rehabbot.session.runner import ACTIVATION_TIMEOUT_S, DEMO_PATIENT
+from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S
+from rehabbot.session.runner import DEMO_PATIENT
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.patient import PROFILES

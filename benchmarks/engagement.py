@@ -59,7 +59,7 @@ def main() -> None:
                               for s in ("right", "left"))
             strides = "/".join(str(found.strides[s]["start_s"].size) for s in ("right", "left"))
             table.add_row(profile, strides, *cells, f"{found.overall.pct:.0f} %", shares)
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

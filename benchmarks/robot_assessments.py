@@ -1,9 +1,10 @@
 """Accuracy of the robot-based assessments against the simulated patients' true parameters.
 
-For each patient profile it runs, through :data:`~rehabbot.assessment.robot_assessments.
-ROBOT_ASSESSMENTS`, the passive and active range of motion and the isometric torque of both hips
-and knees, and their stiffness, and prints each measured value next to the patient model's
-true one and the error:
+For each patient profile it runs one session of :data:`PROTOCOL` on the in-process simulated
+plant: the battery of robot assessments (passive and active range of motion, stiffness and
+isometric torque of both hips and knees) as controller procedures in the session's control loop
+under its supervisor, then a short walk; and prints each stored result next to the patient
+model's true one and the error:
 
 * ROM: the model's passive limit at the threshold torque, or its active limit, kept within the
   robot's range of motion (``robot`` marks a value the robot's own limit set); error in deg.
@@ -12,6 +13,9 @@ true one and the error:
 * stiffness: the joint's passive stiffness and damping (true below the stretch-reflex
   threshold; above it a spastic knee resists more, which is what the test shows); error in %.
 
+The allowed range of :data:`PROTOCOL` is the robot's own, short of a 1 deg soft zone; ``robot``
+marks the end of that range.
+
 Usage: ``python benchmarks/robot_assessments.py [--profiles healthy stroke_left ...]``
 """
 
@@ -19,33 +23,95 @@ from __future__ import annotations
 
 import argparse
 import math
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
+from rehabbot.assessment.robot_recording import RobotSetup
 from rehabbot.assessment.robot_rom import expected_rom
+from rehabbot.hal.config import load_robot_config
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.runner import SessionRequest, SessionRunner, build_supervisor
 from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PROFILES, PatientModel
 from rehabbot.sim.world import JOINT_NAMES
+from rehabbot.storage.store import SessionStore
 
 HEIGHT_M, MASS_KG = 1.75, 75.0
+#: The battery, every hip and knee, then 2 s of walking; the robot's whole range allowed.
+PROTOCOL = """name = "battery_benchmark"
+title = "Robot assessment battery (benchmark)"
+description = "Every robot assessment of every hip and knee, then a short walk."
+controller = "impedance"
+cadence_steps_per_min = 90
+treadmill_speed_kmh = 3.0
+body_weight_support_pct = 30
+guidance_pct = 100
+soft_zone_deg = 1
+
+[stiffness_nm_per_rad]
+hip_flexion = 800
+knee_angle = 600
+
+[damping_nms_per_rad]
+hip_flexion = 20
+knee_angle = 10
+
+[range_of_motion_deg]
+hip_flexion = [-29.7, 59.5]
+knee_angle = [-2.8, 99.6]
+""" + "".join(f"""
+[[phases]]
+name = "{name}"
+kind = "assessment"
+assessment = "{name}"
+""" for name in ("passive_rom", "active_rom", "stiffness", "isometric")) + """
+[[phases]]
+name = "training"
+kind = "training"
+duration_s = 2
+"""
+
+
+def run_battery(profile: str) -> tuple[dict[str, Any], RobotSetup, float]:
+    """The stored results of one battery session of ``profile``, its setup and wall time (s)."""
+    robot = load_robot_config()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "battery.toml"
+        path.write_text(PROTOCOL)
+        protocol = load_protocol(path)
+        start = time.perf_counter()
+        result = SessionRunner(SessionRequest(robot, protocol, Path(tmp) / "s.sqlite",
+                                              profile=profile)).run()
+        wall_s = time.perf_counter() - start
+        with SessionStore.open(Path(tmp) / "s.sqlite") as store:
+            summary = store.session_summary(result.session_id) or {}
+    soft = build_supervisor(robot, protocol.training_phase).soft_limits
+    return summary["assessments"], RobotSetup.of(robot, soft, HEIGHT_M, MASS_KG), wall_s
 
 
 def _flag(at_limit: object) -> str:
     return " robot" if at_limit else ""
 
 
-def rom_table(profile: str, name: str, patient: PatientModel) -> Table:
+def _title(profile: str, result: dict[str, Any]) -> str:
+    reason = f", {result['reason']}" if result.get("reason") else ""
+    return f"{profile}: {result['title']} ({result['status']}{reason})"
+
+
+def rom_table(profile: str, result: dict[str, Any], patient: PatientModel,
+              setup: RobotSetup) -> Table:
     """Measured vs true range of motion (deg) of every hip and knee."""
-    start = time.perf_counter()
-    result = ROBOT_ASSESSMENTS[name](PROFILES[profile], height_m=HEIGHT_M, mass_kg=MASS_KG)
-    table = Table(title=f"{profile}: {result.title} ({time.perf_counter() - start:.1f} s)")
+    name = result["name"]
+    table = Table(title=_title(profile, result))
     for column in ("joint", "end", "measured (deg)", "true (deg)", "error (deg)"):
         table.add_column(column)
-    for row in result.rows:
+    for row in result["rows"]:
         joint = str(row["joint"])
-        true = expected_rom(patient, joint, active=name == "active_rom")
+        true = expected_rom(patient, joint, setup, active=name == "active_rom")
         for end, true_rad, true_flag in (
             ("extension", true.extension_rad, true.extension_at_robot_limit),
             ("flexion", true.flexion_rad, true.flexion_at_robot_limit),
@@ -57,16 +123,13 @@ def rom_table(profile: str, name: str, patient: PatientModel) -> Table:
     return table
 
 
-def isometric_table(profile: str, patient: PatientModel) -> Table:
+def isometric_table(profile: str, result: dict[str, Any], patient: PatientModel) -> Table:
     """Measured vs true maximal isometric torque (N·m) of every hip and knee."""
-    start = time.perf_counter()
-    result = ROBOT_ASSESSMENTS["isometric"](PROFILES[profile], height_m=HEIGHT_M,
-                                            mass_kg=MASS_KG)
-    table = Table(title=f"{profile}: {result.title} ({time.perf_counter() - start:.1f} s)")
+    table = Table(title=_title(profile, result))
     for column in ("joint", "angle (deg)", "direction", "measured (N·m)", "N·m/kg",
                    "true (N·m)", "error (%)"):
         table.add_column(column)
-    for row in result.rows:
+    for row in result["rows"]:
         joint, angle = str(row["joint"]), math.radians(float(row["angle_deg"]))
         for direction in ("flexion", "extension"):
             measured = float(row[f"{direction}_nm"])
@@ -78,16 +141,13 @@ def isometric_table(profile: str, patient: PatientModel) -> Table:
     return table
 
 
-def stiffness_table(profile: str) -> Table:
+def stiffness_table(profile: str, result: dict[str, Any]) -> Table:
     """Measured stiffness and damping per joint and velocity vs the passive values."""
-    start = time.perf_counter()
-    result = ROBOT_ASSESSMENTS["stiffness"](PROFILES[profile], height_m=HEIGHT_M,
-                                            mass_kg=MASS_KG)
-    table = Table(title=f"{profile}: {result.title} ({time.perf_counter() - start:.1f} s)")
+    table = Table(title=_title(profile, result))
     for column in ("joint", "velocity (deg/s)", "k (N·m/rad)", "passive k", "error of k (%)",
                    "b (N·m·s/rad)", "passive b", "error of b (%)"):
         table.add_column(column)
-    for row in result.rows:
+    for row in result["rows"]:
         kind = str(row["joint"]).rsplit("_", 1)[0]
         k, b = float(row["stiffness_nm_per_rad"]), float(row["damping_nms_per_rad"])
         true_k, true_b = PASSIVE_STIFFNESS[kind], PASSIVE_DAMPING[kind]
@@ -104,10 +164,12 @@ def main() -> None:
     console = Console(width=170)
     for profile in args.profiles:
         patient = PatientModel(JOINT_NAMES, PROFILES[profile], MASS_KG, 90.0, seed=0)
-        console.print(rom_table(profile, "passive_rom", patient))
-        console.print(rom_table(profile, "active_rom", patient))
-        console.print(isometric_table(profile, patient))
-        console.print(stiffness_table(profile))
+        results, setup, wall_s = run_battery(profile)
+        console.print(f"{profile}: battery session {wall_s:.0f} s wall time")
+        console.print(rom_table(profile, results["passive_rom"], patient, setup))
+        console.print(rom_table(profile, results["active_rom"], patient, setup))
+        console.print(isometric_table(profile, results["isometric"], patient))
+        console.print(stiffness_table(profile, results["stiffness"]))
 
 
 if __name__ == "__main__":

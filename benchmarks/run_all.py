@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 SHORT: dict[str, list[str]] = {
     "loop_timing": ["--seconds", "10"],
     "sim_speed": ["--seconds", "5"],
+    "profile_session": ["--seconds", "3"],
     "analysis": ["--hours", "0.25", "--repeat", "2"],
     "safety_tick": ["--ticks", "5000"],
     "events_accuracy": ["--duration", "20"],

@@ -14,7 +14,7 @@ import can
 import numpy as np
 import pytest
 
-from rehabbot.hal.bus import open_bus
+from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.robot import CanRobot
 from rehabbot.protocols.schema import load_protocol
@@ -32,6 +32,7 @@ class DriveBench:
     q: np.ndarray
     qd: np.ndarray
     tau: np.ndarray
+    opener: BusOpener = open_bus
 
     @property
     def bank(self) -> DriveEmulator:
@@ -59,8 +60,9 @@ class DriveBench:
     def robot(self, time_source: Callable[[], float] | None = None) -> CanRobot:
         """A host-side robot on the bench's buses."""
         if time_source is None:
-            return CanRobot(self.config, channel_suffix=self.channel_suffix)
-        return CanRobot(self.config, channel_suffix=self.channel_suffix, time_source=time_source)
+            return CanRobot(self.config, channel_suffix=self.channel_suffix, opener=self.opener)
+        return CanRobot(self.config, channel_suffix=self.channel_suffix, time_source=time_source,
+                        opener=self.opener)
 
     def open(self, bus_name: str | None = None) -> can.BusABC:
         """Another handle on the bench's bus ``bus_name`` (default: the first bus, on the bundled
@@ -70,7 +72,7 @@ class DriveBench:
             bus = self.config.buses[0]
         else:
             (bus,) = (b for b in self.config.buses if b.name == bus_name)
-        return open_bus(bus, bus.channel + self.channel_suffix)
+        return self.opener(bus, bus.channel + self.channel_suffix)
 
     def configure(self, robot: CanRobot) -> None:
         """Configure ``robot`` while the drives answer (as the session runner does)."""
@@ -85,13 +87,15 @@ class DriveBench:
         return robot
 
 
-def make_bench(config: RobotConfig) -> DriveBench:
-    """Emulated drives for every joint of ``config`` on fresh virtual channels (close them!)."""
+def make_bench(config: RobotConfig, opener: BusOpener = open_bus) -> DriveBench:
+    """Emulated drives for every joint of ``config`` on fresh channels (close them!): virtual
+    ones, or those ``opener`` opens (e.g. the lockstep interface's)."""
     suffix = f"-test-{uuid.uuid4().hex}"
     n = len(config.joints)
     q, qd = np.zeros(n), np.zeros(n)
-    emulators = DriveEmulators(config, list(range(n)), q, qd, channel_suffix=suffix)
-    return DriveBench(config, suffix, emulators, q, qd, np.zeros(n))
+    emulators = DriveEmulators(config, list(range(n)), q, qd, channel_suffix=suffix,
+                               opener=opener)
+    return DriveBench(config, suffix, emulators, q, qd, np.zeros(n), opener)
 
 
 def one_bus(config: RobotConfig) -> RobotConfig:

@@ -41,7 +41,11 @@ def test_a_completed_session_exits_0(tmp_path: Path) -> None:
                            "--json"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    assert '"status": "completed"' in done.stdout and done.stderr == ""
+    assert '"status": "completed"' in done.stdout
+    # nothing on stderr but the stall watch's notes of a loaded machine (runtime/stall.py):
+    # no fault, no stop
+    assert all(line.startswith("loop stalled ") for line in done.stderr.splitlines()), (
+        done.stderr)
 
 
 def test_the_help_says_what_duration_does_and_shows_the_store_default() -> None:

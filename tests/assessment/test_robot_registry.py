@@ -1,4 +1,6 @@
-"""The registry of robot-based assessments: the contract protocol phases rely on."""
+"""The registry of robot-based assessments: the contract protocol phases and the session runner
+rely on (procedures from joints and parameters, bounded by the robot and the session's range;
+results from a recording), checked without a simulation."""
 
 from __future__ import annotations
 
@@ -6,92 +8,167 @@ import json
 import math
 import re
 
+import numpy as np
 import pytest
 
-from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS, AssessmentResult
+from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
+from rehabbot.assessment.robot_isometric import sustained_peak
+from rehabbot.assessment.robot_recording import AssessmentRecording, RobotSetup
+from rehabbot.controllers.procedures import Step, StepMark
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
-from rehabbot.sim.patient import PASSIVE_STIFFNESS, PROFILES
+from rehabbot.safety.limits import JointLimits, SoftLimits
+from rehabbot.storage.store import SampleBlock
 
 UNIT_SUFFIX = re.compile(r"_(deg|nm|nm_per_kg|nm_per_rad|nms_per_rad|deg_s)$")
+ROBOT = load_robot_config()
+SETUP = RobotSetup.of(ROBOT, None, 1.75, 75.0)
+PERIOD_S = 0.001
 
 
-def run(name: str, **kwargs: object) -> AssessmentResult:
-    return ROBOT_ASSESSMENTS[name](PROFILES["stroke_left"], height_m=1.75, mass_kg=75.0,
-                                   **kwargs)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(("name", "joints"), [
-    ("passive_rom", ["knee_angle_l"]),
-    ("active_rom", ["hip_flexion_r"]),
-    ("isometric", ["knee_angle_l"]),
-    ("stiffness", None),
+@pytest.mark.parametrize(("name", "kinds"), [
+    ("passive_rom", {"move", "sweep"}),
+    ("active_rom", {"move", "free"}),
+    ("isometric", {"move", "hold"}),
+    ("stiffness", {"move", "sine"}),
 ])
-def test_every_assessment_returns_json_rows_with_units_in_the_keys(
-    name: str, joints: list[str] | None
-) -> None:
-    result = run(name, joints=joints)
-    data = json.loads(json.dumps(result.as_dict()))
-    assert data["name"] == name and data["title"] == result.title
-    expected = joints or list(ROBOT_ASSESSMENTS[name].default_joints)
-    assert sorted({row["joint"] for row in data["rows"]}) == sorted(expected)
-    for row in data["rows"]:
-        for key, value in row.items():
-            if key == "joint":
-                continue
-            if isinstance(value, bool):
-                assert key.endswith("_at_robot_limit")
-            else:
-                assert UNIT_SUFFIX.search(key), key
+def test_every_assessment_is_a_procedure_on_the_chosen_joints(name: str,
+                                                              kinds: set[str]) -> None:
+    procedure = ROBOT_ASSESSMENTS[name].procedure(["knee_angle_l"], None, SETUP)
+    assert procedure.name == name
+    assert {step.kind for step in procedure.steps} == kinds
+    assert {step.joint for step in procedure.steps} == {"knee_angle_l"}
+    default = ROBOT_ASSESSMENTS[name].procedure(None, None, SETUP)
+    assert {step.joint for step in default.steps} == set(ROBOT.joint_names)
 
 
-def test_stiffness_through_the_registry_is_the_passive_stiffness_within_10_percent() -> None:
-    rows = run("stiffness", joints=["knee_angle_r"],
-               params={"velocity_1_deg_s": 30.0, "velocity_2_deg_s": 60.0,
-                       "velocity_3_deg_s": 90.0}).rows
-    assert [row["peak_velocity_deg_s"] for row in rows] == [30.0, 60.0, 90.0]
-    for row in rows:
-        assert row["stiffness_nm_per_rad"] == pytest.approx(PASSIVE_STIFFNESS["knee_angle"],
-                                                            rel=0.10)
+def test_the_sessions_range_of_motion_bounds_every_motion() -> None:
+    rom = {"knee_angle_l": (0.0, math.radians(75.0))}
+    soft = SoftLimits.from_rom(ROBOT.joint_names, rom, JointLimits.from_config(ROBOT),
+                               zone_rad=math.radians(3.0))
+    narrow = RobotSetup.of(ROBOT, soft, 1.75, 75.0)
+    sweeps = [s for s in ROBOT_ASSESSMENTS["passive_rom"].procedure(
+        ["knee_angle_l"], None, narrow).steps if s.kind == "sweep"]
+    # short of the 3 deg soft zone at each end of the allowed 0..75 deg
+    assert [math.degrees(s.target_rad) for s in sweeps] == pytest.approx([3.0, 72.0])
+    with pytest.raises(ConfigurationError, match=r"80\.0 deg of knee_angle_l is outside .* "
+                                                 r"3\.0\.\.72\.0 deg"):
+        ROBOT_ASSESSMENTS["isometric"].procedure(["knee_angle_l"], {"knee_angle_deg": 80.0},
+                                                 narrow)
 
 
-def test_params_change_the_measurement() -> None:
-    low = run("passive_rom", joints=["hip_flexion_l"], params={"threshold_nm": 5.0}).rows[0]
-    high = run("passive_rom", joints=["hip_flexion_l"], params={"threshold_nm": 20.0}).rows[0]
-    assert high["flexion_deg"] > low["flexion_deg"]  # type: ignore[operator]
-    assert high["extension_deg"] < low["extension_deg"]  # type: ignore[operator]
-
-
-@pytest.mark.parametrize(("name", "kwargs", "message"), [
-    ("stiffness", {"joints": ["ankle_angle_l"]}, r"\['ankle_angle_l'\].*knee_angle_r"),
-    ("passive_rom", {"params": {"speed": 1.0}}, r"unknown parameter 'speed' \(allowed: thresh"),
-    ("active_rom", {"params": {"threshold_nm": 1.0}}, r"unknown parameter .* \(allowed: none\)"),
-    ("isometric", {"params": {"knee_angle_deg": 130.0}}, r"knee_angle_deg = 130.0 deg .*0, 95"),
+@pytest.mark.parametrize(("name", "joints", "params", "message"), [
+    ("stiffness", ["ankle_angle_l"], None, r"\['ankle_angle_l'\].*knee_angle_r"),
+    ("passive_rom", None, {"speed": 1.0}, r"unknown parameter 'speed' \(allowed: thresh"),
+    ("active_rom", None, {"threshold_nm": 1.0}, r"unknown parameter .* \(allowed: none\)"),
+    ("isometric", None, {"knee_angle_deg": 130.0}, r"knee_angle_deg = 130.0 deg .*0, 95"),
 ])
-def test_bad_input_gets_one_clear_error(name: str, kwargs: dict[str, object],
-                                        message: str) -> None:
+def test_bad_input_gets_one_clear_error(name: str, joints: list[str] | None,
+                                        params: dict[str, float] | None, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        run(name, **kwargs)
+        ROBOT_ASSESSMENTS[name].procedure(joints, params, SETUP)
 
 
-def test_the_robots_own_limits_bound_the_tests() -> None:
-    robot = load_robot_config()
-    weak = robot.model_copy(update={"joints": [
-        j.model_copy(update={"torque_max_nm": 20.0}) for j in robot.joints]})
-    row = run("isometric", joints=["knee_angle_l"], robot=weak).rows[0]
-    assert row["flexion_at_robot_limit"] and row["extension_at_robot_limit"]
-    assert row["extension_nm"] <= 40.0 < 84.0  # the paretic knee gives 84 N·m; the robot 20
-
-    narrow = robot.model_copy(update={"joints": [
-        j.model_copy(update={"position_max_rad": 1.2}) if j.name == "knee_angle_l" else j
-        for j in robot.joints]})
-    row = run("passive_rom", joints=["knee_angle_l"], robot=narrow).rows[0]
-    assert row["flexion_at_robot_limit"]
-    assert row["flexion_deg"] == pytest.approx(math.degrees(1.2), abs=0.5)  # not the true 78.8
+def test_a_joint_the_robot_does_not_have_is_refused() -> None:
+    one_leg = ROBOT.model_copy(update={"joints": ROBOT.joints[:2]})
+    setup = RobotSetup.of(one_leg, None, 1.75, 75.0)
+    with pytest.raises(ConfigurationError, match="the robot has no joint knee_angle_l"):
+        ROBOT_ASSESSMENTS["passive_rom"].procedure(["knee_angle_l"], None, setup)
 
 
-def test_a_robot_without_every_hip_and_knee_is_refused() -> None:
-    robot = load_robot_config()
-    one_leg = robot.model_copy(update={"joints": robot.joints[:2]})
-    with pytest.raises(ConfigurationError, match="does not drive hip_flexion_l, knee_angle_l"):
-        run("passive_rom", joints=["knee_angle_r"], robot=one_leg)
+def recording_of(procedure_name: str, steps: list[tuple[str, np.ndarray, np.ndarray, str]]
+                 ) -> AssessmentRecording:
+    """A recording of the knee_angle_l steps ``(label, q, tau, ended_by)`` one after another
+    (the other joints at 0), as the battery would have logged them."""
+    procedure = ROBOT_ASSESSMENTS[procedure_name].procedure(["knee_angle_l"], None, SETUP)
+    by_label: dict[str, list[Step]] = {}
+    for step in procedure.steps:  # each label's steps in the procedure's order
+        by_label.setdefault(step.label, []).append(step)
+    n_joints = len(ROBOT.joint_names)
+    column = ROBOT.joint_names.index("knee_angle_l")
+    q_rows, tau_rows, marks, t0 = [], [], [], 0.0
+    for index, (label, q, tau, ended_by) in enumerate(steps):
+        qs, taus = np.zeros((q.size, n_joints)), np.zeros((q.size, n_joints))
+        qs[:, column], taus[:, column] = q, tau
+        q_rows.append(qs)
+        tau_rows.append(taus)
+        marks.append(StepMark(0, procedure_name, index, by_label[label].pop(0), t0,
+                              t0 + (q.size - 1) * PERIOD_S, ended_by))
+        t0 += q.size * PERIOD_S
+    q_all, tau_all = np.vstack(q_rows), np.vstack(tau_rows)
+    n = q_all.shape[0]
+    samples = SampleBlock(np.arange(n), np.arange(n) * PERIOD_S, np.zeros(n),
+                          np.zeros((n, 2), dtype=bool), q_all, np.gradient(q_all, PERIOD_S,
+                                                                           axis=0),
+                          tau_all, tau_all, q_all)
+    # the legs' weight is taken out by the analysis: add it to the synthetic torques
+    gravity = SETUP.gravity()
+    for row in range(n):
+        samples.tau[row] += gravity.torques(samples.q[row])
+    return AssessmentRecording(samples, ROBOT.joint_names, tuple(marks), gravity)
+
+
+def test_passive_rom_is_where_the_recorded_resistance_crosses_the_threshold() -> None:
+    q = np.linspace(0.2, 1.4, 1201)
+    resistance = np.maximum(q - 1.0, 0.0) * 50.0  # 10 N·m at 1.2 rad
+    extension = np.linspace(0.2, SETUP.low_rad["knee_angle_l"], 300)
+    recording = recording_of("passive_rom", [
+        ("sweep", extension, np.zeros(300), "limit"),
+        ("sweep", q, resistance, "threshold"),
+    ])
+    (row,) = ROBOT_ASSESSMENTS["passive_rom"].analyze(recording, ["knee_angle_l"], None, SETUP,
+                                                      PERIOD_S).rows
+    assert row["flexion_deg"] == pytest.approx(math.degrees(1.2), abs=0.01)
+    assert not row["flexion_at_robot_limit"]
+    assert row["extension_at_robot_limit"]
+    assert row["extension_deg"] == pytest.approx(math.degrees(SETUP.low_rad["knee_angle_l"]))
+    data = json.loads(json.dumps(ROBOT_ASSESSMENTS["passive_rom"].analyze(
+        recording, ["knee_angle_l"], None, SETUP, PERIOD_S).as_dict()))
+    assert data["status"] == "done"
+    for key in data["rows"][0]:
+        assert key == "joint" or key.endswith("_at_robot_limit") or UNIT_SUFFIX.search(key)
+
+
+def test_isometric_torque_is_the_sustained_peak_above_the_rests_baseline() -> None:
+    angle = np.full(1000, math.radians(45.0))
+    rest = np.full(1000, 5.0)  # the held leg's weight and passive torque, as measured
+    # the person pushes toward flexion: the robot's reaction is negative
+    flexion = 5.0 - np.r_[np.linspace(0.0, 40.0, 500), np.full(1500, 40.0), np.zeros(1000)]
+    extension = 5.0 + np.r_[np.full(1000, 60.0), np.full(2000, 30.0)]
+    recording = recording_of("isometric", [
+        ("rest", angle, rest, "time"), ("effort", np.full(3000, angle[0]), flexion, "time"),
+        ("rest", angle, rest, "time"), ("effort", np.full(3000, angle[0]), extension, "time"),
+    ])
+    (row,) = ROBOT_ASSESSMENTS["isometric"].analyze(recording, ["knee_angle_l"], None, SETUP,
+                                                    PERIOD_S).rows
+    assert row["flexion_nm"] == pytest.approx(40.0, rel=1e-3)
+    assert row["extension_nm"] == pytest.approx(60.0, rel=1e-3)
+    assert row["extension_nm_per_kg"] == pytest.approx(60.0 / 75.0, rel=1e-3)
+    assert not row["flexion_at_robot_limit"]
+
+
+def test_stiffness_recovers_a_recorded_spring_and_damper() -> None:
+    t = np.arange(0, 2.0, PERIOD_S)
+    q = 0.2 + 0.4 * (1.0 - np.cos(3.0 * t))
+    qd = 1.2 * np.sin(3.0 * t)
+    qdd = 3.6 * np.cos(3.0 * t)
+    # the robot also accelerates the shank (the hip is held): the analysis takes that out
+    inertia = SETUP.leg_inertia().matrix(q)[1][1]
+    tau = 3.0 * (q - 0.25) + 0.5 * qd + inertia * qdd
+    recording = recording_of("stiffness", [("sine", q, tau, "time")])
+    (row,) = ROBOT_ASSESSMENTS["stiffness"].analyze(recording, ["knee_angle_l"], None, SETUP,
+                                                    PERIOD_S).rows
+    assert row["stiffness_nm_per_rad"] == pytest.approx(3.0, rel=0.01)
+    assert row["damping_nms_per_rad"] == pytest.approx(0.5, rel=0.01)
+    assert row["rest_angle_deg"] == pytest.approx(math.degrees(0.25), abs=0.1)
+
+
+def test_the_sustained_peak_is_the_best_window_mean_not_the_single_peak() -> None:
+    signal = np.concatenate([np.zeros(100), np.full(1000, 50.0), [400.0], np.zeros(100)])
+    assert sustained_peak(signal, 1000) == pytest.approx(50.35)
+
+
+def test_a_skipped_assessment_says_why() -> None:
+    data = ROBOT_ASSESSMENTS["isometric"].skipped("estop at 1.000 s").as_dict()
+    assert data == {"name": "isometric", "title": "Maximal isometric torque (L-FORCE)",
+                    "status": "skipped", "rows": [], "reason": "estop at 1.000 s"}

@@ -1,4 +1,4 @@
-"""The stiffness assessment's leg model (mass matrix) and its hip measurements."""
+"""The stiffness assessment's leg model: its mass matrix is pybullet's."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import pybullet as p
 import pytest
 
 from rehabbot.assessment.leg_inertia import LegInertia
-from rehabbot.assessment.robot_tests import StiffnessEstimate, assess_stiffness
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
-from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PROFILES
 from rehabbot.sim.world import TreadmillWorld
 
 
@@ -33,19 +31,3 @@ def test_the_leg_mass_matrix_matches_pybullets(knee_rad: float) -> None:
     expected = mass[np.ix_([hip, knee], [hip, knee])]
     model = np.array(LegInertia.from_body(body, exo).matrix(knee_rad), dtype=float)
     np.testing.assert_allclose(model, expected, rtol=1e-6)
-
-
-@pytest.fixture(scope="module")
-def hip() -> list[StiffnessEstimate]:
-    return assess_stiffness(PROFILES["healthy"], "hip_flexion_r", (30.0, 90.0, 180.0))
-
-
-def test_the_hips_stiffness_and_damping_are_the_passive_ones_at_every_velocity(
-    hip: list[StiffnessEstimate],
-) -> None:
-    # the hip has no stretch reflex, and the motion (0-46 deg) stays clear of its end stops
-    for estimate in hip:
-        assert estimate.stiffness_nm_per_rad == pytest.approx(
-            PASSIVE_STIFFNESS["hip_flexion"], rel=0.10)
-        assert estimate.damping_nms_per_rad == pytest.approx(
-            PASSIVE_DAMPING["hip_flexion"], rel=0.10)

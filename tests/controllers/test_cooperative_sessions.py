@@ -5,6 +5,7 @@ and the session's record."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -55,3 +56,22 @@ def test_a_joint_nearing_its_range_limit_is_warned_about_in_the_events_and_the_r
         stored = db.execute("SELECT COUNT(*) FROM events WHERE session_id = ? AND kind = ?",
                             (result.session_id, "warning:rom_margin")).fetchone()[0]
     assert stored == len(warnings)
+
+
+def test_transparent_mode_ends_a_session_it_cannot_walk_with_a_controlled_stop_on_record(
+    tmp_path: Path,
+) -> None:
+    # an incomplete-SCI patient cannot keep the legs in range alone: the transparent controller
+    # asks for a stop, and the runner fades the torque out and records why (not a limit fault)
+    result, _ = run(tmp_path, "transparent_walk", {}, "sci_incomplete", 8.0)
+    assert result.loop.faults == []
+    assert result.status == "aborted"
+    assert result.stop_reason is not None and "choose a guided mode" in result.stop_reason
+    assert result.loop.duration_s < 8.0
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        (detail,) = db.execute("SELECT detail FROM events WHERE session_id = ? AND kind = ?",
+                                (result.session_id, "controlled_stop")).fetchone()
+        (summary,) = db.execute("SELECT summary FROM sessions WHERE id = ?",
+                                (result.session_id,)).fetchone()
+    assert json.loads(detail)["reason"] == result.stop_reason
+    assert json.loads(summary)["controlled_stop"] == result.stop_reason

@@ -189,13 +189,32 @@ def test_the_thighs_estimator_follows_the_legs_timing_within_its_window() -> Non
     assert np.sqrt(np.mean(np.square(errors))) < 0.01  # cycles
 
 
+def test_the_thighs_estimators_window_learns_a_steady_offset_from_the_clock() -> None:
+    # legs at the clock's rate but 0.2 of a stride ahead of it, outside the +-0.08 window: the
+    # window's centre drifts toward them at no more than its drift rate, then the estimate is on
+    # them
+    errors = thighs_errors(0.75, 0.2, seconds=20.0)
+    assert np.sqrt(np.mean(np.square(errors))) < 0.01  # cycles
+    curve = thigh_difference_curve()
+    estimator = ThighDifferencePhase(90.0, PERIOD_S)
+    for k in range(round(1.0 / PERIOD_S)):  # after 1 s the centre has moved 0.05 at most
+        t = k * PERIOD_S
+        true_phase = (0.75 * t + 0.2) % 1.0
+        estimator.update(t, float(curve.value(np.array([true_phase]))[0]), 0.0)
+    centre_moved = (estimator.clock_phase_ - 0.75 * 1.0 + 0.5) % 1.0 - 0.5
+    assert 0.0 < centre_moved <= estimator.centre_drift_cycles_per_s * 1.0 + 1e-9
+    assert (true_phase - estimator.phase_ + 0.5) % 1.0 - 0.5 > 0.05  # still held back
+
+
 def test_the_thighs_estimator_keeps_to_its_window_around_the_cadence_clock() -> None:
     curve = thigh_difference_curve()
     estimator = ThighDifferencePhase(90.0, PERIOD_S)
     lead = []
-    for k in range(round(10.0 / PERIOD_S)):  # legs at 0.8 Hz, faster than the 0.75 Hz clock
+    # legs at 0.85 Hz, faster than the 0.75 Hz clock: the window's centre follows them at no
+    # more than its drift (0.05 cycles/s), so they leave the window for its edge
+    for k in range(round(10.0 / PERIOD_S)):
         t = k * PERIOD_S
-        estimator.update(t, float(curve.value(np.array([(0.8 * t) % 1.0]))[0]), 0.0)
+        estimator.update(t, float(curve.value(np.array([(0.85 * t) % 1.0]))[0]), 0.0)
         lead.append((estimator.phase_ - estimator.clock_phase_ + 0.5) % 1.0 - 0.5)
     assert max(lead) == pytest.approx(estimator.window_cycles)  # held at the window's edge
     assert min(lead) >= -estimator.window_cycles

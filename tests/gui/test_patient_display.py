@@ -87,6 +87,7 @@ def test_the_display_in_every_mode_changed_from_the_console(qtbot: QtBot,
     qtbot.waitUntil(lambda: sum(v is True for part in display._judged.values()
                                 for v in part) >= 3, timeout=WAIT_MS)
     image = _shot(display, "patient_display_bars")
+    save_screenshot(window, "patient_display_console_panel")  # the console, its panel docked
     assert _pixels(image, "#00e676") > 50  # green bars in the band
     assert display.smallest_text_px >= MIN_TEXT * h
     # a narrow band far off: the same bars are judged outside it (white), none green

@@ -1,10 +1,11 @@
-"""The drive contract: every drive protocol, through its emulator on a python-can virtual bus, does
-the same for the HAL: enable, disable, command/feedback round trip, fault report, drive watchdog,
-reconnect, silent drives, and garbage on the bus never raising out of ``CanRobot.read()``.
+"""The drive contract: every drive protocol, through its emulator on a python-can bus (``virtual``
+and the simulator's ``rehabbot_lockstep``), does the same for the HAL: enable, disable,
+command/feedback round trip, fault report, drive watchdog, reconnect, silent drives, and garbage
+on the bus never raising out of ``CanRobot.read()``.
 
 The suite runs over each built-in protocol with an emulator, a bus mixing them, robots with one
 bus per leg (node ids reused across the buses), and a third protocol installed as a plug-in
-through an entry point (``acme_drive.py``, one file).
+through an entry point (``acme_drive.py``, one file), each over both in-process transports.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rehabbot.errors import CommunicationError
+from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import RobotConfig, load_robot_config, whole_periods
 from rehabbot.hal.drives.registry import BUILTIN_DRIVES, drive_class
+from rehabbot.hal.lockstep import open_lockstep_bus
 from rehabbot.hal.robot import CanRobot, Lifecycle, LifecycleError
 from rehabbot.hal.types import FloatArray, JointCommand
 from rehabbot.safety.limits import JointLimits
@@ -48,14 +51,19 @@ def test_every_builtin_protocol_with_an_emulator_is_under_contract() -> None:
     assert covered == with_emulator
 
 
-@pytest.fixture(params=[*CONTRACT_ROBOTS, PLUGIN])
+#: The in-process transports the suite runs over: python-can's ``virtual`` and the lockstep one.
+TRANSPORTS: dict[str, BusOpener] = {"virtual": open_bus, "lockstep": open_lockstep_bus}
+
+
+@pytest.fixture(params=[(robot, transport) for robot in [*CONTRACT_ROBOTS, PLUGIN]
+                        for transport in TRANSPORTS], ids=" over ".join)
 def contract_bench(request: pytest.FixtureRequest) -> Iterator[DriveBench]:
-    """Emulated drives of one contract robot on a fresh virtual channel."""
+    """Emulated drives of one contract robot on fresh channels of one transport."""
+    robot, transport = request.param
     config: RobotConfig = (
-        request.getfixturevalue("acme_robot") if request.param == PLUGIN
-        else CONTRACT_ROBOTS[request.param]()
+        request.getfixturevalue("acme_robot") if robot == PLUGIN else CONTRACT_ROBOTS[robot]()
     )
-    bench = make_bench(config)
+    bench = make_bench(config, TRANSPORTS[transport])
     yield bench
     bench.emulators.close()
 

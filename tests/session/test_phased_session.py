@@ -1,5 +1,5 @@
 """A multi-phase protocol through a whole simulated session: one loop, phase events, per-phase
-summaries, an assessment phase before the walking ones, the treadmill following the phases."""
+summaries, an assessment phase after the walking ones, the treadmill following the phases."""
 
 from __future__ import annotations
 
@@ -16,22 +16,19 @@ from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
 
-ASSESS_FIRST = """
+ASSESS_LAST = """
 [[phases]]
 name = "knee_stiffness"
 kind = "assessment"
 assessment = "stiffness"
 assessment_joints = ["knee_angle_l"]
 assessment_params = { velocity_3_deg_s = 60 }
-
-[[phases]]
-name = "warm_up\""""
+"""
 
 
 def short_protocol(tmp_path: Path) -> Path:
-    """standard_gait with a stiffness assessment first, 1.5 s warm-up, 6 steps, 1 s cool-down."""
-    text = bundled_file("protocols", "standard_gait.toml").read_text()
-    text = text.replace('[[phases]]\nname = "warm_up"', ASSESS_FIRST, 1)
+    """standard_gait with 1.5 s warm-up, 6 steps, 1 s cool-down, then a stiffness assessment."""
+    text = bundled_file("protocols", "standard_gait.toml").read_text() + ASSESS_LAST
     text = text.replace("duration_s = 120", "duration_s = 1.5", 1)
     text = text.replace("duration_s = 600", "steps = 6", 1)
     text = text.replace("duration_s = 120", "duration_s = 1", 1)
@@ -73,20 +70,23 @@ def test_the_phases_run_in_order_in_one_loop_with_an_event_each(
     assert phases[1]["steps"] >= 6
     assert phases[2]["end_tick"] - phases[2]["start_tick"] == 1000
     # one loop: ticks run on without a gap from the first phase to the last, then the torque
-    # fades out (0.5 s) and the loop stops on the next tick
-    assert samples.tick.tolist() == list(range(phases[2]["end_tick"] + 500 + 1))
+    # fades out (0.5 s) and the loop stops on the next tick; the assessment battery's ticks
+    # follow in the recording
+    first, end = summary["walking_ticks"]
+    assert first == 0 and end == phases[2]["end_tick"] + 500 + 1
+    assert samples.tick.tolist() == list(range(samples.tick[-1] + 1)) and samples.tick[-1] > end
     started = events(store, session_id, "phase_started")
     assert [(d["name"], d["kind"]) for _, d in started] == [
         (p["name"], p["kind"]) for p in phases]
     assert [t for t, _ in started] == pytest.approx(
-        [p["start_tick"] * 0.001 for p in phases], abs=1e-9)
+        [(first + p["start_tick"]) * 0.001 for p in phases], abs=1e-9)
     for phase in phases:
         assert phase["summary"]["duration_s"] == pytest.approx(
             (phase["end_tick"] - phase["start_tick"]) * 0.001)
     assert summary["steps"] == sum(p["steps"] for p in phases)
 
 
-def test_the_assessment_phase_runs_before_walking_and_is_stored(
+def test_the_assessment_phase_runs_after_walking_and_is_stored(
     session: tuple[Path, int],
 ) -> None:
     store, session_id = session
@@ -101,7 +101,10 @@ def test_the_assessment_phase_runs_before_walking_and_is_stored(
     # the healthy profile's relaxed knee: 3 N·m/rad (docs/assessments.md), within 10 %
     assert rows[0]["stiffness_nm_per_rad"] == pytest.approx(3.0, rel=0.10)
     ((t, detail),) = events(store, session_id, "assessment")
-    assert t == 0.0 and detail["name"] == "stiffness" and detail["phase"] == "knee_stiffness"
+    # stored at its first step, once the battery's torque had ramped in (1 s after the walk)
+    end = summary["walking_ticks"][1]
+    assert t == pytest.approx(end * 0.001 + 1.0, abs=0.01) and detail["phase"] == "knee_stiffness"
+    assert detail["name"] == "stiffness" and detail["status"] == "done"
 
 
 def test_a_duration_override_runs_the_training_phase_alone(tmp_path: Path) -> None:

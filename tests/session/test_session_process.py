@@ -322,7 +322,7 @@ def test_resume_never_clears_a_latched_estop_only_a_reset_does(running: Running)
     assert isinstance(clear, SafetyStatus) and not clear.paused and clear.stop_category is None
 
 
-def test_estop_during_the_assessments_says_so_and_skips_the_remaining_ones(
+def test_estop_during_the_assessments_stops_the_battery_and_skips_the_remaining_ones(
         tmp_path: Path, sim_exo: RobotConfig) -> None:
     store = tmp_path / "s.sqlite"
     replies: queue.Queue[Reply] = queue.Queue()
@@ -334,23 +334,23 @@ def test_estop_during_the_assessments_says_so_and_skips_the_remaining_ones(
     session = threading.Thread(target=lambda: result.append(runner.run()))
     session.start()
     deadline = time.monotonic() + WAIT_S
-    while not runner.assessing:  # the first assessment (passive ROM) runs
+    # the first assessment (passive ROM) runs in the loop, under its supervisor
+    while not runner.assessing or runner.loop is None or runner.loop.clock.now() < 1.5:
         assert time.monotonic() < deadline
         time.sleep(0.001)
     server.step(Command(CommandKind.ESTOP, pressed=True))
-    reply = replies.get_nowait()
-    assert isinstance(reply, Applied) and not reply.accepted
-    assert reply.reason.startswith(
-        "not applied: no robot motion is running under the loop (assessment phase)")
     session.join(WAIT_S)
     (done,) = result
-    # stopped at the loop's first tick with a fade (no more rounds here to latch the kept press)
-    assert done.status == "aborted" and done.loop.stopped_early
-    assert done.loop.duration_s < 1.0  # of 360 s planned walking
+    assert done.status == "faulted"
+    assert [f.kind.value for f in done.loop.faults] == ["estop"]
     with SessionStore.open(store) as st:
         summary = st.session_summary(done.session_id)
     assert summary is not None
-    assert list(summary["assessments"]) == ["passive_rom"]  # the other three were skipped
+    statuses = {name: r["status"] for name, r in summary["assessments"].items()}
+    assert statuses == {"passive_rom": "interrupted", "active_rom": "skipped",
+                        "knee_stiffness": "skipped", "isometric_torque": "skipped"}
+    assert all(r["reason"].startswith("estop at") for r in summary["assessments"].values())
+    assert summary["phases"] == []  # nothing walked
 
 
 def test_after_the_walk_commands_are_refused_not_sent_to_the_finished_loop(

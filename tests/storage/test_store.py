@@ -189,6 +189,23 @@ def test_write_block_then_load_samples_gives_back_every_bit(store: SessionStore)
     assert info.duration_s == blocks[2].t_s[-1] - blocks[0].t_s[0] + 0.001
 
 
+def test_walking_samples_leave_out_the_assessment_battery_around_the_walk(
+        store: SessionStore) -> None:
+    sid = new_session(store)
+    store.write_block(sid, random_block(0, 1000, len(JOINTS), seed=5))
+    assert store.walking_ticks(sid) is None  # not finished: every tick is the walk's
+    assert len(store.load_walking_samples(sid)) == 1000
+    # a battery ran over ticks 0..299 and after 800; the walk recorded 300..799
+    store.finish_session(sid, "completed", {"walking_ticks": [300, 800]})
+    assert store.walking_ticks(sid) == (300, 800)
+    walking, every = store.load_walking_samples(sid), store.load_samples(sid)
+    np.testing.assert_array_equal(walking.tick, np.arange(300, 800))
+    for name in ("t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd", "q_ref"):
+        np.testing.assert_array_equal(bits(getattr(walking, name)),
+                                      bits(getattr(every, name)[300:800]), err_msg=name)
+    assert walking.joint_names == tuple(JOINTS)
+
+
 def test_a_block_is_one_row_written_by_one_statement(store: SessionStore) -> None:
     sid = new_session(store)
     store.write_block(sid, random_block(0, 10, len(JOINTS), seed=5))  # reads the joint count

@@ -166,7 +166,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
     """
     with SessionStore.open_existing(Path(store_path)) as store:
         info = store.get_session(session_id)
-        samples = store.load_samples(session_id)
+        samples = store.load_walking_samples(session_id)  # no assessment battery
         parameters = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or {}
         try:

@@ -1,16 +1,18 @@
-"""Robot-based maximal isometric joint torque (L-FORCE-like), in simulation.
+"""Robot-based maximal isometric joint torque (L-FORCE-like): its procedure and its analysis
+from the recorded samples.
 
-After Bolliger et al. 2008: the robot holds the tested joint at a set angle with a stiff position
-controller (the other joints held at the start pose); the patient rests, then pushes as hard as
-they can toward flexion, rests again, then toward extension (:class:`~rehabbot.sim.patient.
-PatientTask`). The patient's torque is the robot's reaction less its torque in the preceding
-rest (which takes the leg's weight and the passive torques out, as a dynamometer's gravity
-correction does); the result per direction is the highest mean over any :data:`WINDOW_S`
-(1 s) of the effort: the peak torque sustained over 1 s, in N·m and per kg of body mass.
+After Bolliger et al. 2008: the robot moves the tested joint to a set angle and holds it there
+stiffly (the other joints held at the start pose); the person rests, then pushes as hard as they
+can toward flexion, rests again, then toward extension. The person's torque is the robot's
+measured reaction less its mean over the second half of the preceding rest (which takes the
+leg's weight and the passive torques out, as a dynamometer's gravity correction does); the
+result per direction is the highest mean over any :data:`WINDOW_S` (1 s) of the effort: the peak
+torque sustained over 1 s, in N·m and per kg of body mass. A rest of :data:`RECOVERY_S` follows
+each joint's efforts.
 
-A patient stronger than the robot is not measured: if the robot's torque reaches
-:data:`AT_TORQUE_LIMIT` of its configured ``torque_max_nm`` during an effort, the joint yields and
-the result is flagged as the robot's limit.
+A person stronger than the robot is not measured: if the measured torque reaches
+:data:`AT_TORQUE_LIMIT` of the joint's ``torque_max_nm`` during an effort, the result is flagged
+as the robot's limit.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_bench import AssessmentBench, check_joints, robot_limits_rad
-from rehabbot.errors import ConfigurationError
-from rehabbot.hal.config import RobotConfig, load_robot_config
+from rehabbot.assessment.robot_recording import (
+    AssessmentRecording,
+    RobotSetup,
+    start_angle_rad,
+)
+from rehabbot.controllers.procedures import DIRECTION_SIGN, RELAX, Instruction, Step
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.patient import DIRECTION_SIGN, RELAX, PatientProfile, PatientTask
-from rehabbot.sim.world import ACTUATED_JOINTS, JOINT_NAMES
 
 #: Joint angles (rad) held in the test by joint kind: hip 30 deg and knee 45 deg of flexion.
 DEFAULT_ANGLES_RAD = {"hip_flexion": math.radians(30.0), "knee_angle": math.radians(45.0)}
@@ -34,8 +37,13 @@ DEFAULT_ANGLES_RAD = {"hip_flexion": math.radians(30.0), "knee_angle": math.radi
 REST_S = 1.0
 EFFORT_S = 3.0
 WINDOW_S = 1.0
+#: Rest (s) after a joint's efforts, before anything else asks for torque: maximal efforts
+#: heat the actuators (the supervisor's RMS-torque window) as they tire the person.
+RECOVERY_S = 10.0
 #: Share of the robot's torque limit from which an effort counts as limited by the robot.
 AT_TORQUE_LIMIT = 0.99
+#: Speed (rad/s) of the moves to the test angle and back.
+MOVE_SPEED_RAD_S = math.radians(30.0)
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,13 @@ class IsometricTorque:
     """One joint's maximal voluntary isometric torques.
 
     Attributes:
-        joint: the joint (a simulator joint name).
+        joint: the joint (a robot joint name).
         angle_rad: the angle the robot held (rad).
-        flexion_nm: peak flexion torque sustained over :data:`WINDOW_S` (N·m, >= 0).
+        flexion_nm: peak flexion torque sustained over :data:`WINDOW_S` (N·m, >= 0; NaN if the
+            effort did not run to its end).
         extension_nm: peak extension torque sustained over :data:`WINDOW_S` (N·m, >= 0).
-        flexion_at_robot_limit: the robot's torque limit, not the patient, ended the flexion.
-        extension_at_robot_limit: the robot's torque limit, not the patient, ended the extension.
+        flexion_at_robot_limit: the robot's torque limit, not the person, ended the flexion.
+        extension_at_robot_limit: the robot's torque limit, not the person, ended the extension.
     """
 
     joint: str
@@ -68,73 +77,57 @@ def sustained_peak(torque_nm: FloatArray, window: int) -> float:
     return float(np.max(np.convolve(torque_nm, np.ones(window) / window, mode="valid")))
 
 
-def default_angle_rad(joint: str) -> float:
-    """The test angle (rad) of ``joint``: :data:`DEFAULT_ANGLES_RAD` of its kind."""
-    return DEFAULT_ANGLES_RAD[joint.rsplit("_", 1)[0]]
-
-
-def assess_isometric(
-    profile: PatientProfile,
-    joints: tuple[str, ...] = ACTUATED_JOINTS,
-    *,
-    height_m: float = 1.75,
-    mass_kg: float = 75.0,
-    angles_rad: dict[str, float] | None = None,
-    robot: RobotConfig | None = None,
-    time_step_s: float = 0.001,
-) -> list[IsometricTorque]:
-    """Maximal isometric flexion and extension torque of each of ``joints`` (module docstring),
-    held at ``angles_rad`` (rad, per joint kind ``hip_flexion``/``knee_angle``, within the
-    robot's range of motion) where it differs from :data:`DEFAULT_ANGLES_RAD`, with ``robot``
-    (default the bundled ``sim_exo``).
+def isometric_steps(joints: tuple[str, ...], angles_rad: dict[str, float], setup: RobotSetup
+                    ) -> tuple[Step, ...]:
+    """Per joint: to its test angle (``angles_rad`` by joint kind), rest and push toward
+    flexion, rest and push toward extension, back to the start angle.
 
     Raises:
-        ConfigurationError: a joint is not an assessed hip or knee, or an angle is outside the
-            robot's range of motion.
+        ConfigurationError: a test angle lies outside the joint's range in ``setup``.
     """
-    check_joints(joints)
-    config = load_robot_config() if robot is None else robot
-    chosen = {**DEFAULT_ANGLES_RAD, **(angles_rad or {})}
+    steps: list[Step] = []
+    for joint in joints:
+        angle = angles_rad[joint.rsplit("_", 1)[0]]
+        setup.check_angle(joint, angle, "isometric test angle")
+        steps.append(Step("move", joint, "to_angle", target_rad=angle,
+                          speed_rad_s=MOVE_SPEED_RAD_S))
+        for direction in ("flexion", "extension"):
+            steps.append(Step("hold", joint, "rest", direction, RELAX, duration_s=REST_S))
+            steps.append(Step("hold", joint, "effort", direction, Instruction(joint, direction),
+                              duration_s=EFFORT_S))
+        steps.append(Step("hold", joint, "recovery", "flexion", RELAX, duration_s=RECOVERY_S))
+        steps.append(Step("move", joint, "return", target_rad=start_angle_rad(joint),
+                          speed_rad_s=MOVE_SPEED_RAD_S))
+    return tuple(steps)
+
+
+def isometric(recording: AssessmentRecording, joints: tuple[str, ...], setup: RobotSetup,
+              period_s: float) -> list[IsometricTorque]:
+    """Each joint's peak torques from its recorded rests and efforts (module docstring)."""
+    window = max(1, round(WINDOW_S / period_s))
     results = []
     for joint in joints:
-        angle = chosen[joint.rsplit("_", 1)[0]]
-        low, high = robot_limits_rad(config, joint)
-        if not (math.isfinite(angle) and low <= angle <= high):
-            raise ConfigurationError(
-                f"isometric test: angle {math.degrees(angle):.1f} deg of {joint} is outside the "
-                f"robot's range {math.degrees(low):.1f}..{math.degrees(high):.1f} deg"
-            )
-        results.append(_one_joint(profile, joint, angle, height_m, mass_kg, config, time_step_s))
-    return results
-
-
-def _one_joint(
-    profile: PatientProfile,
-    joint: str,
-    angle: float,
-    height_m: float,
-    mass_kg: float,
-    robot: RobotConfig,
-    dt: float,
-) -> IsometricTorque:
-    i = JOINT_NAMES.index(joint)
-    rest, effort, window = round(REST_S / dt), round(EFFORT_S / dt), round(WINDOW_S / dt)
-    peaks: dict[str, float] = {}
-    limited: dict[str, bool] = {}
-    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, robot=robot,
-                         time_step_s=dt) as bench:
-        bench.target[i] = angle
-        bench.world.reset_pose(bench.target)
-        bench.q, bench.qd = bench.world.read_joints()
-        for direction in ("flexion", "extension"):
-            bench.set_task(RELAX)
-            baseline = np.mean([bench.step()[i] for _ in range(rest)][rest // 2:])
-            bench.set_task(PatientTask(joint, direction))
-            reaction = np.array([bench.step()[i] for _ in range(effort)])
-            # the robot's reaction is opposite to the patient's torque
-            patient = -DIRECTION_SIGN[direction] * (reaction - baseline)
-            peaks[direction] = max(sustained_peak(patient, window), 0.0)
+        column = recording.column(joint)
+        tau = recording.samples.tau[:, column]
+        peaks: dict[str, float] = {}
+        limited: dict[str, bool] = {}
+        moves = recording.steps(joint, "to_angle")
+        angle = moves[0].step.target_rad if moves else math.nan
+        rests = recording.steps(joint, "rest")
+        for effort in recording.steps(joint, "effort"):
+            rest = next(m for m in reversed(rests) if m.start_t_s < effort.start_t_s)
+            direction = effort.step.direction
+            if effort.ended_by != "time" or rest.ended_by != "time":
+                continue
+            rest_rows = recording.rows(rest)
+            baseline = tau[rest_rows][(rest_rows.stop - rest_rows.start) // 2:].mean()
+            reaction = tau[recording.rows(effort)]
+            # the robot's reaction is opposite to the person's torque
+            person = -DIRECTION_SIGN[direction] * (reaction - baseline)
+            peaks[direction] = max(sustained_peak(person, min(window, person.size)), 0.0)
             limited[direction] = bool(
-                np.max(np.abs(reaction)) >= AT_TORQUE_LIMIT * bench.torque_limit_nm[i])
-    return IsometricTorque(joint, angle, peaks["flexion"], peaks["extension"],
-                           limited["flexion"], limited["extension"])
+                np.max(np.abs(reaction)) >= AT_TORQUE_LIMIT * setup.torque_max_nm[joint])
+        results.append(IsometricTorque(
+            joint, angle, peaks.get("flexion", math.nan), peaks.get("extension", math.nan),
+            limited.get("flexion", False), limited.get("extension", False)))
+    return results

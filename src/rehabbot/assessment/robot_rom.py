@@ -1,19 +1,21 @@
-"""Robot-based range-of-motion assessments (L-ROM-like), passive and active, in simulation.
+"""Robot-based range-of-motion assessments (L-ROM-like), passive and active: their procedures
+and their analysis from the recorded samples.
 
-**Passive ROM.** The patient hangs relaxed in the harness; the robot moves one joint slowly
-(:data:`PASSIVE_SPEED_RAD_S`, below any stretch-reflex threshold) from the start pose toward one
-end, the other joints held. The joint's resistance is the robot's torque less the legs' weight
-from the model; where it first exceeds the threshold torque (:data:`THRESHOLD_NM`, 10 N·m, the
-end-feel criterion of robot ROM tests), that angle is the passive limit. If the robot reaches its
-own range of motion (its configuration's position limits) first, the robot's limit is reported
-and flagged.
+**Passive ROM.** The person relaxes; per joint and direction the robot moves the joint slowly
+(:data:`PASSIVE_SPEED_RAD_S`, below any stretch-reflex threshold) from the start pose toward the
+end of its range (a ``sweep`` step), the other joints held, then back. The joint's resistance is
+the measured torque less the legs' weight; the sweep stops where it reaches the threshold torque
+(:data:`THRESHOLD_NM`, 10 N·m, the end-feel criterion of robot ROM tests), and the analysis finds
+the angle at which the recorded resistance crossed it. If the sweep reaches the end of the range
+the robot may move the joint in this session first (its hard limits and the protocol's range of
+motion, :class:`~rehabbot.assessment.robot_recording.RobotSetup`), that end is reported and
+flagged ``*_at_robot_limit``.
 
-**Active ROM.** The robot is transparent on the tested joint (it carries the legs' weight only
-and stops at its own range of motion) and holds the others; the patient reaches as far as they
-can in one direction (:class:`~rehabbot.sim.patient.PatientTask`). The reached angle is the mean
-over the last :data:`ACTIVE_SETTLE_WINDOW_S` of the trial.
+**Active ROM.** The robot is transparent on the tested joint (the legs' weight only, a stiff
+wall at the end of the range, a ``free`` step) and holds the others; the person reaches as far as
+they can in one direction. The reached angle is the mean over the last
+:data:`ACTIVE_SETTLE_WINDOW_S` of the step.
 
-Both run per joint and direction in a fresh bench (:mod:`~rehabbot.assessment.robot_bench`).
 Angles are in rad here; :mod:`~rehabbot.assessment.robot_assessments` reports degrees.
 """
 
@@ -24,38 +26,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_bench import AssessmentBench, check_joints, robot_limits_rad
-from rehabbot.errors import ConfigurationError
-from rehabbot.hal.config import RobotConfig, load_robot_config
-from rehabbot.sim.patient import (
-    DIRECTION_SIGN,
-    REACH_SPEED_RAD_S,
-    Direction,
-    PatientModel,
-    PatientProfile,
-    PatientTask,
+from rehabbot.assessment.robot_recording import (
+    AssessmentRecording,
+    RobotSetup,
+    start_angle_rad,
 )
-from rehabbot.sim.world import ACTUATED_JOINTS
+from rehabbot.controllers.procedures import (
+    DETECT_AFTER_S,
+    DIRECTION_SIGN,
+    RELAX,
+    Direction,
+    Instruction,
+    Step,
+)
+from rehabbot.sim.patient import REACH_SPEED_RAD_S, PatientModel
 
 #: Resistance (N·m) at which a passive motion ends.
 THRESHOLD_NM = 10.0
+#: Allowed threshold torques (N·m).
+THRESHOLD_RANGE_NM = (2.0, 40.0)
 #: Speed (rad/s) of the passive motion: 10 deg/s.
 PASSIVE_SPEED_RAD_S = math.radians(10.0)
-#: The passive motion's speed rises linearly over this time (s); no end is detected before
-#: :data:`DETECT_AFTER_S`.
-RAMP_S = 0.2
-DETECT_AFTER_S = 0.3
-#: How long (s) the robot stays at its own limit before the passive motion ends there (no end
-#: is detected meanwhile: stopping shakes the leg).
-LIMIT_DWELL_S = 0.3
-#: Active reach: time (s) after the intended angle passes the robot's limit, and the closing
+#: Speed (rad/s) of the moves back to the start pose.
+RETURN_SPEED_RAD_S = math.radians(30.0)
+#: Active reach: time (s) after the intended angle passes the end of the range, and the closing
 #: window (s) averaged for the reached angle.
 ACTIVE_SETTLE_S = 1.5
 ACTIVE_SETTLE_WINDOW_S = 0.5
-#: A reached angle this close (rad) to the robot's limit, or beyond it, counts as the robot's.
+#: A reached angle this close (rad) to the end of the range, or beyond it, counts as the robot's.
 AT_LIMIT_RAD = math.radians(0.5)
-#: Allowed threshold torques (N·m).
-THRESHOLD_RANGE_NM = (2.0, 40.0)
 
 DIRECTIONS: tuple[Direction, Direction] = ("extension", "flexion")
 
@@ -65,11 +64,11 @@ class RangeOfMotion:
     """One joint's range of motion.
 
     Attributes:
-        joint: the joint (a simulator joint name).
+        joint: the joint (a robot joint name).
         extension_rad: end of the range toward extension (rad).
         flexion_rad: end of the range toward flexion (rad).
-        extension_at_robot_limit: the robot's own limit ended the range toward extension.
-        flexion_at_robot_limit: the robot's own limit ended the range toward flexion.
+        extension_at_robot_limit: the robot's range, not the person, ended it toward extension.
+        flexion_at_robot_limit: the robot's range, not the person, ended it toward flexion.
     """
 
     joint: str
@@ -79,163 +78,131 @@ class RangeOfMotion:
     flexion_at_robot_limit: bool
 
 
-def _robot_end(limits: tuple[float, float], direction: Direction) -> float:
-    return limits[1] if direction == "flexion" else limits[0]
+def _end(setup: RobotSetup, joint: str, direction: Direction) -> float:
+    return setup.high_rad[joint] if direction == "flexion" else setup.low_rad[joint]
+
+
+def _back(joint: str) -> Step:
+    return Step("move", joint, "return", target_rad=start_angle_rad(joint),
+                speed_rad_s=RETURN_SPEED_RAD_S)
+
+
+def passive_steps(joints: tuple[str, ...], threshold_nm: float, setup: RobotSetup
+                  ) -> tuple[Step, ...]:
+    """Per joint: to the start angle, then a sweep toward each end and back."""
+    steps: list[Step] = []
+    for joint in joints:
+        steps.append(_back(joint))
+        for direction in DIRECTIONS:
+            steps.append(Step("sweep", joint, "sweep", direction, RELAX,
+                              target_rad=_end(setup, joint, direction),
+                              speed_rad_s=PASSIVE_SPEED_RAD_S, threshold_nm=threshold_nm))
+            steps.append(_back(joint))
+    return tuple(steps)
+
+
+def active_steps(joints: tuple[str, ...], setup: RobotSetup) -> tuple[Step, ...]:
+    """Per joint: to the start angle, then a transparent reach toward each end and back."""
+    steps: list[Step] = []
+    for joint in joints:
+        steps.append(_back(joint))
+        low, high = setup.low_rad[joint], setup.high_rad[joint]
+        for direction in DIRECTIONS:
+            travel = abs(_end(setup, joint, direction) - start_angle_rad(joint))
+            steps.append(Step("free", joint, "reach", direction, Instruction(joint, direction),
+                              duration_s=travel / REACH_SPEED_RAD_S + ACTIVE_SETTLE_S,
+                              low_rad=low, high_rad=high))
+            steps.append(_back(joint))
+    return tuple(steps)
+
+
+def passive_rom(recording: AssessmentRecording, joints: tuple[str, ...], threshold_nm: float,
+                setup: RobotSetup) -> list[RangeOfMotion]:
+    """Each joint's passive range from its recorded sweeps (module docstring); a direction whose
+    sweep did not run is NaN."""
+    results = []
+    for joint in joints:
+        ends: dict[str, tuple[float, bool]] = {}
+        for mark in recording.steps(joint, "sweep"):
+            rows = recording.rows(mark)
+            column = recording.column(joint)
+            q = recording.samples.q[rows, column]
+            if mark.ended_by == "limit":
+                ends[mark.step.direction] = (float(q[-1]), True)
+                continue
+            if mark.ended_by != "threshold":
+                continue
+            sign = DIRECTION_SIGN[mark.step.direction]
+            resistance = sign * (recording.samples.tau[rows, column]
+                                 - recording.weight_nm(rows, joint))
+            t = recording.samples.t_s[rows] - mark.start_t_s
+            ends[mark.step.direction] = (
+                crossing(q, resistance, threshold_nm, int(np.searchsorted(t, DETECT_AFTER_S))),
+                False)
+        results.append(_result(joint, ends))
+    return results
+
+
+def crossing(q: np.ndarray, resistance: np.ndarray, threshold_nm: float, first: int) -> float:
+    """The angle (rad) at which ``resistance`` first reaches ``threshold_nm`` at or after
+    sample ``first``, linearly interpolated between the samples around it (the last angle if it
+    never does).
+
+    >>> round(crossing(np.array([0.0, 1.0, 2.0]), np.array([8.0, 8.0, 12.0]), 10.0, 1), 3)
+    1.5
+    """
+    above = np.flatnonzero(resistance[first:] >= threshold_nm)
+    if above.size == 0:
+        return float(q[-1])
+    k = first + int(above[0])
+    if k == 0 or resistance[k] <= resistance[k - 1]:
+        return float(q[k])
+    share = (threshold_nm - resistance[k - 1]) / (resistance[k] - resistance[k - 1])
+    return float(q[k - 1] + share * (q[k] - q[k - 1]))
+
+
+def active_rom(recording: AssessmentRecording, joints: tuple[str, ...], setup: RobotSetup,
+               period_s: float) -> list[RangeOfMotion]:
+    """Each joint's active range from its recorded reaches (module docstring)."""
+    window = max(1, round(ACTIVE_SETTLE_WINDOW_S / period_s))
+    results = []
+    for joint in joints:
+        ends: dict[str, tuple[float, bool]] = {}
+        for mark in recording.steps(joint, "reach"):
+            if mark.ended_by != "time":
+                continue
+            q = recording.samples.q[recording.rows(mark), recording.column(joint)]
+            reached = float(np.mean(q[-window:]))
+            direction = mark.step.direction
+            end = _end(setup, joint, direction)
+            ends[direction] = (reached, DIRECTION_SIGN[direction] * (reached - end)
+                               >= -AT_LIMIT_RAD)
+        results.append(_result(joint, ends))
+    return results
 
 
 def _result(joint: str, ends: dict[str, tuple[float, bool]]) -> RangeOfMotion:
-    return RangeOfMotion(joint, ends["extension"][0], ends["flexion"][0],
-                         ends["extension"][1], ends["flexion"][1])
-
-
-def assess_passive_rom(
-    profile: PatientProfile,
-    joints: tuple[str, ...] = ACTUATED_JOINTS,
-    *,
-    height_m: float = 1.75,
-    mass_kg: float = 75.0,
-    threshold_nm: float = THRESHOLD_NM,
-    robot: RobotConfig | None = None,
-    time_step_s: float = 0.001,
-) -> list[RangeOfMotion]:
-    """Passive range of motion of each of ``joints`` (module docstring) with ``robot`` (default
-    the bundled ``sim_exo``).
-
-    Raises:
-        ConfigurationError: a joint is not an assessed hip or knee, or the threshold is outside
-            :data:`THRESHOLD_RANGE_NM`.
-    """
-    check_joints(joints)
-    low, high = THRESHOLD_RANGE_NM
-    if not (math.isfinite(threshold_nm) and low <= threshold_nm <= high):
-        raise ConfigurationError(
-            f"passive ROM: threshold_nm = {threshold_nm} is outside [{low:g}, {high:g}] N·m")
-    return [
-        _result(joint, {d: _passive_end(profile, joint, d, height_m, mass_kg, threshold_nm,
-                                        robot, time_step_s) for d in DIRECTIONS})
-        for joint in joints
-    ]
-
-
-def _passive_end(
-    profile: PatientProfile,
-    joint: str,
-    direction: Direction,
-    height_m: float,
-    mass_kg: float,
-    threshold_nm: float,
-    robot: RobotConfig | None,
-    dt: float,
-) -> tuple[float, bool]:
-    """Move ``joint`` toward ``direction`` until its resistance reaches ``threshold_nm``; the
-    angle then (rad), or the robot's limit, and whether it was the robot's limit."""
-    sign = DIRECTION_SIGN[direction]
-    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, robot=robot,
-                         time_step_s=dt) as bench:
-        end = _robot_end(bench.limits_rad(joint), direction)
-        i = bench.index(joint)
-        previous: tuple[float, float] | None = None
-        at_limit_since: float | None = None
-        while at_limit_since is None or bench.t_s - at_limit_since < LIMIT_DWELL_S:
-            t = bench.t_s
-            speed = PASSIVE_SPEED_RAD_S * min(t / RAMP_S, 1.0)
-            target = bench.target[i] + sign * speed * dt
-            if sign * (target - end) >= 0.0:
-                target, speed = end, 0.0
-                at_limit_since = t if at_limit_since is None else at_limit_since
-            bench.target[i], bench.target_v[i] = target, sign * speed
-            q = float(bench.q[i])
-            resistance = sign * float(bench.step()[i] - bench.gravity_[i])
-            if t >= DETECT_AFTER_S and at_limit_since is None:
-                if resistance >= threshold_nm:
-                    return _crossing(previous, (q, resistance), threshold_nm), False
-                previous = (q, resistance)
-        return float(bench.q[i]), True
-
-
-def _crossing(
-    before: tuple[float, float] | None, after: tuple[float, float], threshold_nm: float
-) -> float:
-    """The angle (rad) at which the resistance crossed ``threshold_nm`` between two samples
-    ``(angle, resistance)``, by linear interpolation.
-
-    >>> round(_crossing((0.0, 8.0), (1.0, 12.0), 10.0), 3)
-    0.5
-    """
-    if before is None or after[1] <= before[1]:
-        return after[0]
-    share = (threshold_nm - before[1]) / (after[1] - before[1])
-    return before[0] + share * (after[0] - before[0])
-
-
-def assess_active_rom(
-    profile: PatientProfile,
-    joints: tuple[str, ...] = ACTUATED_JOINTS,
-    *,
-    height_m: float = 1.75,
-    mass_kg: float = 75.0,
-    robot: RobotConfig | None = None,
-    time_step_s: float = 0.001,
-) -> list[RangeOfMotion]:
-    """Active range of motion of each of ``joints`` (module docstring) with ``robot`` (default
-    the bundled ``sim_exo``).
-
-    Raises:
-        ConfigurationError: a joint is not an assessed hip or knee.
-    """
-    check_joints(joints)
-    return [
-        _result(joint, {d: _active_end(profile, joint, d, height_m, mass_kg, robot, time_step_s)
-                        for d in DIRECTIONS})
-        for joint in joints
-    ]
-
-
-def _active_end(
-    profile: PatientProfile,
-    joint: str,
-    direction: Direction,
-    height_m: float,
-    mass_kg: float,
-    robot: RobotConfig | None,
-    dt: float,
-) -> tuple[float, bool]:
-    """Let the patient reach toward ``direction``; the reached angle (rad) and whether it is the
-    robot's limit."""
-    with AssessmentBench(profile, height_m=height_m, mass_kg=mass_kg, robot=robot,
-                         time_step_s=dt) as bench:
-        end = _robot_end(bench.limits_rad(joint), direction)
-        i = bench.index(joint)
-        bench.transparent[i] = True
-        bench.set_task(PatientTask(joint, direction))
-        duration = abs(end - bench.q[i]) / REACH_SPEED_RAD_S + ACTIVE_SETTLE_S
-        steps = round(duration / dt)
-        window = round(ACTIVE_SETTLE_WINDOW_S / dt)
-        angles = np.zeros(steps)
-        for n in range(steps):
-            bench.step()
-            angles[n] = bench.q[i]
-    reached = float(np.mean(angles[-window:]))
-    return reached, DIRECTION_SIGN[direction] * (reached - end) >= -AT_LIMIT_RAD
+    missing = (math.nan, False)
+    extension, flexion = ends.get("extension", missing), ends.get("flexion", missing)
+    return RangeOfMotion(joint, extension[0], flexion[0], extension[1], flexion[1])
 
 
 def expected_rom(
     patient: PatientModel,
     joint: str,
+    setup: RobotSetup,
     *,
     active: bool,
     threshold_nm: float = THRESHOLD_NM,
-    robot: RobotConfig | None = None,
 ) -> RangeOfMotion:
-    """The true answer of a ROM test of ``patient``'s ``joint``: the model's passive limit at
-    ``threshold_nm`` (passive) or its active limit (active), each kept within ``robot``'s range
-    of motion (default the bundled ``sim_exo``'s; then flagged) as the test would report it."""
-    limits = robot_limits_rad(load_robot_config() if robot is None else robot, joint)
+    """The true answer of a ROM test of a simulated ``patient``'s ``joint``: the model's
+    passive limit at ``threshold_nm`` (passive) or its active limit (active), each kept within
+    ``setup``'s range (then flagged) as the test would report it."""
     ends: dict[str, tuple[float, bool]] = {}
     for direction in DIRECTIONS:
         true = (patient.active_limit_rad(joint, direction) if active
                 else patient.passive_limit_rad(joint, direction, threshold_nm))
-        end = _robot_end(limits, direction)
+        end = _end(setup, joint, direction)
         beyond = DIRECTION_SIGN[direction] * (true - end) >= 0.0
         ends[direction] = (end, True) if beyond else (true, False)
     return _result(joint, ends)

@@ -35,8 +35,9 @@ PHASE_SOURCES = {
     "thighs": "adaptive oscillators on the thigh-angle difference (both hips), with a "
               "confidence; falls back to the cadence clock when it drops",
 }
-#: The phase source of the cooperative modes (transparent, assist-as-needed) by default: it stays
-#: within 5 % of a stride for every simulated patient (docs/controllers.md).
+#: The phase source of the cooperative modes (transparent, assist-as-needed) by default: within
+#: 5 % of a stride for the simulated patients but sci_incomplete, which is at it
+#: (docs/controllers.md).
 DEFAULT_ESTIMATOR = "thighs"
 #: The suffix of a phase source that reads the left hip.
 LEFT = "_left"

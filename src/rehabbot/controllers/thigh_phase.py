@@ -28,9 +28,15 @@ it was, and picks the estimate up again smoothly when the confidence returns.
 
 **Leash.** A weak leg dragged back by the belt lags, and an estimator that follows it lags with
 it: a reference that waits for the leg never leads it into swing. As in path control's moving
-window (Duschau-Wicke et al. 2010), the phase reported stays within ``±window_cycles`` of a clock
-``φ_c`` at the cadence (``φ = φ_c + clip(wrap(φ - φ_c), -W, W)``, the clock restarting with the
-estimator): the patient sets the timing within the window, the cadence beyond it.
+window (Duschau-Wicke et al. 2010), the phase reported stays within ``±window_cycles`` of a
+centre ``φ_c`` (``φ = φ_c + clip(wrap(φ - φ_c), -W, W)``, the centre restarting with the
+estimator): the patient sets the timing within the window. The centre runs at the cadence and
+follows the oscillators' phase with time constant ``τ_c``, at most ``D`` cycles/s faster or
+slower: ``φ_c' = f_c + clip(c wrap(φ_e - φ_c)/τ_c, -D, D)``. So a steady offset or a slightly
+different cadence of the patient is learned within a few strides (a patient's foot strikes fall
+up to ~0.15 of a stride from the clock's phase 0, and a centre fixed on the clock read them that
+far off, making the robot lead the patient), while a leg that lags by more than ``D`` per second
+(a weak leg dragged back within a stride) is still held within the window.
 
 References: D. Quintero, D. J. Villarreal, D. J. Lambert, S. Kapp, R. D. Gregg, "Continuous-phase
 control of a powered knee-ankle prosthesis", IEEE Trans. Robot. 34(3), 686-701, 2018;
@@ -67,7 +73,10 @@ class ThighDifferencePhase(PhaseEstimator):
         residual_good: residual ratio ``ρ_good`` at and below which the confidence is 1.
         residual_lost: residual ratio ``ρ_lost`` at and above which the confidence is 0.
         tracking_gain_per_s: ``K``, how fast the output follows the oscillators' phase (1/s).
-        window_cycles: ``W``, how far the output may lead or lag the cadence clock (cycles).
+        window_cycles: ``W``, how far the output may lead or lag the window's centre (cycles).
+        centre_time_constant_s: ``τ_c``, how fast the centre follows the oscillators (s).
+        centre_drift_cycles_per_s: ``D``, how much faster or slower than the cadence clock the
+            centre may run (cycles/s).
         speed_class: the normative speed class of the initial waveform and phase 0.
 
     Attributes:
@@ -88,6 +97,8 @@ class ThighDifferencePhase(PhaseEstimator):
         residual_lost: float = 0.7,
         tracking_gain_per_s: float = 5.0,
         window_cycles: float = 0.08,
+        centre_time_constant_s: float = 3.0,
+        centre_drift_cycles_per_s: float = 0.05,
         speed_class: str = "Free",
     ) -> None:
         self.cadence_steps_per_min = check_cadence(cadence_steps_per_min)
@@ -97,6 +108,8 @@ class ThighDifferencePhase(PhaseEstimator):
         self.residual_lost = residual_lost
         self.tracking_gain_per_s = tracking_gain_per_s
         self.window_cycles = window_cycles
+        self.centre_time_constant_s = centre_time_constant_s
+        self.centre_drift_cycles_per_s = centre_drift_cycles_per_s
         self.oscillator_ = AdaptiveOscillator(
             cadence_steps_per_min, period_s, speed_class=speed_class,
             waveform=thigh_difference_curve(speed_class))
@@ -146,7 +159,11 @@ class ThighDifferencePhase(PhaseEstimator):
         self.confidence_ = confidence
         lead = (estimate - self.phase_ + 0.5) % 1.0 - 0.5
         step = self.stride_frequency_hz + self.tracking_gain_per_s * confidence * lead
-        self.clock_phase_ = (self.clock_phase_ + self.period_s * self.clock_frequency_hz) % 1.0
+        drift = self.centre_drift_cycles_per_s
+        pull = confidence * ((estimate - self.clock_phase_ + 0.5) % 1.0 - 0.5)
+        centre_step = self.clock_frequency_hz + min(max(
+            pull / self.centre_time_constant_s, -drift), drift)
+        self.clock_phase_ = (self.clock_phase_ + self.period_s * centre_step) % 1.0
         free = (self.phase_ + self.period_s * step - self.clock_phase_ + 0.5) % 1.0 - 0.5
         window = self.window_cycles
         self.phase_ = (self.clock_phase_ + min(max(free, -window), window)) % 1.0

@@ -89,9 +89,12 @@ def read_session(store: SessionStore, session_id: int) -> SessionData:
     subject = PatientRecords(store).pseudonym(info.patient_code)
     if len(samples) == 0:
         raise StorageError(f"session {session_id} holds no samples; there is nothing to export")
+    walking_ticks = store.walking_ticks(session_id)
+    # gait events only where the patient walked (not in a battery of robot assessments)
+    walking = samples if walking_ticks is None else samples.ticks_between(*walking_ticks)
     try:
-        events = detect_events(samples.t_s, {name: samples.q[:, j] for j, name in
-                                             enumerate(samples.joint_names)}, EXOSKELETON)
+        events = detect_events(walking.t_s, {name: walking.q[:, j] for j, name in
+                                             enumerate(walking.joint_names)}, EXOSKELETON)
     except KeyError:
         none = SideEvents(np.zeros(0), np.zeros(0))
         events = {"right": none, "left": none}

@@ -29,11 +29,11 @@ import can
 import numpy as np
 
 from rehabbot.errors import CommunicationError, ConfigurationError, RehabbotError
-from rehabbot.hal.bus import open_bus
+from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
-from rehabbot.hal.drives.base import Drive
+from rehabbot.hal.drives.base import CommandBatch, Drive
 from rehabbot.hal.drives.registry import drive_class
-from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.hal.types import JointCommand, JointState
 from rehabbot.runtime.timing import TickTimer, TimingStats
 
 #: Commands whose reply latency a :class:`CanRobot` keeps per joint (1 min at 1 kHz).
@@ -212,6 +212,7 @@ class CanRobot(Robot):
         *,
         channel_suffix: str = "",
         time_source: Callable[[], float] = time.monotonic,
+        opener: BusOpener = open_bus,
     ) -> None:
         """Store the configuration; nothing is opened here.
 
@@ -221,15 +222,25 @@ class CanRobot(Robot):
                 simulator and tests give each session its own ``virtual`` channels); empty on
                 hardware.
             time_source: the loop clock's time (s), stamped on every state.
+            opener: opens each bus at configure time (default: the configured interface; the
+                in-process simulation gives :func:`~rehabbot.hal.lockstep.open_lockstep_bus`).
         """
         super().__init__(config.joint_names)
         self.config = config
         self.channel_suffix = channel_suffix
         self.time_source = time_source
+        self.opener = opener
         n = len(config.joints)
         self._gear = np.array([j.gear_ratio for j in config.joints])
         self._sign = np.array([float(j.sign) for j in config.joints])
         self._offset = np.array([j.offset_rad for j in config.joints])
+        self._sign_gear = self._sign * self._gear
+        self._ratio = self._sign / self._gear  # motor side → joint side
+        self._gear_sq = self._gear * self._gear
+        # one tick's motor-side command (rows q, qd, kp, kd, tau) and each joint's frames
+        self._motor_command = np.zeros((5, n))
+        self._frames: list[list[can.Message]] = [[] for _ in range(n)]
+        self._batches: list[CommandBatch] = []
         self._motor_q = np.zeros(n)
         self._motor_qd = np.zeros(n)
         self._motor_tau = np.zeros(n)
@@ -310,7 +321,7 @@ class CanRobot(Robot):
         return BusLink(
             config=bus,
             channel=channel,
-            bus=open_bus(bus, channel),
+            bus=self.opener(bus, channel),
             joints=joints,
             decoders=tuple(cls.reply_key_of for cls in classes),
             routes={self.drives_[i].reply_key: i for i in joints},
@@ -336,6 +347,11 @@ class CanRobot(Robot):
                 link.bus.shutdown()
             raise
         self.links_ = links
+        by_protocol: dict[type[Drive], list[int]] = {}
+        for i, drive in enumerate(self.drives_):
+            by_protocol.setdefault(type(drive), []).append(i)
+        self._batches = [cls.command_batch([self.drives_[i] for i in joints], joints)
+                         for cls, joints in by_protocol.items()]
 
     def _on_activate(self, wait: Callable[[], object], timeout_s: float) -> None:
         self._last_reply_tick[:] = -1
@@ -421,12 +437,14 @@ class CanRobot(Robot):
         """Collect the replies that arrived and return the joint-side state of this tick."""
         self._tick += 1
         self._collect()
-        ratio = self._sign / self._gear
+        ratio = self._ratio
+        q = self._motor_q * ratio
+        q += self._offset
         return JointState(
             t_s=self.time_source(),
-            q=self._motor_q * ratio + self._offset,
+            q=q,
             qd=self._motor_qd * ratio,
-            tau=self._motor_tau * self._sign * self._gear,
+            tau=self._motor_tau * self._sign_gear,
             temperature_c=self._temperature.copy(),
             fault_code=self._fault.copy(),
             age_ticks=self._tick - self._last_reply_tick,
@@ -441,17 +459,19 @@ class CanRobot(Robot):
         """
         if self.lifecycle is not Lifecycle.ACTIVE:
             raise LifecycleError(f"cannot write commands: the robot is {self.lifecycle.value}")
-        q_m = (self._sign * self._gear * (command.q_ref - self._offset)).tolist()
-        qd_m = (self._sign * self._gear * command.qd_ref).tolist()
-        gear_sq = self._gear * self._gear
-        kp_m = (command.kp / gear_sq).tolist()
-        kd_m = (command.kd / gear_sq).tolist()
-        tau_m: FloatArray = self._sign * command.tau_ff / self._gear
-        tau = tau_m.tolist()
-        drives = self.drives_
+        motor, frames = self._motor_command, self._frames
+        np.subtract(command.q_ref, self._offset, out=motor[0])
+        motor[0] *= self._sign_gear
+        np.multiply(self._sign_gear, command.qd_ref, out=motor[1])
+        np.divide(command.kp, self._gear_sq, out=motor[2])
+        np.divide(command.kd, self._gear_sq, out=motor[3])
+        np.multiply(self._sign, command.tau_ff, out=motor[4])
+        motor[4] /= self._gear
+        for batch in self._batches:
+            batch.fill(motor, frames)
         self._sent_s.fill(time.time())
         for link in self.links_.values():
             for i in link.joints:
-                link.send(drives[i].command_frames(q_m[i], qd_m[i], kp_m[i], kd_m[i], tau[i]))
+                link.send(frames[i])
             if link.sync_frames:
                 link.send(link.sync_frames)

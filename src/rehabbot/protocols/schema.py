@@ -6,7 +6,8 @@ long (``duration_s``) or how many steps (``steps``), the treadmill speed and cad
 support and guidance, the controller's full-guidance stiffness and damping per joint kind, the
 patient's range of motion, and for each parameter a therapist may change while it runs the bounds
 they may move it within (``adjustable``). An assessment phase names a robot-based assessment
-(:mod:`rehabbot.assessment.robot_tests`), done with the treadmill stopped and the patient lifted.
+(:mod:`rehabbot.assessment.robot_assessments`), done with the treadmill stopped and the patient
+lifted.
 
 The top-level training fields are the defaults of every phase; a phase states only what differs.
 A file without ``[[phases]]`` is one training phase of ``duration_s`` (the format of the first
@@ -262,7 +263,7 @@ class Phase(TrainingSettings):
     @property
     def expected_duration_s(self) -> float:
         """How long the phase is planned to take (s): its duration, or its steps at its cadence
-        (0 for an assessment, which runs in its own simulated world)."""
+        (0 for an assessment, which takes as long as its procedure)."""
         if self.duration_s is not None:
             return self.duration_s
         if self.steps is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
@@ -90,6 +91,10 @@ class SoftLimits:
     stiffness_nm_per_rad: FloatArray
     upper_entry_rad: FloatArray = field(init=False, repr=False)
     mirrored_lower_entry_rad: FloatArray = field(init=False, repr=False)
+    _entries: FloatArray = field(init=False, repr=False, compare=False)
+    _signs: FloatArray = field(init=False, repr=False, compare=False)
+    _depth: FloatArray = field(init=False, repr=False, compare=False)
+    _past: npt.NDArray[np.bool_] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = self.rom_min_rad.shape
@@ -103,6 +108,20 @@ class SoftLimits:
         # where the zones begin (the lower one negated, see shape_reference)
         object.__setattr__(self, "upper_entry_rad", self.rom_max_rad - self.zone_rad)
         object.__setattr__(self, "mirrored_lower_entry_rad", -(self.rom_min_rad + self.zone_rad))
+        # for the test whether any angle lies in a zone: rows upper, mirrored lower
+        entries = np.stack([self.upper_entry_rad, self.mirrored_lower_entry_rad])
+        object.__setattr__(self, "_entries", entries)
+        object.__setattr__(self, "_signs", np.array([[1.0], [-1.0]]))
+        object.__setattr__(self, "_depth", np.zeros_like(entries))
+        object.__setattr__(self, "_past", np.zeros(entries.shape, dtype=bool))
+
+    def _in_a_zone(self, q: FloatArray) -> bool:
+        """Whether any angle of ``q`` (rad) is at or past a zone's entry (depth >= 0 as the
+        bend and the spring compute it); when none is, both are exactly the identity."""
+        depth = self._depth
+        np.multiply(self._signs, q, out=depth)  # q, and -q for the mirrored lower zone
+        depth -= self._entries
+        return bool(np.count_nonzero(np.greater_equal(depth, 0.0, out=self._past)))
 
     @classmethod
     def from_rom(
@@ -164,6 +183,8 @@ class SoftLimits:
         limit asymptotically and never reaches it. ``work`` holds two scratch arrays of the
         joints' shape.
         """
+        if not self._in_a_zone(q_ref):  # the common case: the bend is the identity
+            return
         _bend_towards_limit(q_ref, qd_ref, self.upper_entry_rad, self.zone_rad, work)
         # the lower end is the upper end of the mirrored range
         np.negative(q_ref, out=q_ref)
@@ -175,6 +196,8 @@ class SoftLimits:
 
         ``-k·(q - upper entry)`` past the upper entry, ``+k·(lower entry - q)`` past the lower.
         """
+        if not self._in_a_zone(q):  # no spring acts: ``tau`` stays as it is, bit for bit
+            return
         np.subtract(q, self.upper_entry_rad, out=scratch)
         np.maximum(scratch, 0.0, out=scratch)
         scratch *= self.stiffness_nm_per_rad

@@ -94,8 +94,8 @@ class RangeMargin:
         np.subtract(self.rom_max_rad, q, out=upper)
         np.less(upper, margin, out=self._flags)
         np.minimum(margin, upper, out=margin)
-        np.copyto(self.toward_, 1.0)
-        np.copyto(self.toward_, -1.0, where=~self._flags)
+        np.copyto(self.toward_, -1.0)
+        np.copyto(self.toward_, 1.0, where=self._flags)
         return margin
 
     def closeness(self, band_rad: FloatArray | float, out: FloatArray) -> FloatArray:
@@ -117,7 +117,7 @@ class RangeMargin:
         margin = self.update(q)
         changed, flags = self._changed, self._flags
         np.less(margin, self.warn_rad, out=changed)  # starts
-        changed &= ~self.warning_
+        np.greater(changed, self.warning_, out=changed)  # and not warned yet
         np.greater(margin, self.warn_rad + self.hysteresis_rad, out=flags)  # ends
         flags &= self.warning_
         changed |= flags

@@ -89,6 +89,11 @@ _ROW = {kind: row for row, kind in enumerate(_KINDS)}
     FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
     FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STANDSTILL,
     FaultKind.STORAGE, FaultKind.TIME_REVERSED))
+#: The rows of the faults of the bounds check (position, velocity, range of motion), adjacent.
+_LIMIT_ROWS = slice(min(POSITION, VELOCITY, ROM), max(POSITION, VELOCITY, ROM) + 1)
+if _LIMIT_ROWS.stop - _LIMIT_ROWS.start != 3:
+    raise ImportError("FaultKind must list position_limit, velocity_limit and rom_exceeded "
+                      "next to each other (the supervisor checks them as one block of rows)")
 
 
 @runtime_checkable
@@ -232,9 +237,18 @@ class Supervisor:
                                              soft_limits.rom_max_rad)
             self._rom_low_rad = soft_limits.rom_min_rad - s.rom_margin_rad
             self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
+        # the bounds check compares, in one call: -q with -(lowest angle), -q with -(lowest of
+        # the range of motion), q with the highest angle, q with the highest of the range, and
+        # |qd| with the velocity limit (no range of motion: infinite bounds, never beyond)
+        rom_low = self._rom_low_rad if soft_limits is not None else np.full(n, -math.inf)
+        rom_high = self._rom_high_rad if soft_limits is not None else np.full(n, math.inf)
+        self._bounds = np.stack([-limits.position_min_rad, -rom_low, limits.position_max_rad,
+                                 rom_high, limits.velocity_max_rad_s])
+        self._measured = np.zeros((5, n))
+        self._beyond = np.zeros((5, n), dtype=bool)
         # preallocated buffers
         self._fresh = np.zeros(n, dtype=bool)
-        self._invalid_value = np.full(n, math.nan)
+        self._invalid_value = np.full(n, math.nan)  # an invalid command's offending value
         self._finite = np.zeros(n, dtype=bool)
         self._flags = np.zeros(n, dtype=bool)
         self._work = (np.zeros(n), np.zeros(n))
@@ -388,7 +402,7 @@ class Supervisor:
                 ``storage`` fault, present for as long as it is False.
         """
         self._tick += 1
-        n, act, lim = self._n, self._active, self.limits
+        n, act = self._n, self._active
         # the loop's time never runs backwards: if it does, every time-based monitor is wrong
         act[TIME, n] = state.t_s < self._previous_t_s
         self._time_step_s = state.t_s - self._previous_t_s
@@ -407,22 +421,19 @@ class Supervisor:
         np.isfinite(state.q, out=self._finite)
         self._finite &= np.isfinite(state.qd, out=flags)
         self._finite &= np.isfinite(state.tau, out=flags)
-        np.logical_not(self._finite, out=act[INVALID, :n])
-        act[INVALID, :n] &= fresh
-        self._invalid_value[:] = math.nan
+        np.greater(fresh, self._finite, out=act[INVALID, :n])  # fresh and not finite
         fresh &= self._finite
         np.copyto(self._q_trusted, state.q, where=fresh)
-        # hard limits, range of motion, drive faults
-        np.less(state.q, lim.position_min_rad, out=act[POSITION, :n])
-        act[POSITION, :n] |= np.greater(state.q, lim.position_max_rad, out=flags)
-        act[POSITION, :n] &= fresh
-        np.abs(state.qd, out=work)
-        np.greater(work, lim.velocity_max_rad_s, out=act[VELOCITY, :n])
-        act[VELOCITY, :n] &= fresh
-        if self.soft_limits is not None:
-            np.less(state.q, self._rom_low_rad, out=act[ROM, :n])
-            act[ROM, :n] |= np.greater(state.q, self._rom_high_rad, out=flags)
-            act[ROM, :n] &= fresh
+        # hard limits and range of motion in one comparison (rows: see _bounds)
+        measured, beyond = self._measured, self._beyond
+        np.negative(state.q, out=measured[0:2])
+        np.copyto(measured[2:4], state.q)
+        np.abs(state.qd, out=measured[4])
+        np.greater(measured, self._bounds, out=beyond)
+        np.logical_or(beyond[0], beyond[2], out=act[POSITION, :n])
+        np.logical_or(beyond[1], beyond[3], out=act[ROM, :n])
+        np.copyto(act[VELOCITY, :n], beyond[4])
+        act[_LIMIT_ROWS, :n] &= fresh
         if self._range_margin is not None:
             self._range_margin.check(state.t_s, state.q, fresh, self._events)
         np.not_equal(state.fault_code, 0, out=act[DRIVE, :n])
@@ -591,6 +602,7 @@ class Supervisor:
         np.greater(self._active[INVALID], self._latched[INVALID], out=self._new[INVALID])
         if np.count_nonzero(self._new):
             self._latch_new(state)
+        self._invalid_value[:] = math.nan  # a non-finite state's value, as check reports it
 
     def _latch_new(self, state: JointState) -> list[Fault]:
         """Latch the faults marked in ``_new``; start the most severe stop among them."""

@@ -5,8 +5,9 @@ The runner knows only :class:`Plant`; :func:`open_plant` chooses by the robot co
 * **hardware** (:func:`hardware_plant`): the configuration's buses and drives, paced to the wall
   clock. A robot whose buses are all ``rehabbot_local`` channels is the emulated robot of
   ``rehabbot sim serve``: the plant also opens its side channel
-  (:class:`~rehabbot.sim.side_channel.SimulationTruth`), which gives it a treadmill and the
-  simulation's foot contacts (stored marked as simulation truth). A real robot has neither: the
+  (:class:`~rehabbot.sim.side_channel.SimulationTruth`), which gives it a treadmill, the
+  simulation's foot contacts (stored marked as simulation truth) and the simulated person's ears
+  (what a robot assessment asks them to do). A real robot has none of these: the
   treadmill speed and body-weight support are set by hand and confirmed by the operator
   (:mod:`rehabbot.session.bringup`), and the contact columns stay empty.
 * **in-process simulation** (:mod:`rehabbot.session.sim_plant`, imported only for a robot on
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
+from rehabbot.controllers.procedures import Instruct, Instruction
 from rehabbot.errors import CommunicationError
 from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig
@@ -31,6 +33,7 @@ from rehabbot.hal.robot import CanRobot
 from rehabbot.hal.transport import INTERFACE
 from rehabbot.protocols.phased import Treadmill
 from rehabbot.runtime.clock import Clock, WallClock
+from rehabbot.sim.patient import PatientTask
 from rehabbot.sim.side_channel import CONTACT_SOURCE, SimulationTruth, side_channel
 
 #: Foot contacts (right, left) per tick.
@@ -85,6 +88,8 @@ class Plant:
             the gait reference's pose, walking).
         serving: a block during which the plant answers the host's configure-time requests
             without its time passing (an in-process simulation; a no-op elsewhere).
+        instruct: tells the simulated person what a robot assessment asks of them (None: a real
+            person, whom the therapist tells).
         closers: called after the robot is closed, in order.
     """
 
@@ -97,6 +102,7 @@ class Plant:
     bus_limited: bool = True
     ramp_in: bool = True
     serving: Callable[[], AbstractContextManager[None]] = _nothing_to_serve
+    instruct: Instruct | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -107,6 +113,17 @@ class Plant:
         finally:
             for closer in self.closers:
                 closer()
+
+
+def instructing(tell: Callable[[PatientTask | None], None]) -> Instruct:
+    """An :data:`~rehabbot.controllers.procedures.Instruct` that hands each instruction to a
+    simulated person's ``tell`` as a :class:`~rehabbot.sim.patient.PatientTask`."""
+
+    def instruct(instruction: Instruction | None) -> None:
+        tell(None if instruction is None else PatientTask(instruction.joint,
+                                                          instruction.direction))
+
+    return instruct
 
 
 #: Opens the plant of a robot configuration.
@@ -127,11 +144,13 @@ def hardware_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     if not emulated(config):
         return Plant("hardware", robot, clock)
     try:
-        truth = SimulationTruth(open_bus(config.buses[0], side_channel(config.name)))
+        truth = SimulationTruth(open_bus(config.buses[0], side_channel(config.name)),
+                                config.joint_names)
     except CommunicationError:  # served without one (e.g. by another emulator): plain robot
         return Plant("hardware", robot, clock)
     return Plant("emulated robot", robot, clock, treadmill=truth, contacts=truth,
-                 contact_source=CONTACT_SOURCE, closers=[truth.close])
+                 contact_source=CONTACT_SOURCE, instruct=instructing(truth.instruct),
+                 closers=[truth.close])
 
 
 def open_plant(config: RobotConfig, settings: PlantSettings) -> Plant:

@@ -162,7 +162,8 @@ def replay_session(
     with SessionStore.open_existing(store_path) as store:
         stored = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or {}
-        samples = store.load_samples(session_id)
+        # the walking loop's ticks (a battery of robot assessments may have run before them)
+        samples = store.load_walking_samples(session_id)
     if "robot" not in stored or "protocol" not in stored:
         raise ConfigurationError(f"session {session_id} was recorded without its protocol and "
                                  "robot configuration (an older rehabbot); it cannot be replayed")

@@ -9,9 +9,13 @@ A session is staged (DESIGN.md, "The data path"):
    in-process simulation for a robot on ``virtual`` buses) and brought up through every check of
    :mod:`rehabbot.session.bringup`;
 3. **run**: the control loop (robot, supervisor, controller, torque ramped in) until the phases
-   end or a stop, which fades the torque out;
-4. **finalize**: the drives disabled, the recording flushed, events, phases, assessments and the
-   summary stored.
+   end or a stop, which fades the torque out. Assessment phases before the walking phases run
+   first in the same way, as a battery of robot assessments (:mod:`rehabbot.session.battery`:
+   a loop run on the same plant and recording, under the same supervisor, the treadmill stopped
+   and the person lifted), then the walking phases take over; assessment phases after them run
+   once the walking has faded out and completed;
+4. **finalize**: the drives disabled, the recording flushed, events, phases, assessments (each
+   analysed from the recorded samples) and the summary stored.
 
 This module imports neither pybullet nor a drive protocol: the plant brings them. An in-process
 simulation runs in lockstep (deterministic for a seed) unless ``realtime`` asks for wall-clock
@@ -25,6 +29,7 @@ the torque fades out, the session ends as ``faulted`` with the error in its summ
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import math
 import queue
@@ -32,15 +37,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from rehabbot.assessment.robot_recording import RobotSetup
 from rehabbot.assessment.summary import SessionSummary, summarize
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller
+from rehabbot.controllers.procedures import RELAX, AssessmentBattery, Instruction
 from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
+from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.phased import PhasedController, StepCounter
 from rehabbot.protocols.progression import Change, plan_progression, with_values
 from rehabbot.protocols.schema import MAX_PHASE_S, Phase, Protocol
@@ -48,12 +55,24 @@ from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
 from rehabbot.safety.faults import EventSink, SafetyEvent
 from rehabbot.safety.limits import JointLimits, SoftLimits
 from rehabbot.safety.supervisor import Supervisor
+from rehabbot.session.battery import (
+    FaultWatch,
+    PlannedAssessment,
+    ShiftedSink,
+    battery_results,
+    plan_battery,
+    walking_start,
+)
 from rehabbot.session.bringup import Confirm, enable, prepare
-from rehabbot.session.plant import PlantFactory, PlantSettings, open_plant
+from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plant
 from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient import PROFILES
 from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.store import SessionSamples, SessionStore
+
+#: Time (s) a battery's loop may run beyond its planned course (it ends itself when done):
+#: the joints may start anywhere in their range after walking.
+BATTERY_MARGIN_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,10 @@ class PatientDefaults:
 
 
 DEMO_PATIENT = PatientDefaults()
+#: Ticks between the loop's checks for a controller's controlled stop, and between progress
+#: reports to the caller.
+STOP_CHECK_TICKS = 10
+PROGRESS_EVERY_TICKS = 250
 
 
 def _not_confirmed(question: str) -> bool:
@@ -139,6 +162,8 @@ class SessionResult:
     dropped_samples: int
     extra: dict[str, object] = field(default_factory=dict)
     progression: list[Change] = field(default_factory=list)
+    #: Why the controller asked for a controlled stop (``Controller.stop_reason_``), if it did.
+    stop_reason: str | None = None
 
 
 def session_phases(
@@ -201,6 +226,8 @@ class SessionRunner:
         self._stop_requested = False
         self._assessing = False
         self._walked = False
+        self._stop_reason: str | None = None
+        self._stop_t_s = 0.0
 
     @property
     def loop(self) -> ControlLoop | None:
@@ -212,43 +239,103 @@ class SessionRunner:
 
     @property
     def assessing(self) -> bool:
-        """An assessment phase runs (before or after the walking loop): it runs on its own
-        simulated bench, not under the loop, so the loop's commands and E-STOP do not reach it."""
+        """A battery of robot assessments runs (in :attr:`loop`, under its supervisor)."""
         return self._assessing
 
     @property
     def walked(self) -> bool:
-        """The walking loop has ended: commands to :attr:`loop` no longer move anything."""
+        """The session's loops have ended: commands to :attr:`loop` no longer move anything."""
         return self._walked
 
     def request_stop(self) -> None:
-        """End the session at the next tick boundary; remaining assessment phases are skipped
-        (one that runs now ends first: assessments are short)."""
+        """End the session at the next tick boundary with a torque fade; assessments not yet
+        run are skipped (recorded as such)."""
         self._stop_requested = True
         if self._loop is not None:
             self._loop.request_stop(fade=True)
 
-    def _assess(self, phases: Sequence[Phase], profile: str, height_m: float, mass_kg: float,
-                robot: RobotConfig) -> dict[str, dict[str, Any]]:
-        """Run assessment phases one by one until a stop is requested; results by phase name.
+    def _run_battery(self, planned: list[PlannedAssessment], setup: RobotSetup, plant: Plant,
+                     supervisor: Supervisor, sinks: _Sinks, start_q: FloatArray, *,
+                     walking_follows: bool) -> tuple[AssessmentBattery, LoopReport]:
+        """Run the assessments of ``planned`` as one battery in a control loop on ``plant``
+        under ``supervisor``, the joints at about ``start_q`` (rad); it ends when the battery
+        has (at once if walking follows, else with a torque fade), or after a fault or a stop
+        request with a fade."""
+        robot, clock = plant.robot, plant.clock
+        procedures = [p.procedure for p in planned]
+        if walking_follows:
+            procedures.append(walking_start(robot.config.joint_names))
+        battery = AssessmentBattery(robot.config.joint_names, procedures, setup.gravity(),
+                                    plant.instruct or _nobody)
+        loop = ControlLoop(robot, supervisor, battery, clock, recorder=sinks.shifted(),
+                           contacts=plant.contacts or _no_contacts,
+                           events=_tee_events(_tee_events(sinks.events, FaultWatch(battery)),
+                                              self.request.events))
 
-        They run on their own simulated bench (pybullet), imported only when a session has
-        assessment phases."""
-        results: dict[str, dict[str, Any]] = {}
-        if not phases:
-            return results
-        from rehabbot.protocols.assessments import AssessedBody, run_assessments
+        def finished() -> None:
+            loop.request_stop(fade=battery.aborted_ is not None or not walking_follows)
 
-        body = AssessedBody(PROFILES[profile], height_m, mass_kg, robot)
-        for phase in phases:
-            if self._stop_requested:
-                break
-            self._assessing = True
-            try:
-                results.update(run_assessments([phase], body))
-            finally:
-                self._assessing = False
-        return results
+        battery.on_finished = finished
+        _to_assessing(plant)
+        self._loop = loop
+        if self._stop_requested:
+            loop.request_stop(fade=True)
+        # the battery ends itself; this limit only backs that up
+        limit_s = battery.planned_s(start_q) + BATTERY_MARGIN_S + supervisor.settings.fade_s
+        self._assessing = True
+        try:
+            report = loop.run(limit_s)
+        finally:
+            self._assessing = False
+        sinks.offset += report.ticks
+        return battery, report
+
+    def _run_walking(self, controller: PhasedController, supervisor: Supervisor, plant: Plant,
+                     sinks: _Sinks, steps: StepCounter, walking: Sequence[Phase],
+                     on_progress: Callable[[float], None] | None) -> LoopReport:
+        """Run the walking phases in a control loop on ``plant`` under ``supervisor``."""
+        self._loop = ControlLoop(
+            plant.robot, supervisor, controller, plant.clock, recorder=sinks.shifted(),
+            contacts=steps, events=_tee_events(sinks.events, self.request.events),
+        )
+        if self._stop_requested:
+            self._loop.request_stop(fade=True)
+        # the phases' time limits, the fade-out after the last, and one tick more
+        limit_s = (sum(p.time_limit_s for p in walking) + supervisor.settings.fade_s
+                   + 2 * plant.robot.config.period_s)
+        try:
+            report = self._loop.run(limit_s, self._watch_stop(controller, plant, on_progress),
+                                    progress_every_ticks=STOP_CHECK_TICKS)
+        finally:
+            self._walked = True
+        sinks.offset += report.ticks
+        return report
+
+    def _watch_stop(
+        self, controller: PhasedController, plant: Plant,
+        on_progress: Callable[[float], None] | None,
+    ) -> Callable[[float], None]:
+        """The loop's progress callback (every :data:`STOP_CHECK_TICKS` ticks): a controller
+        that asks for a controlled stop (``stop_reason_``, e.g. transparent mode with a patient
+        who cannot walk alone) gets one at once, as a therapist's stop (the torque fades out,
+        the belt stops) and the session ends ``aborted`` with the reason in its summary and
+        record; ``on_progress`` is passed on about every 250 ticks."""
+        every = max(1, PROGRESS_EVERY_TICKS // STOP_CHECK_TICKS)
+        calls = 0
+
+        def progress(t_s: float) -> None:
+            nonlocal calls
+            reason = controller.current_.stop_reason_
+            if reason is not None and self._stop_reason is None and self._loop is not None:
+                self._stop_reason, self._stop_t_s = reason, t_s
+                self._loop.request_stop(fade=True)
+                if plant.treadmill is not None:
+                    plant.treadmill.set_belt_speed(0.0)
+            calls += 1
+            if on_progress is not None and calls % every == 0:
+                on_progress(t_s)
+
+        return progress
 
     def _phases_done(self) -> None:
         """The last walking phase has ended: the loop stops at the next tick boundary."""
@@ -298,22 +385,30 @@ class SessionRunner:
             )
         walking = [phase for phase in phases if phase.walking]
         first = next(i for i, phase in enumerate(phases) if phase.walking)
-        assessments: dict[str, dict[str, object]] = {}
-        with _ends_aborted(req.store_path, session_id):
-            before = self._assess(phases[:first], req.profile, height_m, mass_kg, robot_cfg)
-        assessments.update(before)
         start = walking[0]
         names = robot_cfg.joint_names
         with _ends_aborted(req.store_path, session_id):
+            supervisor = build_supervisor(robot_cfg, start)
+            setup = RobotSetup.of(robot_cfg, supervisor.soft_limits, height_m, mass_kg)
+            before = plan_battery(phases[:first], setup)
+            after = plan_battery(phases[first + len(walking):], setup)
+            # the battery runs with the treadmill stopped and the person lifted
+            belt_mps, support = ((0.0, 1.0) if before else
+                                 (start.treadmill_speed_mps, start.body_weight_support_pct / 100))
             plant = req.plant(robot_cfg, PlantSettings(
-                height_m=height_m, mass_kg=mass_kg, belt_speed_mps=start.treadmill_speed_mps,
-                body_weight_support=start.body_weight_support_pct / 100.0,
+                height_m=height_m, mass_kg=mass_kg, belt_speed_mps=belt_mps,
+                body_weight_support=support,
                 cadence_steps_per_min=protocol.training_phase.cadence_steps_per_min,
                 profile=req.profile, seed=req.seed, realtime=req.realtime,
             ))
             try:
-                prepare(plant, start.treadmill_speed_mps, start.body_weight_support_pct / 100.0,
-                        req.confirm)
+                if (before or after) and plant.treadmill is None:
+                    raise ConfigurationError(
+                        f"robot {robot_cfg.name!r} has no treadmill interface: the treadmill "
+                        "cannot be stopped for the assessment phases and started for the "
+                        "walking within one session; run the assessments and the walking as two "
+                        "sessions (protocols of their own)")
+                prepare(plant, belt_mps, support, req.confirm)
             except BaseException:
                 plant.close()
                 raise
@@ -326,21 +421,20 @@ class SessionRunner:
         events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
         steps = StepCounter(plant.contacts or _no_contacts, robot_cfg.period_s)
+        sinks = _Sinks(recorder if req.live is None else TeeSink(recorder, req.live), events.put)
+        batteries: list[tuple[list[PlannedAssessment], AssessmentBattery]] = []
+        reports: list[LoopReport] = []
+        walk_ticks = (0, 0)
+        ran_after = False
         try:
             with _ends_aborted(req.store_path, session_id):
                 controller = PhasedController(
                     walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
                     period_s=robot_cfg.period_s, treadmill=plant.treadmill,
-                    on_finished=self._phases_done, ramp_in=plant.ramp_in,
+                    on_finished=self._phases_done,
+                    # after a battery the robot holds the legs where the walking starts
+                    ramp_in=plant.ramp_in and not before,
                 )
-                supervisor = build_supervisor(robot_cfg, start)
-                sink: SampleSink = recorder if req.live is None else TeeSink(recorder, req.live)
-                self._loop = ControlLoop(
-                    robot, supervisor, controller, clock, recorder=sink,
-                    contacts=steps, events=_tee_events(events.put, req.events),
-                )
-                if self._stop_requested:
-                    self._loop.request_stop(fade=True)
                 recorder.start()
                 with SessionStore.open(req.store_path) as store:  # before the drives' watchdogs run
                     store.add_event(session_id, 0.0, "loop_started", None, {"unix_s": time.time()})
@@ -348,75 +442,153 @@ class SessionRunner:
                 # and the loop's first command (their watchdogs run from the enabling)
                 gc.collect()
                 gc.freeze()
-                enable(plant, start.range_of_motion_deg.for_joints(names))
+                enabled = enable(plant, start.range_of_motion_deg.for_joints(names))
                 clock.restart()
-                # the phases' time limits, the fade-out after the last, and one tick more
-                limit_s = (sum(p.time_limit_s for p in walking) + supervisor.settings.fade_s
-                           + 2 * robot_cfg.period_s)
-                try:
-                    report = self._loop.run(limit_s, on_progress)
-                finally:
-                    self._walked = True
-                status = "faulted" if report.faults else (
-                    "completed" if controller.finished_ else "aborted")
+                go_on = True
+                if before:
+                    battery, battery_report = self._run_battery(
+                        before, setup, plant, supervisor, sinks, enabled.q,
+                        walking_follows=True)
+                    batteries.append((before, battery))
+                    reports.append(battery_report)
+                    go_on = (battery.finished_ and battery.aborted_ is None
+                             and not battery_report.faults and not self._stop_requested)
+                    if go_on:
+                        _to_walking(plant, start)
+                if go_on:
+                    walk_report = self._run_walking(controller, supervisor, plant, sinks, steps,
+                                                    walking, on_progress)
+                    walk_ticks = (sinks.offset - walk_report.ticks, sinks.offset)
+                    reports.append(walk_report)
+                status = "faulted" if any(r.faults for r in reports) else (
+                    "completed" if controller.finished_ and go_on else "aborted")
+                ran_after = bool(after) and status == "completed" and not self._stop_requested
+                if ran_after:
+                    # the walking has faded out: a fresh supervisor (nothing is latched)
+                    battery, battery_report = self._run_battery(
+                        after, setup, plant, build_supervisor(robot_cfg, start), sinks,
+                        enabled.q, walking_follows=False)
+                    batteries.append((after, battery))
+                    reports.append(battery_report)
+                    if battery_report.faults:
+                        status = "faulted"
+                report = dataclasses.replace(reports[-1],
+                                             faults=[f for r in reports for f in r.faults])
         finally:
+            self._walked = True  # no loop runs any more
             gc.unfreeze()
             plant.close()
             recording_error = _stop_recording(recorder)
         if recording_error is not None:
             status = "faulted"  # the samples committed before the failure stay stored
-        if status == "completed":
-            with _ends_aborted(req.store_path, session_id):
-                assessments.update(self._assess(phases[first + len(walking):], req.profile,
-                                                height_m, mass_kg, robot_cfg))
+        stop_reason = self._stop_reason if status == "aborted" else None
         with _ends_aborted(req.store_path, session_id), \
                 SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
-            summary = summarize(
-                samples.t_s, samples.contact, samples.q, samples.q_ref, samples.tau,
-                tuple(samples.joint_names),
-            )
+            walked = samples.ticks_between(*walk_ticks)
+            summary = summarize(walked.t_s, walked.contact, walked.q, walked.q_ref, walked.tau,
+                                tuple(samples.joint_names))
             while not events.empty():
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
-            for stall in report.stalls:  # where the loop's thread was when a tick ran long
-                store.add_event(session_id, stall.tick * robot_cfg.period_s, "loop_stall", None,
-                                stall.values())
-            phase_summaries = phase_report(controller, samples, steps.steps)
-            for record in controller.phases_:
+            offset = 0
+            for run in reports:  # where the loop's thread was when a tick ran long
+                for stall in run.stalls:
+                    store.add_event(session_id, (offset + stall.tick) * robot_cfg.period_s,
+                                    "loop_stall", None, stall.values())
+                offset += run.ticks
+            walked_phases = controller.phases_ if walk_ticks[1] > walk_ticks[0] else []
+            phase_summaries = phase_report(controller, samples, steps.steps,
+                                           walk_ticks[0]) if walked_phases else []
+            for record in walked_phases:
                 store.add_event(session_id, record.start_t_s, "phase_started", None,
                                 {"name": record.name, "kind": record.kind,
                                  "index": record.index})
+            if stop_reason is not None:
+                store.add_event(session_id, self._stop_t_s, "controlled_stop", None,
+                                {"reason": stop_reason})
             for tick, values in controller.changes_:
-                store.add_event(session_id, _tick_time(samples, tick), "params_changed", None,
-                                values)
+                store.add_event(session_id, _tick_time(samples, tick + walk_ticks[0]),
+                                "params_changed", None, values)
+            assessments: dict[str, dict[str, object]] = {}
             t_end = float(samples.t_s[-1]) if samples.t_s.size else 0.0
-            for name, result in assessments.items():
-                store.add_event(session_id, 0.0 if name in before else t_end, "assessment",
-                                None, {"phase": name, **result})
+            stopped = "the session was stopped" if self._stop_requested else None
+            for planned, battery in batteries:
+                results = battery_results(planned, battery, samples, tuple(samples.joint_names),
+                                          setup, robot_cfg.period_s, stopped)
+                for k, item in enumerate(planned):
+                    marks = [m for m in battery.marks_ if m.procedure == k]
+                    store.add_event(session_id, marks[0].start_t_s if marks else t_end,
+                                    "assessment", None,
+                                    {"phase": item.phase.name, **results[item.phase.name]})
+                assessments.update(results)
+            for item in after if not ran_after else []:
+                skipped = item.assessment.skipped(stopped or "the walking did not complete")
+                assessments[item.phase.name] = skipped.as_dict()
+                store.add_event(session_id, t_end, "assessment", None,
+                                {"phase": item.phase.name, **skipped.as_dict()})
             latency = {name: stats.as_dict() for name, stats in robot.reply_latency().items()}
             stored = summary.as_dict() | {
                 "plant": plant.kind,
                 "contact_source": plant.contact_source,
                 # how the torque came and went, for replay
-                "ramp_in": plant.ramp_in,
+                "ramp_in": controller.ramp_in,
                 "fade_out": True,
                 "loop_compute": report.compute.as_dict() if report.compute else None,
                 "loop_timing": report.timing(),
                 "reply_latency_us": latency,
                 "dropped_samples": recorder.dropped,
                 "faults": [f.describe() for f in report.faults],
+                "controlled_stop": stop_reason,
                 "recording_error": recording_error,
                 "steps": steps.steps,
                 "phases": phase_summaries,
                 "param_changes": [[tick, values] for tick, values in controller.changes_],
                 "assessments": assessments,
+                # the walking loop's ticks in the recording (the battery's are the others)
+                "walking_ticks": [int(walk_ticks[0]), int(walk_ticks[1])],
                 "progression": [] if plan is None else [c.describe() for c in plan.changes],
             }
             store.finish_session(session_id, status, stored)
         return SessionResult(session_id, status, summary, report, recorder.dropped,
                              {"reply_latency_us": latency},
-                             [] if plan is None else plan.changes)
+                             [] if plan is None else plan.changes, stop_reason)
+
+
+@dataclass
+class _Sinks:
+    """Where the loop runs of a session push: one recording, ticks continued from run to run,
+    and the store's event queue."""
+
+    samples: SampleSink
+    events: EventSink
+    offset: int = 0
+
+    def shifted(self) -> ShiftedSink:
+        """The sample sink of the next loop run."""
+        return ShiftedSink(self.samples, self.offset)
+
+
+def _nobody(instruction: Instruction | None) -> None:
+    """No simulated person to instruct: a real one hears the therapist."""
+
+
+def _to_assessing(plant: Plant) -> None:
+    """Before a battery: the treadmill stopped, the person lifted and relaxed."""
+    if plant.treadmill is not None:
+        plant.treadmill.set_belt_speed(0.0)
+        plant.treadmill.set_body_weight_support(1.0)
+    if plant.instruct is not None:
+        plant.instruct(RELAX)
+
+
+def _to_walking(plant: Plant, phase: Phase) -> None:
+    """After a battery: the treadmill to ``phase``'s speed and support, the person walks."""
+    if plant.treadmill is not None:
+        plant.treadmill.set_belt_speed(phase.treadmill_speed_mps)
+        plant.treadmill.set_body_weight_support(phase.body_weight_support_pct / 100.0)
+    if plant.instruct is not None:
+        plant.instruct(None)
 
 
 def build_supervisor(robot: RobotConfig, phase: Phase) -> Supervisor:
@@ -462,15 +634,16 @@ def _tick_time(samples: SessionSamples, tick: int) -> float:
 
 
 def phase_report(
-    controller: PhasedController, samples: SessionSamples, total_steps: int
+    controller: PhasedController, samples: SessionSamples, total_steps: int, first_tick: int = 0
 ) -> list[dict[str, object]]:
-    """Per phase: when it ran, how it ended, its steps and its own summary."""
+    """Per phase: when it ran, how it ended, its steps and its own summary (the walking loop's
+    ticks start at ``first_tick`` of the recording)."""
     records = controller.phases_
     out = []
     for k, record in enumerate(records):
-        end = record.end_tick if record.end_tick is not None else int(
+        end = first_tick + record.end_tick if record.end_tick is not None else int(
             samples.tick[-1] + 1 if samples.tick.size else 0)
-        rows = (samples.tick >= record.start_tick) & (samples.tick < end)
+        rows = (samples.tick >= first_tick + record.start_tick) & (samples.tick < end)
         next_steps = records[k + 1].start_steps if k + 1 < len(records) else total_steps
         part = summarize(samples.t_s[rows], samples.contact[rows], samples.q[rows],
                          samples.q_ref[rows], samples.tau[rows], tuple(samples.joint_names))

@@ -16,10 +16,10 @@ waits), and a :class:`CommandServer` on a thread of its own that
   confidence below :data:`~rehabbot.session.session_messages.LOW_PHASE_CONFIDENCE`);
 * watches the console process: if it is gone (crashed, killed), the session stops safely with a
   torque fade and is stored as usual;
-* outside the walking loop (assessment phases before and after it, which run on their own
-  simulated bench without the supervisor) says so: an E-STOP press or Stop ends the session,
-  skipping the remaining assessments (one that runs ends first), and other commands are kept
-  for the loop's start (before it) or refused (after it).
+* hands commands to whichever loop runs: the battery of robot assessments
+  (:mod:`rehabbot.session.battery`) and the walking run in control loops under the supervisor,
+  so an E-STOP press during an assessment turns the torque off and skips the remaining ones;
+  before the first loop commands are kept for its start, after the last they are refused.
 
 Every safety event (warnings and their end, faults, stops, E-STOP, resets) also goes to the
 console as it happens: the runner hands it to an :class:`EventForwarder` on the loop's thread,
@@ -79,8 +79,7 @@ MAX_FAILED_ROUNDS = 3
 #: Why a RESUME is refused while a fault (beyond the pause's own stop) is latched.
 RESUME_REFUSED = "a fault is latched: acknowledge and reset it (F2, F3)"
 
-#: Why a command is not applied outside the walking loop (assessment phases run on their own
-#: simulated bench, without the supervisor).
+#: Why a command is not applied when no loop runs (after the session's loops have ended).
 NOT_UNDER_LOOP = "not applied: no robot motion is running under the loop (assessment phase)"
 
 _log = logging.getLogger(__name__)

@@ -117,7 +117,7 @@ class EmulatedMitDrive:
             AMBIENT_TEMPERATURE_C,
             self.fault_code,
         )
-        return Frame(arbitration_id=self.host_id, data=data, is_extended_id=False)
+        return Frame.standard(self.host_id, data)
 
 
 class EmulatedMitBank:

@@ -88,6 +88,10 @@ REACH_SPEED_RAD_S = 1.0
 MIN_SWING_S = 0.15
 #: A foot strike starts the patient's next stride only past this phase of the present one.
 ENTRAIN_AFTER_PHASE = 0.5
+#: A touch with the right knee bent more than this (rad) is the toe of a leg still in swing
+#: scuffing the belt (a drop foot, a stiff knee), not a foot strike: a leg lands with the knee
+#: nearly straight (about 5 deg normally; 30 deg is well above any landing of the profiles).
+MAX_STRIKE_KNEE_RAD = math.radians(30.0)
 #: How strongly the patient's rhythm follows where their legs are (1/s per stride of phase error):
 #: a person walking in a gait robot feels the legs being moved and falls in with them.
 PHASE_COUPLING_PER_S = 3.0
@@ -421,6 +425,8 @@ class PatientModel:
         self._right_contact = True
         self._swing_since_s = 0.0
         self._perception = LegPhasePerception(joint_names)
+        self._knee_r = (joint_names.index("knee_angle_r") if "knee_angle_r" in joint_names
+                        else None)
         self._felt_at_s: float | None = None
         self.phase_ = 0.0
         #: The reflex torques (N·m) of the last :meth:`torques` call, per joint.
@@ -444,7 +450,8 @@ class PatientModel:
         if right_contact and not self._right_contact:
             swing_s = t_s - self._swing_since_s
             elapsed = (t_s - self._stride_start_s) / self._stride_s
-            if swing_s >= MIN_SWING_S and elapsed >= ENTRAIN_AFTER_PHASE:
+            landing = self._knee_r is None or q[self._knee_r] <= MAX_STRIKE_KNEE_RAD
+            if swing_s >= MIN_SWING_S and elapsed >= ENTRAIN_AFTER_PHASE and landing:
                 self._stride_start_s = t_s
                 self._stride_s = self._draw_stride()
         elif self._right_contact and not right_contact:
@@ -461,8 +468,10 @@ class PatientModel:
         """The patient's joint torques (N·m) at time ``t_s``, joint state ``q``, ``qd``.
 
         ``right_contact`` (does the right foot touch the ground) entrains the rhythm: a foot
-        strike after at least :data:`MIN_SWING_S` of swing, late in the stride, starts the next
-        stride. Call it once per simulator step, in time order (the reflexes keep a history).
+        strike after at least :data:`MIN_SWING_S` of swing, late in the stride, with the knee
+        nearly straight (:data:`MAX_STRIKE_KNEE_RAD`; a toe scuffing the belt in swing is none),
+        starts the next stride. Call it once per simulator step, in time order (the reflexes
+        keep a history).
         """
         self._advance_rhythm(t_s, right_contact, q)
         q_int, dq_int = self._intent.evaluate(self.phase_)

@@ -5,7 +5,8 @@ drives of the robot configuration, paced to the wall clock, each bus served as a
 ``rehabbot_local`` channel (:class:`~rehabbot.hal.transport.LocalHub`) that a host in another
 process opens as it would open ``can0``. The host runs the ordinary hardware path; nothing in it
 knows the robot is emulated, except that the side channel
-(:mod:`~rehabbot.sim.side_channel`) gives it the simulation's foot contacts and a treadmill.
+(:mod:`~rehabbot.sim.side_channel`) gives it the simulation's foot contacts and a treadmill, and
+takes what a robot assessment asks the simulated person to do.
 
 Time: one simulation step per control period on the wall-clock grid (sleeping between steps,
 never replaying missed ones after a stall: :attr:`ServeStats.skipped_steps`). Between steps the
@@ -29,10 +30,13 @@ import can
 from rehabbot.errors import CommunicationError
 from rehabbot.hal.config import BusConfig, RobotConfig
 from rehabbot.hal.transport import LocalHub
+from rehabbot.sim.instructed_patient import instructed
 from rehabbot.sim.side_channel import (
     BELT_ID,
     SUPPORT_ID,
+    TASK_ID,
     contacts_frame,
+    read_task,
     read_value,
     side_channel,
 )
@@ -81,6 +85,7 @@ class EmulatedRobot:
             self.sim = SimulatedExoskeleton(config, settings, opener=_hub)
         except can.CanInitializationError as exc:
             raise CommunicationError(str(exc)) from None
+        self.patient = instructed(self.sim, settings)
         try:
             self.side = LocalHub(side_channel(config.name))
         except can.CanInitializationError as exc:
@@ -111,6 +116,8 @@ class EmulatedRobot:
                 self.sim.set_belt_speed(read_value(msg))
             elif msg.arbitration_id == SUPPORT_ID:
                 self.sim.set_body_weight_support(read_value(msg))
+            elif msg.arbitration_id == TASK_ID:
+                self.patient.instruct(read_task(msg, self.config.joint_names))
         received = sum(hub.received_frames for hub in self._hubs)
         now = time.perf_counter()
         if received != self._received:

@@ -8,7 +8,11 @@
   stores them as the recording's contact columns, marked ``simulation truth`` in its parameters;
 * to the emulator, the **treadmill speed** (:data:`BELT_ID`, ``<d`` m/s) and **body-weight
   support** (:data:`SUPPORT_ID`, ``<d`` unloaded share 0..1) the protocol asks for: the emulated
-  robot's treadmill interface (:class:`~rehabbot.protocols.phased.Treadmill`).
+  robot's treadmill interface (:class:`~rehabbot.protocols.phased.Treadmill`);
+* to the emulator, what a robot assessment asks the simulated person to do (:data:`TASK_ID`,
+  data ``<BBB``: walk 0 / relax 1 / push 2, joint index in the robot configuration's order,
+  extension 0 / flexion 1), which a real patient hears from the therapist
+  (:class:`~rehabbot.sim.instructed_patient.InstructedPatient`).
 
 The channel uses the same local transport as the buses (:mod:`rehabbot.hal.transport`): its
 datagrams are CAN frames, so no second wire format exists. This module imports no physics.
@@ -22,6 +26,7 @@ import struct
 import can
 
 from rehabbot.hal.bus import Frame
+from rehabbot.sim.patient import RELAX, Direction, PatientTask
 
 #: Foot contacts after a simulation step (emulator → host).
 CONTACTS_ID = 0x001
@@ -29,11 +34,16 @@ CONTACTS_ID = 0x001
 BELT_ID = 0x010
 #: Body-weight support, unloaded share of the body weight 0..1 (host → emulator).
 SUPPORT_ID = 0x011
+#: What the simulated person is asked to do (host → emulator).
+TASK_ID = 0x020
 #: What a session's parameters say about its contact columns when they come from here.
 CONTACT_SOURCE = "simulation truth (emulated robot's side channel)"
 
 _CONTACTS = struct.Struct("<IBB")
 _VALUE = struct.Struct("<d")
+_TASK = struct.Struct("<BBB")
+_WALK, _RELAX, _PUSH = 0, 1, 2
+_DIRECTIONS: tuple[Direction, Direction] = ("extension", "flexion")
 
 
 def side_channel(robot_name: str) -> str:
@@ -57,6 +67,34 @@ def read_value(msg: can.Message) -> float:
     return float(_VALUE.unpack(bytes(msg.data))[0])
 
 
+def task_frame(task: PatientTask | None, joint_names: tuple[str, ...]) -> Frame:
+    """The frame that asks the simulated person to do ``task`` (``None``: walk); the task's
+    joint is one of ``joint_names`` (the robot's joints, in order).
+
+    >>> read_task(task_frame(PatientTask("knee_angle_l", "extension"), ("knee_angle_l",)),
+    ...           ("knee_angle_l",))
+    PatientTask(joint='knee_angle_l', direction='extension')
+    """
+    if task is None:
+        data = _TASK.pack(_WALK, 0, 0)
+    elif task.joint is None:
+        data = _TASK.pack(_RELAX, 0, 0)
+    else:
+        data = _TASK.pack(_PUSH, joint_names.index(task.joint),
+                          _DIRECTIONS.index(task.direction))
+    return Frame(arbitration_id=TASK_ID, is_extended_id=False, data=data)
+
+
+def read_task(msg: can.Message | Frame, joint_names: tuple[str, ...]) -> PatientTask | None:
+    """The task a :data:`TASK_ID` frame asks for (``None``: walk)."""
+    kind, joint, direction = _TASK.unpack(bytes(msg.data))
+    if kind == _WALK:
+        return None
+    if kind == _RELAX:
+        return RELAX
+    return PatientTask(joint_names[joint], _DIRECTIONS[direction])
+
+
 class SimulationTruth:
     """The host's end of the side channel: the latest foot contacts, and the treadmill.
 
@@ -64,9 +102,10 @@ class SimulationTruth:
     first): the loop's ``contacts`` source. It drains what arrived without blocking.
     """
 
-    def __init__(self, bus: can.BusABC) -> None:
-        """Use ``bus``, a client on the side channel."""
+    def __init__(self, bus: can.BusABC, joint_names: tuple[str, ...] = ()) -> None:
+        """Use ``bus``, a client on the side channel, for a robot with ``joint_names``."""
         self.bus = bus
+        self.joint_names = joint_names
         self.contacts: tuple[bool, bool] = (True, True)
         #: The emulator's step count of the newest report (-1: none yet).
         self.step = -1
@@ -86,6 +125,10 @@ class SimulationTruth:
     def set_body_weight_support(self, fraction: float) -> None:
         """Ask the emulated harness for ``fraction`` (0..1) of body-weight support."""
         self._send(value_frame(SUPPORT_ID, fraction))
+
+    def instruct(self, task: PatientTask | None) -> None:
+        """Ask the simulated person to do ``task`` (``None``: walk)."""
+        self._send(task_frame(task, self.joint_names))
 
     def _send(self, frame: Frame) -> None:
         # the emulator went away: the drives' feedback goes stale and the loop stops

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -31,7 +31,7 @@ import numpy as np
 
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.bus import open_bus
+from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
@@ -81,10 +81,6 @@ def initial_pose(joint_names: tuple[str, ...]) -> FloatArray:
                 f"hip_flexion_{side}")
             q[i] = np.clip(q[knee] - q[hip], -FOOT_FLAT_LIMIT_RAD, FOOT_FLAT_LIMIT_RAD)
     return q
-
-
-#: Opens the emulator's side of a bus: (bus configuration, channel) → bus.
-BusOpener = Callable[[BusConfig, str], can.BusABC]
 
 
 #: How long the serving thread blocks on the bus before it looks for a stop request (s).
@@ -317,8 +313,10 @@ class SimulatedExoskeleton:
         bus's channel with ``channel_suffix`` appended (give the host's robot the same suffix).
 
         ``opener`` opens the emulator's side of each bus; without it every bus must be
-        ``virtual`` (the host runs in this process). The emulated robot of ``rehabbot sim
-        serve`` passes one that serves its buses to other processes.
+        ``virtual`` (the host runs in this process). The in-process plant passes the lockstep
+        opener (:func:`~rehabbot.hal.lockstep.open_lockstep_bus`, given to the host's robot
+        too); the emulated robot of ``rehabbot sim serve`` passes one that serves its buses to
+        other processes.
 
         Raises:
             ConfigurationError: a bus is not virtual (and no ``opener``), a joint does not exist

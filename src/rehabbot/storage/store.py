@@ -38,7 +38,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -371,6 +371,10 @@ class SampleBlock:
         return int(self.q.shape[1])
 
 
+#: The per-tick fields of a :class:`SampleBlock`.
+_ROW_FIELDS = ("tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd", "q_ref")
+
+
 @dataclass
 class SessionSamples(SampleBlock):
     """All recorded ticks of one session, in tick order; a :class:`SampleBlock` with joint names.
@@ -380,6 +384,11 @@ class SessionSamples(SampleBlock):
     """
 
     joint_names: tuple[str, ...] = field(default=())
+
+    def ticks_between(self, first: int, end: int) -> SessionSamples:
+        """The rows of ticks in ``[first, end)``."""
+        rows = (self.tick >= first) & (self.tick < end)
+        return replace(self, **{name: getattr(self, name)[rows] for name in _ROW_FIELDS})
 
 
 def _json(value: object) -> str:
@@ -839,6 +848,29 @@ class SessionStore:
                 (names,) = self._session_row(self._db, session_id, "joint_names")
             count = self._joint_counts[session_id] = len(json.loads(names))
         return count
+
+    def load_walking_samples(self, session_id: int) -> SessionSamples:
+        """The ticks of a session that its walking loop recorded: the summary's
+        ``walking_ticks`` ``[first, end)``, without the robot assessments run before or after
+        the walking in the same recording (every tick for a session stored without them, or
+        not finished).
+
+        Raises:
+            StorageError: as :meth:`load_samples`.
+        """
+        samples = self.load_samples(session_id)
+        walking = self.walking_ticks(session_id)
+        return samples if walking is None else samples.ticks_between(*walking)
+
+    def walking_ticks(self, session_id: int) -> tuple[int, int] | None:
+        """The ticks ``[first, end)`` of a session's walking loop (its summary's
+        ``walking_ticks``); None for a session not finished or stored without them.
+
+        Raises:
+            StorageError: as :meth:`session_summary`.
+        """
+        walking = (self.session_summary(session_id) or {}).get("walking_ticks")
+        return None if walking is None else (int(walking[0]), int(walking[1]))
 
     def load_samples(self, session_id: int) -> SessionSamples:
         """Every recorded tick of a session, in tick order, from one consistent snapshot.

@@ -12,6 +12,9 @@ Two optional hooks serve protocols that need more than that:
   configuration); the default does nothing.
 * :meth:`Drive.sync_frame` names a frame the robot sends once per bus after every joint's commands
   (e.g. the CANopen SYNC); the default is none.
+* :meth:`Drive.command_batch` builds one tick's command frames of every drive of the protocol
+  together (:class:`CommandBatch`; the default asks each drive's :meth:`Drive.command_frames`),
+  so that a protocol may encode them all at once (MIT: :mod:`~rehabbot.hal.drives.mit_codec`).
 
 A protocol is a plug-in (see :mod:`rehabbot.hal.drives.registry`): one module with one
 :class:`Drive` subclass, and optionally an emulator for the simulator named by
@@ -21,7 +24,7 @@ A protocol is a plug-in (see :mod:`rehabbot.hal.drives.registry`): one module wi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple, Self, TypeVar
 
@@ -29,6 +32,7 @@ import can
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import JointConfig, RobotConfig
+from rehabbot.hal.types import FloatArray
 
 
 class DriveFeedback(NamedTuple):
@@ -151,6 +155,12 @@ class Drive(ABC):
         """
 
     @classmethod
+    def command_batch(cls, drives: Sequence[Drive], joints: Sequence[int]) -> CommandBatch:
+        """The frame builder of one tick's commands of ``drives`` (all of this protocol), which
+        are the robot's joints ``joints``; a protocol may override it to encode them at once."""
+        return CommandBatch(drives, joints)
+
+    @classmethod
     def sync_frame(cls) -> can.Message | None:
         """A frame to send once per bus after every joint's frames of a tick, or None."""
         return None
@@ -200,3 +210,29 @@ class Drive(ABC):
     @abstractmethod
     def resolution(self) -> Resolution:
         """One step of the wire encoding of feedback, motor side."""
+
+
+class CommandBatch:
+    """Builds one tick's command frames of several drives of one protocol, drive by drive through
+    :meth:`Drive.command_frames` (a protocol's :meth:`Drive.command_batch` may do better).
+
+    Args:
+        drives: the drives.
+        joints: each drive's joint index in the robot (its column of the command arrays).
+    """
+
+    def __init__(self, drives: Sequence[Drive], joints: Sequence[int]) -> None:
+        self.drives = list(drives)
+        self.joints = list(joints)
+
+    def fill(self, motor: FloatArray, out: list[list[can.Message]]) -> None:
+        """Put each drive's frames into ``out[joint]``.
+
+        Args:
+            motor: the motor-side command of every robot joint, rows q (rad), qd (rad/s),
+                kp (N·m/rad), kd (N·m·s/rad), tau (N·m), one column per joint.
+            out: the frames of each robot joint, overwritten for these drives' joints.
+        """
+        q, qd, kp, kd, tau = motor.tolist()
+        for drive, i in zip(self.drives, self.joints, strict=True):
+            out[i] = drive.command_frames(q[i], qd[i], kp[i], kd[i], tau[i])

@@ -25,7 +25,7 @@ Positions, velocities and torques are on the actuator's output shaft (after its 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -34,7 +34,13 @@ import can
 from rehabbot.errors import CommunicationError, ConfigurationError
 from rehabbot.hal.bus import Frame
 from rehabbot.hal.config import JointConfig, RobotConfig
-from rehabbot.hal.drives.base import Drive, DriveFeedback, Resolution, table_entry
+from rehabbot.hal.drives.base import (
+    CommandBatch,
+    Drive,
+    DriveFeedback,
+    Resolution,
+    table_entry,
+)
 
 POSITION_BITS = 16
 VELOCITY_BITS = 12
@@ -157,22 +163,21 @@ def pack_command(
 def unpack_command(model: MitMotorModel, data: bytes) -> tuple[float, float, float, float, float]:
     """Decode a command frame's data: ``(q_rad, qd_rad_s, kp, kd, tau_nm)`` (what a drive does).
 
+    Each field is :func:`uint_to_float` of its code, written out (``x_max - x_min`` of a
+    symmetric range is ``x_max + x_max``, exactly) to spare the calls: this runs for every frame.
+
     Raises:
         CommunicationError: ``data`` is not 8 bytes long.
     """
     if len(data) != FRAME_LENGTH:
         raise CommunicationError(f"MIT command frame must have 8 data bytes, got {len(data)}")
-    p = (data[0] << 8) | data[1]
-    v = (data[2] << 4) | (data[3] >> 4)
-    k = ((data[3] & 0xF) << 8) | data[4]
-    d = (data[5] << 4) | (data[6] >> 4)
-    t = ((data[6] & 0xF) << 8) | data[7]
+    p_max, v_max, t_max = model.p_max_rad, model.v_max_rad_s, model.t_max_nm
     return (
-        uint_to_float(p, -model.p_max_rad, model.p_max_rad, POSITION_BITS),
-        uint_to_float(v, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS),
-        uint_to_float(k, 0.0, model.kp_max, KP_BITS),
-        uint_to_float(d, 0.0, model.kd_max, KD_BITS),
-        uint_to_float(t, -model.t_max_nm, model.t_max_nm, TORQUE_BITS),
+        ((data[0] << 8) | data[1]) * (p_max + p_max) / 65535 - p_max,
+        ((data[2] << 4) | (data[3] >> 4)) * (v_max + v_max) / 4095 - v_max,
+        (((data[3] & 0xF) << 8) | data[4]) * model.kp_max / 4095 + 0.0,
+        ((data[5] << 4) | (data[6] >> 4)) * model.kd_max / 4095 + 0.0,
+        (((data[6] & 0xF) << 8) | data[7]) * (t_max + t_max) / 4095 - t_max,
     )
 
 
@@ -185,10 +190,15 @@ def pack_reply(
     temperature_c: float,
     error_code: int,
 ) -> bytes:
-    """The 8 data bytes of a reply frame (what a drive sends; used by the emulated drives)."""
-    p = float_to_uint(q_rad, -model.p_max_rad, model.p_max_rad, POSITION_BITS)
-    v = float_to_uint(qd_rad_s, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS)
-    t = float_to_uint(tau_nm, -model.t_max_nm, model.t_max_nm, TORQUE_BITS)
+    """The 8 data bytes of a reply frame (what a drive sends; used by the emulated drives).
+
+    Each field is :func:`float_to_uint` of its value, written out (``x - x_min`` of a symmetric
+    range is ``x + x_max``, exactly) to spare the calls: the emulated drives reply every tick.
+    """
+    p_max, v_max, t_max = model.p_max_rad, model.v_max_rad_s, model.t_max_nm
+    p = int((min(max(q_rad, -p_max), p_max) + p_max) * 65535 / (p_max + p_max) + 0.5)
+    v = int((min(max(qd_rad_s, -v_max), v_max) + v_max) * 4095 / (v_max + v_max) + 0.5)
+    t = int((min(max(tau_nm, -t_max), t_max) + t_max) * 4095 / (t_max + t_max) + 0.5)
     temp = min(max(round(temperature_c) + TEMPERATURE_OFFSET_C, 0), 255)
     return bytes(
         (node_id & 0xFF, p >> 8, p & 0xFF, v >> 4, ((v & 0xF) << 4) | (t >> 8), t & 0xFF, temp,
@@ -197,23 +207,22 @@ def pack_reply(
 
 
 def unpack_reply(model: MitMotorModel, data: bytes) -> DriveFeedback:
-    """Decode a reply frame's data.
+    """Decode a reply frame's data (each field :func:`uint_to_float` of its code, written out as
+    in :func:`unpack_command`).
 
     Raises:
         CommunicationError: ``data`` is not 8 bytes long.
     """
     if len(data) != FRAME_LENGTH:
         raise CommunicationError(f"MIT reply frame must have 8 data bytes, got {len(data)}")
-    p = (data[1] << 8) | data[2]
-    v = (data[3] << 4) | (data[4] >> 4)
-    t = ((data[4] & 0xF) << 8) | data[5]
+    p_max, v_max, t_max = model.p_max_rad, model.v_max_rad_s, model.t_max_nm
     return DriveFeedback(
-        node_id=data[0],
-        position_rad=uint_to_float(p, -model.p_max_rad, model.p_max_rad, POSITION_BITS),
-        velocity_rad_s=uint_to_float(v, -model.v_max_rad_s, model.v_max_rad_s, VELOCITY_BITS),
-        torque_nm=uint_to_float(t, -model.t_max_nm, model.t_max_nm, TORQUE_BITS),
-        temperature_c=float(data[6] - TEMPERATURE_OFFSET_C),
-        fault_code=data[7],
+        data[0],
+        ((data[1] << 8) | data[2]) * (p_max + p_max) / 65535 - p_max,
+        ((data[3] << 4) | (data[4] >> 4)) * (v_max + v_max) / 4095 - v_max,
+        (((data[4] & 0xF) << 8) | data[5]) * (t_max + t_max) / 4095 - t_max,
+        float(data[6] - TEMPERATURE_OFFSET_C),
+        data[7],
     )
 
 
@@ -263,7 +272,15 @@ class MitDrive(Drive):
         return (msg.arbitration_id, msg.data[0])
 
     def _frame(self, data: bytes) -> can.Message:
-        return Frame(arbitration_id=self.node_id, data=data, is_extended_id=False)
+        return Frame.standard(self.node_id, data)
+
+    @classmethod
+    def command_batch(cls, drives: Sequence[Drive], joints: Sequence[int]) -> CommandBatch:
+        """Every MIT drive's command frame of a tick, encoded at once
+        (:class:`~rehabbot.hal.drives.mit_codec.MitCommands`)."""
+        from rehabbot.hal.drives.mit_codec import MitCommands  # the codec builds on this module
+
+        return MitCommands(drives, joints)
 
     def enable_frames(self) -> list[can.Message]:
         """The enter-motor-mode frame."""
@@ -301,3 +318,4 @@ class MitDrive(Drive):
             2 * m.v_max_rad_s / ((1 << VELOCITY_BITS) - 1),
             2 * m.t_max_nm / ((1 << TORQUE_BITS) - 1),
         )
+
