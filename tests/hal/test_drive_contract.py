@@ -250,6 +250,22 @@ class TestDriveContract:
         assert robot_faults(third) == [0, 0, 0, 0]
         third.close()
 
+    def test_every_reply_was_asked_for_even_late_ones(self, contract_bench: DriveBench) -> None:
+        """Issue 15 item 12: a drive sends no feedback beyond what its protocol owes per command
+        round (``Drive.reply_payloads``), on time or late (two rounds answered in one read)."""
+        bench = contract_bench
+        robot = bench.active_robot()
+        command = impedance_command()
+        surplus = []
+        for k in range(40):
+            bench.q[:] = INSIDE_LIMITS + 0.002 * k  # moving joints: no reply repeats another
+            surplus.append(robot.read().surplus_replies.tolist())
+            robot.write(command)
+            if k % 5 != 4:  # every fifth tick the drives' period falls in the next tick
+                bench.step()
+        assert surplus == [[0, 0, 0, 0]] * 40
+        robot.close()
+
     def test_feedback_age_grows_while_a_drive_is_silent(self, contract_bench: DriveBench) -> None:
         bench = contract_bench
         robot = bench.active_robot()

@@ -152,6 +152,12 @@ ALARMS: dict[str, AlarmKind] = {
         "A reading came with a time {value} before the previous one: the motors were stopped.",
         "Stop the session (F8). " + _ENGINEER.split("; ")[1].capitalize(),
         Unit("ms", -1000.0, 1, "s")),
+    "node_id_conflict": AlarmKind(
+        "Two devices answer as the {joint} motor",
+        "A second device answers on the {joint} motor's address ({value} extra this control "
+        "tick): the robot cannot tell which reading is the {joint}'s.",
+        "Stop the session (F8); the engineer must check the wiring and each motor's address "
+        "(node id) before the next session.", Unit("replies", si="replies")),
 }
 
 #: Warnings (alarm conditions without a stop) that read differently from their fault.

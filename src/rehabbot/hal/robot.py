@@ -42,6 +42,10 @@ LATENCY_CAPACITY = 60_000
 #: How long a drive's configure-time setup waits for any one answer (s).
 SETUP_TIMEOUT_S = 0.5
 
+#: Ticks of replies a joint may still be owed (lost or late ones); more are forgotten, so that
+#: a burst of this many ticks' late replies is never taken for a second device.
+REPLY_BACKLOG_TICKS = 50
+
 
 class Lifecycle(Enum):
     """Lifecycle states of a :class:`Robot`."""
@@ -248,6 +252,14 @@ class CanRobot(Robot):
         self._fault = np.zeros(n, dtype=np.int64)
         self._last_reply_tick = np.full(n, -1, dtype=np.int64)
         self._tick = 0
+        # reply accounting (a second device on a node id): each joint's replies per command
+        # round, the replies it is owed, and this tick's replies beyond those (see _count_reply)
+        self._round = np.zeros(n, dtype=np.int64)
+        self._owed = np.zeros(n, dtype=np.int64)
+        self._owed_max = np.zeros(n, dtype=np.int64)
+        self._surplus = np.zeros(n, dtype=np.int64)
+        self._recent: list[list[bytearray | None]] = [[] for _ in range(n)]
+        self._recent_next = [0] * n
         self.links_: dict[str, BusLink] = {}
         # command-to-reply latency: when each joint's last command left (s, the bus's clock,
         # time.time() as python-can stamps frames; NaN once its first reply came back)
@@ -352,9 +364,13 @@ class CanRobot(Robot):
             by_protocol.setdefault(type(drive), []).append(i)
         self._batches = [cls.command_batch([self.drives_[i] for i in joints], joints)
                          for cls, joints in by_protocol.items()]
+        self._round[:] = [len(drive.reply_payloads) for drive in self.drives_]
+        np.multiply(self._round, REPLY_BACKLOG_TICKS, out=self._owed_max)
+        self._recent = [[None] * len(drive.reply_payloads) for drive in self.drives_]
 
     def _on_activate(self, wait: Callable[[], object], timeout_s: float) -> None:
         self._last_reply_tick[:] = -1
+        np.copyto(self._owed, self._round)  # the enable frames' (and syncs') round of replies
         for link in self.links_.values():
             for i in link.joints:
                 link.send(self.drives_[i].enable_frames())
@@ -417,6 +433,7 @@ class CanRobot(Robot):
                 link.decoded_frames += 1
                 if fb is None:
                     continue
+                self._count_reply(index, msg.data)
                 self._motor_q[index] = fb.position_rad
                 self._motor_qd[index] = fb.velocity_rad_s
                 self._motor_tau[index] = fb.torque_nm
@@ -433,9 +450,32 @@ class CanRobot(Robot):
                     self._latency[index].record(msg.timestamp - sent)
                     self._sent_s[index] = np.nan
 
+    def _count_reply(self, index: int, data: bytearray) -> None:
+        """Account one feedback frame of joint ``index`` against the replies it is owed.
+
+        A drive answers each command round with a fixed set of feedback frames
+        (:attr:`Drive.reply_payloads`: MIT one per command, CiA 402 its TPDOs per SYNC;
+        heartbeats and EMCYs are not feedback); :meth:`write` adds a round to what each joint is
+        owed (at most :data:`REPLY_BACKLOG_TICKS` rounds), each reply takes one off, so a late
+        reply is paid by the round it answers. A frame equal to one of the joint's last frames
+        (one per reply kind) is the bus repeating it (a CAN double reception, or a command
+        delivered twice answered alike) and is not counted; any other reply beyond what is owed
+        is a surplus reply: a second device answers on the joint's node id."""
+        recent = self._recent[index]
+        if data in recent:
+            return
+        slot = self._recent_next[index]
+        recent[slot] = data
+        self._recent_next[index] = (slot + 1) % len(recent)
+        if self._owed[index] > 0:
+            self._owed[index] -= 1
+        else:
+            self._surplus[index] += 1
+
     def read(self) -> JointState:
         """Collect the replies that arrived and return the joint-side state of this tick."""
         self._tick += 1
+        self._surplus.fill(0)
         self._collect()
         ratio = self._ratio
         q = self._motor_q * ratio
@@ -448,6 +488,7 @@ class CanRobot(Robot):
             temperature_c=self._temperature.copy(),
             fault_code=self._fault.copy(),
             age_ticks=self._tick - self._last_reply_tick,
+            surplus_replies=self._surplus.copy(),
         )
 
     def write(self, command: JointCommand) -> None:
@@ -470,6 +511,8 @@ class CanRobot(Robot):
         for batch in self._batches:
             batch.fill(motor, frames)
         self._sent_s.fill(time.time())
+        self._owed += self._round
+        np.minimum(self._owed, self._owed_max, out=self._owed)
         for link in self.links_.values():
             for i in link.joints:
                 link.send(frames[i])

@@ -29,6 +29,9 @@ class JointState:
         temperature_c: drive temperatures (°C).
         fault_code: drive fault codes, 0 = no fault (protocol specific otherwise).
         age_ticks: ticks since each joint's last reply; 0 = fresh this tick.
+        surplus_replies: replies of each joint this tick beyond what its drive was asked for
+            and not a repeat of one of its recent frames (a second device answering on the
+            joint's node id); 0 normally. Zeros when not given.
 
     >>> s = JointState.zeros(2)
     >>> s.q.shape, int(s.age_ticks[0])
@@ -42,6 +45,12 @@ class JointState:
     temperature_c: FloatArray
     fault_code: IntArray
     age_ticks: IntArray
+    surplus_replies: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        n = self.q.shape[0]
+        if self.surplus_replies.shape[0] == 0 and n:
+            self.surplus_replies = np.zeros(n, dtype=np.int64)
 
     @classmethod
     def zeros(cls, n_joints: int, t_s: float = 0.0) -> JointState:
@@ -54,6 +63,7 @@ class JointState:
             temperature_c=np.zeros(n_joints),
             fault_code=np.zeros(n_joints, dtype=np.int64),
             age_ticks=np.zeros(n_joints, dtype=np.int64),
+            surplus_replies=np.zeros(n_joints, dtype=np.int64),
         )
 
 

@@ -36,6 +36,7 @@ class FaultKind(Enum):
     STANDSTILL = "standstill"
     STORAGE = "storage"
     TIME_REVERSED = "time_reversed"
+    NODE_ID_CONFLICT = "node_id_conflict"
 
 
 #: Faults about the whole robot rather than one joint (their ``joint`` is None).
@@ -48,12 +49,13 @@ SYSTEM_FAULTS = frozenset({
 #: react to them, so they are never configured as category 2.
 SENSOR_FAULTS = frozenset({
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
-    FaultKind.INVALID_VALUE, FaultKind.TIME_REVERSED,
+    FaultKind.INVALID_VALUE, FaultKind.TIME_REVERSED, FaultKind.NODE_ID_CONFLICT,
 })
 
 
 #: The unit of each fault kind's ``value`` and ``limit`` (:attr:`Fault.value`): SI, a count
-#: (``ticks``: control periods; ``errors``: bus errors) or ``code`` (a drive's fault code);
+#: (``ticks``: control periods; ``errors``: bus errors; ``replies``: a joint's replies beyond
+#: those its drive was asked for) or ``code`` (a drive's fault code);
 #: ``""`` where the value only flags the condition (E-STOP, storage, an invalid value).
 UNITS: Mapping[FaultKind, str] = {
     FaultKind.ESTOP: "",
@@ -72,6 +74,7 @@ UNITS: Mapping[FaultKind, str] = {
     FaultKind.STANDSTILL: "rad",
     FaultKind.STORAGE: "",
     FaultKind.TIME_REVERSED: "s",
+    FaultKind.NODE_ID_CONFLICT: "replies",
 }
 
 

@@ -38,6 +38,8 @@ DEFAULT_REACTIONS: Mapping[FaultKind, Reaction] = MappingProxyType({
     FaultKind.STANDSTILL: Reaction(_OFF, _HIGH),
     FaultKind.STORAGE: Reaction(_FADE, _MEDIUM),
     FaultKind.TIME_REVERSED: Reaction(_OFF, _HIGH),
+    # a second device answers on the joint's node id: which one's position is the joint's?
+    FaultKind.NODE_ID_CONFLICT: Reaction(_OFF, _HIGH),
 })
 
 

@@ -83,12 +83,12 @@ DEFAULT_COMMAND_DEADLINE_S = 0.02
 _KINDS = tuple(FaultKind)
 _ROW = {kind: row for row, kind in enumerate(_KINDS)}
 (ESTOP, POSITION, VELOCITY, ROM, STALE, FROZEN, JUMP, INVALID, DRIVE, HEAT, RMS, BUS, DEADLINE,
- STANDSTILL, STORAGE, TIME) = (_ROW[k] for k in (
+ STANDSTILL, STORAGE, TIME, CONFLICT) = (_ROW[k] for k in (
     FaultKind.ESTOP, FaultKind.POSITION_LIMIT, FaultKind.VELOCITY_LIMIT, FaultKind.ROM_EXCEEDED,
     FaultKind.STALE_FEEDBACK, FaultKind.FROZEN_SENSOR, FaultKind.POSITION_JUMP,
     FaultKind.INVALID_VALUE, FaultKind.DRIVE_FAULT, FaultKind.OVER_TEMPERATURE,
     FaultKind.RMS_TORQUE, FaultKind.BUS_ERRORS, FaultKind.COMMAND_DEADLINE, FaultKind.STANDSTILL,
-    FaultKind.STORAGE, FaultKind.TIME_REVERSED))
+    FaultKind.STORAGE, FaultKind.TIME_REVERSED, FaultKind.NODE_ID_CONFLICT))
 #: The rows of the faults of the bounds check (position, velocity, range of motion), adjacent.
 _LIMIT_ROWS = slice(min(POSITION, VELOCITY, ROM), max(POSITION, VELOCITY, ROM) + 1)
 if _LIMIT_ROWS.stop - _LIMIT_ROWS.start != 3:
@@ -251,6 +251,7 @@ class Supervisor:
         self._invalid_value = np.full(n, math.nan)  # an invalid command's offending value
         self._finite = np.zeros(n, dtype=bool)
         self._flags = np.zeros(n, dtype=bool)
+        self._surplus_before = np.zeros(n, dtype=bool)  # surplus replies on the last tick
         self._work = (np.zeros(n), np.zeros(n))
         self._q_trusted = np.zeros(n)
         self._q_hold = np.zeros(n)
@@ -438,6 +439,11 @@ class Supervisor:
             self._range_margin.check(state.t_s, state.q, fresh, self._events)
         np.not_equal(state.fault_code, 0, out=act[DRIVE, :n])
         act[DRIVE, :n] &= fresh
+        # a second device on a joint's node id: replies beyond those asked for, on two ticks in
+        # a row (one tick's surplus can be a command the bus delivered twice, see docs/safety.md)
+        surplus = np.greater(state.surplus_replies, 0, out=flags)
+        np.logical_and(surplus, self._surplus_before, out=act[CONFLICT, :n])
+        np.copyto(self._surplus_before, surplus)
         # sensor plausibility, on the readings that arrived this tick
         new_reading = np.equal(state.age_ticks, 0, out=flags)
         new_reading &= fresh
@@ -652,6 +658,8 @@ class Supervisor:
                 return float(self._jump.jump_rad_[i]), float(self._jump.bound_rad_[i])
             case FaultKind.DRIVE_FAULT:
                 return float(state.fault_code[i]), 0.0
+            case FaultKind.NODE_ID_CONFLICT:
+                return float(state.surplus_replies[i]), 0.0
             case FaultKind.OVER_TEMPERATURE if self._thermal is not None:
                 return (float(self._thermal.temperature_c_[i]),
                         float(self._thermal.fault_c[i]))
