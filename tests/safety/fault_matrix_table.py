@@ -315,14 +315,15 @@ def _knee_stiffness(value: float) -> Inject:
     return inject
 
 
-def _impostor(rig: CanRig) -> Repair:
-    """From :data:`AT` the knee drive faults (over-current) and, after each of its replies, a
-    second device on its node id answers in the same tick: the same motion, healthy and cool."""
+def _forge_knee_replies(rig: CanRig, alter: Callable[[bytearray], None]) -> Repair:
+    """From :data:`AT`, after each of the knee drive's replies a second device on its node id
+    answers in the same tick: the knee's reply with ``alter`` applied to its data. Returns what
+    makes the second device leave."""
     bench = rig.bench
     forger = bench.open()  # sees every frame on the bus, the knee's replies included
     step = bench.step
 
-    def step_then_impostor() -> None:
+    def step_then_forge() -> None:
         step()
         replies = []
         while (msg := forger.recv(0.0)) is not None:
@@ -331,18 +332,40 @@ def _impostor(rig: CanRig) -> Repair:
         if rig.clock.ticks + 1 >= AT:  # replies the read of tick AT sees, and later
             for reply in replies:
                 data = bytearray(reply.data)
-                data[6:8] = bytes([25 + mit.TEMPERATURE_OFFSET_C, 0])  # 25 °C, no fault
+                alter(data)
                 forger.send(can.Message(arbitration_id=reply.arbitration_id,
                                         is_extended_id=False, data=bytes(data)))
 
-    bench.step = step_then_impostor  # type: ignore[method-assign]
+    bench.step = step_then_forge  # type: ignore[method-assign]
+
+    def leave() -> None:
+        del bench.step  # the class's again
+        forger.shutdown()
+    return leave
+
+
+def _impostor(rig: CanRig) -> Repair:
+    """From :data:`AT` the knee drive faults (over-current) and, after each of its replies, a
+    second device on its node id answers in the same tick: the same motion, healthy and cool."""
+    def healthy_and_cool(data: bytearray) -> None:
+        data[6:8] = bytes([25 + mit.TEMPERATURE_OFFSET_C, 0])  # 25 °C, no fault
+
+    leave = _forge_knee_replies(rig, healthy_and_cool)
     _from(AT, lambda r: r.bench.emulators.inject_fault(KNEE_R, 2))(rig)
 
     def repair() -> None:
-        del bench.step  # the class's again
-        forger.shutdown()
+        leave()
         _re_enable(rig)
     return repair
+
+
+def _second_device(rig: CanRig) -> Repair:
+    """From :data:`AT` a healthy second device on the knee's node id answers after the knee's
+    drive in every tick, its encoder one step away."""
+    def own_position(data: bytearray) -> None:
+        data[2] ^= 0x01  # the position's lowest bit
+
+    return _forge_knee_replies(rig, own_position)
 
 
 def _time_backwards(rig: CanRig) -> Repair:
@@ -446,6 +469,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("impostor on a node id", "the knee drive reports an over-current, then a second "
              "device on its node id answers healthy in the same tick",
              _impostor, FaultKind.DRIVE_FAULT, _OFF, persists=True),
+    Scenario("second device on a node id", "a healthy second device answers on the knee's "
+             "node id after the knee's drive in every tick", _second_device,
+             FaultKind.NODE_ID_CONFLICT, _OFF, persists=True),
     Scenario("negative gain", "the controller asks for kp = -800 N·m/rad at the knee",
              _knee_stiffness(-800.0), FaultKind.INVALID_VALUE, _OFF, persists=True),
     Scenario("time backwards", "one state's time 5 ms before the previous tick's",

@@ -260,6 +260,7 @@ class CanRobot(Robot):
         self._surplus = np.zeros(n, dtype=np.int64)
         self._recent: list[list[bytearray | None]] = [[] for _ in range(n)]
         self._recent_next = [0] * n
+        self._recent_tick = [-1] * n
         self.links_: dict[str, BusLink] = {}
         # command-to-reply latency: when each joint's last command left (s, the bus's clock,
         # time.time() as python-can stamps frames; NaN once its first reply came back)
@@ -433,7 +434,7 @@ class CanRobot(Robot):
                 link.decoded_frames += 1
                 if fb is None:
                     continue
-                self._count_reply(index, msg.data)
+                self._count_reply(index, msg.data, tick)
                 self._motor_q[index] = fb.position_rad
                 self._motor_qd[index] = fb.velocity_rad_s
                 self._motor_tau[index] = fb.torque_nm
@@ -450,7 +451,7 @@ class CanRobot(Robot):
                     self._latency[index].record(msg.timestamp - sent)
                     self._sent_s[index] = np.nan
 
-    def _count_reply(self, index: int, data: bytearray) -> None:
+    def _count_reply(self, index: int, data: bytearray, tick: int) -> None:
         """Account one feedback frame of joint ``index`` against the replies it is owed.
 
         A drive answers each command round with a fixed set of feedback frames
@@ -458,11 +459,15 @@ class CanRobot(Robot):
         heartbeats and EMCYs are not feedback); :meth:`write` adds a round to what each joint is
         owed (at most :data:`REPLY_BACKLOG_TICKS` rounds), each reply takes one off, so a late
         reply is paid by the round it answers. A frame equal to one of the joint's last frames
-        (one per reply kind) is the bus repeating it (a CAN double reception, or a command
-        delivered twice answered alike) and is not counted; any other reply beyond what is owed
-        is a surplus reply: a second device answers on the joint's node id."""
+        of the same read (one per reply kind) is the bus repeating it (a CAN double reception,
+        or a command delivered twice answered alike) and is not counted; any other reply beyond
+        what is owed is a surplus reply: a second device answers on the joint's node id."""
         recent = self._recent[index]
-        if data in recent:
+        if self._recent_tick[index] != tick:  # a drive at rest may repeat last tick's frame
+            self._recent_tick[index] = tick
+            for slot in range(len(recent)):
+                recent[slot] = None
+        elif data in recent:
             return
         slot = self._recent_next[index]
         recent[slot] = data
