@@ -105,8 +105,10 @@ class Drive(ABC):
     modes: ClassVar[tuple[str, ...]]
     #: ``"module:Class"`` of the simulator's emulator of this protocol, or None if there is none.
     emulator: ClassVar[str | None] = None
-    #: Data lengths (bytes) of the frames one drive sends back every tick (the bus budget's
-    #: drive-to-host traffic; the host-to-drive traffic is what :meth:`command_frames` builds).
+    #: Data lengths (bytes) of the feedback frames one drive sends back every tick (the bus
+    #: budget's drive-to-host traffic; the host-to-drive traffic is what :meth:`command_frames`
+    #: builds): exactly one per frame :meth:`decode` returns feedback for in one command round,
+    #: since the robot counts replies beyond these as a second device on the node id.
     reply_payloads: ClassVar[tuple[int, ...]]
     #: Frames a drive sends on its own schedule, as (data bytes, period s), e.g. heartbeats.
     periodic_payloads: ClassVar[tuple[tuple[int, float], ...]] = ()
