@@ -254,11 +254,13 @@ class CanRobot(Robot):
         self._tick = 0
         # reply accounting (a second device on a node id): each joint's replies per command
         # round, the replies it is owed, and this tick's replies beyond those (see _count_reply)
-        self._round = np.zeros(n, dtype=np.int64)
-        self._owed = np.zeros(n, dtype=np.int64)
-        self._owed_max = np.zeros(n, dtype=np.int64)
+        # (Python lists: touched per frame, where numpy's scalar access costs more)
+        self._round = [0] * n
+        self._owed = [0] * n
+        self._owed_max = [0] * n
         self._surplus = np.zeros(n, dtype=np.int64)
         self._recent: list[list[bytearray | None]] = [[] for _ in range(n)]
+        self._no_frames: list[tuple[None, ...]] = [() for _ in range(n)]
         self._recent_next = [0] * n
         self._recent_tick = [-1] * n
         self.links_: dict[str, BusLink] = {}
@@ -365,13 +367,14 @@ class CanRobot(Robot):
             by_protocol.setdefault(type(drive), []).append(i)
         self._batches = [cls.command_batch([self.drives_[i] for i in joints], joints)
                          for cls, joints in by_protocol.items()]
-        self._round[:] = [len(drive.reply_payloads) for drive in self.drives_]
-        np.multiply(self._round, REPLY_BACKLOG_TICKS, out=self._owed_max)
-        self._recent = [[None] * len(drive.reply_payloads) for drive in self.drives_]
+        self._round = [len(drive.reply_payloads) for drive in self.drives_]
+        self._owed_max = [r * REPLY_BACKLOG_TICKS for r in self._round]
+        self._no_frames = [(None,) * r for r in self._round]
+        self._recent = [list(none) for none in self._no_frames]
 
     def _on_activate(self, wait: Callable[[], object], timeout_s: float) -> None:
         self._last_reply_tick[:] = -1
-        np.copyto(self._owed, self._round)  # the enable frames' (and syncs') round of replies
+        self._owed[:] = self._round  # the enable frames' (and syncs') round of replies
         for link in self.links_.values():
             for i in link.joints:
                 link.send(self.drives_[i].enable_frames())
@@ -465,15 +468,15 @@ class CanRobot(Robot):
         recent = self._recent[index]
         if self._recent_tick[index] != tick:  # a drive at rest may repeat last tick's frame
             self._recent_tick[index] = tick
-            for slot in range(len(recent)):
-                recent[slot] = None
+            recent[:] = self._no_frames[index]
         elif data in recent:
             return
         slot = self._recent_next[index]
         recent[slot] = data
         self._recent_next[index] = (slot + 1) % len(recent)
-        if self._owed[index] > 0:
-            self._owed[index] -= 1
+        owed = self._owed
+        if owed[index] > 0:
+            owed[index] -= 1
         else:
             self._surplus[index] += 1
 
@@ -516,8 +519,9 @@ class CanRobot(Robot):
         for batch in self._batches:
             batch.fill(motor, frames)
         self._sent_s.fill(time.time())
-        self._owed += self._round
-        np.minimum(self._owed, self._owed_max, out=self._owed)
+        owed, owed_max = self._owed, self._owed_max
+        for i, replies in enumerate(self._round):
+            owed[i] = min(owed[i] + replies, owed_max[i])
         for link in self.links_.values():
             for i in link.joints:
                 link.send(frames[i])
