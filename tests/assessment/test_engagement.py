@@ -27,6 +27,7 @@ from rehabbot.assessment.report import (
     render_html,
     report_tables,
 )
+from rehabbot.configfile import bundled_file
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
@@ -155,25 +156,31 @@ def test_the_game_rewards_only_the_watched_part_with_every_watched_joint_in_band
 
 
 def _simulated(store: Path, profile: str) -> int:
-    """12 s of path control (the same guidance for every patient) with ``profile``."""
+    """12 s of path control in a wide tunnel with soft walls (the same guidance for every
+    patient; the bundled protocol's narrow tunnel is made to hold impaired patients) with
+    ``profile``."""
+    text = bundled_file("protocols", "path_control.toml").read_text()
+    tunnel = text[text.index("[controller_params]"):text.index("[adjustable]")]
+    protocol = store.with_suffix(".toml")
+    protocol.write_text(text.replace(tunnel, "[controller_params]\ntunnel_width_rad = 0.1\n\n"))
     return SessionRunner(SessionRequest(
-        robot=load_robot_config(), protocol=load_protocol("path_control"), store_path=store,
+        robot=load_robot_config(), protocol=load_protocol(protocol), store_path=store,
         duration_s=12.0, profile=profile)).run().session_id
 
 
 def test_a_stronger_simulated_patient_spends_more_time_in_the_band(tmp_path: Path) -> None:
     """Path control leaves the patient free inside its tunnel: a patient with more active torque
-    leads the robot (positive biofeedback, the Lokomat's aim) more often than a weak one."""
+    leads the robot (positive biofeedback, the Lokomat's aim) more often than a weaker one."""
     band = [(0.0, FeedbackSettings("bars", 0.5, 10.0))]  # the patient leads the robot
     found = {}
-    for profile in ("athletic", "sci_incomplete"):
+    for profile in ("athletic", "healthy"):
         store = tmp_path / f"{profile}.sqlite"
         session_id = _simulated(store, profile)
         data = load_report_data(store, session_id)
         assert data.engagement is not None and data.engagement.record == []  # no display
         found[profile] = engagement(data.analysis, band)
         assert found[profile].overall.total_s > 10.0  # both walked
-    strong, weak = found["athletic"].overall.pct, found["sci_incomplete"].overall.pct
+    strong, weak = found["athletic"].overall.pct, found["healthy"].overall.pct
     assert strong > weak + 15.0, (strong, weak)
     # the report shows the engagement measures (the session's own record: feedback off)
     titles = [table[0] for table in report_tables(data)]

@@ -34,9 +34,7 @@ MODES: dict[str, tuple[str, dict[str, str]]] = {
         "controller_params = { min_guidance_pct = 0 }":
             "controller_params = { min_guidance_pct = 0, forgetting = 0.8, "
             "error_gain_pct_per_rad = 80 }"}),
-    "path control": ("path_control", {
-        "tunnel_width_rad = 0.1\n": "tunnel_width_rad = 0.05\nwall_stiffness_nm_per_rad = 1500\n"
-                                     "flow_nm = 5\nwindow_cycles = 0.03\n"}),
+    "path control": ("path_control", {}),  # the bundled tunnel is the impaired patient's
 }
 
 
