@@ -33,9 +33,7 @@ def run(tmp: Path, name: str, edits: dict[str, str], profile: str, seconds: floa
 
 
 def test_a_stroke_patient_walks_in_path_control_without_a_fault(tmp_path: Path) -> None:
-    result, _ = run(tmp_path, "path_control", {
-        "tunnel_width_rad = 0.1\n": "tunnel_width_rad = 0.05\nwall_stiffness_nm_per_rad = 1500\n"
-                                     "flow_nm = 5\nwindow_cycles = 0.03\n"}, "stroke_left", 12.0)
+    result, _ = run(tmp_path, "path_control", {}, "stroke_left", 12.0)  # the bundled tunnel
     assert result.loop.faults == []
     assert result.status == "completed"
 

@@ -91,7 +91,9 @@ def test_phases_inherit_the_top_level_and_override_it() -> None:
     assert [p.treadmill_speed_kmh for p in standard.phases] == [2.2, 3.0, 2.2]
     path_control = load_protocol("path_control")
     assert path_control.phases[0].controller_params == {"tunnel_width_rad": 0.15}
-    assert path_control.phases[1].controller_params == {"tunnel_width_rad": 0.1}
+    assert path_control.phases[1].controller_params == {
+        "tunnel_width_rad": 0.05, "wall_stiffness_nm_per_rad": 1500.0, "flow_nm": 5.0,
+        "window_cycles": 0.03}
 
 
 def test_a_phases_adjustable_table_adds_to_the_top_levels(tmp_path: Path) -> None:
