@@ -24,7 +24,7 @@ import ctypes.util
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 #: mlockall flags (Linux): lock current and future pages.
@@ -79,7 +79,8 @@ def apply_realtime(settings: RealtimeSettings) -> RealtimeReport:
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(settings.fifo_priority))
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # allowed: until a loop
             _loop_priority = settings.fifo_priority
-            report.applied.append(f"SCHED_FIFO priority {settings.fifo_priority} while the loop runs")
+            report.applied.append(
+                f"SCHED_FIFO priority {settings.fifo_priority} while the loop runs")
         except (OSError, AttributeError) as exc:
             report.refused.append(
                 f"SCHED_FIFO priority {settings.fifo_priority}: {exc}; allow it with "
@@ -113,10 +114,8 @@ def loop_priority() -> Iterator[None]:
     if priority is None:
         yield
         return
-    try:
+    with suppress(OSError):  # the privilege was withdrawn meanwhile: the loop runs without it
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
-    except OSError:  # the privilege was withdrawn meanwhile: the loop runs without it
-        pass
     try:
         yield
     finally:
