@@ -42,9 +42,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.assist_as_needed import AssistAsNeededController
 from rehabbot.controllers.base import Controller
-from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
+from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.phase_sources import (
@@ -66,8 +69,6 @@ from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.supervisor import Supervisor
 from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S
 from rehabbot.session.runner import DEMO_PATIENT
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.patient import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 from rehabbot.sweeps.measure import SETTLE_S, Measures, measure

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.sim import patient as patient_module
 from rehabbot.sim.patient import (

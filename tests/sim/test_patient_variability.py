@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.sim.patient import (
     ACTIVE_STIFFNESS,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from rehabbot.hal.types import FloatArray
+from rehabbot.body.arrays import FloatArray
 
 SPEED_CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
 

@@ -35,8 +35,8 @@ from typing import Literal
 
 import numpy as np
 
+from rehabbot.body.leg_mechanics import LegGravity
 from rehabbot.controllers.base import Controller
-from rehabbot.controllers.compensation import LegGravity
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QProgressBar, QVBoxLayout, QWidget
 
 from rehabbot.assessment.biofeedback import PARTS
-from rehabbot.controllers.reference import normative_curve
+from rehabbot.body.normative_gait import normative_curve
 from rehabbot.gui.history import History
 from rehabbot.gui.labels import bold_label
 from rehabbot.gui.live_stats import LiveStats

@@ -6,7 +6,7 @@ long (``duration_s``) or how many steps (``steps``), the treadmill speed and cad
 support and guidance, the controller's full-guidance stiffness and damping per joint kind, the
 patient's range of motion, and for each parameter a therapist may change while it runs the bounds
 they may move it within (``adjustable``). An assessment phase names a robot-based assessment
-(:mod:`rehabbot.assessment.robot_assessments`), done with the treadmill stopped and the patient
+(:mod:`rehabbot.assessment.robot.registry`), done with the treadmill stopped and the patient
 lifted.
 
 The top-level training fields are the defaults of every phase; a phase states only what differs.
@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
+from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
 from rehabbot.controllers.factory import CONTROLLER_CLASSES, GUIDANCE_PARAM
 from rehabbot.controllers.impedance import FLOOR_PARAMS

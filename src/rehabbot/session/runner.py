@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import RobotSetup
+from rehabbot.assessment.robot.recording import RobotSetup
 from rehabbot.assessment.summary import SessionSummary, summarize
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller

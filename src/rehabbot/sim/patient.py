@@ -45,7 +45,7 @@ from typing import Literal
 
 import numpy as np
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
 

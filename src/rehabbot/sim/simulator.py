@@ -29,14 +29,14 @@ from typing import Protocol, cast
 import can
 import numpy as np
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.normative_gait import GaitReference
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.patient import PatientModel, PatientProfile
 from rehabbot.sim.world import TreadmillWorld
 

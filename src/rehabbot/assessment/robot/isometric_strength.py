@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import (
+from rehabbot.assessment.robot.recording import (
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,

@@ -8,7 +8,7 @@ the measured torque less the legs' weight; the sweep stops where it reaches the 
 (:data:`THRESHOLD_NM`, 10 N·m, the end-feel criterion of robot ROM tests), and the analysis finds
 the angle at which the recorded resistance crossed it. If the sweep reaches the end of the range
 the robot may move the joint in this session first (its hard limits and the protocol's range of
-motion, :class:`~rehabbot.assessment.robot_recording.RobotSetup`), that end is reported and
+motion, :class:`~rehabbot.assessment.robot.recording.RobotSetup`), that end is reported and
 flagged ``*_at_robot_limit``.
 
 **Active ROM.** The robot is transparent on the tested joint (the legs' weight only, a stiff
@@ -16,7 +16,7 @@ wall at the end of the range, a ``free`` step) and holds the others; the person 
 they can in one direction. The reached angle is the mean over the last
 :data:`ACTIVE_SETTLE_WINDOW_S` of the step.
 
-Angles are in rad here; :mod:`~rehabbot.assessment.robot_assessments` reports degrees.
+Angles are in rad here; :mod:`~rehabbot.assessment.robot.registry` reports degrees.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import (
+from rehabbot.assessment.robot.recording import (
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,

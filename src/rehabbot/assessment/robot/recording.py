@@ -16,15 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.leg_inertia import LegInertia
-from rehabbot.controllers.compensation import LegGravity, LegSegments
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegInertia, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.procedures import StepMark
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
 from rehabbot.safety.limits import SoftLimits
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.storage.store import SampleBlock
 
 #: A result row: joint name, measured values (keys with units), limit flags.

@@ -9,7 +9,7 @@ Contract (stable; protocols, the session runner and reports rely on it):
   on its robot (:class:`~rehabbot.controllers.procedures.AssessmentBattery`);
   :meth:`RobotAssessment.analyze` ``(recording, joints, params, setup, period_s)`` computes the
   result from the recorded samples and the procedure's steps.
-- ``setup``: the robot and person (:class:`~rehabbot.assessment.robot_recording.RobotSetup`):
+- ``setup``: the robot and person (:class:`~rehabbot.assessment.robot.recording.RobotSetup`):
   the robot's hard limits and the session's range of motion bound every motion.
 - ``joints``: robot joint names among :attr:`RobotAssessment.allowed_joints`, ``None`` for
   :attr:`RobotAssessment.default_joints` (all four hips and knees).
@@ -37,9 +37,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rehabbot.assessment.robot_isometric import DEFAULT_ANGLES_RAD, isometric, isometric_steps
-from rehabbot.assessment.robot_recording import AssessmentRecording, RobotSetup, Row
-from rehabbot.assessment.robot_rom import (
+from rehabbot.assessment.robot.isometric_strength import (
+    DEFAULT_ANGLES_RAD,
+    isometric,
+    isometric_steps,
+)
+from rehabbot.assessment.robot.range_of_motion import (
     THRESHOLD_NM,
     THRESHOLD_RANGE_NM,
     RangeOfMotion,
@@ -48,7 +51,8 @@ from rehabbot.assessment.robot_rom import (
     passive_rom,
     passive_steps,
 )
-from rehabbot.assessment.robot_tests import DEFAULT_VELOCITIES_DEG_S, stiffness, stiffness_steps
+from rehabbot.assessment.robot.recording import AssessmentRecording, RobotSetup, Row
+from rehabbot.assessment.robot.stiffness import DEFAULT_VELOCITIES_DEG_S, stiffness, stiffness_steps
 from rehabbot.controllers.procedures import Procedure, Step
 from rehabbot.errors import ConfigurationError
 

@@ -16,7 +16,7 @@ one resists more above its stretch-reflex threshold, so ``k`` and ``b`` rise wit
 ``tau_measured`` is what the drives report; the gravity torque comes from the model
 (:class:`~rehabbot.controllers.compensation.LegGravity`) at the recorded angles; the
 accelerations are the recorded velocities' differences, coupled in through the leg's mass
-matrix ``M`` (:class:`~rehabbot.assessment.leg_inertia.LegInertia`) where the robot drives both
+matrix ``M`` (:class:`~rehabbot.body.leg_mechanics.LegInertia`) where the robot drives both
 joints of the leg. The first :data:`SKIP_S` of each motion is left out of the fit.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import (
+from rehabbot.assessment.robot.recording import (
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,

@@ -1,0 +1,83 @@
+"""Range of motion: one joint's range as a type, and the ranges the body and the model allow.
+
+Signs as in :mod:`rehabbot.body.joints`: the low end of a range is toward extension
+(plantarflexion), the high end toward flexion (dorsiflexion).
+
+- :class:`RangeOfMotion`: one joint's range, ``min_deg`` < ``max_deg``. Ranges are stated in
+  degrees wherever people read or write them (a patient's record, a protocol file, an assessment
+  report: goniometry is in degrees); :attr:`RangeOfMotion.min_rad` and :attr:`RangeOfMotion.max_rad`
+  give them in SI for computing.
+- :data:`HEALTHY_PASSIVE_ROM_RAD`: a healthy adult's passive range by joint kind.
+- :data:`MODEL_JOINT_RANGE_RAD`: the mechanical range of the modelled leg in the orthosis (the
+  simulator's joint stops), which a simulated robot's configured limits must lie inside.
+
+>>> RangeOfMotion(min_deg=-10, max_deg=60).width_deg
+70.0
+>>> RangeOfMotion.from_rad(0.0, math.pi / 2).max_deg
+90.0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: Passive range of motion of a healthy adult by joint kind: (extension, flexion) limits (rad)
+#: (normal values: hip -25..120 deg, knee -5..140 deg; Riener & Edrich 1999, Amankwah et al. 2004).
+HEALTHY_PASSIVE_ROM_RAD = {
+    "hip_flexion": (math.radians(-25.0), math.radians(120.0)),
+    "knee_angle": (math.radians(-5.0), math.radians(140.0)),
+}
+
+#: The modelled leg's mechanical range (rad) by joint kind: hip -30..60 deg, knee -0.05 rad
+#: (slight hyperextension) ..100 deg, ankle -30..30 deg.
+MODEL_JOINT_RANGE_RAD = {
+    "hip_flexion": (math.radians(-30.0), math.radians(60.0)),
+    "knee_angle": (-0.05, math.radians(100.0)),
+    "ankle_angle": (math.radians(-30.0), math.radians(30.0)),
+}
+
+
+class RangeOfMotion(BaseModel):
+    """One joint's range of motion (deg): ``min_deg`` (toward extension) < ``max_deg`` (toward
+    flexion), both finite.
+
+    >>> RangeOfMotion(min_deg=30, max_deg=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for RangeOfMotion
+      Value error, min_deg 30 is not below max_deg 10 ...
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_deg: float = Field(allow_inf_nan=False)
+    max_deg: float = Field(allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.min_deg < self.max_deg:
+            raise ValueError(f"min_deg {self.min_deg:g} is not below max_deg {self.max_deg:g}")
+        return self
+
+    @classmethod
+    def from_rad(cls, min_rad: float, max_rad: float) -> RangeOfMotion:
+        """The range from its ends in rad."""
+        return cls(min_deg=math.degrees(min_rad), max_deg=math.degrees(max_rad))
+
+    @property
+    def min_rad(self) -> float:
+        """The end toward extension (rad)."""
+        return math.radians(self.min_deg)
+
+    @property
+    def max_rad(self) -> float:
+        """The end toward flexion (rad)."""
+        return math.radians(self.max_deg)
+
+    @property
+    def width_deg(self) -> float:
+        """``max_deg - min_deg`` (deg)."""
+        return self.max_deg - self.min_deg
