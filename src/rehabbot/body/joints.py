@@ -33,6 +33,8 @@ HIP_KNEE_JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle
 
 #: The two directions of a joint's motion.
 Direction = Literal["flexion", "extension"]
+#: Both directions, extension first (the low end of a range first).
+DIRECTIONS: tuple[Direction, Direction] = ("extension", "flexion")
 #: The sign of each direction in the joint's angle.
 DIRECTION_SIGN: dict[str, float] = {"flexion": 1.0, "extension": -1.0}
 

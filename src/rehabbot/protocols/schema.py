@@ -32,8 +32,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
+from rehabbot.controllers.assessment_specs import ASSESSMENT_SPECS as ROBOT_ASSESSMENTS
 from rehabbot.controllers.factory import CONTROLLER_CLASSES, GUIDANCE_PARAM
 from rehabbot.controllers.impedance import FLOOR_PARAMS
 from rehabbot.protocols.progression import ProgressionRule

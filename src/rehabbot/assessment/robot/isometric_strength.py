@@ -27,11 +27,10 @@ from rehabbot.assessment.robot.recording import (
     RobotSetup,
     start_angle_rad,
 )
-from rehabbot.controllers.procedures import DIRECTION_SIGN, RELAX, Instruction, Step
+from rehabbot.body.joints import DIRECTION_SIGN
+from rehabbot.controllers.procedures import RELAX, Instruction, Step
 from rehabbot.hal.types import FloatArray
 
-#: Joint angles (rad) held in the test by joint kind: hip 30 deg and knee 45 deg of flexion.
-DEFAULT_ANGLES_RAD = {"hip_flexion": math.radians(30.0), "knee_angle": math.radians(45.0)}
 #: Rest before each effort (s) (its last half is the baseline), effort duration (s), and the
 #: window (s) over which the torque must be sustained.
 REST_S = 1.0

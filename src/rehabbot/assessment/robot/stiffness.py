@@ -35,8 +35,6 @@ from rehabbot.assessment.robot.recording import (
 from rehabbot.controllers.procedures import RELAX, Step
 from rehabbot.hal.types import FloatArray
 
-#: Peak joint velocities of the assessment (deg/s), slow to fast as in the clinic.
-DEFAULT_VELOCITIES_DEG_S = (30.0, 90.0, 180.0)
 #: Largest amplitude (rad) of the motion: it spans twice this from the start angle.
 AMPLITUDE_RAD = 0.4
 #: The beginning of each motion (s) left out of the fit.
