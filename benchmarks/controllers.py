@@ -4,7 +4,7 @@ Every cell is one simulated session through the full CAN path (``SimulatedExoske
 python-can ``virtual`` bus, ``CanRobot``, ``Supervisor``, ``ControlLoop`` in lockstep), built from
 the bundled ``sim_exo`` robot and ``standard_gait`` protocol (3 km/h, 90 steps/min, 30 %
 body-weight support, full-guidance stiffness 800/600 N·m/rad at hip/knee), a 1.75 m, 75 kg patient
-of the given profile (:data:`rehabbot.sim.patient.PROFILES`), the same seed in every cell.
+of the given profile (:data:`rehabbot.sim.patient_profiles.PROFILES`), the same seed in every cell.
 
 What each column is (over the session after the first :data:`SETTLE_S` s, up to a fault if any;
 computed by :func:`rehabbot.sweeps.measure.measure`, which the parameter sweeps share):
@@ -69,7 +69,7 @@ from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.supervisor import Supervisor
 from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S
 from rehabbot.session.runner import DEMO_PATIENT
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 from rehabbot.sweeps.measure import SETTLE_S, Measures, measure
 

@@ -12,7 +12,7 @@ straight, foot flat). Signs are the clinical ones:
 So for every joint "flexion" (dorsiflexion at the ankle) is the positive direction and
 "extension" (plantarflexion) the negative one: :data:`DIRECTION_SIGN`. A joint torque has the sign
 of the angle it drives toward. The exoskeleton holds the pelvis upright, so its hip angle is the
-thigh's angle to the vertical. tests/body/test_joints.py pins these signs in the simulated leg.
+thigh's angle to the vertical. tests/sim/test_world.py pins these signs in the simulated leg.
 
 >>> joint_kind("knee_angle_l"), joint_side("knee_angle_l")
 ('knee_angle', 'l')

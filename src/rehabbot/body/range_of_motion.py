@@ -7,6 +7,8 @@ Signs as in :mod:`rehabbot.body.joints`: the low end of a range is toward extens
   degrees wherever people read or write them (a patient's record, a protocol file, an assessment
   report: goniometry is in degrees); :attr:`RangeOfMotion.min_rad` and :attr:`RangeOfMotion.max_rad`
   give them in SI for computing.
+- :class:`JointRanges`: a :class:`RangeOfMotion` per joint kind, as a protocol sets the
+  patient's allowed range (a protocol file writes each as ``[lowest, highest]``).
 - :data:`HEALTHY_PASSIVE_ROM_RAD`: a healthy adult's passive range by joint kind.
 - :data:`MODEL_JOINT_RANGE_RAD`: the mechanical range of the modelled leg in the orthosis (the
   simulator's joint stops), which a simulated robot's configured limits must lie inside.
@@ -20,9 +22,18 @@ Signs as in :mod:`rehabbot.body.joints`: the low end of a range is toward extens
 from __future__ import annotations
 
 import math
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    model_validator,
+)
+
+from rehabbot.body.joints import joint_kind
 
 #: Passive range of motion of a healthy adult by joint kind: (extension, flexion) limits (rad)
 #: (normal values: hip -25..120 deg, knee -5..140 deg; Riener & Edrich 1999, Amankwah et al. 2004).
@@ -81,3 +92,62 @@ class RangeOfMotion(BaseModel):
     def width_deg(self) -> float:
         """``max_deg - min_deg`` (deg)."""
         return self.max_deg - self.min_deg
+
+
+def _from_pair(value: object) -> object:
+    """A ``[lowest, highest]`` pair (deg), as a protocol file writes a range, as the fields of a
+    :class:`RangeOfMotion`; a range or its fields unchanged.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if value is None or isinstance(value, RangeOfMotion | dict):
+        return value
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return {"min_deg": value[0], "max_deg": value[1]}
+    raise ValueError("a range is [lowest, highest] in deg")
+
+
+#: A joint kind's range in :class:`JointRanges`: absent, or ``[lowest, highest]`` (deg).
+KindRange = Annotated[RangeOfMotion | None, BeforeValidator(_from_pair)]
+
+
+class JointRanges(BaseModel):
+    """The patient's allowed range of motion per joint kind (deg), as a protocol sets it.
+
+    A joint kind left out keeps the robot's hard limits; the supervisor shapes commands softly in
+    a zone inside each end of a range and never lets a reference past it. Each range is written
+    ``[lowest, highest]`` and dumped the same way.
+
+    >>> ranges = JointRanges.model_validate({"knee_angle": [0, 75]})
+    >>> ranges.knee_angle.max_deg, ranges.hip_flexion is None
+    (75.0, True)
+    >>> {k: round(v[1], 3) for k, v in ranges.for_joints(("knee_angle_l", "hip_flexion_l")).items()}
+    {'knee_angle_l': 1.309}
+    >>> ranges.model_dump()["knee_angle"]
+    (0.0, 75.0)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hip_flexion: KindRange = None
+    knee_angle: KindRange = None
+    ankle_angle: KindRange = None
+
+    @field_serializer("hip_flexion", "knee_angle", "ankle_angle")
+    def _as_pair(self, value: RangeOfMotion | None) -> tuple[float, float] | None:
+        return None if value is None else (value.min_deg, value.max_deg)
+
+    def of_kind(self, kind: str) -> RangeOfMotion | None:
+        """The range of joint kind ``kind`` (``hip_flexion``, ...), None if it has none."""
+        value: RangeOfMotion | None = getattr(self, kind, None)
+        return value
+
+    def for_joints(self, joint_names: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+        """``{joint name: (lowest, highest)}`` in rad for the joints whose kind has a range."""
+        ranges: dict[str, tuple[float, float]] = {}
+        for name in joint_names:
+            rom = self.of_kind(joint_kind(name))
+            if rom is not None:
+                ranges[name] = (rom.min_rad, rom.max_rad)
+        return ranges
