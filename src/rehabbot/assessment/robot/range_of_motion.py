@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rehabbot.assessment.robot.recording import (
+    POSITIONING_SPEED_RAD_S,
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,
@@ -39,8 +40,6 @@ from rehabbot.sim.patient import REACH_SPEED_RAD_S, PatientModel
 
 #: Speed (rad/s) of the passive motion: 10 deg/s.
 PASSIVE_SPEED_RAD_S = math.radians(10.0)
-#: Speed (rad/s) of the moves back to the start pose.
-RETURN_SPEED_RAD_S = math.radians(30.0)
 #: Active reach: time (s) after the intended angle passes the end of the range, and the closing
 #: window (s) averaged for the reached angle.
 ACTIVE_SETTLE_S = 1.5
@@ -79,7 +78,7 @@ def _end(setup: RobotSetup, joint: str, direction: Direction) -> float:
 
 def _back(joint: str) -> Step:
     return Step("move", joint, "return", target_rad=start_angle_rad(joint),
-                speed_rad_s=RETURN_SPEED_RAD_S)
+                speed_rad_s=POSITIONING_SPEED_RAD_S)
 
 
 def passive_steps(joints: tuple[str, ...], threshold_nm: float, setup: RobotSetup

@@ -30,6 +30,8 @@ from rehabbot.storage.store import SampleBlock
 Row = dict[str, str | float | bool]
 #: Where the procedures start from and return to (rad): hips straight, knees a little bent.
 START_POSE_RAD = {"hip_flexion": 0.0, "knee_angle": 0.2}
+#: Speed (rad/s) of the moves to a test's start or test angle and back: 30 deg/s.
+POSITIONING_SPEED_RAD_S = math.radians(30.0)
 
 
 def start_angle_rad(joint: str) -> float:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rehabbot.assessment.robot.recording import (
+    POSITIONING_SPEED_RAD_S,
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,
@@ -39,8 +40,6 @@ from rehabbot.hal.types import FloatArray
 AMPLITUDE_RAD = 0.4
 #: The beginning of each motion (s) left out of the fit.
 SKIP_S = 0.1
-#: Speed (rad/s) of the move to the start angle.
-MOVE_SPEED_RAD_S = math.radians(30.0)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def stiffness_steps(joints: tuple[str, ...], velocities_deg_s: tuple[float, ...]
         setup.check_angle(joint, start, "stiffness test start angle")
         amplitude = min(AMPLITUDE_RAD, (setup.high_rad[joint] - start) / 2.0)
         steps.append(Step("move", joint, "to_start", target_rad=start,
-                          speed_rad_s=MOVE_SPEED_RAD_S))
+                          speed_rad_s=POSITIONING_SPEED_RAD_S))
         steps += [Step("sine", joint, "sine", "flexion", RELAX, amplitude_rad=amplitude,
                        speed_rad_s=math.radians(v)) for v in velocities_deg_s]
     return tuple(steps)
