@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rehabbot.body.arrays import FloatArray
-from rehabbot.body.gait_cycle import MIN_SWING_S
+from rehabbot.body.gait_cycle import MIN_SWING_S, leg_phase_offset
 from rehabbot.body.joints import DIRECTION_SIGN, Direction
 from rehabbot.body.normative_gait import GaitReference
 from rehabbot.errors import ConfigurationError
@@ -223,7 +223,7 @@ class PatientModel:
         ]
         # per joint: the leg's phase offset (left half a stride behind), drop-foot torque and
         # intended stance hyperextension
-        self._leg_offset = np.array([0.5 if n.endswith("_l") else 0.0 for n in joint_names])
+        self._leg_offset = np.array([leg_phase_offset(n) for n in joint_names])
         self._drop_foot = np.array([DROP_FOOT_TORQUE_NM if n in profile.drop_foot else 0.0
                                     for n in joint_names])
         self._hyperextension = np.array([profile.knee_hyperextension_rad.get(n, 0.0)
