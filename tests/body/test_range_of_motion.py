@@ -16,10 +16,9 @@ from rehabbot.body.range_of_motion import (
 )
 
 
-def test_a_range_converts_between_degrees_and_radians() -> None:
-    rom = RangeOfMotion.from_rad(-0.2, 1.1)
-    assert (rom.min_rad, rom.max_rad) == pytest.approx((-0.2, 1.1))
-    assert rom.width_deg == pytest.approx(math.degrees(1.3))
+def test_a_range_in_degrees_gives_its_ends_in_radians() -> None:
+    rom = RangeOfMotion(min_deg=-10.0, max_deg=60.0)
+    assert (rom.min_rad, rom.max_rad) == pytest.approx((math.radians(-10.0), math.radians(60.0)))
 
 
 @pytest.mark.parametrize(("low", "high"), [(30.0, 10.0), (10.0, 10.0), (math.nan, 10.0),

@@ -4,8 +4,8 @@ Signs as in :mod:`rehabbot.body.joints`: the low end of a range is toward extens
 (plantarflexion), the high end toward flexion (dorsiflexion).
 
 - :class:`RangeOfMotion`: one joint's range, ``min_deg`` < ``max_deg``. Ranges are stated in
-  degrees wherever people read or write them (a patient's record, a protocol file, an assessment
-  report: goniometry is in degrees); :attr:`RangeOfMotion.min_rad` and :attr:`RangeOfMotion.max_rad`
+  degrees wherever people read or write them (a patient's record, a protocol file: goniometry
+  is in degrees); :attr:`RangeOfMotion.min_rad` and :attr:`RangeOfMotion.max_rad`
   give them in SI for computing.
 - :class:`JointRanges`: a :class:`RangeOfMotion` per joint kind, as a protocol sets the
   patient's allowed range (a protocol file writes each as ``[lowest, highest]``).
@@ -13,10 +13,8 @@ Signs as in :mod:`rehabbot.body.joints`: the low end of a range is toward extens
 - :data:`MODEL_JOINT_RANGE_RAD`: the mechanical range of the modelled leg in the orthosis (the
   simulator's joint stops), which a simulated robot's configured limits must lie inside.
 
->>> RangeOfMotion(min_deg=-10, max_deg=60).width_deg
-70.0
->>> RangeOfMotion.from_rad(0.0, math.pi / 2).max_deg
-90.0
+>>> round(RangeOfMotion(min_deg=0, max_deg=90).max_rad, 6)
+1.570796
 """
 
 from __future__ import annotations
@@ -73,11 +71,6 @@ class RangeOfMotion(BaseModel):
             raise ValueError(f"min_deg {self.min_deg:g} is not below max_deg {self.max_deg:g}")
         return self
 
-    @classmethod
-    def from_rad(cls, min_rad: float, max_rad: float) -> RangeOfMotion:
-        """The range from its ends in rad."""
-        return cls(min_deg=math.degrees(min_rad), max_deg=math.degrees(max_rad))
-
     @property
     def min_rad(self) -> float:
         """The end toward extension (rad)."""
@@ -87,11 +80,6 @@ class RangeOfMotion(BaseModel):
     def max_rad(self) -> float:
         """The end toward flexion (rad)."""
         return math.radians(self.max_deg)
-
-    @property
-    def width_deg(self) -> float:
-        """``max_deg - min_deg`` (deg)."""
-        return self.max_deg - self.min_deg
 
 
 def _from_pair(value: object) -> object:
