@@ -53,6 +53,7 @@ import numpy as np
 
 from rehabbot.controllers.base import Controller
 from rehabbot.hal.robot import Robot
+from rehabbot.hal.timing import TickTimer, TimingStats
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.runtime.clock import Clock
 from rehabbot.runtime.gc_guard import GcStats, LoopGc
@@ -63,7 +64,6 @@ from rehabbot.runtime.realtime import (
     restore_threads,
 )
 from rehabbot.runtime.stall import STALL_THRESHOLD_S, Stall, StallWatch
-from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
 
