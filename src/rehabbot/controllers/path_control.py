@@ -39,11 +39,11 @@ Syst. Rehabil. Eng. 18(1), 38-48, 2010.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.base import Controller, ParamSpec, Setup
 from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
@@ -51,6 +51,9 @@ from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.safety.range_margin import RangeMargin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: Depth into the wall (rad) over which the wall's damping fades in.
 DAMPING_RAMP_RAD = 0.02
@@ -130,6 +133,14 @@ class PathController(Controller):
     wall_damping_nms_per_rad: float
     flow_nm: float
     window_cycles: float
+
+    @classmethod
+    def build(cls, setup: Setup) -> Self:
+        """The controller a protocol names (:meth:`Controller.build`), with its tunnel at the
+        defaults (a protocol sets them in ``controller_params``)."""
+        return cls(setup.joint_names, cadence_steps_per_min=setup.cadence_steps_per_min,
+                   phase_source=setup.phase_source, period_s=setup.period_s,
+                   compensation=setup.compensation, range_margin=setup.range_margin)
 
     def __init__(
         self,

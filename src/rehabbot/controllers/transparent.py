@@ -20,17 +20,20 @@ session ends with a fade and its reason in the record, not with a range-of-motio
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.base import Controller, ParamSpec, Setup
 from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase
 from rehabbot.controllers.reference import GaitReference
 from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.hal.types import JointCommand, JointState
 from rehabbot.safety.range_margin import RangeMargin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: Stiffness (N·m/rad) of the spring that catches a joint in the band before a range limit.
 CATCH_STIFFNESS_NM_PER_RAD = 1000.0
@@ -65,6 +68,13 @@ class TransparentController(Controller):
     }
     gravity_pct: float
     friction_pct: float
+
+    @classmethod
+    def build(cls, setup: Setup) -> Self:
+        """The controller a protocol names (:meth:`Controller.build`)."""
+        return cls(setup.joint_names, setup.compensation, phase_source=setup.phase_source,
+                   cadence_steps_per_min=setup.cadence_steps_per_min, period_s=setup.period_s,
+                   range_margin=setup.range_margin)
 
     def __init__(
         self,
