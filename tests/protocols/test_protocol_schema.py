@@ -24,13 +24,16 @@ def test_bundled_standard_gait_protocol_loads() -> None:
     ("old", "new", "message"),
     [
         ("guidance_pct = 100", "guidance_pct = 150",
-         r"invalid field 'guidance_pct' = 150: Input should be less than or equal to 100"),
+         r"invalid field 'guidance_pct' = 150: Value error, guidance_pct = 150 % is out of "
+         r"range \[0, 100\] %"),
         ("treadmill_speed_kmh = 3.0", "treadmill_speed_kmh = -1",
-         r"'treadmill_speed_kmh' = -1: Input should be greater than or equal to 0"),
+         r"'treadmill_speed_kmh' = -1: Value error, treadmill_speed_kmh = -1 km/h is out of "
+         r"range \[0, 5\] km/h"),
         ("cadence_steps_per_min = 90\n", "",
          r"invalid field 'cadence_steps_per_min': Field required"),
         ('controller = "impedance"', 'controller = "magic"',
-         r"'controller' = 'magic': Input should be 'impedance'"),
+         r"'controller' = 'magic': Value error, unknown controller 'magic'; available: "
+         r"assist_as_needed, impedance, path_control, transparent"),
         ("hip_flexion = [-25, 50]", "hip_flexion = [50, -25]",
          r"'range_of_motion_deg'.*hip_flexion: the lowest angle 50.0 must be below the highest"),
         ("knee_angle = [0, 75]", "knee_angle = [0, 75, 3]",

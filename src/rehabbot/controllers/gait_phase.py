@@ -52,15 +52,19 @@ class PhaseEstimator(ABC):
     hips: ClassVar[Literal["one", "both"]] = "one"
 
     @classmethod
-    @abstractmethod
     def create(cls, cadence_steps_per_min: float, period_s: float, start_phase: float) -> Self:
         """The estimator a phase source builds: at ``cadence_steps_per_min`` (steps/min, the
         initial guess), stepped every ``period_s`` (s), its hip at ``start_phase`` (cycles) when
-        a run starts (an estimator that reads its phase off the hip keeps none to start at).
+        a run starts.
+
+        This default calls ``cls(cadence_steps_per_min, period_s)``: it suits an estimator
+        whose constructor takes those two first and that reads its phase off the hips (it keeps
+        none of its own to start at); another overrides it.
 
         Raises:
             ConfigurationError: a value out of the estimator's range.
         """
+        return cls(cadence_steps_per_min, period_s)  # type: ignore[call-arg]  # the contract above
     #: How much the phase can be trusted now (0..1); an estimator that knows reports it.
     confidence_: float = 1.0
 

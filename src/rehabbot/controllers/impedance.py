@@ -35,10 +35,8 @@ import numpy as np
 
 from rehabbot.controllers.base import GUIDANCE, Controller, ParamSpec, Setup
 from rehabbot.controllers.compensation import Compensation
+from rehabbot.controllers.gait_following import GaitFollower
 from rehabbot.controllers.gait_phase import CadencePhase
-from rehabbot.controllers.phase_sources import HipPhase, hip_phase
-from rehabbot.controllers.reference import GaitReference
-from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.safety.range_margin import RangeMargin
@@ -62,7 +60,7 @@ class GuidanceOptions(TypedDict, total=False):
     range_margin: RangeMargin | None
 
 
-class GaitGuidance(Controller, ABC):
+class GaitGuidance(GaitFollower, ABC):
     """What impedance-based gait guidance shares: phase source, reference, compensation, ranges
     of motion and the impedance law; a subclass says how much guidance each joint gets.
 
@@ -80,7 +78,6 @@ class GaitGuidance(Controller, ABC):
             (None: no response).
     """
 
-    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         **{param: replace(GUIDANCE, description=f"lowest guidance of {joint}")
            for joint, param in FLOOR_PARAMS.items()},
@@ -108,25 +105,19 @@ class GaitGuidance(Controller, ABC):
         speed_class: str = "Free",
         range_margin: RangeMargin | None = None,
     ) -> None:
-        super().__init__()
-        self.joint_names = joint_names
+        super().__init__(joint_names, phase_source=phase_source,
+                         cadence_steps_per_min=cadence_steps_per_min, period_s=period_s,
+                         speed_class=speed_class, range_margin=range_margin)
         self.stiffness_nm_per_rad = np.asarray(stiffness_nm_per_rad, dtype=float)
         self.damping_nms_per_rad = np.asarray(damping_nms_per_rad, dtype=float)
-        self.phase_source = phase_source
-        self.period_s = period_s
         self.compensation = compensation
-        self.speed_class = speed_class
-        self.phase_source_ = hip_phase(
-            phase_source, joint_names, cadence_steps_per_min, period_s)
         Controller.set_params(
             self, cadence_steps_per_min=cadence_steps_per_min, hip_rom_pct=100.0,
             knee_rom_pct=100.0, **dict.fromkeys(FLOOR_PARAMS.values(), 0.0),
         )
-        self.reference_ = GaitReference(joint_names, speed_class)
         kinds = [name.rsplit("_", 1)[0] for name in joint_names]
         self._hip = np.array([k == "hip_flexion" for k in kinds])
         self._knee = np.array([k == "knee_angle" for k in kinds])
-        self.rom_response_ = RomResponse(range_margin, self.reference_)
         #: The floor parameter of each joint, None for a joint without one.
         self._floor_param = [FLOOR_PARAMS.get(name) for name in joint_names]
         self._floor = np.zeros(len(joint_names))

@@ -26,16 +26,12 @@ IEEE Trans. Robot. 34(3), 686-701, 2018.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
 from rehabbot.controllers.reference import joint_curves
 from rehabbot.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from typing import Self
 
 TWO_PI = 2.0 * math.pi
 #: Floor of the angle (rad) and velocity (rad/s) scales, so a still leg does not divide by zero.
@@ -59,12 +55,6 @@ class PhasePortrait(PhaseEstimator):
     >>> round(portrait.stride_frequency_hz, 2)
     0.75
     """
-
-    @classmethod
-    def create(cls, cadence_steps_per_min: float, period_s: float, start_phase: float) -> Self:
-        """An estimator at ``cadence_steps_per_min`` (steps/min), stepped every ``period_s``
-        (s); it reads the phase off the hip, so ``start_phase`` does not apply."""
-        return cls(cadence_steps_per_min, period_s)
 
     def __init__(
         self,

@@ -48,14 +48,11 @@ across phase-shifting perturbations", IEEE TNSRE 25(3), 265-278, 2017; R. Ronsse
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
 from rehabbot.controllers.reference import thigh_difference_curve
-
-if TYPE_CHECKING:
-    from typing import Self
 
 #: The learned stride frequency is plausible within this ratio of the cadence clock's.
 PLAUSIBLE_FREQUENCY_RATIO = (0.6, 1.6)
@@ -92,12 +89,6 @@ class ThighDifferencePhase(PhaseEstimator):
     """
 
     hips: ClassVar[Literal["one", "both"]] = "both"
-
-    @classmethod
-    def create(cls, cadence_steps_per_min: float, period_s: float, start_phase: float) -> Self:
-        """An estimator at ``cadence_steps_per_min`` (steps/min), stepped every ``period_s``
-        (s); it reads the phase off the hip, so ``start_phase`` does not apply."""
-        return cls(cadence_steps_per_min, period_s)
 
     def __init__(
         self,
