@@ -114,15 +114,17 @@ def test_a_plugin_controller_runs_in_a_sweep_on_dask_workers(
     paths = [str(plugin_site), *filter(None, [os.environ.get("PYTHONPATH")])]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))  # the workers' sys.path
     spec = SweepSpec.model_validate({
-        "name": "split", "base_protocol": str(write_protocol(tmp_path)), "duration_s": 3.0,
+        "name": "split", "base_protocol": str(write_protocol(tmp_path)), "duration_s": 4.0,
         "settle_s": 1.0, "profiles": ["healthy"],
-        "vary": {"controller_params": {"knee_guidance_pct": [0.0, 100.0]}},
+        "vary": {"controller_params": {"knee_guidance_pct": [20.0, 80.0]}},
     })
     points = expand(spec)
-    assert [p.settings["params.knee_guidance_pct"] for p in points] == [0.0, 100.0]
+    assert [p.settings["params.knee_guidance_pct"] for p in points] == [20.0, 80.0]
     with dask_client(workers=1) as client:
         outcome = run_sweep(points, tmp_path / "out", client, title="split")
     assert not outcome.failed
+    # (a 3 s session of the built-in impedance controller, too, can end in a knee limit fault
+    # during the stop at its end; these 4 s end walking)
     assert [row["status"] for row in outcome.rows] == ["completed", "completed"]
     free, guided = (row["rms_error_deg"] for row in outcome.rows)
     assert free > guided  # the knees' guidance is what the plug-in varies: less, more error
