@@ -52,6 +52,27 @@ def test_bad_protocol_files_are_refused_with_one_message(
         load_protocol(path)
 
 
+@pytest.mark.parametrize(("old", "new", "where", "message"), [
+    ("hip_rom_pct = 100\n", "hip_rom_pct = 300\n", "phases.*",
+     "controller_params.hip_rom_pct = 300 % is out of range [50, 120] %"),
+    ('name = "warm_up"\nkind = "warm_up"\n', 'name = "warm_up"\nkind = "warm_up"\n'
+     'controller_params = { knee_rom_pct = 20 }\n', "phases.0",
+     "controller_params.knee_rom_pct = 20 % is out of range [50, 120] %"),
+])
+def test_a_controller_parameter_out_of_its_param_spec_is_reported_once(
+    tmp_path: Path, old: str, new: str, where: str, message: str
+) -> None:
+    """Inherited by every phase, a bad value is named once (at ``phases.*``), in the words of
+    the controller's ParamSpec; set in one phase, it is named at that phase."""
+    text = bundled_file("protocols", "standard_gait.toml").read_text()
+    assert old in text
+    path = tmp_path / "p.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigurationError) as info:
+        load_protocol(path)
+    assert str(info.value) == f"{path}: invalid field '{where}': Value error, {message}"
+
+
 LEGACY = """
 name = "old_style"
 title = "A protocol from before phases"

@@ -456,7 +456,9 @@ class Protocol(TrainingSettings):
     @classmethod
     def _each_missing_field_once(cls, data: Any, handler: ModelWrapValidatorHandler[Protocol]
                                  ) -> Protocol:
-        """A bad top-level field is reported once, not again for every phase that inherits it."""
+        """A bad top-level field is reported once, not again for every phase that inherits it;
+        an error several phases share is reported once, at ``phases.*`` (every phase) or
+        ``phases.0,2`` (those phases)."""
         try:
             return handler(data)
         except ValidationError as exc:
@@ -466,8 +468,24 @@ class Protocol(TrainingSettings):
                 e["loc"][:1] == ("phases",) and (
                     (e["loc"][2:], e["type"], e["msg"]) in top
                     or (len(e["loc"]) == 1 and e["type"] == "too_short")))]
+            shared: dict[tuple[object, ...], list[int]] = {}
+            for e in kept:
+                if e["loc"][:1] == ("phases",) and len(e["loc"]) > 1:
+                    shared.setdefault((e["loc"][2:], e["type"], e["msg"]), []).append(
+                        int(e["loc"][1]))
+            phases = data.get("phases") if isinstance(data, dict) else None
+            count = len(phases) if isinstance(phases, list) else 0
+            once = []
+            for e in kept:
+                where = shared.get((e["loc"][2:], e["type"], e["msg"]), [])
+                if len(where) > 1:
+                    if int(e["loc"][1]) != where[0]:
+                        continue
+                    which = "*" if len(where) == count else ",".join(map(str, where))
+                    e = {**e, "loc": ("phases", which, *e["loc"][2:])}
+                once.append(e)
             raise ValidationError.from_exception_data(
-                exc.title, cast(list[InitErrorDetails], kept)) from None
+                exc.title, cast(list[InitErrorDetails], once)) from None
 
     @model_validator(mode="after")
     def _phase_order(self) -> Protocol:
