@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from rehabbot.configfile import bundled_file
 from rehabbot.controllers.registry import CONTROLLERS
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
@@ -24,41 +25,22 @@ from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sweeps.engine import dask_client
 from rehabbot.sweeps.spec import SweepSpec, expand
 from rehabbot.sweeps.sweep import run_sweep
-from tests.conftest import install_plugin
+from tests.conftest import install_plugin, write_distribution
 
 #: The plug-in's one file, shipped beside the tests.
 SOURCE = Path(__file__).with_name("split_guidance.py")
 
-#: A protocol of the plug-in's controller: hips guided fully, knees at 40 %.
-PROTOCOL = """
-name = "split"
-title = "Hips guided, knees free-er"
-controller = "split_guidance"
-cadence_steps_per_min = 90
-treadmill_speed_kmh = 2.5
-body_weight_support_pct = 30
-guidance_pct = 0
-duration_s = 60
-
-[stiffness_nm_per_rad]
-hip_flexion = 800
-knee_angle = 600
-
-[damping_nms_per_rad]
-hip_flexion = 20
-knee_angle = 10
-
-[range_of_motion_deg]
-hip_flexion = [-25, 50]
-knee_angle = [0, 75]
-
-[controller_params]
-hip_guidance_pct = 100
-knee_guidance_pct = 40
-
-[adjustable]
-knee_guidance_pct = [20, 80]
-"""
+#: The bundled standard protocol on the plug-in's controller: hips guided fully, knees at 40 %
+#: (a therapist may move them within 20-80 %).
+PROTOCOL = bundled_file("protocols", "standard_gait.toml").read_text()
+for old, new in (('controller = "impedance"', 'controller = "split_guidance"'),
+                 ("guidance_pct = [50, 100]\n", ""),  # it has no guidance_pct to adjust
+                 ("hip_rom_pct = 100\n", "hip_rom_pct = 100\nhip_guidance_pct = 100\n"
+                                         "knee_guidance_pct = 40\n"),
+                 ("knee_rom_pct = [80, 110]\n", "knee_rom_pct = [80, 110]\n"
+                                                 "knee_guidance_pct = [20, 80]\n")):
+    assert old in PROTOCOL
+    PROTOCOL = PROTOCOL.replace(old, new, 1)
 
 
 @pytest.fixture
@@ -145,11 +127,8 @@ def test_an_unknown_controller_in_a_protocol_is_one_message_naming_the_known(
 def test_a_controller_whose_entry_point_fails_to_load_is_refused_when_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    info = tmp_path / "broken_ctl-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-ctl\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[rehabbot.controllers]\nbroken = no_such_controller_module:Ctl\n")
+    write_distribution(tmp_path, "broken_ctl", "rehabbot.controllers",
+                       "broken = no_such_controller_module:Ctl")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "broken" in CONTROLLERS
     load_protocol("standard_gait")  # the others still load
