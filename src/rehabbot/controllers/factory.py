@@ -20,12 +20,13 @@ from typing import Protocol
 
 import numpy as np
 
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.base import Controller, Setup
-from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
+from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.registry import CONTROLLERS
 from rehabbot.safety.range_margin import RangeMargin
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 
 
 class PerJointKind(Protocol):

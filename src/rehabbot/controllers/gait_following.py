@@ -4,7 +4,7 @@ to the range-of-motion margin.
 The impedance, assist-as-needed, path-control and transparent modes all follow the patient's
 gait: a phase source (:func:`~rehabbot.controllers.phase_sources.hip_phase`) says where in the
 stride the right leg is, the normative gait reference
-(:class:`~rehabbot.controllers.reference.GaitReference`) what the legs would do there, and the
+(:class:`~rehabbot.body.normative_gait.GaitReference`) what the legs would do there, and the
 response to the range-of-motion margin (:class:`~rehabbot.controllers.rom_response.RomResponse`)
 how close each joint is to a limit of the patient's range. :class:`GaitFollower` builds the three
 once; each mode says what torque it makes of them.
@@ -12,9 +12,9 @@ once; each mode says what torque it makes of them.
 
 from __future__ import annotations
 
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase
-from rehabbot.controllers.reference import GaitReference
 from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.safety.range_margin import RangeMargin
 
