@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rehabbot.storage.recorder import Recorder
+from rehabbot.storage.samples import Sample
 from rehabbot.storage.store import SessionStore
 
 JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
@@ -39,8 +40,8 @@ def run_once(folder: Path, samples: int) -> tuple[float, float]:
     began = time.perf_counter()
     for tick in range(samples):
         row = q[tick % 64]
-        recorder.push(tick, tick * 0.001, (tick % 1000) / 1000, True, False, row, row, row,
-                      row, row)
+        recorder.push(Sample(tick, tick * 0.001, (tick % 1000) / 1000, True, False, row, row,
+                             row, row, row))
     pushed = time.perf_counter()
     recorder.stop()
     stored = time.perf_counter()

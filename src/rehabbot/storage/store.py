@@ -50,6 +50,7 @@ import platformdirs
 
 from rehabbot.errors import StorageError, echo
 from rehabbot.storage.files import make_private_dirs
+from rehabbot.storage.samples import JOINT_ARRAYS
 
 STORE_ENV_VAR = "REHABBOT_STORE"
 MAX_ROW_ID = 2**63 - 1
@@ -217,10 +218,9 @@ _VERSION_4_INDEXES = (
 PSEUDONYM_KEY_BYTES = 32
 """Length of the installation's pseudonym key (bytes), made once with :mod:`secrets`."""
 
-_JOINT_ARRAYS = ("q", "qd", "tau", "tau_cmd", "q_ref")
 _BLOB_DTYPES: dict[str, np.dtype[Any]] = {
     "tick": np.dtype("<i8"), "t_s": np.dtype("<f8"), "phase": np.dtype("<f8"),
-    "contact": np.dtype("u1"), **dict.fromkeys(_JOINT_ARRAYS, np.dtype("<f8")),
+    "contact": np.dtype("u1"), **dict.fromkeys(JOINT_ARRAYS, np.dtype("<f8")),
 }
 """The blob column of each :class:`SampleBlock` array, in table order, and its element type."""
 _INSERT_BLOCK = f"""
@@ -1112,7 +1112,7 @@ def _schema_version(db: sqlite3.Connection) -> int:
 
 def _block_shape(name: str, n_ticks: int, n_joints: int) -> tuple[int, ...]:
     """Shape of the :class:`SampleBlock` array ``name`` for ``n_ticks`` ticks of ``n_joints``."""
-    if name in _JOINT_ARRAYS:
+    if name in JOINT_ARRAYS:
         return (n_ticks, n_joints)
     return (n_ticks, 2) if name == "contact" else (n_ticks,)
 

@@ -1,0 +1,83 @@
+"""One tick of a recording as the control loop hands it to its sinks: :class:`Sample`.
+
+The loop (:mod:`rehabbot.runtime.loop`) pushes one :class:`Sample` per tick to its sample sinks:
+the recorder (:class:`~rehabbot.storage.recorder.Recorder`), a console's live ring
+(:class:`~rehabbot.runtime.ring.RingWriter`), or both through a tee. The type lives in storage
+(layer 1) because a recording is made of these fields and both the recorder (storage) and the
+loop and ring (runtime, layer 4) must name it; a sample block (:class:`SampleBlock`) is many of
+them as arrays over ticks.
+
+Cheap on the 1 kHz path: a :class:`Sample` is a slotted object of references. The loop makes one
+before its first tick and, each tick, points its fields at that tick's values (the state's
+arrays, the command's reference, the loop's own commanded-torque buffer): no allocation and no
+copy per tick. A sink therefore reads a sample only during :meth:`SampleSink.push
+<rehabbot.runtime.loop.SampleSink>` and copies what it keeps, as the recorder and the ring do;
+the next tick repoints (and may overwrite) everything.
+
+Units: s, cycles of the gait phase in [0, 1), rad, rad/s, N·m.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The per-joint arrays of a sample, in the order every recording format keeps them.
+JOINT_ARRAYS = ("q", "qd", "tau", "tau_cmd", "q_ref")
+
+
+@dataclass(slots=True)
+class Sample:
+    """What the loop records of one tick (fields repointed in place every tick).
+
+    Attributes:
+        tick: tick number, increasing from push to push.
+        t_s: loop time (s).
+        phase: gait phase in [0, 1).
+        contact_r: right foot in contact.
+        contact_l: left foot in contact.
+        q: joint angles (rad), one per joint.
+        qd: joint velocities (rad/s).
+        tau: measured joint torques (N·m).
+        tau_cmd: commanded joint torques (N·m): what the tick's command produces at its state.
+        q_ref: reference joint angles (rad).
+
+    Example:
+
+    >>> sample = Sample.zeros(2)
+    >>> sample.tick, sample.q.tolist()
+    (0, [0.0, 0.0])
+    >>> sample.tick = 7
+    >>> sample.shifted(100, Sample.zeros(2)).tick
+    107
+    """
+
+    tick: int
+    t_s: float
+    phase: float
+    contact_r: bool
+    contact_l: bool
+    q: FloatArray
+    qd: FloatArray
+    tau: FloatArray
+    tau_cmd: FloatArray
+    q_ref: FloatArray
+
+    @classmethod
+    def zeros(cls, n_joints: int) -> Sample:
+        """A sample at tick 0 with ``n_joints`` zeros in each joint array (its own arrays)."""
+        return cls(0, 0.0, 0.0, False, False, *(np.zeros(n_joints) for _ in JOINT_ARRAYS))
+
+    def shifted(self, offset: int, out: Sample) -> Sample:
+        """``out`` pointed at this sample's values with the tick moved on by ``offset``; returns
+        ``out`` (no allocation: for a sink that continues the ticks of an earlier run)."""
+        out.tick = self.tick + offset
+        out.t_s, out.phase = self.t_s, self.phase
+        out.contact_r, out.contact_l = self.contact_r, self.contact_l
+        out.q, out.qd, out.tau, out.tau_cmd, out.q_ref = (
+            self.q, self.qd, self.tau, self.tau_cmd, self.q_ref)
+        return out
