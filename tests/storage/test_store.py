@@ -335,3 +335,16 @@ def test_a_store_that_cannot_be_created_gives_one_error_naming_it(tmp_path: Path
     with pytest.raises(StorageError) as caught:
         SessionStore.open(blocker / "store.sqlite")
     assert str(blocker / "store.sqlite") in str(caught.value)
+
+
+def test_a_transaction_commits_its_block_or_rolls_all_of_it_back(store: SessionStore) -> None:
+    sid = new_session(store)
+    with store.transaction("renaming a protocol", write=True) as db:
+        db.execute("UPDATE sessions SET protocol_name = 'first' WHERE id = ?", (sid,))
+    with pytest.raises(StorageError, match="renaming twice failed in session store"), \
+            store.transaction("renaming twice", write=True) as db:
+        db.execute("UPDATE sessions SET protocol_name = 'second' WHERE id = ?", (sid,))
+        db.execute("UPDATE no_such_table SET x = 1")
+    assert store.get_session(sid).protocol_name == "first"
+    with pytest.raises(StorageError, match="no session 999"), store.transaction("reading") as db:
+        store.session_row(db, 999, "id")

@@ -101,7 +101,7 @@ def _document(store: SessionStore, records: PatientRecords,
     audit = [asdict(e) for e in records.audit_log()
              if e.patient_id == record.id or record.id in e.detail.get("patients", [])]
     sessions = store.list_sessions(record.id)
-    with store._transaction("reading the exports of a patient", write=False) as db:
+    with store.transaction("reading the exports of a patient") as db:
         exports = [{"format": f, "session_id": s, "path": p, "exported_at": at}
                    for f, s, p, at in db.execute(
                        "SELECT format, session_id, path, exported_at FROM exports WHERE "

@@ -484,12 +484,12 @@ class PatientRecords:
         Raises:
             StorageError: there is none.
         """
-        with self.store._transaction(f"reading patient {code!r}", write=False) as db:
+        with self.store.transaction(f"reading patient {code!r}", write=False) as db:
             return self._record(self._row(db, code))
 
     def list_patients(self) -> list[PatientRecord]:
         """Every patient, by id."""
-        with self.store._transaction("listing patients", write=False) as db:
+        with self.store.transaction("listing patients", write=False) as db:
             rows = db.execute(
                 f"SELECT {', '.join(_PATIENT_COLUMNS)} FROM patients ORDER BY id").fetchall()
         return [self._record(tuple(row)) for row in rows]
@@ -500,7 +500,7 @@ class PatientRecords:
         Raises:
             StorageError: no such patient.
         """
-        with self.store._transaction(f"reading the fitting of {code!r}", write=False) as db:
+        with self.store.transaction(f"reading the fitting of {code!r}", write=False) as db:
             patient_id = self._row(db, code)[0]
             row = db.execute("SELECT parameters FROM fittings WHERE patient_id = ?",
                              (patient_id,)).fetchone()
@@ -512,7 +512,7 @@ class PatientRecords:
         Raises:
             StorageError: no such patient.
         """
-        with self.store._transaction(f"reading the consent of {code!r}", write=False) as db:
+        with self.store.transaction(f"reading the consent of {code!r}", write=False) as db:
             patient_id = self._row(db, code)[0]
             row = db.execute("SELECT research_use, consent_date, recorded_at FROM consents "
                              "WHERE patient_id = ?", (patient_id,)).fetchone()
@@ -520,7 +520,7 @@ class PatientRecords:
 
     def consenting(self, patient_ids: set[int]) -> set[int]:
         """Those of ``patient_ids`` who consented to research use."""
-        with self.store._transaction("reading consents", write=False) as db:
+        with self.store.transaction("reading consents", write=False) as db:
             rows = db.execute("SELECT patient_id FROM consents WHERE research_use = 1").fetchall()
         return patient_ids & {int(r[0]) for r in rows}
 
@@ -530,7 +530,7 @@ class PatientRecords:
         Raises:
             StorageError: no such patient.
         """
-        with self.store._transaction(f"reading the outcomes of {code!r}", write=False) as db:
+        with self.store.transaction(f"reading the outcomes of {code!r}", write=False) as db:
             patient_id = self._row(db, code)[0]
             rows = db.execute(
                 "SELECT id, test, value, unit, protocol, measured_on, recorded_at FROM outcomes "
@@ -546,14 +546,14 @@ class PatientRecords:
         return pseudonym_of(self._key(), code)
 
     def _key(self) -> bytes:
-        with self.store._transaction("reading the pseudonym key", write=False) as db:
+        with self.store.transaction("reading the pseudonym key", write=False) as db:
             (key,) = db.execute(
                 "SELECT value FROM installation WHERE name = 'pseudonym_key'").fetchone()
         return bytes(key)
 
     def audit_log(self, patient_id: int | None = None) -> list[AuditEntry]:
         """The audit log, oldest first; only entries about ``patient_id`` if given."""
-        with self.store._transaction("reading the audit log", write=False) as db:
+        with self.store.transaction("reading the audit log", write=False) as db:
             rows = db.execute(
                 "SELECT id, at, operator, action, patient_id, detail FROM audit_log "
                 "WHERE ?1 IS NULL OR patient_id = ?1 ORDER BY id", (patient_id,),
@@ -590,7 +590,7 @@ class PatientRecords:
             json.dumps(dict(detail), allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"audit detail of {action!r} is not JSON: {exc}") from None
-        with self.store._transaction(f"logging {action!r}", write=True) as db:
+        with self.store.transaction(f"logging {action!r}", write=True) as db:
             patient_id = None if patient_code is None else self._row(db, patient_code)[0]
             self._audit(db, who, action.strip(), patient_id, detail)
 
@@ -604,7 +604,7 @@ class PatientRecords:
         who = check_operator(operator)
         values = profile.model_dump(mode="json")
         columns = ["code", *PROFILE_FIELDS]
-        with self.store._transaction(f"adding patient {profile.code!r}", write=True) as db:
+        with self.store.transaction(f"adding patient {profile.code!r}", write=True) as db:
             if db.execute("SELECT 1 FROM patients WHERE code = ?", (profile.code,)).fetchone():
                 raise StorageError(f"patient {profile.code!r} exists already; change it with "
                                    f"`rehabbot patients edit {profile.code}`")
@@ -633,7 +633,7 @@ class PatientRecords:
         if "code" in changes and changes["code"] != code:
             raise ConfigurationError(f"the code of patient {code!r} cannot be changed (research "
                                      "pseudonyms derive from it); add a new patient instead")
-        with self.store._transaction(f"changing patient {code!r}", write=True) as db:
+        with self.store.transaction(f"changing patient {code!r}", write=True) as db:
             current = self._record(self._row(db, code))
             updated = validated(PatientProfile, current.profile.model_dump() | dict(changes),
                                 f"patient {code!r}")
@@ -655,7 +655,7 @@ class PatientRecords:
         """
         who = check_operator(operator)
         text = fitting.model_dump_json()
-        with self.store._transaction(f"setting the fitting of {code!r}", write=True) as db:
+        with self.store.transaction(f"setting the fitting of {code!r}", write=True) as db:
             patient_id = self._row(db, code)[0]
             row = db.execute("SELECT parameters FROM fittings WHERE patient_id = ?",
                              (patient_id,)).fetchone()
@@ -679,7 +679,7 @@ class PatientRecords:
             raise ConfigurationError(f"consent date {consent_date.isoformat()} of {code!r} is in "
                                      "the future; give the day the patient signed")
         recorded_at = _utc_now()
-        with self.store._transaction(f"recording the consent of {code!r}", write=True) as db:
+        with self.store.transaction(f"recording the consent of {code!r}", write=True) as db:
             patient_id = self._row(db, code)[0]
             db.execute("INSERT INTO consents (patient_id, research_use, consent_date, recorded_at)"
                        " VALUES (?, ?, ?, ?) ON CONFLICT (patient_id) DO UPDATE SET "
@@ -731,7 +731,7 @@ class PatientRecords:
             raise ConfigurationError(f"{spec.title}: the protocol text has {len(how)} "
                                      "characters; keep it to 200")
         recorded_at = _utc_now()
-        with self.store._transaction(f"adding an outcome of {code!r}", write=True) as db:
+        with self.store.transaction(f"adding an outcome of {code!r}", write=True) as db:
             patient_id = self._row(db, code)[0]
             cursor = db.execute(
                 "INSERT INTO outcomes (patient_id, test, value, unit, protocol, measured_on, "
@@ -762,7 +762,7 @@ class PatientRecords:
             StorageError: a session that does not exist.
         """
         who = check_operator(operator)
-        with self.store._transaction(f"recording a {fmt} export", write=True) as db:
+        with self.store.transaction(f"recording a {fmt} export", write=True) as db:
             owners = self._insert_exports(db, fmt, files)
             self._log_export(db, who, fmt, owners, files, detail)
 
@@ -775,7 +775,7 @@ class PatientRecords:
         owners: dict[int, int] = {}
         for f in files:
             if f.session_id is not None and f.session_id not in owners:
-                owners[f.session_id] = self.store._session_row(db, f.session_id, "patient_id")[0]
+                owners[f.session_id] = self.store.session_row(db, f.session_id, "patient_id")[0]
         now = _utc_now()
         db.executemany(
             "INSERT INTO exports (patient_id, session_id, format, path, root, exported_at) "
@@ -799,7 +799,7 @@ class PatientRecords:
             ConfigurationError: empty operator.
         """
         who = check_operator(operator)
-        with self.store._transaction(f"logging a {fmt} export", write=True) as db:
+        with self.store.transaction(f"logging a {fmt} export", write=True) as db:
             owners = {int(sid): int(pid) for sid, pid in db.execute(
                 "SELECT id, patient_id FROM sessions WHERE id IN (SELECT value FROM json_each(?))",
                 (json.dumps(sorted({f.session_id for f in files if f.session_id is not None})),))}
@@ -821,9 +821,9 @@ class PatientRecords:
             StorageError: no such session or patient; the staging folder cannot be made.
         """
         staging = root / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
-        with self.store._transaction(f"recording a {fmt} export", write=True) as db:
+        with self.store.transaction(f"recording a {fmt} export", write=True) as db:
             if session_id is not None:
-                patient_id = self.store._session_row(db, session_id, "patient_id")[0]
+                patient_id = self.store.session_row(db, session_id, "patient_id")[0]
             else:
                 patient_id = self._row(db, patient_code or "")[0]
             cursor = db.execute(
@@ -864,7 +864,7 @@ class PatientRecords:
         moved: list[Path] = []
         made: list[Path] = []
         failure: StorageError | None = None
-        with self.store._transaction(f"recording a {fmt} export", write=True) as db:
+        with self.store.transaction(f"recording a {fmt} export", write=True) as db:
             row = db.execute("SELECT patient_id FROM export_intents WHERE id = ?",
                              (intent.id,)).fetchone()
             if row is None:
@@ -894,7 +894,7 @@ class PatientRecords:
     def abandon_export(self, intent: ExportIntent) -> None:
         """Delete an export's staged files and its intent (the export failed)."""
         remove_tree_beneath(intent.staging, intent.root)
-        with self.store._transaction("forgetting a failed export", write=True) as db:
+        with self.store.transaction("forgetting a failed export", write=True) as db:
             db.execute("DELETE FROM export_intents WHERE id = ?", (intent.id,))
 
     def erase(self, code: str, *, operator: str) -> ErasureReport:
@@ -924,7 +924,7 @@ class PatientRecords:
         missing: list[Path] = []
         kept: list[Path] = []
         refused: list[Path] = []
-        with self.store._transaction(f"erasing patient {code!r}", write=True) as db:
+        with self.store.transaction(f"erasing patient {code!r}", write=True) as db:
             patient_id = int(self._row(db, code)[0])
             sessions = tuple(int(r[0]) for r in db.execute(
                 "SELECT id FROM sessions WHERE patient_id = ? ORDER BY id", (patient_id,)))
@@ -972,28 +972,7 @@ class PatientRecords:
                         {"sessions": list(sessions), "files_deleted": len(deleted),
                          "files_missing": len(missing), "files_kept": len(kept),
                          "files_refused": len(refused)})
-        self.compact()
+        self.store.compact()
         return ErasureReport(patient_id, sessions, tuple(deleted), tuple(missing), tuple(kept),
                              tuple(refused))
-
-    def compact(self) -> None:
-        """Rewrite the store without its free pages and empty its write-ahead log.
-
-        SQLite keeps deleted rows' bytes in free pages and in the ``-wal`` file; ``VACUUM``
-        rebuilds the file from the live rows only, and a ``TRUNCATE`` checkpoint copies the log
-        into it and cuts the log to zero bytes.
-
-        Raises:
-            StorageError: another connection is reading or writing, so the log could not be
-                emptied; close the other rehabbot programs and compact again.
-        """
-        with self.store._translated("compacting"):
-            self.store._db.execute("VACUUM")
-            busy, _, _ = self.store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy:
-            raise StorageError(
-                f"another program has session store {self.store.path} open, so deleted data "
-                "may remain in its write-ahead log; close the other rehabbot programs and run "
-                "`rehabbot patients compact`"
-            )
 

@@ -538,11 +538,31 @@ class SessionStore:
             raise StorageError(f"{what} failed in session store {self.path}: {exc}") from exc
 
     @contextmanager
-    def _transaction(self, what: str, *, write: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction: committed if the block succeeds, rolled back otherwise.
+    def transaction(self, what: str, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction on the store's connection: committed if the block succeeds, rolled
+        back if it raises.
 
-        A write transaction takes the write lock at once (``BEGIN IMMEDIATE``); a read
-        transaction sees one consistent snapshot while the recorder keeps writing.
+        The public way for the store's companions (patient records, exports) to run their own
+        statements, so that every statement of one change commits or none does. A write
+        transaction takes the write lock at once (``BEGIN IMMEDIATE``: no deadlock between two
+        writers that both read first); a read transaction sees one consistent snapshot while the
+        recorder keeps writing. Transactions do not nest.
+
+        Args:
+            what: the operation, for the error message (e.g. ``"erasing patient 'P-001'"``).
+            write: take the write lock.
+
+        Yields:
+            the connection to run statements on inside the transaction.
+
+        Raises:
+            StorageError: an SQLite error in the block or at commit, naming ``what`` and the
+                file; the transaction is rolled back.
+
+        Example::
+
+            with store.transaction("renaming a protocol", write=True) as db:
+                db.execute("UPDATE sessions SET protocol_name = ? WHERE id = ?", ("x", 3))
         """
         with self._translated(what):
             self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -554,7 +574,34 @@ class SessionStore:
                 raise
             self._db.execute("COMMIT")
 
-    def _session_row(self, db: sqlite3.Connection, session_id: int, columns: str) -> Any:
+    def compact(self) -> None:
+        """Rewrite the store without its free pages and empty its write-ahead log.
+
+        SQLite keeps deleted rows' bytes in free pages and in the ``-wal`` file; ``VACUUM``
+        rebuilds the file from the live rows only, and a ``TRUNCATE`` checkpoint copies the log
+        into it and cuts the log to zero bytes.
+
+        Raises:
+            StorageError: another connection is reading or writing, so the log could not be
+                emptied; close the other rehabbot programs and compact again.
+        """
+        with self._translated("compacting"):
+            self._db.execute("VACUUM")
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise StorageError(
+                f"another program has session store {self.path} open, so deleted data "
+                "may remain in its write-ahead log; close the other rehabbot programs and run "
+                "`rehabbot patients compact`"
+            )
+
+    def session_row(self, db: sqlite3.Connection, session_id: int, columns: str) -> Any:
+        """The ``columns`` (SQL, e.g. ``"patient_id"``) of one session's row, read on ``db``
+        (the store's connection, inside a :meth:`transaction` when it must agree with more).
+
+        Raises:
+            StorageError: there is no session with this id.
+        """
         _check_row_id(session_id)
         row = db.execute(f"SELECT {columns} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
@@ -580,7 +627,7 @@ class SessionStore:
             height_m: body height (m).
             mass_kg: body mass (kg).
         """
-        with self._transaction(f"adding patient {code!r}", write=True) as db:
+        with self.transaction(f"adding patient {code!r}", write=True) as db:
             db.execute(
                 "INSERT INTO patients (code, display_name, height_m, mass_kg, created_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
@@ -646,7 +693,7 @@ class SessionStore:
             params = [(name, _json(value)) for name, value in parameters.items()]
         except (TypeError, ValueError) as exc:
             raise StorageError(f"session parameters cannot be stored as JSON: {exc}") from exc
-        with self._transaction("creating a session", write=True) as db:
+        with self.transaction("creating a session", write=True) as db:
             cursor = db.execute(
                 "INSERT INTO sessions (patient_id, protocol_name, robot_name, started_at, "
                 "started_unix, status, period_s, joint_names) VALUES (?, ?, ?, ?, ?, 'running', "
@@ -678,8 +725,8 @@ class SessionStore:
             text = _json(dict(summary))
         except (TypeError, ValueError) as exc:
             raise StorageError(f"the session summary cannot be stored as JSON: {exc}") from exc
-        with self._transaction(f"finishing session {session_id}", write=True) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"finishing session {session_id}", write=True) as db:
+            self.session_row(db, session_id, "id")
             db.execute(
                 "UPDATE sessions SET ended_at = ?, status = ?, summary = ? WHERE id = ?",
                 (_now()[0], status, text, session_id),
@@ -706,8 +753,8 @@ class SessionStore:
             text = None if detail is None else _json(dict(detail))
         except (TypeError, ValueError) as exc:
             raise StorageError(f"event detail cannot be stored as JSON: {exc}") from exc
-        with self._transaction(f"recording an event of session {session_id}", write=True) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"recording an event of session {session_id}", write=True) as db:
+            self.session_row(db, session_id, "id")
             cursor = db.execute(
                 "INSERT INTO events (session_id, t_s, kind, joint, detail) VALUES (?, ?, ?, ?, ?)",
                 (session_id, t_s, kind, joint, text),
@@ -720,8 +767,8 @@ class SessionStore:
         Raises:
             StorageError: there is no session with this id.
         """
-        with self._transaction(f"reading events of session {session_id}", write=False) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"reading events of session {session_id}", write=False) as db:
+            self.session_row(db, session_id, "id")
             rows = db.execute("SELECT id, t_s, kind, joint, detail FROM events WHERE session_id = "
                               "? ORDER BY t_s, id", (session_id,)).fetchall()
         return [{"id": i, "t_s": t, "kind": k, "joint": j,
@@ -774,8 +821,8 @@ class SessionStore:
         Raises:
             StorageError: there is no session with this id.
         """
-        with self._transaction(f"reading parameters of session {session_id}", write=False) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"reading parameters of session {session_id}", write=False) as db:
+            self.session_row(db, session_id, "id")
             rows = db.execute(
                 "SELECT name, value FROM session_parameters WHERE session_id = ? ORDER BY name",
                 (session_id,),
@@ -789,7 +836,7 @@ class SessionStore:
             StorageError: there is no session with this id.
         """
         with self._translated(f"reading the summary of session {session_id}"):
-            (text,) = self._session_row(self._db, session_id, "summary")
+            (text,) = self.session_row(self._db, session_id, "summary")
         return None if text is None else dict(json.loads(text))
 
     # -- samples ------------------------------------------------------------------------------
@@ -845,7 +892,7 @@ class SessionStore:
         count = self._joint_counts.get(session_id)
         if count is None:
             with self._translated(f"reading session {session_id}"):
-                (names,) = self._session_row(self._db, session_id, "joint_names")
+                (names,) = self.session_row(self._db, session_id, "joint_names")
             count = self._joint_counts[session_id] = len(json.loads(names))
         return count
 
@@ -881,8 +928,8 @@ class SessionStore:
             StorageError: no such session, or a block whose blobs do not match its ticks (the
                 store was damaged or modified outside rehabbot); the message names the block.
         """
-        with self._transaction(f"reading samples of session {session_id}", write=False) as db:
-            (names,) = self._session_row(db, session_id, "joint_names")
+        with self.transaction(f"reading samples of session {session_id}", write=False) as db:
+            (names,) = self.session_row(db, session_id, "joint_names")
             joint_names = tuple(json.loads(names))
             n_joints = len(joint_names)
             (total,) = db.execute(
