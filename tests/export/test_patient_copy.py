@@ -88,7 +88,7 @@ def test_the_copy_holds_the_whole_record_privately_and_is_audited(
         own_audit = PatientRecords(st).audit_log(PatientRecords(st).get(CODE).id)
     assert summary is not None
     assert session["status"] == "completed" and session["parameters"] == parameters
-    assert session["summary"]["duration_s"] == summary["duration_s"]
+    assert session["summary"]["duration_s"] == summary.duration_s
     assert {"t_s": 1.25, "kind": "parameter:guidance_pct", "joint": None,
             "detail": {"old": 100, "new": 80}}.items() <= next(
         e for e in session["events"] if e["t_s"] == 1.25).items()

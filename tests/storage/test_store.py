@@ -150,8 +150,8 @@ def test_sessions_round_trip_parameters_status_summary_and_events(store: Session
     assert info.n_ticks == 250
     assert info.duration_s == pytest.approx(0.250, abs=2e-6)
     summary = store.session_summary(sid)
-    assert summary is not None and summary["cadence_steps_per_min"] == 90.5
-    assert math.isnan(summary["rom"])
+    assert summary is not None and summary.cadence_steps_per_min == 90.5
+    assert math.isnan(summary.as_dict()["rom"])  # a key the type does not name is kept
     with sqlite3.connect(store.path) as db:
         row = db.execute("SELECT session_id, t_s, kind, joint, detail FROM events WHERE id = ?",
                          (event_id,)).fetchone()
@@ -348,3 +348,34 @@ def test_a_transaction_commits_its_block_or_rolls_all_of_it_back(store: SessionS
     assert store.get_session(sid).protocol_name == "first"
     with pytest.raises(StorageError, match="no session 999"), store.transaction("reading") as db:
         store.session_row(db, 999, "id")
+
+
+def test_a_summary_stored_by_an_older_version_loads_with_its_own_keys(
+        store: SessionStore) -> None:
+    sid = new_session(store)
+    old = {"duration_s": 12.0, "strides_right": 8, "strides_left": 7,  # no step count yet
+           "joints": [{"name": "knee_angle_r", "rom_deg": 55.0, "rms_error_deg": 1.5,
+                       "peak_torque_nm": 20.0}], "faults": ["knee_angle_r: position limit"],
+           "param_changes": [[120, {"guidance_pct": 60.0}]], "retired_key": {"x": 1}}
+    with sqlite3.connect(store.path) as db:  # as that version wrote it: JSON text, no checks
+        db.execute("UPDATE sessions SET status = 'completed', summary = ? WHERE id = ?",
+                   (json.dumps(old), sid))
+    summary = store.session_summary(sid)
+    assert summary is not None and summary.ran and summary.step_count is None
+    assert (summary.strides_right, summary.joints[0].rom_deg) == (8, 55.0)
+    assert summary.param_changes == ((120, {"guidance_pct": 60.0}),)
+    assert summary.walking_ticks is None and store.walking_ticks(sid) is None
+    assert json.loads(json.dumps(summary.as_dict())) == old  # nothing added, nothing lost
+
+
+def test_a_summary_of_the_wrong_shape_is_refused_on_write_and_named_on_read(
+        store: SessionStore) -> None:
+    sid = new_session(store)
+    with pytest.raises(StorageError, match=r"walking_ticks"):
+        store.finish_session(sid, "completed", {"walking_ticks": "all of them"})
+    assert store.session_summary(sid) is None  # nothing stored
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET summary = ? WHERE id = ?",
+                   (json.dumps({"faults": 3}), sid))
+    with pytest.raises(StorageError, match=r"faults.*modified outside rehabbot"):
+        store.session_summary(sid)

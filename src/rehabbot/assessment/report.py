@@ -62,10 +62,11 @@ from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
 from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
 from rehabbot.controllers.reference import normative_curve
 from rehabbot.errors import ReportError, StorageError
-from rehabbot.export.base import private_file
 from rehabbot.storage.cli import OperatorOption, default_operator
+from rehabbot.storage.files import private_file
 from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
 from rehabbot.storage.store import SessionInfo, SessionStore, default_store_path
+from rehabbot.storage.summary import StoredSummary
 
 #: Output suffixes and their format.
 SUFFIXES = (".html", ".pdf")
@@ -126,7 +127,7 @@ class ReportData:
     height_m: float | None
     events: list[tuple[float, str, str, str]]
     faults: list[str]
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: StoredSummary = field(default_factory=StoredSummary)
     engagement: Engagement | None = None
 
 
@@ -168,7 +169,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
         info = store.get_session(session_id)
         samples = store.load_walking_samples(session_id)  # no assessment battery
         parameters = store.session_parameters(session_id)
-        summary = store.session_summary(session_id) or {}
+        summary = store.session_summary(session_id) or StoredSummary()
         try:
             patient = store.get_patient(info.patient_code)
             height, mass = patient.height_m, patient.mass_kg
@@ -188,7 +189,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
         raise ReportError(f"session {session_id} has no complete stride in {info.duration_s:.2f} s "
                           f"of data (a stride needs two foot strikes of one side); record a "
                           f"longer walking session")
-    faults = [str(f) for f in summary.get("faults") or []]
+    faults = list(summary.faults)
     events = stored_events(store_path, session_id)
     robot = any("_biofeedback_" in key for side in SIDES for key in analysis.strides[side])
     return ReportData(info, analysis, speed, height, events, faults, summary,
@@ -845,10 +846,9 @@ def _joint_columns(progress: ProgressData) -> tuple[list[tuple[str, str]], list[
            if any(f"{kind}_rom_deg" in d.analysis.summary[side] for d in progress.sessions)]
     rms: list[str] = []
     for data in progress.sessions:
-        for joint in data.summary.get("joints") or []:
-            if isinstance(joint, dict) and joint.get("name") not in rms \
-                    and _number(joint.get("rms_error_deg")) is not None:
-                rms.append(str(joint["name"]))
+        for joint in data.summary.joints:
+            if joint.name not in rms and _number(joint.rms_error_deg) is not None:
+                rms.append(joint.name)
     return rom, rms
 
 
@@ -865,8 +865,7 @@ def progress_table(progress: ProgressData) -> Table:
     rows = []
     for data in progress.sessions:
         info, result = data.info, data.analysis
-        rms = {str(j.get("name")): _number(j.get("rms_error_deg"))
-               for j in data.summary.get("joints") or [] if isinstance(j, dict)}
+        rms = {j.name: _number(j.rms_error_deg) for j in data.summary.joints}
         rom = []
         for kind, side in rom_columns:
             stat = result.summary[side].get(f"{kind}_rom_deg")

@@ -47,10 +47,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import platformdirs
+from pydantic import ValidationError
 
 from rehabbot.errors import StorageError, echo
 from rehabbot.storage.files import make_private_dirs
 from rehabbot.storage.samples import JOINT_ARRAYS
+from rehabbot.storage.summary import StoredSummary
 
 STORE_ENV_VAR = "REHABBOT_STORE"
 MAX_ROW_ID = 2**63 - 1
@@ -708,21 +710,28 @@ class SessionStore:
             )
         return session_id
 
-    def finish_session(self, session_id: int, status: str, summary: Mapping[str, object]) -> None:
+    def finish_session(self, session_id: int, status: str,
+                       summary: StoredSummary | Mapping[str, object]) -> None:
         """Mark a session ended now with a final status and its summary.
 
         Args:
             session_id: the session.
             status: one of :data:`FINAL_STATUSES`.
-            summary: the session's summary, stored as JSON (NaN is kept as ``NaN``).
+            summary: the session's summary (a mapping is checked against
+                :class:`~rehabbot.storage.summary.StoredSummary`), stored as JSON (NaN is kept
+                as ``NaN``).
 
         Raises:
-            StorageError: no such session, a bad status, or a summary that is not JSON.
+            StorageError: no such session, a bad status, or a summary with a field of the
+                wrong type or that is not JSON.
         """
         if status not in FINAL_STATUSES:
             raise StorageError(f"status {status!r} is not one of {', '.join(FINAL_STATUSES)}")
         try:
-            text = _json(dict(summary))
+            text = _json(StoredSummary.of(summary).as_dict())
+        except ValidationError as exc:
+            raise StorageError(f"the summary of session {session_id} is not a session summary: "
+                               f"{_first_error(exc)}") from exc
         except (TypeError, ValueError) as exc:
             raise StorageError(f"the session summary cannot be stored as JSON: {exc}") from exc
         with self.transaction(f"finishing session {session_id}", write=True) as db:
@@ -829,15 +838,25 @@ class SessionStore:
             ).fetchall()
         return {name: json.loads(value) for name, value in rows}
 
-    def session_summary(self, session_id: int) -> dict[str, Any] | None:
-        """The summary stored by :meth:`finish_session`, None if the session has not finished.
+    def session_summary(self, session_id: int) -> StoredSummary | None:
+        """The summary stored by :meth:`finish_session` (any version's), None if the session
+        has not finished.
 
         Raises:
-            StorageError: there is no session with this id.
+            StorageError: there is no session with this id, or its summary is not one (the
+                store was modified outside rehabbot).
         """
         with self._translated(f"reading the summary of session {session_id}"):
             (text,) = self.session_row(self._db, session_id, "summary")
-        return None if text is None else dict(json.loads(text))
+        if text is None:
+            return None
+        try:
+            return StoredSummary.model_validate(json.loads(text))
+        except (ValidationError, ValueError) as exc:
+            detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise StorageError(f"the stored summary of session {session_id} is not a session "
+                               f"summary ({detail}); the store was modified outside "
+                               "rehabbot") from exc
 
     # -- samples ------------------------------------------------------------------------------
 
@@ -905,7 +924,16 @@ class SessionStore:
         Raises:
             StorageError: as :meth:`load_samples`.
         """
-        samples = self.load_samples(session_id)
+        return self.walking_part(session_id, self.load_samples(session_id))
+
+    def walking_part(self, session_id: int, samples: SessionSamples) -> SessionSamples:
+        """The ticks of ``samples`` (session ``session_id``'s, as :meth:`load_samples` gives
+        them) that its walking loop recorded: the one rule for where a session walked (every
+        tick for a session stored without ``walking_ticks``, or not finished).
+
+        Raises:
+            StorageError: as :meth:`session_summary`.
+        """
         walking = self.walking_ticks(session_id)
         return samples if walking is None else samples.ticks_between(*walking)
 
@@ -916,8 +944,8 @@ class SessionStore:
         Raises:
             StorageError: as :meth:`session_summary`.
         """
-        walking = (self.session_summary(session_id) or {}).get("walking_ticks")
-        return None if walking is None else (int(walking[0]), int(walking[1]))
+        summary = self.session_summary(session_id)
+        return None if summary is None else summary.walking_ticks
 
     def load_samples(self, session_id: int) -> SessionSamples:
         """Every recorded tick of a session, in tick order, from one consistent snapshot.
@@ -969,6 +997,13 @@ class SessionStore:
             contact=native["contact"] != 0, q=native["q"], qd=native["qd"], tau=native["tau"],
             tau_cmd=native["tau_cmd"], q_ref=native["q_ref"], joint_names=joint_names,
         )
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first problem of a validation error in one line: where, and what is wrong."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 def _check_row_id(session_id: int) -> None:
