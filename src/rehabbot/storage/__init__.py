@@ -10,7 +10,7 @@ from its own thread at least every 50 ms, so that a killed process loses at most
 :class:`~rehabbot.storage.records.PatientRecords`: patient profiles, fitting, research consent,
 clinical outcomes, erasure and the audit log, with the per-store pseudonym key of research
 exports; :mod:`rehabbot.storage.files` creates private folders and moves and deletes export
-files without following links; :mod:`rehabbot.storage.cli` is ``rehabbot patients``.
+files without following links; :mod:`rehabbot.storage.patients_cli` is ``rehabbot patients``.
 docs/storage.md describes the file, its schema and how to read it; docs/records.md the records
 and the privacy model.
 """

@@ -11,7 +11,7 @@ text) and keeps who, when and what kind, so the file keeps nothing of the patien
 Validation: a bad value raises one :class:`~rehabbot.errors.ConfigurationError` naming each bad
 field, its value and what is allowed; an unknown patient raises
 :class:`~rehabbot.errors.StorageError`. Nothing here prints: the CLI
-(:mod:`rehabbot.storage.cli`) and the console present the values.
+(:mod:`rehabbot.storage.patients_cli`) and the console present the values.
 
 Units: lengths in m, mass in kg, joint angles in degrees (an edge of the system: what a
 therapist measures and types), dates as :class:`datetime.date`, times of day ISO-8601 UTC text.

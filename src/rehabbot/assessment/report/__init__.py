@@ -62,7 +62,7 @@ from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
 from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
 from rehabbot.controllers.reference import normative_curve
 from rehabbot.errors import ReportError, StorageError
-from rehabbot.storage.cli import OperatorOption, default_operator
+from rehabbot.storage.patients_cli import OperatorOption, default_operator
 from rehabbot.storage.files import private_file
 from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
 from rehabbot.storage.store import SessionInfo, SessionStore, default_store_path
@@ -775,7 +775,7 @@ def session_report(store_path: Path, session_id: int, out_path: Path, *,
     """Write the report of a session to ``out_path`` (.html or .pdf, mode 0o600); return it.
 
     The file is recorded in the store as a ``report-html``/``report-pdf`` export of the session
-    by ``operator`` (default :func:`~rehabbot.storage.cli.default_operator`).
+    by ``operator`` (default :func:`~rehabbot.storage.patients_cli.default_operator`).
 
     Raises:
         ConfigurationError: empty operator.
@@ -1006,7 +1006,7 @@ def progress_report(store_path: Path, patient_code: str, out_path: Path, *,
     """Write a patient's progress report to ``out_path`` (.html or .pdf, mode 0o600); return it.
 
     The file is recorded in the store as a ``report-html``/``report-pdf`` export of every
-    session it covers, by ``operator`` (default :func:`~rehabbot.storage.cli.default_operator`).
+    session it covers, by ``operator`` (default :func:`~rehabbot.storage.patients_cli.default_operator`).
 
     Raises:
         ConfigurationError: empty operator.
