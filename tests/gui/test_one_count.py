@@ -21,7 +21,8 @@ from rehabbot.export.csv import CsvExporter
 from rehabbot.gui.after_screen import AfterScreen
 from rehabbot.gui.live_view import LiveView
 from rehabbot.runtime.ring import LiveBlock
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 
 #: Rows per live block: one frame of the console at 1 kHz.

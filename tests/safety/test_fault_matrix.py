@@ -20,7 +20,8 @@ from rehabbot.protocols.schema import load_protocol
 from rehabbot.safety import FaultKind, JointLimits, SafetySettings, StopCategory
 from rehabbot.safety.settings import periods
 from rehabbot.session.runner import SessionRequest, SessionRunner
-from rehabbot.storage.store import SampleBlock, SessionStore
+from rehabbot.storage.samples import SampleBlock
+from rehabbot.storage.store import SessionStore
 from tests.conftest import DriveBench
 from tests.safety.conftest import PERIOD_S, tick_of
 from tests.safety.fault_matrix_table import AT, SCENARIOS, Scenario, run_scenario

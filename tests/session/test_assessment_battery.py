@@ -17,7 +17,8 @@ from rehabbot.hal.config import load_robot_config
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.sim.patient import PASSIVE_STIFFNESS, PROFILES, PatientModel
 from rehabbot.sim.world import JOINT_NAMES
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from rehabbot.storage.summary import StoredSummary
 from tests.session.battery_protocol import ROM_DEG, ZONE_DEG, battery_protocol
 

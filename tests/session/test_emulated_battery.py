@@ -17,7 +17,8 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.sim.patient import PROFILES, PatientModel
 from rehabbot.sim.world import JOINT_NAMES
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from rehabbot.storage.summary import StoredSummary
 from tests.session.battery_protocol import battery_protocol
 from tests.session.emulator import emulated_robot

@@ -15,12 +15,9 @@ import numpy as np
 import pytest
 
 from rehabbot.errors import StorageError
-from rehabbot.storage.store import (
-    SCHEMA_VERSION,
-    SampleBlock,
-    SessionStore,
-    default_store_path,
-)
+from rehabbot.storage.samples import SampleBlock
+from rehabbot.storage.schema import SCHEMA_VERSION
+from rehabbot.storage.store import SessionStore, default_store_path
 
 JOINTS = ["hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l"]
 

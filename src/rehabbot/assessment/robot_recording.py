@@ -25,7 +25,7 @@ from rehabbot.hal.types import FloatArray
 from rehabbot.safety.limits import SoftLimits
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
-from rehabbot.storage.store import SampleBlock
+from rehabbot.storage.samples import SampleBlock
 
 #: A result row: joint name, measured values (keys with units), limit flags.
 Row = dict[str, str | float | bool]

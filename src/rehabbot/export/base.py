@@ -22,7 +22,8 @@ from rehabbot.errors import ExportError, StorageError, shorten
 from rehabbot.hal.types import FloatArray
 from rehabbot.storage.files import make_private_dirs
 from rehabbot.storage.records import PatientRecords
-from rehabbot.storage.store import SessionInfo, SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionInfo, SessionStore
 
 
 @dataclass(frozen=True)

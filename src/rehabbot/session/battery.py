@@ -32,8 +32,7 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.protocols.schema import Phase
 from rehabbot.runtime.loop import SampleSink
 from rehabbot.safety.faults import SafetyEvent
-from rehabbot.storage.samples import Sample
-from rehabbot.storage.store import SampleBlock
+from rehabbot.storage.samples import Sample, SampleBlock
 
 
 @dataclass(frozen=True)

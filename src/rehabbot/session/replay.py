@@ -44,7 +44,8 @@ from rehabbot.session.runner import (
     phase_builder,
     session_phases,
 )
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from rehabbot.storage.summary import StoredSummary
 
 #: Default tolerance on the reference angle (deg) and the commanded torque (N·m): replay of

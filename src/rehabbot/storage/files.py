@@ -31,6 +31,9 @@ from pathlib import Path
 
 from rehabbot.errors import ExportError, StorageError, shorten
 
+STORE_ENV_VAR = "REHABBOT_STORE"
+"""The environment variable naming the session store file (``--store`` overrides it)."""
+
 #: Mode of every folder rehabbot creates for patient data (owner only).
 DIR_MODE = 0o700
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC

@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rehabbot.errors import StorageError
-from rehabbot.storage.samples import Sample
-from rehabbot.storage.store import SampleBlock, SessionStore
+from rehabbot.storage.samples import Sample, SampleBlock
+from rehabbot.storage.store import SessionStore
 
 _T = TypeVar("_T", bound=np.generic)
 
