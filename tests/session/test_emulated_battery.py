@@ -15,7 +15,8 @@ import pytest
 
 from rehabbot.hal.config import RobotConfig
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
-from rehabbot.sim.patient import PROFILES, PatientModel
+from rehabbot.sim.patient import PatientModel
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
 from rehabbot.storage.samples import SessionSamples
 from rehabbot.storage.store import SessionStore

@@ -23,7 +23,7 @@ from rehabbot.assessment.report.progress import (
 )
 from rehabbot.assessment.report.tables import JOINT_TITLES, NORMATIVE_LABEL, display_date
 from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
-from rehabbot.controllers.reference import normative_curve
+from rehabbot.body.normative_gait import normative_curve
 
 
 def curve_figures(data: ReportData) -> list[tuple[str, Figure]]:
