@@ -16,7 +16,8 @@ from rehabbot.cli import main
 from rehabbot.export import export_sessions
 from rehabbot.export.base import load_session
 from rehabbot.export.metrics import session_metrics
-from rehabbot.storage.records import FittingParameters, PatientRecords, validated
+from rehabbot.storage.record_models import FittingParameters, validated
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.export.conftest import OPERATOR, record
 from tests.storage.traces import traces

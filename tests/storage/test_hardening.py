@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rehabbot.storage.records import PatientProfile, PatientRecords
+from rehabbot.storage.record_models import PatientProfile
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.schema import BASE_SCHEMA, MIGRATIONS
 from rehabbot.storage.store import SessionStore
 from tests.storage.filemodes import umask

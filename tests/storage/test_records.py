@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from rehabbot.errors import ConfigurationError, StorageError
-from rehabbot.storage.records import (
+from rehabbot.storage.record_models import (
     OUTCOME_TESTS,
     FittingParameters,
     PatientProfile,
-    PatientRecords,
     pseudonym_of,
     validated,
 )
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.schema import BASE_SCHEMA, SCHEMA_VERSION
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate

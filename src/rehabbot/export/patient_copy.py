@@ -39,7 +39,8 @@ from rehabbot.export.csv import CsvExporter
 from rehabbot.export.fhir import entry_url, metric_observation, validated_bundle
 from rehabbot.export.metrics import LOCAL_BASE, UCUM_SYSTEM, session_metrics
 from rehabbot.storage.files import make_private_dirs, write_private_text
-from rehabbot.storage.records import OUTCOME_TESTS, PatientRecords, check_operator
+from rehabbot.storage.record_models import OUTCOME_TESTS, check_operator
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 #: Format name of a copy in the store's exports and the document's ``format``.

@@ -23,13 +23,13 @@ from rich.console import Console
 from rich.table import Table
 
 from rehabbot.errors import ConfigurationError
-from rehabbot.storage.records import (
+from rehabbot.storage.record_models import (
     OUTCOME_TESTS,
     FittingParameters,
     PatientProfile,
-    PatientRecords,
     validated,
 )
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 OPERATOR_ENV_VAR = "REHABBOT_OPERATOR"

@@ -18,7 +18,8 @@ from rehabbot.assessment.report.tables import header_rows, report_tables
 from rehabbot.errors import ReportError
 from rehabbot.storage.files import private_file
 from rehabbot.storage.patients_cli import default_operator
-from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
+from rehabbot.storage.record_models import ExportedFile, check_operator
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 #: Output suffixes and their format.
