@@ -18,8 +18,10 @@ Module map (one idea each):
   own thread at least every 50 ms, so that a killed process loses at most about the last 100 ms
   of a recording.
 * :mod:`~rehabbot.storage.records`: :class:`~rehabbot.storage.records.PatientRecords`: patient
-  profiles, fitting, research consent, clinical outcomes, erasure and the audit log, with the
-  per-store pseudonym key of research exports.
+  profiles, fitting, research consent, clinical outcomes, the exports' bookkeeping and the audit
+  log, with the per-store pseudonym key of research exports.
+* :mod:`~rehabbot.storage.record_models`: the records' types, their validation and rows.
+* :mod:`~rehabbot.storage.erasure`: erasing a patient (files, rows, every trace in the file).
 * :mod:`~rehabbot.storage.files`: private folders and owner-only files, moved and deleted
   without following links.
 * :mod:`~rehabbot.storage.patients_cli`: ``rehabbot patients``.
