@@ -141,9 +141,9 @@ class StoredSummary(_Stored):
     contact_source: str | None = None
     ramp_in: bool = False
     fade_out: bool = False
-    loop_compute: dict[str, float] | None = None
+    loop_compute: dict[str, Any] | None = None
     loop_timing: dict[str, Any] | None = None
-    reply_latency_us: dict[str, dict[str, float]] = Field(default_factory=dict)
+    reply_latency_us: dict[str, dict[str, Any]] = Field(default_factory=dict)
     dropped_samples: int = 0
     faults: tuple[str, ...] = ()
     controlled_stop: str | None = None
