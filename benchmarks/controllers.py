@@ -71,6 +71,7 @@ from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S
 from rehabbot.session.runner import DEMO_PATIENT
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
+from rehabbot.storage.samples import Sample
 from rehabbot.sweeps.measure import SETTLE_S, Measures, measure
 
 Factory = Callable[[tuple[str, ...], FloatArray, FloatArray, float, Compensation, RangeMargin],
@@ -110,13 +111,12 @@ class Recording:
         self.tau = np.zeros((ticks, joints))
         self.ticks = 0
 
-    def push(
-        self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-        q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray, q_ref: FloatArray,
-    ) -> None:
+    def push(self, sample: Sample) -> None:
         """Store one tick."""
-        self.t_s[tick], self.phase[tick], self.contact_r[tick] = t_s, phase, contact_r
-        self.q[tick], self.qd[tick], self.tau[tick] = q, qd, tau
+        tick = sample.tick
+        self.t_s[tick], self.phase[tick] = sample.t_s, sample.phase
+        self.contact_r[tick] = sample.contact_r
+        self.q[tick], self.qd[tick], self.tau[tick] = sample.q, sample.qd, sample.tau
         self.ticks = tick + 1
 
 

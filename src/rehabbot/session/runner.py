@@ -68,7 +68,8 @@ from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plan
 from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.recorder import Recorder
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 
 #: Time (s) a battery's loop may run beyond its planned course (it ends itself when done):
 #: the joints may start anywhere in their range after walking.
