@@ -183,15 +183,6 @@ def test_a_command_without_its_extra_says_which_to_install(
         f"error: rehabbot {words} needs the {extra} extra: pip install 'rehabbot[{extra}]'")
 
 
-def test_a_csv_export_needs_no_extra(recorded: Path, tmp_path: Path) -> None:
-    store = tmp_path / "s.sqlite"
-    shutil.copy(recorded, store)
-    run = without_extras("export", "1", "--format", "csv", "--include-without-consent",
-                         "--out", "out", store=store, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    assert any(path.suffix == ".csv" for path in (tmp_path / "out").rglob("*"))
-
-
 def test_the_extras_of_the_messages_are_those_of_the_package() -> None:
     extras = PYPROJECT["project"]["optional-dependencies"]
     assert set(EXTRA_MODULES) == set(extras) - {"all", "test"}
