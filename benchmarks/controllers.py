@@ -83,10 +83,10 @@ CONTROLLERS: dict[str, Factory] = {
         names, comp, phase_source=DEFAULT_ESTIMATOR, cadence_steps_per_min=cadence,
         range_margin=rom),
     "impedance 100 %, clock": lambda names, k, d, cadence, comp, rom: ImpedanceController(
-        names, k, d, 100.0, cadence, compensation=comp, range_margin=rom),
+        names, k, d, 100.0, cadence_steps_per_min=cadence, compensation=comp, range_margin=rom),
     "impedance 50 %, thighs": lambda names, k, d, cadence, comp, rom: ImpedanceController(
-        names, k, d, 50.0, cadence, phase_source=DEFAULT_ESTIMATOR, compensation=comp,
-        range_margin=rom),
+        names, k, d, 50.0, cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR,
+        compensation=comp, range_margin=rom),
     "assist-as-needed": lambda names, k, d, cadence, comp, rom: AssistAsNeededController(
         names, k, d, forgetting=0.8, error_gain_pct_per_rad=80.0, max_guidance_pct=70.0,
         cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR, compensation=comp,

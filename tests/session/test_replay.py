@@ -119,7 +119,8 @@ def test_a_parameter_out_of_range_is_refused_in_one_message(
 ) -> None:
     store, session_id, _ = recorded
     with pytest.raises(ConfigurationError, match=r"^replay of phase 'warm_up': invalid field "
-                                                  r"'guidance_pct' = 150.0: Input should be less"):
+                                                  r"'guidance_pct' = 150.0: Value error, "
+                                                  r"guidance_pct = 150 % is out of range"):
         replay_session(store, session_id, params={"guidance_pct": 150.0})
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from rehabbot.assessment.kinematic_events import EXOSKELETON, SideEvents, detect_events
 from rehabbot.errors import ExportError, StorageError, shorten
-from rehabbot.hal.types import FloatArray
+from rehabbot.hal.types import FloatArray, IntArray
 from rehabbot.storage.files import make_private_dirs
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.samples import SessionSamples
@@ -54,6 +54,18 @@ class SessionData:
     def angles_rad(self) -> dict[str, FloatArray]:
         """Joint angle (rad, flexion and dorsiflexion positive) by OpenSim joint name."""
         return {name: self.samples.q[:, j] for j, name in enumerate(self.samples.joint_names)}
+
+    @property
+    def rate_hz(self) -> float:
+        """Sample rate (Hz): one sample a tick of the session's loop."""
+        return 1.0 / self.info.period_s
+
+    @property
+    def frames(self) -> IntArray:
+        """Each sample's frame: its tick counted from the first sample's, so that a tick the
+        recorder dropped leaves its frame empty (``frames[-1] + 1`` frames in all)."""
+        frames: IntArray = (self.samples.tick - self.samples.tick[0]).astype(np.int64)
+        return frames
 
     @property
     def stem(self) -> str:

@@ -56,9 +56,8 @@ class C3dExporter(Exporter):
         """Write the C3D file into ``out_dir`` and return its path."""
         import ezc3d  # type: ignore[import-untyped]  # ezc3d ships no type information
 
-        samples, names = data.samples, data.samples.joint_names
-        rate_hz = 1.0 / data.info.period_s
-        frames = (samples.tick - samples.tick[0]).astype(np.int64)
+        samples, names, rate_hz = data.samples, data.samples.joint_names, data.rate_hz
+        frames = data.frames
         n_frames = int(frames[-1]) + 1
         angle_joints = [j for j, name in enumerate(names) if name in PLUG_IN_GAIT_POINTS]
 

@@ -31,12 +31,17 @@ import numpy as np
 from pydantic import ValidationError
 
 from rehabbot.configfile import describe_validation_error
-from rehabbot.controllers.factory import GUIDANCE_PARAM
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray, JointState
 from rehabbot.protocols.phased import PhasedController, StepCounter
-from rehabbot.protocols.schema import SESSION_PARAMETERS, ControllerName, Phase, Protocol
+from rehabbot.protocols.schema import (
+    SESSION_PARAMETERS,
+    ControllerName,
+    Phase,
+    Protocol,
+    has_guidance,
+)
 from rehabbot.safety.faults import StopCategory
 from rehabbot.session.runner import (
     DEMO_PATIENT,
@@ -121,7 +126,7 @@ def changed_phases(
         if controller is not None and controller != phase.controller:
             data |= {"controller": controller, "controller_params": {}, "adjustable": {
                 k: v for k, v in phase.adjustable.items() if k in SESSION_PARAMETERS
-                and (k != "guidance_pct" or controller in GUIDANCE_PARAM)}}
+                and (k != "guidance_pct" or has_guidance(controller))}}
         for key, value in params.items():
             phase_name, _, name = key.rpartition(".")
             if phase.walking and phase_name in ("", phase.name):

@@ -192,7 +192,8 @@ def session_phases(
     out = []
     for phase in phases:
         if phase.kind == "training":
-            low, high = phase.adjustable.get("guidance_pct", (0.0, 100.0))
+            spec = phase.absolute_range("guidance_pct")  # the bounds, else the whole range
+            low, high = phase.adjustable.get("guidance_pct", (spec.low, spec.high))
             if not low <= guidance <= high:
                 raise ConfigurationError(
                     f"guidance {guidance:g} % is outside [{low:g}, {high:g}] %, the bounds of "
