@@ -73,8 +73,9 @@ from rehabbot.session.plant import PlantSettings, emulated, open_plant
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.session.zeroing import read_angles, store_offsets, with_stored_offsets, zero_offsets
 from rehabbot.sim.patient_profiles import PROFILES
-from rehabbot.storage.cli import patients_app
+from rehabbot.storage.patients_cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
+from rehabbot.storage.summary import StoredSummary
 
 #: The top-level packages each extra installs (those of the extras it includes too), as Python
 #: imports them: a missing one names the extra to install.
@@ -259,24 +260,24 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def summary_table(summary: dict[str, Any], title: str) -> Table:
-    """A rich table of a stored session summary (the dict kept in the store)."""
+def summary_table(summary: StoredSummary, title: str) -> Table:
+    """A rich table of a stored session summary."""
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold", overflow="fold")  # wrap names, never cut them
     table.add_column("value", overflow="fold")
     rows = summary_rows(summary)  # the console's rows: one count of steps and strides
     for label, value in rows[:-1]:
         table.add_row(label, value)
-    timing = summary.get("loop_compute")
+    timing = summary.loop_compute
     if timing:
         table.add_row(
             "loop compute per tick",
             f"p50 {timing['p50_us']:.0f} µs · p99 {timing['p99_us']:.0f} µs · "
             f"max {timing['max_us']:.0f} µs",
         )
-    for label, value in loop_timing_rows(summary.get("loop_timing")):
+    for label, value in loop_timing_rows(summary.loop_timing):
         table.add_row(label, value)
-    latency = summary.get("reply_latency_us")
+    latency = summary.reply_latency_us
     if latency:
         worst = max(latency.items(), key=lambda item: item[1]["p99_us"])
         table.add_row(
@@ -284,12 +285,12 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
             f"p99 {worst[1]['p99_us']:.0f} µs (worst joint: {worst[0]}) · max "
             f"{max(stats['max_us'] for stats in latency.values()):.0f} µs",
         )
-    phases = summary.get("phases") or []
+    phases = summary.phases
     if len(phases) > 1:
         table.add_row("phases", " · ".join(
-            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps "
+            f"{p.name} {(p.end_tick or 0) - p.start_tick} ticks, {p.steps} steps "
             "(phase counter)" for p in phases))
-    table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
+    table.add_row("dropped samples", str(summary.dropped_samples))
     table.add_row(*rows[-1])  # faults
     return table
 
@@ -404,7 +405,7 @@ def session_run(
                            f"{request.store_path}; the store may be damaged")
     if as_json:
         print(json.dumps({"session_id": result.session_id, "status": result.status,
-                          "summary": summary}, indent=2))
+                          "summary": summary.as_dict()}, indent=2))
     else:
         for change in result.progression:
             console.print(f"progression: {change.describe()}")
@@ -544,8 +545,8 @@ def sessions_show(
         info = st.get_session(session_id)
         summary = st.session_summary(session_id)
     if as_json:
-        print(json.dumps({"session_id": info.id, "status": info.status, "summary": summary},
-                         indent=2))
+        print(json.dumps({"session_id": info.id, "status": info.status,
+                          "summary": None if summary is None else summary.as_dict()}, indent=2))
         return
     title = (
         f"Session {info.id} · {info.protocol_name} · patient {info.patient_code} · "
@@ -554,8 +555,8 @@ def sessions_show(
     if summary is None:
         console.print(f"{title}: no summary (the session did not finish)")
         return
-    if "error" in summary:
-        console.print(f"{title}: ended by an error before it ran: {summary['error']}")
+    if not summary.ran:
+        console.print(f"{title}: ended by an error before it ran: {summary.error}")
         return
     console.print(summary_table(summary, title))
 

@@ -50,7 +50,8 @@ import numpy as np
 
 from rehabbot import __version__
 from rehabbot.errors import ExportError
-from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import write_private_text
 
 BIDS_VERSION = "1.9.0"
 TASK = "gait"

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from rehabbot.assessment.labfiles import GaitFileError, check_c3d_header
-from rehabbot.export.base import Exporter, SessionData, private_file
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import private_file
 
 #: Plug-in Gait angle point of each OpenSim joint name.
 PLUG_IN_GAIT_POINTS = {
