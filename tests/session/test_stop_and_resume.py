@@ -1,0 +1,138 @@
+"""A stop stops the belt, the simulated person stands, and after a reset through the recovery path
+the session walks on: the robot takes the legs back from where they are, the belt ramps up again.
+
+Runner-level, in lockstep: the therapist is a live sample sink acting on the loop's thread at tick
+boundaries (E-STOP, release, F7 held, F3), so every run of a seed is the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rehabbot.hal.config import RobotConfig, load_robot_config
+from rehabbot.hal.types import FloatArray
+from rehabbot.protocols.schema import load_protocol
+from rehabbot.session.plant import Plant, PlantSettings, open_plant
+from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.sim.simulator import SimulatedExoskeleton
+from rehabbot.storage.store import SessionStore
+
+ESTOP_AT_S = 3.0
+#: After the press: the belt has stopped (0.83 s from 3 km/h) and the person come to a stand.
+STANDING_FROM_S = ESTOP_AT_S + 2.0
+RESET_AT_S = ESTOP_AT_S + 3.0
+WALK_AFTER_S = 10.0
+
+
+class Plants:
+    """The plant factory of a test: the in-process simulation, kept for a look at its belt."""
+
+    def __init__(self) -> None:
+        self.opened: list[Plant] = []
+
+    def __call__(self, config: RobotConfig, settings: PlantSettings) -> Plant:
+        plant = open_plant(config, settings)
+        self.opened.append(plant)
+        return plant
+
+    @property
+    def sim(self) -> SimulatedExoskeleton:
+        treadmill = self.opened[-1].treadmill
+        assert isinstance(treadmill, SimulatedExoskeleton)
+        return treadmill
+
+
+class Therapist:
+    """Presses E-STOP, releases it, holds F7 and presses F3 once the person stands; records what
+    the belt and the legs did (on the loop's thread)."""
+
+    def __init__(self, plants: Plants) -> None:
+        self.plants = plants
+        self.runner: SessionRunner | None = None
+        self.belt_at_stop: list[float] = []
+        self.standing_qd: list[float] = []
+        self.standing_contacts: list[tuple[bool, bool]] = []
+        self.accepted_at: float | None = None
+        self.belt_after_reset: list[tuple[float, float]] = []
+        self.refault_at: float | None = None
+
+    def push(self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
+             q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray,
+             q_ref: FloatArray) -> None:
+        assert self.runner is not None
+        loop = self.runner.loop
+        if loop is None:
+            return
+        supervisor, belt = loop.supervisor, self.plants.sim.world
+        if self.accepted_at is None:
+            if ESTOP_AT_S <= t_s < RESET_AT_S and not supervisor.faults_:
+                supervisor.estop(True)
+            if supervisor.torque_off_:
+                self.belt_at_stop.append(belt.belt_speed_mps)
+            if t_s >= STANDING_FROM_S and supervisor.torque_off_:
+                self.standing_qd.append(float(np.abs(qd).max()))
+                self.standing_contacts.append((contact_r, contact_l))
+            if t_s >= RESET_AT_S and supervisor.faults_:
+                supervisor.estop(False)
+                supervisor.recover(True)  # F7 held, renewed while held
+                if tick % 50 == 0:
+                    loop.request_reset()  # F3
+            elif t_s >= RESET_AT_S and supervisor.reaction_ is None:
+                supervisor.recover(False)
+                self.accepted_at = t_s
+        else:
+            self.belt_after_reset.append((t_s, belt.belt_speed_mps))
+            if supervisor.faults_ and self.refault_at is None:
+                self.refault_at = t_s
+
+
+@pytest.fixture
+def stopped_and_resumed(tmp_path: Path) -> tuple[Therapist, Path, int, str]:
+    plants = Plants()
+    therapist = Therapist(plants)
+    store = tmp_path / "store.sqlite"
+    runner = SessionRunner(SessionRequest(
+        robot=load_robot_config(), protocol=load_protocol(), store_path=store,
+        duration_s=RESET_AT_S + WALK_AFTER_S + 2.0, seed=3, profile="healthy", plant=plants,
+        live=therapist))
+    therapist.runner = runner
+    result = runner.run()
+    return therapist, store, result.session_id, result.status
+
+
+def test_a_category_0_stop_stops_the_belt_and_the_person_stands(
+        stopped_and_resumed: tuple[Therapist, Path, int, str]) -> None:
+    therapist, _, _, _ = stopped_and_resumed
+    # ramped, not a jolt: still moving on the tick of the stop, at rest within a second
+    assert therapist.belt_at_stop[0] > 0.7
+    assert therapist.belt_at_stop[round(1.0 / 0.001)] == 0.0
+    # the limp legs of a person standing on the stopped belt: both feet down, nothing swinging
+    assert therapist.standing_contacts and all(r and l for r, l in therapist.standing_contacts)
+    assert max(therapist.standing_qd) < 0.3
+
+
+def test_after_a_reset_the_belt_ramps_up_and_the_session_walks_ten_seconds_without_a_fault(
+        stopped_and_resumed: tuple[Therapist, Path, int, str]) -> None:
+    therapist, store, session_id, status = stopped_and_resumed
+    assert therapist.accepted_at is not None, "the reset was never accepted"
+    assert therapist.refault_at is None, f"faulted again at {therapist.refault_at} s"
+    t, speed = np.array(therapist.belt_after_reset).T
+    assert t[-1] - therapist.accepted_at >= WALK_AFTER_S
+    after = t - therapist.accepted_at
+    walking = speed[(after >= 3.0) & (after <= WALK_AFTER_S)]
+    assert walking.min() == pytest.approx(3.0 / 3.6)  # back to the protocol's 3 km/h ...
+    assert np.all(np.diff(speed) <= 0.3 * 0.001 + 1e-12)  # ... no faster than its ramp
+    # the session record: the one latched fault (E-STOP), the reset, the belt's commands
+    with SessionStore.open(store) as st:
+        events = st.list_events(session_id)
+        summary = st.session_summary(session_id)
+    assert summary is not None
+    kinds = [e["kind"] for e in events]
+    assert [k for k in kinds if k.startswith("fault:")] == ["fault:estop"]
+    assert [f.split(" ")[0] for f in summary["faults"]] == ["estop"]
+    assert status == "faulted"  # a session with a latched fault is stored as such
+    assert kinds.index("fault:estop") < kinds.index("reset")
+    whys = [e["detail"]["why"] for e in events if e["kind"] == "belt"]
+    assert whys == ["stop (estop)", "reset", "end of session"]
