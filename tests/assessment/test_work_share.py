@@ -15,9 +15,9 @@ from rehabbot.assessment.work_share import (
     swing_mask,
     swing_work_share,
 )
-from rehabbot.controllers.compensation import LegGravity
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity
+from rehabbot.body.orthosis import ExoSegments
 from tests.assessment.true_work import simulate_with_true_torques, true_patient_work_j
 
 BODY = BodyModel.from_height_mass(1.75, 75.0)

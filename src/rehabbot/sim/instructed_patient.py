@@ -45,7 +45,8 @@ class InstructedPatient(PatientModel):
     state is set on the person. Only :meth:`torques`, :meth:`instruct` and :meth:`feel_belt` are
     the view's own.
 
-    >>> from rehabbot.sim.patient import PROFILES, RELAX
+    >>> from rehabbot.sim.patient import RELAX
+    >>> from rehabbot.sim.patient_profiles import PROFILES
     >>> import numpy as np
     >>> person = PatientModel(("knee_angle_r",), PROFILES["healthy"], 75.0, 90.0, 0)
     >>> patient = InstructedPatient(person, seed=0)

@@ -25,8 +25,9 @@ import struct
 
 import can
 
+from rehabbot.body.joints import Direction
 from rehabbot.hal.bus import Frame
-from rehabbot.sim.patient import RELAX, Direction, PatientTask
+from rehabbot.sim.patient import RELAX, PatientTask
 
 #: Foot contacts after a simulation step (emulator → host).
 CONTACTS_ID = 0x001
