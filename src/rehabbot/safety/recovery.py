@@ -168,15 +168,18 @@ class ResumeLimits:
 
 
 class Resumption:
-    """The blend from a low-stiffness hold into the controller's command after a reset.
+    """A torque blend between a hold and the controller's command, either way: after a reset from
+    a low-stiffness hold where the legs are into the controller's command (:meth:`start`), and at
+    the end of a walk from the controller's command into a hold at a standing posture while the
+    belt stops (:meth:`settle`; the hold then stays until the stop that follows).
 
     Args:
         n_joints: number of joints.
-        limits: the hold's gains and the blend's duration.
+        limits: the resume's hold gains and duration.
         period_s: the control period (s).
 
     Attributes:
-        active: a blend is in progress.
+        active: a blend is in progress (or a settled hold holds).
 
     >>> import numpy as np
     >>> from rehabbot.hal.types import JointCommand
@@ -190,8 +193,12 @@ class Resumption:
 
     def __init__(self, n_joints: int, limits: ResumeLimits, period_s: float) -> None:
         self.limits = limits
+        self.period_s = period_s
         self.ticks = max(1, round(limits.duration_s / period_s))
         self.active = False
+        self._into_hold = False
+        self._hold_kp = limits.kp_nm_per_rad
+        self._hold_kd = limits.kd_nms_per_rad
         self._tick = 0
         self._q0 = np.zeros(n_joints)
         self._kp = np.zeros(n_joints)
@@ -200,30 +207,45 @@ class Resumption:
     def start(self, q: FloatArray) -> None:
         """A reset was accepted with the joints at ``q`` (rad): the blend starts from a hold
         there."""
+        self._begin(q, self.limits.kp_nm_per_rad, self.limits.kd_nms_per_rad,
+                    self.limits.duration_s, into_hold=False)
+
+    def settle(self, q: FloatArray, kp_nm_per_rad: float, kd_nms_per_rad: float,
+               duration_s: float) -> None:
+        """Blend from the controller's command into a hold at ``q`` (rad) with these gains over
+        ``duration_s`` (s), then hold there."""
+        self._begin(q, kp_nm_per_rad, kd_nms_per_rad, duration_s, into_hold=True)
+
+    def _begin(self, q: FloatArray, kp: float, kd: float, duration_s: float, *,
+               into_hold: bool) -> None:
         np.copyto(self._q0, q)
+        self._hold_kp, self._hold_kd = kp, kd
+        self.ticks = max(1, round(duration_s / self.period_s))
+        self._into_hold = into_hold
         self._tick = 0
         self.active = True
 
     def weight(self) -> float:
         """The controller's share of the command at this tick (0..1, smooth in time)."""
-        return 0.5 - 0.5 * math.cos(math.pi * min(self._tick / self.ticks, 1.0))
+        rising = 0.5 - 0.5 * math.cos(math.pi * min(self._tick / self.ticks, 1.0))
+        return 1.0 - rising if self._into_hold else rising
 
     def shape(self, out: JointCommand) -> None:
         """Blend the controller's (already limited) command ``out`` with the hold, in place;
-        one tick of the blend (the controller's own command once it is over)."""
-        if self._tick >= self.ticks:
+        one tick of the blend (after a resume, the controller's own command once it is over)."""
+        if self._tick >= self.ticks and not self._into_hold:
             self.active = False
             return
         w = self.weight()
         keep = 1.0 - w
-        hold_kp, hold_kd = self.limits.kp_nm_per_rad, self.limits.kd_nms_per_rad
+        hold_kp, hold_kd = self._hold_kp, self._hold_kd
         kp, kd = self._kp, self._kd
         # references weighted by their stiffness (damping), so that the torque is the blend's
         np.multiply(out.kp, w, out=kp)
         np.multiply(out.q_ref, kp, out=out.q_ref)
         out.q_ref += (keep * hold_kp) * self._q0
         kp += keep * hold_kp
-        np.divide(out.q_ref, kp, out=out.q_ref)
+        np.divide(out.q_ref, kp, out=out.q_ref, where=kp > 0.0)
         np.copyto(out.kp, kp)
         np.multiply(out.kd, w, out=kd)
         np.multiply(out.qd_ref, kd, out=out.qd_ref)
@@ -231,4 +253,4 @@ class Resumption:
         np.divide(out.qd_ref, kd, out=out.qd_ref, where=kd > 0.0)
         np.copyto(out.kd, kd)
         out.tau_ff *= w
-        self._tick += 1
+        self._tick = min(self._tick + 1, self.ticks)

@@ -324,6 +324,14 @@ class Supervisor:
         self._recover_until = (time.monotonic() + self._recovery.limits.deadman_s
                                if held else 0.0)
 
+    def settle(self, q_rad: FloatArray, duration_s: float) -> None:
+        """Bring the legs to ``q_rad`` (a standing posture) while the belt stops at the end of a
+        walk: from the next :meth:`limit` the controller's command blends over ``duration_s``
+        (s) into a hold there (hold stiffness and damping of the settings), which stays until
+        the stop that ends the walk. Call it between ticks (the loop's progress callback)."""
+        self._resume.settle(q_rad, self.settings.hold_kp_nm_per_rad,
+                            self.settings.hold_kd_nms_per_rad, duration_s)
+
     @property
     def recovering_(self) -> bool:
         """True while a recovery moves the joints."""

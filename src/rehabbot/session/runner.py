@@ -332,8 +332,10 @@ class SessionRunner:
         """The loop's progress callback (every :data:`STOP_CHECK_TICKS` ticks).
 
         The end of the walk (the last phase over, or a stop request): the belt ramps to a stop
-        while the controller still guides, the person is given :data:`STAND_BEFORE_FADE_S` to
-        stand, then the torque fades out (the drives are disabled after the loop). A controller
+        while the supervisor blends the controller's guidance into a hold at a standing posture
+        (:func:`standing_pose`, :meth:`Supervisor.settle`), the person is given
+        :data:`STAND_BEFORE_FADE_S` more to stand, then the torque fades out (the drives are
+        disabled after the loop). A controller
         that asks for a controlled stop (``stop_reason_``, e.g. transparent mode with a patient
         who cannot walk alone) gets one at once: the belt stops and the torque fades out
         together, and the session ends ``aborted`` with the reason in its summary and record.
@@ -354,9 +356,12 @@ class SessionRunner:
                 self._fade_at_s = t_s
             if self._fade_at_s is None and (self._stop_requested or self._phases_finished):
                 self._fade_at_s = t_s
-                if belt is not None:
-                    if not belt.held:
-                        self._fade_at_s += plant.belt_stop_s(belt.speed_mps) + STAND_BEFORE_FADE_S
+                if belt is not None and loop is not None:
+                    if not belt.held:  # the robot brings the legs to a stand as the belt stops
+                        stop_s = plant.belt_stop_s(belt.speed_mps)
+                        loop.supervisor.settle(standing_pose(plant.robot.config.joint_names),
+                                               stop_s)
+                        self._fade_at_s += stop_s + STAND_BEFORE_FADE_S
                     belt.end()
             if not faded and self._fade_at_s is not None and t_s >= self._fade_at_s \
                     and loop is not None:
@@ -624,6 +629,16 @@ def _to_walking(belt: Belt | None, plant: Plant, phase: Phase) -> None:
         belt.set_body_weight_support(phase.body_weight_support_pct / 100.0)
     if plant.instruct is not None:
         plant.instruct(None)
+
+
+#: The standing posture the robot brings the legs to at the end of a walk (rad), by joint kind:
+#: hips straight, knees slightly bent (the simulated person's quiet stance too).
+STANDING_RAD = {"hip_flexion": 0.0, "knee_angle": math.radians(10.0)}
+
+
+def standing_pose(joint_names: tuple[str, ...]) -> FloatArray:
+    """:data:`STANDING_RAD` for each of ``joint_names`` (rad; 0 for another kind of joint)."""
+    return np.array([STANDING_RAD.get(name.rsplit("_", 1)[0], 0.0) for name in joint_names])
 
 
 def build_supervisor(robot: RobotConfig, phase: Phase) -> Supervisor:

@@ -112,7 +112,7 @@ SWING_PHASES = (0.6, 1.0)
 STANCE_PHASES = (0.05, 0.55)
 #: The quiet stance a patient stands in when the belt has stopped (rad): hips straight, knees
 #: slightly bent, both legs under the body.
-STAND_ANGLE_RAD = {"hip_flexion": 0.0, "knee_angle": math.radians(5.0)}
+STAND_ANGLE_RAD = {"hip_flexion": 0.0, "knee_angle": math.radians(10.0)}
 #: Time (s) a patient takes to come to a stand after the belt stops (about a stride), and to
 #: walk fully again after it starts (as the belt speeds up: about two strides).
 STAND_TRANSITION_S = 1.0
