@@ -97,7 +97,7 @@ def stopped_and_resumed(tmp_path_factory: pytest.TempPathFactory
     store = tmp_path_factory.mktemp("resume") / "store.sqlite"
     runner = SessionRunner(SessionRequest(
         robot=load_robot_config(), protocol=load_protocol(), store_path=store,
-        duration_s=RESET_AT_S + WALK_AFTER_S + 2.0, seed=3, profile="healthy", plant=plants,
+        duration_s=RESET_AT_S + WALK_AFTER_S + 2.0, seed=3, profile="athletic", plant=plants,
         live=therapist))
     therapist.runner = runner
     result = runner.run()
