@@ -20,8 +20,8 @@ from rehabbot.sim.simulator import SimulatedExoskeleton
 from rehabbot.storage.store import SessionStore
 
 ESTOP_AT_S = 3.0
-#: After the press: the belt has stopped (0.83 s from 3 km/h) and the person come to a stand.
-STANDING_FROM_S = ESTOP_AT_S + 2.0
+#: After the press: the belt has stopped (0.83 s from 3 km/h), the person come to a stand (1 s).
+STANDING_FROM_S = ESTOP_AT_S + 2.5
 RESET_AT_S = ESTOP_AT_S + 3.0
 WALK_AFTER_S = 10.0
 

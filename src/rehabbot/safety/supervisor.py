@@ -327,10 +327,11 @@ class Supervisor:
     def settle(self, q_rad: FloatArray, duration_s: float) -> None:
         """Bring the legs to ``q_rad`` (a standing posture) while the belt stops at the end of a
         walk: from the next :meth:`limit` the controller's command blends over ``duration_s``
-        (s) into a hold there (hold stiffness and damping of the settings), which stays until
-        the stop that ends the walk. Call it between ticks (the loop's progress callback)."""
-        self._resume.settle(q_rad, self.settings.hold_kp_nm_per_rad,
-                            self.settings.hold_kd_nms_per_rad, duration_s)
+        (s) into a hold there (twice the category-2 hold's stiffness and damping: a standing
+        person's weight on a weak knee needs it), which stays until the stop that ends the
+        walk. Call it between ticks (the loop's progress callback)."""
+        self._resume.settle(q_rad, 2.0 * self.settings.hold_kp_nm_per_rad,
+                            2.0 * self.settings.hold_kd_nms_per_rad, duration_s)
 
     @property
     def recovering_(self) -> bool:
