@@ -93,10 +93,12 @@ def main() -> None:
             if therapist.accepted_at is None:
                 print(f"{seed:4d}  {therapist.resets:6d}  never")
                 continue
-            walked = ("no fault" if therapist.refault_at is None else
-                      f"{therapist.refault_at - therapist.accepted_at:.3f}, then {therapist.refault}")
-            print(f"{seed:4d}  {therapist.resets:6d}  {therapist.accepted_at:15.3f}  "
-                  f"{walked if therapist.refault_at is not None else f'>= {args.after:g}, no fault'}")
+            if therapist.refault_at is None:
+                walked = f">= {args.after:g}, no fault"
+            else:
+                walked = (f"{therapist.refault_at - therapist.accepted_at:.3f}, "
+                          f"then {therapist.refault}")
+            print(f"{seed:4d}  {therapist.resets:6d}  {therapist.accepted_at:15.3f}  {walked}")
 
 
 if __name__ == "__main__":

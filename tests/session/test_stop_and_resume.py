@@ -111,7 +111,8 @@ def test_a_category_0_stop_stops_the_belt_and_the_person_stands(
     assert therapist.belt_at_stop[0] > 0.7
     assert therapist.belt_at_stop[round(1.0 / 0.001)] == 0.0
     # the limp legs of a person standing on the stopped belt: both feet down, nothing swinging
-    assert therapist.standing_contacts and all(r and l for r, l in therapist.standing_contacts)
+    feet = therapist.standing_contacts
+    assert feet and all(right and left for right, left in feet)
     assert max(therapist.standing_qd) < 0.3
 
 
@@ -131,7 +132,6 @@ def test_after_a_reset_the_belt_ramps_up_and_the_session_walks_ten_seconds_witho
         events = st.list_events(session_id)
         summary = st.session_summary(session_id)
     assert summary is not None
-    kinds = [e["kind"] for e in events]
     faults = [(e["kind"].removeprefix("fault:"), e["joint"]) for e in events
               if e["kind"].startswith("fault:")]
     reset = next(e for e in events if e["kind"] == "reset")

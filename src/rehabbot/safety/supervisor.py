@@ -29,7 +29,9 @@ After a stop, a person may hold :meth:`Supervisor.recover` to bring limp joints 
 beyond their range back inside it, gently, so that a reset can be accepted
 (:mod:`rehabbot.safety.recovery`: only while held, never with E-STOP pressed or a sensor fault
 latched, and any new fault ends it). After an accepted reset the controller's command is blended
-in from a low-stiffness hold of the legs where they are (:class:`~rehabbot.safety.recovery.Resumption`).
+in from a low-stiffness hold of the legs where they are
+(:class:`~rehabbot.safety.recovery.Resumption`); at the end of a walk :meth:`Supervisor.settle`
+blends it into a hold at a standing posture.
 
 Faults latch until a person calls :meth:`Supervisor.reset`; the loop never does. A reset is refused
 while the cause of a latched fault is still present (E-STOP still pressed, a joint still beyond
@@ -72,8 +74,8 @@ from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.recovery import (
     Recovery,
     RecoveryLimits,
-    Resumption,
     ResumeLimits,
+    Resumption,
     may_recover,
 )
 from rehabbot.safety.settings import SafetySettings, periods

@@ -39,8 +39,7 @@ from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.patient import PatientModel
 from rehabbot.sim.patient_profiles import ImpairmentProfile
-from rehabbot.sim.world import BELT_DECELERATION_MPS2
-from rehabbot.sim.world import TreadmillWorld
+from rehabbot.sim.world import BELT_DECELERATION_MPS2, TreadmillWorld
 
 #: Largest ankle angle (rad) the start pose uses to put a foot flat.
 FOOT_FLAT_LIMIT_RAD = math.radians(30.0)

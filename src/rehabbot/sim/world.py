@@ -7,10 +7,11 @@ changes neither forces nor accelerations. The world does the latter: the ground 
 (sole-belt friction 0.9) and the ``harness_x`` joint is driven at ``+v`` by a stiff velocity motor.
 Like a real treadmill's drive, the belt changes speed at a bounded rate: a new speed
 (:meth:`TreadmillWorld.set_belt_speed`) is reached step by step, speeding up at
-:data:`BELT_ACCELERATION_MPS2` (3 km/h in 2.8 s) and slowing down at :data:`BELT_DECELERATION_MPS2`
-(from 3 km/h to a stop in 0.83 s). Positions "in the treadmill frame"
-(:meth:`TreadmillWorld.foot_positions`) are world positions relative to the harness carriage; the carriage's travel (:attr:`TreadmillWorld.harness_position_m`)
-is the length of belt that has run under the person.
+:data:`BELT_ACCELERATION_MPS2` (3 km/h in 2.8 s) and slowing down at
+:data:`BELT_DECELERATION_MPS2` (from 3 km/h to a stop in 0.83 s). Positions "in the treadmill
+frame" (:meth:`TreadmillWorld.foot_positions`) are world positions relative to the harness
+carriage; the carriage's travel (:attr:`TreadmillWorld.harness_position_m`) is the length of belt
+that has run under the person.
 
 **Body-weight support.** The ``pelvis_z`` joint carries, each step, an upward force
 ``(bws · m_body + m_exo) · g`` minus a light viscous term ``c · ż`` (``c`` = 5 N·s/m per kg of the
