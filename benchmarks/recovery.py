@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 from rehabbot.hal.config import load_robot_config
-from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.storage.samples import Sample
 
 ESTOP_AT_S = 4.0
 RELEASE_AFTER_S = 1.0
@@ -42,9 +42,8 @@ class Therapist:
         self.resets = 0
         self._next_reset = 0.0
 
-    def push(self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-             q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray,
-             q_ref: FloatArray) -> None:
+    def push(self, sample: Sample) -> None:
+        t_s = sample.t_s
         loop = self.runner.loop
         if loop is None or self.runner.assessing:
             return

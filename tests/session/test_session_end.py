@@ -10,11 +10,11 @@ import pytest
 
 from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.robot import Lifecycle
-from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.plant import Plant, PlantSettings, open_plant
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import SimulatedExoskeleton
+from rehabbot.storage.samples import Sample
 from rehabbot.storage.store import SessionStore
 
 
@@ -30,9 +30,8 @@ class Watch:
         self.plant = open_plant(config, settings)
         return self.plant
 
-    def push(self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-             q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray,
-             q_ref: FloatArray) -> None:
+    def push(self, sample: Sample) -> None:
+        t_s = sample.t_s
         assert self.plant is not None and self.runner is not None
         loop = self.runner.loop
         sim = self.plant.treadmill

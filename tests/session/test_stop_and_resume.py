@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from rehabbot.hal.config import RobotConfig, load_robot_config
-from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.plant import Plant, PlantSettings, open_plant
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import SimulatedExoskeleton
+from rehabbot.storage.samples import Sample
 from rehabbot.storage.store import SessionStore
 
 ESTOP_AT_S = 3.0
@@ -58,9 +58,8 @@ class Therapist:
         self.belt_after_reset: list[tuple[float, float]] = []
         self.refault_at: float | None = None
 
-    def push(self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-             q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray,
-             q_ref: FloatArray) -> None:
+    def push(self, sample: Sample) -> None:
+        tick, t_s = sample.tick, sample.t_s
         assert self.runner is not None
         loop = self.runner.loop
         if loop is None:
@@ -72,8 +71,8 @@ class Therapist:
             if supervisor.torque_off_:
                 self.belt_at_stop.append(belt.belt_speed_mps)
             if t_s >= STANDING_FROM_S and supervisor.torque_off_:
-                self.standing_qd.append(float(np.abs(qd).max()))
-                self.standing_contacts.append((contact_r, contact_l))
+                self.standing_qd.append(float(np.abs(sample.qd).max()))
+                self.standing_contacts.append((sample.contact_r, sample.contact_l))
             if t_s >= RESET_AT_S and supervisor.faults_:
                 supervisor.estop(False)
                 supervisor.recover(True)  # F7 held, renewed while held
