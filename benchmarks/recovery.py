@@ -3,9 +3,11 @@
 Usage::
 
     python benchmarks/recovery.py [--profile stroke_left] [--seeds 0 1 2] [--after 10]
+        [--release 1.0]
 
 A lockstep in-process session (``sim_exo``, the standard protocol) is stopped with E-STOP at
-4 s of walking; E-STOP is released 1 s later; then the therapist's path is followed, as the
+4 s of walking; E-STOP is released ``--release`` seconds later (default 1 s); then the
+therapist's path is followed, as the
 console does it: hold-to-run recovery (F7) held while a reset (F3) is asked every 0.1 s until the
 supervisor accepts it. The script prints, per seed, when the reset was accepted, the belt speed
 then, and how long the session walked after it without a new fault (up to ``--after`` seconds;
@@ -33,8 +35,10 @@ class Therapist:
     """Presses E-STOP, releases it, holds F7 and presses F3 until the reset is accepted; then
     watches for the next fault (a live sample sink: runs on the loop's thread)."""
 
-    def __init__(self, runner: SessionRunner, after_s: float) -> None:
+    def __init__(self, runner: SessionRunner, after_s: float,
+                 release_after_s: float = RELEASE_AFTER_S) -> None:
         self.runner = runner
+        self.release_after_s = release_after_s
         self.after_s = after_s
         self.accepted_at: float | None = None
         self.refault_at: float | None = None
@@ -51,7 +55,7 @@ class Therapist:
         if self.accepted_at is None:
             if t_s >= ESTOP_AT_S and not supervisor.faults_ and self.resets == 0:
                 supervisor.estop(True)
-            elif t_s >= ESTOP_AT_S + RELEASE_AFTER_S and supervisor.faults_:
+            elif t_s >= ESTOP_AT_S + self.release_after_s and supervisor.faults_:
                 supervisor.estop(False)
                 supervisor.recover(True)
                 if t_s >= self._next_reset:
@@ -73,11 +77,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="stroke_left")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--release", type=float, default=RELEASE_AFTER_S,
+                        help="seconds from the E-STOP press to its release and the first reset")
     parser.add_argument("--after", type=float, default=10.0,
                         help="seconds of walking after the reset that count as recovered")
     args = parser.parse_args()
     print(f"profile {args.profile}: E-STOP at {ESTOP_AT_S:g} s, released "
-          f"{RELEASE_AFTER_S:g} s later, F7 held + F3 every {RESET_EVERY_S:g} s")
+          f"{args.release:g} s later, F7 held + F3 every {RESET_EVERY_S:g} s")
     print("seed  resets  accepted at (s)  walked after reset (s)")
     with tempfile.TemporaryDirectory() as folder:
         for seed in args.seeds:
@@ -86,7 +92,7 @@ def main() -> None:
                                      duration_s=ESTOP_AT_S + 60.0, seed=seed,
                                      profile=args.profile)
             runner = SessionRunner(request)
-            therapist = Therapist(runner, args.after)
+            therapist = Therapist(runner, args.after, args.release)
             runner.request.live = therapist
             runner.run()
             if therapist.accepted_at is None:
