@@ -151,12 +151,12 @@ class ResumeLimits:
         kp_nm_per_rad: stiffness of the hold the robot starts from (N·m/rad).
         kd_nms_per_rad: damping of that hold (N·m·s/rad).
 
-    >>> ResumeLimits().kp_nm_per_rad < RecoveryLimits().kp_nm_per_rad
+    >>> ResumeLimits().kp_nm_per_rad < 0.2 * 600.0  # a fifth of a guided knee's stiffness
     True
     """
 
     duration_s: float = 1.0
-    kp_nm_per_rad: float = 30.0
+    kp_nm_per_rad: float = 100.0
     kd_nms_per_rad: float = 2.0
 
     def __post_init__(self) -> None:
@@ -188,7 +188,7 @@ class Resumption:
     >>> out = JointCommand(np.array([0.5]), np.zeros(1), np.array([300.0]), np.ones(1))
     >>> resume.shape(out)  # the first tick: the hold alone
     >>> float(out.kp[0]), float(out.q_ref[0])
-    (30.0, 0.1)
+    (100.0, 0.1)
     """
 
     def __init__(self, n_joints: int, limits: ResumeLimits, period_s: float) -> None:
