@@ -140,7 +140,7 @@ def test_after_a_reset_the_belt_ramps_up_and_the_session_walks_ten_seconds_witho
     assert faults[0] == ("estop", None)
     assert all(e["t_s"] <= reset["t_s"] for e in events if e["kind"].startswith("fault:"))
     assert {kind for kind, _ in faults[1:]} <= {"position_limit", "rom_exceeded"}
-    assert [f.split(" ")[0] for f in summary["faults"]] == [kind for kind, _ in faults]
+    assert [f.split(" ")[0] for f in summary.faults] == [kind for kind, _ in faults]
     assert sorted(str(reset["detail"]["cleared"]).split("; ")) == sorted(
         kind if joint is None else f"{kind}@{joint}" for kind, joint in faults)
     assert status == "faulted"  # a session with a latched fault is stored as such
