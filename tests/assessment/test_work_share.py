@@ -10,6 +10,8 @@ import pytest
 from rehabbot.assessment.gait_analysis import analyze_samples
 from rehabbot.assessment.report import load_report_data, session_table
 from rehabbot.assessment.work_share import (
+    SOURCE_ESTIMATE,
+    SOURCE_TRUTH,
     SwingLeg,
     derivatives,
     swing_mask,
@@ -18,6 +20,8 @@ from rehabbot.assessment.work_share import (
 from rehabbot.controllers.compensation import LegGravity
 from rehabbot.sim.anthropometry import BodyModel
 from rehabbot.sim.body import ExoSegments
+from rehabbot.storage.store import SessionStore
+from rehabbot.storage.truth import MUSCLE_TORQUE, load_truth
 from tests.assessment.true_work import simulate_with_true_torques, true_patient_work_j
 
 BODY = BodyModel.from_height_mass(1.75, 75.0)
@@ -99,9 +103,20 @@ def test_share_against_the_simulated_patients_true_torques(protocol: str, tmp_pa
     session, samples, tau_patient = simulate_with_true_torques(protocol, 15.0, store)
     analysis = analyze_samples(samples, height_m=1.75, mass_kg=75.0)  # the simulated patient
     assert "patient_work_share_swing_pct" not in analyze_samples(samples).assistance
+    assert analysis.assistance["patient_work_share_source"] == SOURCE_ESTIMATE
+    # the session stored the patient model's muscle torques: the report's share comes from them
+    with SessionStore.open(store) as st:
+        truth = load_truth(st, session, MUSCLE_TORQUE)
+    assert truth is not None and truth.source == "in-process simulation"
+    with_truth = analyze_samples(samples, height_m=1.75, mass_kg=75.0,
+                                 muscle_torque_nm=truth.acting_from(samples.tick))
+    assert with_truth.assistance["patient_work_share_source"] == SOURCE_TRUTH
+    assert with_truth.assistance["patient_work_share_estimate_swing_pct"] == (
+        analysis.assistance["patient_work_share_swing_pct"])
     report_rows = dict(session_table(load_report_data(store, session))[2])  # the demo patient's
     assert report_rows["patient's share of the positive work in swing, right (%)"] == (
-        f"{analysis.assistance['patient_work_share_swing_pct']['right']:.1f}")
+        f"{with_truth.assistance['patient_work_share_swing_pct']['right']:.1f}")
+    assert report_rows["patient's work share from"] == SOURCE_TRUTH
     for side, joints in (("right", [0, 1]), ("left", [2, 3])):
         table = analysis.strides[side]
         assert table["end_s"].size >= 8

@@ -66,6 +66,7 @@ from rehabbot.export.base import private_file
 from rehabbot.storage.cli import OperatorOption, default_operator
 from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
 from rehabbot.storage.store import SessionInfo, SessionStore, default_store_path
+from rehabbot.storage.truth import MUSCLE_TORQUE, load_truth
 
 #: Output suffixes and their format.
 SUFFIXES = (".html", ".pdf")
@@ -167,6 +168,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
     with SessionStore.open_existing(Path(store_path)) as store:
         info = store.get_session(session_id)
         samples = store.load_walking_samples(session_id)  # no assessment battery
+        truth = load_truth(store, session_id, MUSCLE_TORQUE)  # a simulated session's
         parameters = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or {}
         try:
@@ -180,8 +182,10 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
     speed = None if speed_kmh is None else speed_kmh / 3.6
     guidance = _number(parameters.get("guidance_pct", protocol.get("guidance_pct")))
     try:
-        analysis = analyze_samples(samples, speed_m_s=speed, height_m=height,
-                                   guidance_pct=guidance, mass_kg=mass) if len(samples) else None
+        analysis = analyze_samples(
+            samples, speed_m_s=speed, height_m=height, guidance_pct=guidance, mass_kg=mass,
+            muscle_torque_nm=None if truth is None else truth.acting_from(samples.tick),
+        ) if len(samples) else None
     except KeyError:
         analysis = None
     if analysis is None or analysis.step_count == 0:
@@ -279,6 +283,8 @@ def session_table(data: ReportData) -> Table:
         rows.append([f"mean |commanded torque| {name} (N·m)", _fmt(torque)])
     for side, share in result.assistance.get("patient_work_share_swing_pct", {}).items():
         rows.append([f"patient's share of the positive work in swing, {side} (%)", _fmt(share, 1)])
+    if "patient_work_share_source" in result.assistance:
+        rows.append(["patient's work share from", result.assistance["patient_work_share_source"]])
     return "Session", ["metric", "value"], rows
 
 
@@ -337,6 +343,8 @@ def engagement_table(found: Engagement) -> Table:
     for side, share in found.work_share_pct.items():
         rows.append([f"patient's share of the positive work in swing, {side} (%)",
                      _fmt(share, 1)])
+    if found.work_share_source:
+        rows.append(["patient's work share from", found.work_share_source])
     return "Engagement (patient display)", ["measure", "value"], rows
 
 

@@ -360,6 +360,8 @@ class SimulatedExoskeleton:
             names, settings.profile, settings.mass_kg, settings.cadence_steps_per_min,
             settings.seed,
         )
+        self._robot_joints = np.array(indices)
+        self._muscle_torques: FloatArray = np.zeros(len(indices))
 
     def serving(self) -> contextlib.AbstractContextManager[None]:
         """A block during which the drives answer the host without simulated time passing (for
@@ -371,6 +373,9 @@ class SimulatedExoskeleton:
         q, qd = self._q, self._qd
         self.drives.receive()
         tau = self.patient.torques(self.world.time_s, q, qd, self._contacts[0])
+        joints = self._robot_joints
+        np.subtract(tau[joints], self.patient.passive_torques(q, qd)[joints],
+                    out=self._muscle_torques)
         self.drives.joint_torques(tau)
         self.world.apply_torques(tau)
         self.world.step()
@@ -387,6 +392,17 @@ class SimulatedExoskeleton:
     def set_body_weight_support(self, fraction: float) -> None:
         """Change the body-weight support (unloaded share, 0..1) from the next step on."""
         self.world.set_body_weight_support(fraction)
+
+    def muscle_torques(self) -> FloatArray:
+        """Simulation truth: the patient model's muscle torques (N·m) at the robot's joints, in
+        the robot configuration's order, during the last step.
+
+        The patient's own torque without the passive tissue torques (the active torque toward
+        the patient's intended gait, the stretch reflexes, a drop foot's deficit): what a
+        patient's muscles did, which a real robot cannot measure. The array is overwritten by
+        every step; copy it to keep it.
+        """
+        return self._muscle_torques
 
     def foot_contacts(self) -> tuple[bool, bool]:
         """Ground truth: does the (right, left) foot touch the belt (after the last step)."""

@@ -59,12 +59,13 @@ BUSY_TIMEOUT_S = 5.0
 FINAL_STATUSES = ("completed", "aborted", "faulted")
 """The statuses :meth:`SessionStore.finish_session` accepts; a session is 'running' before."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
 Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
 read, nor migrated. Version 2 had no patient records; version 3 reused the row ids of erased
-patients and sessions. Both are migrated to version 4 when opened (:data:`_MIGRATIONS`).
+patients and sessions; version 4 had no simulation truth (:mod:`rehabbot.storage.truth`). They
+are migrated to version 5 when opened (:data:`_MIGRATIONS`).
 """
 APPLICATION_ID = 0x52484254
 """``PRAGMA application_id`` of a rehabbot store ("RHBT"), set from schema version 4 on."""
@@ -1103,6 +1104,19 @@ def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
 
 
 _MIGRATIONS[3] = _migrate_to_ids_never_reused
+# 4 → 5: what a simulation knew per tick and a real robot cannot measure (rehabbot.storage.truth):
+# per session and quantity, little-endian blobs tick int64 (n,) and value float64 (n × joints).
+_MIGRATIONS[4] = (
+    """CREATE TABLE simulation_truth (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        n_ticks INTEGER NOT NULL CHECK (n_ticks >= 0),
+        tick BLOB NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (session_id, name)
+    )""",
+)
 
 
 def _schema_version(db: sqlite3.Connection) -> int:
