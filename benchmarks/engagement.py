@@ -1,20 +1,23 @@
 """Engagement of simulated patients of different strength at the same guidance.
 
-For each patient profile given (default: athletic, healthy, sci_incomplete) one simulated session
-of the default robot with a bundled protocol (default ``path_control``, whose tunnel leaves the
-patient free to lead) is run in-process; its engagement measures
-(:mod:`rehabbot.assessment.engagement`) are computed against one target band (default 0.5 to
-10 N·m: the patient leads the robot). Printed per profile: strides, the time in the band per
-joint and part and overall (%), and the estimated patient's share of the positive work in swing.
+For each patient profile given (default: athletic, healthy, stroke_left, sci_incomplete) one
+simulated session of the default robot with a bundled protocol (default ``path_control``) is run
+in-process; its engagement measures (:mod:`rehabbot.assessment.engagement`) are computed against
+one target band (default 0.5 to 10 N·m: the patient leads the robot). Printed per profile:
+strides, the time in the band per joint and part and overall (%), the patient's share of the
+positive work in swing from the simulation's truth (the patient model's muscle torques, stored
+with the session) and from the estimate a real robot has (interaction torques and the leg's
+inverse dynamics), and the estimate's error against the truth (percentage points, right/left).
 
     python benchmarks/engagement.py [--protocol path_control] [--seconds 12]
-        [--band 0.5 10] [--profiles athletic healthy sci_incomplete]
+        [--band 0.5 10] [--profiles athletic healthy stroke_left sci_incomplete] [--seed 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+from math import nan
 from pathlib import Path
 
 from rich.console import Console
@@ -22,6 +25,7 @@ from rich.table import Table
 
 from rehabbot.assessment.engagement import FeedbackSettings, engagement
 from rehabbot.assessment.report import load_report_data
+from rehabbot.assessment.work_share import SOURCE_TRUTH
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
@@ -34,14 +38,15 @@ def main() -> None:
     parser.add_argument("--band", type=float, nargs=2, default=(0.5, 10.0),
                         metavar=("LOW", "HIGH"), help="target band (N·m)")
     parser.add_argument("--profiles", nargs="+",
-                        default=["athletic", "healthy", "sci_incomplete"])
+                        default=["athletic", "healthy", "stroke_left", "sci_incomplete"])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     record = [(0.0, FeedbackSettings("bars", *args.band))]
     table = Table(title=f"time in the band {args.band[0]:g} to {args.band[1]:g} N·m, "
                         f"{args.protocol}, {args.seconds:g} s, seed {args.seed}")
     for column in ("profile", "strides R/L", "hip stance", "hip swing", "knee stance",
-                   "knee swing", "overall", "work share R/L (%)"):
+                   "knee swing", "overall", "work share truth R/L (%)", "estimate R/L (%)",
+                   "estimate error R/L (pp)"):
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory() as folder:
         for profile in args.profiles:
@@ -55,11 +60,18 @@ def main() -> None:
             cells = [f"{found.time_in_band[key].pct:.0f} %" if key in found.time_in_band
                      else "" for key in (("hip", "stance"), ("hip", "swing"),
                                          ("knee", "stance"), ("knee", "swing"))]
-            shares = "/".join(f"{found.work_share_pct.get(s, float('nan')):.0f}"
-                              for s in ("right", "left"))
-            strides = "/".join(str(found.strides[s]["start_s"].size) for s in ("right", "left"))
-            table.add_row(profile, strides, *cells, f"{found.overall.pct:.0f} %", shares)
-    Console(width=120).print(table)
+            if found.work_share_source != SOURCE_TRUTH:
+                raise SystemExit(f"{profile}: the session has no simulation truth "
+                                 f"(work share from {found.work_share_source!r})")
+            sides = ("right", "left")
+            truth = [found.work_share_pct.get(s, nan) for s in sides]
+            estimate = [found.work_share_estimate_pct.get(s, nan) for s in sides]
+            strides = "/".join(str(found.strides[s]["start_s"].size) for s in sides)
+            table.add_row(profile, strides, *cells, f"{found.overall.pct:.0f} %",
+                          "/".join(f"{v:.1f}" for v in truth),
+                          "/".join(f"{v:.1f}" for v in estimate),
+                          "/".join(f"{e - t:+.1f}" for e, t in zip(estimate, truth, strict=True)))
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

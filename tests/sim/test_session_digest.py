@@ -5,6 +5,12 @@ vectorized codec, array supervisor, batched physics): the same robot, protocol a
 record the same samples bit for bit. A change that alters any recorded value (a different
 rounding in the codec, another order of frames, another order of floating-point operations in the
 drive law) changes the digest.
+
+It was made again, once, when the emulated drives got the resolution and the velocity noise of
+their encoders (issue 14: the drives' laws and replies use whole encoder counts and a seeded,
+noisy velocity, so every recorded value changed by design; the digest before that was
+``72a44af6…dcc955``, and it still held with the simulation-truth recording added). Since then it
+pins the same thing as before: faster code must record the same samples bit for bit.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
 
 #: SHA-256 of the recorded samples of a 3 s ``standard_gait`` session of ``sim_exo``, seed 7.
-DIGEST = "72a44af64a42f48a7488d23b08eb11c005379f78c013edbbbb291c95b3dcc955"
+DIGEST = "fdf527d71b0f193f62f218279d1a814acbc4bd25e5c980345bbd6275bc79bddd"
 
 
 def samples_digest(store_path: Path, session_id: int) -> str:

@@ -90,11 +90,13 @@ SERVING_POLL_S = 0.005
 class DriveEmulator(Protocol):
     """The emulated drives of one protocol on one bus (a plug-in's emulator implements this).
 
-    Constructed as ``Emulator(bus, joints, sim_indices, robot)``: joint ``i`` of ``joints`` (all on
-    ``bus``) drives the simulator's joint ``sim_indices[i]``; ``robot`` gives each joint's bus
-    configuration (:meth:`~rehabbot.hal.config.RobotConfig.bus_of`: the host id), the control
-    period and the watchdogs. One simulator step calls :meth:`receive` for every frame on the
-    bus, then :meth:`joint_torques`, steps the physics, then :meth:`observe` and :meth:`publish`.
+    Constructed as ``Emulator(bus, joints, sim_indices, robot, seed=seed)``: joint ``i`` of
+    ``joints`` (all on ``bus``) drives the simulator's joint ``sim_indices[i]``; ``robot`` gives
+    each joint's bus configuration (:meth:`~rehabbot.hal.config.RobotConfig.bus_of`: the host
+    id), the control period and the watchdogs; ``seed`` (the simulation's) seeds whatever noise
+    the drives' measurements have (their encoders). One simulator step calls :meth:`receive`
+    for every frame on the bus, then :meth:`joint_torques`, steps the physics, then
+    :meth:`observe` and :meth:`publish`.
     """
 
     def __init__(
@@ -103,6 +105,8 @@ class DriveEmulator(Protocol):
         joints: Sequence[JointConfig],
         sim_indices: Sequence[int],
         robot: RobotConfig,
+        *,
+        seed: int = 0,
     ) -> None: ...
 
     def receive(self, msg: can.Message) -> bool:
@@ -181,6 +185,7 @@ class DriveEmulators:
         *,
         channel_suffix: str = "",
         opener: BusOpener = open_bus,
+        seed: int = 0,
     ) -> None:
         """Emulate the drives of ``config``; joint ``i`` drives sim joint ``sim_indices[i]``,
         which is at angle ``q`` and velocity ``qd`` now.
@@ -194,6 +199,7 @@ class DriveEmulators:
                 :class:`~rehabbot.hal.robot.CanRobot` is given it.
             opener: opens the emulator's side of each bus (default: as the host opens it, the
                 ``virtual`` bus of this process).
+            seed: seeds the noise of the drives' encoders.
 
         Raises:
             ConfigurationError: a joint's protocol has no emulator.
@@ -213,7 +219,7 @@ class DriveEmulators:
                 for protocol, members in groups.items():
                     emulator = classes[protocol](
                         served.bus, [config.joints[i] for i in members],
-                        [sim_indices[i] for i in members], config,
+                        [sim_indices[i] for i in members], config, seed=seed,
                     )
                     served.emulators.append(emulator)
                     self._where |= {joint: (emulator, k) for k, joint in enumerate(members)}
@@ -352,7 +358,7 @@ class SimulatedExoskeleton:
         try:
             self.drives = DriveEmulators(
                 config, indices, self._q, self._qd, channel_suffix=channel_suffix,
-                opener=opener or open_bus)
+                opener=opener or open_bus, seed=settings.seed)
         except ConfigurationError:
             self.world.close()
             raise
