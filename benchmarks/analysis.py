@@ -26,10 +26,10 @@ import numpy as np
 from rehabbot.assessment.gait_analysis import analyze_gait
 from rehabbot.assessment.kinematic_events import EXOSKELETON
 from rehabbot.assessment.work_share import SwingLeg
-from rehabbot.controllers.reference import joint_curves
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.normative_gait import joint_curves
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 
 JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
 

@@ -4,7 +4,7 @@ Every cell is one simulated session through the full CAN path (``SimulatedExoske
 python-can ``virtual`` bus, ``CanRobot``, ``Supervisor``, ``ControlLoop`` in lockstep), built from
 the bundled ``sim_exo`` robot and ``standard_gait`` protocol (3 km/h, 90 steps/min, 30 %
 body-weight support, full-guidance stiffness 800/600 N·m/rad at hip/knee), a 1.75 m, 75 kg patient
-of the given profile (:data:`rehabbot.sim.patient.PROFILES`), the same seed in every cell.
+of the given profile (:data:`rehabbot.sim.patient_profiles.PROFILES`), the same seed in every cell.
 
 What each column is (over the session after the first :data:`SETTLE_S` s, up to a fault if any;
 computed by :func:`rehabbot.sweeps.measure.measure`, which the parameter sweeps share):
@@ -42,9 +42,12 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.assist_as_needed import AssistAsNeededController
 from rehabbot.controllers.base import Controller
-from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
+from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.phase_sources import (
@@ -66,9 +69,7 @@ from rehabbot.safety.range_margin import RangeMargin
 from rehabbot.safety.supervisor import Supervisor
 from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S
 from rehabbot.session.runner import DEMO_PATIENT
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 from rehabbot.sweeps.measure import SETTLE_S, Measures, measure
 

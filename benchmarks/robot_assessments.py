@@ -31,12 +31,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from rehabbot.assessment.robot_recording import RobotSetup
-from rehabbot.assessment.robot_rom import expected_rom
+from rehabbot.assessment.robot.range_of_motion import expected_rom
+from rehabbot.assessment.robot.recording import RobotSetup
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner, build_supervisor
-from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PROFILES, PatientModel
+from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PatientModel
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
 from rehabbot.storage.store import SessionStore
 

@@ -30,13 +30,13 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.normative_gait import GaitReference
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.loop import LoopReport
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.sim.simulator import initial_pose
 from rehabbot.sim.world import ACTUATED_JOINTS, TreadmillWorld
 

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests packag
 
 from rehabbot.assessment.gait_analysis import analyze_samples
 from rehabbot.assessment.work_share import SwingLeg, derivatives, swing_mask, swing_work_share
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.session.runner import DEMO_PATIENT
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from tests.assessment.true_work import simulate_with_true_torques, true_patient_work_j
 
 

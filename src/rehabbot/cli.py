@@ -68,7 +68,7 @@ from rehabbot.session.cli import replay_command
 from rehabbot.session.plant import PlantSettings, emulated, open_plant
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.session.zeroing import read_angles, store_offsets, with_stored_offsets, zero_offsets
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
 from rehabbot.sweeps.cli import analyze_batch_command, sweep_command

@@ -11,9 +11,9 @@ import re
 import numpy as np
 import pytest
 
-from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
-from rehabbot.assessment.robot_isometric import sustained_peak
-from rehabbot.assessment.robot_recording import AssessmentRecording, RobotSetup
+from rehabbot.assessment.robot.isometric_strength import sustained_peak
+from rehabbot.assessment.robot.recording import AssessmentRecording, RobotSetup
+from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS
 from rehabbot.controllers.procedures import Step, StepMark
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config

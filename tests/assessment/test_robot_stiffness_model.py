@@ -6,9 +6,9 @@ import numpy as np
 import pybullet as p
 import pytest
 
-from rehabbot.assessment.leg_inertia import LegInertia
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegInertia
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.sim.world import TreadmillWorld
 
 

@@ -19,7 +19,7 @@ from rehabbot.assessment.scores import (
     normative_mean_deg,
     speed_class,
 )
-from rehabbot.controllers.reference import SPEED_CLASSES, normative_curve
+from rehabbot.body.normative_gait import SPEED_CLASSES, normative_curve
 from tests.assessment.test_labfiles_and_cli import analyze_app
 
 KINDS = ("hip", "knee", "ankle")

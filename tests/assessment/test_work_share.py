@@ -17,12 +17,12 @@ from rehabbot.assessment.work_share import (
     swing_mask,
     swing_work_share,
 )
-from rehabbot.controllers.compensation import LegGravity
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.storage.store import SessionStore
 from rehabbot.storage.truth import MUSCLE_TORQUE, load_truth
 from tests.assessment.true_work import simulate_with_true_torques, true_patient_work_j

@@ -9,17 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rehabbot.controllers.compensation import (
-    Compensation,
-    JointFriction,
-    LegGravity,
-    LegSegments,
-)
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegSegments
+from rehabbot.body.orthosis import ExoSegments
+from rehabbot.controllers.compensation import Compensation, JointFriction
 from rehabbot.controllers.transparent import TransparentController
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments, build_urdf
+from rehabbot.sim.urdf import build_urdf
 from rehabbot.sim.world import p
 
 NAMES = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rehabbot.body.normative_gait import GaitReference, PeriodicCurve
 from rehabbot.controllers.compensation import Compensation, JointFriction
 from rehabbot.controllers.gait_phase import CadencePhase
 from rehabbot.controllers.impedance import FLOOR_PARAMS, ImpedanceController
-from rehabbot.controllers.reference import GaitReference, PeriodicCurve
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointCommand, JointState
 

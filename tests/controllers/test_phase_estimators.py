@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
+from rehabbot.body.normative_gait import joint_curves, thigh_difference_curve
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
 from rehabbot.controllers.phase_portrait import PhasePortrait
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase, make_phase_estimator
-from rehabbot.controllers.reference import joint_curves, thigh_difference_curve
 from rehabbot.controllers.thigh_phase import ThighDifferencePhase
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState

@@ -7,16 +7,17 @@ import math
 import numpy as np
 import pytest
 
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.assist_as_needed import AssistAsNeededController
-from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
+from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.transparent import TransparentController
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
 from rehabbot.safety.range_margin import RangeMargin
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 
 NAMES = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
 K = np.array([800.0, 600.0, 800.0, 600.0])

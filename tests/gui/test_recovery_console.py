@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from rehabbot.body.range_of_motion import RangeOfMotion
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import load_protocol
@@ -26,7 +27,6 @@ from rehabbot.storage.records import (
     FittingParameters,
     PatientProfile,
     PatientRecords,
-    RangeOfMotion,
 )
 from rehabbot.storage.store import SessionStore
 from tests.gui.conftest import shown_window

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from rehabbot.body.range_of_motion import RangeOfMotion
 from rehabbot.gui.setup_screen import SetupScreen
 from rehabbot.hal.config import RobotConfig
 from rehabbot.storage.records import (
     FittingParameters,
     PatientProfile,
     PatientRecords,
-    RangeOfMotion,
 )
 from rehabbot.storage.store import SessionStore
 

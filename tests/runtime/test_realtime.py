@@ -38,19 +38,24 @@ def test_settings_take_effect_in_the_process_or_are_reported() -> None:
     cpu = min(os.sched_getaffinity(0))
     code = (
         "import os\n"
-        "from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime\n"
+        "from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime, loop_priority\n"
         f"r = apply_realtime(RealtimeSettings(fifo_priority=10, cpus=frozenset({{{cpu}}}), "
         "lock_memory=True))\n"
         "print(len(r.applied) + len(r.refused))\n"
         "print(os.sched_getaffinity(0))\n"
         "print(os.sched_getscheduler(0) == os.SCHED_FIFO, any('FIFO' in a for a in r.applied))\n"
+        "with loop_priority():\n"
+        "    print(os.sched_getscheduler(0) == os.SCHED_FIFO)\n"
+        "print(os.sched_getscheduler(0) == os.SCHED_FIFO)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout.splitlines()
     assert out[0] == "3"  # every setting either applied or refused with a reason
     assert out[1] == str({cpu})
-    fifo_now, fifo_reported = out[2].split()
-    assert fifo_now == fifo_reported  # the report tells the truth about the scheduler
+    fifo_before_loop, fifo_reported = out[2].split()
+    assert fifo_before_loop == "False"  # the priority is the loop's, not the bring-up's
+    assert out[3] == fifo_reported  # the report tells the truth: the loop runs at it if allowed
+    assert out[4] == "False"  # and after the loop (summary, report, store) the normal scheduler
 
 
 def test_cli_warns_about_a_refused_setting_and_still_runs(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ import pytest
 
 from rehabbot.hal.config import load_robot_config
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
-from rehabbot.sim.patient import PASSIVE_STIFFNESS, PROFILES, PatientModel
+from rehabbot.sim.patient import PASSIVE_STIFFNESS, PatientModel
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
 from rehabbot.storage.store import SessionSamples, SessionStore
 from tests.session.battery_protocol import ROM_DEG, ZONE_DEG, battery_protocol

@@ -16,7 +16,8 @@ import pytest
 
 from rehabbot.hal.config import RobotConfig
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
-from rehabbot.sim.patient import PROFILES, PatientModel
+from rehabbot.sim.patient import PatientModel
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
 from rehabbot.storage.store import SessionSamples, SessionStore
 from tests.session.battery_protocol import battery_protocol

@@ -6,21 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.sim import patient as patient_module
 from rehabbot.sim.patient import (
     ACTIVE_DAMPING,
     ACTIVE_STIFFNESS,
-    HEALTHY,
     PASSIVE_DAMPING,
     PASSIVE_STIFFNESS,
-    PROFILES,
     REST_ANGLE_RAD,
     PatientModel,
-    PatientProfile,
-    StretchReflex,
 )
+from rehabbot.sim.patient_profiles import HEALTHY, PROFILES, ImpairmentProfile, StretchReflex
 from rehabbot.sim.world import JOINT_NAMES
 
 MASS_KG = 70.0
@@ -28,17 +25,17 @@ CADENCE = 90.0  # steps/min: 1.333 s strides
 STRIDE_S = 120.0 / CADENCE
 
 
-def model(profile: PatientProfile, seed: int = 0) -> PatientModel:
+def model(profile: ImpairmentProfile, seed: int = 0) -> PatientModel:
     return PatientModel(JOINT_NAMES, profile, MASS_KG, CADENCE, seed)
 
 
-def still(profile: PatientProfile) -> PatientModel:
+def still(profile: ImpairmentProfile) -> PatientModel:
     """A patient whose strides all last exactly STRIDE_S."""
-    return model(PatientProfile(profile.name, profile.ability, stride_variability=0.0))
+    return model(ImpairmentProfile(profile.name, profile.ability, stride_variability=0.0))
 
 
 def test_without_ability_only_passive_stiffness_and_damping_act() -> None:
-    patient = still(PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
+    patient = still(ImpairmentProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
     q = np.full(len(JOINT_NAMES), 0.5)
     qd = np.full(len(JOINT_NAMES), -1.0)
     kinds = [name.rsplit("_", 1)[0] for name in JOINT_NAMES]
@@ -49,11 +46,11 @@ def test_without_ability_only_passive_stiffness_and_damping_act() -> None:
 
 
 def test_on_the_intended_path_a_healthy_patient_adds_only_passive_torque() -> None:
-    patient = still(PatientProfile("healthy"))
+    patient = still(ImpairmentProfile("healthy"))
     phase = 0.3
     q_int, dq_int = GaitReference(JOINT_NAMES).evaluate(phase)
     qd_int = dq_int / STRIDE_S
-    passive = still(PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
+    passive = still(ImpairmentProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
     np.testing.assert_allclose(
         patient.torques(phase * STRIDE_S, q_int, qd_int, True),
         passive.torques(phase * STRIDE_S, q_int, qd_int, True),
@@ -61,8 +58,8 @@ def test_on_the_intended_path_a_healthy_patient_adds_only_passive_torque() -> No
 
 
 def test_active_torque_pulls_toward_the_intended_angle_scaled_by_ability() -> None:
-    weak = still(PatientProfile("weak", {"hip_flexion": 0.25, "knee_angle": 0.5}))
-    none = still(PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
+    weak = still(ImpairmentProfile("weak", {"hip_flexion": 0.25, "knee_angle": 0.5}))
+    none = still(ImpairmentProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0}))
     t_s = 0.4 * STRIDE_S
     q_int, dq_int = GaitReference(JOINT_NAMES).evaluate(0.4)
     q = q_int - 0.1  # every joint 0.1 rad short of the intended angle, at the intended velocity
@@ -80,7 +77,7 @@ def test_a_right_foot_strike_late_in_the_stride_starts_the_next_stride(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(patient_module, "PHASE_COUPLING_PER_S", 0.0)  # foot strikes alone
-    patient = still(PatientProfile("healthy"))
+    patient = still(ImpairmentProfile("healthy"))
     q = np.zeros(len(JOINT_NAMES))
     t, dt = 0.0, 0.001
     contact = True
@@ -98,7 +95,7 @@ def test_a_scuff_early_in_swing_does_not_reset_the_rhythm(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(patient_module, "PHASE_COUPLING_PER_S", 0.0)  # foot strikes alone
-    patient = still(PatientProfile("healthy"))
+    patient = still(ImpairmentProfile("healthy"))
     q = np.zeros(len(JOINT_NAMES))
     patient.torques(0.0, q, q, True)
     patient.torques(0.7 * STRIDE_S, q, q, False)  # foot off
@@ -140,7 +137,7 @@ def test_legs_lagging_within_the_deadband_leave_the_rhythm_alone() -> None:
 
 
 def test_stride_variability_is_seeded() -> None:
-    profile = PatientProfile("varied", stride_variability=0.05)
+    profile = ImpairmentProfile("varied", stride_variability=0.05)
     q = np.zeros(len(JOINT_NAMES))
 
     def phases(seed: int) -> list[float]:
@@ -160,12 +157,12 @@ def test_stride_variability_is_seeded() -> None:
                                                       ({}, 0.3)])
 def test_out_of_range_profiles_are_refused(ability: dict[str, float], variability: float) -> None:
     with pytest.raises(ConfigurationError, match="outside"):
-        PatientProfile("bad", ability, stride_variability=variability)
+        ImpairmentProfile("bad", ability, stride_variability=variability)
 
 
 def spastic_knee(threshold: float = 2.0, gain: float = 5.0, delay: float = 0.05) -> PatientModel:
     reflex = StretchReflex("knee_angle_l", threshold, gain, delay)
-    profile = PatientProfile("spastic", {"hip_flexion": 0.0, "knee_angle": 0.0},
+    profile = ImpairmentProfile("spastic", {"hip_flexion": 0.0, "knee_angle": 0.0},
                              stride_variability=0.0, spasticity=(reflex,))
     return model(profile)
 
@@ -228,6 +225,6 @@ def test_profiles_are_selectable_by_name() -> None:
 
 def test_bad_reflexes_are_refused() -> None:
     with pytest.raises(ConfigurationError, match=r"delay_s = 0\.5 is outside"):
-        PatientProfile("bad", spasticity=(StretchReflex("knee_angle_l", 2.0, 5.0, 0.5),))
+        ImpairmentProfile("bad", spasticity=(StretchReflex("knee_angle_l", 2.0, 5.0, 0.5),))
     with pytest.raises(ConfigurationError, match="spastic joint 'elbow_r' is not simulated"):
-        model(PatientProfile("bad", spasticity=(StretchReflex("elbow_r", 2.0, 5.0),)))
+        model(ImpairmentProfile("bad", spasticity=(StretchReflex("elbow_r", 2.0, 5.0),)))

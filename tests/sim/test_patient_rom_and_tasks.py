@@ -7,21 +7,20 @@ import math
 import numpy as np
 import pytest
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
+from rehabbot.body.range_of_motion import HEALTHY_PASSIVE_ROM_RAD
 from rehabbot.errors import ConfigurationError
 from rehabbot.sim.patient import (
     END_STOP_TORQUE_NM,
     MAX_VOLUNTARY_TORQUE_NM_PER_KG,
     PASSIVE_DAMPING,
-    PASSIVE_ROM_RAD,
     PASSIVE_STIFFNESS,
-    PROFILES,
     RELAX,
     REST_ANGLE_RAD,
     PatientModel,
-    PatientProfile,
     PatientTask,
 )
+from rehabbot.sim.patient_profiles import PROFILES, ImpairmentProfile
 from rehabbot.sim.world import JOINT_NAMES
 
 MASS_KG = 75.0
@@ -29,7 +28,7 @@ KNEE_L = JOINT_NAMES.index("knee_angle_l")
 HIP_L = JOINT_NAMES.index("hip_flexion_l")
 
 
-def model(profile: PatientProfile) -> PatientModel:
+def model(profile: ImpairmentProfile) -> PatientModel:
     return PatientModel(JOINT_NAMES, profile, MASS_KG, 90.0, seed=0)
 
 
@@ -61,7 +60,7 @@ def test_end_stops_leave_the_normal_walking_range_untouched(name: str) -> None:
 
 def test_an_end_stop_resists_with_its_torque_at_the_limit_and_stiffens_beyond() -> None:
     patient = model(PROFILES["healthy"])
-    low, high = PASSIVE_ROM_RAD["knee_angle"]
+    low, high = HEALTHY_PASSIVE_ROM_RAD["knee_angle"]
     zero = np.zeros(len(JOINT_NAMES))
 
     def stop(angle: float) -> float:
@@ -76,9 +75,9 @@ def test_an_end_stop_resists_with_its_torque_at_the_limit_and_stiffens_beyond() 
 
 def test_the_stroke_profile_has_contractures_on_its_paretic_side_only() -> None:
     stroke = PROFILES["stroke_left"]
-    assert stroke.passive_rom_of("knee_angle_r") == PASSIVE_ROM_RAD["knee_angle"]
+    assert stroke.passive_rom_of("knee_angle_r") == HEALTHY_PASSIVE_ROM_RAD["knee_angle"]
     extension, flexion = stroke.passive_rom_of("knee_angle_l") or (0.0, 0.0)
-    assert extension == PASSIVE_ROM_RAD["knee_angle"][0]
+    assert extension == HEALTHY_PASSIVE_ROM_RAD["knee_angle"][0]
     assert math.degrees(flexion) == pytest.approx(80.0)
     assert PROFILES["healthy"].passive_rom_of("ankle_angle_l") is None
 
@@ -93,7 +92,7 @@ def test_a_bad_passive_range_is_refused_naming_the_field(
     rom: dict[str, tuple[float, float]], message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        PatientProfile("bad", passive_rom_rad=rom)
+        ImpairmentProfile("bad", passive_rom_rad=rom)
 
 
 def test_the_largest_voluntary_torque_scales_with_ability_and_mass_and_fades_at_the_limit() -> None:
@@ -104,7 +103,7 @@ def test_the_largest_voluntary_torque_scales_with_ability_and_mass_and_fades_at_
         extension * MASS_KG)
     assert stroke.max_voluntary_torque("knee_angle_l", "flexion", middle) == pytest.approx(
         0.4 * flexion * MASS_KG)
-    limit = PASSIVE_ROM_RAD["knee_angle"][1]
+    limit = HEALTHY_PASSIVE_ROM_RAD["knee_angle"][1]
     assert healthy.max_voluntary_torque("knee_angle_l", "flexion", limit) == 0.0
     assert 0.0 < healthy.max_voluntary_torque("knee_angle_l", "flexion", limit - 0.2) < (
         flexion * MASS_KG)
@@ -136,7 +135,7 @@ def test_a_held_maximal_effort_reaches_the_largest_voluntary_torque(direction: s
 
 def test_the_true_limits_lie_inside_the_passive_range_and_shrink_with_weakness() -> None:
     healthy, stroke = model(PROFILES["healthy"]), model(PROFILES["stroke_left"])
-    low, high = PASSIVE_ROM_RAD["hip_flexion"]
+    low, high = HEALTHY_PASSIVE_ROM_RAD["hip_flexion"]
     passive = healthy.passive_limit_rad("hip_flexion_l", "extension", END_STOP_TORQUE_NM)
     assert low < passive < low + math.radians(2.0)  # the linear stiffness adds a little
     assert healthy.passive_limit_rad("hip_flexion_l", "flexion", 30.0) > high

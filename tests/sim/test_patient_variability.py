@@ -8,15 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.sim.patient import (
     ACTIVE_STIFFNESS,
     DROP_FOOT_TORQUE_NM,
-    PROFILES,
     PatientModel,
-    PatientProfile,
 )
+from rehabbot.sim.patient_profiles import PROFILES, ImpairmentProfile
 from rehabbot.sim.world import JOINT_NAMES
 
 MASS_KG = 70.0
@@ -26,11 +25,11 @@ KNEE_R, ANKLE_R = JOINT_NAMES.index("knee_angle_r"), JOINT_NAMES.index("ankle_an
 ANKLE_L = JOINT_NAMES.index("ankle_angle_l")
 
 
-def model(profile: PatientProfile) -> PatientModel:
+def model(profile: ImpairmentProfile) -> PatientModel:
     return PatientModel(JOINT_NAMES, profile, MASS_KG, CADENCE, seed=0)
 
 
-def torques_at(profile: PatientProfile, phase: float, q_offset: float = 0.0) -> np.ndarray:
+def torques_at(profile: ImpairmentProfile, phase: float, q_offset: float = 0.0) -> np.ndarray:
     """The patient's torques at ``phase`` of its first stride, every joint ``q_offset`` (rad)
     from the intended angle."""
     q, dq = GaitReference(JOINT_NAMES).evaluate(phase)
@@ -38,10 +37,10 @@ def torques_at(profile: PatientProfile, phase: float, q_offset: float = 0.0) -> 
 
 
 def test_fatigue_takes_the_set_share_of_the_active_strength_with_its_time_constant() -> None:
-    fresh = PatientProfile("fresh", stride_variability=0.0)
-    tiring = PatientProfile("tiring", stride_variability=0.0, fatigue_pct=20.0,
+    fresh = ImpairmentProfile("fresh", stride_variability=0.0)
+    tiring = ImpairmentProfile("tiring", stride_variability=0.0, fatigue_pct=20.0,
                             fatigue_time_constant_s=600.0)
-    none = PatientProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0},
+    none = ImpairmentProfile("none", {"hip_flexion": 0.0, "knee_angle": 0.0},
                           stride_variability=0.0)
     q = np.full(len(JOINT_NAMES), 0.3)
     active = {}
@@ -54,8 +53,8 @@ def test_fatigue_takes_the_set_share_of_the_active_strength_with_its_time_consta
 
 
 def test_a_drop_foot_plantarflexes_in_its_legs_swing_only() -> None:
-    plain = PatientProfile("plain", stride_variability=0.0)
-    drop = PatientProfile("drop", stride_variability=0.0, drop_foot=("ankle_angle_r",))
+    plain = ImpairmentProfile("plain", stride_variability=0.0)
+    drop = ImpairmentProfile("drop", stride_variability=0.0, drop_foot=("ankle_angle_r",))
     swing = torques_at(drop, 0.8) - torques_at(plain, 0.8)  # right swing: 60-100 %
     assert swing[ANKLE_R] == pytest.approx(-DROP_FOOT_TORQUE_NM)
     assert swing[ANKLE_L] == 0.0
@@ -64,8 +63,8 @@ def test_a_drop_foot_plantarflexes_in_its_legs_swing_only() -> None:
 
 
 def test_a_hyperextending_knee_pushes_toward_extension_in_its_stance() -> None:
-    plain = PatientProfile("plain", {"knee_angle": 0.4}, stride_variability=0.0)
-    thrust = PatientProfile("thrust", {"knee_angle": 0.4}, stride_variability=0.0,
+    plain = ImpairmentProfile("plain", {"knee_angle": 0.4}, stride_variability=0.0)
+    thrust = ImpairmentProfile("thrust", {"knee_angle": 0.4}, stride_variability=0.0,
                             knee_hyperextension_rad={"knee_angle_r": math.radians(8.0)})
     mid_stance = torques_at(thrust, 0.3) - torques_at(plain, 0.3)  # the bump's middle
     expected = -0.4 * MASS_KG * ACTIVE_STIFFNESS["knee_angle"] * math.radians(8.0)
@@ -94,4 +93,4 @@ def test_the_stroke_profiles_have_the_patterns_on_their_paretic_side() -> None:
 ])
 def test_out_of_range_variability_is_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        PatientProfile("bad", **kwargs)  # type: ignore[arg-type]
+        ImpairmentProfile("bad", **kwargs)  # type: ignore[arg-type]

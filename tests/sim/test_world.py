@@ -15,11 +15,12 @@ import numpy as np
 import pybullet as p
 import pytest
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.normative_gait import GaitReference
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments, build_urdf, sole_points_m
+from rehabbot.sim.urdf import build_urdf, sole_points_m
 from rehabbot.sim.world import (
     ACTUATED_JOINTS,
     ANKLE_REST_ANGLE_RAD,

@@ -1,6 +1,8 @@
 """Gait events from foot contact (the simulator's ground truth, or a force plate's).
 
-Contact is cleaned first: a lift shorter than ``min_swing_s`` is a foot bouncing as it lands and is
+Contact is cleaned first (the shortest swing and stance default to
+:data:`~rehabbot.body.gait_cycle.MIN_SWING_S` and :data:`~rehabbot.body.gait_cycle.MIN_STANCE_S`):
+a lift shorter than ``min_swing_s`` is a foot bouncing as it lands and is
 filled in; then a touch shorter than ``min_stance_s`` is a toe scuffing the belt in swing, not a
 stance (a stance lasts several hundred ms), and is removed. In the clean signal a foot strike is a
 rise of contact and a foot off a fall.
@@ -10,12 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rehabbot.body.gait_cycle import MIN_STANCE_S, MIN_SWING_S
 from rehabbot.hal.types import BoolArray, FloatArray
-
-#: Shortest stance (s): shorter touches are scuffs.
-MIN_STANCE_S = 0.1
-#: Shortest swing (s): shorter lifts are bounces.
-MIN_SWING_S = 0.15
 
 
 def _runs(t_s: FloatArray, c: BoolArray) -> list[tuple[int, int, float]]:

@@ -61,9 +61,9 @@ from rehabbot.assessment.scores import (
 from rehabbot.assessment.strides import TEMPORAL_PARAMETERS, stride_table
 from rehabbot.assessment.summary import GaitCounts
 from rehabbot.assessment.work_share import SwingLeg, patient_work_shares
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.storage.store import SessionSamples
 
 #: Joint kind → the OpenSim coordinate name without its side suffix.

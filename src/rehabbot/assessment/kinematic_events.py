@@ -155,11 +155,7 @@ def limb_reach(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float 
     >>> round(float(limb_reach(np.array([np.pi / 6]), np.array([0.0]))[0]), 9)
     1.0
     """
-    result: FloatArray = np.subtract(hip_rad, knee_rad)
-    np.sin(result, out=result)
-    result *= shank_to_thigh
-    result += np.sin(hip_rad)
-    return result
+    return _two_links(np.sin, hip_rad, knee_rad, shank_to_thigh)
 
 
 def foot_reach(hip_rad: FloatArray, knee_rad: FloatArray, ankle_rad: FloatArray
@@ -200,10 +196,17 @@ def limb_drop(hip_rad: FloatArray, knee_rad: FloatArray, shank_to_thigh: float =
     >>> round(float(limb_drop(np.array([0.0]), np.array([np.pi / 2]))[0]), 9)
     1.0
     """
+    return _two_links(np.cos, hip_rad, knee_rad, shank_to_thigh)
+
+
+def _two_links(trig: np.ufunc, hip_rad: FloatArray, knee_rad: FloatArray,
+               shank_to_thigh: float) -> FloatArray:
+    """``trig(hip) + r · trig(hip − knee)``: one coordinate of the ankle relative to the hip, in
+    thigh lengths (``np.sin``: forward, ``np.cos``: down); one new array."""
     result: FloatArray = np.subtract(hip_rad, knee_rad)
-    np.cos(result, out=result)
+    trig(result, out=result)
     result *= shank_to_thigh
-    result += np.cos(hip_rad)
+    result += trig(hip_rad)
     return result
 
 

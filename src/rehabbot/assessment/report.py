@@ -60,7 +60,7 @@ from rehabbot.assessment.engagement import Engagement, engagement, feedback_reco
 from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat, analyze_samples
 from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
 from rehabbot.assessment.scores import NORMATIVE_CHANNELS, normative_mean_deg
-from rehabbot.controllers.reference import normative_curve
+from rehabbot.body.normative_gait import normative_curve
 from rehabbot.errors import ReportError, StorageError
 from rehabbot.export.base import private_file
 from rehabbot.storage.cli import OperatorOption, default_operator

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rehabbot.controllers.reference import SPEED_CLASSES, normative_curve
+from rehabbot.body.normative_gait import SPEED_CLASSES, normative_curve
 from rehabbot.hal.types import FloatArray
 
 #: Baker's nine kinematic variables (Plug-in Gait signs, deg in the normative data).

@@ -2,7 +2,7 @@
 
 In swing the foot is off the ground, so the hip and knee torques that move the leg are those of
 the leg's own dynamics (planar two-link leg hanging from an upright hip, the foot rigid at a
-neutral ankle; :mod:`~rehabbot.assessment.leg_inertia` and
+neutral ankle; :mod:`~rehabbot.body.leg_mechanics` and
 :mod:`~rehabbot.controllers.compensation`):
 
     τ = M(q_k) q̈ + c(q, q̇) + G(q)
@@ -38,11 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from rehabbot.assessment.leg_inertia import LegInertia
-from rehabbot.controllers.compensation import GRAVITY_MPS2, LegSegments
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import GRAVITY_MPS2, LegInertia, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.types import BoolArray, FloatArray, IntArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 
 #: Default smoothing window for velocities and accelerations (s).
 WINDOW_S = 0.041

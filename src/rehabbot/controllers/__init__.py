@@ -8,7 +8,7 @@ Modes (each a :class:`~rehabbot.controllers.base.Controller` with bounded, live 
 - :mod:`~rehabbot.controllers.path_control`: a tunnel around the gait path (timing left free);
 - :mod:`~rehabbot.controllers.sysid`: chirp and step excitation, joint-parameter estimation.
 
-Their building blocks: the gait reference (:mod:`~rehabbot.controllers.reference`), the gait-phase
+Their building blocks: the gait reference (:mod:`~rehabbot.body.normative_gait`), the gait-phase
 sources (:mod:`~rehabbot.controllers.gait_phase`, :mod:`~rehabbot.controllers.adaptive_oscillator`,
 :mod:`~rehabbot.controllers.phase_portrait`, :mod:`~rehabbot.controllers.phase_sources`) and the
 model compensation (:mod:`~rehabbot.controllers.compensation`). docs/controllers.md explains each

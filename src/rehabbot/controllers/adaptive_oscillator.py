@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 
+from rehabbot.body.normative_gait import PeriodicCurve, joint_curves
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
-from rehabbot.controllers.reference import PeriodicCurve, joint_curves
 from rehabbot.errors import ConfigurationError
 
 TWO_PI = 2.0 * math.pi
@@ -58,7 +58,7 @@ class AdaptiveOscillator(PhaseEstimator):
         waveform: the signal's expected pattern against the right leg's phase (rad), which
             gives the initial waveform and phase 0; default the normative right hip of
             ``speed_class`` (another signal: e.g. the thigh-angle difference,
-            :func:`~rehabbot.controllers.reference.thigh_difference_curve`).
+            :func:`~rehabbot.body.normative_gait.thigh_difference_curve`).
 
     >>> osc = AdaptiveOscillator(90.0)
     >>> osc.stride_frequency_hz, round(osc.update(0.0, osc.estimate(), 0.0), 6)

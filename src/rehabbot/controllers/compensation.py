@@ -1,19 +1,7 @@
 """Model-based compensation: the legs' weight and the joints' friction, as feed-forward torque.
 
-**Gravity.** Each leg is a planar two-link chain hanging from a hip held upright (the exoskeleton's
-pelvis does not tilt): the thigh (``θ_t = q_hip`` from the vertical, forward positive) and the
-shank with the foot (``θ_s = q_hip - q_knee``, knee flexion positive), the foot rigid at a neutral
-ankle. With the potential energy ``V`` of thigh, shank, foot and orthosis, the torques that hold
-the leg still are ``τ = ∂V/∂q``:
-
-    G_t = g (s_t + (m_s + m_f) l_t) sin θ_t
-    G_s = g ((s_s + m_f d_f) sin θ_s + m_f f_f cos θ_s)
-    τ_hip = G_t + G_s            τ_knee = -G_s
-
-where ``s_t``, ``s_s`` are the first moments of mass (kg·m) of the thigh and shank (person plus
-orthosis) about their proximal joints, ``l_t`` the thigh length, ``m_s``, ``m_f`` the shank and foot
-masses, and ``d_f``, ``f_f`` the foot's centre of mass below the knee along the shank and forward of
-it. :meth:`LegSegments.from_body` takes them from the anthropometric body model and the orthosis.
+**Gravity**: the legs' weight, :class:`~rehabbot.body.leg_mechanics.LegGravity` (the leg's
+mechanics live in the body layer: the assessments and the simulator's analyses use them too).
 
 **Friction.** Per joint ``τ = F_c s(q̇) + b q̇`` where ``s`` is 0 inside a velocity deadband
 ``|q̇| <= w`` (so a joint at rest is not dithered by sensor noise), rises linearly to ±1 at
@@ -26,108 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rehabbot.body.leg_mechanics import LegGravity
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
-
-GRAVITY_MPS2 = 9.81
-
-
-@dataclass(frozen=True)
-class LegSegments:
-    """Mass properties of one leg (person plus orthosis) for the planar gravity model.
-
-    Attributes:
-        thigh_moment_kgm: thigh mass times its centre of mass's distance from the hip (kg·m).
-        thigh_length_m: hip to knee (m).
-        shank_mass_kg: shank mass (kg).
-        shank_moment_kgm: shank mass times its centre of mass's distance from the knee (kg·m).
-        foot_mass_kg: foot mass (kg).
-        foot_below_knee_m: foot centre of mass below the knee, along the shank (m).
-        foot_forward_m: foot centre of mass forward of the shank's axis (m).
-    """
-
-    thigh_moment_kgm: float
-    thigh_length_m: float
-    shank_mass_kg: float
-    shank_moment_kgm: float
-    foot_mass_kg: float
-    foot_below_knee_m: float
-    foot_forward_m: float
-
-    @classmethod
-    def from_body(cls, body: BodyModel, exo: ExoSegments | None = None) -> LegSegments:
-        """One leg of ``body`` with the orthosis ``exo`` (uniform rods along thigh and shank).
-
-        >>> leg = LegSegments.from_body(BodyModel.from_height_mass(1.75, 75.0), ExoSegments())
-        >>> round(leg.shank_mass_kg, 3)
-        5.487
-        """
-        exo = exo if exo is not None else ExoSegments(0.0, 0.0, 0.0)
-        thigh, shank, foot = body.thigh, body.shank, body.foot
-        return cls(
-            thigh_moment_kgm=thigh.mass_kg * thigh.com_from_proximal_m
-            + exo.thigh_kg * 0.5 * thigh.length_m,
-            thigh_length_m=thigh.length_m,
-            shank_mass_kg=shank.mass_kg + exo.shank_kg,
-            shank_moment_kgm=shank.mass_kg * shank.com_from_proximal_m
-            + exo.shank_kg * 0.5 * shank.length_m,
-            foot_mass_kg=foot.mass_kg,
-            foot_below_knee_m=shank.length_m + 0.5 * body.foot_height_m,
-            foot_forward_m=foot.com_from_proximal_m - body.heel_to_ankle_m,
-        )
-
-
-def _leg_joints(joint_names: tuple[str, ...]) -> list[tuple[int, int | None]]:
-    """(hip index, knee index or None) of each side that has a hip."""
-    legs = []
-    for side in ("r", "l"):
-        hip = f"hip_flexion_{side}"
-        if hip in joint_names:
-            knee = f"knee_angle_{side}"
-            legs.append((joint_names.index(hip),
-                         joint_names.index(knee) if knee in joint_names else None))
-    return legs
-
-
-class LegGravity:
-    """Joint torques (N·m) that hold both legs against gravity (see the module docstring).
-
-    A robot without a knee on a side is taken with that knee straight. A leg hanging straight is
-    loaded only by the foot's centre of mass, forward of the ankle:
-
-    >>> body = BodyModel.from_height_mass(1.75, 75.0)
-    >>> gravity = LegGravity(("hip_flexion_r", "knee_angle_r"), LegSegments.from_body(body))
-    >>> gravity.torques(np.zeros(2)).round(3).tolist()
-    [0.709, -0.709]
-    """
-
-    def __init__(
-        self, joint_names: tuple[str, ...], leg: LegSegments, gravity_mps2: float = GRAVITY_MPS2
-    ) -> None:
-        self.joint_names = joint_names
-        self.leg = leg
-        self.gravity_mps2 = gravity_mps2
-        self._legs = _leg_joints(joint_names)
-        g = gravity_mps2
-        self._thigh = g * (leg.thigh_moment_kgm
-                           + (leg.shank_mass_kg + leg.foot_mass_kg) * leg.thigh_length_m)
-        self._shank_sin = g * (leg.shank_moment_kgm + leg.foot_mass_kg * leg.foot_below_knee_m)
-        self._shank_cos = g * leg.foot_mass_kg * leg.foot_forward_m
-        self._out = np.zeros(len(joint_names))
-
-    def torques(self, q: FloatArray) -> FloatArray:
-        """The holding torques at angles ``q`` (rad); one array reused by every call."""
-        out = self._out
-        for hip, knee in self._legs:
-            thigh = float(q[hip])
-            shank = thigh - (float(q[knee]) if knee is not None else 0.0)
-            g_shank = self._shank_sin * np.sin(shank) + self._shank_cos * np.cos(shank)
-            out[hip] = self._thigh * np.sin(thigh) + g_shank
-            if knee is not None:
-                out[knee] = -g_shank
-        return out
 
 
 @dataclass(frozen=True)

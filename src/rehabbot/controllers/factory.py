@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.assist_as_needed import AssistAsNeededController
 from rehabbot.controllers.base import Controller
-from rehabbot.controllers.compensation import Compensation, LegGravity, LegSegments
+from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.controllers.path_control import PathController
 from rehabbot.controllers.transparent import TransparentController
 from rehabbot.safety.range_margin import RangeMargin
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 
 if TYPE_CHECKING:  # the schema validates controller parameters against CONTROLLER_CLASSES
     from rehabbot.protocols.schema import TrainingSettings

@@ -8,7 +8,7 @@ clock of classic gait robots; the estimators that follow the patient instead liv
 and :func:`~rehabbot.controllers.phase_sources.make_phase_estimator` builds any of them by name.
 
 Estimators see only the hip, so they place phase 0 where the normative hip pattern
-(:func:`~rehabbot.controllers.reference.joint_curves`) has its right foot strike: a patient whose
+(:func:`~rehabbot.body.normative_gait.joint_curves`) has its right foot strike: a patient whose
 hip pattern differs from the normative one is read with a constant bias.
 """
 

@@ -43,10 +43,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.compensation import Compensation
 from rehabbot.controllers.phase_sources import HipPhase, hip_phase
-from rehabbot.controllers.reference import GaitReference
 from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState

@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
+from rehabbot.body.normative_gait import joint_curves
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
-from rehabbot.controllers.reference import joint_curves
 from rehabbot.errors import ConfigurationError
 
 TWO_PI = 2.0 * math.pi

@@ -35,8 +35,9 @@ from typing import Literal
 
 import numpy as np
 
+from rehabbot.body.joints import DIRECTION_SIGN, Direction
+from rehabbot.body.leg_mechanics import LegGravity
 from rehabbot.controllers.base import Controller
-from rehabbot.controllers.compensation import LegGravity
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 
@@ -58,9 +59,6 @@ LIMIT_DWELL_S = 0.3
 ABORT_TAIL_S = 0.1
 
 StepKind = Literal["move", "sweep", "hold", "free", "sine"]
-Direction = Literal["flexion", "extension"]
-#: The sign of each direction in a joint's angle.
-DIRECTION_SIGN: dict[str, float] = {"flexion": 1.0, "extension": -1.0}
 
 
 @dataclass(frozen=True)

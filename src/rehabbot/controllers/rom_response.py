@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.hal.types import FloatArray
 from rehabbot.safety.range_margin import RangeMargin
 

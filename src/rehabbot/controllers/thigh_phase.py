@@ -9,7 +9,7 @@ thigh-angle phase estimators for prostheses and exoskeletons (Quintero et al. 20
 Poonawala & Gregg 2017 use the thigh angle and its integral); here a pool of adaptive oscillators
 (Ronsse et al. 2011, :class:`~rehabbot.controllers.adaptive_oscillator.AdaptiveOscillator`) learns
 ``Δ``'s waveform, frequency and phase online, starting from the normative ``Δ``
-(:func:`~rehabbot.controllers.reference.thigh_difference_curve`).
+(:func:`~rehabbot.body.normative_gait.thigh_difference_curve`).
 
 **Confidence.** How well the oscillators explain ``Δ``: with ``e`` their error and ``s`` the
 signal about its mean, both as running mean squares with time constant ``τ``, the residual ratio
@@ -49,9 +49,9 @@ from __future__ import annotations
 
 import math
 
+from rehabbot.body.normative_gait import thigh_difference_curve
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
-from rehabbot.controllers.reference import thigh_difference_curve
 
 #: The learned stride frequency is plausible within this ratio of the cadence clock's.
 PLAUSIBLE_FREQUENCY_RATIO = (0.6, 1.6)

@@ -5,7 +5,8 @@ fitting allows (what the therapist measured) and within the robot's hard limits;
 protocol sets is checked, the top-level one and each walking phase's.
 
 >>> from rehabbot.protocols.schema import load_protocol
->>> from rehabbot.storage.records import FittingParameters, RangeOfMotion
+>>> from rehabbot.body.range_of_motion import RangeOfMotion
+>>> from rehabbot.storage.records import FittingParameters
 >>> fitting = FittingParameters(thigh_length_m=0.42, shank_length_m=0.4, thigh_cuff_m=0.2,
 ...     shank_cuff_m=0.2, rom_deg={"knee": RangeOfMotion(min_deg=5, max_deg=60)})
 >>> fitting_problems(load_protocol("standard_gait"), fitting)
@@ -17,15 +18,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from rehabbot.body.range_of_motion import JointRanges
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.schema import Protocol, RangeOfMotion
+from rehabbot.protocols.schema import Protocol
 from rehabbot.storage.records import FittingParameters
 
 #: Protocol joint kinds and the fitting's names for them.
 KINDS = {"hip_flexion": "hip", "knee_angle": "knee", "ankle_angle": "ankle"}
 
 
-def _ranges(protocol: Protocol) -> Iterator[tuple[str, RangeOfMotion]]:
+def _ranges(protocol: Protocol) -> Iterator[tuple[str, JointRanges]]:
     """Every range of motion the protocol's walking phases set, with where (``""``, or
     ``"phase NAME: "`` for a phase whose range differs from the protocol's)."""
     yield "", protocol.range_of_motion_deg
@@ -48,10 +50,10 @@ def fitting_problems(protocol: Protocol, fitting: FittingParameters | None,
         problems.append("no fitting recorded for this patient: record it on the patients screen")
     for where, rom in _ranges(protocol):
         for kind, short in KINDS.items():
-            bounds = getattr(rom, kind)
+            bounds = rom.of_kind(kind)
             if bounds is None:
                 continue
-            low, high = bounds
+            low, high = bounds.min_deg, bounds.max_deg
             allowed = None if fitting is None else fitting.rom_deg.get(short)  # type: ignore[call-overload]
             if allowed is not None and (low < allowed.min_deg or high > allowed.max_deg):
                 problems.append(f"{where}{short}: the protocol allows {low:g}..{high:g} deg, the "

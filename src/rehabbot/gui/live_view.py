@@ -25,7 +25,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QProgressBar, QVBoxLayout, QWidget
 
 from rehabbot.assessment.biofeedback import PARTS
-from rehabbot.controllers.reference import normative_curve
+from rehabbot.body.gait_cycle import leg_phase_offset
+from rehabbot.body.normative_gait import normative_curve
 from rehabbot.gui.history import History
 from rehabbot.gui.labels import bold_label
 from rehabbot.gui.live_stats import LiveStats
@@ -99,7 +100,7 @@ class LiveView(QWidget):
         self.history = History(len(joint_names), round(HISTORY_S / period_s))
         self.frames = 0
         self.large_mode = False
-        self._offsets = np.array([0.5 if n.endswith("_l") else 0.0 for n in joint_names])
+        self._offsets = np.array([leg_phase_offset(n) for n in joint_names])
         pg.setConfigOptions(antialias=False)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")

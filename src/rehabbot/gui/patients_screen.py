@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rehabbot.body.range_of_motion import RangeOfMotion
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.bounded import BoundedSpinBox
 from rehabbot.storage.records import (
@@ -41,7 +42,6 @@ from rehabbot.storage.records import (
     FittingParameters,
     PatientProfile,
     PatientRecords,
-    RangeOfMotion,
 )
 from rehabbot.storage.store import SessionStore
 

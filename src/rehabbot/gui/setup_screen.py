@@ -32,7 +32,7 @@ from rehabbot.errors import RehabbotError
 from rehabbot.gui.fitting_check import fitting_problems
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, Protocol, load_protocol
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 

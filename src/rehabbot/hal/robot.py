@@ -33,8 +33,8 @@ from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.base import CommandBatch, Drive
 from rehabbot.hal.drives.registry import drive_class
+from rehabbot.hal.timing import TickTimer, TimingStats
 from rehabbot.hal.types import JointCommand, JointState
-from rehabbot.runtime.timing import TickTimer, TimingStats
 
 #: Commands whose reply latency a :class:`CanRobot` keeps per joint (1 min at 1 kHz).
 LATENCY_CAPACITY = 60_000

@@ -21,15 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from rehabbot.body.joints import joint_kind
+from rehabbot.body.range_of_motion import MODEL_JOINT_RANGE_RAD
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, BusLoad, bus_load, joint_traffic
 from rehabbot.hal.config import MAX_WATCHDOG_S, RobotConfig
 from rehabbot.hal.drives.registry import drive_class
-from rehabbot.sim.body import ANKLE_LIMITS_RAD, HIP_LIMITS_RAD, KNEE_LIMITS_RAD
-
-#: The simulated body's mechanical joint ranges (rad) by joint kind.
-MODEL_RANGES_RAD = {
-    "hip_flexion": HIP_LIMITS_RAD, "knee_angle": KNEE_LIMITS_RAD, "ankle_angle": ANKLE_LIMITS_RAD,
-}
 
 
 class Status(Enum):
@@ -111,7 +107,7 @@ def _budget_item(load: BusLoad) -> CheckItem:
 
 
 def _model_item(config: RobotConfig, name: str, low_rad: float, high_rad: float) -> CheckItem:
-    model = MODEL_RANGES_RAD.get(name.rsplit("_", 1)[0])
+    model = MODEL_JOINT_RANGE_RAD.get(joint_kind(name))
     if not config.simulated or model is None:
         return CheckItem("model range", name, Status.INFO,
                          "no model to compare with (real robot): check the mechanical stops")

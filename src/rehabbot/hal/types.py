@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+from rehabbot.body.arrays import BoolArray as BoolArray
+from rehabbot.body.arrays import FloatArray as FloatArray
+from rehabbot.body.arrays import IntArray as IntArray
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rehabbot.body.joints import JOINT_KINDS
 from rehabbot.protocols.schema import (
     SESSION_PARAMETERS,
     Phase,
@@ -34,9 +35,8 @@ def _ends(phase: Phase) -> str:
 
 def _rom(phase: Phase) -> str:
     rom = phase.range_of_motion_deg
-    parts = [f"{kind.split('_')[0]} [{b[0]:g}, {b[1]:g}]"
-             for kind in ("hip_flexion", "knee_angle", "ankle_angle")
-             if (b := getattr(rom, kind)) is not None]
+    parts = [f"{kind.split('_')[0]} [{b.min_deg:g}, {b.max_deg:g}]"
+             for kind in JOINT_KINDS if (b := rom.of_kind(kind)) is not None]
     return " · ".join(parts) or "robot limits"
 
 

@@ -21,8 +21,8 @@ Every change applied is logged with its tick (:attr:`PhasedController.changes_`)
 phase start (:attr:`PhasedController.phases_`), so that a replay can apply them again.
 
 Steps are counted causally from foot contact by :class:`StepCounter`: a foot strike is a
-contact that lasts :data:`~rehabbot.assessment.contact_events.MIN_STANCE_S` after a lift of at
-least :data:`~rehabbot.assessment.contact_events.MIN_SWING_S` (bounces and scuffs are not steps,
+contact that lasts :data:`~rehabbot.body.gait_cycle.MIN_STANCE_S` after a lift of at
+least :data:`~rehabbot.body.gait_cycle.MIN_SWING_S` (bounces and scuffs are not steps,
 as in the end-of-session events).
 """
 
@@ -36,7 +36,7 @@ from typing import Protocol as Interface
 
 import numpy as np
 
-from rehabbot.assessment.contact_events import MIN_STANCE_S, MIN_SWING_S
+from rehabbot.body.gait_cycle import MIN_STANCE_S, MIN_SWING_S
 from rehabbot.controllers.base import Controller, ParamSpec
 from rehabbot.controllers.factory import GUIDANCE_PARAM
 from rehabbot.errors import ConfigurationError

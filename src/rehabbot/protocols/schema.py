@@ -6,7 +6,7 @@ long (``duration_s``) or how many steps (``steps``), the treadmill speed and cad
 support and guidance, the controller's full-guidance stiffness and damping per joint kind, the
 patient's range of motion, and for each parameter a therapist may change while it runs the bounds
 they may move it within (``adjustable``). An assessment phase names a robot-based assessment
-(:mod:`rehabbot.assessment.robot_assessments`), done with the treadmill stopped and the patient
+(:mod:`rehabbot.assessment.robot.registry`), done with the treadmill stopped and the patient
 lifted.
 
 The top-level training fields are the defaults of every phase; a phase states only what differs.
@@ -18,7 +18,6 @@ percentages are 0-100.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -32,8 +31,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
-from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS
+from rehabbot.body.range_of_motion import JointRanges
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
+from rehabbot.controllers.assessment_specs import ASSESSMENT_SPECS as ROBOT_ASSESSMENTS
 from rehabbot.controllers.factory import CONTROLLER_CLASSES, GUIDANCE_PARAM
 from rehabbot.controllers.impedance import FLOOR_PARAMS
 from rehabbot.protocols.progression import ProgressionRule
@@ -83,38 +83,6 @@ class JointGains(BaseModel):
         return value
 
 
-class RangeOfMotion(BaseModel):
-    """The patient's allowed range of motion per joint kind, (lowest, highest) in degrees.
-
-    A joint kind left out keeps the robot's hard limits. The supervisor shapes commands softly in
-    a zone inside each end (``soft_zone_deg``) and never lets a reference past the end.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    hip_flexion: tuple[float, float] | None = None
-    knee_angle: tuple[float, float] | None = None
-    ankle_angle: tuple[float, float] | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> RangeOfMotion:
-        for kind in ("hip_flexion", "knee_angle", "ankle_angle"):
-            bounds = getattr(self, kind)
-            if bounds is not None and not bounds[0] < bounds[1]:
-                raise ValueError(f"{kind}: the lowest angle {bounds[0]} must be below the "
-                                 f"highest {bounds[1]}")
-        return self
-
-    def for_joints(self, joint_names: tuple[str, ...]) -> dict[str, tuple[float, float]]:
-        """``{joint name: (lowest, highest)}`` in rad for the joints whose kind has a range."""
-        ranges: dict[str, tuple[float, float]] = {}
-        for name in joint_names:
-            bounds = getattr(self, name.rsplit("_", 1)[0], None)
-            if bounds is not None:
-                ranges[name] = (math.radians(bounds[0]), math.radians(bounds[1]))
-        return ranges
-
-
 class TrainingSettings(BaseModel):
     """How the robot trains: what a protocol sets for all its phases and a phase may override.
 
@@ -141,7 +109,7 @@ class TrainingSettings(BaseModel):
     guidance_pct: float = _range("guidance_pct")
     stiffness_nm_per_rad: JointGains
     damping_nms_per_rad: JointGains
-    range_of_motion_deg: RangeOfMotion = RangeOfMotion()
+    range_of_motion_deg: JointRanges = JointRanges()
     soft_zone_deg: float = Field(3.0, gt=0.0, le=20.0)
     guidance_floor_pct: dict[str, float] = Field(default_factory=dict)
     adjustable: dict[str, tuple[float, float]] = Field(default_factory=dict)

@@ -53,16 +53,17 @@ import numpy as np
 
 from rehabbot.controllers.base import Controller
 from rehabbot.hal.robot import Robot
+from rehabbot.hal.timing import TickTimer, TimingStats
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.runtime.clock import Clock
 from rehabbot.runtime.gc_guard import GcStats, LoopGc
 from rehabbot.runtime.realtime import (
     LOOP_SWITCH_INTERVAL_S,
+    loop_priority,
     rank_threads_below_this_one,
     restore_threads,
 )
 from rehabbot.runtime.stall import STALL_THRESHOLD_S, Stall, StallWatch
-from rehabbot.runtime.timing import TickTimer, TimingStats
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
 
@@ -285,28 +286,29 @@ class ControlLoop:
         skipped ticks included) is called about every ``progress_every_ticks`` ticks, between
         ticks. The report lists the faults and safety events of the run.
         """
-        clock = self.clock
-        ranked = rank_threads_below_this_one()
-        watch = None  # started with the first tick, stopped after the last (by _run)
-        if self.stall_threshold_s is not None:
-            watch = StallWatch(lambda: self.ticks_run, self.stall_threshold_s)
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
-        try:
-            with LoopGc() as guard:
-                clock.idle = guard.idle
-                try:
-                    report = self._run(duration_s, on_progress, progress_every_ticks, watch)
-                finally:
-                    clock.idle = None
-        finally:
-            sys.setswitchinterval(switch_interval)
-            restore_threads(ranked)
-            if watch is not None:
-                watch.stop()
-        report.gc = guard.stats()
-        report.stalls = [] if watch is None else watch.stalls
-        return report
+        with loop_priority():  # the FIFO priority for the loop only, not what follows
+            clock = self.clock
+            ranked = rank_threads_below_this_one()
+            watch = None  # started with the first tick, stopped after the last (by _run)
+            if self.stall_threshold_s is not None:
+                watch = StallWatch(lambda: self.ticks_run, self.stall_threshold_s)
+            switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(LOOP_SWITCH_INTERVAL_S)
+            try:
+                with LoopGc() as guard:
+                    clock.idle = guard.idle
+                    try:
+                        report = self._run(duration_s, on_progress, progress_every_ticks, watch)
+                    finally:
+                        clock.idle = None
+            finally:
+                sys.setswitchinterval(switch_interval)
+                restore_threads(ranked)
+                if watch is not None:
+                    watch.stop()
+            report.gc = guard.stats()
+            report.stalls = [] if watch is None else watch.stalls
+            return report
 
     def _run(
         self,

@@ -2,7 +2,7 @@
 
 The assessment phases of a protocol (before its walking phases, or after them) become one
 :class:`~rehabbot.controllers.procedures.AssessmentBattery` of the assessments' procedures
-(:data:`~rehabbot.assessment.robot_assessments.ROBOT_ASSESSMENTS`), which the session runner
+(:data:`~rehabbot.assessment.robot.registry.ROBOT_ASSESSMENTS`), which the session runner
 runs in a control loop on the session's plant, under the session's supervisor, with the
 treadmill stopped and the person lifted. Every sample is recorded like a walking tick; each
 assessment's result is computed afterwards from the stored samples and the steps the battery
@@ -24,10 +24,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rehabbot.assessment.robot_assessments import ROBOT_ASSESSMENTS, RobotAssessment
-from rehabbot.assessment.robot_recording import AssessmentRecording, RobotSetup
+from rehabbot.assessment.robot.recording import AssessmentRecording, RobotSetup
+from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS, RobotAssessment
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.controllers.procedures import AssessmentBattery, Procedure, Step
-from rehabbot.controllers.reference import GaitReference
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import Phase

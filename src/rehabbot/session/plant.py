@@ -53,7 +53,8 @@ class PlantSettings:
         belt_speed_mps: treadmill speed at the start (m/s).
         body_weight_support: unloaded share of body weight at the start, 0..1.
         cadence_steps_per_min: the simulated patient's own cadence (steps/min).
-        profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
+        profile: the simulated patient's profile (a key of
+            ``rehabbot.sim.patient_profiles.PROFILES``).
         seed: seed of the simulation's random draws.
         realtime: pace an in-process simulation to the wall clock instead of lockstep.
     """

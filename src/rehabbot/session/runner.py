@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import RobotSetup
+from rehabbot.assessment.robot.recording import RobotSetup
 from rehabbot.assessment.summary import SessionSummary, summarize
 from rehabbot.controllers.base import Controller
 from rehabbot.controllers.factory import build_controller
@@ -66,7 +66,7 @@ from rehabbot.session.battery import (
 from rehabbot.session.bringup import Confirm, enable, prepare
 from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plant
 from rehabbot.session.zeroing import with_stored_offsets
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.store import SessionSamples, SessionStore
 from rehabbot.storage.truth import MUSCLE_TORQUE, TruthRecorder, write_truth
@@ -118,7 +118,8 @@ class SessionRequest:
             adjustable bounds.
         seed: seed of the simulation's random draws.
         realtime: pace an in-process simulation to the wall clock instead of lockstep.
-        profile: the simulated patient's profile (a key of ``rehabbot.sim.patient.PROFILES``).
+        profile: the simulated patient's profile (a key of
+            ``rehabbot.sim.patient_profiles.PROFILES``).
         plant: opens the plant (default :func:`~rehabbot.session.plant.open_plant`).
         confirm: asks the operator to confirm what the robot cannot set itself (treadmill and
             body-weight support by hand); default: nobody confirms, and a robot without a

@@ -17,7 +17,7 @@ from rehabbot.hal.robot import CanRobot
 from rehabbot.runtime.clock import Clock, LockstepClock, WallClock
 from rehabbot.session.plant import Plant, PlantSettings, instructing
 from rehabbot.sim.instructed_patient import instructed
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
 
 #: What a session's parameters say about contact columns from the in-process simulation.

@@ -44,7 +44,8 @@ class InstructedPatient(PatientModel):
     recording the patient's torques, still sees every walking step), and a task is set on the
     person. Only :meth:`torques` and :meth:`instruct` are the view's own.
 
-    >>> from rehabbot.sim.patient import PROFILES, RELAX
+    >>> from rehabbot.sim.patient import RELAX
+    >>> from rehabbot.sim.patient_profiles import PROFILES
     >>> import numpy as np
     >>> person = PatientModel(("knee_angle_r",), PROFILES["healthy"], 75.0, 90.0, 0)
     >>> patient = InstructedPatient(person, seed=0)

@@ -32,9 +32,10 @@ import struct
 import can
 import numpy as np
 
+from rehabbot.body.joints import Direction
 from rehabbot.hal.bus import Frame
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.patient import RELAX, Direction, PatientTask
+from rehabbot.sim.patient import RELAX, PatientTask
 
 #: Foot contacts after a simulation step (emulator → host).
 CONTACTS_ID = 0x001

@@ -29,15 +29,16 @@ from typing import Protocol, cast
 import can
 import numpy as np
 
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.normative_gait import GaitReference
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.bus import BusOpener, open_bus
 from rehabbot.hal.config import BusConfig, JointConfig, RobotConfig
 from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
-from rehabbot.sim.patient import PatientModel, PatientProfile
+from rehabbot.sim.patient import PatientModel
+from rehabbot.sim.patient_profiles import ImpairmentProfile
 from rehabbot.sim.world import TreadmillWorld
 
 #: Largest ankle angle (rad) the start pose uses to put a foot flat.
@@ -63,7 +64,7 @@ class SimulationSettings:
     belt_speed_mps: float
     body_weight_support: float
     cadence_steps_per_min: float
-    profile: PatientProfile
+    profile: ImpairmentProfile
     seed: int = 0
 
 

@@ -39,16 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import (
-    FOOT_LINKS,
-    ExoSegments,
-    build_urdf,
-    pelvis_height_limits_m,
-    sole_points_m,
-)
+from rehabbot.sim.urdf import FOOT_LINKS, build_urdf, pelvis_height_limits_m, sole_points_m
 
 #: The actuated joints (hips and knees), in the order of every joint array of the world.
 ACTUATED_JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")

@@ -44,6 +44,7 @@ from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rehabbot.body.range_of_motion import RangeOfMotion
 from rehabbot.errors import ConfigurationError, StorageError, echo
 from rehabbot.storage.files import (
     DIR_MODE,
@@ -117,21 +118,6 @@ class PatientProfile(BaseModel):
         if value is not None and value < _EARLIEST_BIRTH:
             raise ValueError(f"birth date {value.isoformat()} is before 1900")
         return _not_future(value, "birth date")
-
-
-class RangeOfMotion(BaseModel):
-    """An allowed joint range (deg): ``min_deg`` < ``max_deg``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    min_deg: float = Field(allow_inf_nan=False)
-    max_deg: float = Field(allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if not self.min_deg < self.max_deg:
-            raise ValueError(f"min_deg {self.min_deg:g} is not below max_deg {self.max_deg:g}")
-        return self
 
 
 class FittingParameters(BaseModel):

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rehabbot.assessment.contact_events import foot_strikes
-from rehabbot.controllers.reference import GaitReference
+from rehabbot.body.normative_gait import GaitReference
 from rehabbot.hal.types import FloatArray
 
 #: Seconds left out at the start of every session (the first strides settle).

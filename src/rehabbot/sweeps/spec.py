@@ -54,7 +54,7 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import DEFAULT_ROBOT, RobotConfig, load_robot_config
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, Protocol, load_protocol
 from rehabbot.session.runner import DEMO_PATIENT
-from rehabbot.sim.patient import PROFILES
+from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sweeps.measure import SETTLE_S
 
 #: Largest number of points one spec may expand to.

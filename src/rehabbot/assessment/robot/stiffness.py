@@ -16,7 +16,7 @@ one resists more above its stretch-reflex threshold, so ``k`` and ``b`` rise wit
 ``tau_measured`` is what the drives report; the gravity torque comes from the model
 (:class:`~rehabbot.controllers.compensation.LegGravity`) at the recorded angles; the
 accelerations are the recorded velocities' differences, coupled in through the leg's mass
-matrix ``M`` (:class:`~rehabbot.assessment.leg_inertia.LegInertia`) where the robot drives both
+matrix ``M`` (:class:`~rehabbot.body.leg_mechanics.LegInertia`) where the robot drives both
 joints of the leg. The first :data:`SKIP_S` of each motion is left out of the fit.
 """
 
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import (
+from rehabbot.assessment.robot.recording import (
+    POSITIONING_SPEED_RAD_S,
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,
@@ -35,14 +36,10 @@ from rehabbot.assessment.robot_recording import (
 from rehabbot.controllers.procedures import RELAX, Step
 from rehabbot.hal.types import FloatArray
 
-#: Peak joint velocities of the assessment (deg/s), slow to fast as in the clinic.
-DEFAULT_VELOCITIES_DEG_S = (30.0, 90.0, 180.0)
 #: Largest amplitude (rad) of the motion: it spans twice this from the start angle.
 AMPLITUDE_RAD = 0.4
 #: The beginning of each motion (s) left out of the fit.
 SKIP_S = 0.1
-#: Speed (rad/s) of the move to the start angle.
-MOVE_SPEED_RAD_S = math.radians(30.0)
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def stiffness_steps(joints: tuple[str, ...], velocities_deg_s: tuple[float, ...]
         setup.check_angle(joint, start, "stiffness test start angle")
         amplitude = min(AMPLITUDE_RAD, (setup.high_rad[joint] - start) / 2.0)
         steps.append(Step("move", joint, "to_start", target_rad=start,
-                          speed_rad_s=MOVE_SPEED_RAD_S))
+                          speed_rad_s=POSITIONING_SPEED_RAD_S))
         steps += [Step("sine", joint, "sine", "flexion", RELAX, amplitude_rad=amplitude,
                        speed_rad_s=math.radians(v)) for v in velocities_deg_s]
     return tuple(steps)

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from rehabbot.body.anthropometry import BodyModel
 from rehabbot.errors import ConfigurationError
-from rehabbot.sim.anthropometry import BodyModel
 
 
 def test_segment_masses_are_winter_fractions_and_sum_to_body_mass() -> None:

@@ -13,82 +13,38 @@ One multibody, x forward, y left, z up::
 The pelvis link's origin is the mid-point of the hip joint centres, and ``pelvis_z``'s position is
 its height above the ground. Joint angles are zero in upright standing (leg straight, foot flat).
 
-Signs (OpenSim names, clinical signs): positive ``hip_flexion`` swings the thigh forward, positive
-``knee_angle`` flexes the knee (shank rotates backward relative to the thigh), positive
-``ankle_angle`` is dorsiflexion (toes up). With the legs hanging along -z and the feet pointing +x
-this needs the axes hip -y, knee +y, ankle -y.
+Signs are the package's (:mod:`rehabbot.body.joints`): positive ``hip_flexion`` swings the thigh
+forward, positive ``knee_angle`` flexes the knee, positive ``ankle_angle`` is dorsiflexion. With the
+legs hanging along -z and the feet pointing +x this needs the axes hip -y, knee +y, ankle -y. The
+joint stops are the model's mechanical range
+(:data:`~rehabbot.body.range_of_motion.MODEL_JOINT_RANGE_RAD`).
 
 Only the feet collide (a box each, sole at the bottom); the other links carry mass only, which keeps
 contact detection cheap. Joint damping and friction are zero: the simulator applies them explicitly.
-Orthosis masses (:class:`ExoSegments`) are lumped into the pelvis, thigh and shank inertials.
+Orthosis masses (:class:`~rehabbot.body.orthosis.ExoSegments`) are lumped into the pelvis, thigh
+and shank inertials.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.errors import ConfigurationError
-from rehabbot.hal.types import FloatArray
-from rehabbot.sim.anthropometry import BodyModel, Segment
+from rehabbot.body.anthropometry import BodyModel, Segment
+from rehabbot.body.arrays import FloatArray
+from rehabbot.body.orthosis import ExoSegments
+from rehabbot.body.range_of_motion import MODEL_JOINT_RANGE_RAD
 
 #: The sides' name suffixes and the sign of their lateral (y) offset: right at -y, left at +y.
 SIDES = (("r", -1.0), ("l", 1.0))
 FOOT_LINKS = ("foot_r", "foot_l")
-
-#: Joint limits (rad): hip -30..60 deg, knee -0.05 rad (slight hyperextension) ..100 deg,
-#: ankle -30..30 deg.
-HIP_LIMITS_RAD = (math.radians(-30.0), math.radians(60.0))
-KNEE_LIMITS_RAD = (-0.05, math.radians(100.0))
-ANKLE_LIMITS_RAD = (math.radians(-30.0), math.radians(30.0))
 
 #: Foot box width (m, mediolateral) and height (m, from the sole up).
 FOOT_WIDTH_M = 0.10
 FOOT_BOX_HEIGHT_M = 0.025
 
 _CARRIAGE_MASS_KG = 1.0
-_MAX_EXO_SEGMENT_KG = 50.0
-
-
-@dataclass(frozen=True)
-class ExoSegments:
-    """Orthosis masses added to the body, Lokomat-style defaults.
-
-    Each thigh and shank cuff-and-bar assembly is a uniform rod along its segment's length; the
-    pelvis frame is a point mass at the hip-centre mid-point. In a Lokomat the parallelogram
-    carries the pelvis frame, hence the default 0.
-
-    Attributes:
-        pelvis_frame_kg: mass of the frame moving with the pelvis (kg).
-        thigh_kg: mass of one thigh orthosis segment (kg).
-        shank_kg: mass of one shank orthosis segment (kg).
-
-    >>> ExoSegments().total_mass_kg
-    10.0
-    """
-
-    pelvis_frame_kg: float = 0.0
-    thigh_kg: float = 3.0
-    shank_kg: float = 2.0
-
-    def __post_init__(self) -> None:
-        for label, value in (
-            ("pelvis_frame_kg", self.pelvis_frame_kg),
-            ("thigh_kg", self.thigh_kg),
-            ("shank_kg", self.shank_kg),
-        ):
-            if not (math.isfinite(value) and 0.0 <= value <= _MAX_EXO_SEGMENT_KG):
-                raise ConfigurationError(
-                    f"exoskeleton {label} = {value} kg is outside the allowed range "
-                    f"[0, {_MAX_EXO_SEGMENT_KG}] kg"
-                )
-
-    @property
-    def total_mass_kg(self) -> float:
-        """Mass of the whole orthosis, both legs and the pelvis frame (kg)."""
-        return self.pelvis_frame_kg + 2.0 * (self.thigh_kg + self.shank_kg)
 
 
 @dataclass(frozen=True)
@@ -233,17 +189,18 @@ def build_urdf(body: BodyModel, exo: ExoSegments | None = None) -> str:
                (0.0, 0.0, 0.0), (0.0, 0.0, 1.0), pelvis_height_limits_m(body)),
         _link("pelvis", _pelvis(body, exo.pelvis_frame_kg)),
     ]
+    stops = MODEL_JOINT_RANGE_RAD
     for side, lateral in SIDES:
         hip_origin = (0.0, lateral * 0.5 * body.hip_width_m, 0.0)
         parts += [
             _joint(f"hip_flexion_{side}", "revolute", "pelvis", f"thigh_{side}",
-                   hip_origin, (0.0, -1.0, 0.0), HIP_LIMITS_RAD),
+                   hip_origin, (0.0, -1.0, 0.0), stops["hip_flexion"]),
             _link(f"thigh_{side}", _limb(body.thigh, exo.thigh_kg)),
             _joint(f"knee_angle_{side}", "revolute", f"thigh_{side}", f"shank_{side}",
-                   (0.0, 0.0, -body.thigh.length_m), (0.0, 1.0, 0.0), KNEE_LIMITS_RAD),
+                   (0.0, 0.0, -body.thigh.length_m), (0.0, 1.0, 0.0), stops["knee_angle"]),
             _link(f"shank_{side}", _limb(body.shank, exo.shank_kg)),
             _joint(f"ankle_angle_{side}", "revolute", f"shank_{side}", f"foot_{side}",
-                   (0.0, 0.0, -body.shank.length_m), (0.0, -1.0, 0.0), ANKLE_LIMITS_RAD),
+                   (0.0, 0.0, -body.shank.length_m), (0.0, -1.0, 0.0), stops["ankle_angle"]),
             _link(f"foot_{side}", _foot(body), _foot_collision(body)),
         ]
     parts.append("</robot>\n")

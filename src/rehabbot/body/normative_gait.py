@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from rehabbot.hal.types import FloatArray
+from rehabbot.body.arrays import FloatArray
+from rehabbot.body.gait_cycle import leg_phase_offset
 
 SPEED_CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
 
@@ -134,7 +135,7 @@ class GaitReference:
         self._a = np.array([c.a for c in chosen])
         self._b = np.array([c.b for c in chosen])
         self._k = 2 * np.pi * np.arange(1, harmonics + 1)
-        self._offsets = np.array([0.5 if name.endswith("_l") else 0.0 for name in joint_names])
+        self._offsets = np.array([leg_phase_offset(name) for name in joint_names])
 
     @property
     def mean_rad(self) -> FloatArray:

@@ -22,16 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import (
+from rehabbot.assessment.robot.recording import (
+    POSITIONING_SPEED_RAD_S,
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,
 )
-from rehabbot.controllers.procedures import DIRECTION_SIGN, RELAX, Instruction, Step
+from rehabbot.body.joints import DIRECTION_SIGN
+from rehabbot.controllers.procedures import RELAX, Instruction, Step
 from rehabbot.hal.types import FloatArray
 
-#: Joint angles (rad) held in the test by joint kind: hip 30 deg and knee 45 deg of flexion.
-DEFAULT_ANGLES_RAD = {"hip_flexion": math.radians(30.0), "knee_angle": math.radians(45.0)}
 #: Rest before each effort (s) (its last half is the baseline), effort duration (s), and the
 #: window (s) over which the torque must be sustained.
 REST_S = 1.0
@@ -42,8 +42,6 @@ WINDOW_S = 1.0
 RECOVERY_S = 10.0
 #: Share of the robot's torque limit from which an effort counts as limited by the robot.
 AT_TORQUE_LIMIT = 0.99
-#: Speed (rad/s) of the moves to the test angle and back.
-MOVE_SPEED_RAD_S = math.radians(30.0)
 
 
 @dataclass(frozen=True)
@@ -90,14 +88,14 @@ def isometric_steps(joints: tuple[str, ...], angles_rad: dict[str, float], setup
         angle = angles_rad[joint.rsplit("_", 1)[0]]
         setup.check_angle(joint, angle, "isometric test angle")
         steps.append(Step("move", joint, "to_angle", target_rad=angle,
-                          speed_rad_s=MOVE_SPEED_RAD_S))
+                          speed_rad_s=POSITIONING_SPEED_RAD_S))
         for direction in ("flexion", "extension"):
             steps.append(Step("hold", joint, "rest", direction, RELAX, duration_s=REST_S))
             steps.append(Step("hold", joint, "effort", direction, Instruction(joint, direction),
                               duration_s=EFFORT_S))
         steps.append(Step("hold", joint, "recovery", "flexion", RELAX, duration_s=RECOVERY_S))
         steps.append(Step("move", joint, "return", target_rad=start_angle_rad(joint),
-                          speed_rad_s=MOVE_SPEED_RAD_S))
+                          speed_rad_s=POSITIONING_SPEED_RAD_S))
     return tuple(steps)
 
 

@@ -5,10 +5,11 @@ and their analysis from the recorded samples.
 (:data:`PASSIVE_SPEED_RAD_S`, below any stretch-reflex threshold) from the start pose toward the
 end of its range (a ``sweep`` step), the other joints held, then back. The joint's resistance is
 the measured torque less the legs' weight; the sweep stops where it reaches the threshold torque
-(:data:`THRESHOLD_NM`, 10 N·m, the end-feel criterion of robot ROM tests), and the analysis finds
-the angle at which the recorded resistance crossed it. If the sweep reaches the end of the range
-the robot may move the joint in this session first (its hard limits and the protocol's range of
-motion, :class:`~rehabbot.assessment.robot_recording.RobotSetup`), that end is reported and
+(:data:`~rehabbot.controllers.assessment_specs.THRESHOLD_NM`, 10 N·m, the end-feel criterion of
+robot ROM tests), and the analysis finds the angle at which the recorded resistance crossed it. If
+the sweep reaches the end of the range the robot may move the joint in this session first (its
+hard limits and the protocol's range of motion,
+:class:`~rehabbot.assessment.robot.recording.RobotSetup`), that end is reported and
 flagged ``*_at_robot_limit``.
 
 **Active ROM.** The robot is transparent on the tested joint (the legs' weight only, a stiff
@@ -16,7 +17,7 @@ wall at the end of the range, a ``free`` step) and holds the others; the person 
 they can in one direction. The reached angle is the mean over the last
 :data:`ACTIVE_SETTLE_WINDOW_S` of the step.
 
-Angles are in rad here; :mod:`~rehabbot.assessment.robot_assessments` reports degrees.
+Angles are in rad here; :mod:`~rehabbot.assessment.robot.registry` reports degrees.
 """
 
 from __future__ import annotations
@@ -26,29 +27,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.robot_recording import (
+from rehabbot.assessment.robot.recording import (
+    POSITIONING_SPEED_RAD_S,
     AssessmentRecording,
     RobotSetup,
     start_angle_rad,
 )
-from rehabbot.controllers.procedures import (
-    DETECT_AFTER_S,
-    DIRECTION_SIGN,
-    RELAX,
-    Direction,
-    Instruction,
-    Step,
-)
+from rehabbot.body.joints import DIRECTION_SIGN, DIRECTIONS, Direction
+from rehabbot.controllers.assessment_specs import THRESHOLD_NM
+from rehabbot.controllers.procedures import DETECT_AFTER_S, RELAX, Instruction, Step
 from rehabbot.sim.patient import REACH_SPEED_RAD_S, PatientModel
 
-#: Resistance (N·m) at which a passive motion ends.
-THRESHOLD_NM = 10.0
-#: Allowed threshold torques (N·m).
-THRESHOLD_RANGE_NM = (2.0, 40.0)
 #: Speed (rad/s) of the passive motion: 10 deg/s.
 PASSIVE_SPEED_RAD_S = math.radians(10.0)
-#: Speed (rad/s) of the moves back to the start pose.
-RETURN_SPEED_RAD_S = math.radians(30.0)
 #: Active reach: time (s) after the intended angle passes the end of the range, and the closing
 #: window (s) averaged for the reached angle.
 ACTIVE_SETTLE_S = 1.5
@@ -56,12 +47,15 @@ ACTIVE_SETTLE_WINDOW_S = 0.5
 #: A reached angle this close (rad) to the end of the range, or beyond it, counts as the robot's.
 AT_LIMIT_RAD = math.radians(0.5)
 
-DIRECTIONS: tuple[Direction, Direction] = ("extension", "flexion")
 
 
 @dataclass(frozen=True)
-class RangeOfMotion:
-    """One joint's range of motion.
+class RangeMeasurement:
+    """One joint's range of motion as measured, and what ended it at each end.
+
+    A measurement, not a :class:`~rehabbot.body.range_of_motion.RangeOfMotion` (which refuses an
+    empty range): a patient who cannot move a joint at all gives an active range of about zero
+    width, and that is a result to report, not an error.
 
     Attributes:
         joint: the joint (a robot joint name).
@@ -84,7 +78,7 @@ def _end(setup: RobotSetup, joint: str, direction: Direction) -> float:
 
 def _back(joint: str) -> Step:
     return Step("move", joint, "return", target_rad=start_angle_rad(joint),
-                speed_rad_s=RETURN_SPEED_RAD_S)
+                speed_rad_s=POSITIONING_SPEED_RAD_S)
 
 
 def passive_steps(joints: tuple[str, ...], threshold_nm: float, setup: RobotSetup
@@ -117,7 +111,7 @@ def active_steps(joints: tuple[str, ...], setup: RobotSetup) -> tuple[Step, ...]
 
 
 def passive_rom(recording: AssessmentRecording, joints: tuple[str, ...], threshold_nm: float,
-                setup: RobotSetup) -> list[RangeOfMotion]:
+                setup: RobotSetup) -> list[RangeMeasurement]:
     """Each joint's passive range from its recorded sweeps (module docstring); a direction whose
     sweep did not run is NaN."""
     results = []
@@ -162,7 +156,7 @@ def crossing(q: np.ndarray, resistance: np.ndarray, threshold_nm: float, first: 
 
 
 def active_rom(recording: AssessmentRecording, joints: tuple[str, ...], setup: RobotSetup,
-               period_s: float) -> list[RangeOfMotion]:
+               period_s: float) -> list[RangeMeasurement]:
     """Each joint's active range from its recorded reaches (module docstring)."""
     window = max(1, round(ACTIVE_SETTLE_WINDOW_S / period_s))
     results = []
@@ -181,10 +175,10 @@ def active_rom(recording: AssessmentRecording, joints: tuple[str, ...], setup: R
     return results
 
 
-def _result(joint: str, ends: dict[str, tuple[float, bool]]) -> RangeOfMotion:
+def _result(joint: str, ends: dict[str, tuple[float, bool]]) -> RangeMeasurement:
     missing = (math.nan, False)
     extension, flexion = ends.get("extension", missing), ends.get("flexion", missing)
-    return RangeOfMotion(joint, extension[0], flexion[0], extension[1], flexion[1])
+    return RangeMeasurement(joint, extension[0], flexion[0], extension[1], flexion[1])
 
 
 def expected_rom(
@@ -194,7 +188,7 @@ def expected_rom(
     *,
     active: bool,
     threshold_nm: float = THRESHOLD_NM,
-) -> RangeOfMotion:
+) -> RangeMeasurement:
     """The true answer of a ROM test of a simulated ``patient``'s ``joint``: the model's
     passive limit at ``threshold_nm`` (passive) or its active limit (active), each kept within
     ``setup``'s range (then flagged) as the test would report it."""

@@ -9,12 +9,13 @@ Contract (stable; protocols, the session runner and reports rely on it):
   on its robot (:class:`~rehabbot.controllers.procedures.AssessmentBattery`);
   :meth:`RobotAssessment.analyze` ``(recording, joints, params, setup, period_s)`` computes the
   result from the recorded samples and the procedure's steps.
-- ``setup``: the robot and person (:class:`~rehabbot.assessment.robot_recording.RobotSetup`):
+- ``setup``: the robot and person (:class:`~rehabbot.assessment.robot.recording.RobotSetup`):
   the robot's hard limits and the session's range of motion bound every motion.
 - ``joints``: robot joint names among :attr:`RobotAssessment.allowed_joints`, ``None`` for
   :attr:`RobotAssessment.default_joints` (all four hips and knees).
 - ``params``: ``{name: number}``, each name one of :attr:`RobotAssessment.params` (a
-  :class:`Param` with its unit, default and bounds), ``None`` or missing names for defaults.
+  :class:`~rehabbot.controllers.assessment_specs.Param` with its unit, default and bounds),
+  ``None`` or missing names for defaults.
 - Bad input (an unknown joint or parameter, a value out of bounds) raises one
   :class:`~rehabbot.errors.ConfigurationError` naming what was wrong and what is allowed.
 - :meth:`AssessmentResult.as_dict` is JSON-able: ``{"name", "title", "status", "rows": [...]}``,
@@ -37,42 +38,19 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rehabbot.assessment.robot_isometric import DEFAULT_ANGLES_RAD, isometric, isometric_steps
-from rehabbot.assessment.robot_recording import AssessmentRecording, RobotSetup, Row
-from rehabbot.assessment.robot_rom import (
-    THRESHOLD_NM,
-    THRESHOLD_RANGE_NM,
-    RangeOfMotion,
+from rehabbot.assessment.robot.isometric_strength import isometric, isometric_steps
+from rehabbot.assessment.robot.range_of_motion import (
+    RangeMeasurement,
     active_rom,
     active_steps,
     passive_rom,
     passive_steps,
 )
-from rehabbot.assessment.robot_tests import DEFAULT_VELOCITIES_DEG_S, stiffness, stiffness_steps
+from rehabbot.assessment.robot.recording import AssessmentRecording, RobotSetup, Row
+from rehabbot.assessment.robot.stiffness import stiffness, stiffness_steps
+from rehabbot.controllers.assessment_specs import ASSESSMENT_SPECS, AssessmentSpec
 from rehabbot.controllers.procedures import Procedure, Step
 from rehabbot.errors import ConfigurationError
-
-#: The hips and knees, the joints every assessment can test.
-ASSESSED_JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter of an assessment.
-
-    Attributes:
-        unit: its unit, as shown to a user.
-        default: value when not given.
-        low: smallest allowed value.
-        high: largest allowed value.
-        doc: what it sets.
-    """
-
-    unit: str
-    default: float
-    low: float
-    high: float
-    doc: str
 
 
 @dataclass(frozen=True)
@@ -110,60 +88,24 @@ Analysis = Callable[[AssessmentRecording, tuple[str, ...], dict[str, float], Rob
 
 
 @dataclass(frozen=True)
-class RobotAssessment:
-    """One robot-based assessment (module docstring).
+class RobotAssessment(AssessmentSpec):
+    """One robot-based assessment (module docstring): its declaration
+    (:class:`~rehabbot.controllers.assessment_specs.AssessmentSpec`: name, title, joints,
+    parameters) with its procedure's steps and its analysis.
 
     Attributes:
-        name: its name in :data:`ROBOT_ASSESSMENTS`.
-        title: a short title for reports.
-        default_joints: the joints assessed when none are given.
-        allowed_joints: the joints it can assess.
-        params: its parameters by name.
         steps: builds its procedure's steps.
         analysis: computes its rows from the recording.
     """
 
-    name: str
-    title: str
-    default_joints: tuple[str, ...]
-    allowed_joints: tuple[str, ...]
-    params: Mapping[str, Param]
     steps: StepBuilder
     analysis: Analysis
 
-    def values(self, params: Mapping[str, float] | None) -> dict[str, float]:
-        """Every parameter's value: ``params`` checked against their bounds, defaults else.
-
-        Raises:
-            ConfigurationError: an unknown parameter or a value out of bounds.
-        """
-        values = {key: p.default for key, p in self.params.items()}
-        for key, value in (params or {}).items():
-            spec = self.params.get(key)
-            if spec is None:
-                allowed = ", ".join(self.params) or "none"
-                raise ConfigurationError(
-                    f"assessment {self.name!r}: unknown parameter {key!r} (allowed: {allowed})")
-            if not (math.isfinite(value) and spec.low <= value <= spec.high):
-                raise ConfigurationError(
-                    f"assessment {self.name!r}: {key} = {value} {spec.unit} is outside "
-                    f"[{spec.low:g}, {spec.high:g}] {spec.unit}")
-            values[key] = float(value)
-        return values
-
-    def joints(self, joints: Sequence[str] | None) -> tuple[str, ...]:
-        """``joints``, or the defaults.
-
-        Raises:
-            ConfigurationError: none, or one this assessment cannot test.
-        """
-        chosen = tuple(joints) if joints is not None else self.default_joints
-        unknown = [j for j in chosen if j not in self.allowed_joints]
-        if not chosen or unknown:
-            raise ConfigurationError(
-                f"assessment {self.name!r}: joints {list(chosen)} must be a non-empty selection "
-                f"of {', '.join(self.allowed_joints)}")
-        return chosen
+    @classmethod
+    def of(cls, spec: AssessmentSpec, steps: StepBuilder, analysis: Analysis) -> RobotAssessment:
+        """The assessment declared by ``spec``, run by ``steps`` and analysed by ``analysis``."""
+        return cls(spec.name, spec.title, spec.default_joints, spec.allowed_joints, spec.params,
+                   steps, analysis)
 
     def procedure(self, joints: Sequence[str] | None, params: Mapping[str, float] | None,
                   setup: RobotSetup) -> Procedure:
@@ -194,7 +136,7 @@ class RobotAssessment:
         return AssessmentResult(self.name, self.title, (), "skipped", reason)
 
 
-def _rom_rows(results: list[RangeOfMotion]) -> list[Row]:
+def _rom_rows(results: list[RangeMeasurement]) -> list[Row]:
     return [
         {
             "joint": r.joint,
@@ -259,43 +201,20 @@ def _stiffness(recording: AssessmentRecording, joints: tuple[str, ...],
     ]
 
 
-_VELOCITY_NAMES = ("slow", "medium", "fast")
-
-#: The robot-based assessments by name.
+#: The robot-based assessments by name (their declarations:
+#: :data:`~rehabbot.controllers.assessment_specs.ASSESSMENT_SPECS`).
 ROBOT_ASSESSMENTS: dict[str, RobotAssessment] = {
-    "passive_rom": RobotAssessment(
-        "passive_rom", "Passive range of motion (L-ROM)", ASSESSED_JOINTS, ASSESSED_JOINTS,
-        {"threshold_nm": Param("N·m", THRESHOLD_NM, *THRESHOLD_RANGE_NM,
-                               "resistance at which the passive motion ends")},
-        lambda joints, params, setup: passive_steps(joints, params["threshold_nm"], setup),
-        _passive_rom,
-    ),
-    "active_rom": RobotAssessment(
-        "active_rom", "Active range of motion", ASSESSED_JOINTS, ASSESSED_JOINTS, {},
-        lambda joints, params, setup: active_steps(joints, setup),
-        _active_rom,
-    ),
-    "isometric": RobotAssessment(
-        "isometric", "Maximal isometric torque (L-FORCE)", ASSESSED_JOINTS, ASSESSED_JOINTS,
-        {
-            "hip_angle_deg": Param("deg", math.degrees(DEFAULT_ANGLES_RAD["hip_flexion"]),
-                                   -20.0, 55.0, "hip angle held in the test"),
-            "knee_angle_deg": Param("deg", math.degrees(DEFAULT_ANGLES_RAD["knee_angle"]),
-                                    0.0, 95.0, "knee angle held in the test"),
-        },
-        lambda joints, params, setup: isometric_steps(joints, _angles(params), setup),
-        _isometric,
-    ),
-    "stiffness": RobotAssessment(
-        "stiffness", "Joint stiffness at three velocities (L-STIFF)", ASSESSED_JOINTS,
-        ASSESSED_JOINTS,
-        {
-            f"velocity_{n}_deg_s": Param("deg/s", v, 1.0, 400.0,
-                                         f"peak velocity of the {label} motion")
-            for n, (label, v) in enumerate(
-                zip(_VELOCITY_NAMES, DEFAULT_VELOCITIES_DEG_S, strict=True), start=1)
-        },
-        lambda joints, params, setup: stiffness_steps(joints, _velocities(params), setup),
-        _stiffness,
-    ),
+    name: RobotAssessment.of(ASSESSMENT_SPECS[name], steps, analysis)
+    for name, steps, analysis in (
+        ("passive_rom",
+         lambda joints, params, setup: passive_steps(joints, params["threshold_nm"], setup),
+         _passive_rom),
+        ("active_rom", lambda joints, params, setup: active_steps(joints, setup), _active_rom),
+        ("isometric",
+         lambda joints, params, setup: isometric_steps(joints, _angles(params), setup),
+         _isometric),
+        ("stiffness",
+         lambda joints, params, setup: stiffness_steps(joints, _velocities(params), setup),
+         _stiffness),
+    )
 }

@@ -16,21 +16,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rehabbot.assessment.leg_inertia import LegInertia
-from rehabbot.controllers.compensation import LegGravity, LegSegments
+from rehabbot.body.anthropometry import BodyModel
+from rehabbot.body.leg_mechanics import LegGravity, LegInertia, LegSegments
+from rehabbot.body.orthosis import ExoSegments
 from rehabbot.controllers.procedures import StepMark
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
 from rehabbot.safety.limits import SoftLimits
-from rehabbot.sim.anthropometry import BodyModel
-from rehabbot.sim.body import ExoSegments
 from rehabbot.storage.store import SampleBlock
 
 #: A result row: joint name, measured values (keys with units), limit flags.
 Row = dict[str, str | float | bool]
 #: Where the procedures start from and return to (rad): hips straight, knees a little bent.
 START_POSE_RAD = {"hip_flexion": 0.0, "knee_angle": 0.2}
+#: Speed (rad/s) of the moves to a test's start or test angle and back: 30 deg/s.
+POSITIONING_SPEED_RAD_S = math.radians(30.0)
 
 
 def start_angle_rad(joint: str) -> float:
