@@ -14,50 +14,13 @@ from rehabbot.controllers.instruction_text import RELAX_TEXT
 from rehabbot.gui.main_window import ConsoleSettings, MainWindow
 from rehabbot.gui.patient_display import MIN_TEXT
 from rehabbot.hal.config import RobotConfig
-from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.session_messages import PatientInstruction
 from tests.gui.conftest import shown_window
 from tests.gui.screens import save_screenshot
+from tests.session.battery_protocol import battery_protocol
 
 WAIT_MS = 120_000
-PUSH = "Straighten your right knee as hard as you can"
-
-#: An isometric test of the right knee, then a short walk.
-PROTOCOL = """
-name = "knee_force_then_walk"
-title = "Knee force, then a walk"
-description = "The isometric torque of the right knee, then a short guided walk."
-controller = "impedance"
-cadence_steps_per_min = 90
-treadmill_speed_kmh = 3.0
-body_weight_support_pct = 30
-guidance_pct = 100
-soft_zone_deg = 3
-
-[stiffness_nm_per_rad]
-hip_flexion = 800
-knee_angle = 600
-
-[damping_nms_per_rad]
-hip_flexion = 20
-knee_angle = 10
-
-[range_of_motion_deg]
-hip_flexion = [-25, 50]
-knee_angle = [0, 75]
-
-[[phases]]
-name = "isometric_torque"
-kind = "assessment"
-assessment = "isometric"
-assessment_joints = ["knee_angle_r"]
-
-[[phases]]
-name = "training"
-kind = "training"
-duration_s = 3
-"""
-
+PUSH = "Straighten your left knee as hard as you can"
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, sim_exo: RobotConfig) -> Iterator[MainWindow]:
@@ -79,11 +42,10 @@ def test_the_console_and_the_patient_display_show_the_same_instruction(
         show(instruction)
 
     display.show_instruction = seeing  # type: ignore[method-assign]
-    path = tmp_path / "knee_force_then_walk.toml"
-    path.write_text(PROTOCOL)
     # a weak patient: a healthy one's full knee extension effort against the stiff hold trips
     # the knee's RMS torque limit (72 N·m) of sim_exo, which ends the session before the walk
-    window.start_session("P-400", load_protocol(path), None, "sci_incomplete")
+    window.start_session("P-400", battery_protocol(tmp_path, ("isometric",), walk_s=3.0), None,
+                         "sci_incomplete")
     # the effort: both screens say it, in the same words
     qtbot.waitUntil(lambda: display.instruction == PUSH, timeout=WAIT_MS)
     assert window.live.instruction.isVisible()
@@ -104,8 +66,8 @@ def test_the_console_and_the_patient_display_show_the_same_instruction(
     texts = [i.text for i in seen]
     # relaxed before and between the efforts, pushing in both directions, then walking
     assert texts[0] == RELAX_TEXT
-    assert "Bend your right knee as hard as you can" in texts
-    assert texts.index("Bend your right knee as hard as you can") < texts.index(PUSH)
+    assert "Bend your left knee as hard as you can" in texts
+    assert texts.index("Bend your left knee as hard as you can") < texts.index(PUSH)
     assert texts[texts.index(PUSH) - 1] == RELAX_TEXT  # a rest before each effort
     assert texts[-1] == ""
     assert all(i.assessment == "isometric" for i in seen if "as hard" in i.text)
