@@ -6,8 +6,9 @@ The runner knows only :class:`Plant`; :func:`open_plant` chooses by the robot co
   clock. A robot whose buses are all ``rehabbot_local`` channels is the emulated robot of
   ``rehabbot sim serve``: the plant also opens its side channel
   (:class:`~rehabbot.sim.side_channel.SimulationTruth`), which gives it a treadmill, the
-  simulation's foot contacts (stored marked as simulation truth) and the simulated person's ears
-  (what a robot assessment asks them to do). A real robot has none of these: the
+  simulation's foot contacts (stored marked as simulation truth), the simulated patient's muscle
+  torques (stored as simulation truth, :mod:`rehabbot.storage.truth`) and the simulated person's
+  ears (what a robot assessment asks them to do). A real robot has none of these: the
   treadmill speed and body-weight support are set by hand and confirmed by the operator
   (:mod:`rehabbot.session.bringup`), and the contact columns stay empty.
 * **in-process simulation** (:mod:`rehabbot.session.sim_plant`, imported only for a robot on
