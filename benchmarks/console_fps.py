@@ -65,6 +65,7 @@ from rehabbot.session.runner import DEMO_PATIENT, SessionRequest
 from rehabbot.session.session_link import SessionLink
 from rehabbot.session.session_messages import Finished
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 
 
 @dataclass
@@ -206,17 +207,17 @@ def console_session(seconds: float, seed: int, store: str, profile: str,
         print(f"the session did not run: {window.setup.check.text()}")
         return
     with SessionStore.open(Path(store)) as st:
-        summary = st.session_summary(session_id) or {}
+        summary = st.session_summary(session_id) or StoredSummary()
         info = st.get_session(session_id)
         events = st.list_events(session_id)
-    timing = summary.get("loop_timing") or {}
+    timing = summary.loop_timing or {}
     start = walking[0] if walking else began  # the start-up (spawn, bring-up) left out
     fps = per_second(clock.times, start + 1.0, ended - 1.0)
     print(f"{os.cpu_count()} CPUs; console session {session_id}: {seconds:g} s of standard_gait "
           f"training, profile {profile}, wall clock, window 1366x768 (offscreen), console "
           f"thread nice +{CONSOLE_NICE if lowered else 0}; session process: "
           f"{realtime if realtime is not None else 'normal scheduler'}")
-    print(f"status {info.status}; faults: {summary.get('faults') or 'none'}; "
+    print(f"status {info.status}; faults: {list(summary.faults) or 'none'}; "
           f"wall time {ended - began:.0f} s")
     warnings = [e for e in events if e["kind"].startswith("warning:")]
     kinds = sorted({e["kind"] for e in warnings})

@@ -71,6 +71,7 @@ from rehabbot.session.bringup import ACTIVATION_TIMEOUT_S
 from rehabbot.session.runner import DEMO_PATIENT
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
+from rehabbot.storage.samples import Sample
 from rehabbot.sweeps.measure import SETTLE_S, Measures, measure
 
 Factory = Callable[[tuple[str, ...], FloatArray, FloatArray, float, Compensation, RangeMargin],
@@ -82,10 +83,10 @@ CONTROLLERS: dict[str, Factory] = {
         names, comp, phase_source=DEFAULT_ESTIMATOR, cadence_steps_per_min=cadence,
         range_margin=rom),
     "impedance 100 %, clock": lambda names, k, d, cadence, comp, rom: ImpedanceController(
-        names, k, d, 100.0, cadence, compensation=comp, range_margin=rom),
+        names, k, d, 100.0, cadence_steps_per_min=cadence, compensation=comp, range_margin=rom),
     "impedance 50 %, thighs": lambda names, k, d, cadence, comp, rom: ImpedanceController(
-        names, k, d, 50.0, cadence, phase_source=DEFAULT_ESTIMATOR, compensation=comp,
-        range_margin=rom),
+        names, k, d, 50.0, cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR,
+        compensation=comp, range_margin=rom),
     "assist-as-needed": lambda names, k, d, cadence, comp, rom: AssistAsNeededController(
         names, k, d, forgetting=0.8, error_gain_pct_per_rad=80.0, max_guidance_pct=70.0,
         cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR, compensation=comp,
@@ -110,13 +111,12 @@ class Recording:
         self.tau = np.zeros((ticks, joints))
         self.ticks = 0
 
-    def push(
-        self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-        q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray, q_ref: FloatArray,
-    ) -> None:
+    def push(self, sample: Sample) -> None:
         """Store one tick."""
-        self.t_s[tick], self.phase[tick], self.contact_r[tick] = t_s, phase, contact_r
-        self.q[tick], self.qd[tick], self.tau[tick] = q, qd, tau
+        tick = sample.tick
+        self.t_s[tick], self.phase[tick] = sample.t_s, sample.phase
+        self.contact_r[tick] = sample.contact_r
+        self.q[tick], self.qd[tick], self.tau[tick] = sample.q, sample.qd, sample.tau
         self.ticks = tick + 1
 
 

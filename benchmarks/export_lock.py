@@ -26,7 +26,8 @@ import numpy as np
 from rehabbot.export.base import prepare_folder, read_session
 from rehabbot.export.csv import CsvExporter
 from rehabbot.storage.records import PatientRecords
-from rehabbot.storage.store import SampleBlock, SessionStore
+from rehabbot.storage.samples import SampleBlock
+from rehabbot.storage.store import SessionStore
 
 JOINTS = ("hip_flexion_r", "knee_angle_r", "ankle_angle_r", "hip_flexion_l", "knee_angle_l",
           "ankle_angle_l")

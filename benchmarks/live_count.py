@@ -34,6 +34,7 @@ from rehabbot.protocols.schema import load_protocol
 from rehabbot.runtime.ring import LiveBlock
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 
 FRAME_ROWS = 30
 
@@ -50,10 +51,10 @@ def main() -> None:
             duration_s=args.seconds)).run().session_id
         with SessionStore.open(store) as st:
             s = st.load_samples(session_id)
-            summary = st.session_summary(session_id) or {}
+            summary = st.session_summary(session_id) or StoredSummary()
         rows = np.column_stack((s.tick, s.t_s, s.phase, s.contact.astype(float), s.q, s.qd,
                                 s.tau, s.tau_cmd, s.q_ref))
-        print(f"session of {args.seconds:g} s: {summary.get('step_count')} steps stored")
+        print(f"session of {args.seconds:g} s: {summary.step_count} steps stored")
         for repeat in range(args.repeats):
             stats = LiveStats(s.joint_names)
             frames, recounts = [], []
@@ -73,8 +74,8 @@ def main() -> None:
             print(f"run {repeat + 1}: frame {1e3 * statistics.mean(frames):.3f} ms mean; "
                   f"re-detecting frame {1e3 * statistics.median(recounts):.1f} ms median, "
                   f"{1e3 * max(recounts):.1f} ms max ({len(recounts)} of them); live count "
-                  f"{stats.counts.step_count} == stored {summary.get('step_count')}: "
-                  f"{stats.counts.step_count == summary.get('step_count')}; whole-session "
+                  f"{stats.counts.step_count} == stored {summary.step_count}: "
+                  f"{stats.counts.step_count == summary.step_count}; whole-session "
                   f"count {1e3 * whole:.0f} ms ({counts.step_count} steps); PDF {pdf:.1f} s")
 
 

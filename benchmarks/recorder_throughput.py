@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rehabbot.storage.recorder import Recorder
+from rehabbot.storage.samples import Sample
 from rehabbot.storage.store import SessionStore
 
 JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
@@ -35,12 +36,15 @@ def run_once(folder: Path, samples: int) -> tuple[float, float]:
     recorder = Recorder(store_path, session, len(JOINTS), capacity_ticks=samples)
     rng = np.random.default_rng(0)
     q = rng.normal(size=(64, len(JOINTS)))  # a few distinct rows, reused
+    sample = Sample.zeros(len(JOINTS))  # one sample repointed every tick, as the loop does
+    sample.contact_r = True
     recorder.start()
     began = time.perf_counter()
     for tick in range(samples):
         row = q[tick % 64]
-        recorder.push(tick, tick * 0.001, (tick % 1000) / 1000, True, False, row, row, row,
-                      row, row)
+        sample.tick, sample.t_s, sample.phase = tick, tick * 0.001, (tick % 1000) / 1000
+        sample.q = sample.qd = sample.tau = sample.tau_cmd = sample.q_ref = row
+        recorder.push(sample)
     pushed = time.perf_counter()
     recorder.stop()
     stored = time.perf_counter()

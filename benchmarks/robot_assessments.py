@@ -40,6 +40,7 @@ from rehabbot.sim.patient import PASSIVE_DAMPING, PASSIVE_STIFFNESS, PatientMode
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 
 HEIGHT_M, MASS_KG = 1.75, 75.0
 #: The battery, every hip and knee, then 2 s of walking; the robot's whole range allowed.
@@ -89,9 +90,9 @@ def run_battery(profile: str) -> tuple[dict[str, Any], RobotSetup, float]:
                                               profile=profile)).run()
         wall_s = time.perf_counter() - start
         with SessionStore.open(Path(tmp) / "s.sqlite") as store:
-            summary = store.session_summary(result.session_id) or {}
+            summary = store.session_summary(result.session_id) or StoredSummary()
     soft = build_supervisor(robot, protocol.training_phase).soft_limits
-    return summary["assessments"], RobotSetup.of(robot, soft, HEIGHT_M, MASS_KG), wall_s
+    return summary.assessments, RobotSetup.of(robot, soft, HEIGHT_M, MASS_KG), wall_s
 
 
 def _flag(at_limit: object) -> str:

@@ -123,6 +123,17 @@ def bench(sim_exo: RobotConfig) -> Iterator[DriveBench]:
     drive_bench.emulators.close()
 
 
+def write_distribution(site: Path, name: str, group: str, entry: str) -> None:
+    """Write the metadata of distribution ``name`` into ``site``: a ``*.dist-info`` whose
+    ``entry_points.txt`` registers ``entry`` (``name = module:Class``) in ``group``, as an
+    installed plug-in's (its modules, if any, are the caller's to write)."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    dist = name.replace("_", "-")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{group}]\n{entry}\n")
+
+
 def install_plugin(
     site: Path, monkeypatch: pytest.MonkeyPatch, source: Path, group: str, entry: str,
 ) -> Iterator[Path]:
@@ -132,12 +143,8 @@ def install_plugin(
     third-party plug-in distribution would. Yields ``site``; forgets the module afterwards.
     """
     module = source.stem
-    info = site / f"{module}-1.0.dist-info"
-    info.mkdir(parents=True)
+    write_distribution(site, module, group, entry)
     shutil.copy(source, site / f"{module}.py")
-    name = module.replace("_", "-")
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[{group}]\n{entry}\n")
     sys.modules.pop(module, None)  # doctest collection may have imported the source file
     monkeypatch.syspath_prepend(str(site))
     yield site

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from rehabbot.cli import app
+from rehabbot.cli import DeferredCommand, app
 
 #: A default written in a help text (escaped for rich or not).
 WRITTEN_DEFAULT = re.compile(r"\\?\[(default: [^\]]+)\]")
@@ -19,7 +19,9 @@ WRITTEN_DEFAULT = re.compile(r"\\?\[(default: [^\]]+)\]")
 
 def commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every command under ``group`` (a click command as typer builds it) with the words that
-    call it."""
+    call it; a deferred command as its module defines it."""
+    if isinstance(group, DeferredCommand):
+        group = group.load()
     if hasattr(group, "commands"):
         for name, command in group.commands.items():
             yield from commands(command, (*path, name))

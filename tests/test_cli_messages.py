@@ -15,7 +15,8 @@ import pytest
 
 from rehabbot.cli import main
 from rehabbot.configfile import bundled_file
-from rehabbot.storage.records import PatientProfile, PatientRecords
+from rehabbot.storage.record_models import PatientProfile
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 

@@ -15,7 +15,13 @@ real-time use;
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
 status 2, and so does an OSError (a file that cannot be read or written): its file name and the
-system's reason, shortened so that no input fills the terminal. Tables print user text as it is,
+system's reason, shortened so that no input fills the terminal.
+
+The commands of the console, the sweeps, the exports and the reports are :data:`DEFERRED`: their
+modules are imported when one of them runs or shows its own help, so that ``rehabbot --help``
+and the core commands work on the lean install (docs/architecture.md). A command that reaches
+a package of an extra that is not installed ends with one line naming the extra to install
+(:data:`EXTRA_MODULES`), exit status 2. Tables print user text as it is,
 never as rich markup (``Console(markup=False)``): a name like ``Anna [/] Smith`` is shown, not
 parsed.
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import importlib
 import json
 import math
 import queue
@@ -31,7 +38,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -46,7 +53,6 @@ from rich.text import Text
 
 from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.assessment.cli import analyze_command
-from rehabbot.assessment.report import report_command
 from rehabbot.assessment.summary import summary_rows
 from rehabbot.errors import (
     MAX_MESSAGE_CHARS,
@@ -55,8 +61,6 @@ from rehabbot.errors import (
     StorageError,
     shorten,
 )
-from rehabbot.export.cli import copy_command, export_command
-from rehabbot.gui.app import console_command
 from rehabbot.hal.budget import DEFAULT_UTILISATION_LIMIT, frame_bits
 from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
@@ -69,13 +73,122 @@ from rehabbot.session.plant import PlantSettings, emulated, open_plant
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.session.zeroing import read_angles, store_offsets, with_stored_offsets, zero_offsets
 from rehabbot.sim.patient_profiles import PROFILES
-from rehabbot.storage.cli import patients_app
+from rehabbot.storage.patients_cli import patients_app
 from rehabbot.storage.store import SessionStore, default_store_path
-from rehabbot.sweeps.cli import analyze_batch_command, sweep_command
+from rehabbot.storage.summary import StoredSummary
+
+#: The top-level packages each extra installs (those of the extras it includes too), as Python
+#: imports them: a missing one names the extra to install.
+EXTRA_MODULES = {
+    "sim": ("pybullet", "pybullet_data"),
+    "export": ("ezc3d", "h5py", "fhir", "matplotlib"),
+    "gui": ("PySide6", "shiboken6", "pyqtgraph", "pybullet", "pybullet_data"),
+    "scale": ("dask", "distributed", "pyarrow", "matplotlib", "pybullet", "pybullet_data"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Deferred:
+    """A command whose module is imported only when the command runs or shows its own help."""
+
+    path: tuple[str, ...]
+    """The words that call it, e.g. ``("patients", "copy")``."""
+    target: str
+    """``module:function`` of the typer command function."""
+    extra: str
+    """The extra it needs (a key of :data:`EXTRA_MODULES`)."""
+    help: str
+    """Its line in the help of the group it belongs to."""
+
+
+#: The commands whose modules need an extra or reach one: imported when they run.
+DEFERRED = (
+    Deferred(("report",), "rehabbot.assessment.report:report_command", "export",
+             "A session's report (curves, strides, metrics, events), or with --patient a "
+             "progress report across the patient's sessions."),
+    Deferred(("export",), "rehabbot.export.cli:export_command", "export",
+             "Export recorded sessions, pseudonymized, for research: C3D, OpenSim .mot, CSV, "
+             "BIDS-Motion, HDF5 or FHIR."),
+    Deferred(("patients", "copy"), "rehabbot.export.cli:copy_command", "export",
+             "The patient's own copy of their record: JSON, FHIR and CSV, identified, recorded "
+             "for erasure and in the audit log."),
+    Deferred(("console",), "rehabbot.gui.app:console_command", "gui",
+             "The therapist console: patients, session setup, live session with E-STOP and "
+             "alarms, reports."),
+    Deferred(("sweep",), "rehabbot.sweeps.cli:sweep_command", "scale",
+             "Controller sweep in simulation on Dask: table, Pareto plot, reruns skip finished "
+             "points."),
+    Deferred(("analyze-batch",), "rehabbot.sweeps.cli:analyze_batch_command", "scale",
+             "Gait assessment of many sessions and gait-lab files on Dask, one combined table."),
+)
+
+
+class DeferredCommand(typer.core.TyperCommand):
+    """Stands for a :class:`Deferred` command in its group: shows its help line, and imports the
+    real command when it is called (to run, or for its own ``--help``)."""
+
+    def __init__(self, deferred: Deferred) -> None:
+        super().__init__(deferred.path[-1], help=deferred.help)
+        self.deferred = deferred
+
+    def load(self) -> Any:
+        """The real command (a typer command built from the target function).
+
+        Raises:
+            ModuleNotFoundError: a package of an extra is missing.
+        """
+        module, _, name = self.deferred.target.partition(":")
+        one = typer.Typer(pretty_exceptions_enable=False)
+        one.command(self.name, help=self.deferred.help)(
+            getattr(importlib.import_module(module), name))
+        return typer.main.get_command(one)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        """The real command's context: the group runs the real command."""
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+
+class WithDeferred(typer.core.TyperGroup):
+    """The ``rehabbot`` group: typer's, with the :data:`DEFERRED` commands in their groups."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for deferred in DEFERRED:
+            group: Any = self
+            for word in deferred.path[:-1]:
+                group = group.commands[word]
+            group.add_command(DeferredCommand(deferred), deferred.path[-1])
+
+
+def missing_extra(error: ModuleNotFoundError, args: Sequence[str]) -> str | None:
+    """The message for a command (the leading words of ``args``) that reached a package of an
+    extra that is not installed; None when the missing module is not an extra's.
+
+    >>> missing_extra(ModuleNotFoundError(name="PySide6.QtWidgets"), ["console", "--help"])
+    "rehabbot console needs the gui extra: pip install 'rehabbot[gui]'"
+    """
+    top = (error.name or "").partition(".")[0]
+    words: list[str] = []
+    command: Any = typer.main.get_command(app)
+    for arg in args:
+        commands = getattr(command, "commands", {})
+        if arg not in commands:
+            break
+        words.append(arg)
+        command = commands[arg]
+    preferred = [command.deferred.extra] if isinstance(command, DeferredCommand) else []
+    extra = next((name for name in (*preferred, *EXTRA_MODULES)
+                  if top in EXTRA_MODULES[name]), None)
+    if extra is None:
+        return None
+    return (f"rehabbot {' '.join(words)} needs the {extra} extra: "
+            f"pip install 'rehabbot[{extra}]'")
+
 
 app = typer.Typer(
     help="rehabbot: rehabilitation exoskeleton toolkit.", no_args_is_help=True,
-    pretty_exceptions_enable=False,
+    pretty_exceptions_enable=False, cls=WithDeferred,
 )
 session_app = typer.Typer(help="Run therapy sessions.", no_args_is_help=True)
 sessions_app = typer.Typer(help="Browse recorded sessions.", no_args_is_help=True)
@@ -94,22 +207,7 @@ app.command(
 app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
     analyze_command
 )
-app.command("export", help="Export recorded sessions, pseudonymized, for research: C3D, "
-            "OpenSim .mot, CSV, BIDS-Motion, HDF5 or FHIR.")(export_command)
 app.add_typer(patients_app, name="patients")
-patients_app.command("copy", help="The patient's own copy of their record: JSON, FHIR and CSV, "
-                     "identified, recorded for erasure and in the audit log.")(copy_command)
-app.command(
-    "report",
-    help="A session's report (curves, strides, metrics, events), or with --patient a progress "
-    "report across the patient's sessions.",
-)(report_command)
-app.command("console", help="The therapist console: patients, session setup, live session with "
-            "E-STOP and alarms, reports.")(console_command)
-app.command("sweep", help="Controller sweep in simulation on Dask: table, Pareto plot, reruns "
-            "skip finished points.")(sweep_command)
-app.command("analyze-batch", help="Gait assessment of many sessions and gait-lab files on Dask, "
-            "one combined table.")(analyze_batch_command)
 
 #: Never parses markup: every string it prints may hold a user's text (names, protocols, channels).
 console = Console(markup=False)
@@ -162,24 +260,24 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def summary_table(summary: dict[str, Any], title: str) -> Table:
-    """A rich table of a stored session summary (the dict kept in the store)."""
+def summary_table(summary: StoredSummary, title: str) -> Table:
+    """A rich table of a stored session summary."""
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold", overflow="fold")  # wrap names, never cut them
     table.add_column("value", overflow="fold")
     rows = summary_rows(summary)  # the console's rows: one count of steps and strides
     for label, value in rows[:-1]:
         table.add_row(label, value)
-    timing = summary.get("loop_compute")
+    timing = summary.loop_compute
     if timing:
         table.add_row(
             "loop compute per tick",
             f"p50 {timing['p50_us']:.0f} µs · p99 {timing['p99_us']:.0f} µs · "
             f"max {timing['max_us']:.0f} µs",
         )
-    for label, value in loop_timing_rows(summary.get("loop_timing")):
+    for label, value in loop_timing_rows(summary.loop_timing):
         table.add_row(label, value)
-    latency = summary.get("reply_latency_us")
+    latency = summary.reply_latency_us
     if latency:
         worst = max(latency.items(), key=lambda item: item[1]["p99_us"])
         table.add_row(
@@ -187,12 +285,12 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
             f"p99 {worst[1]['p99_us']:.0f} µs (worst joint: {worst[0]}) · max "
             f"{max(stats['max_us'] for stats in latency.values()):.0f} µs",
         )
-    phases = summary.get("phases") or []
+    phases = summary.phases
     if len(phases) > 1:
         table.add_row("phases", " · ".join(
-            f"{p['name']} {(p['end_tick'] or 0) - p['start_tick']} ticks, {p['steps']} steps "
+            f"{p.name} {(p.end_tick or 0) - p.start_tick} ticks, {p.steps} steps "
             "(phase counter)" for p in phases))
-    table.add_row("dropped samples", str(summary.get("dropped_samples", 0)))
+    table.add_row("dropped samples", str(summary.dropped_samples))
     table.add_row(*rows[-1])  # faults
     return table
 
@@ -307,7 +405,7 @@ def session_run(
                            f"{request.store_path}; the store may be damaged")
     if as_json:
         print(json.dumps({"session_id": result.session_id, "status": result.status,
-                          "summary": summary}, indent=2))
+                          "summary": summary.as_dict()}, indent=2))
     else:
         for change in result.progression:
             console.print(f"progression: {change.describe()}")
@@ -447,8 +545,8 @@ def sessions_show(
         info = st.get_session(session_id)
         summary = st.session_summary(session_id)
     if as_json:
-        print(json.dumps({"session_id": info.id, "status": info.status, "summary": summary},
-                         indent=2))
+        print(json.dumps({"session_id": info.id, "status": info.status,
+                          "summary": None if summary is None else summary.as_dict()}, indent=2))
         return
     title = (
         f"Session {info.id} · {info.protocol_name} · patient {info.patient_code} · "
@@ -457,8 +555,8 @@ def sessions_show(
     if summary is None:
         console.print(f"{title}: no summary (the session did not finish)")
         return
-    if "error" in summary:
-        console.print(f"{title}: ended by an error before it ran: {summary['error']}")
+    if not summary.ran:
+        console.print(f"{title}: ended by an error before it ran: {summary.error}")
         return
     console.print(summary_table(summary, title))
 
@@ -533,6 +631,12 @@ def main() -> None:
     """Entry point of the ``rehabbot`` console script."""
     try:
         app()
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc, sys.argv[1:])
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
     except RehabbotError as exc:
         print(f"error: {shorten(str(exc), MAX_MESSAGE_CHARS)}", file=sys.stderr)
         sys.exit(2)

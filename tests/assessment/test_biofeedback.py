@@ -10,7 +10,7 @@ import pytest
 from rehabbot.assessment.biofeedback import interval_means, stride_parts
 from rehabbot.assessment.gait_analysis import analyze_gait
 from rehabbot.assessment.kinematic_events import EventBias, SideEvents
-from rehabbot.assessment.report import parameter_table
+from rehabbot.assessment.report.tables import parameter_table
 from rehabbot.gui.live_stats import LiveStats
 from rehabbot.runtime.ring import LiveBlock, row_width
 from tests.assessment import synthetic

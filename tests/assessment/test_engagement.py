@@ -18,13 +18,11 @@ from rehabbot.assessment.engagement import (
 )
 from rehabbot.assessment.gait_analysis import GaitAnalysis, analyze_gait
 from rehabbot.assessment.kinematic_events import SideEvents
-from rehabbot.assessment.report import (
-    ProgressData,
+from rehabbot.assessment.report import ProgressData, load_report_data, render_html
+from rehabbot.assessment.report.progress import progress_table
+from rehabbot.assessment.report.tables import (
     engagement_stride_table,
     engagement_table,
-    load_report_data,
-    progress_table,
-    render_html,
     report_tables,
 )
 from rehabbot.configfile import bundled_file

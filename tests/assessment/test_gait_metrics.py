@@ -14,7 +14,7 @@ from rehabbot.assessment.gait_analysis import (
 from rehabbot.assessment.kinematic_events import EventBias, SideEvents
 from rehabbot.assessment.kinematics import normalized_curves_deg, stride_extrema_deg
 from rehabbot.assessment.strides import stride_table, walking_time_s
-from rehabbot.storage.store import SessionSamples
+from rehabbot.storage.samples import SessionSamples
 from tests.assessment import synthetic
 
 NO_BIAS = EventBias(0.0, 0.0)

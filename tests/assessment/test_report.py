@@ -14,12 +14,8 @@ import typer
 from typer.testing import CliRunner
 
 from rehabbot.assessment.gait_analysis import analyze_samples
-from rehabbot.assessment.report import (
-    NORMATIVE_LABEL,
-    progress_report,
-    report_command,
-    session_report,
-)
+from rehabbot.assessment.report import progress_report, report_command, session_report
+from rehabbot.assessment.report.tables import NORMATIVE_LABEL
 from rehabbot.errors import RehabbotError, ReportError, StorageError
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate

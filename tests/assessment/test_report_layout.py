@@ -13,20 +13,11 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from rehabbot.assessment.report import (
-    MARGIN_IN,
-    MIN_SPAN,
-    PAGE_IN,
-    change_table,
-    curve_figures,
-    header_rows,
-    load_progress_data,
-    load_report_data,
-    pdf_document,
-    progress_figures,
-    progress_table,
-    report_tables,
-)
+from rehabbot.assessment.report import load_progress_data, load_report_data
+from rehabbot.assessment.report.figures import curve_figures, progress_figures
+from rehabbot.assessment.report.pdf_doc import MARGIN_IN, PAGE_IN, pdf_document
+from rehabbot.assessment.report.progress import MIN_SPAN, change_table, progress_table
+from rehabbot.assessment.report.tables import header_rows, report_tables
 from rehabbot.storage.store import SessionStore
 from tests.artifacts import artifacts_dir
 from tests.conftest import simulate

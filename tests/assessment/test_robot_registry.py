@@ -18,7 +18,7 @@ from rehabbot.controllers.procedures import Step, StepMark
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import load_robot_config
 from rehabbot.safety.limits import JointLimits, SoftLimits
-from rehabbot.storage.store import SampleBlock
+from rehabbot.storage.samples import SampleBlock
 
 UNIT_SUFFIX = re.compile(r"_(deg|nm|nm_per_kg|nm_per_rad|nms_per_rad|deg_s)$")
 ROBOT = load_robot_config()

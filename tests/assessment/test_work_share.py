@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from rehabbot.assessment.gait_analysis import analyze_samples
-from rehabbot.assessment.report import load_report_data, session_table
+from rehabbot.assessment.report import load_report_data
+from rehabbot.assessment.report.tables import session_table
 from rehabbot.assessment.work_share import (
     SOURCE_ESTIMATE,
     SOURCE_TRUTH,

@@ -20,7 +20,8 @@ from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import SimulatedExoskeleton
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 
 #: Largest difference (rad) between a recorded simulator state and its stored sample.
 ALIGNED_RAD = 2e-3

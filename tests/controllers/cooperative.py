@@ -21,7 +21,8 @@ from rehabbot.controllers.base import Controller
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from tests.assessment.true_work import _TrueTorques
 
 #: Each cooperative mode: (bundled protocol, its text edits {old: new}).

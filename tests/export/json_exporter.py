@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import write_private_text
 
 
 class JsonExporter(Exporter):

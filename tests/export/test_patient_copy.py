@@ -16,7 +16,8 @@ from rehabbot.cli import main
 from rehabbot.export import export_sessions
 from rehabbot.export.base import load_session
 from rehabbot.export.metrics import session_metrics
-from rehabbot.storage.records import FittingParameters, PatientRecords, validated
+from rehabbot.storage.record_models import FittingParameters, validated
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.export.conftest import OPERATOR, record
 from tests.storage.traces import traces
@@ -88,7 +89,7 @@ def test_the_copy_holds_the_whole_record_privately_and_is_audited(
         own_audit = PatientRecords(st).audit_log(PatientRecords(st).get(CODE).id)
     assert summary is not None
     assert session["status"] == "completed" and session["parameters"] == parameters
-    assert session["summary"]["duration_s"] == summary["duration_s"]
+    assert session["summary"]["duration_s"] == summary.duration_s
     assert {"t_s": 1.25, "kind": "parameter:guidance_pct", "joint": None,
             "detail": {"old": 100, "new": 80}}.items() <= next(
         e for e in session["events"] if e["t_s"] == 1.25).items()

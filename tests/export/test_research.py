@@ -21,7 +21,8 @@ from rehabbot.export import available_exporters, export_sessions
 from rehabbot.export.base import load_session
 from rehabbot.export.cli import export_command
 from rehabbot.export.metrics import LOCAL_SYSTEM, session_metrics
-from rehabbot.storage.records import AuditEntry, FittingParameters, PatientRecords
+from rehabbot.storage.record_models import AuditEntry, FittingParameters
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.export.conftest import CONSENT_DAY, OPERATOR, RecordedSession, record
 from tests.storage.traces import traces

@@ -95,8 +95,8 @@ def test_the_console_runs_a_session_on_the_emulated_robot(
         parameters = st.session_parameters(session_id)
         samples = st.load_samples(session_id)
     assert info.patient_code == "P-300" and info.robot_name == "emu-exo"
-    assert summary is not None and summary["plant"] == "emulated robot"
-    assert summary["contact_source"] == CONTACT_SOURCE
+    assert summary is not None and summary.plant == "emulated robot"
+    assert summary.contact_source == CONTACT_SOURCE
     # the recording's contact columns are the emulator's: they changed as the legs moved, or
     # the drives' watchdogs stopped the session (faulted, recorded) with the physics held
     db = sqlite3.connect(store)

@@ -21,7 +21,8 @@ from rehabbot.export.csv import CsvExporter
 from rehabbot.gui.after_screen import AfterScreen
 from rehabbot.gui.live_view import LiveView
 from rehabbot.runtime.ring import LiveBlock
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 
 #: Rows per live block: one frame of the console at 1 kHz.
@@ -50,12 +51,15 @@ def test_live_view_summary_sessions_show_report_csv_and_after_screen_count_the_s
     with SessionStore.open(store) as st:
         samples = st.load_samples(session_id)
         summary = st.session_summary(session_id)
-    assert summary is not None
-    stored = GaitCounts(summary["step_count"], summary["strides_right"], summary["strides_left"],
-                        summary["walking_time_s"], summary["cadence_steps_per_min"])
+    assert summary is not None and summary.step_count is not None
+    assert summary.strides_right is not None and summary.strides_left is not None
+    assert summary.walking_time_s is not None and summary.cadence_steps_per_min is not None
+    assert summary.duration_s is not None
+    stored = GaitCounts(summary.step_count, summary.strides_right, summary.strides_left,
+                        summary.walking_time_s, summary.cadence_steps_per_min)
     assert stored.strides_right >= 10 and stored.strides_left >= 10
     # walking time counts time walking: less than the recording, more than the strides' sum / 2
-    assert 0.8 * summary["duration_s"] < stored.walking_time_s < summary["duration_s"]
+    assert 0.8 * summary.duration_s < stored.walking_time_s < summary.duration_s
 
     view = LiveView(samples.joint_names, 0.001)
     qtbot.addWidget(view)

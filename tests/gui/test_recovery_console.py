@@ -23,11 +23,8 @@ from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.safety.recovery import RANGE_FAULTS
 from rehabbot.session.session_messages import Applied, CommandKind, EventInfo, Reply
-from rehabbot.storage.records import (
-    FittingParameters,
-    PatientProfile,
-    PatientRecords,
-)
+from rehabbot.storage.record_models import FittingParameters, PatientProfile
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 from tests.gui.conftest import shown_window
 

@@ -9,11 +9,8 @@ from pytestqt.qtbot import QtBot
 from rehabbot.body.range_of_motion import RangeOfMotion
 from rehabbot.gui.setup_screen import SetupScreen
 from rehabbot.hal.config import RobotConfig
-from rehabbot.storage.records import (
-    FittingParameters,
-    PatientProfile,
-    PatientRecords,
-)
+from rehabbot.storage.record_models import FittingParameters, PatientProfile
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 

@@ -13,6 +13,7 @@ from rehabbot.hal.drives.registry import available_drives, drive_class
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.simulator import emulator_class
+from tests.conftest import write_distribution
 
 
 def test_an_entry_point_adds_a_protocol_and_its_emulator_from_one_file(acme_site: Path) -> None:
@@ -43,11 +44,8 @@ def test_a_protocol_without_an_emulator_cannot_be_simulated(
 def test_a_plugin_with_a_missing_dependency_fails_only_when_chosen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    info = tmp_path / "broken_drive-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-drive\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[rehabbot.drives]\nbroken = no_such_module_anywhere:Drive\n")
+    write_distribution(tmp_path, "broken_drive", "rehabbot.drives",
+                       "broken = no_such_module_anywhere:Drive")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert "broken" in available_drives()
     assert drive_class("mit").protocol == "mit"

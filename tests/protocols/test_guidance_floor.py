@@ -51,7 +51,7 @@ def test_a_floor_can_be_made_adjustable_within_bounds_that_hold_it(tmp_path: Pat
     ("assist_as_needed", "guidance_floor_pct = { ankle_angle = 20 }\n",
      r"guidance_floor_pct.ankle_angle: not a joint kind", "[stiffness"),
     ("assist_as_needed", "guidance_floor_pct = { hip_flexion = 120 }\n",
-     r"guidance_floor_pct.hip_flexion = 120 % is outside \[0, 100\] %", "[stiffness"),
+     r"guidance_floor_pct.hip_flexion = 120 % is out of range \[0, 100\] %", "[stiffness"),
     ("path_control", "guidance_floor_pct = { hip_flexion = 20 }\n",
      r"the path_control controller has no guidance to put a floor under", "[stiffness"),
     ("standard_gait", "floor_hip_flexion_r_pct = 20\n",

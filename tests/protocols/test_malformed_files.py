@@ -29,7 +29,8 @@ PROTOCOL_CASES: list[tuple[str, tuple[str, str] | bytes, str]] = [
     ("unknown field", ("guidance_pct = 100", "guidance_pct = 100\nspeed = 3"),
      r"invalid field 'speed' = 3: Extra inputs are not permitted"),
     ("out of range", ("guidance_pct = 100", "guidance_pct = 150"),
-     r"invalid field 'guidance_pct' = 150: Input should be less than or equal to 100"),
+     r"invalid field 'guidance_pct' = 150: Value error, guidance_pct = 150 % is out of range "
+     r"\[0, 100\] %"),
     ("wrong type", ("guidance_pct = 100", 'guidance_pct = "high"'),
      r"invalid field 'guidance_pct' = 'high': Input should be a valid number"),
     ("missing required field", ('title = "Standard gait training"\n', ""),
@@ -40,8 +41,8 @@ PROTOCOL_CASES: list[tuple[str, tuple[str, str] | bytes, str]] = [
     ("only comments", b"# nothing here\n", r"the file is empty"),
     ("binary garbage", GARBAGE, r"not a text file \(byte \d+ is not UTF-8\)"),
     ("unknown controller", ('controller = "impedance"', 'controller = "magic"'),
-     r"'controller' = 'magic': Input should be 'impedance', 'assist_as_needed', 'path_control'"
-     r" or 'transparent'"),
+     r"'controller' = 'magic': Value error, unknown controller 'magic'; available: "
+     r"assist_as_needed, impedance, path_control, transparent"),
     ("unknown phase kind", ('kind = "warm_up"', 'kind = "stretching"'),
      r"'phases.0.kind' = 'stretching': Input should be 'warm_up', 'training', 'assessment' or "
      r"'cool_down'"),
@@ -55,7 +56,7 @@ PROTOCOL_CASES: list[tuple[str, tuple[str, str] | bytes, str]] = [
     ("unknown adjustable parameter", ("hip_rom_pct = [80, 110]", "wobble = [0, 1]"),
      r"'wobble' is not a parameter of the impedance controller; known: .*guidance_pct"),
     ("controller parameter out of its range", ("hip_rom_pct = 100\n", "hip_rom_pct = 300\n"),
-     r"controller_params.hip_rom_pct = 300 % is outside \[50, 120\] %"),
+     r"controller_params.hip_rom_pct = 300 % is out of range \[50, 120\] %"),
     ("phase with neither duration nor step target", ("duration_s = 600\n", ""),
      r"'phases.1': .*phase 'training': give either duration_s \(s\) or steps"),
     ("phase with both duration and step target", ("duration_s = 600\n",
@@ -192,5 +193,5 @@ def test_the_console_script_prints_one_line_and_exits_2(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"error: {path}: invalid field 'guidance_pct' = 150: Input should be less than or equal "
-        "to 100"]
+        f"error: {path}: invalid field 'guidance_pct' = 150: Value error, guidance_pct = 150 % "
+        "is out of range [0, 100] %"]

@@ -13,14 +13,16 @@ from rehabbot.configfile import bundled_file
 from rehabbot.protocols.progression import parse_condition, progress
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 
 
-def summary(*rms_deg: float) -> dict[str, object]:
+def summary(*rms_deg: float) -> StoredSummary:
     """A stored summary whose joints have these RMS tracking errors (deg)."""
-    return {"duration_s": 60.0, "strides_right": 30, "strides_left": 30,
-            "cadence_steps_per_min": 90.0,
-            "joints": [{"name": f"j{i}", "rom_deg": 40.0, "rms_error_deg": e,
-                        "peak_torque_nm": 50.0} for i, e in enumerate(rms_deg)]}
+    return StoredSummary.model_validate({
+        "duration_s": 60.0, "strides_right": 30, "strides_left": 30,
+        "cadence_steps_per_min": 90.0,
+        "joints": [{"name": f"j{i}", "rom_deg": 40.0, "rms_error_deg": e,
+                    "peak_torque_nm": 50.0} for i, e in enumerate(rms_deg)]})
 
 
 @pytest.mark.parametrize(("text", "data", "holds"), [
@@ -33,7 +35,7 @@ def summary(*rms_deg: float) -> dict[str, object]:
     ("cadence_steps_per_min != 90", summary(1.0), False),
     ("rms_error_deg.nobody < 100", summary(1.0), False),  # a metric that is not there: no
 ])
-def test_conditions_read_the_summary(text: str, data: dict[str, object], holds: bool) -> None:
+def test_conditions_read_the_summary(text: str, data: StoredSummary, holds: bool) -> None:
     assert parse_condition(text).holds(data) is holds
 
 

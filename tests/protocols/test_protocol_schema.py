@@ -24,13 +24,16 @@ def test_bundled_standard_gait_protocol_loads() -> None:
     ("old", "new", "message"),
     [
         ("guidance_pct = 100", "guidance_pct = 150",
-         r"invalid field 'guidance_pct' = 150: Input should be less than or equal to 100"),
+         r"invalid field 'guidance_pct' = 150: Value error, guidance_pct = 150 % is out of "
+         r"range \[0, 100\] %"),
         ("treadmill_speed_kmh = 3.0", "treadmill_speed_kmh = -1",
-         r"'treadmill_speed_kmh' = -1: Input should be greater than or equal to 0"),
+         r"'treadmill_speed_kmh' = -1: Value error, treadmill_speed_kmh = -1 km/h is out of "
+         r"range \[0, 5\] km/h"),
         ("cadence_steps_per_min = 90\n", "",
          r"invalid field 'cadence_steps_per_min': Field required"),
         ('controller = "impedance"', 'controller = "magic"',
-         r"'controller' = 'magic': Input should be 'impedance'"),
+         r"'controller' = 'magic': Value error, unknown controller 'magic'; available: "
+         r"assist_as_needed, impedance, path_control, transparent"),
         ("hip_flexion = [-25, 50]", "hip_flexion = [50, -25]",
          r"'range_of_motion_deg.hip_flexion'.*min_deg 50 is not below max_deg -25"),
         ("knee_angle = [0, 75]", "knee_angle = [0, 75, 3]",
@@ -47,6 +50,27 @@ def test_bad_protocol_files_are_refused_with_one_message(
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(ConfigurationError, match=message):
         load_protocol(path)
+
+
+@pytest.mark.parametrize(("old", "new", "where", "message"), [
+    ("hip_rom_pct = 100\n", "hip_rom_pct = 300\n", "phases.*",
+     "controller_params.hip_rom_pct = 300 % is out of range [50, 120] %"),
+    ('name = "warm_up"\nkind = "warm_up"\n', 'name = "warm_up"\nkind = "warm_up"\n'
+     'controller_params = { knee_rom_pct = 20 }\n', "phases.0",
+     "controller_params.knee_rom_pct = 20 % is out of range [50, 120] %"),
+])
+def test_a_controller_parameter_out_of_its_param_spec_is_reported_once(
+    tmp_path: Path, old: str, new: str, where: str, message: str
+) -> None:
+    """Inherited by every phase, a bad value is named once (at ``phases.*``), in the words of
+    the controller's ParamSpec; set in one phase, it is named at that phase."""
+    text = bundled_file("protocols", "standard_gait.toml").read_text()
+    assert old in text
+    path = tmp_path / "p.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigurationError) as info:
+        load_protocol(path)
+    assert str(info.value) == f"{path}: invalid field '{where}': Value error, {message}"
 
 
 LEGACY = """

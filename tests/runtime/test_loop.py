@@ -22,6 +22,7 @@ from rehabbot.runtime.loop import ControlLoop
 from rehabbot.safety import FaultKind, SafetyEvent, SafetySettings, StopCategory
 from rehabbot.safety.limits import JointLimits
 from rehabbot.safety.supervisor import Supervisor
+from rehabbot.storage.samples import Sample
 from tests.conftest import DriveBench
 from tests.safety.conftest import CanRig, can_rig, tick_of
 
@@ -34,8 +35,8 @@ class ListRecorder:
     def __init__(self) -> None:
         self.rows: list[tuple[int, float, float]] = []
 
-    def push(self, tick: int, t_s: float, phase: float, *rest: object) -> None:
-        self.rows.append((tick, t_s, phase))
+    def push(self, sample: Sample) -> None:
+        self.rows.append((sample.tick, sample.t_s, sample.phase))
 
 
 def make_loop(bench: DriveBench, step: object) -> tuple[ControlLoop, Supervisor]:

@@ -10,6 +10,7 @@ import pytest
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.runtime.ring import LiveRing, RingReader, RingSpec, RingWriter
+from rehabbot.storage.samples import Sample
 
 N_JOINTS = 4
 
@@ -17,8 +18,8 @@ N_JOINTS = 4
 def push(writer: RingWriter, tick: int) -> None:
     """A sample whose every value is derived from its tick, so a torn row would show."""
     q = tick + np.arange(N_JOINTS) * 0.25
-    writer.push(tick, tick * 0.001, (tick % 1000) / 1000, tick % 2 == 0, tick % 3 == 0,
-                q, q + 1, q + 2, q + 3, q + 4)
+    writer.push(Sample(tick, tick * 0.001, (tick % 1000) / 1000, tick % 2 == 0, tick % 3 == 0,
+                       q, q + 1, q + 2, q + 3, q + 4))
 
 
 def check_rows(rows: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 
 from rehabbot.controllers.impedance import ImpedanceController
 from rehabbot.hal.types import JointCommand, JointState
-from rehabbot.runtime.stall import StallWatch
+from rehabbot.runtime.stall import Stall, StallWatch
 from tests.conftest import DriveBench
 from tests.runtime.test_loop import D, K, make_loop
 
@@ -85,3 +85,18 @@ def test_the_loop_reports_a_stall_inside_its_controller(bench: DriveBench) -> No
 def test_a_watch_without_a_threshold_is_refused() -> None:
     with pytest.raises(ValueError, match="threshold_s"):
         StallWatch(lambda: 0, threshold_s=0.0)
+
+
+@pytest.mark.parametrize(("cpu_s", "wait_s", "steal_s", "doing"), [
+    # a 100 ms stall of a 30-minute session on a virtual machine: the guest counted the stolen
+    # time as the loop thread's own CPU time, and the hypervisor's steal says what it was
+    (0.090, 0.0001, 0.100, "stolen by the hypervisor"),
+    (0.090, 0.0001, 0.0, "computing"),
+    (0.010, 0.080, 0.010, "waiting for a CPU"),
+    (0.010, 0.010, 0.010, "waiting (lock, GIL, I/O or sleep)"),
+    (float("nan"), float("nan"), float("nan"), "unknown"),
+])
+def test_a_stall_says_what_the_loop_s_thread_did(cpu_s: float, wait_s: float, steal_s: float,
+                                                 doing: str) -> None:
+    stall = Stall(1, 0.1, (), cpu_s, wait_s, steal_s, 0.09)
+    assert stall.doing == doing

@@ -42,6 +42,7 @@ from rehabbot.safety import (
     SoftLimits,
     StopCategory,
 )
+from rehabbot.storage.samples import Sample
 from tests.conftest import DriveBench
 from tests.safety.conftest import KNEE_R, RIG_Q, CanRig, K, can_rig, tick_of
 
@@ -265,9 +266,9 @@ class BrokenRecorder:
     error: BaseException | None = None
     pushed: list[int] = field(default_factory=list)
 
-    def push(self, tick: int, *values: float | bool | FloatArray) -> None:
+    def push(self, sample: Sample) -> None:
         """Keep the tick number only."""
-        self.pushed.append(tick)
+        self.pushed.append(sample.tick)
 
 
 def _store_full(rig: CanRig) -> Repair:

@@ -20,7 +20,8 @@ from rehabbot.protocols.schema import load_protocol
 from rehabbot.safety import FaultKind, JointLimits, SafetySettings, StopCategory
 from rehabbot.safety.settings import periods
 from rehabbot.session.runner import SessionRequest, SessionRunner
-from rehabbot.storage.store import SampleBlock, SessionStore
+from rehabbot.storage.samples import SampleBlock
+from rehabbot.storage.store import SessionStore
 from tests.conftest import DriveBench
 from tests.safety.conftest import PERIOD_S, tick_of
 from tests.safety.fault_matrix_table import AT, SCENARIOS, Scenario, run_scenario
@@ -106,7 +107,7 @@ def test_a_full_store_fades_the_session_out_and_keeps_what_was_committed(
     assert len(ticks) > 0 and ticks[0] == 0 and np.all(np.diff(ticks) == 1)  # no hole
     assert ticks[-1] < round(refused[0] / PERIOD_S)  # all before the failure
     assert "fault:storage" in stored_events
-    assert "database or disk is full" in str(summary["recording_error"])
+    assert "database or disk is full" in str(summary.recording_error)
 
 
 def test_a_category_1_stop_mid_walk_fades_to_zero_and_keeps_the_joints_in_their_limits(

@@ -18,7 +18,9 @@ from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.sim.patient import PASSIVE_STIFFNESS, PatientModel
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 from tests.session.battery_protocol import ROM_DEG, ZONE_DEG, battery_protocol
 
 KNEE = "knee_angle_l"
@@ -38,12 +40,12 @@ class Battery:
         with SessionStore.open(store) as st:
             summary = st.session_summary(self.result.session_id)
             assert summary is not None
-            self.summary: dict[str, Any] = summary
+            self.summary: StoredSummary = summary
             self.samples: SessionSamples = st.load_samples(self.result.session_id)
             self.events = st.list_events(self.result.session_id)
 
     def row(self, name: str) -> dict[str, Any]:
-        result = self.summary["assessments"][name]
+        result = self.summary.assessments[name]
         assert result["status"] == "done", result
         (row,) = result["rows"]
         return dict(row)
@@ -89,7 +91,7 @@ def test_isometric_torque_is_the_patients_strength(battery: Battery) -> None:
 
 
 def test_the_spastic_knee_resists_more_above_its_reflex_threshold(battery: Battery) -> None:
-    result = battery.summary["assessments"]["stiffness"]
+    result = battery.summary.assessments["stiffness"]
     assert result["status"] == "done"
     slow, medium, fast = result["rows"]
     assert [slow["peak_velocity_deg_s"], fast["peak_velocity_deg_s"]] == [30.0, 180.0]
@@ -103,7 +105,7 @@ def test_the_spastic_knee_resists_more_above_its_reflex_threshold(battery: Batte
 
 
 def test_the_battery_ran_in_the_loop_before_the_walking_and_is_stored(battery: Battery) -> None:
-    first_walking_tick, end = battery.summary["walking_ticks"]
+    first_walking_tick, end = battery.summary.walking_ticks
     samples = battery.samples
     in_battery = samples.tick < first_walking_tick
     # about 50 s of battery at 1 kHz, every tick recorded, then the walk
@@ -115,7 +117,7 @@ def test_the_battery_ran_in_the_loop_before_the_walking_and_is_stored(battery: B
     # the knee moved through the assessments; the walk then ran its phase
     knee = samples.q[in_battery, samples.joint_names.index(KNEE)]
     assert np.ptp(knee) > math.radians(70.0)
-    assert [p["name"] for p in battery.summary["phases"]] == ["training"]
+    assert [p.name for p in battery.summary.phases] == ["training"]
     # no fault during the battery (a stroke knee may overextend in the walk's closing fade)
     t_walk = samples.t_s[np.searchsorted(samples.tick, first_walking_tick)]
     assert all(f.t_s >= t_walk for f in battery.result.loop.faults)
@@ -143,11 +145,11 @@ def test_a_stop_during_the_battery_skips_the_rest_and_says_so(tmp_path: Path) ->
     with SessionStore.open(store) as st:
         summary = st.session_summary(result.session_id)
     assert summary is not None
-    passive, isometric = (summary["assessments"][n] for n in ("passive_rom", "isometric"))
+    passive, isometric = (summary.assessments[n] for n in ("passive_rom", "isometric"))
     assert passive["status"] == "interrupted"
     assert passive["reason"] == isometric["reason"] == "the session was stopped"
     assert isometric["status"] == "skipped" and isometric["rows"] == []
-    assert summary["phases"] == [] or summary["walking_ticks"] == [0, 0]
+    assert summary.phases == () or summary.walking_ticks == (0, 0)
 
 
 def test_assessments_after_the_walk_run_once_it_has_completed(tmp_path: Path) -> None:
@@ -161,12 +163,12 @@ def test_assessments_after_the_walk_run_once_it_has_completed(tmp_path: Path) ->
         samples = st.load_samples(result.session_id)
         (event,) = (e for e in st.list_events(result.session_id) if e["kind"] == "assessment")
     assert summary is not None
-    first, end = summary["walking_ticks"]
-    assert first == 0 and summary["phases"][0]["name"] == "training"
+    first, end = summary.walking_ticks
+    assert first == 0 and summary.phases[0].name == "training"
     # the battery's ticks follow the walk's in the recording, and its result is stored
     assert samples.tick[-1] > end + 10_000
     assert event["t_s"] > samples.t_s[end - 1]
-    (row,) = summary["assessments"]["passive_rom"]["rows"]
+    (row,) = summary.assessments["passive_rom"]["rows"]
     # a healthy knee bends further than the allowed 0..95 deg: both ends are the range's
     low, high = ROM_DEG["knee_angle"]
     assert row["extension_at_robot_limit"] and row["flexion_at_robot_limit"]

@@ -9,7 +9,6 @@ import math
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -19,7 +18,9 @@ from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.sim.patient import PatientModel
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.world import JOINT_NAMES
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 from tests.session.battery_protocol import battery_protocol
 from tests.session.emulator import emulated_robot
 from tests.session.test_emulated_robot import emu_config, stall_faults_only
@@ -34,7 +35,7 @@ def tolerant_robot(tmp_path: Path) -> RobotConfig:
     return emu_config(tmp_path, change={"loop": {"command_deadline_s": 0.045}})
 
 
-def stored(store: Path, result: SessionResult) -> tuple[dict[str, Any], SessionSamples]:
+def stored(store: Path, result: SessionResult) -> tuple[StoredSummary, SessionSamples]:
     with SessionStore.open(store) as st:
         summary = st.session_summary(result.session_id)
         assert summary is not None
@@ -52,16 +53,16 @@ def test_the_battery_runs_on_the_emulated_robot_through_the_hardware_path(
         result = SessionRunner(SessionRequest(tolerant_robot(tmp_path), protocol, store)).run()
         stats = emulator.stop()
     summary, samples = stored(store, result)
-    assert summary["plant"] == "emulated robot"
+    assert summary.plant == "emulated robot"
     assert stats["steps"] > 0  # the emulator's physics ran while the drives were enabled
-    passive, isometric = (summary["assessments"][n] for n in ("passive_rom", "isometric"))
+    passive, isometric = (summary.assessments[n] for n in ("passive_rom", "isometric"))
     if passive["status"] != "done" or isometric["status"] != "done":
         # a stall ended the battery: what was left is recorded, naming the fault
         assert result.status == "faulted" and stall_faults_only(result.loop.faults), summary
         first = result.loop.faults[0].kind.value
         assert isometric["status"] in ("interrupted", "skipped")
         assert isometric["reason"].startswith(first)
-        assert summary["walking_ticks"] == [0, 0]  # and nothing walked
+        assert summary.walking_ticks == (0, 0)  # and nothing walked
         return
     assert passive["status"] == isometric["status"] == "done", summary
     assert stats["steps"] > 20_000  # the battery ran on the emulator's wall clock
@@ -73,11 +74,11 @@ def test_the_battery_runs_on_the_emulated_robot_through_the_hardware_path(
         true = PATIENT.max_voluntary_torque(KNEE, direction, math.radians(45.0))
         assert force[f"{direction}_nm"] == pytest.approx(true, rel=0.10)
     # the battery's ticks were recorded before the walk's
-    assert samples.tick[0] == 0 and summary["walking_ticks"][0] > 20_000
+    assert samples.tick[0] == 0 and summary.walking_ticks[0] > 20_000
 
 
 def run_until_pressed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attempt: int
-                      ) -> tuple[SessionResult, dict[str, Any], SessionSamples] | None:
+                      ) -> tuple[SessionResult, StoredSummary, SessionSamples] | None:
     """One session whose E-STOP is pressed 1.2 s into its battery (its first assessment, the
     passive ROM, moves the knee to its start angle); None when a stall fault of this shared
     computer came first (the press would then find the torque already off)."""
@@ -130,8 +131,8 @@ def test_estop_during_an_assessment_turns_the_torque_off_within_a_tick_and_skips
     settled = first + int(np.argmax(quiet[first:]))
     assert quiet[first:].any() and np.all(quiet[settled:])
     assert samples.t_s[settled] - press < 0.05
-    passive, isometric = (summary["assessments"][n] for n in ("passive_rom", "isometric"))
+    passive, isometric = (summary.assessments[n] for n in ("passive_rom", "isometric"))
     assert passive["status"] == "interrupted" and passive["reason"].startswith("estop at")
     assert isometric["status"] == "skipped" and isometric["reason"] == passive["reason"]
     # nothing walked after the battery
-    assert summary["walking_ticks"] == [0, 0] and summary["phases"] == []
+    assert summary.walking_ticks == (0, 0) and summary.phases == ()

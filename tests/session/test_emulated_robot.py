@@ -32,6 +32,7 @@ from rehabbot.session.zeroing import (
 from rehabbot.sim.side_channel import CONTACT_SOURCE
 from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 from tests.session.emulator import emulated_robot
 
 
@@ -95,9 +96,9 @@ def test_a_whole_session_runs_on_the_emulated_robot_through_the_hardware_path(
         samples = st.load_samples(result.session_id)
     assert summary is not None
     assert result.status == "completed" or (
-        result.status == "faulted" and stall_faults_only(result.loop.faults)), summary["faults"]
-    assert summary["plant"] == "emulated robot"
-    assert summary["contact_source"] == CONTACT_SOURCE
+        result.status == "faulted" and stall_faults_only(result.loop.faults)), summary.faults
+    assert summary.plant == "emulated robot"
+    assert summary.contact_source == CONTACT_SOURCE
     # the loop ran on the wall clock for the whole duration, reading the emulated drives
     assert samples.t_s[-1] >= 6.0
     assert result.extra["reply_latency_us"]["hip_flexion_r"]["count"] > 500
@@ -121,7 +122,7 @@ def test_a_joint_outside_its_hard_limits_at_start_is_refused_before_torque(
     with SessionStore.open(store) as st:
         (info,) = st.list_sessions()
         assert info.status == "aborted"
-        assert "outside hard limits" in (st.session_summary(info.id) or {})["error"]
+        assert "outside hard limits" in str((st.session_summary(info.id) or StoredSummary()).error)
         assert st.load_samples(info.id).t_s.size == 0  # the loop never ran
     # the drives were enabled at zero torque for the check only, then disabled again
     assert stats["steps"] < 500
@@ -168,8 +169,8 @@ def test_a_robot_without_a_treadmill_interface_needs_the_operators_confirmation(
     assert len(asked) == 2 and re.search(r"set the treadmill to [\d.]+ km/h", asked[0])
     with SessionStore.open(store) as st:
         summary = st.session_summary(result.session_id)
-    assert summary is not None and summary["plant"] == "hardware"
-    assert summary["contact_source"] is None
+    assert summary is not None and summary.plant == "hardware"
+    assert summary.contact_source is None
 
 
 def test_zeroing_stores_audited_offsets_that_sessions_apply(
@@ -237,5 +238,5 @@ def test_a_killed_emulator_ends_the_session_with_a_stale_feedback_fault_and_it_i
         summary = st.session_summary(result.session_id)
         samples = st.load_samples(result.session_id)
     assert info.status == "faulted"
-    assert summary is not None and any("stale_feedback" in f for f in summary["faults"])
+    assert summary is not None and any("stale_feedback" in f for f in summary.faults)
     assert samples.t_s.size >= 1000

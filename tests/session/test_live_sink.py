@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from rehabbot.hal.types import FloatArray
+from rehabbot.storage.samples import Sample
 from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 
@@ -19,13 +20,10 @@ class ListSink:
         self.t_s: list[float] = []
         self.q: list[FloatArray] = []
 
-    def push(
-        self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-        q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray, q_ref: FloatArray,
-    ) -> None:
-        self.ticks.append(tick)
-        self.t_s.append(t_s)
-        self.q.append(q.copy())
+    def push(self, sample: Sample) -> None:
+        self.ticks.append(sample.tick)
+        self.t_s.append(sample.t_s)
+        self.q.append(sample.q.copy())
 
 
 def test_live_sink_gets_every_recorded_tick(tmp_path: Path) -> None:

@@ -62,28 +62,29 @@ def test_the_phases_run_in_order_in_one_loop_with_an_event_each(
         samples = st.load_samples(session_id)
     assert info.status == "completed"
     assert summary is not None
-    phases = summary["phases"]
-    assert [(p["name"], p["kind"]) for p in phases] == [
+    phases = summary.phases
+    assert [(p.name, p.kind) for p in phases] == [
         ("warm_up", "warm_up"), ("training", "training"), ("cool_down", "cool_down")]
-    assert [p["ended_by"] for p in phases] == ["duration", "steps", "duration"]
-    assert phases[0]["start_tick"] == 0 and phases[1]["start_tick"] == 1500
-    assert phases[1]["steps"] >= 6
-    assert phases[2]["end_tick"] - phases[2]["start_tick"] == 1000
+    assert [p.ended_by for p in phases] == ["duration", "steps", "duration"]
+    assert phases[0].start_tick == 0 and phases[1].start_tick == 1500
+    assert phases[1].steps >= 6
+    assert phases[2].end_tick - phases[2].start_tick == 1000
     # one loop: ticks run on without a gap from the first phase to the last, then the torque
     # fades out (0.5 s) and the loop stops on the next tick; the assessment battery's ticks
     # follow in the recording
-    first, end = summary["walking_ticks"]
-    assert first == 0 and end == phases[2]["end_tick"] + 500 + 1
+    first, end = summary.walking_ticks
+    assert first == 0 and end == phases[2].end_tick + 500 + 1
     assert samples.tick.tolist() == list(range(samples.tick[-1] + 1)) and samples.tick[-1] > end
     started = events(store, session_id, "phase_started")
     assert [(d["name"], d["kind"]) for _, d in started] == [
-        (p["name"], p["kind"]) for p in phases]
+        (p.name, p.kind) for p in phases]
     assert [t for t, _ in started] == pytest.approx(
-        [(first + p["start_tick"]) * 0.001 for p in phases], abs=1e-9)
+        [(first + p.start_tick) * 0.001 for p in phases], abs=1e-9)
     for phase in phases:
-        assert phase["summary"]["duration_s"] == pytest.approx(
-            (phase["end_tick"] - phase["start_tick"]) * 0.001)
-    assert summary["steps"] == sum(p["steps"] for p in phases)
+        assert phase.summary is not None and phase.end_tick is not None
+        assert phase.summary["duration_s"] == pytest.approx(
+            (phase.end_tick - phase.start_tick) * 0.001)
+    assert summary.steps == sum(p.steps for p in phases)
 
 
 def test_the_assessment_phase_runs_after_walking_and_is_stored(
@@ -93,7 +94,7 @@ def test_the_assessment_phase_runs_after_walking_and_is_stored(
     with SessionStore.open(store) as st:
         summary = st.session_summary(session_id)
     assert summary is not None
-    result = summary["assessments"]["knee_stiffness"]
+    result = summary.assessments["knee_stiffness"]
     assert result["name"] == "stiffness"
     rows = result["rows"]
     assert [(r["joint"], r["peak_velocity_deg_s"]) for r in rows] == [
@@ -102,7 +103,7 @@ def test_the_assessment_phase_runs_after_walking_and_is_stored(
     assert rows[0]["stiffness_nm_per_rad"] == pytest.approx(3.0, rel=0.10)
     ((t, detail),) = events(store, session_id, "assessment")
     # stored at its first step, once the battery's torque had ramped in (1 s after the walk)
-    end = summary["walking_ticks"][1]
+    end = summary.walking_ticks[1]
     assert t == pytest.approx(end * 0.001 + 1.0, abs=0.01) and detail["phase"] == "knee_stiffness"
     assert detail["name"] == "stiffness" and detail["status"] == "done"
 
@@ -113,8 +114,8 @@ def test_a_duration_override_runs_the_training_phase_alone(tmp_path: Path) -> No
     result = SessionRunner(request).run()
     with SessionStore.open(tmp_path / "s.sqlite") as st:
         summary = st.session_summary(result.session_id)
-    assert summary is not None and summary["assessments"] == {}
-    assert [p["name"] for p in summary["phases"]] == ["training"]
+    assert summary is not None and summary.assessments == {}
+    assert [p.name for p in summary.phases] == ["training"]
     assert result.loop.ticks == 500 + 500 + 1 and result.status == "completed"  # and the fade
 
 

@@ -69,7 +69,7 @@ def test_a_recorded_session_replays_identically(
 ) -> None:
     store, session_id, summary = recorded
     # the live change was recorded with its tick (the progress callback runs after tick 999)
-    assert summary["param_changes"] == [[1000, {"guidance_pct": 70.0}]]
+    assert summary.param_changes == ((1000, {"guidance_pct": 70.0}),)
     code, report = replay_cli([str(session_id), "--store", str(store)], monkeypatch, capsys)
     assert code == 0
     assert report["identical"] is True and report["ticks"] == 4000 + 500 + 1  # and the fade
@@ -82,7 +82,7 @@ def test_a_changed_parameter_differs_from_the_tick_its_phase_starts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     store, session_id, summary = recorded
-    training_start = summary["phases"][1]["start_tick"]
+    training_start = summary.phases[1].start_tick
     assert training_start == 1500
     code, report = replay_cli([str(session_id), "--store", str(store), "--param",
                                "training.hip_rom_pct=90"], monkeypatch, capsys)
@@ -119,7 +119,8 @@ def test_a_parameter_out_of_range_is_refused_in_one_message(
 ) -> None:
     store, session_id, _ = recorded
     with pytest.raises(ConfigurationError, match=r"^replay of phase 'warm_up': invalid field "
-                                                  r"'guidance_pct' = 150.0: Input should be less"):
+                                                  r"'guidance_pct' = 150.0: Value error, "
+                                                  r"guidance_pct = 150 % is out of range"):
         replay_session(store, session_id, params={"guidance_pct": 150.0})
 
 

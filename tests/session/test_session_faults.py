@@ -63,8 +63,8 @@ def test_a_nan_controller_output_ends_the_session_faulted(
         summary = st.session_summary(info.id)
         kinds = [e["kind"] for e in st.list_events(info.id)]
     assert info.status == "faulted"
-    assert summary is not None and len(summary["faults"]) == 1
-    assert summary["faults"][0].startswith("invalid_value on knee_angle_r")
+    assert summary is not None and len(summary.faults) == 1
+    assert summary.faults[0].startswith("invalid_value on knee_angle_r")
     assert "fault:invalid_value" in kinds
 
 
@@ -137,4 +137,4 @@ def test_configuration_errors_after_the_session_row_end_it_aborted_in_one_line(
         with SessionStore.open(store) as st:
             (info,) = st.list_sessions()
             summary = st.session_summary(info.id)
-        assert summary is not None and message in summary["error"]
+        assert summary is not None and message in str(summary.error)

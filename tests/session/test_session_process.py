@@ -236,7 +236,7 @@ def test_a_killed_console_leaves_a_session_that_stops_safely_and_is_stored(
         (info,) = st.list_sessions()
         summary = st.session_summary(info.id)
     assert info.status == "aborted" and info.ended_at is not None  # faded out, stored
-    assert summary is not None and not summary["faults"]
+    assert summary is not None and not summary.faults
     assert info.duration_s < 120.0
 
 
@@ -346,11 +346,11 @@ def test_estop_during_the_assessments_stops_the_battery_and_skips_the_remaining_
     with SessionStore.open(store) as st:
         summary = st.session_summary(done.session_id)
     assert summary is not None
-    statuses = {name: r["status"] for name, r in summary["assessments"].items()}
+    statuses = {name: r["status"] for name, r in summary.assessments.items()}
     assert statuses == {"passive_rom": "interrupted", "active_rom": "skipped",
                         "knee_stiffness": "skipped", "isometric_torque": "skipped"}
-    assert all(r["reason"].startswith("estop at") for r in summary["assessments"].values())
-    assert summary["phases"] == []  # nothing walked
+    assert all(r["reason"].startswith("estop at") for r in summary.assessments.values())
+    assert summary.phases == ()  # nothing walked
 
 
 def test_after_the_walk_commands_are_refused_not_sent_to_the_finished_loop(

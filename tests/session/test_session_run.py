@@ -24,6 +24,7 @@ from rehabbot.session.plant import Plant, PlantSettings
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.session.sim_plant import simulated_plant
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 from tests.conftest import simulate
 
 CADENCE = 90.0  # the bundled standard_gait protocol's
@@ -49,16 +50,16 @@ def test_full_guidance_walks_at_the_protocol_cadence_with_normal_ranges(
     # 12 s of walking, then the torque fades out (0.5 s) and the loop stops on the next tick
     assert samples.t_s.size == 12_000 + 500 + 1
     np.testing.assert_allclose(samples.tau_cmd[-1], 0.0, atol=1e-9)
-    assert summary["strides_right"] >= 6 and summary["strides_left"] >= 6
-    assert summary["cadence_steps_per_min"] == pytest.approx(CADENCE, rel=0.02)
-    rom = {j["name"]: j["rom_deg"] for j in summary["joints"]}
+    assert summary.strides_right >= 6 and summary.strides_left >= 6
+    assert summary.cadence_steps_per_min == pytest.approx(CADENCE, rel=0.02)
+    rom = {j.name: j.rom_deg for j in summary.joints}
     for side in ("r", "l"):
         assert 35 <= rom[f"hip_flexion_{side}"] <= 50, rom
         assert 50 <= rom[f"knee_angle_{side}"] <= 70, rom
     # stance and swing come from contact: each foot is on the belt 50-75 % of the time
     stance = samples.contact[2000:].mean(axis=0)
     assert np.all((stance > 0.5) & (stance < 0.75)), stance
-    assert summary["faults"] == []
+    assert summary.faults == ()
 
 
 def test_same_seed_gives_identical_recordings(tmp_path: Path) -> None:
@@ -78,8 +79,8 @@ def test_lower_guidance_tracks_the_reference_less_closely(tmp_path: Path) -> Non
     full = simulate(store, duration_s=6.0, guidance_pct=100.0, profile="sci_incomplete")
     low = simulate(store, duration_s=6.0, guidance_pct=60.0, profile="sci_incomplete")
     with SessionStore.open(store) as st:
-        full_err = [j["rms_error_deg"] for j in st.session_summary(full)["joints"]]
-        low_err = [j["rms_error_deg"] for j in st.session_summary(low)["joints"]]
+        full_err = [j.rms_error_deg for j in (st.session_summary(full) or StoredSummary()).joints]
+        low_err = [j.rms_error_deg for j in (st.session_summary(low) or StoredSummary()).joints]
     assert all(lo > hi for lo, hi in zip(low_err, full_err, strict=True)), (low_err, full_err)
 
 
@@ -215,7 +216,7 @@ def test_a_session_that_cannot_start_ends_aborted_with_its_error(tmp_path: Path)
         (info,) = st.list_sessions()
         summary = st.session_summary(info.id)
     assert info.status == "aborted"
-    assert summary is not None and "hip_flexion" in summary["error"]
+    assert summary is not None and "hip_flexion" in str(summary.error)
     shown = rehabbot("sessions", "show", str(info.id), store=store)
     assert shown.returncode == 0
     assert "ended by an error before it ran" in " ".join(shown.stdout.split())  # rich wraps lines
@@ -248,6 +249,7 @@ def test_a_stall_inside_the_simulator_is_stored_as_an_event_naming_it(tmp_path: 
     with SessionStore.open(store) as st:
         stalls = [e for e in st.list_events(session_id) if e["kind"] == "loop_stall"]
         summary = st.session_summary(session_id)
-    assert summary is not None and summary["loop_timing"]["stalls"] == len(stalls)
+    assert summary is not None and summary.loop_timing is not None
+    assert summary.loop_timing["stalls"] == len(stalls)
     (stall,) = [e for e in stalls if e["detail"]["function"] == "_slow_physics_step"]
     assert "wait_next_tick (rehabbot/runtime/clock.py" in stall["detail"]["stack"]

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from rehabbot.storage.records import PatientProfile, PatientRecords
-from rehabbot.storage.store import _MIGRATIONS, _SCHEMA, SessionStore
+from rehabbot.storage.record_models import PatientProfile
+from rehabbot.storage.records import PatientRecords
+from rehabbot.storage.schema import BASE_SCHEMA, MIGRATIONS
+from rehabbot.storage.store import SessionStore
 from tests.storage.filemodes import umask
 
 JOINTS = ["knee_angle_r"]
@@ -39,9 +41,9 @@ def test_an_erased_patients_ids_are_never_given_again(tmp_path: Path) -> None:
 def version_3_store(path: Path) -> None:
     """A schema 3 store in which patient 1 and session 1 were erased, then given again."""
     with sqlite3.connect(path) as db:
-        for statement in _SCHEMA:
+        for statement in BASE_SCHEMA:
             db.execute(statement)
-        step = _MIGRATIONS[2]
+        step = MIGRATIONS[2]
         assert isinstance(step, tuple)
         for statement in step:
             db.execute(statement)

@@ -17,6 +17,7 @@ import pytest
 
 from rehabbot.errors import StorageError
 from rehabbot.storage.recorder import Recorder
+from rehabbot.storage.samples import Sample
 from rehabbot.storage.store import SessionStore
 
 N_JOINTS = 4
@@ -39,8 +40,8 @@ def push_ticks(recorder: Recorder, ticks: range) -> None:
         tau[:] = q / 3
         tau_cmd[:] = q * 7
         q_ref[:] = q + 0.5
-        recorder.push(tick, tick * 0.001, (tick % 1000) / 1000, tick % 2 == 0, tick % 3 == 0,
-                      q, qd, tau, tau_cmd, q_ref)
+        recorder.push(Sample(tick, tick * 0.001, (tick % 1000) / 1000, tick % 2 == 0,
+                             tick % 3 == 0, q, qd, tau, tau_cmd, q_ref))
 
 
 def push_paced(recorder: Recorder, n_ticks: int, rate_hz: float) -> None:
@@ -52,7 +53,7 @@ def push_paced(recorder: Recorder, n_ticks: int, rate_hz: float) -> None:
         while time.perf_counter() < due:
             pass
         q[:] = tick
-        recorder.push(tick, tick * 0.001, 0.0, False, False, q, q, q, q, q)
+        recorder.push(Sample(tick, tick * 0.001, 0.0, False, False, q, q, q, q, q))
 
 
 def stored_ticks(path: Path) -> int:
@@ -184,6 +185,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     import numpy as np
     from rehabbot.storage.recorder import Recorder
+    from rehabbot.storage.samples import Sample
 
     store, session_id, start_file = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     recorder = Recorder(store, session_id, 4)
@@ -198,7 +200,7 @@ CHILD = textwrap.dedent("""
         if delay > 0:
             time.sleep(delay)
         q[:] = tick
-        recorder.push(tick, time.time() - start, 0.0, False, False, q, q, q, q, q)
+        recorder.push(Sample(tick, time.time() - start, 0.0, False, False, q, q, q, q, q))
         tick += 1
 """)
 

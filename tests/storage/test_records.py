@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from rehabbot.errors import ConfigurationError, StorageError
-from rehabbot.storage.records import (
+from rehabbot.storage.record_models import (
     OUTCOME_TESTS,
     FittingParameters,
     PatientProfile,
-    PatientRecords,
     pseudonym_of,
     validated,
 )
-from rehabbot.storage.store import _SCHEMA, SCHEMA_VERSION, SessionStore
+from rehabbot.storage.records import PatientRecords
+from rehabbot.storage.schema import BASE_SCHEMA, SCHEMA_VERSION
+from rehabbot.storage.store import SessionStore
 from tests.conftest import simulate
 from tests.storage.traces import traces
 
@@ -207,7 +208,7 @@ def test_pseudonyms_are_stable_per_key_and_differ_across_installations(tmp_path:
 def test_a_version_2_store_is_migrated_keeping_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as db:
-        for statement in _SCHEMA:
+        for statement in BASE_SCHEMA:
             db.execute(statement)
         db.execute("INSERT INTO patients (code, display_name, created_at) VALUES "
                    "('P-007', 'Old', '2025-01-01T00:00:00+00:00')")

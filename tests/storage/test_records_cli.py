@@ -13,7 +13,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from rehabbot.errors import ConfigurationError, StorageError
-from rehabbot.storage.cli import patients_app
+from rehabbot.storage.patients_cli import patients_app
 
 Run = Callable[..., Result]
 

@@ -15,12 +15,9 @@ import numpy as np
 import pytest
 
 from rehabbot.errors import StorageError
-from rehabbot.storage.store import (
-    SCHEMA_VERSION,
-    SampleBlock,
-    SessionStore,
-    default_store_path,
-)
+from rehabbot.storage.samples import SampleBlock
+from rehabbot.storage.schema import SCHEMA_VERSION
+from rehabbot.storage.store import SessionStore, default_store_path
 
 JOINTS = ["hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l"]
 
@@ -150,8 +147,8 @@ def test_sessions_round_trip_parameters_status_summary_and_events(store: Session
     assert info.n_ticks == 250
     assert info.duration_s == pytest.approx(0.250, abs=2e-6)
     summary = store.session_summary(sid)
-    assert summary is not None and summary["cadence_steps_per_min"] == 90.5
-    assert math.isnan(summary["rom"])
+    assert summary is not None and summary.cadence_steps_per_min == 90.5
+    assert math.isnan(summary.as_dict()["rom"])  # a key the type does not name is kept
     with sqlite3.connect(store.path) as db:
         row = db.execute("SELECT session_id, t_s, kind, joint, detail FROM events WHERE id = ?",
                          (event_id,)).fetchone()
@@ -335,3 +332,47 @@ def test_a_store_that_cannot_be_created_gives_one_error_naming_it(tmp_path: Path
     with pytest.raises(StorageError) as caught:
         SessionStore.open(blocker / "store.sqlite")
     assert str(blocker / "store.sqlite") in str(caught.value)
+
+
+def test_a_transaction_commits_its_block_or_rolls_all_of_it_back(store: SessionStore) -> None:
+    sid = new_session(store)
+    with store.transaction("renaming a protocol", write=True) as db:
+        db.execute("UPDATE sessions SET protocol_name = 'first' WHERE id = ?", (sid,))
+    with pytest.raises(StorageError, match="renaming twice failed in session store"), \
+            store.transaction("renaming twice", write=True) as db:
+        db.execute("UPDATE sessions SET protocol_name = 'second' WHERE id = ?", (sid,))
+        db.execute("UPDATE no_such_table SET x = 1")
+    assert store.get_session(sid).protocol_name == "first"
+    with pytest.raises(StorageError, match="no session 999"), store.transaction("reading") as db:
+        store.session_row(db, 999, "id")
+
+
+def test_a_summary_stored_by_an_older_version_loads_with_its_own_keys(
+        store: SessionStore) -> None:
+    sid = new_session(store)
+    old = {"duration_s": 12.0, "strides_right": 8, "strides_left": 7,  # no step count yet
+           "joints": [{"name": "knee_angle_r", "rom_deg": 55.0, "rms_error_deg": 1.5,
+                       "peak_torque_nm": 20.0}], "faults": ["knee_angle_r: position limit"],
+           "param_changes": [[120, {"guidance_pct": 60.0}]], "retired_key": {"x": 1}}
+    with sqlite3.connect(store.path) as db:  # as that version wrote it: JSON text, no checks
+        db.execute("UPDATE sessions SET status = 'completed', summary = ? WHERE id = ?",
+                   (json.dumps(old), sid))
+    summary = store.session_summary(sid)
+    assert summary is not None and summary.ran and summary.step_count is None
+    assert (summary.strides_right, summary.joints[0].rom_deg) == (8, 55.0)
+    assert summary.param_changes == ((120, {"guidance_pct": 60.0}),)
+    assert summary.walking_ticks is None and store.walking_ticks(sid) is None
+    assert json.loads(json.dumps(summary.as_dict())) == old  # nothing added, nothing lost
+
+
+def test_a_summary_of_the_wrong_shape_is_refused_on_write_and_named_on_read(
+        store: SessionStore) -> None:
+    sid = new_session(store)
+    with pytest.raises(StorageError, match=r"walking_ticks"):
+        store.finish_session(sid, "completed", {"walking_ticks": "all of them"})
+    assert store.session_summary(sid) is None  # nothing stored
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET summary = ? WHERE id = ?",
+                   (json.dumps({"faults": 3}), sid))
+    with pytest.raises(StorageError, match=r"faults.*modified outside rehabbot"):
+        store.session_summary(sid)

@@ -10,7 +10,6 @@ with a one-line message, which the main command prints as ``error: ...`` (exit s
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -18,35 +17,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat
+from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis
 from rehabbot.assessment.lab_analysis import EVENT_CHOICES, analyze_recording
 from rehabbot.assessment.labfiles import GaitFileError, read_gait_file
+from rehabbot.assessment.report.tables import SPATIOTEMPORAL_ROWS, fmt, parameter_rows
 from rehabbot.hal.types import FloatArray
 
 #: Rows of the metrics table: parameter key and label with unit.
 TABLE_ROWS = (
-    ("stride_time_s", "stride time (s)"),
-    ("step_time_s", "step time (s)"),
-    ("cadence_steps_per_min", "cadence (steps/min)"),
-    ("stance_pct", "stance (% stride)"),
-    ("swing_pct", "swing (% stride)"),
-    ("double_support_pct", "double support (% stride)"),
+    *SPATIOTEMPORAL_ROWS,
     *((f"{kind}_{p}", f"{kind} {label} (deg)") for kind in JOINT_KINDS
       for p, label in (("rom_deg", "ROM"), ("max_deg", "max"), ("min_deg", "min"),
                        ("gvs_deg", "GVS"))),
 )
-
-
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
-
-
-def _cells(stat: Stat | None) -> tuple[str, str]:
-    """``mean ± SD`` and the CV (%) of a parameter, blank where absent."""
-    if stat is None:
-        return "", ""
-    return f"{_fmt(stat.mean)} ± {_fmt(stat.sd)}", "" if stat.cv_pct is None else _fmt(
-        stat.cv_pct, 1)
 
 
 def metrics_table(result: GaitAnalysis, title: str) -> Table:
@@ -54,27 +37,22 @@ def metrics_table(result: GaitAnalysis, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("parameter", "right", "CV %", "left", "CV %", "SI %"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
-    for key, label in TABLE_ROWS:
-        right, left = result.summary["right"].get(key), result.summary["left"].get(key)
-        if right is None and left is None:
-            continue
-        symmetry = result.symmetry_pct.get(key)
-        table.add_row(label, *_cells(right), *_cells(left),
-                      "" if symmetry is None else _fmt(symmetry, 1))
+    for row in parameter_rows(result, TABLE_ROWS):
+        table.add_row(*row)
     profile = result.movement_analysis_profile
-    table.add_row("GPS sagittal, 3 variables (deg)", _fmt(profile["right"]["gps"]), "",
-                  _fmt(profile["left"]["gps"]), "", f"overall {_fmt(profile['overall']['gps'])}")
+    table.add_row("GPS sagittal, 3 variables (deg)", fmt(profile["right"]["gps"]), "",
+                  fmt(profile["left"]["gps"]), "", f"overall {fmt(profile['overall']['gps'])}")
     baker = result.gait_profile
     if baker is not None:
-        table.add_row("GPS Baker, 9 variables (deg)", _fmt(baker.get("right", {}).get("gps")),
-                      "", _fmt(baker.get("left", {}).get("gps")), "",
-                      f"overall {_fmt(baker['overall']['gps'])}")
+        table.add_row("GPS Baker, 9 variables (deg)", fmt(baker.get("right", {}).get("gps")),
+                      "", fmt(baker.get("left", {}).get("gps")), "",
+                      f"overall {fmt(baker['overall']['gps'])}")
     table.add_section()
     table.add_row("steps", str(result.step_count))
-    table.add_row("walking time (s)", _fmt(result.walking_time_s))
-    table.add_row("cadence (steps/min)", _fmt(result.cadence_steps_per_min, 1))
+    table.add_row("walking time (s)", fmt(result.walking_time_s))
+    table.add_row("cadence (steps/min)", fmt(result.cadence_steps_per_min, 1))
     if result.distance_m is not None:
-        table.add_row("distance (m)", _fmt(result.distance_m, 1))
+        table.add_row("distance (m)", fmt(result.distance_m, 1))
     table.add_row("normative class", f"{result.speed_class} (from {result.speed_class_basis})")
     return table
 

@@ -64,7 +64,7 @@ from rehabbot.assessment.work_share import SwingLeg, patient_work_shares
 from rehabbot.body.anthropometry import BodyModel
 from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.types import FloatArray
-from rehabbot.storage.store import SessionSamples
+from rehabbot.storage.samples import SessionSamples
 
 #: Joint kind → the OpenSim coordinate name without its side suffix.
 JOINT_KINDS = {"hip": "hip_flexion", "knee": "knee_angle", "ankle": "ankle_angle"}

@@ -35,6 +35,7 @@ from rehabbot.assessment.contact_events import foot_strikes
 from rehabbot.assessment.kinematic_events import EXOSKELETON, SIDE_SUFFIX, SIDES, detect_events
 from rehabbot.assessment.strides import stride_table, walking_time_s
 from rehabbot.hal.types import BoolArray, FloatArray
+from rehabbot.storage.summary import StoredSummary
 
 #: Joints whose angles the kinematic events need (both sides).
 EVENT_JOINTS = tuple(f"{kind}{SIDE_SUFFIX[side]}" for side in SIDES
@@ -192,48 +193,43 @@ def summarize(
     )
 
 
-def _number(summary: Mapping[str, object], key: str, unit: str, digits: int = 1) -> str:
-    value = summary.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+def _number(value: float | None, unit: str, digits: int = 1) -> str:
+    if value is None or value != value:
         return "n/a"
     return f"{value:.{digits}f} {unit}"
 
 
-def summary_rows(summary: Mapping[str, object]) -> list[tuple[str, str]]:
+def summary_rows(summary: StoredSummary) -> list[tuple[str, str]]:
     """What the console and ``rehabbot sessions show`` print of a stored summary: label, value.
 
     A summary stored before the kinematic count (no ``step_count``) says so instead of showing
     its contact-based strides as if they were the same count.
 
-    >>> rows = summary_rows({"duration_s": 12.0, "step_count": 16, "strides_right": 8,
-    ...                      "strides_left": 8, "walking_time_s": 9.6,
-    ...                      "cadence_steps_per_min": 100.04, "contact_strides_right": 8,
-    ...                      "contact_strides_left": 9, "joints": [], "faults": []})
+    >>> rows = summary_rows(StoredSummary(
+    ...     duration_s=12.0, step_count=16, strides_right=8, strides_left=8, walking_time_s=9.6,
+    ...     cadence_steps_per_min=100.04, contact_strides_right=8, contact_strides_left=9))
     >>> rows[:4]
     [('duration', '12.0 s'), ('steps', '16'), ('strides (right / left)', '8 / 8'), \
 ('walking time', '9.6 s')]
     >>> rows[5]
     ('contact strides (simulator cross-check)', '8 / 9')
     """
-    rows = [("duration", _number(summary, "duration_s", "s"))]
-    if "step_count" in summary:
-        rows += [("steps", str(summary["step_count"])),
-                 ("strides (right / left)",
-                  f"{summary.get('strides_right')} / {summary.get('strides_left')}"),
-                 ("walking time", _number(summary, "walking_time_s", "s")),
-                 ("cadence", _number(summary, "cadence_steps_per_min", "steps/min"))]
-        if summary.get("contact_strides_right") or summary.get("contact_strides_left"):
+    rows = [("duration", _number(summary.duration_s, "s"))]
+    if summary.step_count is not None:
+        rows += [("steps", str(summary.step_count)),
+                 ("strides (right / left)", f"{summary.strides_right} / {summary.strides_left}"),
+                 ("walking time", _number(summary.walking_time_s, "s")),
+                 ("cadence", _number(summary.cadence_steps_per_min, "steps/min"))]
+        if summary.contact_strides_right or summary.contact_strides_left:
             rows.append(("contact strides (simulator cross-check)",
-                         f"{summary.get('contact_strides_right')} / "
-                         f"{summary.get('contact_strides_left')}"))
+                         f"{summary.contact_strides_right} / {summary.contact_strides_left}"))
     else:
         rows.append(("strides", "not counted (summary of an older version; see the report)"))
-    for joint in summary.get("joints") or []:  # type: ignore[attr-defined]
-        rows.append((str(joint["name"]),
-                     f"ROM {_number(joint, 'rom_deg', 'deg')} · RMS error "
-                     f"{_number(joint, 'rms_error_deg', 'deg', 2)} · peak torque "
-                     f"{_number(joint, 'peak_torque_nm', 'N·m')}"))
-    faults = summary.get("faults") or []
-    rows.append(("faults", "; ".join(plain_fault_line(str(f)) for f in faults)  # type: ignore[attr-defined]
-                 if faults else "none"))
+    for joint in summary.joints:
+        rows.append((joint.name,
+                     f"ROM {_number(joint.rom_deg, 'deg')} · RMS error "
+                     f"{_number(joint.rms_error_deg, 'deg', 2)} · peak torque "
+                     f"{_number(joint.peak_torque_nm, 'N·m')}"))
+    faults = summary.faults
+    rows.append(("faults", "; ".join(plain_fault_line(f) for f in faults) if faults else "none"))
     return rows

@@ -23,12 +23,16 @@ of cyclical movements: model-based and model-free approaches", Med. Biol. Eng. C
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rehabbot.body.normative_gait import PeriodicCurve, joint_curves
 from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
 from rehabbot.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from typing import Self
 
 TWO_PI = 2.0 * math.pi
 #: Stride frequencies (Hz) the learned frequency is kept within.
@@ -103,6 +107,12 @@ class AdaptiveOscillator(PhaseEstimator):
         #: The model's error ``F = θ - θ̂`` (rad) at the last update.
         self.error_ = 0.0
         self.reset()
+
+    @classmethod
+    def create(cls, cadence_steps_per_min: float, period_s: float, start_phase: float) -> Self:
+        """Oscillators at ``cadence_steps_per_min`` (steps/min), stepped every ``period_s`` (s),
+        starting (and restarting after a reset) at ``start_phase`` (cycles)."""
+        return cls(cadence_steps_per_min, period_s, start_phase=start_phase)
 
     def reset(self) -> None:
         """Back to the normative waveform at the initial cadence, at the start phase."""

@@ -40,16 +40,15 @@ as-needed", J. NeuroEng. Rehabil. 4:8, 2007.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from dataclasses import replace
+from typing import ClassVar, Unpack
 
 import numpy as np
 
-from rehabbot.controllers.base import ParamSpec
-from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.impedance import GaitGuidance
+from rehabbot.controllers.base import GUIDANCE, ParamSpec
+from rehabbot.controllers.impedance import GaitGuidance, GuidanceOptions
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointState
-from rehabbot.safety.range_margin import RangeMargin
 
 #: Guidance (%) added to a bin's safe floor per unit of closeness to a range-of-motion limit.
 SAFE_STEP_PCT = 30.0
@@ -68,28 +67,27 @@ class AssistAsNeededController(GaitGuidance):
         error_gain_pct_per_rad: error gain ``h`` (% guidance per rad of mean error).
         min_guidance_pct: lower bound ``g_min`` (%).
         max_guidance_pct: upper bound ``g_max`` (%), also the starting guidance.
-        cadence_steps_per_min: cadence of the reference (steps/min), see :class:`GaitGuidance`.
         phase_bins: number of gait-phase bins, 4..100.
         rate_pct_per_s: largest change of the applied guidance (%/s).
-        phase_source: name of the phase source, see :class:`GaitGuidance`.
-        period_s: the control period (s).
-        compensation: feed-forward model compensation, or None.
-        speed_class: the normative speed class of the reference.
-        range_margin: the margins to the patient's range of motion (module docstring).
+        **options: ``cadence_steps_per_min``, ``phase_source``, ``period_s``,
+            ``compensation``, ``speed_class``, ``range_margin`` of :class:`GaitGuidance`
+            (the range of motion's margins: module docstring).
     """
 
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "forgetting": ParamSpec("1", 0.0, 1.0, "share of last stride's guidance kept"),
         "error_gain_pct_per_rad": ParamSpec("%/rad", 0.0, 2000.0,
                                             "guidance added per rad of mean tracking error"),
-        "min_guidance_pct": ParamSpec("%", 0.0, 100.0, "lowest guidance"),
-        "max_guidance_pct": ParamSpec("%", 0.0, 100.0, "highest guidance, and the start"),
+        "min_guidance_pct": replace(GUIDANCE, description="lowest guidance", rate_per_s=None),
+        "max_guidance_pct": replace(GUIDANCE, description="highest guidance, and the start",
+                                    rate_per_s=None),
         **GaitGuidance.param_specs,
     }
     forgetting: float
     error_gain_pct_per_rad: float
     min_guidance_pct: float
     max_guidance_pct: float
+    guidance_param: ClassVar[str | None] = "max_guidance_pct"
 
     def __init__(
         self,
@@ -100,21 +98,12 @@ class AssistAsNeededController(GaitGuidance):
         error_gain_pct_per_rad: float = 60.0,
         min_guidance_pct: float = 0.0,
         max_guidance_pct: float = 100.0,
-        cadence_steps_per_min: float = 90.0,
         *,
         phase_bins: int = 20,
         rate_pct_per_s: float = 50.0,
-        phase_source: str = "cadence",
-        period_s: float = 0.001,
-        compensation: Compensation | None = None,
-        speed_class: str = "Free",
-        range_margin: RangeMargin | None = None,
+        **options: Unpack[GuidanceOptions],
     ) -> None:
-        super().__init__(
-            joint_names, stiffness_nm_per_rad, damping_nms_per_rad, cadence_steps_per_min,
-            phase_source=phase_source, period_s=period_s, compensation=compensation,
-            speed_class=speed_class, range_margin=range_margin,
-        )
+        super().__init__(joint_names, stiffness_nm_per_rad, damping_nms_per_rad, **options)
         if not 4 <= phase_bins <= 100:
             raise ConfigurationError(f"phase_bins = {phase_bins} is outside [4, 100]")
         if not (math.isfinite(rate_pct_per_s) and rate_pct_per_s > 0.0):

@@ -5,6 +5,12 @@ Following scikit-learn, a constructor only stores parameters, state derived at r
 (with units and bounds in :attr:`Controller.param_specs`) to the console and the sweep tool. The
 loop calls :meth:`Controller.set_params` only at a tick boundary.
 
+A controller a protocol can name is built by its class method :meth:`Controller.build` from a
+:class:`Setup` (the robot's joints, the plant model and the protocol's settings) and registered
+by name in :mod:`~rehabbot.controllers.registry`; its :attr:`Controller.param_specs` are the only
+place its parameters' units and ranges live: the protocol schema, the factory and the console
+all check a value with :meth:`ParamSpec.check`.
+
 Bumpless changes: a parameter whose spec has a ``rate_per_s`` does not jump to a new value. The
 attribute holds the value set (what :meth:`Controller.get_params` reports); the control law uses
 :meth:`Controller.ramped`, which follows the set value at no more than ``rate_per_s`` units per
@@ -16,11 +22,17 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rehabbot.controllers.phase_sources import HipPhase
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.types import JointCommand, JointState
+from rehabbot.hal.types import FloatArray, JointCommand, JointState
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from rehabbot.controllers.compensation import Compensation
+    from rehabbot.safety.range_margin import RangeMargin
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +57,73 @@ class ParamSpec:
     description: str = ""
     rate_per_s: float | None = None
 
+    def check(self, name: str, value: float) -> float:
+        """``value`` if it lies in ``[low, high]``: the one range check of a parameter.
+
+        Raises:
+            ConfigurationError: not finite or out of range (the message names the parameter,
+                its unit and its range).
+
+        >>> ParamSpec("%", 0.0, 100.0).check("guidance_pct", 120.0)
+        Traceback (most recent call last):
+        ...
+        rehabbot.errors.ConfigurationError: guidance_pct = 120 % is out of range [0, 100] %
+        """
+        if not (math.isfinite(value) and self.low <= value <= self.high):
+            raise ConfigurationError(f"{name} = {value:g} {self.unit} is out of range "
+                                     f"[{self.low:g}, {self.high:g}] {self.unit}")
+        return value
+
+
+#: A guidance level (%): share of a guiding controller's full stiffness and damping.
+GUIDANCE = ParamSpec("%", 0.0, 100.0, "share of full stiffness and damping", rate_per_s=25.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a protocol controller is built from (:meth:`Controller.build`).
+
+    Attributes:
+        joint_names: the robot's joints in array order.
+        stiffness_nm_per_rad: full-guidance stiffness per joint (N·m/rad).
+        damping_nms_per_rad: full-guidance damping per joint (N·m·s/rad).
+        cadence_steps_per_min: cadence of the reference (steps/min); with an estimator as phase
+            source, its initial guess.
+        phase_source: name of the phase source (:mod:`~rehabbot.controllers.phase_sources`).
+        period_s: control period (s).
+        compensation: the patient's and orthosis's gravity and friction model.
+        range_margin: the margins to the protocol's range of motion.
+    """
+
+    joint_names: tuple[str, ...]
+    stiffness_nm_per_rad: FloatArray
+    damping_nms_per_rad: FloatArray
+    cadence_steps_per_min: float
+    phase_source: str
+    period_s: float
+    compensation: Compensation
+    range_margin: RangeMargin
+
 
 class Controller(ABC):
     """A joint-space controller driven once per tick by the control loop."""
 
     param_specs: ClassVar[dict[str, ParamSpec]] = {}
+    #: The parameter (a key of :attr:`param_specs`) a protocol's ``guidance_pct`` sets, for a
+    #: controller with a guidance level; None for one without.
+    guidance_param: ClassVar[str | None] = None
+
+    @classmethod
+    def build(cls, setup: Setup) -> Self:
+        """The controller a protocol names, built from ``setup`` with its parameters at their
+        defaults (the factory then sets the protocol's through :meth:`set_params`).
+
+        Raises:
+            ConfigurationError: this controller is not one a protocol can name (it has no
+                ``build``), or ``setup`` does not suit it.
+        """
+        raise ConfigurationError(f"{cls.__name__} cannot be built from a protocol: it defines "
+                                 "no build(setup) class method")
 
     #: Gait phase of the right leg (cycles, 0..1) at the last update; NaN if there is none.
     phase_: float = float("nan")
@@ -83,11 +157,7 @@ class Controller(ABC):
                 raise ConfigurationError(
                     f"{type(self).__name__} has no parameter {name!r}; known: {known}"
                 )
-            if not (math.isfinite(value) and spec.low <= value <= spec.high):
-                raise ConfigurationError(
-                    f"{name} = {value:g} {spec.unit} is out of range "
-                    f"[{spec.low:g}, {spec.high:g}] {spec.unit}"
-                )
+            spec.check(name, value)
         for name, value in params.items():
             setattr(self, name, float(value))
 

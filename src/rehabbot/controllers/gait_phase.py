@@ -5,7 +5,8 @@ A :class:`PhaseEstimator` is updated once per tick with the right hip's angle an
 returns the phase. :class:`CadencePhase` ignores them and runs on a fixed cadence, the treadmill's
 clock of classic gait robots; the estimators that follow the patient instead live in
 :mod:`~rehabbot.controllers.adaptive_oscillator` and :mod:`~rehabbot.controllers.phase_portrait`,
-and :func:`~rehabbot.controllers.phase_sources.make_phase_estimator` builds any of them by name.
+and :func:`~rehabbot.controllers.phase_sources.make_phase_estimator` builds any of them by name
+(through :meth:`PhaseEstimator.create`).
 
 Estimators see only the hip, so they place phase 0 where the normative hip pattern
 (:func:`~rehabbot.body.normative_gait.joint_curves`) has its right foot strike: a patient whose
@@ -16,7 +17,10 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from typing import Self
 
 from rehabbot.errors import ConfigurationError
 
@@ -43,6 +47,24 @@ class PhaseEstimator(ABC):
 
     #: Whether :meth:`update` uses the hip's angle and velocity.
     needs_hip: ClassVar[bool] = True
+    #: Which hips feed :meth:`update`: one (the right, or the left for a ``_left`` phase
+    #: source), or both (their difference, right minus left).
+    hips: ClassVar[Literal["one", "both"]] = "one"
+
+    @classmethod
+    def create(cls, cadence_steps_per_min: float, period_s: float, start_phase: float) -> Self:
+        """The estimator a phase source builds: at ``cadence_steps_per_min`` (steps/min, the
+        initial guess), stepped every ``period_s`` (s), its hip at ``start_phase`` (cycles) when
+        a run starts.
+
+        This default calls ``cls(cadence_steps_per_min, period_s)``: it suits an estimator
+        whose constructor takes those two first and that reads its phase off the hips (it keeps
+        none of its own to start at); another overrides it.
+
+        Raises:
+            ConfigurationError: a value out of the estimator's range.
+        """
+        return cls(cadence_steps_per_min, period_s)  # type: ignore[call-arg]  # the contract above
     #: How much the phase can be trusted now (0..1); an estimator that knows reports it.
     confidence_: float = 1.0
 
@@ -76,6 +98,12 @@ class CadencePhase(PhaseEstimator):
     """
 
     needs_hip: ClassVar[bool] = False
+
+    @classmethod
+    def create(cls, cadence_steps_per_min: float, period_s: float, start_phase: float) -> Self:
+        """A clock at ``cadence_steps_per_min`` (steps/min) starting at phase 0 (it reads no
+        hip: ``period_s`` and ``start_phase`` do not apply)."""
+        return cls(cadence_steps_per_min)
 
     def __init__(self, cadence_steps_per_min: float) -> None:
         """Start at phase 0 with ``cadence_steps_per_min`` (steps/min, two steps per stride)."""

@@ -28,26 +28,39 @@ step in.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar, TypedDict, Unpack
 
 import numpy as np
 
-from rehabbot.body.normative_gait import GaitReference
-from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.base import GUIDANCE, Controller, ParamSpec, Setup
 from rehabbot.controllers.compensation import Compensation
+from rehabbot.controllers.gait_following import GaitFollower
 from rehabbot.controllers.gait_phase import CadencePhase
-from rehabbot.controllers.phase_sources import HipPhase, hip_phase
-from rehabbot.controllers.rom_response import RomResponse
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.safety.range_margin import RangeMargin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: The joints that can have a guidance floor, and the parameter that holds each floor (%).
 FLOOR_JOINTS = ("hip_flexion_r", "knee_angle_r", "hip_flexion_l", "knee_angle_l")
 FLOOR_PARAMS = {name: f"floor_{name}_pct" for name in FLOOR_JOINTS}
 
 
-class GaitGuidance(Controller, ABC):
+class GuidanceOptions(TypedDict, total=False):
+    """The keyword arguments every gait-guidance controller takes (see :class:`GaitGuidance`)."""
+
+    cadence_steps_per_min: float
+    phase_source: str
+    period_s: float
+    compensation: Compensation | None
+    speed_class: str
+    range_margin: RangeMargin | None
+
+
+class GaitGuidance(GaitFollower, ABC):
     """What impedance-based gait guidance shares: phase source, reference, compensation, ranges
     of motion and the impedance law; a subclass says how much guidance each joint gets.
 
@@ -65,9 +78,8 @@ class GaitGuidance(Controller, ABC):
             (None: no response).
     """
 
-    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
-        **{param: ParamSpec("%", 0.0, 100.0, f"lowest guidance of {joint}", rate_per_s=25.0)
+        **{param: replace(GUIDANCE, description=f"lowest guidance of {joint}")
            for joint, param in FLOOR_PARAMS.items()},
         "cadence_steps_per_min": ParamSpec("steps/min", 10.0, 200.0, "cadence of the reference",
                                            rate_per_s=10.0),
@@ -85,37 +97,39 @@ class GaitGuidance(Controller, ABC):
         joint_names: tuple[str, ...],
         stiffness_nm_per_rad: FloatArray,
         damping_nms_per_rad: FloatArray,
-        cadence_steps_per_min: float = 90.0,
         *,
+        cadence_steps_per_min: float = 90.0,
         phase_source: str = "cadence",
         period_s: float = 0.001,
         compensation: Compensation | None = None,
         speed_class: str = "Free",
         range_margin: RangeMargin | None = None,
     ) -> None:
-        super().__init__()
-        self.joint_names = joint_names
+        super().__init__(joint_names, phase_source=phase_source,
+                         cadence_steps_per_min=cadence_steps_per_min, period_s=period_s,
+                         speed_class=speed_class, range_margin=range_margin)
         self.stiffness_nm_per_rad = np.asarray(stiffness_nm_per_rad, dtype=float)
         self.damping_nms_per_rad = np.asarray(damping_nms_per_rad, dtype=float)
-        self.phase_source = phase_source
-        self.period_s = period_s
         self.compensation = compensation
-        self.speed_class = speed_class
-        self.phase_source_ = hip_phase(
-            phase_source, joint_names, cadence_steps_per_min, period_s)
         Controller.set_params(
             self, cadence_steps_per_min=cadence_steps_per_min, hip_rom_pct=100.0,
             knee_rom_pct=100.0, **dict.fromkeys(FLOOR_PARAMS.values(), 0.0),
         )
-        self.reference_ = GaitReference(joint_names, speed_class)
         kinds = [name.rsplit("_", 1)[0] for name in joint_names]
         self._hip = np.array([k == "hip_flexion" for k in kinds])
         self._knee = np.array([k == "knee_angle" for k in kinds])
-        self.rom_response_ = RomResponse(range_margin, self.reference_)
         #: The floor parameter of each joint, None for a joint without one.
         self._floor_param = [FLOOR_PARAMS.get(name) for name in joint_names]
         self._floor = np.zeros(len(joint_names))
         self._g = np.zeros(len(joint_names))
+
+    @classmethod
+    def build(cls, setup: Setup) -> Self:
+        """The controller a protocol names (:meth:`Controller.build`)."""
+        return cls(setup.joint_names, setup.stiffness_nm_per_rad, setup.damping_nms_per_rad,
+                   cadence_steps_per_min=setup.cadence_steps_per_min,
+                   phase_source=setup.phase_source, period_s=setup.period_s,
+                   compensation=setup.compensation, range_margin=setup.range_margin)
 
     def set_params(self, **params: float) -> None:
         """Change parameters at a tick boundary; each ramps to its new value (bumpless).
@@ -193,19 +207,15 @@ class ImpedanceController(GaitGuidance):
         stiffness_nm_per_rad: full-guidance stiffness ``K`` per joint (N·m/rad).
         damping_nms_per_rad: full-guidance damping ``D`` per joint (N·m·s/rad).
         guidance_pct: guidance level (%), 0..100.
-        cadence_steps_per_min: cadence of the reference (steps/min), see :class:`GaitGuidance`.
-        phase_source: name of the phase source, see :class:`GaitGuidance`.
-        period_s: the control period (s).
-        compensation: feed-forward model compensation, or None.
-        speed_class: the normative speed class of the reference.
-        range_margin: the margins to the patient's range of motion, see :class:`GaitGuidance`.
+        **options: ``cadence_steps_per_min``, ``phase_source``, ``period_s``,
+            ``compensation``, ``speed_class``, ``range_margin`` of :class:`GaitGuidance`.
     """
 
     param_specs: ClassVar[dict[str, ParamSpec]] = {
-        "guidance_pct": ParamSpec("%", 0.0, 100.0, "share of full stiffness and damping",
-                                  rate_per_s=25.0),
+        "guidance_pct": GUIDANCE,
         **GaitGuidance.param_specs,
     }
+    guidance_param: ClassVar[str | None] = "guidance_pct"
     guidance_pct: float
 
     def __init__(
@@ -214,23 +224,12 @@ class ImpedanceController(GaitGuidance):
         stiffness_nm_per_rad: FloatArray,
         damping_nms_per_rad: FloatArray,
         guidance_pct: float = 100.0,
-        cadence_steps_per_min: float = 90.0,
-        *,
-        phase_source: str = "cadence",
-        period_s: float = 0.001,
-        compensation: Compensation | None = None,
-        speed_class: str = "Free",
-        range_margin: RangeMargin | None = None,
+        **options: Unpack[GuidanceOptions],
     ) -> None:
-        super().__init__(
-            joint_names, stiffness_nm_per_rad, damping_nms_per_rad, cadence_steps_per_min,
-            phase_source=phase_source, period_s=period_s, compensation=compensation,
-            speed_class=speed_class, range_margin=range_margin,
-        )
+        super().__init__(joint_names, stiffness_nm_per_rad, damping_nms_per_rad, **options)
         Controller.set_params(self, guidance_pct=guidance_pct)
-        self._guidance = np.zeros(len(joint_names))
 
     def guidance(self, phase: float, q_ref: FloatArray, state: JointState) -> FloatArray:
         """The ramped guidance level (%), the same for every joint."""
-        self._guidance.fill(self.ramped("guidance_pct"))
-        return self._guidance
+        self._g.fill(self.ramped("guidance_pct"))
+        return self._g

@@ -39,18 +39,19 @@ Syst. Rehabil. Eng. 18(1), 38-48, 2010.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from rehabbot.body.normative_gait import GaitReference
-from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.base import ParamSpec, Setup
 from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.phase_sources import HipPhase, hip_phase
-from rehabbot.controllers.rom_response import RomResponse
+from rehabbot.controllers.gait_following import GaitFollower
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray, JointCommand, JointState
 from rehabbot.safety.range_margin import RangeMargin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: Depth into the wall (rad) over which the wall's damping fades in.
 DAMPING_RAMP_RAD = 0.02
@@ -88,7 +89,7 @@ def tunnel_torque(
     return tau
 
 
-class PathController(Controller):
+class PathController(GaitFollower):
     """A tunnel around the normative hip-knee path of each leg.
 
     Args:
@@ -112,7 +113,6 @@ class PathController(Controller):
         ConfigurationError: no side has both a hip and a knee.
     """
 
-    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "tunnel_width_rad": ParamSpec("rad", 0.0, 0.5, "distance from the path with no force",
                                       rate_per_s=0.1),
@@ -131,6 +131,14 @@ class PathController(Controller):
     flow_nm: float
     window_cycles: float
 
+    @classmethod
+    def build(cls, setup: Setup) -> Self:
+        """The controller a protocol names (:meth:`Controller.build`), with its tunnel at the
+        defaults (a protocol sets them in ``controller_params``)."""
+        return cls(setup.joint_names, cadence_steps_per_min=setup.cadence_steps_per_min,
+                   phase_source=setup.phase_source, period_s=setup.period_s,
+                   compensation=setup.compensation, range_margin=setup.range_margin)
+
     def __init__(
         self,
         joint_names: tuple[str, ...],
@@ -148,16 +156,14 @@ class PathController(Controller):
         speed_class: str = "Free",
         range_margin: RangeMargin | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(joint_names, phase_source=phase_source,
+                         cadence_steps_per_min=cadence_steps_per_min, period_s=period_s,
+                         speed_class=speed_class, range_margin=range_margin)
         if not 50 <= path_points <= 2000:
             raise ConfigurationError(f"path_points = {path_points} is outside [50, 2000]")
-        self.joint_names = joint_names
         self.path_points = path_points
         self.cadence_steps_per_min = cadence_steps_per_min
-        self.phase_source = phase_source
-        self.period_s = period_s
         self.compensation = compensation
-        self.speed_class = speed_class
         self.set_params(
             tunnel_width_rad=tunnel_width_rad, wall_stiffness_nm_per_rad=wall_stiffness_nm_per_rad,
             wall_damping_nms_per_rad=wall_damping_nms_per_rad, flow_nm=flow_nm,
@@ -173,21 +179,17 @@ class PathController(Controller):
                 f"path control needs a hip and a knee on one side; the robot has "
                 f"{', '.join(joint_names)}"
             )
-        self._reference = GaitReference(joint_names, speed_class)
         grid = np.arange(path_points) / path_points
         table = np.array([self.reference_at(p) for p in grid])
         #: The path of each leg, (points, 2) arrays of (hip, knee) angles (rad) against phase.
         self.paths_ = [table[:, [hip, knee]] for hip, knee in self.legs]
-        self.phase_source_ = hip_phase(
-            phase_source, joint_names, cadence_steps_per_min, period_s)
         #: Phase of the window's centre (cycles) and of each leg's closest path point.
         self.window_phase_ = 0.0
         self.leg_phases_ = [0.0] * len(self.legs)
-        self.rom_response_ = RomResponse(range_margin, self._reference)
 
     def reference_at(self, phase: float) -> FloatArray:
         """The path's point (rad, every joint) at right-leg ``phase`` (cycles)."""
-        return self._reference.evaluate(phase)[0]
+        return self.reference_.evaluate(phase)[0]
 
 
     def closest_point(

@@ -1,12 +1,24 @@
 """The gait-phase sources a controller can be driven by, by name (a protocol names one).
 
-An estimator reads the right hip; its ``_left`` variant reads the left one, for a patient whose
-right leg is the paretic one (an estimator locked onto a paretic hip follows its irregular motion,
-docs/controllers.md). ``thighs`` reads both: the thigh-angle difference, with a confidence and
-the cadence clock to fall back on (:mod:`~rehabbot.controllers.thigh_phase`); it is the default
-of the cooperative modes (:data:`DEFAULT_ESTIMATOR`).
+A :class:`~rehabbot.plugins.Registry` (the python-can way) of
+:class:`~rehabbot.controllers.gait_phase.PhaseEstimator` classes, extended by the entry points
+of the group ``rehabbot.phase_sources`` and imported only when chosen; an estimator is built by
+its class method ``create``. The built-ins:
 
->>> sorted(PHASE_SOURCES)
+- ``cadence``: a clock at the set cadence (the treadmill's rhythm, classic gait robots);
+- ``oscillator``: adaptive oscillators locked onto the right hip angle (Ronsse et al. 2011);
+- ``portrait``: the right hip's normalized phase-portrait angle;
+- ``oscillator_left``, ``portrait_left``: the same on the left hip, for a patient whose right
+  leg is the paretic one (an estimator locked onto a paretic hip follows its irregular motion,
+  docs/controllers.md);
+- ``thighs``: adaptive oscillators on the thigh-angle difference (both hips), with a confidence
+  and the cadence clock to fall back on (:mod:`~rehabbot.controllers.thigh_phase`); the default
+  of the cooperative modes (:data:`DEFAULT_ESTIMATOR`).
+
+A name ending in ``_left`` reads the left hip; an estimator whose ``hips`` is ``"both"`` reads
+the two.
+
+>>> PHASE_SOURCES.names()
 ['cadence', 'oscillator', 'oscillator_left', 'portrait', 'portrait_left', 'thighs']
 >>> type(make_phase_estimator("portrait_left", 90.0, 0.001)).__name__
 'PhasePortrait'
@@ -18,23 +30,23 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
-from rehabbot.controllers.gait_phase import CadencePhase, PhaseEstimator
-from rehabbot.controllers.phase_portrait import PhasePortrait
-from rehabbot.controllers.thigh_phase import ThighDifferencePhase
+from rehabbot.controllers.gait_phase import PhaseEstimator
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointState
+from rehabbot.plugins import Registry
 
-#: What each phase source is.
-PHASE_SOURCES = {
-    "cadence": "a clock at the set cadence (the treadmill's rhythm, classic gait robots)",
-    "oscillator": "adaptive oscillators locked onto the right hip angle (Ronsse et al. 2011)",
-    "portrait": "the right hip's normalized phase-portrait angle",
-    "oscillator_left": "adaptive oscillators locked onto the left hip angle",
-    "portrait_left": "the left hip's normalized phase-portrait angle",
-    "thighs": "adaptive oscillators on the thigh-angle difference (both hips), with a "
-              "confidence; falls back to the cadence clock when it drops",
+#: Built-in phase sources: name → (module, estimator class).
+BUILTIN_PHASE_SOURCES: dict[str, tuple[str, str]] = {
+    "cadence": ("rehabbot.controllers.gait_phase", "CadencePhase"),
+    "oscillator": ("rehabbot.controllers.adaptive_oscillator", "AdaptiveOscillator"),
+    "portrait": ("rehabbot.controllers.phase_portrait", "PhasePortrait"),
+    "oscillator_left": ("rehabbot.controllers.adaptive_oscillator", "AdaptiveOscillator"),
+    "portrait_left": ("rehabbot.controllers.phase_portrait", "PhasePortrait"),
+    "thighs": ("rehabbot.controllers.thigh_phase", "ThighDifferencePhase"),
 }
+#: Every phase source: the built-ins and the ``rehabbot.phase_sources`` entry points.
+PHASE_SOURCES = Registry[PhaseEstimator]("phase source", "rehabbot.phase_sources",
+                                         BUILTIN_PHASE_SOURCES, PhaseEstimator)
 #: The phase source of the cooperative modes (transparent, assist-as-needed) by default: within
 #: 5 % of a stride for the simulated patients but sci_incomplete, which is at it
 #: (docs/controllers.md).
@@ -48,25 +60,16 @@ Side = Literal["right", "left", "both"]
 def make_phase_estimator(
     name: str, cadence_steps_per_min: float, period_s: float
 ) -> PhaseEstimator:
-    """The phase source ``name`` (a key of :data:`PHASE_SOURCES`), starting at the cadence
+    """The phase source ``name`` (see :data:`PHASE_SOURCES`), starting at the cadence
     ``cadence_steps_per_min`` (steps/min), stepped every ``period_s`` (s).
 
     Raises:
-        ConfigurationError: unknown name.
+        ConfigurationError: unknown name (the message lists the known ones), or a plug-in that
+            cannot be loaded.
     """
-    if name not in PHASE_SOURCES:
-        raise ConfigurationError(
-            f"unknown phase source {name!r}; choose one of {', '.join(sorted(PHASE_SOURCES))}"
-        )
-    base = name.removesuffix(LEFT)
-    if base == "cadence":
-        return CadencePhase(cadence_steps_per_min)
-    if base == "thighs":
-        return ThighDifferencePhase(cadence_steps_per_min, period_s)
-    if base == "oscillator":  # a left hip starts half a stride on (the right leg's phase 0)
-        return AdaptiveOscillator(cadence_steps_per_min, period_s,
-                                  start_phase=0.5 if name.endswith(LEFT) else 0.0)
-    return PhasePortrait(cadence_steps_per_min, period_s)
+    # a left hip starts half a stride on (the right leg's phase 0)
+    return PHASE_SOURCES.load(name).create(cadence_steps_per_min, period_s,
+                                           0.5 if name.endswith(LEFT) else 0.0)
 
 
 def hip_phase(
@@ -78,9 +81,9 @@ def hip_phase(
         ConfigurationError: unknown name, or an estimator and no hip.
     """
     estimator = make_phase_estimator(name, cadence_steps_per_min, period_s)
-    side: Side = "both" if name == "thighs" else "left" if name.endswith(LEFT) else "right"
+    side: Side = ("both" if estimator.hips == "both" else "left" if name.endswith(LEFT)
+                  else "right")
     return HipPhase(estimator, joint_names, side)
-
 
 
 class HipPhase:

@@ -44,6 +44,8 @@ class Excitation(Controller, ABC):
         amplitude: peak torque (N·m) or angle (rad) at ``scale_pct = 100``.
         stiffness_nm_per_rad: stiffness of the position mode and of the other joints' hold.
         damping_nms_per_rad: damping of the position mode and of the other joints' hold.
+        **signal: the signal's parameters (those of a subclass's ``param_specs``); the others
+            keep :attr:`signal_defaults`.
 
     Raises:
         ConfigurationError: unknown joint or mode, or a negative amplitude or gain.
@@ -52,6 +54,8 @@ class Excitation(Controller, ABC):
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "scale_pct": ParamSpec("%", 0.0, 100.0, "share of the amplitude", rate_per_s=50.0),
     }
+    #: The signal's parameters and their default values.
+    signal_defaults: ClassVar[dict[str, float]] = {}
     scale_pct: float
 
     def __init__(
@@ -62,6 +66,7 @@ class Excitation(Controller, ABC):
         amplitude: float,
         stiffness_nm_per_rad: float = 200.0,
         damping_nms_per_rad: float = 5.0,
+        **signal: float,
     ) -> None:
         super().__init__()
         if joint not in joint_names:
@@ -76,7 +81,7 @@ class Excitation(Controller, ABC):
         self.amplitude = amplitude
         self.stiffness_nm_per_rad = stiffness_nm_per_rad
         self.damping_nms_per_rad = damping_nms_per_rad
-        self.set_params(scale_pct=100.0)
+        self.set_params(scale_pct=100.0, **self.signal_defaults | signal)
         self._index = joint_names.index(joint)
         self._start_t_s: float | None = None
         self._hold = np.zeros(len(joint_names))
@@ -121,12 +126,10 @@ class ChirpExcitation(Excitation):
         joint: the joint to excite.
         mode: ``"torque"`` or ``"position"``.
         amplitude: peak torque (N·m) or angle (rad).
-        f0_hz: start frequency (Hz).
-        f1_hz: end frequency (Hz).
-        sweep_s: duration of one sweep (s).
-        **hold: ``stiffness_nm_per_rad``, ``damping_nms_per_rad`` of :class:`Excitation`.
+        **signal: ``f0_hz`` start frequency (Hz, default 0.5), ``f1_hz`` end frequency (Hz, 5),
+            ``sweep_s`` duration of one sweep (s, 20); and the hold of :class:`Excitation`.
 
-    >>> chirp = ChirpExcitation(("knee_angle_r",), "knee_angle_r", "torque", 5.0, 0.5, 5.0, 10.0)
+    >>> chirp = ChirpExcitation(("knee_angle_r",), "knee_angle_r", "torque", 5.0, sweep_s=10.0)
     >>> chirp.signal(0.0)[0], abs(chirp.signal(10.0 - 1e-9)[0]) < 1e-6
     (0.0, True)
     """
@@ -137,23 +140,10 @@ class ChirpExcitation(Excitation):
         "sweep_s": ParamSpec("s", 0.5, 600.0, "duration of a sweep"),
         **Excitation.param_specs,
     }
+    signal_defaults: ClassVar[dict[str, float]] = {"f0_hz": 0.5, "f1_hz": 5.0, "sweep_s": 20.0}
     f0_hz: float
     f1_hz: float
     sweep_s: float
-
-    def __init__(
-        self,
-        joint_names: tuple[str, ...],
-        joint: str,
-        mode: Literal["torque", "position"],
-        amplitude: float,
-        f0_hz: float = 0.5,
-        f1_hz: float = 5.0,
-        sweep_s: float = 20.0,
-        **hold: float,
-    ) -> None:
-        super().__init__(joint_names, joint, mode, amplitude, **hold)
-        self.set_params(f0_hz=f0_hz, f1_hz=f1_hz, sweep_s=sweep_s)
 
     def signal(self, t_s: float) -> tuple[float, float]:
         """The faded sweep and its derivative (1/s) at ``t_s`` into the excitation."""
@@ -182,10 +172,10 @@ class StepExcitation(Excitation):
         joint: the joint to excite.
         mode: ``"torque"`` or ``"position"``.
         amplitude: step height (N·m or rad).
-        step_period_s: period of the square wave (s).
-        **hold: ``stiffness_nm_per_rad``, ``damping_nms_per_rad`` of :class:`Excitation`.
+        **signal: ``step_period_s`` period of the square wave (s, default 2); and the hold of
+            :class:`Excitation`.
 
-    >>> steps = StepExcitation(("hip_flexion_r",), "hip_flexion_r", "position", 0.1, 2.0)
+    >>> steps = StepExcitation(("hip_flexion_r",), "hip_flexion_r", "position", 0.1)
     >>> [steps.signal(t)[0] for t in (0.0, 0.9, 1.0, 2.5)]
     [1.0, 1.0, -1.0, 1.0]
     """
@@ -194,19 +184,8 @@ class StepExcitation(Excitation):
         "step_period_s": ParamSpec("s", 0.1, 600.0, "period of the square wave"),
         **Excitation.param_specs,
     }
+    signal_defaults: ClassVar[dict[str, float]] = {"step_period_s": 2.0}
     step_period_s: float
-
-    def __init__(
-        self,
-        joint_names: tuple[str, ...],
-        joint: str,
-        mode: Literal["torque", "position"],
-        amplitude: float,
-        step_period_s: float = 2.0,
-        **hold: float,
-    ) -> None:
-        super().__init__(joint_names, joint, mode, amplitude, **hold)
-        self.set_params(step_period_s=step_period_s)
 
     def signal(self, t_s: float) -> tuple[float, float]:
         """``±1`` at ``t_s`` into the excitation; its derivative is 0 between the steps."""

@@ -48,6 +48,7 @@ across phase-shifting perturbations", IEEE TNSRE 25(3), 265-278, 2017; R. Ronsse
 from __future__ import annotations
 
 import math
+from typing import ClassVar, Literal
 
 from rehabbot.body.normative_gait import thigh_difference_curve
 from rehabbot.controllers.adaptive_oscillator import AdaptiveOscillator
@@ -86,6 +87,8 @@ class ThighDifferencePhase(PhaseEstimator):
     >>> round(est.update(0.0, est.oscillator_.estimate(), 0.0), 5), est.confidence_
     (0.00075, 1.0)
     """
+
+    hips: ClassVar[Literal["one", "both"]] = "both"
 
     def __init__(
         self,

@@ -20,17 +20,18 @@ session ends with a fade and its reason in the record, not with a range-of-motio
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from rehabbot.body.normative_gait import GaitReference
-from rehabbot.controllers.base import Controller, ParamSpec
+from rehabbot.controllers.base import ParamSpec, Setup
 from rehabbot.controllers.compensation import Compensation
-from rehabbot.controllers.phase_sources import HipPhase, hip_phase
-from rehabbot.controllers.rom_response import RomResponse
+from rehabbot.controllers.gait_following import GaitFollower
 from rehabbot.hal.types import JointCommand, JointState
 from rehabbot.safety.range_margin import RangeMargin
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: Stiffness (N·m/rad) of the spring that catches a joint in the band before a range limit.
 CATCH_STIFFNESS_NM_PER_RAD = 1000.0
@@ -41,7 +42,7 @@ STOP_CLOSENESS = 0.25
 STOP_MIN_BAND_RAD = math.radians(3.0)
 
 
-class TransparentController(Controller):
+class TransparentController(GaitFollower):
     """Compensation only, no guidance.
 
     Args:
@@ -56,7 +57,6 @@ class TransparentController(Controller):
             no catching spring and no stop).
     """
 
-    phase_source_: HipPhase  # always one (see hip_phase)
     param_specs: ClassVar[dict[str, ParamSpec]] = {
         "gravity_pct": ParamSpec("%", 0.0, 100.0, "share of the legs' weight carried",
                                  rate_per_s=50.0),
@@ -65,6 +65,13 @@ class TransparentController(Controller):
     }
     gravity_pct: float
     friction_pct: float
+
+    @classmethod
+    def build(cls, setup: Setup) -> Self:
+        """The controller a protocol names (:meth:`Controller.build`)."""
+        return cls(setup.joint_names, setup.compensation, phase_source=setup.phase_source,
+                   cadence_steps_per_min=setup.cadence_steps_per_min, period_s=setup.period_s,
+                   range_margin=setup.range_margin)
 
     def __init__(
         self,
@@ -78,17 +85,12 @@ class TransparentController(Controller):
         period_s: float = 0.001,
         range_margin: RangeMargin | None = None,
     ) -> None:
-        super().__init__()
-        self.joint_names = joint_names
+        super().__init__(joint_names, phase_source=phase_source,
+                         cadence_steps_per_min=cadence_steps_per_min, period_s=period_s,
+                         range_margin=range_margin)
         self.compensation = compensation
-        self.phase_source = phase_source
         self.cadence_steps_per_min = cadence_steps_per_min
-        self.period_s = period_s
         self.set_params(gravity_pct=gravity_pct, friction_pct=friction_pct)
-        self.phase_source_ = hip_phase(
-            phase_source, joint_names, cadence_steps_per_min, period_s)
-        self.reference_ = GaitReference(joint_names)
-        self.rom_response_ = RomResponse(range_margin, self.reference_)
         self._zeros = np.zeros(len(joint_names))
         self._catch = np.zeros(len(joint_names))
 

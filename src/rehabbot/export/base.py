@@ -1,19 +1,16 @@
-"""The exporter base class, the session data every format writes, and owner-only file helpers.
+"""The exporter base class and the session data every format writes.
 
 An exporter writes one session (:class:`SessionData`: samples, the session's parameters, its gait
-events and the patient's pseudonym) into a folder; a format implements :meth:`Exporter.write`.
+events and the patient's pseudonym) into a folder; a format implements :meth:`Exporter.write`
+and creates its files owner-only through :mod:`rehabbot.storage.files`.
 Which sessions may be exported, and the record of what was, are :mod:`rehabbot.export.research`'s
 business.
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,13 +19,11 @@ import numpy as np
 
 from rehabbot.assessment.kinematic_events import EXOSKELETON, SideEvents, detect_events
 from rehabbot.errors import ExportError, StorageError, shorten
-from rehabbot.hal.types import FloatArray
+from rehabbot.hal.types import FloatArray, IntArray
 from rehabbot.storage.files import make_private_dirs
 from rehabbot.storage.records import PatientRecords
-from rehabbot.storage.store import SessionInfo, SessionSamples, SessionStore
-
-#: Mode of every exported file: owner read/write only (the files hold health data).
-FILE_MODE = 0o600
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionInfo, SessionStore
 
 
 @dataclass(frozen=True)
@@ -61,6 +56,18 @@ class SessionData:
         return {name: self.samples.q[:, j] for j, name in enumerate(self.samples.joint_names)}
 
     @property
+    def rate_hz(self) -> float:
+        """Sample rate (Hz): one sample a tick of the session's loop."""
+        return 1.0 / self.info.period_s
+
+    @property
+    def frames(self) -> IntArray:
+        """Each sample's frame: its tick counted from the first sample's, so that a tick the
+        recorder dropped leaves its frame empty (``frames[-1] + 1`` frames in all)."""
+        frames: IntArray = (self.samples.tick - self.samples.tick[0]).astype(np.int64)
+        return frames
+
+    @property
     def stem(self) -> str:
         """File name stem: ``session_<id>`` (no patient code, so file names identify nobody)."""
         return f"session_{self.info.id}"
@@ -78,7 +85,8 @@ def load_session(store_path: Path, session_id: int) -> SessionData:
 
 
 def read_session(store: SessionStore, session_id: int) -> SessionData:
-    """Read a session from an open store and detect its gait events.
+    """Read a session from an open store and detect its gait events (in the walking loop's
+    ticks only, not in a battery of robot assessments: :meth:`SessionStore.walking_part`).
 
     Raises:
         StorageError: there is no session ``session_id``, or it holds no samples.
@@ -89,9 +97,7 @@ def read_session(store: SessionStore, session_id: int) -> SessionData:
     subject = PatientRecords(store).pseudonym(info.patient_code)
     if len(samples) == 0:
         raise StorageError(f"session {session_id} holds no samples; there is nothing to export")
-    walking_ticks = store.walking_ticks(session_id)
-    # gait events only where the patient walked (not in a battery of robot assessments)
-    walking = samples if walking_ticks is None else samples.ticks_between(*walking_ticks)
+    walking = store.walking_part(session_id, samples)
     try:
         events = detect_events(walking.t_s, {name: walking.q[:, j] for j, name in
                                              enumerate(walking.joint_names)}, EXOSKELETON)
@@ -123,80 +129,6 @@ def prepare_folder(out_dir: Path) -> tuple[Path, bool]:
     return out.resolve(), bool(created)
 
 
-@contextmanager
-def private_file(path: Path) -> Iterator[Path]:
-    """Make ``path`` an owner-only file (mode 0o600) for a writer to fill; remove it on failure.
-
-    A new file is created empty with mode 0o600, an existing regular file is set to that mode
-    first, so that the data is never readable by others, even while it is written; writers
-    that truncate and rewrite the file (ezc3d, ``open(..., "w")``) keep the mode. A symbolic
-    link at ``path`` is refused (``O_NOFOLLOW``), never written through nor chmodded. If the
-    writer fails, a file this call created, or an existing one the writer changed, is deleted:
-    no empty or partial file stays behind.
-
-    Raises:
-        ExportError: ``path`` is a link or not a regular file, or the file cannot be created or
-            written (the writer's OSError).
-    """
-    flags = os.O_NOFOLLOW | os.O_CLOEXEC
-    new = True
-    try:
-        try:
-            fd = os.open(path, flags | os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        except FileExistsError:
-            new = False
-            fd = os.open(path, flags | os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
-    except OSError as exc:
-        raise _cannot_write(path, exc) from None
-    try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
-            raise ExportError(f"cannot write {shorten(str(path))}: it is not a regular file; "
-                              "choose another file name")
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
-    try:
-        yield path
-    except BaseException as exc:
-        _remove_if_changed(path, before, new)
-        if isinstance(exc, OSError):
-            raise _cannot_write(path, exc) from None
-        raise
-
-
-def _remove_if_changed(path: Path, before: os.stat_result, new: bool) -> None:
-    """Delete ``path`` if it was made by a failed writer (new) or changed since ``before``."""
-    try:
-        now = os.lstat(path)
-    except OSError:
-        return
-    changed = (now.st_size, now.st_mtime_ns, now.st_ino) != (
-        before.st_size, before.st_mtime_ns, before.st_ino)
-    if stat.S_ISREG(now.st_mode) and (new or changed):
-        path.unlink(missing_ok=True)
-
-
-def _cannot_write(path: Path, exc: OSError) -> ExportError:
-    if exc.errno == errno.ELOOP:
-        return ExportError(f"cannot write {shorten(str(path))}: it is a symbolic link, and "
-                           "rehabbot never writes through links; remove it or choose another "
-                           "folder")
-    return ExportError(f"cannot write {shorten(str(path))}: {exc.strerror or exc}; check the "
-                       "folder's permissions and free space")
-
-
-def write_private_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to an owner-only file and return its path.
-
-    Raises:
-        ExportError: the file cannot be written.
-    """
-    with private_file(path):
-        path.write_text(text, encoding="utf-8")
-    return path
-
-
 class Exporter(ABC):
     """One export format. Subclass it in one module and register it (see docs/export.md).
 
@@ -212,5 +144,6 @@ class Exporter(ABC):
     def write(self, data: SessionData, out_dir: Path) -> list[Path]:
         """Write ``data`` into the existing, writable folder ``out_dir``; return the files.
 
-        Create files through :func:`private_file` or :func:`write_private_text` (mode 0o600).
+        Create files through :func:`~rehabbot.storage.files.private_file` or
+        :func:`~rehabbot.storage.files.write_private_text` (mode 0o600).
         """

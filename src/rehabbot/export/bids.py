@@ -50,7 +50,8 @@ import numpy as np
 
 from rehabbot import __version__
 from rehabbot.errors import ExportError
-from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import write_private_text
 
 BIDS_VERSION = "1.9.0"
 TASK = "gait"
@@ -126,7 +127,6 @@ class BidsExporter(Exporter):
     def write(self, data: SessionData, out_dir: Path) -> list[Path]:
         """Write the session into the dataset at ``out_dir`` (its root); return the seven files."""
         samples, names = data.samples, data.samples.joint_names
-        rate_hz = 1.0 / data.info.period_s
         motion_dir = out_dir / f"sub-{data.subject}" / f"ses-{data.info.id}" / "motion"
         try:
             motion_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ class BidsExporter(Exporter):
                               f"choose another folder (--out)") from None
         stem = motion_dir / f"{labels(data)}_task-{TASK}_tracksys-{TRACKSYS}"
 
-        frames = (samples.tick - samples.tick[0]).astype(np.int64)
+        frames = data.frames
         cells = np.full((int(frames[-1]) + 1, len(names)), MISSING, dtype=object)
         cells[frames] = [[f"{v:.9g}" for v in row] for row in samples.q]
         motion = _tsv([list(row) for row in cells])
@@ -147,7 +147,7 @@ class BidsExporter(Exporter):
             "TaskName": TASK,
             "TaskDescription": "Robot-assisted walking in a lower-limb exoskeleton "
                                f"(protocol {data.info.protocol_name!r}).",
-            "SamplingFrequency": rate_hz,
+            "SamplingFrequency": data.rate_hz,
             "TrackingSystemName": TRACKSYS,
             "Manufacturer": "rehabbot",
             "ManufacturersModelName": data.info.robot_name,

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from rehabbot.assessment.labfiles import GaitFileError, check_c3d_header
-from rehabbot.export.base import Exporter, SessionData, private_file
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import private_file
 
 #: Plug-in Gait angle point of each OpenSim joint name.
 PLUG_IN_GAIT_POINTS = {
@@ -55,9 +56,8 @@ class C3dExporter(Exporter):
         """Write the C3D file into ``out_dir`` and return its path."""
         import ezc3d  # type: ignore[import-untyped]  # ezc3d ships no type information
 
-        samples, names = data.samples, data.samples.joint_names
-        rate_hz = 1.0 / data.info.period_s
-        frames = (samples.tick - samples.tick[0]).astype(np.int64)
+        samples, names, rate_hz = data.samples, data.samples.joint_names, data.rate_hz
+        frames = data.frames
         n_frames = int(frames[-1]) + 1
         angle_joints = [j for j, name in enumerate(names) if name in PLUG_IN_GAIT_POINTS]
 

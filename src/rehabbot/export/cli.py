@@ -11,7 +11,7 @@ import typer
 
 from rehabbot.export.patient_copy import copy_patient
 from rehabbot.export.research import export_sessions, select_sessions
-from rehabbot.storage.cli import OperatorOption, StoreOption, default_operator
+from rehabbot.storage.patients_cli import OperatorOption, StoreOption, default_operator
 from rehabbot.storage.store import default_store_path
 
 

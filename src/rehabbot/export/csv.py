@@ -24,7 +24,8 @@ import numpy as np
 
 from rehabbot.assessment.kinematic_events import SIDES
 from rehabbot.assessment.strides import stride_table
-from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import write_private_text
 
 #: Per-joint quantities of the sample table: (column suffix, sample attribute, to degrees?).
 JOINT_COLUMNS = (

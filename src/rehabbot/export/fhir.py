@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rehabbot.errors import ExportError
-from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.base import Exporter, SessionData
 from rehabbot.export.metrics import (
     LOCAL_BASE,
     LOCAL_SYSTEM,
@@ -34,6 +34,7 @@ from rehabbot.export.metrics import (
     Metric,
     session_metrics,
 )
+from rehabbot.storage.files import write_private_text
 
 #: Identifier system of patient pseudonyms (keyed per installation, so only meaningful together
 #: with the installation that made them).

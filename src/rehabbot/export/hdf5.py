@@ -34,8 +34,9 @@ import numpy as np
 
 from rehabbot.assessment.kinematic_events import SIDES
 from rehabbot.assessment.strides import stride_table
-from rehabbot.export.base import Exporter, SessionData, private_file
+from rehabbot.export.base import Exporter, SessionData
 from rehabbot.export.metrics import session_metrics
+from rehabbot.storage.files import private_file
 
 FORMAT = "rehabbot-session"
 FORMAT_VERSION = 1

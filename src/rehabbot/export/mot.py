@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rehabbot.export.base import Exporter, SessionData, write_private_text
+from rehabbot.export.base import Exporter, SessionData
+from rehabbot.storage.files import write_private_text
 
 
 class MotExporter(Exporter):

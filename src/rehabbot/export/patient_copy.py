@@ -34,12 +34,13 @@ from typing import Any
 
 from rehabbot import __version__
 from rehabbot.errors import StorageError
-from rehabbot.export.base import SessionData, prepare_folder, read_session, write_private_text
+from rehabbot.export.base import SessionData, prepare_folder, read_session
 from rehabbot.export.csv import CsvExporter
 from rehabbot.export.fhir import entry_url, metric_observation, validated_bundle
 from rehabbot.export.metrics import LOCAL_BASE, UCUM_SYSTEM, session_metrics
-from rehabbot.storage.files import make_private_dirs
-from rehabbot.storage.records import OUTCOME_TESTS, PatientRecords, check_operator
+from rehabbot.storage.files import make_private_dirs, write_private_text
+from rehabbot.storage.record_models import OUTCOME_TESTS, check_operator
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 #: Format name of a copy in the store's exports and the document's ``format``.
@@ -92,6 +93,12 @@ def copy_patient(store_path: Path, code: str, out_dir: Path, *, operator: str) -
     return PatientCopy([f.path for f in files], [s.id for s in sessions])
 
 
+def _summary(store: SessionStore, session_id: int) -> dict[str, Any] | None:
+    """A session's stored summary as it was stored (None: the session did not finish)."""
+    summary = store.session_summary(session_id)
+    return None if summary is None else summary.as_dict()
+
+
 def _document(store: SessionStore, records: PatientRecords,
               code: str) -> tuple[dict[str, Any], list[Any]]:
     """The JSON record of the patient and their sessions' infos."""
@@ -101,7 +108,7 @@ def _document(store: SessionStore, records: PatientRecords,
     audit = [asdict(e) for e in records.audit_log()
              if e.patient_id == record.id or record.id in e.detail.get("patients", [])]
     sessions = store.list_sessions(record.id)
-    with store._transaction("reading the exports of a patient", write=False) as db:
+    with store.transaction("reading the exports of a patient") as db:
         exports = [{"format": f, "session_id": s, "path": p, "exported_at": at}
                    for f, s, p, at in db.execute(
                        "SELECT format, session_id, path, exported_at FROM exports WHERE "
@@ -125,7 +132,7 @@ def _document(store: SessionStore, records: PatientRecords,
         "outcomes": [{**asdict(o), "measured_on": o.measured_on.isoformat(),
                       "title": OUTCOME_TESTS[o.test].title} for o in records.outcomes(code)],
         "sessions": [{**asdict(s), "parameters": store.session_parameters(s.id),
-                      "summary": store.session_summary(s.id), "events": store.list_events(s.id),
+                      "summary": _summary(store, s.id), "events": store.list_events(s.id),
                       "files": [] if s.n_ticks == 0 else [
                           f"sessions/session_{s.id}.csv", f"sessions/session_{s.id}_strides.csv"]}
                      for s in sessions],

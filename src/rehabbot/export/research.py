@@ -23,7 +23,8 @@ from rehabbot.errors import ExportError
 from rehabbot.export.base import prepare_folder, read_session
 from rehabbot.export.registry import exporter_class
 from rehabbot.storage.files import relative_parts
-from rehabbot.storage.records import ExportedFile, PatientRecords, check_operator
+from rehabbot.storage.record_models import ExportedFile, check_operator
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 

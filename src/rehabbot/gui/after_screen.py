@@ -135,13 +135,13 @@ class AfterScreen(QWidget):
         self.message.clear()
         with SessionStore.open(self.store_path) as store:
             info = store.get_session(session_id)
-            summary = store.session_summary(session_id) or {}
+            summary = store.session_summary(session_id)
         self.patient_code = info.patient_code
         self.title.setText(f"Session {info.id} · {info.protocol_name} · patient "
                            f"{info.patient_code} · {info.status} · "
                            f"{display_date(info.started_at)}")
-        rows = summary_rows(summary) if "duration_s" in summary else [
-            ("error", str(summary.get("error", "no summary")))]
+        rows = summary_rows(summary) if summary is not None and summary.ran else [
+            ("error", "no summary" if summary is None else str(summary.error))]
         _fill(self.summary, rows)
         _fill(self.events, [event_row(*e) for e in stored_events(self.store_path, session_id)])
 

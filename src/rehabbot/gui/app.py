@@ -1,7 +1,9 @@
 """``rehabbot console``: opens the therapist console (simulated robot unless one is given).
 
-Register with ``app.command("console")(console_command)``. The operator's name (``--operator``,
-default: the login name) is recorded with every action in the audit log.
+:mod:`rehabbot.cli` registers ``console_command`` as a deferred command: this module is
+imported when the console opens, and Qt (the ``gui`` extra) when the command runs. The
+operator's name (``--operator``, default: the login name) is recorded with every action in the
+audit log.
 """
 
 from __future__ import annotations
@@ -82,11 +84,13 @@ def console_command(
     The real-time options apply to the session processes only (docs/bring-up.md), never to the
     console, whose drawing thread runs at a lower priority.
     """
-    require_display()
-    from PySide6.QtWidgets import QApplication  # Qt only when the console is opened
+    # Qt only when the console is opened; without the gui extra this is what fails, first
+    from PySide6.QtWidgets import QApplication
 
     from rehabbot.gui.main_window import ConsoleSettings, MainWindow
     from rehabbot.runtime.priority import keep_off_cpus, lower_console_priority
+
+    require_display()
 
     settings = ConsoleSettings(
         robot=load_robot_config(robot),

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from rehabbot.body.range_of_motion import JointRanges
 from rehabbot.hal.config import RobotConfig
 from rehabbot.protocols.schema import Protocol
-from rehabbot.storage.records import FittingParameters
+from rehabbot.storage.record_models import FittingParameters
 
 #: Protocol joint kinds and the fitting's names for them.
 KINDS = {"hip_flexion": "hip", "knee_angle": "knee", "ankle_angle": "ankle"}

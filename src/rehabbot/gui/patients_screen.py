@@ -37,12 +37,8 @@ from PySide6.QtWidgets import (
 from rehabbot.body.range_of_motion import RangeOfMotion
 from rehabbot.errors import RehabbotError
 from rehabbot.gui.bounded import BoundedSpinBox
-from rehabbot.storage.records import (
-    OUTCOME_TESTS,
-    FittingParameters,
-    PatientProfile,
-    PatientRecords,
-)
+from rehabbot.storage.record_models import OUTCOME_TESTS, FittingParameters, PatientProfile
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 #: Joint kinds whose range of motion the fitting form asks for.

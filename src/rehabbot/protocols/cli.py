@@ -70,10 +70,10 @@ def adjustable_table(protocol: Protocol) -> Table:
         table.add_column(column)
     for phase in protocol.phases:
         for name, (low, high) in phase.adjustable.items():
-            unit, lowest, highest = phase.absolute_range(name)
+            spec = phase.absolute_range(name)
             value = phase.value_of(name)
             table.add_row(phase.name, name, "-" if value is None else f"{value:g}",
-                          f"[{low:g}, {high:g}]", f"[{lowest:g}, {highest:g}]", unit)
+                          f"[{low:g}, {high:g}]", f"[{spec.low:g}, {spec.high:g}]", spec.unit)
     return table
 
 
@@ -83,9 +83,9 @@ def progression_table(protocol: Protocol) -> Table:
     for column in ("when (last session)", "then", "phases"):
         table.add_column(column)
     for rule in protocol.progression:
-        changes = ", ".join(
-            f"{name} {amount:+g} {SESSION_PARAMETERS.get(name, ('',))[0]}".rstrip()
-            for name, amount in rule.then.items())
+        units = {name: spec.unit for name, spec in SESSION_PARAMETERS.items()}
+        changes = ", ".join(f"{name} {amount:+g} {units.get(name, '')}".rstrip()
+                            for name, amount in rule.then.items())
         table.add_row(rule.when, changes, ", ".join(rule.phases) or "every phase with bounds")
     return table
 

@@ -38,10 +38,9 @@ import numpy as np
 
 from rehabbot.body.gait_cycle import MIN_STANCE_S, MIN_SWING_S
 from rehabbot.controllers.base import Controller, ParamSpec
-from rehabbot.controllers.factory import GUIDANCE_PARAM
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import JointCommand, JointState
-from rehabbot.protocols.schema import SESSION_PARAMETERS, Phase
+from rehabbot.protocols.schema import SESSION_PARAMETERS, Phase, controller_class
 
 #: Length of the cross-fade between two controllers at a phase boundary (s).
 CROSSFADE_S = 2.0
@@ -161,7 +160,8 @@ def _nothing(state: JointState) -> JointCommand:
 
 def _controller_param(phase: Phase, name: str) -> str:
     """The controller's name for adjustable parameter ``name`` of ``phase``."""
-    return GUIDANCE_PARAM.get(phase.controller, name) if name == "guidance_pct" else name
+    guidance = controller_class(phase.controller).guidance_param
+    return guidance if name == "guidance_pct" and guidance is not None else name
 
 
 def _same_controller(a: Phase, b: Phase, builds: type[Controller]) -> bool:
@@ -178,7 +178,7 @@ def phase_params(phase: Phase, specs: dict[str, ParamSpec]) -> dict[str, float]:
     """The controller parameters ``phase`` sets on a controller with ``specs``: its controller
     parameters, its guidance and (with the cadence clock) its cadence."""
     params = dict(phase.controller_params)
-    guidance = GUIDANCE_PARAM.get(phase.controller)
+    guidance = controller_class(phase.controller).guidance_param
     if guidance is not None:
         params[guidance] = phase.guidance_pct
     if "cadence_steps_per_min" in specs and phase.phase_source == "cadence":
@@ -303,9 +303,7 @@ class PhasedController(Controller):
         phase = self.phase
         bounds = {_controller_param(phase, name): b for name, b in phase.adjustable.items()}
         specs: dict[str, ParamSpec] = {}
-        treadmill = {name: ParamSpec(SESSION_PARAMETERS[name][0], SESSION_PARAMETERS[name][1],
-                                     SESSION_PARAMETERS[name][2], name.replace("_", " "))
-                     for name in TREADMILL_PARAMS}
+        treadmill = {name: SESSION_PARAMETERS[name] for name in TREADMILL_PARAMS}
         for name, spec in {**self.current_.param_specs, **treadmill}.items():
             if name in bounds:
                 low, high = bounds[name]

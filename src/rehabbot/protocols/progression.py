@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 if TYPE_CHECKING:
     from rehabbot.protocols.schema import Phase, Protocol
     from rehabbot.storage.store import SessionStore
+    from rehabbot.storage.summary import StoredSummary
 
 #: Summary numbers a rule may read directly.
 SESSION_METRICS = ("duration_s", "strides_right", "strides_left", "cadence_steps_per_min")
@@ -59,18 +60,17 @@ class Condition(NamedTuple):
     op: str
     threshold: float
 
-    def value(self, summary: Mapping[str, Any]) -> float | None:
+    def value(self, summary: StoredSummary) -> float | None:
         """The metric in a stored session summary (None: not there or not a number)."""
         name, _, joint = self.metric.partition(".")
         if name in SESSION_METRICS:
-            found = summary.get(name)
-            return float(found) if isinstance(found, int | float) else None
-        values = [float(j[name]) for j in summary.get("joints", ())
-                  if isinstance(j.get(name), int | float) and (not joint or j["name"] == joint)]
+            found = getattr(summary, name)
+            return None if found is None else float(found)
+        values = [float(getattr(j, name)) for j in summary.joints if not joint or j.name == joint]
         values = [v for v in values if math.isfinite(v)]
         return sum(values) / len(values) if values else None
 
-    def holds(self, summary: Mapping[str, Any]) -> bool:
+    def holds(self, summary: StoredSummary) -> bool:
         """Whether the comparison holds for ``summary`` (False if the metric is missing)."""
         value = self.value(summary)
         return value is not None and COMPARISONS[self.op](value, self.threshold)
@@ -176,7 +176,7 @@ def phase_values(protocol: Protocol) -> PhaseValues:
 
 
 def progress(
-    protocol: Protocol, last_summary: Mapping[str, Any] | None, last_values: PhaseValues | None,
+    protocol: Protocol, last_summary: StoredSummary | None, last_values: PhaseValues | None,
 ) -> tuple[PhaseValues, list[Change]]:
     """The adjustable values of the next session and the changes the rules made.
 

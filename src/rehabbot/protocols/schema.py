@@ -14,6 +14,14 @@ A file without ``[[phases]]`` is one training phase of ``duration_s`` (the forma
 protocol files). Progression rules (``[[progression]]``, :mod:`rehabbot.protocols.progression`)
 change the adjustable parameters from one session to the next. Units are in the field names;
 percentages are 0-100.
+
+The controller and the phase source are names of their registries
+(:data:`~rehabbot.controllers.registry.CONTROLLERS`,
+:data:`~rehabbot.controllers.phase_sources.PHASE_SOURCES`), so a controller another
+distribution registers is a valid ``controller`` here. Every parameter is checked against a
+:class:`~rehabbot.controllers.base.ParamSpec` (:meth:`~rehabbot.controllers.base.ParamSpec.check`):
+a controller's parameters against its own ``param_specs``, the session's (guidance, treadmill
+speed, body-weight support, cadence) against :data:`SESSION_PARAMETERS`.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
@@ -34,19 +44,22 @@ from pydantic_core import InitErrorDetails
 from rehabbot.body.range_of_motion import JointRanges
 from rehabbot.configfile import bundled_file, load_toml_model, resolve_named_file
 from rehabbot.controllers.assessment_specs import ASSESSMENT_SPECS as ROBOT_ASSESSMENTS
-from rehabbot.controllers.factory import CONTROLLER_CLASSES, GUIDANCE_PARAM
+from rehabbot.controllers.base import GUIDANCE, Controller, ParamSpec
 from rehabbot.controllers.impedance import FLOOR_PARAMS
+from rehabbot.controllers.phase_sources import PHASE_SOURCES
+from rehabbot.controllers.registry import CONTROLLERS
+from rehabbot.errors import ConfigurationError
 from rehabbot.protocols.progression import ProgressionRule
 
 DEFAULT_PROTOCOL = "standard_gait"
 
 #: The parameters of a phase a therapist may change while it runs, besides the controller's
 #: own (its ``param_specs``): unit and absolute range (inclusive).
-SESSION_PARAMETERS: dict[str, tuple[str, float, float]] = {
-    "guidance_pct": ("%", 0.0, 100.0),
-    "treadmill_speed_kmh": ("km/h", 0.0, 5.0),
-    "body_weight_support_pct": ("%", 0.0, 100.0),
-    "cadence_steps_per_min": ("steps/min", 20.0, 160.0),
+SESSION_PARAMETERS: dict[str, ParamSpec] = {
+    "guidance_pct": GUIDANCE,
+    "treadmill_speed_kmh": ParamSpec("km/h", 0.0, 5.0, "treadmill speed"),
+    "body_weight_support_pct": ParamSpec("%", 0.0, 100.0, "body-weight support"),
+    "cadence_steps_per_min": ParamSpec("steps/min", 20.0, 160.0, "cadence"),
 }
 #: The longest phase (s).
 MAX_PHASE_S = 7200.0
@@ -58,13 +71,42 @@ STEP_TIME_LIMIT_FACTOR = 2.0
 
 PhaseKind = Literal["warm_up", "training", "assessment", "cool_down"]
 WALKING_KINDS: tuple[PhaseKind, ...] = ("warm_up", "training", "cool_down")
-ControllerName = Literal["impedance", "assist_as_needed", "path_control", "transparent"]
+#: A controller's name (a name of :data:`~rehabbot.controllers.registry.CONTROLLERS`).
+ControllerName = str
 
 
-def _range(name: str, *, gt: bool = False) -> Any:
-    """A pydantic ``Field`` bounded by the absolute range of :data:`SESSION_PARAMETERS`."""
-    _, low, high = SESSION_PARAMETERS[name]
-    return Field(gt=low, le=high) if gt else Field(ge=low, le=high)
+def controller_class(name: str) -> type[Controller]:
+    """The controller class registered as ``name``, for a validator.
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones), or a plug-in that cannot be
+            loaded.
+    """
+    try:
+        return CONTROLLERS.load(name)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def has_guidance(name: object) -> bool:
+    """Whether the controller ``name`` has a guidance level (False for an unknown name: its
+    validator says what is wrong with it)."""
+    try:
+        return isinstance(name, str) and CONTROLLERS.load(name).guidance_param is not None
+    except ConfigurationError:
+        return False
+
+
+def check(spec: ParamSpec, name: str, value: float) -> float:
+    """``value`` if ``spec`` allows it (:meth:`ParamSpec.check`), for a validator.
+
+    Raises:
+        ValueError: it does not (the message names ``name``, the unit and the range).
+    """
+    try:
+        return spec.check(name, value)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class JointGains(BaseModel):
@@ -99,20 +141,43 @@ class TrainingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     controller: ControllerName = "impedance"
-    phase_source: Literal[
-        "cadence", "oscillator", "portrait", "oscillator_left", "portrait_left", "thighs",
-    ] = "cadence"
+    phase_source: str = "cadence"
     controller_params: dict[str, float] = Field(default_factory=dict)
-    cadence_steps_per_min: float = _range("cadence_steps_per_min")
-    treadmill_speed_kmh: float = _range("treadmill_speed_kmh")
-    body_weight_support_pct: float = _range("body_weight_support_pct")
-    guidance_pct: float = _range("guidance_pct")
+    cadence_steps_per_min: float
+    treadmill_speed_kmh: float
+    body_weight_support_pct: float
+    guidance_pct: float
     stiffness_nm_per_rad: JointGains
     damping_nms_per_rad: JointGains
     range_of_motion_deg: JointRanges = JointRanges()
     soft_zone_deg: float = Field(3.0, gt=0.0, le=20.0)
     guidance_floor_pct: dict[str, float] = Field(default_factory=dict)
     adjustable: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    @field_validator("controller")
+    @classmethod
+    def _registered_controller(cls, name: str) -> str:
+        controller_class(name)
+        return name
+
+    @field_validator("phase_source")
+    @classmethod
+    def _registered_phase_source(cls, name: str) -> str:
+        try:
+            return PHASE_SOURCES.check(name)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator(*SESSION_PARAMETERS)
+    @classmethod
+    def _session_parameter_in_range(cls, value: float, info: ValidationInfo) -> float:
+        name = str(info.field_name)
+        return check(SESSION_PARAMETERS[name], name, value)
+
+    @property
+    def param_specs(self) -> dict[str, ParamSpec]:
+        """The specs of every parameter of this phase: the session's and the controller's."""
+        return SESSION_PARAMETERS | controller_class(self.controller).param_specs
 
     def guidance_floors(self) -> dict[str, float]:
         """``{floor parameter: %}`` for every joint that can have a floor (0 where none is set)."""
@@ -135,33 +200,31 @@ class TrainingSettings(BaseModel):
             return self.guidance_floors()[name]
         return self.controller_params.get(name)
 
-    def absolute_range(self, name: str) -> tuple[str, float, float]:
-        """Unit and absolute range of adjustable parameter ``name``.
+    def absolute_range(self, name: str) -> ParamSpec:
+        """The spec (unit, absolute range) of adjustable parameter ``name``.
 
         Raises:
             ValueError: no such parameter for this phase's controller (message lists the known).
         """
-        if name in SESSION_PARAMETERS:
-            return SESSION_PARAMETERS[name]
-        spec = CONTROLLER_CLASSES[self.controller].param_specs.get(name)
-        if spec is None:
-            known = sorted({*SESSION_PARAMETERS,
-                            *CONTROLLER_CLASSES[self.controller].param_specs})
+        specs = self.param_specs
+        if name not in specs:
             raise ValueError(f"{name!r} is not a parameter of the {self.controller} controller; "
-                             f"known: {', '.join(known)}")
-        return spec.unit, spec.low, spec.high
+                             f"known: {', '.join(sorted(specs))}")
+        return specs[name]
 
     @model_validator(mode="after")
     def _floors_valid(self) -> TrainingSettings:
-        kinds = {joint.rsplit("_", 1)[0] for joint in FLOOR_PARAMS}
+        kinds = {joint.rsplit("_", 1)[0]: param for joint, param in FLOOR_PARAMS.items()}
+        specs = controller_class(self.controller).param_specs
         for key, value in self.guidance_floor_pct.items():
             where = f"guidance_floor_pct.{key}"
-            if key not in FLOOR_PARAMS and key not in kinds:
+            param = FLOOR_PARAMS.get(key, kinds.get(key))
+            if param is None:
                 raise ValueError(f"{where}: not a joint kind ({', '.join(sorted(kinds))}) or "
                                  f"joint ({', '.join(FLOOR_PARAMS)})")
-            if not 0.0 <= value <= 100.0:
-                raise ValueError(f"{where} = {value:g} % is outside [0, 100] %")
-            if value > 0.0 and self.controller not in GUIDANCE_PARAM:
+            if param in specs:
+                check(specs[param], where, value)
+            elif value != 0.0:
                 raise ValueError(f"{where}: the {self.controller} controller has no guidance "
                                  "to put a floor under")
         return self
@@ -169,30 +232,28 @@ class TrainingSettings(BaseModel):
     @model_validator(mode="after")
     def _controller_params_known(self) -> TrainingSettings:
         for name, value in self.controller_params.items():
-            unit, low, high = self.absolute_range(name)
+            where = f"controller_params.{name}"
             if name in SESSION_PARAMETERS:
-                raise ValueError(f"controller_params.{name}: set {name} as a field of the phase "
-                                 "or protocol, not as a controller parameter")
+                raise ValueError(f"{where}: set {name} as a field of the phase or protocol, not "
+                                 "as a controller parameter")
             if name in FLOOR_PARAMS.values():
-                raise ValueError(f"controller_params.{name}: set guidance floors in the "
-                                 "guidance_floor_pct table")
-            if not low <= value <= high:
-                raise ValueError(f"controller_params.{name} = {value:g} {unit} is outside "
-                                 f"[{low:g}, {high:g}] {unit}")
+                raise ValueError(f"{where}: set guidance floors in the guidance_floor_pct table")
+            check(self.absolute_range(name), where, value)
         return self
 
     @model_validator(mode="after")
     def _adjustable_bounds(self) -> TrainingSettings:
         for name, (low, high) in self.adjustable.items():
-            unit, lowest, highest = self.absolute_range(name)
+            spec = self.absolute_range(name)
             where = f"adjustable.{name}"
             if not low <= high:
                 raise ValueError(f"{where}: the lowest {low:g} must not be above the highest "
                                  f"{high:g}")
+            unit, lowest, highest = spec.unit, spec.low, spec.high
             if not lowest <= low <= high <= highest:
                 raise ValueError(f"{where} = [{low:g}, {high:g}] {unit} must lie inside "
                                  f"[{lowest:g}, {highest:g}] {unit}")
-            if name == "guidance_pct" and self.controller not in GUIDANCE_PARAM:
+            if name == "guidance_pct" and not has_guidance(self.controller):
                 raise ValueError(f"{where}: the {self.controller} controller has no guidance "
                                  "level to adjust")
             value = self.value_of(name)
@@ -326,7 +387,7 @@ def _with_defaults(data: Any) -> Any:
         top_bounds = data.get("adjustable", {})
         if not same:
             merged.pop("controller_params", None)
-            if controller not in GUIDANCE_PARAM:
+            if not has_guidance(controller):
                 merged.pop("guidance_floor_pct", None)
         own_bounds = phase.get("adjustable", {})
         merged.update(phase)
@@ -334,7 +395,7 @@ def _with_defaults(data: Any) -> Any:
             merged["adjustable"] = {
                 k: v for k, v in top_bounds.items()
                 if same or (k in SESSION_PARAMETERS
-                            and (k != "guidance_pct" or controller in GUIDANCE_PARAM))
+                            and (k != "guidance_pct" or has_guidance(controller)))
             } | own_bounds
         filled.append(merged)
     data["phases"] = filled
@@ -363,7 +424,9 @@ class Protocol(TrainingSettings):
     @classmethod
     def _each_missing_field_once(cls, data: Any, handler: ModelWrapValidatorHandler[Protocol]
                                  ) -> Protocol:
-        """A bad top-level field is reported once, not again for every phase that inherits it."""
+        """A bad top-level field is reported once, not again for every phase that inherits it;
+        an error several phases share is reported once, at ``phases.*`` (every phase) or
+        ``phases.0,2`` (those phases)."""
         try:
             return handler(data)
         except ValidationError as exc:
@@ -373,8 +436,24 @@ class Protocol(TrainingSettings):
                 e["loc"][:1] == ("phases",) and (
                     (e["loc"][2:], e["type"], e["msg"]) in top
                     or (len(e["loc"]) == 1 and e["type"] == "too_short")))]
+            shared: dict[tuple[object, ...], list[int]] = {}
+            for e in kept:
+                if e["loc"][:1] == ("phases",) and len(e["loc"]) > 1:
+                    shared.setdefault((e["loc"][2:], e["type"], e["msg"]), []).append(
+                        int(e["loc"][1]))
+            phases = data.get("phases") if isinstance(data, dict) else None
+            count = len(phases) if isinstance(phases, list) else 0
+            once = []
+            for e in kept:
+                where = shared.get((e["loc"][2:], e["type"], e["msg"]), [])
+                if len(where) > 1:
+                    if int(e["loc"][1]) != where[0]:
+                        continue
+                    which = "*" if len(where) == count else ",".join(map(str, where))
+                    e = {**e, "loc": ("phases", which, *e["loc"][2:])}
+                once.append(e)
             raise ValidationError.from_exception_data(
-                exc.title, cast(list[InitErrorDetails], kept)) from None
+                exc.title, cast(list[InitErrorDetails], once)) from None
 
     @model_validator(mode="after")
     def _phase_order(self) -> Protocol:

@@ -66,24 +66,16 @@ from rehabbot.runtime.realtime import (
 from rehabbot.runtime.stall import STALL_THRESHOLD_S, Stall, StallWatch
 from rehabbot.safety.faults import EventSink, Fault, SafetyEvent, StopCategory
 from rehabbot.safety.supervisor import BusErrorCounters, Supervisor
+from rehabbot.storage.samples import Sample
 
 
 class SampleSink(Protocol):
-    """Where the loop pushes one sample per tick (the recorder); must not block."""
+    """Where the loop pushes one sample per tick (the recorder, a live ring); must not block."""
 
-    def push(
-        self,
-        tick: int,
-        t_s: float,
-        phase: float,
-        contact_r: bool,
-        contact_l: bool,
-        q: FloatArray,
-        qd: FloatArray,
-        tau: FloatArray,
-        tau_cmd: FloatArray,
-        q_ref: FloatArray,
-    ) -> None: ...
+    def push(self, sample: Sample) -> None:
+        """Take one tick's :class:`~rehabbot.storage.samples.Sample`; read it now and copy what
+        is kept (the loop repoints its fields next tick)."""
+        ...
 
 
 @runtime_checkable
@@ -112,22 +104,10 @@ class TeeSink:
         """The primary sink's error (None if it cannot fail or works)."""
         return self.primary.error if isinstance(self.primary, FallibleSink) else None
 
-    def push(
-        self,
-        tick: int,
-        t_s: float,
-        phase: float,
-        contact_r: bool,
-        contact_l: bool,
-        q: FloatArray,
-        qd: FloatArray,
-        tau: FloatArray,
-        tau_cmd: FloatArray,
-        q_ref: FloatArray,
-    ) -> None:
+    def push(self, sample: Sample) -> None:
         """Push one sample to both sinks."""
-        self.primary.push(tick, t_s, phase, contact_r, contact_l, q, qd, tau, tau_cmd, q_ref)
-        self.live.push(tick, t_s, phase, contact_r, contact_l, q, qd, tau, tau_cmd, q_ref)
+        self.primary.push(sample)
+        self.live.push(sample)
 
 
 @dataclass
@@ -332,6 +312,8 @@ class ControlLoop:
         perf, drive_time, catch_up = time.perf_counter, clock.drive_time, clock.catch_up
         tau_cmd = np.zeros(robot.n_joints)
         work = np.zeros(robot.n_joints)
+        sample = Sample.zeros(robot.n_joints)  # repointed every tick, never reallocated
+        sample.tau_cmd = tau_cmd
         first_tick, skipped_before = clock.ticks, clock.skipped_ticks
         next_progress = progress_every_ticks
         tick = self.ticks_run = 0
@@ -380,12 +362,13 @@ class ControlLoop:
                     if sink is not None:
                         sink(event)
             if recorder is not None:
-                contact_r, contact_l = contacts() if contacts is not None else no_contact
+                sample.contact_r, sample.contact_l = (
+                    contacts() if contacts is not None else no_contact)
                 _expected_torque(command, state, tau_cmd, work)
-                recorder.push(
-                    tick, state.t_s, controller.phase_, contact_r, contact_l, state.q, state.qd,
-                    state.tau, tau_cmd, command.q_ref,
-                )
+                sample.tick, sample.t_s, sample.phase = tick, state.t_s, controller.phase_
+                sample.q, sample.qd, sample.tau = state.q, state.qd, state.tau
+                sample.q_ref = command.q_ref
+                recorder.push(sample)
             compute.record(perf() - start)
             lateness.record(clock.wait_next_tick())
             tick += 1

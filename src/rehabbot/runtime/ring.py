@@ -34,14 +34,13 @@ import numpy as np
 import numpy.typing as npt
 
 from rehabbot.errors import ConfigurationError
+from rehabbot.storage.samples import JOINT_ARRAYS, Sample
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 #: Columns before the joint arrays: tick, t_s, phase, contact_r, contact_l.
 SCALAR_COLUMNS = ("tick", "t_s", "phase", "contact_r", "contact_l")
-#: The joint arrays of a row, in order, each ``n_joints`` wide.
-JOINT_ARRAYS = ("q", "qd", "tau", "tau_cmd", "q_ref")
 _HEADER_WORDS = 4  # written, capacity, n_joints, begun
 
 
@@ -146,9 +145,10 @@ class LiveRing:
 
     >>> ring = LiveRing(n_joints=1, capacity=4)
     >>> writer, reader = RingWriter(ring.spec), RingReader(ring.spec)
-    >>> z = np.zeros(1)
+    >>> sample = Sample.zeros(1)
     >>> for k in range(6):
-    ...     writer.push(k, k * 0.001, 0.0, True, False, z + k, z, z, z, z)
+    ...     sample.tick, sample.t_s, sample.q = k, k * 0.001, np.full(1, float(k))
+    ...     writer.push(sample)
     >>> block = reader.read()
     >>> block.column("tick").tolist(), block.lost
     ([2.0, 3.0, 4.0, 5.0], 2)
@@ -187,35 +187,23 @@ class RingWriter:
         """Rows pushed so far."""
         return self._written
 
-    def push(
-        self,
-        tick: int,
-        t_s: float,
-        phase: float,
-        contact_r: bool,
-        contact_l: bool,
-        q: FloatArray,
-        qd: FloatArray,
-        tau: FloatArray,
-        tau_cmd: FloatArray,
-        q_ref: FloatArray,
-    ) -> None:
+    def push(self, sample: Sample) -> None:
         """Copy one tick into the ring, overwriting the oldest row when it is full; O(1)."""
         m, k = self._map, self._written
         m.header[3] = k + 1  # begun: from now on the row of sequence k - capacity is gone
         i = k % m.capacity
         row = m.rows[i]
-        row[0] = tick
-        row[1] = t_s
-        row[2] = phase
-        row[3] = contact_r
-        row[4] = contact_l
+        row[0] = sample.tick
+        row[1] = sample.t_s
+        row[2] = sample.phase
+        row[3] = sample.contact_r
+        row[4] = sample.contact_l
         sq, sqd, stau, scmd, sref = self._slices
-        row[sq] = q
-        row[sqd] = qd
-        row[stau] = tau
-        row[scmd] = tau_cmd
-        row[sref] = q_ref
+        row[sq] = sample.q
+        row[sqd] = sample.qd
+        row[stau] = sample.tau
+        row[scmd] = sample.tau_cmd
+        row[sref] = sample.q_ref
         m.stamps[i] = k
         self._written = k + 1
         m.header[0] = k + 1

@@ -114,8 +114,15 @@ class Stall:
 
     @property
     def doing(self) -> str:
-        """What the loop's thread did, as the kernel accounted it: ``computing``,
-        ``waiting for a CPU``, ``waiting (lock, GIL, I/O or sleep)`` or ``unknown``."""
+        """What the loop's thread did, as the kernel accounted it: ``stolen by the hypervisor``,
+        ``computing``, ``waiting for a CPU``, ``waiting (lock, GIL, I/O or sleep)`` or
+        ``unknown``.
+
+        Steal comes first: a guest kernel that does not subtract steal time from its tasks
+        counts the time its CPU was taken away as the running thread's own CPU time.
+        """
+        if self.steal_s >= self.duration_s / 2:  # False for NaN
+            return "stolen by the hypervisor"
         if math.isnan(self.cpu_s):
             return "unknown"
         if self.cpu_s >= self.duration_s / 2:

@@ -29,11 +29,10 @@ from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS, RobotAssessmen
 from rehabbot.body.normative_gait import GaitReference
 from rehabbot.controllers.procedures import AssessmentBattery, Procedure, Step
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import Phase
 from rehabbot.runtime.loop import SampleSink
 from rehabbot.safety.faults import SafetyEvent
-from rehabbot.storage.store import SampleBlock
+from rehabbot.storage.samples import Sample, SampleBlock
 
 
 @dataclass(frozen=True)
@@ -134,15 +133,13 @@ class ShiftedSink:
     def __init__(self, sink: SampleSink, offset: int) -> None:
         self.sink = sink
         self.offset = offset
+        self._shifted = Sample.zeros(0)  # repointed at every push
 
     @property
     def error(self) -> BaseException | None:
         """The wrapped sink's error, if it can fail."""
         return getattr(self.sink, "error", None)
 
-    def push(self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-             q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray,
-             q_ref: FloatArray) -> None:
-        """Push one sample, its tick shifted."""
-        self.sink.push(tick + self.offset, t_s, phase, contact_r, contact_l, q, qd, tau,
-                       tau_cmd, q_ref)
+    def push(self, sample: Sample) -> None:
+        """Push one sample, its tick shifted (the loop's own sample is left as it is)."""
+        self.sink.push(sample.shifted(self.offset, self._shifted))

@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, cast, get_args
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rehabbot.controllers.registry import CONTROLLERS
 from rehabbot.errors import ConfigurationError
-from rehabbot.protocols.schema import ControllerName
 from rehabbot.session.replay import (
     Q_REF_TOLERANCE_DEG,
     TAU_TOLERANCE_NM,
@@ -66,7 +66,7 @@ def replay_command(
     session_id: Annotated[int, typer.Argument(help="session id (see `rehabbot sessions list`)")],
     controller: Annotated[
         str | None, typer.Option(help="replay with this controller instead: "
-                                      + ", ".join(get_args(ControllerName)))
+                                      + ", ".join(CONTROLLERS.names()))
     ] = None,
     param: Annotated[
         list[str] | None,
@@ -88,13 +88,13 @@ def replay_command(
 
     Exit status 0: identical within tolerance; 1: they differ; 2: bad input.
     """
-    if controller is not None and controller not in get_args(ControllerName):
+    if controller is not None and controller not in CONTROLLERS:
         raise ConfigurationError(f"--controller {controller!r}: choose one of "
-                                 f"{', '.join(get_args(ControllerName))}")
+                                 f"{', '.join(CONTROLLERS.names())}")
     params = dict(_param(text) for text in param or [])
     report = replay_session(
         store if store is not None else default_store_path(), session_id,
-        controller=cast(ControllerName | None, controller), params=params,
+        controller=controller, params=params,
         q_ref_tolerance_deg=tolerance_deg, tau_tolerance_nm=tolerance_nm)
     if as_json:
         print(json.dumps({"session_id": report.session_id, "ticks": report.ticks,

@@ -31,12 +31,17 @@ import numpy as np
 from pydantic import ValidationError
 
 from rehabbot.configfile import describe_validation_error
-from rehabbot.controllers.factory import GUIDANCE_PARAM
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray, JointState
 from rehabbot.protocols.phased import PhasedController, StepCounter
-from rehabbot.protocols.schema import SESSION_PARAMETERS, ControllerName, Phase, Protocol
+from rehabbot.protocols.schema import (
+    SESSION_PARAMETERS,
+    ControllerName,
+    Phase,
+    Protocol,
+    has_guidance,
+)
 from rehabbot.safety.faults import StopCategory
 from rehabbot.session.runner import (
     DEMO_PATIENT,
@@ -44,7 +49,9 @@ from rehabbot.session.runner import (
     phase_builder,
     session_phases,
 )
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 
 #: Default tolerance on the reference angle (deg) and the commanded torque (N·m): replay of
 #: the same code is exact, so anything above rounding counts.
@@ -119,7 +126,7 @@ def changed_phases(
         if controller is not None and controller != phase.controller:
             data |= {"controller": controller, "controller_params": {}, "adjustable": {
                 k: v for k, v in phase.adjustable.items() if k in SESSION_PARAMETERS
-                and (k != "guidance_pct" or controller in GUIDANCE_PARAM)}}
+                and (k != "guidance_pct" or has_guidance(controller))}}
         for key, value in params.items():
             phase_name, _, name = key.rpartition(".")
             if phase.walking and phase_name in ("", phase.name):
@@ -161,7 +168,7 @@ def replay_session(
                                      f"{unit} >= 0 (0 = exact)")
     with SessionStore.open_existing(store_path) as store:
         stored = store.session_parameters(session_id)
-        summary = store.session_summary(session_id) or {}
+        summary = store.session_summary(session_id) or StoredSummary()
         # the walking loop's ticks (a battery of robot assessments may have run before them)
         samples = store.load_walking_samples(session_id)
     if "robot" not in stored or "protocol" not in stored:
@@ -171,14 +178,13 @@ def replay_session(
     protocol = Protocol.model_validate(stored["protocol"])
     phases = session_phases(protocol, stored.get("duration_s"), stored.get("guidance_pct"))
     walking = changed_phases(tuple(p for p in phases if p.walking), controller, params or {})
-    changes = {int(tick): values for tick, values in summary.get("param_changes", [])}
+    changes = dict(summary.param_changes)
     if controller is not None and changes:
         changes = {}  # the recorded live changes named the recorded controller's parameters
     return _run(session_id, robot, walking, samples, changes,
                 float(stored.get("height_m", DEMO_PATIENT.height_m)),
                 float(stored.get("mass_kg", DEMO_PATIENT.mass_kg)),
-                q_ref_tolerance_deg, tau_tolerance_nm, bool(summary.get("ramp_in", False)),
-                bool(summary.get("fade_out", False)))
+                q_ref_tolerance_deg, tau_tolerance_nm, summary.ramp_in, summary.fade_out)
 
 
 def _run(

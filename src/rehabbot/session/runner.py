@@ -68,7 +68,8 @@ from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plan
 from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.recorder import Recorder
-from rehabbot.storage.store import SessionSamples, SessionStore
+from rehabbot.storage.samples import SessionSamples
+from rehabbot.storage.store import SessionStore
 from rehabbot.storage.truth import MUSCLE_TORQUE, TruthRecorder, write_truth
 
 #: Time (s) a battery's loop may run beyond its planned course (it ends itself when done):
@@ -192,7 +193,8 @@ def session_phases(
     out = []
     for phase in phases:
         if phase.kind == "training":
-            low, high = phase.adjustable.get("guidance_pct", (0.0, 100.0))
+            spec = phase.absolute_range("guidance_pct")  # the bounds, else the whole range
+            low, high = phase.adjustable.get("guidance_pct", (spec.low, spec.high))
             if not low <= guidance <= high:
                 raise ConfigurationError(
                     f"guidance {guidance:g} % is outside [{low:g}, {high:g}] %, the bounds of "

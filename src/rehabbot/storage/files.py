@@ -1,4 +1,4 @@
-"""Private folders and files for patient data, written and deleted without following links.
+r"""Private folders and files for patient data, written and deleted without following links.
 
 Everything rehabbot writes outside its store (exports, a patient's copy of their record,
 reports) holds health data, and erasure later deletes it. Three rules hold here:
@@ -13,7 +13,10 @@ reports) holds health data, and erasure later deletes it. Three rules hold here:
   (``session_1.csv`` → ``/home/x/thesis.tex``, or a folder swapped for a link) makes erasure
   stop with an error instead of deleting the link's target.
 
-Paths are absolute; a file's place below its root is its path relative to the root.
+Paths are absolute; a file's place below its root is its path relative to the root. A file
+written outside the store is made owner-only (mode 0o600) before its data goes in, and removed if
+the writing fails (:func:`private_file`, :func:`write_private_text`): exporters and reports use
+them, and their failures are :class:`~rehabbot.errors.ExportError`\ s.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rehabbot.errors import StorageError
+from rehabbot.errors import ExportError, StorageError, shorten
+
+STORE_ENV_VAR = "REHABBOT_STORE"
+"""The environment variable naming the session store file (``--store`` overrides it)."""
 
 #: Mode of every folder rehabbot creates for patient data (owner only).
 DIR_MODE = 0o700
@@ -219,3 +225,82 @@ def remove_empty_folders(folder: Path, root: Path, *, remove_root: bool) -> list
         removed.append(folder)
         folder = folder.parent
     return removed
+
+
+#: Mode of every file written outside the store: owner read/write only (the files hold health
+#: data).
+FILE_MODE = 0o600
+
+
+@contextmanager
+def private_file(path: Path) -> Iterator[Path]:
+    """Make ``path`` an owner-only file (mode 0o600) for a writer to fill; remove it on failure.
+
+    A new file is created empty with mode 0o600, an existing regular file is set to that mode
+    first, so that the data is never readable by others, even while it is written; writers
+    that truncate and rewrite the file (ezc3d, ``open(..., "w")``) keep the mode. A symbolic
+    link at ``path`` is refused (``O_NOFOLLOW``), never written through nor chmodded. If the
+    writer fails, a file this call created, or an existing one the writer changed, is deleted:
+    no empty or partial file stays behind.
+
+    Raises:
+        ExportError: ``path`` is a link or not a regular file, or the file cannot be created or
+            written (the writer's OSError).
+    """
+    flags = os.O_NOFOLLOW | os.O_CLOEXEC
+    new = True
+    try:
+        try:
+            fd = os.open(path, flags | os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            new = False
+            fd = os.open(path, flags | os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise ExportError(f"cannot write {shorten(str(path))}: it is not a regular file; "
+                              "choose another file name")
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    try:
+        yield path
+    except BaseException as exc:
+        _remove_if_changed(path, before, new)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
+        raise
+
+
+def _remove_if_changed(path: Path, before: os.stat_result, new: bool) -> None:
+    """Delete ``path`` if it was made by a failed writer (new) or changed since ``before``."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        return
+    changed = (now.st_size, now.st_mtime_ns, now.st_ino) != (
+        before.st_size, before.st_mtime_ns, before.st_ino)
+    if stat.S_ISREG(now.st_mode) and (new or changed):
+        path.unlink(missing_ok=True)
+
+
+def _cannot_write(path: Path, exc: OSError) -> ExportError:
+    if exc.errno == errno.ELOOP:
+        return ExportError(f"cannot write {shorten(str(path))}: it is a symbolic link, and "
+                           "rehabbot never writes through links; remove it or choose another "
+                           "folder")
+    return ExportError(f"cannot write {shorten(str(path))}: {exc.strerror or exc}; check the "
+                       "folder's permissions and free space")
+
+
+def write_private_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to an owner-only file and return its path.
+
+    Raises:
+        ExportError: the file cannot be written.
+    """
+    with private_file(path):
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -19,8 +19,10 @@ Example::
 
     recorder = Recorder(store_path, session_id, n_joints=4)
     recorder.start()
+    sample = Sample.zeros(4)
     for tick in range(n):                      # the control loop
-        recorder.push(tick, t_s, phase, contact_r, contact_l, q, qd, tau, tau_cmd, q_ref)
+        sample.tick, sample.t_s, sample.q = tick, t_s, q   # ... the tick's values
+        recorder.push(sample)
     recorder.stop()                            # flushes; raises StorageError if a write failed
 """
 
@@ -35,7 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rehabbot.errors import StorageError
-from rehabbot.storage.store import FloatArray, SampleBlock, SessionStore
+from rehabbot.storage.samples import Sample, SampleBlock
+from rehabbot.storage.store import SessionStore
 
 _T = TypeVar("_T", bound=np.generic)
 
@@ -131,35 +134,12 @@ class Recorder:
             raise StorageError(f"the recorder cannot start: {self._error}") from self._error
         self._thread = thread
 
-    def push(
-        self,
-        tick: int,
-        t_s: float,
-        phase: float,
-        contact_r: bool,
-        contact_l: bool,
-        q: FloatArray,
-        qd: FloatArray,
-        tau: FloatArray,
-        tau_cmd: FloatArray,
-        q_ref: FloatArray,
-    ) -> None:
-        """Queue one tick's sample; never blocks, copies the arrays.
+    def push(self, sample: Sample) -> None:
+        """Queue one tick's sample; never blocks, copies its values.
 
-        Call it from one thread (the loop's). If the ring is full the sample is dropped and
+        Call it from one thread (the loop's), with ticks increasing from push to push and
+        joint arrays of length ``n_joints``. If the ring is full the sample is dropped and
         counted in :attr:`dropped`.
-
-        Args:
-            tick: tick number, increasing from push to push.
-            t_s: loop time (s).
-            phase: gait phase in [0, 1).
-            contact_r: right foot in contact.
-            contact_l: left foot in contact.
-            q: joint angles (rad), length ``n_joints``.
-            qd: joint velocities (rad/s).
-            tau: measured joint torques (N·m).
-            tau_cmd: commanded joint torques (N·m).
-            q_ref: reference joint angles (rad).
         """
         head = self._head
         if head - self._tail_seen >= self.capacity_ticks:
@@ -169,17 +149,17 @@ class Recorder:
                 self._dropped += 1
                 return
         row = head % self.capacity_ticks
-        self._tick[row] = tick
-        self._t_s[row] = t_s
-        self._phase[row] = phase
+        self._tick[row] = sample.tick
+        self._t_s[row] = sample.t_s
+        self._phase[row] = sample.phase
         contact = self._contact
-        contact[row, 0] = contact_r
-        contact[row, 1] = contact_l
-        self._q[row] = q
-        self._qd[row] = qd
-        self._tau[row] = tau
-        self._tau_cmd[row] = tau_cmd
-        self._q_ref[row] = q_ref
+        contact[row, 0] = sample.contact_r
+        contact[row, 1] = sample.contact_l
+        self._q[row] = sample.q
+        self._qd[row] = sample.qd
+        self._tau[row] = sample.tau
+        self._tau_cmd[row] = sample.tau_cmd
+        self._q_ref[row] = sample.q_ref
         with self._lock:
             self._head = head + 1
 

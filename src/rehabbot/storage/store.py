@@ -8,7 +8,12 @@ the recorder's writes.
 Threads: a :class:`SessionStore` owns one connection and belongs to the thread that opened it
 (sqlite3's ``check_same_thread`` stays on); another thread opens its own store on the same file,
 as the recorder's writer thread does. Concurrent writers wait for each other up to
-:data:`BUSY_TIMEOUT_S`.
+:data:`~rehabbot.storage.schema.BUSY_TIMEOUT_S`. The store's companions (patient records,
+exports) run their own statements in :meth:`SessionStore.transaction`.
+
+Around this module: :mod:`~rehabbot.storage.schema` (the tables, versions and migrations),
+:mod:`~rehabbot.storage.samples` (the sample types and their blob layout) and
+:mod:`~rehabbot.storage.summary` (the stored session summary).
 
 Samples are stored in blocks: one row of table ``sample_blocks`` per call of
 :meth:`SessionStore.write_block`, each array of the block kept as one little-endian binary blob, so
@@ -32,202 +37,36 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import sqlite3
-import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import platformdirs
+from pydantic import ValidationError
 
 from rehabbot.errors import StorageError, echo
-from rehabbot.storage.files import make_private_dirs
+from rehabbot.storage.files import STORE_ENV_VAR, make_private_dirs
+from rehabbot.storage.samples import BLOB_DTYPES, SampleBlock, SessionSamples, block_shape
+from rehabbot.storage.schema import BUSY_TIMEOUT_S, check_is_store, ensure_schema, open_failure
+from rehabbot.storage.summary import StoredSummary
 
-STORE_ENV_VAR = "REHABBOT_STORE"
 MAX_ROW_ID = 2**63 - 1
 """The largest row id SQLite stores (a 64-bit signed integer)."""
-BUSY_TIMEOUT_S = 5.0
-"""How long a write waits for another connection's write transaction to end (s)."""
 FINAL_STATUSES = ("completed", "aborted", "faulted")
 """The statuses :meth:`SessionStore.finish_session` accepts; a session is 'running' before."""
 
-SCHEMA_VERSION = 5
-"""The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
-Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
-read, nor migrated. Version 2 had no patient records; version 3 reused the row ids of erased
-patients and sessions; version 4 had no simulation truth (:mod:`rehabbot.storage.truth`). They
-are migrated to version 5 when opened (:data:`_MIGRATIONS`).
-"""
-APPLICATION_ID = 0x52484254
-"""``PRAGMA application_id`` of a rehabbot store ("RHBT"), set from schema version 4 on."""
-
-_SCHEMA = (
-    """CREATE TABLE patients (
-        id INTEGER PRIMARY KEY,
-        code TEXT UNIQUE NOT NULL,
-        display_name TEXT,
-        height_m REAL,
-        mass_kg REAL,
-        created_at TEXT NOT NULL
-    )""",
-    """CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        patient_id INTEGER NOT NULL REFERENCES patients(id),
-        protocol_name TEXT NOT NULL,
-        robot_name TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        started_unix REAL NOT NULL,
-        ended_at TEXT,
-        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted', 'faulted')),
-        period_s REAL NOT NULL CHECK (period_s > 0),
-        joint_names TEXT NOT NULL,
-        summary TEXT
-    )""",
-    "CREATE INDEX sessions_by_patient ON sessions(patient_id)",
-    """CREATE TABLE session_parameters (
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        name TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (session_id, name)
-    ) WITHOUT ROWID""",
-    # Blobs hold little-endian arrays, row-major (ticks × columns): tick int64, contact uint8
-    # (right, left), everything else float64. A rowid table, as SQLite advises for large rows.
-    """CREATE TABLE sample_blocks (
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        first_tick INTEGER NOT NULL,
-        last_tick INTEGER NOT NULL,
-        n_ticks INTEGER NOT NULL CHECK (n_ticks > 0 AND last_tick - first_tick >= n_ticks - 1),
-        first_t_s REAL,
-        last_t_s REAL,
-        tick BLOB NOT NULL,
-        t_s BLOB NOT NULL,
-        phase BLOB NOT NULL,
-        contact BLOB NOT NULL,
-        q BLOB NOT NULL,
-        qd BLOB NOT NULL,
-        tau BLOB NOT NULL,
-        tau_cmd BLOB NOT NULL,
-        q_ref BLOB NOT NULL,
-        PRIMARY KEY (session_id, first_tick)
-    )""",
-    """CREATE TABLE events (
-        id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        t_s REAL NOT NULL,
-        kind TEXT NOT NULL,
-        joint TEXT,
-        detail TEXT
-    )""",
-    "CREATE INDEX events_by_session ON events(session_id, t_s)",
-)
-"""The tables of schema version 2; a new store is created with them, then migrated."""
-
-_MIGRATIONS: dict[int, tuple[str, ...] | Callable[[sqlite3.Connection], None]] = {
-    # 2 → 3: patient records (rehabbot.storage.records), exports, audit log, installation secret.
-    2: (
-        "ALTER TABLE patients ADD COLUMN birth_date TEXT",
-        "ALTER TABLE patients ADD COLUMN sex TEXT",
-        "ALTER TABLE patients ADD COLUMN affected_side TEXT",
-        "ALTER TABLE patients ADD COLUMN diagnosis TEXT",
-        """CREATE TABLE fittings (
-            patient_id INTEGER PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
-            parameters TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE consents (
-            patient_id INTEGER PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
-            research_use INTEGER NOT NULL CHECK (research_use IN (0, 1)),
-            consent_date TEXT NOT NULL,
-            recorded_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE outcomes (
-            id INTEGER PRIMARY KEY,
-            patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-            test TEXT NOT NULL,
-            value TEXT NOT NULL,
-            unit TEXT NOT NULL,
-            protocol TEXT NOT NULL,
-            measured_on TEXT NOT NULL,
-            recorded_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX outcomes_by_patient ON outcomes(patient_id, measured_on)",
-        """CREATE TABLE exports (
-            id INTEGER PRIMARY KEY,
-            patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            format TEXT NOT NULL,
-            path TEXT NOT NULL,
-            root TEXT NOT NULL,
-            exported_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX exports_by_patient ON exports(patient_id)",
-        # No foreign key: the log outlives the patients it names (by row id only).
-        """CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            operator TEXT NOT NULL,
-            action TEXT NOT NULL,
-            patient_id INTEGER,
-            detail TEXT NOT NULL
-        )""",
-        "CREATE INDEX audit_by_patient ON audit_log(patient_id)",
-        """CREATE TABLE installation (
-            name TEXT PRIMARY KEY,
-            value BLOB NOT NULL
-        ) WITHOUT ROWID""",
-    ),
-}
-"""Statements that take a store from schema version ``key`` to ``key + 1`` (3 → 4 is
-:func:`_migrate_to_ids_never_reused`)."""
-
-_NEVER_REUSED = ("patients", "sessions", "outcomes", "exports", "audit_log")
-"""The tables whose row ids the user or the audit log sees: version 4 declares their ids
-``AUTOINCREMENT``, so that SQLite never hands out the id of a deleted (erased) row again; and
-``exports.session_id`` may be NULL (a file about the patient, not one session: their copy of
-their record)."""
-_VERSION_4_INDEXES = (
-    "CREATE INDEX sessions_by_patient ON sessions(patient_id)",
-    "CREATE INDEX outcomes_by_patient ON outcomes(patient_id, measured_on)",
-    "CREATE INDEX exports_by_patient ON exports(patient_id)",
-    "CREATE INDEX audit_by_patient ON audit_log(patient_id)",
-    # An export in progress: recorded before its first byte is written, into a private staging
-    # folder below root, so that erasure finds the files of an export that never completed.
-    """CREATE TABLE export_intents (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
-        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
-        format TEXT NOT NULL,
-        staging TEXT NOT NULL,
-        root TEXT NOT NULL,
-        started_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX export_intents_by_patient ON export_intents(patient_id)",
-    # Export folders that an export created (so erasure may remove them once empty).
-    "CREATE TABLE export_folders (path TEXT PRIMARY KEY) WITHOUT ROWID",
-    f"PRAGMA application_id = {APPLICATION_ID}",
-)
-PSEUDONYM_KEY_BYTES = 32
-"""Length of the installation's pseudonym key (bytes), made once with :mod:`secrets`."""
-
-_JOINT_ARRAYS = ("q", "qd", "tau", "tau_cmd", "q_ref")
-_BLOB_DTYPES: dict[str, np.dtype[Any]] = {
-    "tick": np.dtype("<i8"), "t_s": np.dtype("<f8"), "phase": np.dtype("<f8"),
-    "contact": np.dtype("u1"), **dict.fromkeys(_JOINT_ARRAYS, np.dtype("<f8")),
-}
-"""The blob column of each :class:`SampleBlock` array, in table order, and its element type."""
 _INSERT_BLOCK = f"""
     INSERT INTO sample_blocks (session_id, first_tick, last_tick, n_ticks, first_t_s, last_t_s,
-                               {", ".join(_BLOB_DTYPES)})
-    SELECT ?1, ?2, ?3, ?4, ?5, ?6, {", ".join(f"?{i}" for i in range(7, 7 + len(_BLOB_DTYPES)))}
+                               {", ".join(BLOB_DTYPES)})
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, {", ".join(f"?{i}" for i in range(7, 7 + len(BLOB_DTYPES)))}
     WHERE coalesce((SELECT last_tick FROM sample_blocks WHERE session_id = ?1 AND first_tick <= ?3
                     ORDER BY first_tick DESC LIMIT 1), ?2 - 1) < ?2
 """
@@ -238,22 +77,7 @@ block's last tick; the primary key index finds it. The parameters are numbered, 
 sqlite3 gives up the GIL once to look up each name, and once only for all numbered ones.
 """
 
-_OPEN_HINTS = {
-    "SQLITE_NOTADB": "it is not a rehabbot session store; move it away or choose another store "
-    f"file (--store or ${STORE_ENV_VAR})",
-    "SQLITE_BUSY": "another program holds it locked; close that program or wait, then try again",
-    "SQLITE_CANTOPEN": "check that its folder exists and that you may read and write there",
-    "SQLITE_READONLY": "check that you may write the file and its folder",
-    "SQLITE_PERM": "check that you may read and write the file and its folder",
-}
-_DEFAULT_OPEN_HINT = (
-    f"check the path, or move the file away and let rehabbot create a new store there "
-    f"(or choose another with --store or ${STORE_ENV_VAR})"
-)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def default_store_path() -> Path:
@@ -318,78 +142,6 @@ class SessionInfo:
     joint_names: tuple[str, ...]
     n_ticks: int
     duration_s: float
-
-
-@dataclass
-class SampleBlock:
-    """Consecutive ticks of a recording, as arrays over ticks (rows) and joints (columns).
-
-    Attributes:
-        tick: tick numbers, shape (n,), strictly increasing.
-        t_s: loop time of each tick (s), shape (n,).
-        phase: gait phase in [0, 1), shape (n,).
-        contact: foot contact, shape (n, 2), columns right, left.
-        q: joint angles (rad), shape (n, n_joints).
-        qd: joint velocities (rad/s), shape (n, n_joints).
-        tau: measured joint torques (N·m), shape (n, n_joints).
-        tau_cmd: commanded joint torques (N·m), shape (n, n_joints).
-        q_ref: reference joint angles (rad), shape (n, n_joints).
-
-    Raises:
-        ValueError: the shapes do not agree.
-    """
-
-    tick: IntArray
-    t_s: FloatArray
-    phase: FloatArray
-    contact: BoolArray
-    q: FloatArray
-    qd: FloatArray
-    tau: FloatArray
-    tau_cmd: FloatArray
-    q_ref: FloatArray
-
-    def __post_init__(self) -> None:
-        n = self.tick.shape[0]
-        for name in ("tick", "t_s", "phase"):
-            if getattr(self, name).shape != (n,):
-                raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({n},)")
-        if self.contact.shape != (n, 2):
-            raise ValueError(f"contact has shape {self.contact.shape}, expected ({n}, 2)")
-        shape = self.q.shape
-        for name in ("q", "qd", "tau", "tau_cmd", "q_ref"):
-            if getattr(self, name).ndim != 2 or getattr(self, name).shape != (n, shape[-1]):
-                raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected "
-                                 f"({n}, n_joints) like q {shape}")
-
-    def __len__(self) -> int:
-        """Number of ticks."""
-        return int(self.tick.shape[0])
-
-    @property
-    def n_joints(self) -> int:
-        """Number of joints (columns of the joint arrays)."""
-        return int(self.q.shape[1])
-
-
-#: The per-tick fields of a :class:`SampleBlock`.
-_ROW_FIELDS = ("tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd", "q_ref")
-
-
-@dataclass
-class SessionSamples(SampleBlock):
-    """All recorded ticks of one session, in tick order; a :class:`SampleBlock` with joint names.
-
-    Attributes:
-        joint_names: name of each joint column, e.g. ``("hip_flexion_r", "knee_angle_r")``.
-    """
-
-    joint_names: tuple[str, ...] = field(default=())
-
-    def ticks_between(self, first: int, end: int) -> SessionSamples:
-        """The rows of ticks in ``[first, end)``."""
-        rows = (self.tick >= first) & (self.tick < end)
-        return replace(self, **{name: getattr(self, name)[rows] for name in _ROW_FIELDS})
 
 
 def _json(value: object) -> str:
@@ -466,7 +218,7 @@ class SessionStore:
         path = default_store_path() if path is None else Path(path).expanduser()
         try:
             make_private_dirs(path.parent)
-            _check_is_store(path)  # before its mode is touched: it may be anybody's file
+            check_is_store(path)  # before its mode is touched: it may be anybody's file
             _create_owner_only(path)
             # SQLite gives the -wal and -shm files it creates the store's mode; older ones
             # (left by a crash, or copied) are restricted here
@@ -481,15 +233,15 @@ class SessionStore:
         try:
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StorageError(_open_failure(path, exc)) from exc
+            raise StorageError(open_failure(path, exc)) from exc
         try:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            _ensure_schema(db, path)  # with foreign keys off: migrations rebuild tables
+            ensure_schema(db, path)  # with foreign keys off: migrations rebuild tables
             db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             db.close()
-            raise StorageError(_open_failure(path, exc)) from exc
+            raise StorageError(open_failure(path, exc)) from exc
         except StorageError:
             db.close()
             raise
@@ -539,11 +291,31 @@ class SessionStore:
             raise StorageError(f"{what} failed in session store {self.path}: {exc}") from exc
 
     @contextmanager
-    def _transaction(self, what: str, *, write: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction: committed if the block succeeds, rolled back otherwise.
+    def transaction(self, what: str, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction on the store's connection: committed if the block succeeds, rolled
+        back if it raises.
 
-        A write transaction takes the write lock at once (``BEGIN IMMEDIATE``); a read
-        transaction sees one consistent snapshot while the recorder keeps writing.
+        The public way for the store's companions (patient records, exports) to run their own
+        statements, so that every statement of one change commits or none does. A write
+        transaction takes the write lock at once (``BEGIN IMMEDIATE``: no deadlock between two
+        writers that both read first); a read transaction sees one consistent snapshot while the
+        recorder keeps writing. Transactions do not nest.
+
+        Args:
+            what: the operation, for the error message (e.g. ``"erasing patient 'P-001'"``).
+            write: take the write lock.
+
+        Yields:
+            the connection to run statements on inside the transaction.
+
+        Raises:
+            StorageError: an SQLite error in the block or at commit, naming ``what`` and the
+                file; the transaction is rolled back.
+
+        Example::
+
+            with store.transaction("renaming a protocol", write=True) as db:
+                db.execute("UPDATE sessions SET protocol_name = ? WHERE id = ?", ("x", 3))
         """
         with self._translated(what):
             self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -555,7 +327,34 @@ class SessionStore:
                 raise
             self._db.execute("COMMIT")
 
-    def _session_row(self, db: sqlite3.Connection, session_id: int, columns: str) -> Any:
+    def compact(self) -> None:
+        """Rewrite the store without its free pages and empty its write-ahead log.
+
+        SQLite keeps deleted rows' bytes in free pages and in the ``-wal`` file; ``VACUUM``
+        rebuilds the file from the live rows only, and a ``TRUNCATE`` checkpoint copies the log
+        into it and cuts the log to zero bytes.
+
+        Raises:
+            StorageError: another connection is reading or writing, so the log could not be
+                emptied; close the other rehabbot programs and compact again.
+        """
+        with self._translated("compacting"):
+            self._db.execute("VACUUM")
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise StorageError(
+                f"another program has session store {self.path} open, so deleted data "
+                "may remain in its write-ahead log; close the other rehabbot programs and run "
+                "`rehabbot patients compact`"
+            )
+
+    def session_row(self, db: sqlite3.Connection, session_id: int, columns: str) -> Any:
+        """The ``columns`` (SQL, e.g. ``"patient_id"``) of one session's row, read on ``db``
+        (the store's connection, inside a :meth:`transaction` when it must agree with more).
+
+        Raises:
+            StorageError: there is no session with this id.
+        """
         _check_row_id(session_id)
         row = db.execute(f"SELECT {columns} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
@@ -581,7 +380,7 @@ class SessionStore:
             height_m: body height (m).
             mass_kg: body mass (kg).
         """
-        with self._transaction(f"adding patient {code!r}", write=True) as db:
+        with self.transaction(f"adding patient {code!r}", write=True) as db:
             db.execute(
                 "INSERT INTO patients (code, display_name, height_m, mass_kg, created_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING",
@@ -647,7 +446,7 @@ class SessionStore:
             params = [(name, _json(value)) for name, value in parameters.items()]
         except (TypeError, ValueError) as exc:
             raise StorageError(f"session parameters cannot be stored as JSON: {exc}") from exc
-        with self._transaction("creating a session", write=True) as db:
+        with self.transaction("creating a session", write=True) as db:
             cursor = db.execute(
                 "INSERT INTO sessions (patient_id, protocol_name, robot_name, started_at, "
                 "started_unix, status, period_s, joint_names) VALUES (?, ?, ?, ?, ?, 'running', "
@@ -662,25 +461,32 @@ class SessionStore:
             )
         return session_id
 
-    def finish_session(self, session_id: int, status: str, summary: Mapping[str, object]) -> None:
+    def finish_session(self, session_id: int, status: str,
+                       summary: StoredSummary | Mapping[str, object]) -> None:
         """Mark a session ended now with a final status and its summary.
 
         Args:
             session_id: the session.
             status: one of :data:`FINAL_STATUSES`.
-            summary: the session's summary, stored as JSON (NaN is kept as ``NaN``).
+            summary: the session's summary (a mapping is checked against
+                :class:`~rehabbot.storage.summary.StoredSummary`), stored as JSON (NaN is kept
+                as ``NaN``).
 
         Raises:
-            StorageError: no such session, a bad status, or a summary that is not JSON.
+            StorageError: no such session, a bad status, or a summary with a field of the
+                wrong type or that is not JSON.
         """
         if status not in FINAL_STATUSES:
             raise StorageError(f"status {status!r} is not one of {', '.join(FINAL_STATUSES)}")
         try:
-            text = _json(dict(summary))
+            text = _json(StoredSummary.of(summary).as_dict())
+        except ValidationError as exc:
+            raise StorageError(f"the summary of session {session_id} is not a session summary: "
+                               f"{_first_error(exc)}") from exc
         except (TypeError, ValueError) as exc:
             raise StorageError(f"the session summary cannot be stored as JSON: {exc}") from exc
-        with self._transaction(f"finishing session {session_id}", write=True) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"finishing session {session_id}", write=True) as db:
+            self.session_row(db, session_id, "id")
             db.execute(
                 "UPDATE sessions SET ended_at = ?, status = ?, summary = ? WHERE id = ?",
                 (_now()[0], status, text, session_id),
@@ -707,8 +513,8 @@ class SessionStore:
             text = None if detail is None else _json(dict(detail))
         except (TypeError, ValueError) as exc:
             raise StorageError(f"event detail cannot be stored as JSON: {exc}") from exc
-        with self._transaction(f"recording an event of session {session_id}", write=True) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"recording an event of session {session_id}", write=True) as db:
+            self.session_row(db, session_id, "id")
             cursor = db.execute(
                 "INSERT INTO events (session_id, t_s, kind, joint, detail) VALUES (?, ?, ?, ?, ?)",
                 (session_id, t_s, kind, joint, text),
@@ -721,8 +527,8 @@ class SessionStore:
         Raises:
             StorageError: there is no session with this id.
         """
-        with self._transaction(f"reading events of session {session_id}", write=False) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"reading events of session {session_id}", write=False) as db:
+            self.session_row(db, session_id, "id")
             rows = db.execute("SELECT id, t_s, kind, joint, detail FROM events WHERE session_id = "
                               "? ORDER BY t_s, id", (session_id,)).fetchall()
         return [{"id": i, "t_s": t, "kind": k, "joint": j,
@@ -775,23 +581,33 @@ class SessionStore:
         Raises:
             StorageError: there is no session with this id.
         """
-        with self._transaction(f"reading parameters of session {session_id}", write=False) as db:
-            self._session_row(db, session_id, "id")
+        with self.transaction(f"reading parameters of session {session_id}", write=False) as db:
+            self.session_row(db, session_id, "id")
             rows = db.execute(
                 "SELECT name, value FROM session_parameters WHERE session_id = ? ORDER BY name",
                 (session_id,),
             ).fetchall()
         return {name: json.loads(value) for name, value in rows}
 
-    def session_summary(self, session_id: int) -> dict[str, Any] | None:
-        """The summary stored by :meth:`finish_session`, None if the session has not finished.
+    def session_summary(self, session_id: int) -> StoredSummary | None:
+        """The summary stored by :meth:`finish_session` (any version's), None if the session
+        has not finished.
 
         Raises:
-            StorageError: there is no session with this id.
+            StorageError: there is no session with this id, or its summary is not one (the
+                store was modified outside rehabbot).
         """
         with self._translated(f"reading the summary of session {session_id}"):
-            (text,) = self._session_row(self._db, session_id, "summary")
-        return None if text is None else dict(json.loads(text))
+            (text,) = self.session_row(self._db, session_id, "summary")
+        if text is None:
+            return None
+        try:
+            return StoredSummary.model_validate(json.loads(text))
+        except (ValidationError, ValueError) as exc:
+            detail = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise StorageError(f"the stored summary of session {session_id} is not a session "
+                               f"summary ({detail}); the store was modified outside "
+                               "rehabbot") from exc
 
     # -- samples ------------------------------------------------------------------------------
 
@@ -827,7 +643,7 @@ class SessionStore:
             session_id, first_tick, last_tick, n, float(block.t_s[0]), float(block.t_s[-1])
         ]
         row += [np.ascontiguousarray(getattr(block, name), dtype=dtype).tobytes()
-                for name, dtype in _BLOB_DTYPES.items()]
+                for name, dtype in BLOB_DTYPES.items()]
         # autocommit: the statement is a transaction of its own, no BEGIN and COMMIT round trips
         with self._translated(f"writing samples of session {session_id}"):
             stored = self._db.execute(_INSERT_BLOCK, row).rowcount
@@ -846,7 +662,7 @@ class SessionStore:
         count = self._joint_counts.get(session_id)
         if count is None:
             with self._translated(f"reading session {session_id}"):
-                (names,) = self._session_row(self._db, session_id, "joint_names")
+                (names,) = self.session_row(self._db, session_id, "joint_names")
             count = self._joint_counts[session_id] = len(json.loads(names))
         return count
 
@@ -859,7 +675,16 @@ class SessionStore:
         Raises:
             StorageError: as :meth:`load_samples`.
         """
-        samples = self.load_samples(session_id)
+        return self.walking_part(session_id, self.load_samples(session_id))
+
+    def walking_part(self, session_id: int, samples: SessionSamples) -> SessionSamples:
+        """The ticks of ``samples`` (session ``session_id``'s, as :meth:`load_samples` gives
+        them) that its walking loop recorded: the one rule for where a session walked (every
+        tick for a session stored without ``walking_ticks``, or not finished).
+
+        Raises:
+            StorageError: as :meth:`session_summary`.
+        """
         walking = self.walking_ticks(session_id)
         return samples if walking is None else samples.ticks_between(*walking)
 
@@ -870,8 +695,8 @@ class SessionStore:
         Raises:
             StorageError: as :meth:`session_summary`.
         """
-        walking = (self.session_summary(session_id) or {}).get("walking_ticks")
-        return None if walking is None else (int(walking[0]), int(walking[1]))
+        summary = self.session_summary(session_id)
+        return None if summary is None else summary.walking_ticks
 
     def load_samples(self, session_id: int) -> SessionSamples:
         """Every recorded tick of a session, in tick order, from one consistent snapshot.
@@ -882,19 +707,19 @@ class SessionStore:
             StorageError: no such session, or a block whose blobs do not match its ticks (the
                 store was damaged or modified outside rehabbot); the message names the block.
         """
-        with self._transaction(f"reading samples of session {session_id}", write=False) as db:
-            (names,) = self._session_row(db, session_id, "joint_names")
+        with self.transaction(f"reading samples of session {session_id}", write=False) as db:
+            (names,) = self.session_row(db, session_id, "joint_names")
             joint_names = tuple(json.loads(names))
             n_joints = len(joint_names)
             (total,) = db.execute(
                 "SELECT coalesce(sum(n_ticks), 0) FROM sample_blocks WHERE session_id = ?",
                 (session_id,),
             ).fetchone()
-            arrays = {name: np.empty(_block_shape(name, total, n_joints), dtype)
-                      for name, dtype in _BLOB_DTYPES.items()}
+            arrays = {name: np.empty(block_shape(name, total, n_joints), dtype)
+                      for name, dtype in BLOB_DTYPES.items()}
             start, previous_last = 0, None
             for first_tick, last_tick, n, *blobs in db.execute(
-                f"SELECT first_tick, last_tick, n_ticks, {', '.join(_BLOB_DTYPES)} "
+                f"SELECT first_tick, last_tick, n_ticks, {', '.join(BLOB_DTYPES)} "
                 "FROM sample_blocks WHERE session_id = ? ORDER BY first_tick", (session_id,),
             ):
                 where = f"session {session_id}, block of ticks {first_tick}..{last_tick}"
@@ -902,8 +727,8 @@ class SessionStore:
                     raise StorageError(f"{where} overlaps the block before it; the store was "
                                        "damaged or modified outside rehabbot")
                 stop = start + n
-                for (name, dtype), blob in zip(_BLOB_DTYPES.items(), blobs, strict=True):
-                    shape = _block_shape(name, n, n_joints)
+                for (name, dtype), blob in zip(BLOB_DTYPES.items(), blobs, strict=True):
+                    shape = block_shape(name, n, n_joints)
                     size = dtype.itemsize * math.prod(shape)
                     if not isinstance(blob, bytes) or len(blob) != size:
                         raise StorageError(
@@ -925,6 +750,13 @@ class SessionStore:
         )
 
 
+def _first_error(exc: ValidationError) -> str:
+    """The first problem of a validation error in one line: where, and what is wrong."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
 def _check_row_id(session_id: int) -> None:
     """Refuse a session id that no row can have (SQLite ids are 64-bit signed integers).
 
@@ -936,202 +768,3 @@ def _check_row_id(session_id: int) -> None:
                            "to 2**63 - 1; `rehabbot sessions list` shows the ids")
 
 
-def _ensure_schema(db: sqlite3.Connection, path: Path) -> None:
-    """Create the schema in a new store, migrate an older one; check the version afterwards.
-
-    Raises:
-        StorageError: the store has a newer or an unmigratable schema version, or is an SQLite
-            file of something else.
-    """
-    version = _schema_version(db)
-    if version == 0 or version in _MIGRATIONS:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = _schema_version(db)  # again: another process may have done it meanwhile
-            if version == 0:
-                if db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-                    raise StorageError(
-                        f"{path} is an SQLite database but not a rehabbot session store; "
-                        f"choose another store file (--store or ${STORE_ENV_VAR})"
-                    )
-                for statement in _SCHEMA:
-                    db.execute(statement)
-                version = 2
-            while version in _MIGRATIONS:
-                step = _MIGRATIONS[version]
-                if callable(step):
-                    step(db)
-                else:
-                    for statement in step:
-                        db.execute(statement)
-                version += 1
-            db.execute("INSERT OR IGNORE INTO installation (name, value) VALUES "
-                       "('pseudonym_key', ?)", (secrets.token_bytes(PSEUDONYM_KEY_BYTES),))
-            db.execute(f"PRAGMA user_version = {version}")
-            broken = db.execute("PRAGMA foreign_key_check").fetchone()
-            if broken is not None:
-                raise StorageError(f"session store {path}: a row of table {broken[0]} refers to "
-                                   f"a missing row of {broken[2]}, so it was not migrated; the "
-                                   "store was modified outside rehabbot")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-    if version > SCHEMA_VERSION:
-        raise StorageError(
-            f"session store {path} has schema version {version}, newer than this rehabbot "
-            f"understands ({SCHEMA_VERSION}); upgrade rehabbot to open it"
-        )
-    if version < SCHEMA_VERSION:
-        raise StorageError(
-            f"session store {path} has schema version {version} of a development build of "
-            f"rehabbot, which this rehabbot (schema {SCHEMA_VERSION}) does not read; move the "
-            f"file away to start a new store there, or choose another store file (--store or "
-            f"${STORE_ENV_VAR})"
-        )
-
-
-def _check_is_store(path: Path) -> None:
-    """Refuse, before anything touches it, an existing file that is not a rehabbot store.
-
-    A missing or empty file is a new store. An SQLite file is a store if it carries rehabbot's
-    application id, or (stores before schema version 4) has rehabbot's tables; any other file
-    keeps its content and its mode.
-
-    Raises:
-        StorageError: ``path`` is a folder, not an SQLite file, or another program's database.
-    """
-    try:
-        info = path.stat()
-    except OSError:
-        return  # missing (a new store), or opening it will say what is wrong
-    refused = (f"{path} is not a rehabbot session store, so it was left as it is; choose "
-               f"another store file (--store or ${STORE_ENV_VAR})")
-    if not stat.S_ISREG(info.st_mode):
-        raise StorageError(refused)
-    if info.st_size == 0:
-        return
-    try:
-        with path.open("rb") as file:
-            header = file.read(16)
-        if header != b"SQLite format 3\x00":
-            raise StorageError(refused)
-        probe = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except OSError:
-        return
-    except sqlite3.Error as exc:
-        raise StorageError(_open_failure(path, exc)) from exc
-    try:
-        application_id = int(probe.execute("PRAGMA application_id").fetchone()[0])
-        version = _schema_version(probe)
-        tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = "
-                                              "'table'")}
-    except sqlite3.Error as exc:
-        raise StorageError(_open_failure(path, exc)) from exc
-    finally:
-        probe.close()
-    ours = application_id == APPLICATION_ID or (application_id == 0 and (
-        not tables or (version == 1 and "ticks" in tables)
-        or (version >= 2 and {"patients", "sessions", "sample_blocks"} <= tables)))
-    if not ours:
-        raise StorageError(refused.replace("is not", "is an SQLite database but not", 1))
-
-
-def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
-    """Schema 3 → 4: ids that are never handed out again, and exports recorded before writing.
-
-    The tables of :data:`_NEVER_REUSED` are rebuilt from their own definitions with
-    ``AUTOINCREMENT``, their counters set
-    past every id the store ever gave (the audit log names erased patients and their sessions);
-    a patient who got the id of an erased one (version 3 reused it) is given a new id, and so
-    are their rows and the audit entries made after that erasure, so that their audit log
-    never shows the erased patient's entries. Adds ``export_intents`` and ``export_folders``
-    and the store's application id. Runs inside the migration's transaction, foreign keys off.
-    """
-    erased = dict(db.execute("SELECT patient_id, max(id) FROM audit_log WHERE action = "
-                             "'patient.erase' AND patient_id IS NOT NULL GROUP BY patient_id"))
-    named_patients: set[int] = set(erased)
-    named_sessions: set[int] = set()
-    for detail_text, in db.execute("SELECT detail FROM audit_log WHERE action IN "
-                                   "('export', 'patient.erase')"):
-        detail = json.loads(detail_text)
-        named_patients.update(int(i) for i in detail.get("patients", []))
-        named_sessions.update(int(i) for i in detail.get("sessions", []))
-    for name in _NEVER_REUSED:
-        columns = ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({name})"))
-        (create,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                               (name,)).fetchone()
-        create = create.replace(f"TABLE {name} (", f"TABLE {name}_v4 (", 1).replace(
-            "id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1)
-        if name == "exports":
-            create = create.replace("session_id INTEGER NOT NULL", "session_id INTEGER", 1)
-        if "AUTOINCREMENT" not in create:
-            raise StorageError(f"table {name} of the store is not rehabbot's; it was modified "
-                               "outside rehabbot, so the store was not migrated")
-        db.execute(create)
-        db.execute(f"INSERT INTO {name}_v4 ({columns}) SELECT {columns} FROM {name}")
-        db.execute(f"DROP TABLE {name}")
-        db.execute(f"ALTER TABLE {name}_v4 RENAME TO {name}")
-    highest = max([*named_patients, *(r[0] for r in db.execute("SELECT id FROM patients"))],
-                  default=0)
-    for old_id, erased_at in sorted(erased.items()):
-        if db.execute("SELECT 1 FROM patients WHERE id = ?", (old_id,)).fetchone() is None:
-            continue
-        highest += 1
-        db.execute("UPDATE patients SET id = ? WHERE id = ?", (highest, old_id))
-        for table in ("sessions", "fittings", "consents", "outcomes", "exports"):
-            db.execute(f"UPDATE {table} SET patient_id = ? WHERE patient_id = ?",
-                       (highest, old_id))
-        db.execute("UPDATE audit_log SET patient_id = ? WHERE patient_id = ? AND id > ?",
-                   (highest, old_id, erased_at))
-        for entry_id, detail_text in db.execute(
-                "SELECT id, detail FROM audit_log WHERE action = 'export' AND id > ?",
-                (erased_at,)).fetchall():
-            detail = json.loads(detail_text)
-            if old_id in detail.get("patients", []):
-                detail["patients"] = sorted(highest if i == old_id else i
-                                            for i in detail["patients"])
-                db.execute("UPDATE audit_log SET detail = ? WHERE id = ?",
-                           (json.dumps(detail), entry_id))
-    last_session = max([*named_sessions, *(r[0] for r in db.execute("SELECT id FROM sessions"))],
-                       default=0)
-    db.execute("DELETE FROM sqlite_sequence WHERE name IN ('patients', 'sessions')")
-    db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('patients', ?), ('sessions', ?)",
-               (highest, last_session))
-    for statement in _VERSION_4_INDEXES:
-        db.execute(statement)
-
-
-_MIGRATIONS[3] = _migrate_to_ids_never_reused
-# 4 → 5: what a simulation knew per tick and a real robot cannot measure (rehabbot.storage.truth):
-# per session and quantity, little-endian blobs tick int64 (n,) and value float64 (n × joints).
-_MIGRATIONS[4] = (
-    """CREATE TABLE simulation_truth (
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        name TEXT NOT NULL,
-        source TEXT NOT NULL,
-        n_ticks INTEGER NOT NULL CHECK (n_ticks >= 0),
-        tick BLOB NOT NULL,
-        value BLOB NOT NULL,
-        PRIMARY KEY (session_id, name)
-    )""",
-)
-
-
-def _schema_version(db: sqlite3.Connection) -> int:
-    """The store's schema version, ``PRAGMA user_version`` (0 for a new file)."""
-    return int(db.execute("PRAGMA user_version").fetchone()[0])
-
-
-def _block_shape(name: str, n_ticks: int, n_joints: int) -> tuple[int, ...]:
-    """Shape of the :class:`SampleBlock` array ``name`` for ``n_ticks`` ticks of ``n_joints``."""
-    if name in _JOINT_ARRAYS:
-        return (n_ticks, n_joints)
-    return (n_ticks, 2) if name == "contact" else (n_ticks,)
-
-
-def _open_failure(path: Path, exc: sqlite3.Error) -> str:
-    """The one-line message for an SQLite error while opening the store at ``path``."""
-    hint = _OPEN_HINTS.get(getattr(exc, "sqlite_errorname", ""), _DEFAULT_OPEN_HINT)
-    return f"cannot open the session store {path}: {exc}; {hint}"

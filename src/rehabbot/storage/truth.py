@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rehabbot.errors import StorageError
-from rehabbot.storage.store import FloatArray, IntArray, SessionStore
+from rehabbot.storage.samples import FloatArray, IntArray, Sample
+from rehabbot.storage.store import SessionStore
 
 #: The simulated patient's muscle torques at the robot's joints (N·m).
 MUSCLE_TORQUE = "muscle_torque_nm"
@@ -71,9 +72,11 @@ class TruthRecorder:
 
     >>> torques = np.array([1.0, 2.0])
     >>> recorder = TruthRecorder(lambda: torques, 2, "sim")
+    >>> sample = Sample.zeros(2)
     >>> for tick in range(3):
     ...     torques += 1.0
-    ...     recorder.push(tick, 0.0, 0.0, True, True, *([torques] * 5))
+    ...     sample.tick = tick
+    ...     recorder.push(sample)
     >>> recorder.series().value[:, 0].tolist()
     [2.0, 3.0, 4.0]
     """
@@ -90,15 +93,13 @@ class TruthRecorder:
         self._values: list[FloatArray] = []
         self._used = chunk_ticks  # the first push starts a chunk
 
-    def push(self, tick: int, t_s: float, phase: float, contact_r: bool, contact_l: bool,
-             q: FloatArray, qd: FloatArray, tau: FloatArray, tau_cmd: FloatArray,
-             q_ref: FloatArray) -> None:
-        """Record the source's value at ``tick`` (the other arguments are the loop's sample)."""
+    def push(self, sample: Sample) -> None:
+        """Record the source's value at the tick of the loop's ``sample``."""
         if self._used == self._chunk_ticks:
             self._ticks.append(np.empty(self._chunk_ticks, np.int64))
             self._values.append(np.empty((self._chunk_ticks, self._n_joints)))
             self._used = 0
-        self._ticks[-1][self._used] = tick
+        self._ticks[-1][self._used] = sample.tick
         self._values[-1][self._used] = self.source()
         self._used += 1
 
@@ -118,7 +119,7 @@ def write_truth(store: SessionStore, session_id: int, name: str, series: TruthSe
     Raises:
         StorageError: no such session, or the store cannot be written.
     """
-    with store._transaction(f"writing the simulation truth of session {session_id}",
+    with store.transaction(f"writing the simulation truth of session {session_id}",
                             write=True) as db:
         if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
             raise StorageError(f"no session {session_id} to store simulation truth for")
@@ -137,7 +138,7 @@ def load_truth(store: SessionStore, session_id: int, name: str) -> TruthSeries |
     Raises:
         StorageError: the stored blobs do not match their ticks (the store was damaged).
     """
-    with store._transaction(f"reading the simulation truth of session {session_id}",
+    with store.transaction(f"reading the simulation truth of session {session_id}",
                             write=False) as db:
         row = db.execute("SELECT source, n_ticks, tick, value FROM simulation_truth "
                          "WHERE session_id = ? AND name = ?", (session_id, name)).fetchone()

@@ -39,6 +39,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -50,8 +51,11 @@ from pydantic import (
 
 from rehabbot.configfile import describe_validation_error, load_toml_model, resolve_named_file
 from rehabbot.controllers.factory import build_controller
+from rehabbot.controllers.phase_sources import PHASE_SOURCES
+from rehabbot.controllers.registry import CONTROLLERS
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import DEFAULT_ROBOT, RobotConfig, load_robot_config
+from rehabbot.plugins import Registry
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, Protocol, load_protocol
 from rehabbot.session.runner import DEMO_PATIENT
 from rehabbot.sim.patient_profiles import PROFILES
@@ -97,8 +101,22 @@ def _values(given: Any) -> Any:
 
 
 NumberValues = Annotated[list[float] | Range, BeforeValidator(_values)]
-Controllers = Literal["impedance", "assist_as_needed", "path_control", "transparent"]
-PhaseSources = Literal["cadence", "oscillator", "portrait", "oscillator_left", "portrait_left"]
+
+
+def _registered(registry: Registry[Any]) -> AfterValidator:
+    """A validator that accepts a name of ``registry`` (its message lists the known ones)."""
+    def check(name: str) -> str:
+        try:
+            return registry.check(name)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+    return AfterValidator(check)
+
+
+#: A controller's name, from the registry (built-ins and entry points).
+Controllers = Annotated[str, _registered(CONTROLLERS)]
+#: A phase source's name, from the registry (built-ins and entry points).
+PhaseSources = Annotated[str, _registered(PHASE_SOURCES)]
 
 
 class Vary(BaseModel):

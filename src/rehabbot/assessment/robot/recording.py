@@ -24,7 +24,7 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
 from rehabbot.safety.limits import SoftLimits
-from rehabbot.storage.store import SampleBlock
+from rehabbot.storage.samples import SampleBlock
 
 #: A result row: joint name, measured values (keys with units), limit flags.
 Row = dict[str, str | float | bool]

@@ -23,13 +23,13 @@ from rich.console import Console
 from rich.table import Table
 
 from rehabbot.errors import ConfigurationError
-from rehabbot.storage.records import (
+from rehabbot.storage.record_models import (
     OUTCOME_TESTS,
     FittingParameters,
     PatientProfile,
-    PatientRecords,
     validated,
 )
+from rehabbot.storage.records import PatientRecords
 from rehabbot.storage.store import SessionStore
 
 OPERATOR_ENV_VAR = "REHABBOT_OPERATOR"
@@ -312,7 +312,7 @@ def _patient_cell(patient_id: int | None, codes: dict[int, str]) -> str:
 @patients_app.command("compact")
 def patients_compact(store: StoreOption = None) -> None:
     """Rewrite the store so that no deleted data remains in it (erase does this itself)."""
-    st, records = _records(store)
+    st = SessionStore.open_existing(store)
     with st:
-        records.compact()
+        st.compact()
     console.print(f"compacted {st.path}")
