@@ -15,15 +15,15 @@ real-time use;
 sessions or gait-lab files, both on Dask. Every
 :class:`~rehabbot.errors.RehabbotError` ends the command with one line on stderr and exit
 status 2, and so does an OSError (a file that cannot be read or written): its file name and the
-system's reason, shortened so that no input fills the terminal.
+system's reason, shortened so that no input fills the terminal. Tables print user text as it
+is, never as rich markup (``Console(markup=False)``): a name like ``Anna [/] Smith`` is shown,
+not parsed.
 
-The commands of the console, the sweeps, the exports and the reports are :data:`DEFERRED`: their
-modules are imported when one of them runs or shows its own help, so that ``rehabbot --help``
-and the core commands work on the lean install (docs/architecture.md). A command that reaches
-a package of an extra that is not installed ends with one line naming the extra to install
-(:data:`EXTRA_MODULES`), exit status 2. Tables print user text as it is,
-never as rich markup (``Console(markup=False)``): a name like ``Anna [/] Smith`` is shown, not
-parsed.
+The commands of the console, the sweeps, the exports, the reports and the analysis of gait-lab
+files are :data:`DEFERRED`: their modules are imported when one of them runs or shows its own
+help, so that ``rehabbot --help`` and the core commands work on the lean install
+(docs/architecture.md). A command that reaches a package of an extra that is not installed ends
+with one line naming the extra to install (:data:`EXTRA_MODULES`), exit status 2.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from rich.table import Table
 from rich.text import Text
 
 from rehabbot.assessment.alarm_text import plain_event
-from rehabbot.assessment.cli import analyze_command
 from rehabbot.assessment.summary import summary_rows
 from rehabbot.errors import (
     MAX_MESSAGE_CHARS,
@@ -103,6 +102,8 @@ class Deferred:
 
 #: The commands whose modules need an extra or reach one: imported when they run.
 DEFERRED = (
+    Deferred(("analyze",), "rehabbot.assessment.cli:analyze_command", "export",
+             "Gait events and metrics of a C3D or OpenSim .mot file."),
     Deferred(("report",), "rehabbot.assessment.report:report_command", "export",
              "A session's report (curves, strides, metrics, events), or with --patient a "
              "progress report across the patient's sessions."),
@@ -204,9 +205,6 @@ app.add_typer(protocols_app, name="protocols")
 app.command(
     "replay", help="Re-run a recorded session's inputs through a fresh controller; exit 1 where "
     "its outputs differ.")(replay_command)
-app.command("analyze", help="Gait events and metrics of a C3D or OpenSim .mot file.")(
-    analyze_command
-)
 app.add_typer(patients_app, name="patients")
 
 #: Never parses markup: every string it prints may hold a user's text (names, protocols, channels).

@@ -101,6 +101,32 @@ def test_loop_runs_the_planned_ticks_and_reports_timing(bench: DriveBench) -> No
     assert 0 < report.compute.p50_us <= report.compute.p99_us <= report.compute.max_us
 
 
+class SampleKeeper:
+    """Keeps the identity of every pushed sample and what it carried."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.rows: list[tuple[int, float]] = []
+        self.arrays_are_the_loops: list[bool] = []
+
+    def push(self, sample: Sample) -> None:
+        self.ids.add(id(sample))
+        self.rows.append((sample.tick, sample.t_s))
+        self.arrays_are_the_loops.append(sample.q.shape == sample.tau_cmd.shape == (4,))
+
+
+def test_the_loop_repoints_one_sample_at_each_ticks_values(bench: DriveBench) -> None:
+    loop, _ = make_loop(bench, bench.step)
+    keeper = SampleKeeper()
+    loop.recorder = keeper
+    loop.run(0.05)
+    assert len(keeper.ids) == 1  # one Sample for the run: no allocation per tick
+    ticks, times = zip(*keeper.rows, strict=True)
+    assert list(ticks) == list(range(50))  # ...yet every push carried its own tick
+    np.testing.assert_allclose(np.diff(times), 0.001)
+    assert all(keeper.arrays_are_the_loops)
+
+
 def test_stop_request_ends_the_run_at_a_tick_boundary(bench: DriveBench) -> None:
     loop, _ = make_loop(bench, bench.step)
     progress: list[float] = []

@@ -18,6 +18,7 @@ from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.replay import replay_session
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.summary import StoredSummary
 
 CHANGE_AT_S = 1.0
 
@@ -34,7 +35,7 @@ def three_phases(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[str, Any]]:
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, StoredSummary]:
     """A session with a live guidance change at 1 s (as a console would make it)."""
     folder = tmp_path_factory.mktemp("replay")
     store = folder / "s.sqlite"
@@ -64,7 +65,7 @@ def replay_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch,
 
 
 def test_a_recorded_session_replays_identically(
-    recorded: tuple[Path, int, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+    recorded: tuple[Path, int, StoredSummary], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     store, session_id, summary = recorded
@@ -78,7 +79,7 @@ def test_a_recorded_session_replays_identically(
 
 
 def test_a_changed_parameter_differs_from_the_tick_its_phase_starts(
-    recorded: tuple[Path, int, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+    recorded: tuple[Path, int, StoredSummary], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     store, session_id, summary = recorded
@@ -95,7 +96,7 @@ def test_a_changed_parameter_differs_from_the_tick_its_phase_starts(
 
 
 def test_a_changed_guidance_differs_from_the_first_tick(
-    recorded: tuple[Path, int, dict[str, Any]],
+    recorded: tuple[Path, int, StoredSummary],
 ) -> None:
     store, session_id, _ = recorded
     report = replay_session(store, session_id, params={"warm_up.guidance_pct": 90.0})
@@ -104,7 +105,7 @@ def test_a_changed_guidance_differs_from_the_first_tick(
 
 
 def test_another_controller_is_replayed_on_the_same_inputs(
-    recorded: tuple[Path, int, dict[str, Any]],
+    recorded: tuple[Path, int, StoredSummary],
 ) -> None:
     store, session_id, _ = recorded
     report = replay_session(store, session_id, controller="transparent")
@@ -115,7 +116,7 @@ def test_another_controller_is_replayed_on_the_same_inputs(
 
 
 def test_a_parameter_out_of_range_is_refused_in_one_message(
-    recorded: tuple[Path, int, dict[str, Any]],
+    recorded: tuple[Path, int, StoredSummary],
 ) -> None:
     store, session_id, _ = recorded
     with pytest.raises(ConfigurationError, match=r"^replay of phase 'warm_up': invalid field "
@@ -124,7 +125,7 @@ def test_a_parameter_out_of_range_is_refused_in_one_message(
         replay_session(store, session_id, params={"guidance_pct": 150.0})
 
 
-def test_an_unknown_phase_is_refused(recorded: tuple[Path, int, dict[str, Any]]) -> None:
+def test_an_unknown_phase_is_refused(recorded: tuple[Path, int, StoredSummary]) -> None:
     store, session_id, _ = recorded
     with pytest.raises(ConfigurationError, match="no phase 'sprint' in this session; its "
                                                   "phases: cool_down, training, warm_up"):
@@ -175,7 +176,7 @@ def test_replay_without_a_store_says_so_and_creates_none(
     ("--tolerance-deg", "nan", "deg"),
 ])
 def test_a_negative_or_nan_tolerance_is_refused_in_one_line(
-    recorded: tuple[Path, int, dict[str, Any]], option: str, value: str, unit: str,
+    recorded: tuple[Path, int, StoredSummary], option: str, value: str, unit: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     store, session_id, _ = recorded

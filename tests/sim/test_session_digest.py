@@ -6,11 +6,9 @@ record the same samples bit for bit. A change that alters any recorded value (a 
 rounding in the codec, another order of frames, another order of floating-point operations in the
 drive law) changes the digest.
 
-It was made again, once, when the emulated drives got the resolution and the velocity noise of
-their encoders (issue 14: the drives' laws and replies use whole encoder counts and a seeded,
-noisy velocity, so every recorded value changed by design; the digest before that was
-``72a44af6…dcc955``, and it still held with the simulation-truth recording added). Since then it
-pins the same thing as before: faster code must record the same samples bit for bit.
+It was made again for the changes of issue 14 named at :data:`DIGEST` (the simulation-truth
+recording alone left it unchanged). Since then it pins the same thing as before: faster code must
+record the same samples bit for bit.
 """
 
 from __future__ import annotations
@@ -26,7 +24,13 @@ from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.storage.store import SessionStore
 
 #: SHA-256 of the recorded samples of a 3 s ``standard_gait`` session of ``sim_exo``, seed 7.
-DIGEST = "fdf527d71b0f193f62f218279d1a814acbc4bd25e5c980345bbd6275bc79bddd"
+#: Made again for two changes of issue 14 that alter recorded values by design: the emulated
+#: drives' encoders (whole counts, a seeded noisy velocity: every value; alone they gave
+#: fdf527d71b0f193f62f218279d1a814acbc4bd25e5c980345bbd6275bc79bddd) and the end of the walk (the
+#: belt ramps to a stop while the guidance settles into a standing hold, then the torque fades:
+#: alone it gave 7a8026213c5debe01c6d323f5e3d7a1c9efcda0dbe929ebca01d9a59d27bd495, its first
+#: 3,002 ticks bit-identical to the speed work's 72a44af6…dcc955).
+DIGEST = "50b122ba8927d2febb684dcaea66e655db74f80a3170c5b570a5d8a3e5e76394"
 
 
 def samples_digest(store_path: Path, session_id: int) -> str:

@@ -20,7 +20,7 @@ from rich.table import Table
 from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis
 from rehabbot.assessment.lab_analysis import EVENT_CHOICES, analyze_recording
 from rehabbot.assessment.labfiles import GaitFileError, read_gait_file
-from rehabbot.assessment.report.tables import SPATIOTEMPORAL_ROWS, fmt, parameter_rows
+from rehabbot.assessment.parameter_rows import SPATIOTEMPORAL_ROWS, fmt, parameter_rows
 from rehabbot.hal.types import FloatArray
 
 #: Rows of the metrics table: parameter key and label with unit.

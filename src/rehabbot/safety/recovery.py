@@ -18,6 +18,13 @@ alone, under the same supervisor:
   :attr:`RecoveryLimits.torque_max_nm`; the other joints stay limp;
 * every monitor keeps running: a new fault ends the recovery at once (torque off).
 
+After an accepted reset the robot does not jump back to the controller's command: for
+:attr:`ResumeLimits.duration_s` the supervisor blends (:class:`Resumption`) from a low-stiffness
+hold of the legs where they were at the reset (:attr:`ResumeLimits.kp_nm_per_rad`) into the
+controller's command, in torque: at weight ``w`` rising smoothly from 0 to 1 the command produces
+``(1 - w)`` times the hold's torque plus ``w`` times the controller's (its feed-forward included),
+so the guidance comes back in from where the legs are, never as a step toward the reference.
+
 Units are SI (rad, rad/s, N·m, s).
 """
 
@@ -133,3 +140,117 @@ class Recovery:
         pd -= out.kd * state.qd
         np.clip(pd, -limits.torque_max_nm, limits.torque_max_nm, out=out.tau_ff)
         out.tau_ff -= pd
+
+
+@dataclass(frozen=True)
+class ResumeLimits:
+    """How the robot takes the legs back after an accepted reset.
+
+    Attributes:
+        duration_s: time over which the controller's command is blended back in (s).
+        kp_nm_per_rad: stiffness of the hold the robot starts from (N·m/rad).
+        kd_nms_per_rad: damping of that hold (N·m·s/rad).
+
+    >>> ResumeLimits().kp_nm_per_rad < 0.2 * 600.0  # a fifth of a guided knee's stiffness
+    True
+    """
+
+    duration_s: float = 1.0
+    kp_nm_per_rad: float = 100.0
+    kd_nms_per_rad: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ("duration_s", "kp_nm_per_rad"):
+            if not 0.0 < getattr(self, name) < math.inf:
+                raise ValueError(f"ResumeLimits.{name} must be a positive number")
+        if not 0.0 <= self.kd_nms_per_rad < math.inf:
+            raise ValueError("ResumeLimits.kd_nms_per_rad must be >= 0")
+
+
+class Resumption:
+    """A torque blend between a hold and the controller's command, either way: after a reset from
+    a low-stiffness hold where the legs are into the controller's command (:meth:`start`), and at
+    the end of a walk from the controller's command into a hold at a standing posture while the
+    belt stops (:meth:`settle`; the hold then stays until the stop that follows).
+
+    Args:
+        n_joints: number of joints.
+        limits: the resume's hold gains and duration.
+        period_s: the control period (s).
+
+    Attributes:
+        active: a blend is in progress (or a settled hold holds).
+
+    >>> import numpy as np
+    >>> from rehabbot.hal.types import JointCommand
+    >>> resume = Resumption(1, ResumeLimits(duration_s=0.002), 0.001)
+    >>> resume.start(np.array([0.1]))
+    >>> out = JointCommand(np.array([0.5]), np.zeros(1), np.array([300.0]), np.ones(1))
+    >>> resume.shape(out)  # the first tick: the hold alone
+    >>> float(out.kp[0]), float(out.q_ref[0])
+    (100.0, 0.1)
+    """
+
+    def __init__(self, n_joints: int, limits: ResumeLimits, period_s: float) -> None:
+        self.limits = limits
+        self.period_s = period_s
+        self.ticks = max(1, round(limits.duration_s / period_s))
+        self.active = False
+        self._into_hold = False
+        self._hold_kp = limits.kp_nm_per_rad
+        self._hold_kd = limits.kd_nms_per_rad
+        self._tick = 0
+        self._q0 = np.zeros(n_joints)
+        self._kp = np.zeros(n_joints)
+        self._kd = np.zeros(n_joints)
+
+    def start(self, q: FloatArray) -> None:
+        """A reset was accepted with the joints at ``q`` (rad): the blend starts from a hold
+        there."""
+        self._begin(q, self.limits.kp_nm_per_rad, self.limits.kd_nms_per_rad,
+                    self.limits.duration_s, into_hold=False)
+
+    def settle(self, q: FloatArray, kp_nm_per_rad: float, kd_nms_per_rad: float,
+               duration_s: float) -> None:
+        """Blend from the controller's command into a hold at ``q`` (rad) with these gains over
+        ``duration_s`` (s), then hold there."""
+        self._begin(q, kp_nm_per_rad, kd_nms_per_rad, duration_s, into_hold=True)
+
+    def _begin(self, q: FloatArray, kp: float, kd: float, duration_s: float, *,
+               into_hold: bool) -> None:
+        np.copyto(self._q0, q)
+        self._hold_kp, self._hold_kd = kp, kd
+        self.ticks = max(1, round(duration_s / self.period_s))
+        self._into_hold = into_hold
+        self._tick = 0
+        self.active = True
+
+    def weight(self) -> float:
+        """The controller's share of the command at this tick (0..1, smooth in time)."""
+        rising = 0.5 - 0.5 * math.cos(math.pi * min(self._tick / self.ticks, 1.0))
+        return 1.0 - rising if self._into_hold else rising
+
+    def shape(self, out: JointCommand) -> None:
+        """Blend the controller's (already limited) command ``out`` with the hold, in place;
+        one tick of the blend (after a resume, the controller's own command once it is over)."""
+        if self._tick >= self.ticks and not self._into_hold:
+            self.active = False
+            return
+        w = self.weight()
+        keep = 1.0 - w
+        hold_kp, hold_kd = self._hold_kp, self._hold_kd
+        kp, kd = self._kp, self._kd
+        # references weighted by their stiffness (damping), so that the torque is the blend's
+        np.multiply(out.kp, w, out=kp)
+        np.multiply(out.q_ref, kp, out=out.q_ref)
+        out.q_ref += (keep * hold_kp) * self._q0
+        kp += keep * hold_kp
+        np.divide(out.q_ref, kp, out=out.q_ref, where=kp > 0.0)
+        np.copyto(out.kp, kp)
+        np.multiply(out.kd, w, out=kd)
+        np.multiply(out.qd_ref, kd, out=out.qd_ref)
+        kd += keep * hold_kd
+        np.divide(out.qd_ref, kd, out=out.qd_ref, where=kd > 0.0)
+        np.copyto(out.kd, kd)
+        out.tau_ff *= w
+        self._tick = min(self._tick + 1, self.ticks)

@@ -28,7 +28,10 @@ or ``limit``, waits in :meth:`Supervisor.take_faults` for the loop's report.
 After a stop, a person may hold :meth:`Supervisor.recover` to bring limp joints that drifted
 beyond their range back inside it, gently, so that a reset can be accepted
 (:mod:`rehabbot.safety.recovery`: only while held, never with E-STOP pressed or a sensor fault
-latched, and any new fault ends it).
+latched, and any new fault ends it). After an accepted reset the controller's command is blended
+in from a low-stiffness hold of the legs where they are
+(:class:`~rehabbot.safety.recovery.Resumption`); at the end of a walk :meth:`Supervisor.settle`
+blends it into a hold at a standing posture.
 
 Faults latch until a person calls :meth:`Supervisor.reset`; the loop never does. A reset is refused
 while the cause of a latched fault is still present (E-STOP still pressed, a joint still beyond
@@ -68,7 +71,13 @@ from rehabbot.safety.monitors import (
     WindowCount,
 )
 from rehabbot.safety.range_margin import RangeMargin
-from rehabbot.safety.recovery import Recovery, RecoveryLimits, may_recover
+from rehabbot.safety.recovery import (
+    Recovery,
+    RecoveryLimits,
+    ResumeLimits,
+    Resumption,
+    may_recover,
+)
 from rehabbot.safety.settings import SafetySettings, periods
 from rehabbot.safety.thermal import Actuator, ThermalModel
 
@@ -268,6 +277,7 @@ class Supervisor:
         self._recovery = Recovery(low, high, RecoveryLimits(), period_s)
         self._recover_until = 0.0  # time.monotonic() until which the hold counts
         self._recover_refused = False
+        self._resume = Resumption(n, ResumeLimits(), period_s)
 
     @classmethod
     def from_config(
@@ -316,6 +326,15 @@ class Supervisor:
         self._recover_until = (time.monotonic() + self._recovery.limits.deadman_s
                                if held else 0.0)
 
+    def settle(self, q_rad: FloatArray, duration_s: float) -> None:
+        """Bring the legs to ``q_rad`` (a standing posture) while the belt stops at the end of a
+        walk: from the next :meth:`limit` the controller's command blends over ``duration_s``
+        (s) into a hold there (twice the category-2 hold's stiffness and damping: a standing
+        person's weight on a weak knee needs it), which stays until the stop that ends the
+        walk. Call it between ticks (the loop's progress callback)."""
+        self._resume.settle(q_rad, 2.0 * self.settings.hold_kp_nm_per_rad,
+                            2.0 * self.settings.hold_kd_nms_per_rad, duration_s)
+
     @property
     def recovering_(self) -> bool:
         """True while a recovery moves the joints."""
@@ -346,8 +365,10 @@ class Supervisor:
         self.reaction_ = None
         self._stop_request = None
         self._frozen.clear()
+        self._resume.start(self._q_trusted)
         self._events.append(SafetyEvent(
-            self._t_s, "reset", None, {"cleared": "; ".join(_short(f) for f in cleared)}))
+            self._t_s, "reset", None, {"cleared": "; ".join(_short(f) for f in cleared),
+                                       "resume_s": self._resume.limits.duration_s}))
         return ResetResult(True, cleared=cleared)
 
     # -- state ---------------------------------------------------------------------------------
@@ -529,6 +550,8 @@ class Supervisor:
             out.tau_ff[:] = 0.0
         else:
             self._shape(command, state, out)
+            if self._resume.active:  # after a reset: from a hold into the controller's command
+                self._resume.shape(out)
         self._clamp_torque(out, state)
         return out
 

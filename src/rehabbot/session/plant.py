@@ -37,7 +37,10 @@ from rehabbot.protocols.phased import Treadmill
 from rehabbot.runtime.clock import Clock, WallClock
 from rehabbot.sim.patient import PatientTask
 from rehabbot.sim.side_channel import CONTACT_SOURCE, SimulationTruth, side_channel
+from rehabbot.sim.world import BELT_DECELERATION_MPS2
 
+#: How long (s) a treadmill of unknown deceleration is given to stop.
+BELT_STOP_UNKNOWN_S = 3.0
 #: Foot contacts (right, left) per tick.
 ContactSource = Callable[[], tuple[bool, bool]]
 #: The simulated patient's muscle torques (N·m, the robot's joints in order) per tick.
@@ -98,6 +101,12 @@ class Plant:
         instruct: tells the simulated person what a robot assessment asks of them (None: a real
             person, whom the therapist tells).
         closers: called after the robot is closed, in order.
+        treadmill_blocks: the treadmill's commands may wait (a device link): the session hands
+            them over off the loop's thread (:mod:`rehabbot.session.belt`); False for a belt
+            inside an in-process simulation.
+        belt_deceleration_mps2: how fast the treadmill ramps its speed (m/s²), to know when a
+            stopped belt stands still (None: unknown, the session waits
+            :data:`BELT_STOP_UNKNOWN_S`).
     """
 
     kind: str
@@ -112,6 +121,14 @@ class Plant:
     serving: Callable[[], AbstractContextManager[None]] = _nothing_to_serve
     instruct: Instruct | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
+    treadmill_blocks: bool = True
+    belt_deceleration_mps2: float | None = None
+
+    def belt_stop_s(self, speed_mps: float) -> float:
+        """How long (s) the treadmill takes to stop from ``speed_mps`` (m/s)."""
+        if self.belt_deceleration_mps2 is None:
+            return BELT_STOP_UNKNOWN_S
+        return speed_mps / self.belt_deceleration_mps2
 
     def close(self) -> None:
         """Close the robot (deactivating it first if active: zero torque, drives disabled), then
@@ -159,7 +176,7 @@ def hardware_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     return Plant("emulated robot", robot, clock, treadmill=truth, contacts=truth,
                  contact_source=CONTACT_SOURCE, muscle_torques=truth.muscle_torques,
                  instruct=instructing(truth.instruct),
-                 closers=[truth.close])
+                 closers=[truth.close], belt_deceleration_mps2=BELT_DECELERATION_MPS2)
 
 
 def open_plant(config: RobotConfig, settings: PlantSettings) -> Plant:

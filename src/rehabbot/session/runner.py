@@ -63,6 +63,7 @@ from rehabbot.session.battery import (
     plan_battery,
     walking_start,
 )
+from rehabbot.session.belt import Belt
 from rehabbot.session.bringup import Confirm, enable, prepare
 from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plant
 from rehabbot.session.zeroing import with_stored_offsets
@@ -88,9 +89,12 @@ class PatientDefaults:
 
 
 DEMO_PATIENT = PatientDefaults()
-#: Ticks between the loop's checks for a controller's controlled stop, and between progress
-#: reports to the caller.
+#: Ticks between the loop's checks for a controller's controlled stop and for the end of the
+#: walk, and between progress reports to the caller.
 STOP_CHECK_TICKS = 10
+#: After the belt has stopped at the end of the walk, the time (s) the person is given to come to
+#: a stand before the torque fades.
+STAND_BEFORE_FADE_S = 0.3
 PROGRESS_EVERY_TICKS = 250
 
 
@@ -228,6 +232,8 @@ class SessionRunner:
             )
         self._loop: ControlLoop | None = None
         self._stop_requested = False
+        self._phases_finished = False
+        self._fade_at_s: float | None = None
         self._assessing = False
         self._walked = False
         self._stop_reason: str | None = None
@@ -252,14 +258,16 @@ class SessionRunner:
         return self._walked
 
     def request_stop(self) -> None:
-        """End the session at the next tick boundary with a torque fade; assessments not yet
-        run are skipped (recorded as such)."""
+        """End the session: an assessment at the next tick boundary with a torque fade (those
+        not yet run are skipped, recorded as such); the walk as it ends at its planned end (the
+        belt ramps to a stop, then the torque fades out). From any thread."""
         self._stop_requested = True
-        if self._loop is not None:
+        if self._loop is not None and self._assessing:
             self._loop.request_stop(fade=True)
 
     def _run_battery(self, planned: list[PlannedAssessment], setup: RobotSetup, plant: Plant,
-                     supervisor: Supervisor, sinks: _Sinks, start_q: FloatArray, *,
+                     belt: Belt | None, supervisor: Supervisor, sinks: _Sinks,
+                     start_q: FloatArray, *,
                      walking_follows: bool) -> tuple[AssessmentBattery, LoopReport]:
         """Run the assessments of ``planned`` as one battery in a control loop on ``plant``
         under ``supervisor``, the joints at about ``start_q`` (rad); it ends when the battery
@@ -280,13 +288,13 @@ class SessionRunner:
             loop.request_stop(fade=battery.aborted_ is not None or not walking_follows)
 
         battery.on_finished = finished
-        _to_assessing(plant)
+        _to_assessing(belt, plant)
         self._loop = loop
+        self._assessing = True  # before looking at the stop request: request_stop looks at it
         if self._stop_requested:
             loop.request_stop(fade=True)
         # the battery ends itself; this limit only backs that up
         limit_s = battery.planned_s(start_q) + BATTERY_MARGIN_S + supervisor.settings.fade_s
-        self._assessing = True
         try:
             report = loop.run(limit_s)
         finally:
@@ -295,20 +303,25 @@ class SessionRunner:
         return battery, report
 
     def _run_walking(self, controller: PhasedController, supervisor: Supervisor, plant: Plant,
-                     sinks: _Sinks, steps: StepCounter, walking: Sequence[Phase],
+                     belt: Belt | None, sinks: _Sinks, steps: StepCounter,
+                     walking: Sequence[Phase],
                      on_progress: Callable[[float], None] | None) -> LoopReport:
-        """Run the walking phases in a control loop on ``plant`` under ``supervisor``."""
+        """Run the walking phases in a control loop on ``plant`` under ``supervisor``; every
+        stop of the robot stops the belt, an accepted reset restarts it (:class:`Belt`)."""
+        events = sinks.events if belt is None else _tee_events(sinks.events, belt)
         self._loop = ControlLoop(
             plant.robot, supervisor, controller, plant.clock, recorder=sinks.shifted(),
-            contacts=steps, events=_tee_events(sinks.events, self.request.events),
+            contacts=steps, events=_tee_events(events, self.request.events),
         )
-        if self._stop_requested:
-            self._loop.request_stop(fade=True)
-        # the phases' time limits, the fade-out after the last, and one tick more
+        # the phases' time limits, the belt's stop, the fade-out after the last, and the ticks
+        # between the checks for the end
+        fastest = max(p.treadmill_speed_mps for p in walking)
         limit_s = (sum(p.time_limit_s for p in walking) + supervisor.settings.fade_s
-                   + 2 * plant.robot.config.period_s)
+                   + (0.0 if belt is None else plant.belt_stop_s(fastest) + STAND_BEFORE_FADE_S)
+                   + (STOP_CHECK_TICKS + 2) * plant.robot.config.period_s)
         try:
-            report = self._loop.run(limit_s, self._watch_stop(controller, plant, on_progress),
+            report = self._loop.run(limit_s, self._watch_stop(controller, plant, belt,
+                                                              on_progress),
                                     progress_every_ticks=STOP_CHECK_TICKS)
         finally:
             self._walked = True
@@ -316,25 +329,47 @@ class SessionRunner:
         return report
 
     def _watch_stop(
-        self, controller: PhasedController, plant: Plant,
+        self, controller: PhasedController, plant: Plant, belt: Belt | None,
         on_progress: Callable[[float], None] | None,
     ) -> Callable[[float], None]:
-        """The loop's progress callback (every :data:`STOP_CHECK_TICKS` ticks): a controller
+        """The loop's progress callback (every :data:`STOP_CHECK_TICKS` ticks).
+
+        The end of the walk (the last phase over, or a stop request): the belt ramps to a stop
+        while the supervisor blends the controller's guidance into a hold at a standing posture
+        (:func:`standing_pose`, :meth:`Supervisor.settle`), the person is given
+        :data:`STAND_BEFORE_FADE_S` more to stand, then the torque fades out (the drives are
+        disabled after the loop). A controller
         that asks for a controlled stop (``stop_reason_``, e.g. transparent mode with a patient
-        who cannot walk alone) gets one at once, as a therapist's stop (the torque fades out,
-        the belt stops) and the session ends ``aborted`` with the reason in its summary and
-        record; ``on_progress`` is passed on about every 250 ticks."""
+        who cannot walk alone) gets one at once: the belt stops and the torque fades out
+        together, and the session ends ``aborted`` with the reason in its summary and record.
+        ``on_progress`` is passed on about every 250 ticks. Belt commands never wait
+        (:class:`Belt`)."""
         every = max(1, PROGRESS_EVERY_TICKS // STOP_CHECK_TICKS)
         calls = 0
+        faded = False
 
         def progress(t_s: float) -> None:
-            nonlocal calls
+            nonlocal calls, faded
+            loop = self._loop
             reason = controller.current_.stop_reason_
-            if reason is not None and self._stop_reason is None and self._loop is not None:
+            if reason is not None and self._stop_reason is None and loop is not None:
                 self._stop_reason, self._stop_t_s = reason, t_s
-                self._loop.request_stop(fade=True)
-                if plant.treadmill is not None:
-                    plant.treadmill.set_belt_speed(0.0)
+                if belt is not None:
+                    belt.hold("controlled stop")
+                self._fade_at_s = t_s
+            if self._fade_at_s is None and (self._stop_requested or self._phases_finished):
+                self._fade_at_s = t_s
+                if belt is not None and loop is not None:
+                    if not belt.held:  # the robot brings the legs to a stand as the belt stops
+                        stop_s = plant.belt_stop_s(belt.speed_mps)
+                        loop.supervisor.settle(standing_pose(plant.robot.config.joint_names),
+                                               stop_s)
+                        self._fade_at_s += stop_s + STAND_BEFORE_FADE_S
+                    belt.end()
+            if not faded and self._fade_at_s is not None and t_s >= self._fade_at_s \
+                    and loop is not None:
+                faded = True
+                loop.request_stop(fade=True)
             calls += 1
             if on_progress is not None and calls % every == 0:
                 on_progress(t_s)
@@ -342,9 +377,8 @@ class SessionRunner:
         return progress
 
     def _phases_done(self) -> None:
-        """The last walking phase has ended: the loop stops at the next tick boundary."""
-        if self._loop is not None:
-            self._loop.request_stop(fade=True)
+        """The last walking phase has ended: the walk ends (:meth:`_watch_stop`)."""
+        self._phases_finished = True
 
     def run(self, on_progress: Callable[[float], None] | None = None) -> SessionResult:
         """Run the session, record it, store its summary; return the result.
@@ -421,6 +455,8 @@ class SessionRunner:
                 "plant": plant.kind, "contact_source": plant.contact_source,
                 "treadmill": "interface" if plant.treadmill is not None else "set by hand"})
         robot, clock = plant.robot, plant.clock
+        belt = None if plant.treadmill is None else Belt(
+            plant.treadmill, clock.now, blocks=plant.treadmill_blocks, speed_mps=belt_mps)
         recorder = Recorder(req.store_path, session_id, len(robot_cfg.joints))
         events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
@@ -438,7 +474,7 @@ class SessionRunner:
             with _ends_aborted(req.store_path, session_id):
                 controller = PhasedController(
                     walking, phase_builder(names, robot_cfg.period_s, height_m, mass_kg), steps,
-                    period_s=robot_cfg.period_s, treadmill=plant.treadmill,
+                    period_s=robot_cfg.period_s, treadmill=belt,
                     on_finished=self._phases_done,
                     # after a battery the robot holds the legs where the walking starts
                     ramp_in=plant.ramp_in and not before,
@@ -455,17 +491,17 @@ class SessionRunner:
                 go_on = True
                 if before:
                     battery, battery_report = self._run_battery(
-                        before, setup, plant, supervisor, sinks, enabled.q,
+                        before, setup, plant, belt, supervisor, sinks, enabled.q,
                         walking_follows=True)
                     batteries.append((before, battery))
                     reports.append(battery_report)
                     go_on = (battery.finished_ and battery.aborted_ is None
                              and not battery_report.faults and not self._stop_requested)
                     if go_on:
-                        _to_walking(plant, start)
+                        _to_walking(belt, plant, start)
                 if go_on:
-                    walk_report = self._run_walking(controller, supervisor, plant, sinks, steps,
-                                                    walking, on_progress)
+                    walk_report = self._run_walking(controller, supervisor, plant, belt, sinks,
+                                                    steps, walking, on_progress)
                     walk_ticks = (sinks.offset - walk_report.ticks, sinks.offset)
                     reports.append(walk_report)
                 status = "faulted" if any(r.faults for r in reports) else (
@@ -474,7 +510,7 @@ class SessionRunner:
                 if ran_after:
                     # the walking has faded out: a fresh supervisor (nothing is latched)
                     battery, battery_report = self._run_battery(
-                        after, setup, plant, build_supervisor(robot_cfg, start), sinks,
+                        after, setup, plant, belt, build_supervisor(robot_cfg, start), sinks,
                         enabled.q, walking_follows=False)
                     batteries.append((after, battery))
                     reports.append(battery_report)
@@ -485,6 +521,8 @@ class SessionRunner:
         finally:
             self._walked = True  # no loop runs any more
             gc.unfreeze()
+            if belt is not None:
+                belt.close()
             plant.close()
             recording_error = _stop_recording(recorder)
         if recording_error is not None:
@@ -517,6 +555,8 @@ class SessionRunner:
             if stop_reason is not None:
                 store.add_event(session_id, self._stop_t_s, "controlled_stop", None,
                                 {"reason": stop_reason})
+            for command in [] if belt is None else belt.log:
+                store.add_event(session_id, command.t_s, "belt", None, command.values())
             for tick, values in controller.changes_:
                 store.add_event(session_id, _tick_time(samples, tick + walk_ticks[0]),
                                 "params_changed", None, values)
@@ -583,22 +623,31 @@ def _nobody(instruction: Instruction | None) -> None:
     """No simulated person to instruct: a real one hears the therapist."""
 
 
-def _to_assessing(plant: Plant) -> None:
+def _to_assessing(belt: Belt | None, plant: Plant) -> None:
     """Before a battery: the treadmill stopped, the person lifted and relaxed."""
-    if plant.treadmill is not None:
-        plant.treadmill.set_belt_speed(0.0)
-        plant.treadmill.set_body_weight_support(1.0)
+    if belt is not None:
+        belt.command(0.0, 1.0, "assessment")
     if plant.instruct is not None:
         plant.instruct(RELAX)
 
 
-def _to_walking(plant: Plant, phase: Phase) -> None:
+def _to_walking(belt: Belt | None, plant: Plant, phase: Phase) -> None:
     """After a battery: the treadmill to ``phase``'s speed and support, the person walks."""
-    if plant.treadmill is not None:
-        plant.treadmill.set_belt_speed(phase.treadmill_speed_mps)
-        plant.treadmill.set_body_weight_support(phase.body_weight_support_pct / 100.0)
+    if belt is not None:
+        belt.set_belt_speed(phase.treadmill_speed_mps)
+        belt.set_body_weight_support(phase.body_weight_support_pct / 100.0)
     if plant.instruct is not None:
         plant.instruct(None)
+
+
+#: The standing posture the robot brings the legs to at the end of a walk (rad), by joint kind:
+#: hips straight, knees slightly bent (the simulated person's quiet stance too).
+STANDING_RAD = {"hip_flexion": 0.0, "knee_angle": math.radians(10.0)}
+
+
+def standing_pose(joint_names: tuple[str, ...]) -> FloatArray:
+    """:data:`STANDING_RAD` for each of ``joint_names`` (rad; 0 for another kind of joint)."""
+    return np.array([STANDING_RAD.get(name.rsplit("_", 1)[0], 0.0) for name in joint_names])
 
 
 def build_supervisor(robot: RobotConfig, phase: Phase) -> Supervisor:

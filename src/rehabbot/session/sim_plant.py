@@ -19,6 +19,7 @@ from rehabbot.session.plant import Plant, PlantSettings, instructing
 from rehabbot.sim.instructed_patient import instructed
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.sim.simulator import SimulatedExoskeleton, SimulationSettings
+from rehabbot.sim.world import BELT_DECELERATION_MPS2
 
 #: What a session's parameters say about contact columns from the in-process simulation.
 CONTACT_SOURCE = "simulation truth (in-process simulation)"
@@ -50,4 +51,5 @@ def simulated_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
                  contacts=sim.foot_contacts, contact_source=CONTACT_SOURCE,
                  muscle_torques=sim.muscle_torques, bus_limited=False,
                  ramp_in=False,
-                 serving=sim.serving, instruct=instructing(patient.instruct), closers=[sim.close])
+                 serving=sim.serving, instruct=instructing(patient.instruct), closers=[sim.close],
+                 treadmill_blocks=False, belt_deceleration_mps2=BELT_DECELERATION_MPS2)

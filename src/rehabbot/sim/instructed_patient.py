@@ -41,8 +41,9 @@ class InstructedPatient(PatientModel):
 
     A view of that person, not a second model: reading an attribute reads the person's, walking
     is the person's own :meth:`~PatientModel.torques` (so whatever wraps it, e.g. a benchmark
-    recording the patient's torques, still sees every walking step), and a task is set on the
-    person. Only :meth:`torques` and :meth:`instruct` are the view's own.
+    recording the patient's torques, still sees every walking step), and a task or the belt's
+    state is set on the person. Only :meth:`torques`, :meth:`instruct` and :meth:`feel_belt` are
+    the view's own.
 
     >>> from rehabbot.sim.patient import RELAX
     >>> from rehabbot.sim.patient_profiles import PROFILES
@@ -73,6 +74,10 @@ class InstructedPatient(PatientModel):
         if name == "person":  # not yet set (e.g. while copying): no recursion
             raise AttributeError(name)
         return getattr(self.person, name)
+
+    def feel_belt(self, moving: bool, stops_in_s: float = 0.0) -> None:
+        """The person feels the belt start or stop (:meth:`PatientModel.feel_belt`)."""
+        self.person.feel_belt(moving, stops_in_s)
 
     def instruct(self, task: PatientTask | None) -> None:
         """Do ``task`` from the next step on (``None``: walk again); from any thread."""

@@ -37,6 +37,14 @@ The patient also feels where their legs are in the gait cycle (:class:`LegPhaseP
 hips and knees) and, when that is more than :data:`PHASE_DEADBAND` of a stride away from their
 intent, speeds up or slows down their rhythm toward it: moved by a robot, they fall in with it;
 walking alone, the small lag of their own legs goes unnoticed.
+
+The patient walks while the belt runs and stands when it stops (:meth:`PatientModel.feel_belt`):
+over :data:`STAND_TRANSITION_S` the intended angles blend from the walking pattern to a quiet
+stance (:data:`STAND_ANGLE_RAD`, both legs under the body) and back once the belt moves again, so
+that a stopped robot on a stopped belt holds a standing person, not one who keeps stepping. While
+standing the legs say nothing about a gait phase: the rhythm runs on its own clock, not pulled
+toward where the legs are. A patient who ends an assessment task walks again from the gait phase
+their legs are in (the battery leaves them at the walking controller's start).
 """
 
 from __future__ import annotations
@@ -102,6 +110,13 @@ DROP_FOOT_TORQUE_NM = 2.0
 SWING_PHASES = (0.6, 1.0)
 #: Stance of a leg (strides, its own phase): where a hyperextending knee pushes back.
 STANCE_PHASES = (0.05, 0.55)
+#: The quiet stance a patient stands in when the belt has stopped (rad): hips straight, knees
+#: slightly bent, both legs under the body.
+STAND_ANGLE_RAD = {"hip_flexion": 0.0, "knee_angle": math.radians(10.0)}
+#: Time (s) a patient takes to come to a stand after the belt stops (about a stride), and to
+#: walk fully again after it starts (as the belt speeds up: about two strides).
+STAND_TRANSITION_S = 1.0
+WALK_TRANSITION_S = 3.0
 def _window(phase: FloatArray, span: tuple[float, float]) -> FloatArray:
     """A smooth bump over ``span`` of a stride: ``sin²`` rising from 0 at its start to 1 in its
     middle and back to 0 at its end; 0 outside.
@@ -239,6 +254,13 @@ class PatientModel:
         self._knee_r = (joint_names.index("knee_angle_r") if "knee_angle_r" in joint_names
                         else None)
         self._felt_at_s: float | None = None
+        self._stance = np.array([STAND_ANGLE_RAD.get(k, 0.0) for k in kinds])
+        self._belt_moving = True
+        self._stops_in_s: float | None = None
+        self._belt_rests_at_s = 0.0
+        #: How much the patient walks (1) rather than stands (0).
+        self.walking_ = 1.0
+        self._walked_at_s: float | None = None
         self.phase_ = 0.0
         #: The reflex torques (N·m) of the last :meth:`torques` call, per joint.
         self.reflex_torques_ = np.zeros(len(joint_names))
@@ -252,6 +274,8 @@ class PatientModel:
         toward where the legs are (:data:`PHASE_COUPLING_PER_S`)."""
         if self._felt_at_s is None:
             self._felt_at_s = t_s
+        elif t_s - self._felt_at_s >= PERCEPTION_PERIOD_S and self.walking_ == 0.0:
+            self._felt_at_s = t_s  # standing: the legs tell no gait phase
         elif t_s - self._felt_at_s >= PERCEPTION_PERIOD_S:
             dt, self._felt_at_s = t_s - self._felt_at_s, t_s
             lag = (self._perception.phase(q, self.phase_) - self.phase_ + 0.5) % 1.0 - 0.5
@@ -285,16 +309,41 @@ class PatientModel:
         order (the reflexes keep a history).
         """
         self._advance_rhythm(t_s, right_contact, q)
+        walking = self._walk_or_stand(t_s)
         q_int, dq_int = self._intent.evaluate(self.phase_)
         leg_phase = (self.phase_ - self._leg_offset) % 1.0
         q_int -= self._hyperextension * _window(leg_phase, STANCE_PHASES)
+        if walking < 1.0:  # coming to a stand, standing, or starting to walk again
+            q_int = self._stance + walking * (q_int - self._stance)
+            dq_int = walking * dq_int
         strength = 1.0 - self.profile.fatigue_pct / 100.0 * -math.expm1(
             -t_s / self.profile.fatigue_time_constant_s)
         active = strength * (self._active_stiffness * (q_int - q) + self._active_damping * (
             dq_int / self._stride_s - qd))
         tau: FloatArray = active + self.passive_torques(q, qd) + self._reflex(t_s, qd)
-        tau -= self._drop_foot * _window(leg_phase, SWING_PHASES)
+        tau -= walking * self._drop_foot * _window(leg_phase, SWING_PHASES)
         return tau
+
+    def feel_belt(self, moving: bool, stops_in_s: float = 0.0) -> None:
+        """The belt has been set moving (True) or stopping (False), coming to rest in
+        ``stops_in_s`` (s): from the next step the patient walks, or walks on until the belt
+        rests, then comes to a stand over :data:`STAND_TRANSITION_S` and stands."""
+        self._belt_moving = moving
+        self._stops_in_s = None if moving else stops_in_s
+
+    def _walk_or_stand(self, t_s: float) -> float:
+        """Move :attr:`walking_` toward the belt's state (1 moving, 0 stopped), at
+        1/:data:`WALK_TRANSITION_S` or 1/:data:`STAND_TRANSITION_S` per second, up to ``t_s``;
+        its value."""
+        if self._stops_in_s is not None:
+            self._belt_rests_at_s, self._stops_in_s = t_s + self._stops_in_s, None
+        target = 1.0 if self._belt_moving or t_s < self._belt_rests_at_s else 0.0
+        before, self._walked_at_s = self._walked_at_s, t_s
+        if self.walking_ != target and before is not None:
+            dt = max(t_s - before, 0.0)
+            self.walking_ = min(max(target, self.walking_ - dt / STAND_TRANSITION_S),
+                                self.walking_ + dt / WALK_TRANSITION_S)
+        return self.walking_
 
     def passive_torques(self, q: FloatArray, qd: FloatArray) -> FloatArray:
         """The joints' passive torques (N·m) at angles ``q`` (rad), velocities ``qd`` (rad/s).
@@ -341,6 +390,10 @@ class PatientModel:
             ConfigurationError: the task's joint is not simulated.
         """
         start_q = q[self._index(task.joint)] if task is not None and task.joint else 0.0
+        if task is None and self.task_ is not None:  # walking again from where the legs are
+            self._stride_s = self._draw_stride()
+            self._stride_start_s = t_s - self._perception.phase(q, 0.0) * self._stride_s
+            self._felt_at_s = self._walked_at_s = None
         self.task_ = task
         self._task_start = (t_s, float(start_q))
 

@@ -9,7 +9,7 @@ into joint torques. :data:`PROFILES` names the patients the simulator and the be
 (healthy, athletic, hemiparetic stroke on either side, incomplete spinal cord injury);
 docs/simulation.md gives the sources of their numbers.
 
-It is not the patient's clinical record (:class:`rehabbot.storage.records.PatientProfile`: who
+It is not the patient's clinical record (:class:`rehabbot.storage.record_models.PatientProfile`: who
 the patient is, their height, mass, diagnosis): a simulated patient has no identity, and a real
 one's abilities are measured, not set (docs/body.md, "Two patient types").
 """

@@ -39,7 +39,7 @@ from rehabbot.hal.drives.registry import drive_class, load_plugin
 from rehabbot.hal.types import FloatArray
 from rehabbot.sim.patient import PatientModel
 from rehabbot.sim.patient_profiles import ImpairmentProfile
-from rehabbot.sim.world import TreadmillWorld
+from rehabbot.sim.world import BELT_DECELERATION_MPS2, TreadmillWorld
 
 #: Largest ankle angle (rad) the start pose uses to put a foot flat.
 FOOT_FLAT_LIMIT_RAD = math.radians(30.0)
@@ -392,9 +392,11 @@ class SimulatedExoskeleton:
         self.drives.publish()
 
     def set_belt_speed(self, speed_mps: float) -> None:
-        """Change the treadmill speed (m/s) from the next step on (see
-        :meth:`~rehabbot.sim.world.TreadmillWorld.set_belt_speed`)."""
+        """Set the treadmill going toward ``speed_mps`` (m/s) from the next step on, ramped (see
+        :meth:`~rehabbot.sim.world.TreadmillWorld.set_belt_speed`); the patient walks on a
+        moving belt and stands on a stopped one (``PatientModel.feel_belt``)."""
         self.world.set_belt_speed(speed_mps)
+        self.patient.feel_belt(speed_mps > 0.0, self.world.belt_speed_mps / BELT_DECELERATION_MPS2)
 
     def set_body_weight_support(self, fraction: float) -> None:
         """Change the body-weight support (unloaded share, 0..1) from the next step on."""

@@ -5,9 +5,13 @@ harness holds in place is, by Galilean invariance, the same mechanics as a fixed
 harness that moves forward at ``v``: the two differ by a constant-velocity change of frame, which
 changes neither forces nor accelerations. The world does the latter: the ground is a static plane
 (sole-belt friction 0.9) and the ``harness_x`` joint is driven at ``+v`` by a stiff velocity motor.
-Positions "in the treadmill frame" (:meth:`TreadmillWorld.foot_positions`) are world positions
-relative to the harness carriage; the carriage's travel (:attr:`TreadmillWorld.harness_position_m`)
-is the length of belt that has run under the person.
+Like a real treadmill's drive, the belt changes speed at a bounded rate: a new speed
+(:meth:`TreadmillWorld.set_belt_speed`) is reached step by step, speeding up at
+:data:`BELT_ACCELERATION_MPS2` (3 km/h in 2.8 s) and slowing down at
+:data:`BELT_DECELERATION_MPS2` (from 3 km/h to a stop in 0.83 s). Positions "in the treadmill
+frame" (:meth:`TreadmillWorld.foot_positions`) are world positions relative to the harness
+carriage; the carriage's travel (:attr:`TreadmillWorld.harness_position_m`) is the length of belt
+that has run under the person.
 
 **Body-weight support.** The ``pelvis_z`` joint carries, each step, an upward force
 ``(bws · m_body + m_exo) · g`` minus a light viscous term ``c · ż`` (``c`` = 5 N·s/m per kg of the
@@ -95,6 +99,12 @@ HARNESS_MOTOR_FORCE_N = 1.0e6
 SOLVER_ITERATIONS = 10
 
 BELT_SPEED_RANGE_MPS = (0.0, 3.0)
+#: How fast the belt speeds up (m/s²): a treadmill's drive ramps its speed, gently when it starts
+#: (3 km/h in 2.8 s, about two strides, as the robot's guidance comes in after a reset).
+BELT_ACCELERATION_MPS2 = 0.3
+#: How fast the belt slows down (m/s²): a stop is quicker (3 km/h to rest in 0.83 s) yet ramped,
+#: so as not to throw a standing person off balance.
+BELT_DECELERATION_MPS2 = 1.0
 TIME_STEP_RANGE_S = (1.0e-4, 1.0e-2)
 ANKLE_STIFFNESS_RANGE_NM_PER_RAD = (0.0, 1000.0)
 ANKLE_DAMPING_RANGE_NMS_PER_RAD = (0.0, 50.0)
@@ -171,7 +181,10 @@ class TreadmillWorld:
         )
         self.body = body
         self.exo = exo
+        #: The belt's speed now (m/s), moving toward :attr:`belt_target_mps` step by step.
         self.belt_speed_mps = belt_speed_mps
+        #: The speed the belt was last set to (m/s).
+        self.belt_target_mps = belt_speed_mps
         self.body_weight_support = body_weight_support
         self.time_step_s = time_step_s
         self.ankle_stiffness_nm_per_rad = ankle_stiffness_nm_per_rad
@@ -312,16 +325,25 @@ class TreadmillWorld:
         self._torques = torques.tolist()
 
     def set_belt_speed(self, speed_mps: float) -> None:
-        """Change the belt speed (m/s, 0–3) from the next step on; the harness's velocity motor
-        reaches it as fast as its force allows.
+        """Set the belt going toward ``speed_mps`` (m/s, 0–3): from the next step on its speed
+        rises at :data:`BELT_ACCELERATION_MPS2` or falls at :data:`BELT_DECELERATION_MPS2` until it
+        gets there.
 
         Raises:
             ConfigurationError: the speed is outside its range.
         """
         _check_range("belt_speed_mps", speed_mps, BELT_SPEED_RANGE_MPS, "m/s")
-        self.belt_speed_mps = speed_mps
+        self.belt_target_mps = speed_mps
+
+    def _ramp_belt(self) -> None:
+        """One step of the belt's ramp toward its target speed (a pybullet call only while the
+        speed changes)."""
+        speed = min(max(self.belt_target_mps,
+                        self.belt_speed_mps - BELT_DECELERATION_MPS2 * self.time_step_s),
+                    self.belt_speed_mps + BELT_ACCELERATION_MPS2 * self.time_step_s)
+        self.belt_speed_mps = speed
         p.setJointMotorControl2(
-            self._robot, self._harness, p.VELOCITY_CONTROL, targetVelocity=speed_mps,
+            self._robot, self._harness, p.VELOCITY_CONTROL, targetVelocity=speed,
             force=HARNESS_MOTOR_FORCE_N, physicsClientId=self._client,
         )
 
@@ -337,7 +359,10 @@ class TreadmillWorld:
         self._support_n = (fraction * self.body.mass_kg + exo_kg) * GRAVITY_MPS2
 
     def step(self) -> None:
-        """Advance one time step: harness force, ankle springs and torques, then physics."""
+        """Advance one time step: the belt's ramp, harness force, ankle springs and torques,
+        then physics."""
+        if self.belt_speed_mps != self.belt_target_mps:
+            self._ramp_belt()
         position, velocity = self._position, self._velocity
         forces = [self._support_n - self._harness_damping * velocity[_PELVIS], *self._torques]
         stiffness, damping = self.ankle_stiffness_nm_per_rad, self.ankle_damping_nms_per_rad

@@ -12,8 +12,9 @@ import numpy as np
 
 from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis
 from rehabbot.assessment.kinematic_events import SIDE_SUFFIX, SIDES
+from rehabbot.assessment.parameter_rows import fmt
 from rehabbot.assessment.report.loading import ProgressData, ReportData, number
-from rehabbot.assessment.report.tables import Table, display_date, fmt
+from rehabbot.assessment.report.tables import Table, display_date
 
 
 def side_mean(result: GaitAnalysis, key: str) -> float | None:

@@ -6,15 +6,18 @@ which the HTML and PDF writers lay out; the analysis of a session as the report 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Sequence
 from typing import Any
 
 from rehabbot.assessment.alarm_text import plain_event
 from rehabbot.assessment.biofeedback import PARTS
 from rehabbot.assessment.engagement import Engagement
-from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis, Stat
+from rehabbot.assessment.gait_analysis import JOINT_KINDS, GaitAnalysis
 from rehabbot.assessment.kinematic_events import SIDES
+from rehabbot.assessment.parameter_rows import (
+    SPATIOTEMPORAL_ROWS,
+    fmt,
+    parameter_rows,
+)
 from rehabbot.assessment.report.loading import ReportData
 
 #: Label of the normative band in plots and text.
@@ -39,15 +42,6 @@ STRIDE_COLUMNS = (
 )
 
 
-#: Spatiotemporal parameters of a per-side table: key and label with unit.
-SPATIOTEMPORAL_ROWS = (
-    ("stride_time_s", "stride time (s)"),
-    ("step_time_s", "step time (s)"),
-    ("cadence_steps_per_min", "cadence (steps/min)"),
-    ("stance_pct", "stance (% stride)"),
-    ("swing_pct", "swing (% stride)"),
-    ("double_support_pct", "double support (% stride)"),
-)
 #: Spatiotemporal and joint parameters of the report's per-side table: key and label with unit.
 PARAMETER_ROWS = (
     *SPATIOTEMPORAL_ROWS,
@@ -74,33 +68,6 @@ def display_date(iso: str) -> str:
         return day
     zone = " UTC" if time_of_day.endswith(("+00:00", "Z")) else ""
     return f"{day} {time_of_day[:5]}{zone}"
-
-
-def fmt(value: float | None, digits: int = 2) -> str:
-    """``value`` with ``digits`` decimals; ``n/a`` for None, NaN or infinity."""
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
-
-
-def mean_sd(stat: Stat | None) -> str:
-    """``mean ± SD`` of a parameter, blank where absent."""
-    return "" if stat is None else f"{fmt(stat.mean)} ± {fmt(stat.sd)}"
-
-
-def parameter_rows(result: GaitAnalysis,
-                   parameters: Sequence[tuple[str, str]]) -> list[list[str]]:
-    """Per parameter (key, label) that a side has: label, right mean ± SD, right CV (%), left
-    mean ± SD, left CV (%), symmetry index (%); blank cells where a side or the index is
-    missing. The rows of the report's parameter table and of ``rehabbot analyze``."""
-    rows = []
-    for key, label in parameters:
-        right, left = result.summary["right"].get(key), result.summary["left"].get(key)
-        if right is None and left is None:
-            continue
-        cv = ["" if s is None or s.cv_pct is None else fmt(s.cv_pct, 1) for s in (right, left)]
-        symmetry = result.symmetry_pct.get(key)
-        rows.append([label, mean_sd(right), cv[0], mean_sd(left), cv[1],
-                     "" if symmetry is None else fmt(symmetry, 1)])
-    return rows
 
 
 def header_rows(data: ReportData) -> list[tuple[str, str]]:
