@@ -205,8 +205,19 @@ def test_csp_holds_the_target_with_the_documented_gains() -> None:
     gear = np.array([j.gear_ratio for j in bench.config.joints])
     sign = np.array([j.sign for j in bench.config.joints], dtype=float)
     target = np.round(sign * gear * hold.q_ref * ELMO.counts_per_rad) / ELMO.counts_per_rad
-    motor = (CSP_STIFFNESS_NM_PER_RAD * (target - sign * gear * bench.q)
-             - CSP_DAMPING_NMS_PER_RAD * sign * gear * bench.qd)
+    # the law runs on what the drive measures: whole encoder increments, a noisy velocity
+    position = np.round(sign * gear * bench.q * ELMO.counts_per_rad) / ELMO.counts_per_rad
+    velocity = np.zeros(4)
+    for bank in bench.emulators.emulators:
+        assert isinstance(bank, EmulatedCia402Bank)
+        for drive, i in zip(bank.drives, bank.sim_indices, strict=True):
+            velocity[i] = drive.velocity_rad_s
+    sigma = bank_of(bench).drives[0].velocity_noise_rad_s
+    assert sigma == pytest.approx(2 * np.pi / ELMO.counts_per_rev
+                                  / (np.sqrt(6) * bench.config.period_s))
+    assert np.all(np.abs(velocity - sign * gear * bench.qd) < 5 * sigma)
+    motor = (CSP_STIFFNESS_NM_PER_RAD * (target - position)
+             - CSP_DAMPING_NMS_PER_RAD * velocity)
     np.testing.assert_allclose(bench.tau, sign * gear * motor, rtol=1e-9)
     robot.close()
     bench.emulators.close()

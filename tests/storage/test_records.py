@@ -219,7 +219,7 @@ def test_a_version_2_store_is_migrated_keeping_its_data(tmp_path: Path) -> None:
         records.set_consent("P-007", True, DAY, operator="anna")
         assert len(records.pseudonym("P-007")) == 16
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
 
 
 def test_the_store_and_its_wal_and_shm_files_are_owner_only(tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ def test_a_new_store_is_owner_only_in_wal_mode_with_the_current_schema(tmp_path:
             columns = [r[1] for r in db.execute("PRAGMA table_info(sample_blocks)")]
     assert tables == {"patients", "sessions", "session_parameters", "sample_blocks", "events",
                       "fittings", "consents", "outcomes", "exports", "audit_log", "installation",
-                      "export_intents", "export_folders", "sqlite_sequence"}
+                      "export_intents", "export_folders", "simulation_truth", "sqlite_sequence"}
     assert columns == ["session_id", "first_tick", "last_tick", "n_ticks", "first_t_s",
                        "last_t_s", "tick", "t_s", "phase", "contact", "q", "qd", "tau", "tau_cmd",
                        "q_ref"]

@@ -18,11 +18,14 @@ From a session's gait analysis and that record, :func:`engagement` gives per ses
   of the time of the parts with a value; each part is judged by its mean, as the display judges
   it. The band in effect counts whatever the mode, so that sessions with and without feedback
   compare: the share is also given per feedback mode;
-* the **patient's share of the positive work** in swing per side (%), the estimate of
-  :mod:`~rehabbot.assessment.work_share` from the recorded angles and the drive-measured
-  (interaction) torques with the leg's inverse dynamics: on hardware this estimate is all there
-  is; in simulation it is checked against the simulated patient model's true torques
-  (``tests/assessment/test_work_share.py``, within 10 points).
+* the **patient's share of the positive work** in swing per side (%)
+  (:func:`~rehabbot.assessment.work_share.patient_work_shares`): in simulation from the
+  simulated patient model's muscle torques, which the session stores per tick as simulation
+  truth (:mod:`rehabbot.storage.truth`); on a real robot the estimate from the recorded angles
+  and the drive-measured (interaction) torques with the leg's inverse dynamics, which is all
+  there is there. :attr:`Engagement.work_share_source` says which; in simulation the estimate
+  is kept beside the truth (:attr:`Engagement.work_share_estimate_pct`) so that its error can be
+  measured (``benchmarks/engagement.py``).
 
 :func:`rewarded` is the game's rule, the same for the display and the offline record: a
 completed stride part counts when it is the part the game watches (or it watches both) and
@@ -216,6 +219,11 @@ class Engagement:
         by_mode: per feedback mode in effect, the :class:`BandTime` of all joints and parts.
         work_share_pct: per side, the patient's share of the positive work in swing (%).
         record: the feedback changes, by loop time (s).
+        work_share_source: where :attr:`work_share_pct` came from
+            (:data:`~rehabbot.assessment.work_share.SOURCE_TRUTH` or
+            :data:`~rehabbot.assessment.work_share.SOURCE_ESTIMATE`; empty without a share).
+        work_share_estimate_pct: per side, the estimated share (%), also when the share itself
+            came from the simulation's truth.
     """
 
     strides: dict[str, dict[str, Any]]
@@ -223,6 +231,8 @@ class Engagement:
     by_mode: dict[str, BandTime]
     work_share_pct: dict[str, float]
     record: list[tuple[float, FeedbackSettings]] = field(default_factory=list)
+    work_share_source: str = ""
+    work_share_estimate_pct: dict[str, float] = field(default_factory=dict)
 
     @property
     def overall(self) -> BandTime:
@@ -287,6 +297,7 @@ def engagement(analysis: GaitAnalysis, record: list[tuple[float, FeedbackSetting
                             durations[part][i] if inside[i] else 0.0)
         strides[side] = rows
     shares = analysis.assistance.get("patient_work_share_swing_pct", {})
+    estimates = analysis.assistance.get("patient_work_share_estimate_swing_pct", {})
     return Engagement(
         strides=strides,
         time_in_band={key: BandTime(sum(in_band[key]), sum(total[key])) for key in total},
@@ -294,4 +305,6 @@ def engagement(analysis: GaitAnalysis, record: list[tuple[float, FeedbackSetting
                  for mode in MODES if mode in mode_total},
         work_share_pct={side: float(v) for side, v in shares.items()},
         record=record,
+        work_share_source=str(analysis.assistance.get("patient_work_share_source", "")),
+        work_share_estimate_pct={side: float(v) for side, v in estimates.items()},
     )

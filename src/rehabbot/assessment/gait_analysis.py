@@ -60,7 +60,7 @@ from rehabbot.assessment.scores import (
 )
 from rehabbot.assessment.strides import TEMPORAL_PARAMETERS, stride_table
 from rehabbot.assessment.summary import GaitCounts
-from rehabbot.assessment.work_share import SwingLeg, swing_work_share
+from rehabbot.assessment.work_share import SwingLeg, patient_work_shares
 from rehabbot.body.anthropometry import BodyModel
 from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.types import FloatArray
@@ -200,6 +200,7 @@ def analyze_gait(
     reference_angle_rad: Mapping[str, FloatArray] | None = None,
     measured_torque_nm: Mapping[str, FloatArray] | None = None,
     swing_leg: SwingLeg | None = None,
+    muscle_torque_nm: Mapping[str, FloatArray] | None = None,
     events: Mapping[str, SideEvents] | None = None,
     profile_rad: Mapping[str, FloatArray] | None = None,
 ) -> GaitAnalysis:
@@ -223,6 +224,11 @@ def analyze_gait(
             ``swing_leg`` it gives per side with a hip and a knee the patient's share of the
             positive work in swing (``assistance["patient_work_share_swing_pct"]``).
         swing_leg: the dynamics of the patient's leg in the orthosis.
+        muscle_torque_nm: simulation truth, the simulated patient's muscle torques (N·m) acting
+            from each sample's state, by joint name: with ``measured_torque_nm`` the patient's
+            work share comes from them instead of the estimate
+            (:func:`~rehabbot.assessment.work_share.patient_work_shares`, which says the
+            source in ``assistance["patient_work_share_source"]``).
         events: the events to use (s, by side), e.g. those labelled in a file; detected from
             the angles with ``bias`` when None.
         profile_rad: Baker's nine kinematic variables (rad, Plug-in Gait signs) by name and
@@ -281,16 +287,18 @@ def analyze_gait(
         assistance["mean_abs_torque_nm"] = {
             name: float(np.mean(np.abs(values))) for name, values in commanded_torque_nm.items()
         }
-    if measured_torque_nm and swing_leg is not None:
-        shares = {}
+    if measured_torque_nm and (swing_leg is not None or muscle_torque_nm):
+        legs = {}
         for side in SIDES:
             leg = [JOINT_KINDS[kind] + SIDE_SUFFIX[side] for kind in ("hip", "knee")]
             if all(name in angles_rad and name in measured_torque_nm for name in leg):
-                shares[side] = swing_work_share(
-                    t, np.column_stack([angles_rad[name] for name in leg]),
+                legs[side] = (
+                    np.column_stack([angles_rad[name] for name in leg]),
                     np.column_stack([measured_torque_nm[name] for name in leg]),
-                    tables[side]["foot_off_s"], tables[side]["end_s"], swing_leg).patient_pct
-        assistance["patient_work_share_swing_pct"] = shares
+                    np.column_stack([muscle_torque_nm[name] for name in leg])
+                    if muscle_torque_nm and all(name in muscle_torque_nm for name in leg)
+                    else None)
+        assistance.update(patient_work_shares(t, legs, tables, swing_leg))
     profile: dict[str, dict[str, float]] | None = None
     if profile_rad:
         baker: dict[str, dict[str, float]] = {}
@@ -325,7 +333,8 @@ def analyze_gait(
 def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
                     height_m: float | None = None,
                     guidance_pct: float | None = None,
-                    mass_kg: float | None = None) -> GaitAnalysis:
+                    mass_kg: float | None = None,
+                    muscle_torque_nm: FloatArray | None = None) -> GaitAnalysis:
     """Analyze a recorded exoskeleton session (``SessionStore.load_samples``).
 
     The exoskeleton's context: :data:`~rehabbot.assessment.kinematic_events.EXOSKELETON` event
@@ -340,6 +349,10 @@ def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
         mass_kg: the patient's body mass (kg), if known: with the height it gives the patient's
             share of the work in swing (leg model from the anthropometric tables and the
             default orthosis).
+        muscle_torque_nm: the simulated patient's muscle torques acting from each sample's
+            state (N·m, samples × joints; simulation truth,
+            :meth:`~rehabbot.storage.truth.TruthSeries.acting_from`), if known: the patient's
+            work share then comes from them.
     """
     names = samples.joint_names
     return analyze_gait(
@@ -355,4 +368,6 @@ def analyze_samples(samples: SessionSamples, *, speed_m_s: float | None = None,
         measured_torque_nm={name: samples.tau[:, j] for j, name in enumerate(names)},
         swing_leg=None if height_m is None or mass_kg is None else SwingLeg.from_body(
             BodyModel.from_height_mass(height_m, mass_kg), ExoSegments()),
+        muscle_torque_nm=None if muscle_torque_nm is None else {
+            name: muscle_torque_nm[:, j] for j, name in enumerate(names)},
     )

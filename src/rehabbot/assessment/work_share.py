@@ -22,11 +22,19 @@ ground reaction is unknown); the leg model's errors (anthropometric tables, a ri
 pelvis taken as fixed though it moves with the harness, joint friction) go into the patient's
 torque; the smoothing blurs the fastest torque changes. Checked against a simulated patient's
 true torques in ``tests/assessment/test_work_share.py`` (docs/metrics.md, "Robot assistance").
+
+In simulation the patient's torque need not be estimated: the session stores the patient model's
+muscle torques per tick as simulation truth (:mod:`rehabbot.storage.truth`), and
+:func:`true_swing_work_share` takes the patient's positive work from them (the robot's as above).
+:func:`patient_work_shares` uses the truth when a session has it and the estimate otherwise (a
+real robot), and says which (:data:`SOURCE_TRUTH`, :data:`SOURCE_ESTIMATE`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +45,10 @@ from rehabbot.hal.types import BoolArray, FloatArray, IntArray
 
 #: Default smoothing window for velocities and accelerations (s).
 WINDOW_S = 0.041
+#: The work share's source in simulation: the simulated patient's muscle torques.
+SOURCE_TRUTH = "simulation truth (the patient model's muscle torques)"
+#: The work share's source on a real robot: the interaction torques and the leg's dynamics.
+SOURCE_ESTIMATE = "estimate (drive-measured torques and the leg's inverse dynamics)"
 
 
 @dataclass(frozen=True)
@@ -203,3 +215,86 @@ def swing_work_share(
         patient_j=float(np.maximum(needed, 0.0, out=needed).sum() * period),
         robot_j=float(np.maximum(robot, 0.0, out=robot).sum() * period),
     )
+
+
+def true_swing_work_share(
+    t_s: FloatArray,
+    q: FloatArray,
+    tau_robot_nm: FloatArray,
+    tau_patient_nm: FloatArray,
+    foot_off_s: FloatArray,
+    end_s: FloatArray,
+    window_s: float = WINDOW_S,
+) -> WorkShare:
+    """Positive work of patient and robot over the swings of one leg, the patient's from their
+    true torques (simulation truth).
+
+    Args:
+        t_s: sample times (s), evenly spaced.
+        q: hip and knee angles of the leg (rad), shape (n, 2).
+        tau_robot_nm: the robot's hip and knee torques (N·m, drive-measured), shape (n, 2).
+        tau_patient_nm: the patient's hip and knee muscle torques acting from each sample's
+            state (N·m), shape (n, 2); samples with NaN (not recorded) are left out for both.
+        foot_off_s: per complete stride of the leg its foot off (s).
+        end_s: per complete stride the next foot strike (s).
+        window_s: smoothing window of the velocities (s), as the estimate's.
+
+    >>> t = np.arange(0.0, 1.0, 0.001)
+    >>> q = np.column_stack((np.sin(t), np.sin(t)))
+    >>> share = true_swing_work_share(t, q, np.ones((t.size, 2)), 3 * np.ones((t.size, 2)),
+    ...                               np.array([0.2]), np.array([0.6]))
+    >>> round(share.patient_pct, 6)
+    75.0
+    """
+    period = float(np.median(np.diff(t_s)))
+    swing = swing_mask(t_s, foot_off_s, end_s)
+    swing &= np.all(np.isfinite(tau_patient_nm), axis=1)
+    velocity = derivatives(q, period, window_s)[0][swing]
+    patient = tau_patient_nm[swing] * velocity
+    robot = tau_robot_nm[swing] * velocity
+    return WorkShare(patient_j=float(np.maximum(patient, 0.0).sum() * period),
+                     robot_j=float(np.maximum(robot, 0.0).sum() * period))
+
+
+def patient_work_shares(
+    t_s: FloatArray,
+    legs: Mapping[str, tuple[FloatArray, FloatArray, FloatArray | None]],
+    strides: Mapping[str, Mapping[str, FloatArray]],
+    leg: SwingLeg | None,
+) -> dict[str, Any]:
+    """The patient's share of the positive work in swing per side, from the truth when there is
+    one, else estimated.
+
+    Args:
+        t_s: sample times (s), evenly spaced.
+        legs: per side, the hip and knee angles (rad, (n, 2)), the robot's drive-measured torques
+            (N·m, (n, 2)) and the patient's true muscle torques (N·m, (n, 2), acting from each
+            sample's state) or None.
+        strides: per side the stride table (``foot_off_s``, ``end_s``).
+        leg: the leg's dynamics, for the estimate (None: no estimate).
+
+    Returns:
+        ``patient_work_share_swing_pct`` (side → %), ``patient_work_share_source``
+        (:data:`SOURCE_TRUTH` when every side had the truth, else :data:`SOURCE_ESTIMATE`) and,
+        when the estimate could be made, ``patient_work_share_estimate_swing_pct``
+        (side → %); empty when neither could.
+    """
+    truth: dict[str, float] = {}
+    estimate: dict[str, float] = {}
+    for side, (q, tau_robot, tau_patient) in legs.items():
+        offs, ends = strides[side]["foot_off_s"], strides[side]["end_s"]
+        if tau_patient is not None:
+            truth[side] = true_swing_work_share(t_s, q, tau_robot, tau_patient, offs,
+                                                ends).patient_pct
+        if leg is not None:
+            estimate[side] = swing_work_share(t_s, q, tau_robot, offs, ends, leg).patient_pct
+    found: dict[str, Any] = {}
+    if estimate:
+        found["patient_work_share_estimate_swing_pct"] = estimate
+    if truth and len(truth) == len(legs):
+        found |= {"patient_work_share_swing_pct": truth,
+                  "patient_work_share_source": SOURCE_TRUTH}
+    elif estimate:
+        found |= {"patient_work_share_swing_pct": estimate,
+                  "patient_work_share_source": SOURCE_ESTIMATE}
+    return found

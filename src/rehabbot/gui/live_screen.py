@@ -1,5 +1,9 @@
 """The live-session screen: live view, parameter controls, pause / resume / stop, a status line.
 
+During a robot assessment battery a line above the live view shows what the patient is asked to
+do (:meth:`LiveScreen.show_instruction`, "Patient: Relax", "Patient: Push your right thigh
+forward as hard as you can"), the same words the patient display shows the patient.
+
 The buttons only say what the operator wants (signals); the main window sends the commands to
 the session and records them. Keyboard: **F6** pause or resume, **F8** stop, **F7** held: the
 hold-to-run recovery after a stop, **Ctrl+L** the large-value display; the parameter boxes
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
 from rehabbot.gui.controls import ParamControls
 from rehabbot.gui.labels import bold_label
 from rehabbot.gui.live_view import LiveView
+from rehabbot.session.session_messages import PatientInstruction
 
 
 class LiveScreen(QWidget):
@@ -66,6 +71,12 @@ class LiveScreen(QWidget):
         self.state.setWordWrap(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.instruction = bold_label("", 14)
+        self.instruction.setObjectName("patientInstruction")
+        self.instruction.setWordWrap(True)
+        self.instruction.setStyleSheet(
+            "QLabel { background: #0d47a1; color: white; padding: 4px; }")
+        self.instruction.hide()  # only while an assessment asks something
         side = QVBoxLayout()
         side.addWidget(self.state)
         side.addWidget(self.controls)
@@ -80,6 +91,7 @@ class LiveScreen(QWidget):
         body.addLayout(side)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.instruction)
         layout.addLayout(body, 1)
         self.setTabOrder(self.pause_button, self.stop_button)
         self.setTabOrder(self.stop_button, self.large_button)
@@ -89,6 +101,14 @@ class LiveScreen(QWidget):
         self.state.setText(text)
         self.state.setStyleSheet("" if text.startswith("running") else
                                  "QLabel { background: #ffd000; color: black; padding: 3px; }")
+
+    def show_instruction(self, instruction: PatientInstruction) -> None:
+        """Show what the patient is asked to do (with the assessment's name), or nothing when
+        the text is empty (no assessment runs)."""
+        where = f" ({instruction.assessment})" if instruction.assessment else ""
+        self.instruction.setText(f"Patient{where}: {instruction.text}" if instruction.text
+                                 else "")
+        self.instruction.setVisible(bool(instruction.text))
 
     def set_paused(self, paused: bool) -> None:
         """Show the pause button as resume while paused."""

@@ -64,6 +64,7 @@ from rehabbot.session.session_messages import (
     Failed,
     Finished,
     LiveParams,
+    PatientInstruction,
     PhaseConfidence,
     Reply,
     SafetyStatus,
@@ -421,6 +422,9 @@ class MainWindow(QMainWindow):
             self.banner.show_event(reply)
         elif isinstance(reply, PhaseConfidence):
             self.patient_display.show_confidence(reply)
+        elif isinstance(reply, PatientInstruction):
+            self.live.show_instruction(reply)
+            self.patient_display.show_instruction(reply)
         elif isinstance(reply, Applied):
             what = reply.command.describe()
             if reply.command.kind is CommandKind.RECOVER and reply.accepted:
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self.recover_timer.stop()
         self.patient_display.detach()  # before the ring is removed
+        self.live.show_instruction(PatientInstruction())
         if self.link is not None:
             self.link.close()
             self.link = None

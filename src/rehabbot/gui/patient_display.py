@@ -22,6 +22,11 @@ set from the console's feedback panel, :mod:`rehabbot.gui.feedback_panel`):
   number and a ring that fills;
 * ``off``: nothing (a black screen).
 
+Instructions: while a robot assessment battery runs, the display shows what the patient is asked
+to do instead of the feedback, whatever the mode (:meth:`PatientDisplay.show_instruction`: the
+same sentence as the therapist's console, "Relax", "Push your right thigh forward as hard as you
+can", ...), large on a blue frame; a pause or a stop still takes precedence.
+
 Honest feedback: while the session is paused, a fault is latched (or the torque is off), or the
 phase estimator's confidence is low, the display says so in plain words instead, and no stride
 part ending in such a period (or started before it) moves the game on or colours a bar.
@@ -56,7 +61,11 @@ from rehabbot.gui.live_stats import LiveStats
 from rehabbot.gui.live_view import FRAME_MS
 from rehabbot.protocols.schema import Protocol
 from rehabbot.runtime.ring import LiveBlock, RingReader, RingSpec
-from rehabbot.session.session_messages import PhaseConfidence, SafetyStatus
+from rehabbot.session.session_messages import (
+    PatientInstruction,
+    PhaseConfidence,
+    SafetyStatus,
+)
 
 #: Smallest text height as a share of the window height (readable from 3 m on a usual screen).
 MIN_TEXT = 0.1
@@ -74,6 +83,7 @@ STAR = QColor("#40c4ff")
 MUTED = QColor("#616161")
 WITHHELD = QColor("#82b1ff")
 MUTED_TEXT = QColor("#bdbdbd")
+INSTRUCTION = QColor("#2979ff")
 #: The words under each leg's bars.
 SIDE_WORDS = {"r": "RIGHT", "l": "LEFT"}
 
@@ -138,6 +148,8 @@ class PatientDisplay(QWidget):
         self.clipped_texts = 0
         self._status = SafetyStatus()
         self._uncertain = False
+        #: What an assessment asks the patient to do now ("" : none runs).
+        self.instruction = ""
         self._legs = {side: [j for j, n in enumerate(joint_names) if n.endswith(f"_{side}")]
                       for side in ("r", "l")}
         self._contact: dict[str, bool | None] = {"r": None, "l": None}
@@ -165,6 +177,7 @@ class PatientDisplay(QWidget):
         self.step_goal = step_target
         self.progress = 0
         self._status, self._uncertain = SafetyStatus(), False
+        self.instruction = ""
         self._contact = {"r": None, "l": None}
         self._clean = {"r": False, "l": False}
         self._judged = {part: [None] * len(self.joint_names) for part in PARTS}
@@ -172,8 +185,11 @@ class PatientDisplay(QWidget):
             self.timer.start(FRAME_MS)
 
     def detach(self) -> None:
-        """Stop reading the ring (before its owner removes it); the last picture stays."""
+        """Stop reading the ring (before its owner removes it); the last picture stays, without
+        an assessment's instruction (the session is over)."""
         self.timer.stop()
+        self.instruction = ""
+        self.update()
         if self.reader is not None:
             self.reader.close()
             self.reader = None
@@ -202,6 +218,11 @@ class PatientDisplay(QWidget):
     def show_confidence(self, confidence: PhaseConfidence) -> None:
         """Whether the gait phase is uncertain."""
         self._uncertain = confidence.uncertain
+        self.update()
+
+    def show_instruction(self, instruction: PatientInstruction) -> None:
+        """What a robot assessment asks the patient to do ("" : none runs)."""
+        self.instruction = instruction.text
         self.update()
 
     @property
@@ -274,7 +295,11 @@ class PatientDisplay(QWidget):
         self.smallest_text_px = math.inf
         self.clipped_texts = 0
         reason = self.withheld
-        if reason is not None:
+        if reason in ("paused", "stopped"):
+            self._draw_withheld(painter, reason)
+        elif self.instruction:
+            self._draw_instruction(painter)
+        elif reason is not None:
             self._draw_withheld(painter, reason)
         elif self.settings.mode == "bars":
             self._draw_bars(painter)
@@ -318,6 +343,15 @@ class PatientDisplay(QWidget):
         self._text(painter, QRectF(0.06 * w, 0.12 * h, 0.88 * w, 0.4 * h), headline, 0.18,
                    WITHHELD)
         self._text(painter, QRectF(0.06 * w, 0.52 * h, 0.88 * w, 0.36 * h), line, 0.1)
+
+    def _draw_instruction(self, painter: QPainter) -> None:
+        w, h = self.width(), self.height()
+        painter.setPen(QPen(INSTRUCTION, h * 0.02))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(QRectF(0.04 * w, 0.08 * h, 0.92 * w, 0.84 * h), 0.04 * h,
+                                0.04 * h)
+        self._text(painter, QRectF(0.07 * w, 0.12 * h, 0.86 * w, 0.76 * h), self.instruction,
+                   0.16)
 
     def _draw_bars(self, painter: QPainter) -> None:
         w, h = self.width(), self.height()

@@ -6,8 +6,9 @@ The runner knows only :class:`Plant`; :func:`open_plant` chooses by the robot co
   clock. A robot whose buses are all ``rehabbot_local`` channels is the emulated robot of
   ``rehabbot sim serve``: the plant also opens its side channel
   (:class:`~rehabbot.sim.side_channel.SimulationTruth`), which gives it a treadmill, the
-  simulation's foot contacts (stored marked as simulation truth) and the simulated person's ears
-  (what a robot assessment asks them to do). A real robot has none of these: the
+  simulation's foot contacts (stored marked as simulation truth), the simulated patient's muscle
+  torques (stored as simulation truth, :mod:`rehabbot.storage.truth`) and the simulated person's
+  ears (what a robot assessment asks them to do). A real robot has none of these: the
   treadmill speed and body-weight support are set by hand and confirmed by the operator
   (:mod:`rehabbot.session.bringup`), and the contact columns stay empty.
 * **in-process simulation** (:mod:`rehabbot.session.sim_plant`, imported only for a robot on
@@ -31,6 +32,7 @@ from rehabbot.hal.bus import open_bus
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.robot import CanRobot
 from rehabbot.hal.transport import INTERFACE
+from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.phased import Treadmill
 from rehabbot.runtime.clock import Clock, WallClock
 from rehabbot.sim.patient import PatientTask
@@ -38,6 +40,8 @@ from rehabbot.sim.side_channel import CONTACT_SOURCE, SimulationTruth, side_chan
 
 #: Foot contacts (right, left) per tick.
 ContactSource = Callable[[], tuple[bool, bool]]
+#: The simulated patient's muscle torques (N·m, the robot's joints in order) per tick.
+TorqueSource = Callable[[], FloatArray]
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Plant:
             robot has no such interface; they are set by hand).
         contacts: ground-truth foot contacts per tick (None: the robot cannot tell).
         contact_source: what :attr:`contacts` are, for the session's record.
+        muscle_torques: simulation truth per tick, the simulated patient's muscle torques at the
+            robot's joints (None: a real patient, whose muscles nobody measures).
         bus_limited: the buses have a bitrate to respect (not python-can's in-process
             ``virtual`` bus).
         ramp_in: the session ramps the torque in from nothing (a robot with a person standing
@@ -100,6 +106,7 @@ class Plant:
     treadmill: Treadmill | None = None
     contacts: ContactSource | None = None
     contact_source: str | None = None
+    muscle_torques: TorqueSource | None = None
     bus_limited: bool = True
     ramp_in: bool = True
     serving: Callable[[], AbstractContextManager[None]] = _nothing_to_serve
@@ -150,8 +157,8 @@ def hardware_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     except CommunicationError:  # served without one (e.g. by another emulator): plain robot
         return Plant("hardware", robot, clock)
     return Plant("emulated robot", robot, clock, treadmill=truth, contacts=truth,
-                 contact_source=CONTACT_SOURCE, instruct=instructing(truth.instruct),
-                 closers=[truth.close])
+                 contact_source=CONTACT_SOURCE, muscle_torques=truth.muscle_torques,
+                 instruct=instructing(truth.instruct), closers=[truth.close])
 
 
 def open_plant(config: RobotConfig, settings: PlantSettings) -> Plant:

@@ -70,6 +70,7 @@ from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.recorder import Recorder
 from rehabbot.storage.samples import SessionSamples
 from rehabbot.storage.store import SessionStore
+from rehabbot.storage.truth import MUSCLE_TORQUE, TruthRecorder, write_truth
 
 #: Time (s) a battery's loop may run beyond its planned course (it ends itself when done):
 #: the joints may start anywhere in their range after walking.
@@ -424,7 +425,11 @@ class SessionRunner:
         events: queue.SimpleQueue[SafetyEvent] = queue.SimpleQueue()
         status = "aborted"
         steps = StepCounter(plant.contacts or _no_contacts, robot_cfg.period_s)
-        sinks = _Sinks(recorder if req.live is None else TeeSink(recorder, req.live), events.put)
+        # simulation truth (the simulated patient's muscle torques), sampled per tick in memory
+        truth = None if plant.muscle_torques is None else TruthRecorder(
+            plant.muscle_torques, len(robot_cfg.joints), plant.kind)
+        primary = recorder if truth is None else TeeSink(recorder, truth)
+        sinks = _Sinks(primary if req.live is None else TeeSink(primary, req.live), events.put)
         batteries: list[tuple[list[PlannedAssessment], AssessmentBattery]] = []
         reports: list[LoopReport] = []
         walk_ticks = (0, 0)
@@ -488,6 +493,8 @@ class SessionRunner:
         with _ends_aborted(req.store_path, session_id), \
                 SessionStore.open(req.store_path) as store:
             samples = store.load_samples(session_id)
+            if truth is not None:
+                write_truth(store, session_id, MUSCLE_TORQUE, truth.series())
             walked = samples.ticks_between(*walk_ticks)
             summary = summarize(walked.t_s, walked.contact, walked.q, walked.q_ref, walked.tau,
                                 tuple(samples.joint_names))

@@ -7,6 +7,7 @@ Session → console: :class:`Applied` (a command took effect, or was refused and
 :class:`EventInfo` (each safety event as it happens: warnings, faults, stops, E-STOP, resets),
 :class:`LiveParams` (the controller's parameters and bounds, at the start and at each phase),
 :class:`PhaseConfidence` (whether the gait phase can be trusted, whenever that changes),
+:class:`PatientInstruction` (what a robot assessment asks the patient to do, whenever it changes),
 :class:`Finished` (the session is stored) and :class:`Failed` (it could not run).
 
 Every message is a small frozen dataclass of plain values, cheap to pickle.
@@ -249,6 +250,23 @@ class PhaseConfidence:
 
 
 @dataclass(frozen=True)
+class PatientInstruction:
+    """What a robot assessment asks the patient to do now, sent whenever it changes: the text
+    the console and the patient display both show (and the simulated patient gets through the
+    emulator's side channel as a task).
+
+    Attributes:
+        text: one sentence (:func:`~rehabbot.controllers.instruction_text.spoken`): "Relax",
+            "Push your right thigh forward as hard as you can", ...; empty while no assessment
+            runs (the walking).
+        assessment: the running assessment's name (empty between and outside them).
+    """
+
+    text: str = ""
+    assessment: str = ""
+
+
+@dataclass(frozen=True)
 class Finished:
     """The session ended and is stored.
 
@@ -274,5 +292,6 @@ class Failed:
     error: str
 
 
-Reply = Applied | SafetyStatus | EventInfo | LiveParams | PhaseConfidence | Finished | Failed
+Reply = (Applied | SafetyStatus | EventInfo | LiveParams | PhaseConfidence | PatientInstruction
+         | Finished | Failed)
 """Every message the session process sends."""

@@ -13,7 +13,9 @@ waits), and a :class:`CommandServer` on a thread of its own that
 * sends the supervisor's latched faults and stop whenever they change (:class:`SafetyStatus`),
   the controller's parameters with the current phase's bounds (:class:`LiveParams`), and
   whether its gait phase is uncertain (:class:`PhaseConfidence`, the phase estimator's
-  confidence below :data:`~rehabbot.session.session_messages.LOW_PHASE_CONFIDENCE`);
+  confidence below :data:`~rehabbot.session.session_messages.LOW_PHASE_CONFIDENCE`), and what
+  a running robot assessment asks of the patient (:class:`PatientInstruction`, the running
+  step's words, :mod:`rehabbot.controllers.instruction_text`);
 * watches the console process: if it is gone (crashed, killed), the session stops safely with a
   torque fade and is stored as usual;
 * hands commands to whichever loop runs: the battery of robot assessments
@@ -46,6 +48,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Protocol
 
+from rehabbot.controllers.instruction_text import RELAX_TEXT, spoken
+from rehabbot.controllers.procedures import AssessmentBattery
 from rehabbot.errors import ConfigurationError, RehabbotError
 from rehabbot.protocols.phased import PhasedController
 from rehabbot.runtime.loop import ControlLoop
@@ -64,6 +68,7 @@ from rehabbot.session.session_messages import (
     Finished,
     LiveParams,
     ParamInfo,
+    PatientInstruction,
     PhaseConfidence,
     Reply,
     SafetyStatus,
@@ -200,6 +205,7 @@ class CommandServer:
         self._started = False
         self._params_shape: tuple[str, dict[str, tuple[float, float]]] | None = None
         self._uncertain = False
+        self._instruction = PatientInstruction()
         self._orphaned = False
 
     # -- the thread -------------------------------------------------------------------------
@@ -249,7 +255,7 @@ class CommandServer:
                 for early in waiting:
                     self._guarded(partial(self.handle, early, loop), errors, early)
             for poll in (self._publish_params, self._finish_restart, self._publish_status,
-                         self._publish_confidence):
+                         self._publish_confidence, self._publish_instruction):
                 self._guarded(partial(poll, loop), errors)
         if errors:
             raise CommandPathError("; ".join(errors))
@@ -388,6 +394,24 @@ fault_info(f) for f in tuple(supervisor.faults_)
         if uncertain != self._uncertain:
             self._uncertain = uncertain
             self.replies.put(PhaseConfidence(uncertain, confidence))
+
+    def _publish_instruction(self, loop: ControlLoop) -> None:
+        instruction = _instruction(loop)
+        if instruction != self._instruction:
+            self._instruction = instruction
+            self.replies.put(instruction)
+
+
+def _instruction(loop: ControlLoop) -> PatientInstruction:
+    """What the running robot assessment asks of the patient: the step in progress's words, or
+    "Relax" between the battery's steps (its ramp-in included); nothing outside a battery."""
+    battery = loop.controller
+    if not isinstance(battery, AssessmentBattery) or battery.finished_:
+        return PatientInstruction()
+    marks = battery.marks_
+    if marks and math.isnan(marks[-1].end_t_s):
+        return PatientInstruction(spoken(marks[-1].step), marks[-1].assessment)
+    return PatientInstruction(RELAX_TEXT)
 
 
 def _phase_confidence(loop: ControlLoop) -> float:

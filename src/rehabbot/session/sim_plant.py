@@ -47,6 +47,7 @@ def simulated_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     robot = CanRobot(config, channel_suffix=suffix, time_source=clock.now,
                      opener=open_lockstep_bus)
     return Plant("in-process simulation", robot, clock, treadmill=sim,
-                 contacts=sim.foot_contacts, contact_source=CONTACT_SOURCE, bus_limited=False,
+                 contacts=sim.foot_contacts, contact_source=CONTACT_SOURCE,
+                 muscle_torques=sim.muscle_torques, bus_limited=False,
                  ramp_in=False,
                  serving=sim.serving, instruct=instructing(patient.instruct), closers=[sim.close])

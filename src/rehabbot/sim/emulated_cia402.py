@@ -23,6 +23,14 @@ D*(v_ff - v)`` with :data:`CSP_STIFFNESS_NM_PER_RAD`, :data:`CSP_DAMPING_NMS_PER
 and ``v_ff`` the change of the target over one period, clamped to the peak torque. The drive
 produces torque only in operation enabled; in quick stop active it holds zero torque.
 
+Encoder: the drive measures its output through the encoder of its commissioning, position in whole
+increments (``counts_per_rev`` of the motor model, encoder lines × gear ratio: 0x6064 and the CSP
+law use the same counts); the velocity it measures (0x606C and the CSP law) carries the noise of
+a velocity from two readings one control period apart, Gaussian with standard deviation
+``step / (√6 · T)`` (:func:`~rehabbot.sim.emulated_mit.velocity_noise_rad_s`: 0.20 mrad/s at the
+output for ELMO-G100, 3.1 mrad/s for EPOS-G50, 10.7 mrad/s for COPLEY-G30 at 1 kHz), seeded by the
+simulation's seed and the joints.
+
 Faults: :meth:`EmulatedCia402Drive.fault` (also the test hook
 :meth:`EmulatedCia402Bank.inject_fault`) puts the drive in FAULT at once (the fault reaction,
 torque off, takes no time), sets 0x603F and the error register 0x1001 and sends an EMCY; a rising
@@ -40,6 +48,7 @@ from collections.abc import Callable, Sequence
 
 import can
 import canopen
+import numpy as np
 from canopen.network import PeriodicMessageTask
 from canopen.objectdictionary import ODVariable
 from canopen.pdo import PdoMap
@@ -70,6 +79,7 @@ from rehabbot.hal.drives.cia402 import (
     pdo_value,
 )
 from rehabbot.hal.types import FloatArray
+from rehabbot.sim.emulated_mit import encoder_noise_seed, velocity_noise_rad_s
 
 #: CSP in-drive position loop stiffness, motor side (N·m/rad).
 CSP_STIFFNESS_NM_PER_RAD = 100.0
@@ -271,6 +281,12 @@ class EmulatedCia402Drive:
         self.torque_motor_nm = 0.0
         self.q_joint_rad = 0.0
         self.qd_joint_rad_s = 0.0
+        #: What the drive measures now: position (increments) and velocity (rad/s), output side.
+        self.position_counts = 0
+        self.velocity_rad_s = 0.0
+        #: Standard deviation of the measured velocity at the output (rad/s).
+        self.velocity_noise_rad_s = velocity_noise_rad_s(1.0 / self.model.counts_per_rad,
+                                                         network.period_s)
         self._previous_target_counts = 0
         self._operational = False
         self._rpdos: dict[int, PdoMap] = {}
@@ -287,7 +303,7 @@ class EmulatedCia402Drive:
                            self._od(MOTOR_RATED_TORQUE).encode_raw(self.model.rated_torque_mnm))
         self._getters: dict[int, Callable[[], int]] = {
             STATUSWORD: lambda: statusword(self.state),
-            POSITION_ACTUAL: lambda: round(self.motor_position_rad * self.model.counts_per_rad),
+            POSITION_ACTUAL: lambda: self.position_counts,
             VELOCITY_ACTUAL: lambda: round(self.motor_velocity_rad_s
                                            * self.model.velocity_units_per_rad_s),
             TORQUE_ACTUAL: lambda: round(self.torque_motor_nm * 1000.0
@@ -324,13 +340,13 @@ class EmulatedCia402Drive:
 
     @property
     def motor_position_rad(self) -> float:
-        """Motor-side position (rad) of the observed joint angle."""
-        return self.sign * self.gear_ratio * (self.q_joint_rad - self.offset_rad)
+        """Motor-side position (rad) the encoder measures (whole increments)."""
+        return self.position_counts / self.model.counts_per_rad
 
     @property
     def motor_velocity_rad_s(self) -> float:
-        """Motor-side velocity (rad/s) of the observed joint velocity."""
-        return self.sign * self.gear_ratio * self.qd_joint_rad_s
+        """Motor-side velocity (rad/s) the drive measures (with its noise)."""
+        return self.velocity_rad_s
 
     def error_register(self) -> int:
         """The error register 0x1001 of the present error code."""
@@ -476,10 +492,15 @@ class EmulatedCia402Drive:
 
     # -- one simulator step -------------------------------------------------------------------
 
-    def observe(self, q_joint_rad: float, qd_joint_rad_s: float) -> None:
-        """The joint angle (rad) and velocity (rad/s) the drive measures now."""
+    def observe(self, q_joint_rad: float, qd_joint_rad_s: float, noise: float = 0.0) -> None:
+        """The joint angle (rad) and velocity (rad/s) the drive measures now, through its
+        encoder; ``noise`` is a standard normal draw for the velocity."""
         self.q_joint_rad = q_joint_rad
         self.qd_joint_rad_s = qd_joint_rad_s
+        self.position_counts = round(self.sign * self.gear_ratio * (q_joint_rad - self.offset_rad)
+                                     * self.model.counts_per_rad)
+        self.velocity_rad_s = (self.sign * self.gear_ratio * qd_joint_rad_s
+                               + noise * self.velocity_noise_rad_s)
 
     def joint_torque(self) -> float:
         """Run one period: the RPDO deadline, then the mode's law; the joint torque (N·m)."""
@@ -527,10 +548,13 @@ class EmulatedCia402Bank:
         joints: Sequence[JointConfig],
         sim_indices: Sequence[int],
         robot: RobotConfig,
+        *,
+        seed: int = 0,
     ) -> None:
         """Emulate ``joints`` of ``robot`` on ``bus``; joint ``i`` drives the sim's joint
-        ``sim_indices[i]``."""
+        ``sim_indices[i]``; ``seed`` seeds the encoders' noise."""
         self.network = LockstepNetwork(bus, robot.period_s)
+        self._rng = np.random.default_rng(encoder_noise_seed(seed, sim_indices))
         self.drives = [EmulatedCia402Drive(j, self.network) for j in joints]
         self.sim_indices = [int(i) for i in sim_indices]
         self._by_node = {d.node_id: d for d in self.drives}
@@ -568,9 +592,11 @@ class EmulatedCia402Bank:
         return True
 
     def observe(self, q: FloatArray, qd: FloatArray) -> None:
-        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now."""
-        for drive, i in zip(self.drives, self.sim_indices, strict=True):
-            drive.observe(float(q[i]), float(qd[i]))
+        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now,
+        through their encoders (one noise draw per drive)."""
+        noise = self._rng.standard_normal(len(self.drives))
+        for drive, i, n in zip(self.drives, self.sim_indices, noise, strict=True):
+            drive.observe(float(q[i]), float(qd[i]), float(n))
 
     def joint_torques(self, out: FloatArray) -> None:
         """Add every drive's joint torque (N·m) into ``out`` (indexed like the sim's joints)."""

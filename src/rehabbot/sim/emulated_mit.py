@@ -6,6 +6,19 @@ firmware does (including the quantization of every field), runs the in-drive imp
 side of the joint's transmission, and answers every frame with the quantized reply a real drive
 sends.
 
+Encoder: the drive measures the joint as a real one does, through a 14-bit single-turn magnetic
+encoder on the rotor (:data:`ENCODER_COUNTS_PER_REV`, the AS5047/AS5147 class of the MIT Mini
+Cheetah actuator and the CubeMars AK series) before the model's internal reduction
+(:attr:`~rehabbot.hal.drives.mit.MitMotorModel.gear_ratio`): the position the drive's law uses is
+a whole number of counts, ``2π / (16384 · reduction)`` at the output (43 µrad for an AK80-9),
+finer than the reply's 16-bit position field (``2 · p_max / 65535``, 381 µrad for an AK80-9),
+which the codec quantizes again. The velocity the drive measures carries the noise of a velocity
+taken from two encoder readings one control period ``T`` apart: Gaussian, standard deviation
+``step / (√6 · T)`` (the difference of two uniform quantization errors; 17.4 mrad/s ≈ 1.0 °/s
+at an AK80-9's output at 1 kHz, below the reply's 12-bit velocity step of 24.4 mrad/s), drawn
+from a generator seeded by the simulation's seed and the joints (:func:`encoder_noise_seed`), so
+that a lockstep session stays deterministic.
+
 Command watchdog: an enabled drive that gets no frame for the joint's watchdog time
 (:meth:`~rehabbot.hal.config.RobotConfig.watchdog_s`) turns its torque off and replies with error
 code :data:`~rehabbot.hal.drives.mit.WATCHDOG_ERROR_CODE` until it is enabled again.
@@ -13,6 +26,7 @@ code :data:`~rehabbot.hal.drives.mit.WATCHDOG_ERROR_CODE` until it is enabled ag
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import can
@@ -26,6 +40,28 @@ from rehabbot.hal.types import FloatArray
 
 #: Temperature reported by an emulated drive (°C); a thermal model comes with the safety layer.
 AMBIENT_TEMPERATURE_C = 30.0
+#: Counts per rotor revolution of the drive's position encoder (14 bits).
+ENCODER_COUNTS_PER_REV = 1 << 14
+
+
+def encoder_noise_seed(seed: int, sim_indices: Sequence[int]) -> list[int]:
+    """The seed of a bank's encoder noise: the simulation's ``seed`` and its joints (so that two
+    banks of one simulation draw different noise).
+
+    >>> encoder_noise_seed(7, [0, 2])
+    [7, 0, 2]
+    """
+    return [seed, *(int(i) for i in sim_indices)]
+
+
+def velocity_noise_rad_s(step_rad: float, period_s: float) -> float:
+    """Standard deviation (rad/s) of a velocity taken from two readings of an encoder of
+    ``step_rad`` one ``period_s`` apart: ``step / (√6 · period)``.
+
+    >>> round(velocity_noise_rad_s(2 * math.pi / (16384 * 9), 0.001), 4)
+    0.0174
+    """
+    return step_rad / (math.sqrt(6.0) * period_s)
 
 
 class EmulatedMitDrive:
@@ -39,13 +75,15 @@ class EmulatedMitDrive:
     False
     """
 
-    def __init__(self, joint: JointConfig, host_id: int = 0, watchdog_steps: int = 3) -> None:
+    def __init__(self, joint: JointConfig, host_id: int = 0, watchdog_steps: int = 3,
+                 period_s: float = 0.001) -> None:
         """Emulate the drive of ``joint`` (its motor model, node id and transmission).
 
         Args:
             joint: the joint's configuration.
             host_id: the CAN id replies go to.
             watchdog_steps: control periods without a frame after which an enabled drive faults.
+            period_s: the control period (s), over which the drive's velocity is measured.
         """
         self.node_id = joint.node_id
         self.model = mit.motor_model(joint.motor)
@@ -61,12 +99,29 @@ class EmulatedMitDrive:
         self.fault_code = 0
         self.frames_received = 0
         self.steps_since_frame = 0
+        #: One encoder count at the drive's output (rad).
+        self.encoder_step_rad = 2 * math.pi / (ENCODER_COUNTS_PER_REV * self.model.gear_ratio)
+        #: Standard deviation of the measured velocity at the drive's output (rad/s).
+        self.velocity_noise_rad_s = velocity_noise_rad_s(self.encoder_step_rad, period_s)
+        #: What the drive measures now: position (rad, before zeroing) and velocity (rad/s).
+        self.encoder_rad = 0.0
+        self.velocity_rad_s = 0.0
 
-    def motor_position(self, q_joint_rad: float) -> float:
-        """Motor-side position (rad) reported for joint angle ``q_joint_rad``."""
-        return self.sign * self.gear_ratio * (q_joint_rad - self.offset_rad) - self.zero_motor_rad
+    def measure(self, q_joint_rad: float, qd_joint_rad_s: float, noise: float) -> None:
+        """Measure the joint at angle ``q_joint_rad`` (rad) and velocity ``qd_joint_rad_s``
+        (rad/s) through the encoder; ``noise`` is a standard normal draw for the velocity."""
+        counts = round(self.sign * self.gear_ratio * (q_joint_rad - self.offset_rad)
+                       / self.encoder_step_rad)
+        self.encoder_rad = counts * self.encoder_step_rad
+        self.velocity_rad_s = (self.sign * self.gear_ratio * qd_joint_rad_s
+                               + noise * self.velocity_noise_rad_s)
 
-    def handle(self, data: bytes, q_joint_rad: float) -> None:
+    @property
+    def position_rad(self) -> float:
+        """The measured position at the drive's output after zeroing (rad)."""
+        return self.encoder_rad - self.zero_motor_rad
+
+    def handle(self, data: bytes) -> None:
         """Act on one frame addressed to this drive (special frame or command)."""
         self.frames_received += 1
         self.steps_since_frame = 0
@@ -77,7 +132,7 @@ class EmulatedMitDrive:
             self.enabled = False
             self.command = (0.0, 0.0, 0.0, 0.0, 0.0)
         elif data == mit.SET_ZERO:
-            self.zero_motor_rad += self.motor_position(q_joint_rad)
+            self.zero_motor_rad = self.encoder_rad
         else:
             self.command = mit.unpack_command(self.model, data)
 
@@ -86,8 +141,9 @@ class EmulatedMitDrive:
         self.enabled = False
         self.fault_code = code
 
-    def joint_torque(self, q_joint_rad: float, qd_joint_rad_s: float) -> float:
-        """Run one period of the drive at this joint state; return the torque on the joint (N·m).
+    def joint_torque(self) -> float:
+        """Run one period of the drive at the measured state; return the torque on the joint
+        (N·m).
 
         Runs the watchdog first: an enabled drive that got no frame for ``watchdog_steps``
         periods faults.
@@ -99,20 +155,18 @@ class EmulatedMitDrive:
             self.torque_motor_nm = 0.0
             return 0.0
         p_ref, v_ref, kp, kd, t_ff = self.command
-        p = self.motor_position(q_joint_rad)
-        v = self.sign * self.gear_ratio * qd_joint_rad_s
-        tau = kp * (p_ref - p) + kd * (v_ref - v) + t_ff
+        tau = kp * (p_ref - self.position_rad) + kd * (v_ref - self.velocity_rad_s) + t_ff
         limit = self.model.t_max_nm
         self.torque_motor_nm = min(max(tau, -limit), limit)
         return self.sign * self.gear_ratio * self.torque_motor_nm
 
-    def reply(self, q_joint_rad: float, qd_joint_rad_s: float) -> can.Message:
-        """The reply frame for the present joint state."""
+    def reply(self) -> can.Message:
+        """The reply frame for the measured state."""
         data = mit.pack_reply(
             self.model,
             self.node_id,
-            self.motor_position(q_joint_rad),
-            self.sign * self.gear_ratio * qd_joint_rad_s,
+            self.position_rad,
+            self.velocity_rad_s,
             self.torque_motor_nm,
             AMBIENT_TEMPERATURE_C,
             self.fault_code,
@@ -134,20 +188,22 @@ class EmulatedMitBank:
         joints: Sequence[JointConfig],
         sim_indices: Sequence[int],
         robot: RobotConfig,
+        *,
+        seed: int = 0,
     ) -> None:
         """Emulate ``joints`` of ``robot`` on ``bus``; joint ``i`` drives the sim's joint
-        ``sim_indices[i]``."""
+        ``sim_indices[i]``; ``seed`` seeds the encoders' noise."""
         self.bus = bus
         self.drives = [
             EmulatedMitDrive(
-                j, robot.bus_of(j).host_id, whole_periods(robot.watchdog_s(j), robot.period_s))
+                j, robot.bus_of(j).host_id, whole_periods(robot.watchdog_s(j), robot.period_s),
+                robot.period_s)
             for j in joints
         ]
+        self._rng = np.random.default_rng(encoder_noise_seed(seed, sim_indices))
         self.sim_indices = [int(i) for i in sim_indices]
         self._by_id = {d.node_id: i for i, d in enumerate(self.drives)}
         self._pending = [0] * len(self.drives)
-        self._q: FloatArray = np.zeros(0)
-        self._qd: FloatArray = np.zeros(0)
         self.ignored_frames = 0
         self.silenced: set[int] = set()
 
@@ -161,7 +217,7 @@ class EmulatedMitBank:
         if index is None or msg.is_extended_id or msg.is_remote_frame or msg.is_error_frame:
             return False
         try:
-            self.drives[index].handle(bytes(msg.data), float(self._q[self.sim_indices[index]]))
+            self.drives[index].handle(bytes(msg.data))
         except CommunicationError:
             self.ignored_frames += 1
             return True
@@ -169,14 +225,16 @@ class EmulatedMitBank:
         return True
 
     def observe(self, q: FloatArray, qd: FloatArray) -> None:
-        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now."""
-        self._q, self._qd = q, qd
+        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now,
+        through their encoders (one noise draw per drive)."""
+        noise = self._rng.standard_normal(len(self.drives))
+        for drive, i, n in zip(self.drives, self.sim_indices, noise, strict=True):
+            drive.measure(float(q[i]), float(qd[i]), float(n))
 
     def joint_torques(self, out: FloatArray) -> None:
         """Add every drive's joint torque (N·m) into ``out`` (indexed like the sim's joints)."""
-        q, qd = self._q, self._qd
         for drive, i in zip(self.drives, self.sim_indices, strict=True):
-            out[i] += drive.joint_torque(float(q[i]), float(qd[i]))
+            out[i] += drive.joint_torque()
 
     def publish(self) -> None:
         """Answer each frame received since the last call with the observed state."""
@@ -186,8 +244,7 @@ class EmulatedMitBank:
             self._pending[index] = 0
             if index in self.silenced:
                 continue
-            i = self.sim_indices[index]
-            frame = self.drives[index].reply(float(self._q[i]), float(self._qd[i]))
+            frame = self.drives[index].reply()
             for _ in range(count):
                 self.bus.send(frame)
 

@@ -5,7 +5,8 @@ drives of the robot configuration, paced to the wall clock, each bus served as a
 ``rehabbot_local`` channel (:class:`~rehabbot.hal.transport.LocalHub`) that a host in another
 process opens as it would open ``can0``. The host runs the ordinary hardware path; nothing in it
 knows the robot is emulated, except that the side channel
-(:mod:`~rehabbot.sim.side_channel`) gives it the simulation's foot contacts and a treadmill, and
+(:mod:`~rehabbot.sim.side_channel`) gives it the simulation's foot contacts, the simulated
+patient's muscle torques and a treadmill, and
 takes what a robot assessment asks the simulated person to do.
 
 Time: one simulation step per control period on the wall-clock grid (sleeping between steps,
@@ -36,6 +37,7 @@ from rehabbot.sim.side_channel import (
     SUPPORT_ID,
     TASK_ID,
     contacts_frame,
+    muscle_torque_frames,
     read_task,
     read_value,
     side_channel,
@@ -127,6 +129,8 @@ class EmulatedRobot:
                                                now - self._last_frame_s)
             self.sim.step()
             self.stats.steps += 1
+            for frame in muscle_torque_frames(self.stats.steps, self.sim.muscle_torques()):
+                self.side.send(frame)
         else:
             self.sim.drives.receive()
             self.sim.drives.publish()

@@ -6,6 +6,12 @@
 * from the emulator, after every simulation step, the **foot contacts** of the simulated person
   (ground truth, frame id :data:`CONTACTS_ID`, data ``<IBB``: step count, right, left). A session
   stores them as the recording's contact columns, marked ``simulation truth`` in its parameters;
+* from the emulator, after every simulation step with physics, the simulated patient's **muscle
+  torques** at the robot's joints (ground truth,
+  :meth:`~rehabbot.sim.simulator.SimulatedExoskeleton.muscle_torques`): one frame per joint,
+  id :data:`MUSCLE_TORQUE_ID` + the joint's index in the robot configuration, data ``<If``:
+  step count, torque (N·m, float32). A session stores them per tick as simulation truth
+  (:mod:`rehabbot.storage.truth`); the patient's work share is computed from them;
 * to the emulator, the **treadmill speed** (:data:`BELT_ID`, ``<d`` m/s) and **body-weight
   support** (:data:`SUPPORT_ID`, ``<d`` unloaded share 0..1) the protocol asks for: the emulated
   robot's treadmill interface (:class:`~rehabbot.protocols.phased.Treadmill`);
@@ -24,9 +30,11 @@ import contextlib
 import struct
 
 import can
+import numpy as np
 
 from rehabbot.body.joints import Direction
 from rehabbot.hal.bus import Frame
+from rehabbot.hal.types import FloatArray
 from rehabbot.sim.patient import RELAX, PatientTask
 
 #: Foot contacts after a simulation step (emulator → host).
@@ -37,10 +45,16 @@ BELT_ID = 0x010
 SUPPORT_ID = 0x011
 #: What the simulated person is asked to do (host → emulator).
 TASK_ID = 0x020
+#: The muscle torque of the robot's first joint after a simulation step (emulator → host); joint
+#: ``i`` (the robot configuration's order) uses ``MUSCLE_TORQUE_ID + i``.
+MUSCLE_TORQUE_ID = 0x100
+#: Most joints whose muscle torques the channel carries.
+MAX_TRUTH_JOINTS = 0x40
 #: What a session's parameters say about its contact columns when they come from here.
 CONTACT_SOURCE = "simulation truth (emulated robot's side channel)"
 
 _CONTACTS = struct.Struct("<IBB")
+_TORQUE = struct.Struct("<If")
 _VALUE = struct.Struct("<d")
 _TASK = struct.Struct("<BBB")
 _WALK, _RELAX, _PUSH = 0, 1, 2
@@ -56,6 +70,22 @@ def contacts_frame(step: int, right: bool, left: bool) -> Frame:
     """The frame that reports the foot contacts after simulation step ``step``."""
     return Frame(arbitration_id=CONTACTS_ID, is_extended_id=False,
                  data=_CONTACTS.pack(step & 0xFFFFFFFF, right, left))
+
+
+def muscle_torque_frames(step: int, torques_nm: FloatArray) -> list[Frame]:
+    """The frames that report the muscle torques (N·m, one per robot joint) of simulation step
+    ``step``.
+
+    >>> frames = muscle_torque_frames(7, np.array([1.5, -2.0]))
+    >>> [hex(f.arbitration_id) for f in frames], _TORQUE.unpack(bytes(frames[1].data))
+    (['0x100', '0x101'], (7, -2.0))
+    """
+    if len(torques_nm) > MAX_TRUTH_JOINTS:
+        raise ValueError(f"the side channel carries the muscle torques of at most "
+                         f"{MAX_TRUTH_JOINTS} joints, not {len(torques_nm)}")
+    step &= 0xFFFFFFFF
+    return [Frame(arbitration_id=MUSCLE_TORQUE_ID + i, is_extended_id=False,
+                  data=_TORQUE.pack(step, float(tau))) for i, tau in enumerate(torques_nm)]
 
 
 def value_frame(frame_id: int, value: float) -> Frame:
@@ -97,10 +127,12 @@ def read_task(msg: can.Message | Frame, joint_names: tuple[str, ...]) -> Patient
 
 
 class SimulationTruth:
-    """The host's end of the side channel: the latest foot contacts, and the treadmill.
+    """The host's end of the side channel: the latest foot contacts and muscle torques, and the
+    treadmill.
 
     Calling it returns the (right, left) contacts of the newest report (both feet down before the
-    first): the loop's ``contacts`` source. It drains what arrived without blocking.
+    first): the loop's ``contacts`` source; :meth:`muscle_torques` the newest muscle torques. Both
+    drain what arrived without blocking.
     """
 
     def __init__(self, bus: can.BusABC, joint_names: tuple[str, ...] = ()) -> None:
@@ -110,14 +142,29 @@ class SimulationTruth:
         self.contacts: tuple[bool, bool] = (True, True)
         #: The emulator's step count of the newest report (-1: none yet).
         self.step = -1
+        self._muscle_torques: FloatArray = np.zeros(len(joint_names))
+
+    def _drain(self) -> None:
+        """Take every report that arrived, without blocking."""
+        torques, n = self._muscle_torques, len(self.joint_names)
+        while (msg := self.bus.recv(0.0)) is not None:
+            joint = msg.arbitration_id - MUSCLE_TORQUE_ID
+            if 0 <= joint < n and len(msg.data) == _TORQUE.size:
+                torques[joint] = _TORQUE.unpack(bytes(msg.data))[1]
+            elif msg.arbitration_id == CONTACTS_ID and len(msg.data) == _CONTACTS.size:
+                step, right, left = _CONTACTS.unpack(bytes(msg.data))
+                self.step, self.contacts = step, (bool(right), bool(left))
 
     def __call__(self) -> tuple[bool, bool]:
         """The newest foot contacts (right, left)."""
-        while (msg := self.bus.recv(0.0)) is not None:
-            if msg.arbitration_id == CONTACTS_ID and len(msg.data) == _CONTACTS.size:
-                step, right, left = _CONTACTS.unpack(bytes(msg.data))
-                self.step, self.contacts = step, (bool(right), bool(left))
+        self._drain()
         return self.contacts
+
+    def muscle_torques(self) -> FloatArray:
+        """The newest muscle torques of the simulated patient (N·m, the robot's joints in
+        order; zeros before the first report). The array is updated in place."""
+        self._drain()
+        return self._muscle_torques
 
     def set_belt_speed(self, speed_mps: float) -> None:
         """Ask the emulated treadmill for ``speed_mps`` (m/s)."""

@@ -91,11 +91,13 @@ SERVING_POLL_S = 0.005
 class DriveEmulator(Protocol):
     """The emulated drives of one protocol on one bus (a plug-in's emulator implements this).
 
-    Constructed as ``Emulator(bus, joints, sim_indices, robot)``: joint ``i`` of ``joints`` (all on
-    ``bus``) drives the simulator's joint ``sim_indices[i]``; ``robot`` gives each joint's bus
-    configuration (:meth:`~rehabbot.hal.config.RobotConfig.bus_of`: the host id), the control
-    period and the watchdogs. One simulator step calls :meth:`receive` for every frame on the
-    bus, then :meth:`joint_torques`, steps the physics, then :meth:`observe` and :meth:`publish`.
+    Constructed as ``Emulator(bus, joints, sim_indices, robot, seed=seed)``: joint ``i`` of
+    ``joints`` (all on ``bus``) drives the simulator's joint ``sim_indices[i]``; ``robot`` gives
+    each joint's bus configuration (:meth:`~rehabbot.hal.config.RobotConfig.bus_of`: the host
+    id), the control period and the watchdogs; ``seed`` (the simulation's) seeds whatever noise
+    the drives' measurements have (their encoders). One simulator step calls :meth:`receive`
+    for every frame on the bus, then :meth:`joint_torques`, steps the physics, then
+    :meth:`observe` and :meth:`publish`.
     """
 
     def __init__(
@@ -104,6 +106,8 @@ class DriveEmulator(Protocol):
         joints: Sequence[JointConfig],
         sim_indices: Sequence[int],
         robot: RobotConfig,
+        *,
+        seed: int = 0,
     ) -> None: ...
 
     def receive(self, msg: can.Message) -> bool:
@@ -182,6 +186,7 @@ class DriveEmulators:
         *,
         channel_suffix: str = "",
         opener: BusOpener = open_bus,
+        seed: int = 0,
     ) -> None:
         """Emulate the drives of ``config``; joint ``i`` drives sim joint ``sim_indices[i]``,
         which is at angle ``q`` and velocity ``qd`` now.
@@ -195,6 +200,7 @@ class DriveEmulators:
                 :class:`~rehabbot.hal.robot.CanRobot` is given it.
             opener: opens the emulator's side of each bus (default: as the host opens it, the
                 ``virtual`` bus of this process).
+            seed: seeds the noise of the drives' encoders.
 
         Raises:
             ConfigurationError: a joint's protocol has no emulator.
@@ -214,7 +220,7 @@ class DriveEmulators:
                 for protocol, members in groups.items():
                     emulator = classes[protocol](
                         served.bus, [config.joints[i] for i in members],
-                        [sim_indices[i] for i in members], config,
+                        [sim_indices[i] for i in members], config, seed=seed,
                     )
                     served.emulators.append(emulator)
                     self._where |= {joint: (emulator, k) for k, joint in enumerate(members)}
@@ -353,7 +359,7 @@ class SimulatedExoskeleton:
         try:
             self.drives = DriveEmulators(
                 config, indices, self._q, self._qd, channel_suffix=channel_suffix,
-                opener=opener or open_bus)
+                opener=opener or open_bus, seed=settings.seed)
         except ConfigurationError:
             self.world.close()
             raise
@@ -361,6 +367,8 @@ class SimulatedExoskeleton:
             names, settings.profile, settings.mass_kg, settings.cadence_steps_per_min,
             settings.seed,
         )
+        self._robot_joints = np.array(indices)
+        self._muscle_torques: FloatArray = np.zeros(len(indices))
 
     def serving(self) -> contextlib.AbstractContextManager[None]:
         """A block during which the drives answer the host without simulated time passing (for
@@ -372,6 +380,9 @@ class SimulatedExoskeleton:
         q, qd = self._q, self._qd
         self.drives.receive()
         tau = self.patient.torques(self.world.time_s, q, qd, self._contacts[0])
+        joints = self._robot_joints
+        np.subtract(tau[joints], self.patient.passive_torques(q, qd)[joints],
+                    out=self._muscle_torques)
         self.drives.joint_torques(tau)
         self.world.apply_torques(tau)
         self.world.step()
@@ -388,6 +399,17 @@ class SimulatedExoskeleton:
     def set_body_weight_support(self, fraction: float) -> None:
         """Change the body-weight support (unloaded share, 0..1) from the next step on."""
         self.world.set_body_weight_support(fraction)
+
+    def muscle_torques(self) -> FloatArray:
+        """Simulation truth: the patient model's muscle torques (N·m) at the robot's joints, in
+        the robot configuration's order, during the last step.
+
+        The patient's own torque without the passive tissue torques (the active torque toward
+        the patient's intended gait, the stretch reflexes, a drop foot's deficit): what a
+        patient's muscles did, which a real robot cannot measure. The array is overwritten by
+        every step; copy it to keep it.
+        """
+        return self._muscle_torques
 
     def foot_contacts(self) -> tuple[bool, bool]:
         """Ground truth: does the (right, left) foot touch the belt (after the last step)."""

@@ -24,6 +24,8 @@ Module map (one idea each):
 * :mod:`~rehabbot.storage.erasure`: erasing a patient (files, rows, every trace in the file).
 * :mod:`~rehabbot.storage.files`: private folders and owner-only files, moved and deleted
   without following links.
+* :mod:`~rehabbot.storage.truth`: simulation truth stored with a session (the simulated
+  patient's muscle torques per tick), recorded by a sample sink beside the recorder.
 * :mod:`~rehabbot.storage.patients_cli`: ``rehabbot patients``.
 
 docs/storage.md describes the file, its schema and how to read it; docs/records.md the records

@@ -23,12 +23,13 @@ from rehabbot.storage.files import STORE_ENV_VAR
 BUSY_TIMEOUT_S = 5.0
 """How long a write waits for another connection's write transaction to end (s)."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema version this code reads and writes, kept in ``PRAGMA user_version``.
 
 Version 1 (development builds only) stored one row per tick and one per tick and joint; it is not
 read, nor migrated. Version 2 had no patient records; version 3 reused the row ids of erased
-patients and sessions. Both are migrated to version 4 when opened (:data:`MIGRATIONS`).
+patients and sessions; version 4 had no simulation truth (:mod:`rehabbot.storage.truth`). They
+are migrated to version 5 when opened (:data:`MIGRATIONS`).
 """
 
 APPLICATION_ID = 0x52484254
@@ -363,6 +364,19 @@ def _migrate_to_ids_never_reused(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 MIGRATIONS[3] = _migrate_to_ids_never_reused
+# 4 → 5: what a simulation knew per tick and a real robot cannot measure (rehabbot.storage.truth):
+# per session and quantity, little-endian blobs tick int64 (n,) and value float64 (n × joints).
+MIGRATIONS[4] = (
+    """CREATE TABLE simulation_truth (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        n_ticks INTEGER NOT NULL CHECK (n_ticks >= 0),
+        tick BLOB NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (session_id, name)
+    )""",
+)
 
 def schema_version(db: sqlite3.Connection) -> int:
     """The store's schema version, ``PRAGMA user_version`` (0 for a new file)."""

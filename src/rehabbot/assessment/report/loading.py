@@ -18,6 +18,7 @@ from rehabbot.assessment.kinematic_events import SIDES
 from rehabbot.errors import ReportError, StorageError
 from rehabbot.storage.store import SessionInfo, SessionStore
 from rehabbot.storage.summary import StoredSummary
+from rehabbot.storage.truth import MUSCLE_TORQUE, load_truth
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
     with SessionStore.open_existing(Path(store_path)) as store:
         info = store.get_session(session_id)
         samples = store.load_walking_samples(session_id)  # no assessment battery
+        truth = load_truth(store, session_id, MUSCLE_TORQUE)  # a simulated session's
         parameters = store.session_parameters(session_id)
         summary = store.session_summary(session_id) or StoredSummary()
         try:
@@ -95,8 +97,10 @@ def load_report_data(store_path: Path, session_id: int) -> ReportData:
     speed = None if speed_kmh is None else speed_kmh / 3.6
     guidance = number(parameters.get("guidance_pct", protocol.get("guidance_pct")))
     try:
-        analysis = analyze_samples(samples, speed_m_s=speed, height_m=height,
-                                   guidance_pct=guidance, mass_kg=mass) if len(samples) else None
+        analysis = analyze_samples(
+            samples, speed_m_s=speed, height_m=height, guidance_pct=guidance, mass_kg=mass,
+            muscle_torque_nm=None if truth is None else truth.acting_from(samples.tick),
+        ) if len(samples) else None
     except KeyError:
         analysis = None
     if analysis is None or analysis.step_count == 0:

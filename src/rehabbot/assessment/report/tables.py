@@ -122,6 +122,8 @@ def session_table(data: ReportData) -> Table:
         rows.append([f"mean |commanded torque| {name} (N·m)", fmt(torque)])
     for side, share in result.assistance.get("patient_work_share_swing_pct", {}).items():
         rows.append([f"patient's share of the positive work in swing, {side} (%)", fmt(share, 1)])
+    if "patient_work_share_source" in result.assistance:
+        rows.append(["patient's work share from", result.assistance["patient_work_share_source"]])
     return "Session", ["metric", "value"], rows
 
 
@@ -180,6 +182,8 @@ def engagement_table(found: Engagement) -> Table:
     for side, share in found.work_share_pct.items():
         rows.append([f"patient's share of the positive work in swing, {side} (%)",
                      fmt(share, 1)])
+    if found.work_share_source:
+        rows.append(["patient's work share from", found.work_share_source])
     return "Engagement (patient display)", ["measure", "value"], rows
 
 
