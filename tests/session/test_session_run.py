@@ -253,3 +253,36 @@ def test_a_stall_inside_the_simulator_is_stored_as_an_event_naming_it(tmp_path: 
     assert summary.loop_timing["stalls"] == len(stalls)
     (stall,) = [e for e in stalls if e["detail"]["function"] == "_slow_physics_step"]
     assert "wait_next_tick (rehabbot/runtime/clock.py" in stall["detail"]["stack"]
+
+
+def _pause_in_read(read: Callable[[], object]) -> object:
+    time.sleep(0.015)  # over the watch's 10 ms threshold, under the 20 ms command deadline
+    return read()
+
+
+def test_a_stall_is_dated_on_the_loop_s_clock_like_the_samples_and_faults(tmp_path: Path) -> None:
+    # on the wall clock a stall skips ticks: a later stall's event must carry the loop time of
+    # its tick (what its samples and any fault say), not the count of ticks run times the period
+    def plant(config: RobotConfig, settings: PlantSettings) -> Plant:
+        opened = simulated_plant(config, settings)
+        read, reads = opened.robot.read, [0]
+
+        def reading() -> object:
+            reads[0] += 1
+            return _pause_in_read(read) if reads[0] in (300, 600) else read()
+
+        opened.robot.read = reading  # type: ignore[method-assign]
+        return opened
+
+    store = tmp_path / "s.sqlite"
+    session_id = simulate(store, 1.0, plant=plant, realtime=True)
+    with SessionStore.open(store) as st:
+        stalls = [e for e in st.list_events(session_id) if e["kind"] == "loop_stall"
+                  and e["detail"]["function"] == "_pause_in_read"]
+        samples = st.load_samples(session_id)
+    assert len(stalls) == 2
+    for stall in stalls:
+        tick = int(stall["detail"]["tick"])
+        assert stall["t_s"] == pytest.approx(float(samples.t_s[samples.tick == tick][0]))
+    later = stalls[1]
+    assert later["t_s"] >= int(later["detail"]["tick"]) * 0.001 + 0.010  # the first one's skip

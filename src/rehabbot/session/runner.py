@@ -502,9 +502,9 @@ class SessionRunner:
                 event = events.get()
                 store.add_event(session_id, event.t_s, event.kind, event.joint, event.payload())
             offset = 0
-            for run in reports:  # where the loop's thread was when a tick ran long
-                for stall in run.stalls:
-                    store.add_event(session_id, (offset + stall.tick) * robot_cfg.period_s,
+            for run in reports:  # where the loop's thread was when a tick ran long, dated on
+                for stall in run.stalls:  # the loop's clock like the faults (skips included)
+                    store.add_event(session_id, _tick_time(samples, offset + stall.tick),
                                     "loop_stall", None, stall.values())
                 offset += run.ticks
             walked_phases = controller.phases_ if walk_ticks[1] > walk_ticks[0] else []
