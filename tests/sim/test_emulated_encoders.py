@@ -44,7 +44,7 @@ def test_an_mit_drive_runs_its_law_on_whole_encoder_counts_and_replies_through_t
     assert drive.encoder_step_rad == pytest.approx(step)
     q = 0.4123456789
     exact = joint.sign * joint.gear_ratio * (q - joint.offset_rad)
-    drive.measure(q, 0.0, 0.0)
+    drive.observe(q, 0.0, 0.0)
     counts = drive.encoder_rad / step
     assert counts == pytest.approx(round(counts), abs=1e-9)  # whole counts
     assert abs(drive.encoder_rad - exact) <= step / 2

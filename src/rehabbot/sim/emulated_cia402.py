@@ -27,7 +27,7 @@ Encoder: the drive measures its output through the encoder of its commissioning,
 increments (``counts_per_rev`` of the motor model, encoder lines × gear ratio: 0x6064 and the CSP
 law use the same counts); the velocity it measures (0x606C and the CSP law) carries the noise of
 a velocity from two readings one control period apart, Gaussian with standard deviation
-``step / (√6 · T)`` (:func:`~rehabbot.sim.emulated_mit.velocity_noise_rad_s`: 0.20 mrad/s at the
+``step / (√6 · T)`` (:func:`~rehabbot.sim.drive_bank.velocity_noise_rad_s`: 0.20 mrad/s at the
 output for ELMO-G100, 3.1 mrad/s for EPOS-G50, 10.7 mrad/s for COPLEY-G30 at 1 kHz), seeded by the
 simulation's seed and the joints.
 
@@ -48,7 +48,6 @@ from collections.abc import Callable, Sequence
 
 import can
 import canopen
-import numpy as np
 from canopen.network import PeriodicMessageTask
 from canopen.objectdictionary import ODVariable
 from canopen.pdo import PdoMap
@@ -78,8 +77,7 @@ from rehabbot.hal.drives.cia402 import (
     VELOCITY_ACTUAL,
     pdo_value,
 )
-from rehabbot.hal.types import FloatArray
-from rehabbot.sim.emulated_mit import encoder_noise_seed, velocity_noise_rad_s
+from rehabbot.sim.drive_bank import DriveBank, velocity_noise_rad_s
 
 #: CSP in-drive position loop stiffness, motor side (N·m/rad).
 CSP_STIFFNESS_NM_PER_RAD = 100.0
@@ -535,7 +533,7 @@ class EmulatedCia402Drive:
         self._due.clear()
 
 
-class EmulatedCia402Bank:
+class EmulatedCia402Bank(DriveBank[EmulatedCia402Drive]):
     """The emulated CiA 402 drives of a robot on one bus, each bound to a joint of the simulator.
 
     It takes NMT (id 0), SYNC (0x80) and, for its nodes, RPDOs (0x200-0x57F) and SDO requests
@@ -554,9 +552,8 @@ class EmulatedCia402Bank:
         """Emulate ``joints`` of ``robot`` on ``bus``; joint ``i`` drives the sim's joint
         ``sim_indices[i]``; ``seed`` seeds the encoders' noise."""
         self.network = LockstepNetwork(bus, robot.period_s)
-        self._rng = np.random.default_rng(encoder_noise_seed(seed, sim_indices))
+        super().__init__(sim_indices, seed)
         self.drives = [EmulatedCia402Drive(j, self.network) for j in joints]
-        self.sim_indices = [int(i) for i in sim_indices]
         self._by_node = {d.node_id: d for d in self.drives}
         self.ignored_frames = 0
 
@@ -590,18 +587,6 @@ class EmulatedCia402Bank:
         if not addressee.receive(msg):
             self.ignored_frames += 1
         return True
-
-    def observe(self, q: FloatArray, qd: FloatArray) -> None:
-        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now,
-        through their encoders (one noise draw per drive)."""
-        noise = self._rng.standard_normal(len(self.drives))
-        for drive, i, n in zip(self.drives, self.sim_indices, noise, strict=True):
-            drive.observe(float(q[i]), float(qd[i]), float(n))
-
-    def joint_torques(self, out: FloatArray) -> None:
-        """Add every drive's joint torque (N·m) into ``out`` (indexed like the sim's joints)."""
-        for drive, i in zip(self.drives, self.sim_indices, strict=True):
-            out[i] += drive.joint_torque()
 
     def publish(self) -> None:
         """Every drive's due TPDOs, then one period of simulated time for heartbeats."""

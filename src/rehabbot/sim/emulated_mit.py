@@ -16,8 +16,8 @@ which the codec quantizes again. The velocity the drive measures carries the noi
 taken from two encoder readings one control period ``T`` apart: Gaussian, standard deviation
 ``step / (√6 · T)`` (the difference of two uniform quantization errors; 17.4 mrad/s ≈ 1.0 °/s
 at an AK80-9's output at 1 kHz, below the reply's 12-bit velocity step of 24.4 mrad/s), drawn
-from a generator seeded by the simulation's seed and the joints (:func:`encoder_noise_seed`), so
-that a lockstep session stays deterministic.
+from a generator seeded by the simulation's seed and the joints
+(:class:`~rehabbot.sim.drive_bank.DriveBank`), so that a lockstep session stays deterministic.
 
 Command watchdog: an enabled drive that gets no frame for the joint's watchdog time
 (:meth:`~rehabbot.hal.config.RobotConfig.watchdog_s`) turns its torque off and replies with error
@@ -30,38 +30,17 @@ import math
 from collections.abc import Sequence
 
 import can
-import numpy as np
 
 from rehabbot.errors import CommunicationError
 from rehabbot.hal.bus import Frame
 from rehabbot.hal.config import JointConfig, RobotConfig, whole_periods
 from rehabbot.hal.drives import mit
-from rehabbot.hal.types import FloatArray
+from rehabbot.sim.drive_bank import DriveBank, velocity_noise_rad_s
 
 #: Temperature reported by an emulated drive (°C); a thermal model comes with the safety layer.
 AMBIENT_TEMPERATURE_C = 30.0
 #: Counts per rotor revolution of the drive's position encoder (14 bits).
 ENCODER_COUNTS_PER_REV = 1 << 14
-
-
-def encoder_noise_seed(seed: int, sim_indices: Sequence[int]) -> list[int]:
-    """The seed of a bank's encoder noise: the simulation's ``seed`` and its joints (so that two
-    banks of one simulation draw different noise).
-
-    >>> encoder_noise_seed(7, [0, 2])
-    [7, 0, 2]
-    """
-    return [seed, *(int(i) for i in sim_indices)]
-
-
-def velocity_noise_rad_s(step_rad: float, period_s: float) -> float:
-    """Standard deviation (rad/s) of a velocity taken from two readings of an encoder of
-    ``step_rad`` one ``period_s`` apart: ``step / (√6 · period)``.
-
-    >>> round(velocity_noise_rad_s(2 * math.pi / (16384 * 9), 0.001), 4)
-    0.0174
-    """
-    return step_rad / (math.sqrt(6.0) * period_s)
 
 
 class EmulatedMitDrive:
@@ -107,7 +86,7 @@ class EmulatedMitDrive:
         self.encoder_rad = 0.0
         self.velocity_rad_s = 0.0
 
-    def measure(self, q_joint_rad: float, qd_joint_rad_s: float, noise: float) -> None:
+    def observe(self, q_joint_rad: float, qd_joint_rad_s: float, noise: float) -> None:
         """Measure the joint at angle ``q_joint_rad`` (rad) and velocity ``qd_joint_rad_s``
         (rad/s) through the encoder; ``noise`` is a standard normal draw for the velocity."""
         counts = round(self.sign * self.gear_ratio * (q_joint_rad - self.offset_rad)
@@ -174,7 +153,7 @@ class EmulatedMitDrive:
         return Frame.standard(self.host_id, data)
 
 
-class EmulatedMitBank:
+class EmulatedMitBank(DriveBank[EmulatedMitDrive]):
     """The emulated MIT drives of a robot on one bus, each bound to an index of the sim's joints.
 
     One simulator step: :meth:`receive` for each frame on the bus, :meth:`joint_torques`, physics,
@@ -200,8 +179,7 @@ class EmulatedMitBank:
                 robot.period_s)
             for j in joints
         ]
-        self._rng = np.random.default_rng(encoder_noise_seed(seed, sim_indices))
-        self.sim_indices = [int(i) for i in sim_indices]
+        super().__init__(sim_indices, seed)
         self._by_id = {d.node_id: i for i, d in enumerate(self.drives)}
         self._pending = [0] * len(self.drives)
         self.ignored_frames = 0
@@ -223,18 +201,6 @@ class EmulatedMitBank:
             return True
         self._pending[index] += 1
         return True
-
-    def observe(self, q: FloatArray, qd: FloatArray) -> None:
-        """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now,
-        through their encoders (one noise draw per drive)."""
-        noise = self._rng.standard_normal(len(self.drives))
-        for drive, i, n in zip(self.drives, self.sim_indices, noise, strict=True):
-            drive.measure(float(q[i]), float(qd[i]), float(n))
-
-    def joint_torques(self, out: FloatArray) -> None:
-        """Add every drive's joint torque (N·m) into ``out`` (indexed like the sim's joints)."""
-        for drive, i in zip(self.drives, self.sim_indices, strict=True):
-            out[i] += drive.joint_torque()
 
     def publish(self) -> None:
         """Answer each frame received since the last call with the observed state."""
