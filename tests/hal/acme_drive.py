@@ -109,6 +109,8 @@ class AcmeEmulator:
         joints: Sequence[JointConfig],
         sim_indices: Sequence[int],
         robot: RobotConfig,
+        *,
+        seed: int = 0,  # noiseless: this plug-in's emulator measures the joints exactly
     ) -> None:
         self.bus = bus
         self.joints = list(joints)
