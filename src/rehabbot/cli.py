@@ -69,7 +69,8 @@ from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
 from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
 from rehabbot.safety.faults import SafetyEvent
 from rehabbot.session.cli import replay_command
-from rehabbot.session.plant import PlantSettings, emulated, open_plant
+from rehabbot.session.plant import PlantSettings, emulated
+from rehabbot.session.plant_choice import open_plant
 from rehabbot.session.runner import DEMO_PATIENT, SessionRequest, SessionRunner
 from rehabbot.session.zeroing import read_angles, store_offsets, with_stored_offsets, zero_offsets
 from rehabbot.sim.patient_profiles import PROFILES

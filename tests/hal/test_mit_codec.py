@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rehabbot.hal.drives import mit
-from rehabbot.hal.drives.mit_codec import MitCodec
+from rehabbot.hal.drives.mit import MitCodec
 
 MODELS = sorted(mit.MOTOR_MODELS.values(), key=lambda m: m.name)
 

@@ -10,7 +10,8 @@ import pytest
 
 from rehabbot.cli import main
 from rehabbot.configfile import bundled_file
-from rehabbot.protocols.progression import parse_condition, progress
+from rehabbot.protocols.progression import parse_condition
+from rehabbot.protocols.progression_plan import progress
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.storage.store import SessionStore
 from rehabbot.storage.summary import StoredSummary

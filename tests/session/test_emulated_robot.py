@@ -21,7 +21,8 @@ from rehabbot.hal.config import RobotConfig, load_robot_config
 from rehabbot.hal.drives import mit
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.safety.faults import Fault
-from rehabbot.session.plant import PlantSettings, open_plant
+from rehabbot.session.plant import PlantSettings
+from rehabbot.session.plant_choice import open_plant
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.session.zeroing import (
     ZERO_ACTION,

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 from rehabbot.hal.config import load_robot_config
-from rehabbot.session.plant import PlantSettings, emulated, hardware_plant, open_plant
+from rehabbot.session.plant import PlantSettings, emulated, hardware_plant
+from rehabbot.session.plant_choice import open_plant
 
 SETTINGS = PlantSettings(1.75, 75.0, 0.8, 0.3, 90.0)
 

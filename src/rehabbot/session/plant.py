@@ -1,6 +1,7 @@
 """The plant a session runs on: a robot behind its CAN buses, a clock, and what else it has.
 
-The runner knows only :class:`Plant`; :func:`open_plant` chooses by the robot configuration:
+The runner knows only :class:`Plant`;
+:func:`~rehabbot.session.plant_choice.open_plant` chooses by the robot configuration:
 
 * **hardware** (:func:`hardware_plant`): the configuration's buses and drives, paced to the wall
   clock. A robot whose buses are all ``rehabbot_local`` channels is the emulated robot of
@@ -11,8 +12,9 @@ The runner knows only :class:`Plant`; :func:`open_plant` chooses by the robot co
   ears (what a robot assessment asks them to do). A real robot has none of these: the
   treadmill speed and body-weight support are set by hand and confirmed by the operator
   (:mod:`rehabbot.session.bringup`), and the contact columns stay empty.
-* **in-process simulation** (:mod:`rehabbot.session.sim_plant`, imported only for a robot on
-  ``virtual`` buses, so that this module and the runner import no physics): pybullet behind
+* **in-process simulation** (:mod:`rehabbot.session.sim_plant`, imported by
+  :mod:`~rehabbot.session.plant_choice` only for a robot on ``virtual`` buses, so that neither
+  this module nor the runner imports physics): pybullet behind
   emulated drives on this process's ``virtual`` buses, lockstep or wall clock.
 
 This module imports no drive protocol either: drives come from the registry when the robot is
@@ -159,18 +161,3 @@ def hardware_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
     return Plant("emulated robot", robot, clock, treadmill=truth, contacts=truth,
                  contact_source=CONTACT_SOURCE, muscle_torques=truth.muscle_torques,
                  instruct=instructing(truth.instruct), closers=[truth.close])
-
-
-def open_plant(config: RobotConfig, settings: PlantSettings) -> Plant:
-    """The plant of ``config``: an in-process simulation for a robot on ``virtual`` buses,
-    otherwise the hardware plant.
-
-    Raises:
-        CommunicationError: a bus or the emulated robot's side channel cannot be opened.
-        ConfigurationError: the simulation cannot be built.
-    """
-    if config.simulated:
-        from rehabbot.session.sim_plant import simulated_plant  # pybullet only when needed
-
-        return simulated_plant(config, settings)
-    return hardware_plant(config, settings)

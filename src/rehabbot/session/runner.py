@@ -5,7 +5,7 @@ A session is staged (DESIGN.md, "The data path"):
 1. **plan**: the patient, progression from their last session, the phases, the session's row in
    the store (with the robot's stored zero offsets applied);
 2. **bring up the plant**: the plant is injected (:class:`~rehabbot.session.plant.Plant`, by
-   default :func:`~rehabbot.session.plant.open_plant`: the robot's own buses and drives, or an
+   default :func:`~rehabbot.session.plant_choice.open_plant`: the robot's own buses and drives, or an
    in-process simulation for a robot on ``virtual`` buses) and brought up through every check of
    :mod:`rehabbot.session.bringup`;
 3. **run**: the control loop (robot, supervisor, controller, torque ramped in) until the phases
@@ -49,7 +49,7 @@ from rehabbot.errors import ConfigurationError, StorageError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.phased import PhasedController, StepCounter
-from rehabbot.protocols.progression import Change, plan_progression, with_values
+from rehabbot.protocols.progression_plan import Change, plan_progression, with_values
 from rehabbot.protocols.schema import MAX_PHASE_S, Phase, Protocol
 from rehabbot.runtime.loop import ControlLoop, LoopReport, SampleSink, TeeSink
 from rehabbot.safety.faults import EventSink, SafetyEvent
@@ -64,7 +64,8 @@ from rehabbot.session.battery import (
     walking_start,
 )
 from rehabbot.session.bringup import Confirm, enable, prepare
-from rehabbot.session.plant import Plant, PlantFactory, PlantSettings, open_plant
+from rehabbot.session.plant import Plant, PlantFactory, PlantSettings
+from rehabbot.session.plant_choice import open_plant
 from rehabbot.session.zeroing import with_stored_offsets
 from rehabbot.sim.patient_profiles import PROFILES
 from rehabbot.storage.recorder import Recorder
@@ -121,7 +122,7 @@ class SessionRequest:
         realtime: pace an in-process simulation to the wall clock instead of lockstep.
         profile: the simulated patient's profile (a key of
             ``rehabbot.sim.patient_profiles.PROFILES``).
-        plant: opens the plant (default :func:`~rehabbot.session.plant.open_plant`).
+        plant: opens the plant (default :func:`~rehabbot.session.plant_choice.open_plant`).
         confirm: asks the operator to confirm what the robot cannot set itself (treadmill and
             body-weight support by hand); default: nobody confirms, and a robot without a
             treadmill interface is refused.

@@ -1,5 +1,5 @@
 """The in-process simulated plant: pybullet behind emulated drives on this process's lockstep
-buses (imported by :func:`~rehabbot.session.plant.open_plant` only for a robot on ``virtual``
+buses (imported by :func:`~rehabbot.session.plant_choice.open_plant` only for a robot on ``virtual``
 buses).
 
 The host's robot and the emulated drives both open the robot's buses on the

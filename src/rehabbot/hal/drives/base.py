@@ -14,7 +14,8 @@ Two optional hooks serve protocols that need more than that:
   (e.g. the CANopen SYNC); the default is none.
 * :meth:`Drive.command_batch` builds one tick's command frames of every drive of the protocol
   together (:class:`CommandBatch`; the default asks each drive's :meth:`Drive.command_frames`),
-  so that a protocol may encode them all at once (MIT: :mod:`~rehabbot.hal.drives.mit_codec`).
+  so that a protocol may encode them all at once (MIT:
+  :class:`~rehabbot.hal.drives.mit.MitCommands`).
 
 A protocol is a plug-in (see :mod:`rehabbot.hal.drives.registry`): one module with one
 :class:`Drive` subclass, and optionally an emulator for the simulator named by
