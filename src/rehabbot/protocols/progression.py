@@ -18,8 +18,10 @@ The language is deliberately small and parsed, never evaluated: a metric name, o
 
 >>> parse_condition("rms_error_deg.knee_angle_l <= 4.5")
 Condition(metric='rms_error_deg.knee_angle_l', op='<=', threshold=4.5)
->>> parse_condition("rms_error_deg < 5").holds({"joints": [{"name": "knee_angle_r",
-...     "rms_error_deg": 4.0}, {"name": "knee_angle_l", "rms_error_deg": 5.0}]})
+>>> from rehabbot.storage.summary import StoredSummary
+>>> parse_condition("rms_error_deg < 5").holds(StoredSummary.model_validate({"joints": [
+...     {"name": "knee_angle_r", "rms_error_deg": 4.0},
+...     {"name": "knee_angle_l", "rms_error_deg": 5.0}]}))
 True
 """
 
