@@ -6,8 +6,8 @@ A session is staged (DESIGN.md, "The data path"):
    the store (with the robot's stored zero offsets applied);
 2. **bring up the plant**: the plant is injected (:class:`~rehabbot.session.plant.Plant`, by
    default :func:`~rehabbot.session.plant_choice.open_plant`: the robot's own buses and drives,
-   or an in-process simulation for a robot on ``virtual`` buses) and brought up through every check of
-   :mod:`rehabbot.session.bringup`;
+   or an in-process simulation for a robot on ``virtual`` buses) and brought up through every
+   check of :mod:`rehabbot.session.bringup`;
 3. **run**: the control loop (robot, supervisor, controller, torque ramped in) until the phases
    end or a stop, which fades the torque out. Assessment phases before the walking phases run
    first in the same way, as a battery of robot assessments (:mod:`rehabbot.session.battery`:
