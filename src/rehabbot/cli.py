@@ -613,18 +613,20 @@ def doctor(
     ] = 10.0,
 ) -> None:
     """Check this computer for real-time use: kernel preemption, real-time priority and memory
-    limits, CPU governor, isolated CPUs, timer, and a measured 1 kHz pacing test; one table with
-    the exact commands that fix what is found."""
+    limits, CPU governor, isolated CPUs, timer, a measured 1 kHz pacing test and the
+    hypervisor's steal time during it; one table with the exact commands that fix what is
+    found."""
     from rehabbot.runtime.doctor import Verdict, examine
 
-    findings = examine(seconds, lambda step: console.print(f"[dim]running the {step}…[/]"))
+    findings = examine(seconds, lambda step: console.print(Text(f"running the {step}…",
+                                                                style="dim")))
     table = Table(title="rehabbot doctor: this computer for real-time use", title_justify="left")
     for column in ("check", "found", "verdict", "what to do"):
         table.add_column(column, overflow="fold")
     colours = {Verdict.OK: "green", Verdict.WARN: "yellow", Verdict.INFO: "cyan"}
     for item in findings:
-        table.add_row(item.check, item.found, f"[{colours[item.verdict]}]{item.verdict.value}[/]",
-                      item.fix)
+        table.add_row(item.check, item.found,
+                      Text(item.verdict.value, style=colours[item.verdict]), item.fix)
     console.print(table)
 
 

@@ -17,7 +17,12 @@ command:
 * the timer: resolution and the timer slack of this process;
 * a measured pacing test: a 1 kHz :class:`~rehabbot.runtime.clock.WallClock` loop with a 200 µs
   body for 10 s (at ``SCHED_FIFO`` when allowed), its lateness percentiles, skipped ticks and
-  longest gap between ticks against the default command deadline.
+  longest gap between ticks against the default command deadline;
+* the hypervisor: whether this is a virtual machine (the ``hypervisor`` CPU flag) and how much
+  CPU time the hypervisor gave to other machines during the pacing test (steal time, per CPU,
+  from ``/proc/stat``). No setting inside a guest prevents that: a robot's computer is bare
+  metal or a virtual machine with dedicated CPUs (docs/realtime.md: a 100 ms steal once in 20-25
+  minutes stopped a 30-minute session).
 
 :func:`realtime_warning` is the short form the console shows before a session.
 """
@@ -46,6 +51,11 @@ PACING_BODY_S = 0.0002
 PACING_DEFAULT_S = 10.0
 #: The FIFO priority the pacing test and the suggested commands use.
 SUGGESTED_PRIORITY = 80
+#: Where the kernel reports CPU times (steal among them) and the CPUs' flags.
+PROC_STAT = Path("/proc/stat")
+PROC_CPUINFO = Path("/proc/cpuinfo")
+#: Clock ticks per second of /proc/stat's times (USER_HZ).
+USER_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class Verdict(Enum):
@@ -261,16 +271,93 @@ def pacing_finding(result: PacingResult,
                    f"`--fifo-priority {SUGGESTED_PRIORITY} --cpu N --lock-memory`")
 
 
+def steal_s(stat: Path = PROC_STAT) -> dict[str, float] | None:
+    """The steal time (s) so far of each CPU (``cpu0``, ``cpu1``, ...) in the kernel's CPU
+    times file ``stat`` (``/proc/stat``: the 8th time of a ``cpuN`` line, in USER_HZ ticks);
+    None when the file cannot be read or has no steal column (not Linux, a kernel before
+    2.6.11).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "stat"
+    >>> _ = path.write_text("cpu  9 0 9 9 0 0 0 30 0 0\ncpu0 5 0 5 5 0 0 0 10 0 0\n"
+    ...                     "cpu1 4 0 4 4 0 0 0 20 0 0\nintr 1\n")
+    >>> {cpu: s * USER_HZ for cpu, s in steal_s(path).items()}
+    {'cpu0': 10.0, 'cpu1': 20.0}
+    """
+    try:
+        lines = stat.read_text().splitlines()
+    except OSError:
+        return None
+    found: dict[str, float] = {}
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 8 and fields[0].startswith("cpu") and fields[0][3:].isdigit():
+            found[fields[0]] = int(fields[8]) / USER_HZ
+    return found or None
+
+
+def virtual_machine(cpuinfo: Path = PROC_CPUINFO) -> bool | None:
+    """Whether the CPUs carry the ``hypervisor`` flag (this is a virtual machine); None when
+    ``cpuinfo`` cannot be read."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return None
+    return any(line.startswith("flags") and "hypervisor" in line.split()
+               for line in text.splitlines())
+
+
+#: How the steal row says it: the advice where this computer shares its CPUs, or may.
+DEDICATED_CPUS = (
+    "a robot's computer must be bare metal or a virtual machine with dedicated CPUs: the "
+    "hypervisor's steal cannot be prevented from inside it (docs/realtime.md: one 100 ms steal "
+    "in 20-25 minutes stopped a 30-minute session); ask the host for pinned, unshared CPUs "
+    "(libvirt: `virsh vcpupin DOMAIN VCPU HOSTCPU` for each CPU, the host's CPUs isolated from "
+    "its other guests), then run `rehabbot doctor` again")
+
+
+def steal_finding(virtual: bool | None, before: dict[str, float] | None,
+                  after: dict[str, float] | None, seconds: float) -> Finding:
+    """The hypervisor row: bare metal or a virtual machine, and the steal time (per CPU,
+    from ``before`` and ``after`` :func:`steal_s`) over a pacing test of ``seconds``."""
+    kind = {True: "virtual machine", False: "bare metal", None: "unknown"}[virtual]
+    if before is None or after is None or seconds <= 0:
+        found = f"{kind}; steal not measured" + (" (no pacing test)" if seconds <= 0 else "")
+        if virtual:
+            return Finding("hypervisor steal", found, Verdict.WARN, DEDICATED_CPUS)
+        return Finding("hypervisor steal", found, Verdict.INFO if virtual is None else Verdict.OK)
+    stolen = {cpu: max(after[cpu] - before.get(cpu, after[cpu]), 0.0) for cpu in after}
+    total = sum(stolen.values())
+    worst_cpu = max(stolen, key=lambda cpu: stolen[cpu])
+    found = (f"{kind}; steal during the {seconds:g} s pacing test: {total * 1000:.0f} ms in all, "
+             f"{stolen[worst_cpu] * 1000:.0f} ms of {worst_cpu} "
+             f"({100 * stolen[worst_cpu] / seconds:.2g} % of it)")
+    if total > 0:
+        return Finding("hypervisor steal", found, Verdict.WARN, DEDICATED_CPUS)
+    if virtual:
+        return Finding("hypervisor steal", found, Verdict.WARN,
+                       "none this time, but a shared host may take a CPU at any moment: "
+                       + DEDICATED_CPUS)
+    return Finding("hypervisor steal", found, Verdict.OK)
+
+
 def examine(pacing_s: float = PACING_DEFAULT_S,
-            on_step: Callable[[str], None] | None = None) -> list[Finding]:
-    """Every check, in the table's order (the pacing test last; ``pacing_s`` 0 leaves it out).
-    ``on_step(name)`` is told before each slow step."""
+            on_step: Callable[[str], None] | None = None, *, stat: Path = PROC_STAT,
+            cpuinfo: Path = PROC_CPUINFO) -> list[Finding]:
+    """Every check, in the table's order (the pacing test and the hypervisor's steal during it
+    last; ``pacing_s`` 0 leaves the test out). ``on_step(name)`` is told before each slow step.
+    ``stat`` and ``cpuinfo``: the kernel's files the steal row reads (another machine's, for a
+    check of its records)."""
     findings = [preemption(), *priority_limits(), rt_throttle(), governor(), isolated_cpus(),
                 timer()]
+    before = after = None
     if pacing_s > 0:
+        before = steal_s(stat)
         if on_step is not None:
             on_step(f"pacing test, {pacing_s:g} s")
         findings.append(pacing_finding(pacing_test(pacing_s)))
+        after = steal_s(stat)
+    findings.append(steal_finding(virtual_machine(cpuinfo), before, after, pacing_s))
     return findings
 
 
