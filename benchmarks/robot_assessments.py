@@ -8,15 +8,17 @@ model's true one and the error:
 
 * ROM: the model's passive limit at the threshold torque, or its active limit, kept within the
   robot's range of motion (``robot`` marks a value the robot's own limit set); error in deg.
-* isometric: the model's largest voluntary torque at the held angle; error in % (``robot``
-  marks an effort stronger than the robot's torque limit: not measured).
+* isometric: the model's largest voluntary torque at the held angle; error in % (``≥``
+  marks an effort stronger than the robot holds within its actuator's rating: the measured value
+  is a lower bound, and its "error" how far below the truth it is).
 * stiffness: the joint's passive stiffness and damping (true below the stretch-reflex
   threshold; above it a spastic knee resists more, which is what the test shows); error in %.
 
 The allowed range of :data:`PROTOCOL` is the robot's own, short of a 1 deg soft zone; ``robot``
 marks the end of that range.
 
-Usage: ``python benchmarks/robot_assessments.py [--profiles healthy stroke_left ...]``
+Usage: ``python benchmarks/robot_assessments.py [--profiles healthy stroke_left ...]``; it ends
+with one line per profile: the session's status, its faults and the wall time.
 """
 
 from __future__ import annotations
@@ -78,8 +80,9 @@ duration_s = 2
 """
 
 
-def run_battery(profile: str) -> tuple[dict[str, Any], RobotSetup, float]:
-    """The stored results of one battery session of ``profile``, its setup and wall time (s)."""
+def run_battery(profile: str) -> tuple[StoredSummary, str, RobotSetup, float]:
+    """The stored summary of one battery session of ``profile``, its status, its setup and its
+    wall time (s)."""
     robot = load_robot_config()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "battery.toml"
@@ -92,7 +95,7 @@ def run_battery(profile: str) -> tuple[dict[str, Any], RobotSetup, float]:
         with SessionStore.open(Path(tmp) / "s.sqlite") as store:
             summary = store.session_summary(result.session_id) or StoredSummary()
     soft = build_supervisor(robot, protocol.training_phase).soft_limits
-    return summary.assessments, RobotSetup.of(robot, soft, HEIGHT_M, MASS_KG), wall_s
+    return summary, result.status, RobotSetup.of(robot, soft, HEIGHT_M, MASS_KG), wall_s
 
 
 def _flag(at_limit: object) -> str:
@@ -136,8 +139,8 @@ def isometric_table(profile: str, result: dict[str, Any], patient: PatientModel)
         for direction in ("flexion", "extension"):
             measured = float(row[f"{direction}_nm"])
             true = patient.max_voluntary_torque(joint, direction, angle)
-            table.add_row(joint, f"{row['angle_deg']:.0f}", direction,
-                          f"{measured:.1f}{_flag(row[f'{direction}_at_robot_limit'])}",
+            bound = "≥ " if row[f"{direction}_at_robot_limit"] else ""
+            table.add_row(joint, f"{row['angle_deg']:.0f}", direction, f"{bound}{measured:.1f}",
                           f"{float(row[f'{direction}_nm_per_kg']):.2f}", f"{true:.1f}",
                           f"{100.0 * (measured / true - 1.0):+.1f}")
     return table
@@ -164,14 +167,20 @@ def main() -> None:
     parser.add_argument("--profiles", nargs="+", default=sorted(PROFILES), choices=sorted(PROFILES))
     args = parser.parse_args()
     console = Console(width=170)
+    outcomes = []
     for profile in args.profiles:
         patient = PatientModel(JOINT_NAMES, PROFILES[profile], MASS_KG, 90.0, seed=0)
-        results, setup, wall_s = run_battery(profile)
+        summary, status, setup, wall_s = run_battery(profile)
+        results = summary.assessments
         console.print(f"{profile}: battery session {wall_s:.0f} s wall time")
         console.print(rom_table(profile, results["passive_rom"], patient, setup))
         console.print(rom_table(profile, results["active_rom"], patient, setup))
         console.print(isometric_table(profile, results["isometric"], patient))
         console.print(stiffness_table(profile, results["stiffness"]))
+        outcomes.append(f"{profile}: {status}, faults: {', '.join(summary.faults) or 'none'}, "
+                        f"{wall_s:.0f} s wall time")
+    for line in outcomes:
+        console.print(line)
 
 
 if __name__ == "__main__":

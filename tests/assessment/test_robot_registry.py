@@ -11,7 +11,11 @@ import re
 import numpy as np
 import pytest
 
-from rehabbot.assessment.robot.isometric_strength import sustained_peak
+from rehabbot.assessment.robot.isometric_strength import (
+    EFFORT_S,
+    effort_plan,
+    sustained_peak,
+)
 from rehabbot.assessment.robot.recording import AssessmentRecording, RobotSetup
 from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS
 from rehabbot.controllers.procedures import Step, StepMark
@@ -145,6 +149,56 @@ def test_isometric_torque_is_the_sustained_peak_above_the_rests_baseline() -> No
     assert row["extension_nm"] == pytest.approx(60.0, rel=1e-3)
     assert row["extension_nm_per_kg"] == pytest.approx(60.0 / 75.0, rel=1e-3)
     assert not row["flexion_at_robot_limit"]
+
+
+def test_an_effort_stronger_than_the_robot_is_a_flagged_lower_bound() -> None:
+    angle = np.full(1000, math.radians(45.0))
+    rest = np.full(1000, 5.0)
+    # toward flexion the person stays under the ceiling; toward extension the reaction reaches
+    # it after 0.5 s and the step ends there ("saturated"): 110 N·m less the 5 N·m baseline
+    flexion = 5.0 - np.r_[np.linspace(0.0, 40.0, 500), np.full(2500, 40.0)]
+    extension = 5.0 + np.r_[np.linspace(0.0, 110.0, 500)]
+    recording = recording_of("isometric", [
+        ("rest", angle, rest, "time"), ("effort", np.full(3000, angle[0]), flexion, "time"),
+        ("reposition", angle, rest, "time"),
+        ("rest", angle, rest, "time"), ("effort", angle[:500], extension, "saturated"),
+    ])
+    (row,) = ROBOT_ASSESSMENTS["isometric"].analyze(recording, ["knee_angle_l"], None, SETUP,
+                                                    PERIOD_S).rows
+    assert row["flexion_nm"] == pytest.approx(40.0, rel=1e-3)
+    assert not row["flexion_at_robot_limit"]
+    assert row["extension_nm"] == pytest.approx(110.0, abs=0.5)
+    assert row["extension_at_robot_limit"]
+
+
+@pytest.mark.parametrize("joint", ["knee_angle_l", "hip_flexion_r"])
+def test_the_isometric_efforts_fit_the_supervisors_rms_window_at_their_worst(joint: str) -> None:
+    """Every effort held at its ceiling for its whole duration, the leg's weight in between:
+    the RMS torque over any of the supervisor's windows stays at its warning level or under."""
+    steps = ROBOT_ASSESSMENTS["isometric"].procedure([joint], None, SETUP).steps
+    efforts = [s for s in steps if s.label == "effort"]
+    ceiling = efforts[0].torque_max_nm
+    angle = next(s.target_rad for s in steps if s.label == "to_angle")
+    plan = effort_plan(SETUP, joint, angle)
+    assert ceiling == plan.torque_max_nm <= ROBOT.joints[ROBOT.joint_names.index(
+        joint)].torque_max_nm
+    pose = np.array([0.0 if n.startswith("hip") else 0.2 for n in ROBOT.joint_names])
+    pose[ROBOT.joint_names.index(joint)] = angle
+    weight = abs(SETUP.gravity().torques(pose)[ROBOT.joint_names.index(joint)])
+    # the held part of the test, from its first rest on (moves at speed take longer still)
+    tau: list[np.ndarray] = []
+    for step in steps[1:]:
+        n = round((step.duration_s if step.kind == "hold" else 0.5) / PERIOD_S)
+        tau.append(np.full(n, ceiling if step.label == "effort" else weight))
+    squared = np.concatenate(tau) ** 2
+    window = round(SETUP.rms_window_s / PERIOD_S)
+    rms = np.sqrt(np.convolve(squared, np.ones(window) / window, mode="valid"))
+    limit = SETUP.continuous_torque_nm[joint]
+    assert rms.max() <= SETUP.rms_warn_fraction * limit + 1e-6
+    # ...and uses what the budget allows: the ceiling is the torque limit or the budget's edge
+    assert ceiling == pytest.approx(120.0) or rms.max() == pytest.approx(
+        SETUP.rms_warn_fraction * limit, rel=0.01)
+    assert all(s.duration_s == EFFORT_S for s in efforts)
 
 
 def test_stiffness_recovers_a_recorded_spring_and_damper() -> None:

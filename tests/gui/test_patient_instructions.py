@@ -42,10 +42,10 @@ def test_the_console_and_the_patient_display_show_the_same_instruction(
         show(instruction)
 
     display.show_instruction = seeing  # type: ignore[method-assign]
-    # a weak patient: a healthy one's full knee extension effort against the stiff hold trips
-    # the knee's RMS torque limit (72 N·m) of sim_exo, which ends the session before the walk
+    # a healthy patient: the knee's extension effort (210 N·m) is stronger than the robot holds
+    # within its actuator's rating; the effort ends there, no fault, and the walk follows
     window.start_session("P-400", battery_protocol(tmp_path, ("isometric",), walk_s=3.0), None,
-                         "sci_incomplete")
+                         "healthy")
     # the effort: both screens say it, in the same words
     qtbot.waitUntil(lambda: display.instruction == PUSH, timeout=WAIT_MS)
     assert window.live.instruction.isVisible()

@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rehabbot.assessment.robot.isometric_strength import effort_plan
+from rehabbot.assessment.robot.recording import RobotSetup
+from rehabbot.controllers.procedures import SATURATION_SHARE
 from rehabbot.hal.config import load_robot_config
 from rehabbot.session.runner import SessionRequest, SessionResult, SessionRunner
 from rehabbot.sim.patient import PASSIVE_STIFFNESS, PatientModel
@@ -174,3 +177,48 @@ def test_assessments_after_the_walk_run_once_it_has_completed(tmp_path: Path) ->
     assert row["extension_at_robot_limit"] and row["flexion_at_robot_limit"]
     assert row["extension_deg"] == pytest.approx(low + ZONE_DEG, abs=0.5)
     assert row["flexion_deg"] == pytest.approx(high - ZONE_DEG, abs=0.5)
+
+
+@pytest.mark.parametrize("profile", ["healthy", "athletic"])
+def test_a_patient_stronger_than_the_robot_gets_a_lower_bound_and_no_fault(
+    tmp_path: Path, profile: str,
+) -> None:
+    """A strong knee's maximal efforts stay within the knee actuator's continuous rating (the
+    supervisor's RMS-torque window); a push beyond the robot's ceiling ends that effort and is
+    reported as "at least", never a fault."""
+    store = tmp_path / "s.sqlite"
+    result = SessionRunner(SessionRequest(
+        load_robot_config(), battery_protocol(tmp_path, ("isometric",)), store,
+        profile=profile)).run()
+    assert result.status == "completed", result.loop.faults
+    assert result.loop.faults == []
+    with SessionStore.open(store) as st:
+        summary = st.session_summary(result.session_id)
+        samples = st.load_samples(result.session_id)
+        events = st.list_events(result.session_id)
+    assert summary is not None
+    assert not [e for e in events if "rms_torque" in e["kind"]]  # not even a warning
+    result_row = summary.assessments["isometric"]
+    assert result_row["status"] == "done", result_row
+    (row,) = result_row["rows"]
+    person = PatientModel(JOINT_NAMES, PROFILES[profile], 75.0, 90.0, seed=0)
+    # the knee's ceiling at 45 deg: 117 N·m (the 72 N·m rating over a 10 s window)
+    ceiling = effort_plan(RobotSetup.of(load_robot_config(), None, 1.75, 75.0), KNEE,
+                          math.radians(45.0)).torque_max_nm
+    knee = samples.joint_names.index(KNEE)
+    in_battery = samples.tick < summary.walking_ticks[0]
+    # the robot never resisted with more than its ceiling
+    assert np.abs(samples.tau[in_battery, knee]).max() < ceiling + 2.0
+    for direction in ("flexion", "extension"):
+        true = person.max_voluntary_torque(KNEE, direction, math.radians(45.0))
+        measured = row[f"{direction}_nm"]
+        if row[f"{direction}_at_robot_limit"]:
+            # at least what the robot held, less the leg's weight (about 12 N·m at 45 deg),
+            # and no more than the person (within their force fluctuation, 2 %)
+            assert SATURATION_SHARE * ceiling - 15.0 <= measured <= true * 1.05
+        else:
+            assert measured == pytest.approx(true, rel=0.05)
+    # a healthy knee extends with 210 N·m, an athletic one with 273: beyond the robot
+    assert row["extension_at_robot_limit"]
+    if profile == "healthy":  # flexion 97.5 N·m: measured
+        assert not row["flexion_at_robot_limit"]

@@ -10,7 +10,10 @@ held where they are (a stiff position hold, :data:`HOLD_KP_NM_PER_RAD`,
 * ``sweep``: it goes slowly toward ``target_rad`` (the end of its allowed range) until the
   joint's resistance, the measured torque less the legs' weight, reaches ``threshold_nm``
   (passive range of motion), or it has dwelt :data:`LIMIT_DWELL_S` at the end;
-* ``hold``: it is held for ``duration_s`` (an isometric rest or effort);
+* ``hold``: it is held for ``duration_s`` (an isometric rest or effort); a hold with a finite
+  ``torque_max_nm`` resists with at most that torque, and ends early (``"saturated"``) once the
+  measured torque reaches :data:`SATURATION_SHARE` of it: the person is stronger than that, and
+  the joint is then held where it yielded to (the next step brings it back at a set speed);
 * ``free``: it is transparent for ``duration_s``: the legs' weight only, and a stiff wall at
   ``low_rad``/``high_rad`` (active range of motion);
 * ``sine``: it moves through one period of ``q_s + A (1 - cos ωt)``, ``ω`` from the peak
@@ -54,6 +57,8 @@ SWEEP_RAMP_S = 0.2
 DETECT_AFTER_S = 0.3
 #: How long (s) a sweep stays at the end of the allowed range before it ends there.
 LIMIT_DWELL_S = 0.3
+#: A ``hold`` with a torque ceiling ends once the measured torque reaches this share of it.
+SATURATION_SHARE = 0.98
 #: After an abort the battery ends this much later (s), so that the recording shows the drives'
 #: replies to the supervisor's stop.
 ABORT_TAIL_S = 0.1
@@ -101,6 +106,8 @@ class Step:
         speed_rad_s: ``move``, ``sweep``: speed (rad/s); ``sine``: peak velocity (rad/s).
         threshold_nm: ``sweep``: the resistance that ends it (N·m).
         duration_s: ``hold``, ``free``: how long (s).
+        torque_max_nm: ``hold``: the most torque the robot applies to the joint (N·m, weight
+            compensation included); infinite: the supervisor's limit alone.
         amplitude_rad: ``sine``: half the excursion (rad).
         low_rad: ``free``: the lower wall (rad).
         high_rad: ``free``: the upper wall (rad).
@@ -115,6 +122,7 @@ class Step:
     speed_rad_s: float = 0.0
     threshold_nm: float = 0.0
     duration_s: float = 0.0
+    torque_max_nm: float = math.inf
     amplitude_rad: float = 0.0
     low_rad: float = -math.inf
     high_rad: float = math.inf
@@ -154,7 +162,8 @@ class StepMark:
         start_t_s: loop time of its first tick (s).
         end_t_s: loop time of its last tick (s); NaN while it runs.
         ended_by: ``"time"`` (its planned course), ``"threshold"`` (a sweep's resistance),
-            ``"limit"`` (a sweep at the end of the allowed range) or ``"abort"``.
+            ``"limit"`` (a sweep at the end of the allowed range), ``"saturated"`` (a hold's
+            torque ceiling reached) or ``"abort"``.
     """
 
     procedure: int
@@ -294,7 +303,18 @@ class AssessmentBattery(Controller):
             self._kp *= share
             self._kd *= share
             self._tau *= share
+        if running is not None and math.isfinite(running.mark.step.torque_max_nm):
+            self._bound(self.joint_names.index(running.mark.step.joint),
+                        running.mark.step.torque_max_nm, state)
         return self._command
+
+    def _bound(self, i: int, torque_max_nm: float, state: JointState) -> None:
+        """Lower joint ``i``'s feed-forward torque so that its command produces at most
+        ``torque_max_nm`` at ``state``."""
+        torque = (self._kp[i] * (self._pose[i] - state.q[i])
+                  + self._kd[i] * (self._pose_v[i] - state.qd[i]) + self._tau[i])
+        bounded = min(max(torque, -torque_max_nm), torque_max_nm)
+        self._tau[i] += bounded - torque
 
     # -- the steps -----------------------------------------------------------------------------
 
@@ -345,6 +365,9 @@ class AssessmentBattery(Controller):
         sign = DIRECTION_SIGN[step.direction]
         if step.kind in ("hold", "free"):
             self._pose_v[i] = 0.0
+            if abs(float(state.tau[i])) >= SATURATION_SHARE * step.torque_max_nm:
+                self._pose[i] = float(state.q[i])  # no snapping back: the next step moves it
+                return "saturated"
             return "time" if ran >= step.duration_s else None
         if step.kind == "sine":
             omega = step.speed_rad_s / step.amplitude_rad

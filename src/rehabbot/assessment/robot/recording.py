@@ -24,6 +24,8 @@ from rehabbot.errors import ConfigurationError
 from rehabbot.hal.config import RobotConfig
 from rehabbot.hal.types import FloatArray
 from rehabbot.safety.limits import SoftLimits
+from rehabbot.safety.settings import SafetySettings
+from rehabbot.safety.thermal import Actuator
 from rehabbot.storage.samples import SampleBlock
 
 #: A result row: joint name, measured values (keys with units), limit flags.
@@ -54,6 +56,10 @@ class RobotSetup:
         torque_max_nm: per joint, the robot's torque limit (N·m).
         height_m: the person's height (m).
         mass_kg: the person's body mass (kg).
+        continuous_torque_nm: per joint, the actuator's continuous (RMS) torque rating at the
+            joint (N·m): the supervisor's RMS-torque limit.
+        rms_window_s: the supervisor's RMS-torque window (s).
+        rms_warn_fraction: RMS torque above this share of the rating is a supervisor warning.
     """
 
     joint_names: tuple[str, ...]
@@ -62,17 +68,28 @@ class RobotSetup:
     torque_max_nm: dict[str, float]
     height_m: float
     mass_kg: float
+    continuous_torque_nm: dict[str, float]
+    rms_window_s: float
+    rms_warn_fraction: float
 
     @classmethod
     def of(cls, robot: RobotConfig, soft: SoftLimits | None, height_m: float,
-           mass_kg: float) -> RobotSetup:
+           mass_kg: float, *, settings: SafetySettings | None = None,
+           actuators: tuple[Actuator, ...] | None = None) -> RobotSetup:
         """The setup of ``robot`` with the session's soft limits (None: the hard limits
-        alone), for a person of ``height_m`` and ``mass_kg``.
+        alone), for a person of ``height_m`` and ``mass_kg``; the RMS-torque monitor's
+        ``settings`` and ``actuators`` as the session's supervisor has them (None: the
+        defaults, as ``Supervisor.from_config`` uses).
 
         >>> from rehabbot.hal.config import load_robot_config
         >>> setup = RobotSetup.of(load_robot_config(), None, 1.75, 75.0)
         >>> round(math.degrees(setup.high_rad["knee_angle_l"]), 1)
         99.7
+        >>> setup.continuous_torque_nm["knee_angle_l"], setup.rms_window_s  # 18 N·m x 4:1
+        (72.0, 10.0)
+
+        Raises:
+            ConfigurationError: a motor model has no default rating and ``actuators`` is None.
         """
         low, high = {}, {}
         for i, joint in enumerate(robot.joints):
@@ -81,8 +98,13 @@ class RobotSetup:
                 lo = max(lo, float(soft.rom_min_rad[i] + soft.zone_rad[i]))
                 hi = min(hi, float(soft.rom_max_rad[i] - soft.zone_rad[i]))
             low[joint.name], high[joint.name] = lo, hi
+        settings = settings if settings is not None else SafetySettings()
+        actuators = actuators if actuators is not None else Actuator.all_from_config(robot)
         return cls(robot.joint_names, low, high,
-                   {j.name: j.torque_max_nm for j in robot.joints}, height_m, mass_kg)
+                   {j.name: j.torque_max_nm for j in robot.joints}, height_m, mass_kg,
+                   {j.name: a.continuous_torque_nm for j, a in zip(robot.joints, actuators,
+                                                                  strict=True)},
+                   settings.rms_window_s, settings.rms_warn_fraction)
 
     def body(self) -> tuple[BodyModel, ExoSegments]:
         """The person's body model and the orthosis."""
