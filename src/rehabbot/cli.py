@@ -66,7 +66,7 @@ from rehabbot.hal.config import DEFAULT_ROBOT, load_robot_config
 from rehabbot.hal.startup_check import Status, check_robot
 from rehabbot.protocols.cli import protocols_app
 from rehabbot.protocols.schema import DEFAULT_PROTOCOL, load_protocol
-from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime
+from rehabbot.runtime.realtime import RealtimeSettings, apply_realtime, loop_priority
 from rehabbot.safety.faults import SafetyEvent
 from rehabbot.session.cli import replay_command
 from rehabbot.session.plant import PlantSettings, emulated
@@ -437,9 +437,19 @@ def sim_serve(
     seconds: Annotated[
         float | None, typer.Option(help="stop after this long (s) \\[default: until Ctrl-C]")
     ] = None,
+    fifo_priority: Annotated[
+        int | None, typer.Option(help="serve at this SCHED_FIFO priority (1-99, Linux), as a "
+                                      "robot's drives keep their own time")
+    ] = None,
 ) -> None:
     """Run the emulated robot (pybullet, patient, emulated drives) paced to the wall clock and
     serve its CAN buses to sessions in other processes, until Ctrl-C or SIGTERM."""
+    try:
+        realtime_settings = RealtimeSettings(fifo_priority=fifo_priority)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    for refused in apply_realtime(realtime_settings).refused:
+        print(f"warning: real-time setting not applied: {refused}", file=sys.stderr)
     config = load_robot_config(robot)
     if not emulated(config):
         raise ConfigurationError(
@@ -468,7 +478,8 @@ def sim_serve(
     end = math.inf if seconds is None else time.monotonic() + seconds
     print(f"serving {config.name} on {', '.join(server.channels)}", flush=True)
     try:
-        stats = server.serve(lambda: not stop.is_set() and time.monotonic() < end)
+        with loop_priority():  # the serving loop only, at the priority apply_realtime allowed
+            stats = server.serve(lambda: not stop.is_set() and time.monotonic() < end)
     finally:
         server.close()
     print(json.dumps({"robot": config.name} | asdict(stats)), flush=True)

@@ -16,6 +16,7 @@ from rehabbot.assessment.robot.isometric_strength import (
     effort_plan,
     sustained_peak,
 )
+from rehabbot.assessment.robot.range_of_motion import wall_rad
 from rehabbot.assessment.robot.recording import AssessmentRecording, RobotSetup
 from rehabbot.assessment.robot.registry import ROBOT_ASSESSMENTS
 from rehabbot.controllers.procedures import Step, StepMark
@@ -199,6 +200,28 @@ def test_the_isometric_efforts_fit_the_supervisors_rms_window_at_their_worst(joi
     assert ceiling == pytest.approx(120.0) or rms.max() == pytest.approx(
         SETUP.rms_warn_fraction * limit, rel=0.01)
     assert all(s.duration_s == EFFORT_S for s in efforts)
+
+
+def test_a_reach_that_pushes_the_wall_with_the_robots_whole_torque_reports_the_wall() -> None:
+    wall = wall_rad(SETUP, "knee_angle_l", "flexion")
+    # the wall gives by the torque limit's worth: the robot holds the joint inside its range
+    assert SETUP.high_rad["knee_angle_l"] - wall == pytest.approx(120.0 / 3000.0)
+    extension = np.r_[np.linspace(0.2, 0.05, 1000), np.full(1000, 0.05)]
+    flexion = np.linspace(0.2, wall + 0.03, 1500)
+    recording = recording_of("active_rom", [
+        ("reach", extension, np.zeros(2000), "time"),
+        ("reach", flexion, np.r_[np.zeros(1400), np.linspace(0.0, 118.0, 100)], "saturated"),
+    ])
+    (row,) = ROBOT_ASSESSMENTS["active_rom"].analyze(recording, ["knee_angle_l"], None, SETUP,
+                                                     PERIOD_S).rows
+    assert row["flexion_deg"] == pytest.approx(math.degrees(wall))
+    assert row["flexion_at_robot_limit"]
+    assert row["extension_deg"] == pytest.approx(math.degrees(0.05), abs=0.1)
+    assert not row["extension_at_robot_limit"]
+    reaches = [s for s in ROBOT_ASSESSMENTS["active_rom"].procedure(["knee_angle_l"], None,
+                                                                    SETUP).steps
+               if s.kind == "free"]
+    assert all(s.torque_max_nm == 120.0 and s.high_rad == wall for s in reaches)
 
 
 def test_stiffness_recovers_a_recorded_spring_and_damper() -> None:

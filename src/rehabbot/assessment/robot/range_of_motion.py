@@ -13,9 +13,14 @@ hard limits and the protocol's range of motion,
 flagged ``*_at_robot_limit``.
 
 **Active ROM.** The robot is transparent on the tested joint (the legs' weight only, a stiff
-wall at the end of the range, a ``free`` step) and holds the others; the person reaches as far as
-they can in one direction. The reached angle is the mean over the last
-:data:`ACTIVE_SETTLE_WINDOW_S` of the step.
+wall near the end of the range, a ``free`` step) and holds the others; the person reaches as far
+as they can in one direction. The reached angle is the mean over the last
+:data:`ACTIVE_SETTLE_WINDOW_S` of the step. The wall stands inside the end of the range by
+its give at the joint's torque limit (:func:`wall_rad`), so that the robot holds the joint inside
+the range with all its torque; a person who pushes the wall that hard is stronger than the robot:
+the reach ends there (the step's ``"saturated"`` end) and the wall is reported, flagged
+``*_at_robot_limit``, instead of the joint being pushed past the robot's hard limit (a
+``position_limit`` fault, as an athletic hip did in ``benchmarks/robot_assessments.py``).
 
 Angles are in rad here; :mod:`~rehabbot.assessment.robot.registry` reports degrees.
 """
@@ -35,7 +40,13 @@ from rehabbot.assessment.robot.recording import (
 )
 from rehabbot.body.joints import DIRECTION_SIGN, DIRECTIONS, Direction
 from rehabbot.controllers.assessment_specs import THRESHOLD_NM
-from rehabbot.controllers.procedures import DETECT_AFTER_S, RELAX, Instruction, Step
+from rehabbot.controllers.procedures import (
+    DETECT_AFTER_S,
+    HOLD_KP_NM_PER_RAD,
+    RELAX,
+    Instruction,
+    Step,
+)
 from rehabbot.sim.patient import REACH_SPEED_RAD_S, PatientModel
 
 #: Speed (rad/s) of the passive motion: 10 deg/s.
@@ -76,6 +87,19 @@ def _end(setup: RobotSetup, joint: str, direction: Direction) -> float:
     return setup.high_rad[joint] if direction == "flexion" else setup.low_rad[joint]
 
 
+def wall_rad(setup: RobotSetup, joint: str, direction: Direction) -> float:
+    """Where the active reach's wall stands toward ``direction`` (rad): the end of the range,
+    less the wall's give at the joint's torque limit.
+
+    >>> from rehabbot.hal.config import load_robot_config
+    >>> setup = RobotSetup.of(load_robot_config(), None, 1.75, 75.0)
+    >>> round(math.degrees(wall_rad(setup, "hip_flexion_r", "flexion")), 1)  # 59.6 - 2.3
+    57.3
+    """
+    give = setup.torque_max_nm[joint] / HOLD_KP_NM_PER_RAD
+    return _end(setup, joint, direction) - DIRECTION_SIGN[direction] * give
+
+
 def _back(joint: str) -> Step:
     return Step("move", joint, "return", target_rad=start_angle_rad(joint),
                 speed_rad_s=POSITIONING_SPEED_RAD_S)
@@ -100,11 +124,12 @@ def active_steps(joints: tuple[str, ...], setup: RobotSetup) -> tuple[Step, ...]
     steps: list[Step] = []
     for joint in joints:
         steps.append(_back(joint))
-        low, high = setup.low_rad[joint], setup.high_rad[joint]
+        low, high = wall_rad(setup, joint, "extension"), wall_rad(setup, joint, "flexion")
         for direction in DIRECTIONS:
-            travel = abs(_end(setup, joint, direction) - start_angle_rad(joint))
+            travel = abs(wall_rad(setup, joint, direction) - start_angle_rad(joint))
             steps.append(Step("free", joint, "reach", direction, Instruction(joint, direction),
                               duration_s=travel / REACH_SPEED_RAD_S + ACTIVE_SETTLE_S,
+                              torque_max_nm=setup.torque_max_nm[joint],
                               low_rad=low, high_rad=high))
             steps.append(_back(joint))
     return tuple(steps)
@@ -163,13 +188,16 @@ def active_rom(recording: AssessmentRecording, joints: tuple[str, ...], setup: R
     for joint in joints:
         ends: dict[str, tuple[float, bool]] = {}
         for mark in recording.steps(joint, "reach"):
+            direction = mark.step.direction
+            wall = wall_rad(setup, joint, direction)
+            if mark.ended_by == "saturated":  # pushed the wall with the robot's whole torque
+                ends[direction] = (wall, True)
+                continue
             if mark.ended_by != "time":
                 continue
             q = recording.samples.q[recording.rows(mark), recording.column(joint)]
             reached = float(np.mean(q[-window:]))
-            direction = mark.step.direction
-            end = _end(setup, joint, direction)
-            ends[direction] = (reached, DIRECTION_SIGN[direction] * (reached - end)
+            ends[direction] = (reached, DIRECTION_SIGN[direction] * (reached - wall)
                                >= -AT_LIMIT_RAD)
         results.append(_result(joint, ends))
     return results
@@ -196,7 +224,7 @@ def expected_rom(
     for direction in DIRECTIONS:
         true = (patient.active_limit_rad(joint, direction) if active
                 else patient.passive_limit_rad(joint, direction, threshold_nm))
-        end = _end(setup, joint, direction)
+        end = wall_rad(setup, joint, direction) if active else _end(setup, joint, direction)
         beyond = DIRECTION_SIGN[direction] * (true - end) >= 0.0
         ends[direction] = (end, True) if beyond else (true, False)
     return _result(joint, ends)
