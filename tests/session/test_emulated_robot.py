@@ -93,6 +93,10 @@ def test_a_whole_session_runs_on_the_emulated_robot_through_the_hardware_path(
     # the emulator's physics ran while the drives were enabled, and the person's legs moved
     assert stats["steps"] > 0
     assert np.ptp(samples.q, axis=0).min() > 0.0
+    # the torque was ramped in at the start and faded out to nothing at the end
+    assert summary.ramp_in and summary.fade_out
+    assert np.abs(samples.tau_cmd[-1]).max() == 0.0
+    assert np.abs(samples.tau_cmd[-300:]).max(axis=1)[0] > np.abs(samples.tau_cmd[-2]).max()
 
 
 def test_a_joint_outside_its_hard_limits_at_start_is_refused_before_torque(
