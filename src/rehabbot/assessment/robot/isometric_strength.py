@@ -117,9 +117,7 @@ def effort_plan(setup: RobotSetup, joint: str, angle_rad: float) -> EffortPlan:
     """
     window = setup.rms_window_s
     budget = (setup.rms_warn_fraction * setup.continuous_torque_nm[joint]) ** 2 * window
-    pose = np.array([start_angle_rad(j) for j in setup.joint_names])
-    pose[setup.joint_names.index(joint)] = angle_rad
-    weight = abs(float(setup.gravity().torques(pose)[setup.joint_names.index(joint)]))
+    weight = abs(setup.weight_at_nm(joint, angle_rad))
     effort = min(EFFORT_S, window)
     ceiling = min(setup.torque_max_nm[joint],
                   math.sqrt(max(budget - weight**2 * (window - effort), 0.0) / effort))

@@ -89,15 +89,17 @@ def _end(setup: RobotSetup, joint: str, direction: Direction) -> float:
 
 def wall_rad(setup: RobotSetup, joint: str, direction: Direction) -> float:
     """Where the active reach's wall stands toward ``direction`` (rad): the end of the range,
-    less the wall's give at the joint's torque limit.
+    less the wall's give at the joint's torque limit (the robot's whole torque, which may
+    carry the leg's weight at the end as well as push the wall).
 
     >>> from rehabbot.hal.config import load_robot_config
     >>> setup = RobotSetup.of(load_robot_config(), None, 1.75, 75.0)
-    >>> round(math.degrees(wall_rad(setup, "hip_flexion_r", "flexion")), 1)  # 59.6 - 2.3
-    57.3
+    >>> round(math.degrees(wall_rad(setup, "hip_flexion_r", "flexion")), 1)  # (120 + 53) N·m
+    56.3
     """
-    give = setup.torque_max_nm[joint] / HOLD_KP_NM_PER_RAD
-    return _end(setup, joint, direction) - DIRECTION_SIGN[direction] * give
+    end = _end(setup, joint, direction)
+    push = setup.torque_max_nm[joint] + abs(setup.weight_at_nm(joint, end))
+    return end - DIRECTION_SIGN[direction] * push / HOLD_KP_NM_PER_RAD
 
 
 def _back(joint: str) -> Step:

@@ -120,6 +120,14 @@ class RobotSetup:
         body, exo = self.body()
         return LegInertia.from_body(body, exo)
 
+    def weight_at_nm(self, joint: str, angle_rad: float) -> float:
+        """The legs' weight (N·m) at ``joint`` with it at ``angle_rad`` and the other joints at
+        the start pose (:data:`START_POSE_RAD`), as the robot holds it during a test."""
+        pose = np.array([start_angle_rad(j) for j in self.joint_names])
+        i = self.joint_names.index(joint)
+        pose[i] = angle_rad
+        return float(self.gravity().torques(pose)[i])
+
     def check_angle(self, joint: str, angle_rad: float, what: str) -> None:
         """Raise ConfigurationError unless ``angle_rad`` lies within ``joint``'s range here."""
         low, high = self.low_rad[joint], self.high_rad[joint]
