@@ -17,6 +17,7 @@ from rehabbot.assessment.work_share import (
     derivatives,
     swing_mask,
     swing_work_share,
+    true_swing_work_share,
 )
 from rehabbot.body.anthropometry import BodyModel
 from rehabbot.body.leg_mechanics import LegGravity
@@ -99,6 +100,27 @@ def test_share_of_a_known_split_of_the_needed_torque(robot_part: float, patient_
     offs, ends = np.array([0.5, 2.0, 3.5]), np.array([1.2, 2.7, 4.2])
     share = swing_work_share(t, q, robot, offs, ends, LEG)
     assert share.patient_pct == pytest.approx(patient_pct, abs=1.5)
+
+
+def test_each_strides_share_is_its_own_split_and_the_strides_add_up() -> None:
+    t = np.arange(0.0, 5.0, PERIOD_S)
+    q, qd, qdd = _motion(t)
+    needed = LEG.torques(q, qd, qdd)
+    offs, ends = np.array([0.5, 2.0, 3.5]), np.array([1.2, 2.7, 4.2])
+    robot_part = np.select([t < 1.6, t < 3.1], [1.0, 0.5], 0.0)[:, None]  # all, half, none
+    estimate = swing_work_share(t, q, robot_part * needed, offs, ends, LEG)
+    assert estimate.stride_patient_pct == pytest.approx([0.0, 50.0, 100.0], abs=2.5)
+    truth = true_swing_work_share(t, q, robot_part * needed, (1.0 - robot_part) * needed, offs,
+                                  ends)
+    assert truth.stride_patient_pct == pytest.approx([0.0, 50.0, 100.0], abs=1e-9)
+    for share in (estimate, truth):
+        assert share.patient_j == pytest.approx(share.stride_patient_j.sum())
+        assert share.robot_j == pytest.approx(share.stride_robot_j.sum())
+    assert truth.stride_patient_j[0] == 0.0 and truth.stride_robot_j[2] == 0.0
+    # the last stride's swing left out: the totals lose exactly its work
+    shorter = true_swing_work_share(t, q, robot_part * needed, (1.0 - robot_part) * needed,
+                                    offs[:2], ends[:2])
+    assert shorter.patient_j == pytest.approx(truth.patient_j - truth.stride_patient_j[2])
 
 
 @pytest.mark.parametrize("protocol", ["transparent_walk", "standard_gait"])
