@@ -18,14 +18,21 @@ cadence clock (% of a stride, mean over the swing; negative: the patient lagged)
 phase is read by wrapping the patient model's ``torques`` (as ``benchmarks/controllers.py``
 records its torques); the clock is the protocol's cadence from the session's start.
 
+With ``--in-step`` every profile walks without stride-to-stride variability of its own rhythm
+(``stride_variability = 0``), in step with the robot: the patient's timing then no longer drifts
+against path control's clock-driven window, and the share shows strength alone
+(docs/patient-display.md, "What sets the share").
+
     python benchmarks/engagement.py [--protocol path_control] [--seconds 12]
         [--band 0.5 10] [--profiles athletic healthy ...] [--seeds 0 1 2] [--per-stride]
+        [--in-step]
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import replace
 from math import nan
 from pathlib import Path
 from typing import ClassVar
@@ -44,6 +51,7 @@ from rehabbot.hal.types import FloatArray
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
 from rehabbot.sim.patient import PatientModel
+from rehabbot.sim.patient_profiles import PROFILES
 
 SIDES = ("right", "left")
 
@@ -71,12 +79,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--per-stride", action="store_true",
                         help="print each stride's true work share and the patient's lead too")
+    parser.add_argument("--in-step", action="store_true",
+                        help="the profiles without stride-to-stride variability")
     args = parser.parse_args()
+    unknown = [name for name in args.profiles if name not in PROFILES]
+    if unknown:
+        parser.error(f"unknown profile {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
     console = Console(width=160)
     record = [(0.0, FeedbackSettings("bars", *args.band))]
     protocol = load_protocol(args.protocol)
     title = (f"{args.protocol}, {args.seconds:g} s, band {args.band[0]:g} to {args.band[1]:g} "
              f"N·m, seeds {' '.join(map(str, args.seeds))}")
+    if args.in_step:
+        for name in args.profiles:
+            PROFILES[name] = replace(PROFILES[name], stride_variability=0.0)
+        title += ", in step (no stride-to-stride variability)"
     table = Table(title="time in the band and work share, " + title)
     for column in ("profile", "seed", "strides R/L", "hip stance", "hip swing", "knee stance",
                    "knee swing", "overall", "work share truth R/L (%)", "estimate R/L (%)",
