@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from rehabbot.assessment.work_share import (
     derivatives,
     swing_mask,
     swing_work_share,
+    true_swing_work_share,
 )
 from rehabbot.body.anthropometry import BodyModel
 from rehabbot.body.leg_mechanics import LegGravity
@@ -24,6 +26,7 @@ from rehabbot.body.orthosis import ExoSegments
 from rehabbot.hal.config import load_robot_config
 from rehabbot.protocols.schema import load_protocol
 from rehabbot.session.runner import SessionRequest, SessionRunner
+from rehabbot.sim.patient_profiles import PROFILES, ImpairmentProfile
 from rehabbot.storage.store import SessionStore
 from rehabbot.storage.truth import MUSCLE_TORQUE, load_truth
 from tests.assessment.true_work import simulate_with_true_torques, true_patient_work_j
@@ -101,6 +104,27 @@ def test_share_of_a_known_split_of_the_needed_torque(robot_part: float, patient_
     assert share.patient_pct == pytest.approx(patient_pct, abs=1.5)
 
 
+def test_each_strides_share_is_its_own_split_and_the_strides_add_up() -> None:
+    t = np.arange(0.0, 5.0, PERIOD_S)
+    q, qd, qdd = _motion(t)
+    needed = LEG.torques(q, qd, qdd)
+    offs, ends = np.array([0.5, 2.0, 3.5]), np.array([1.2, 2.7, 4.2])
+    robot_part = np.select([t < 1.6, t < 3.1], [1.0, 0.5], 0.0)[:, None]  # all, half, none
+    estimate = swing_work_share(t, q, robot_part * needed, offs, ends, LEG)
+    assert estimate.stride_patient_pct == pytest.approx([0.0, 50.0, 100.0], abs=2.5)
+    truth = true_swing_work_share(t, q, robot_part * needed, (1.0 - robot_part) * needed, offs,
+                                  ends)
+    assert truth.stride_patient_pct == pytest.approx([0.0, 50.0, 100.0], abs=1e-9)
+    for share in (estimate, truth):
+        assert share.patient_j == pytest.approx(share.stride_patient_j.sum())
+        assert share.robot_j == pytest.approx(share.stride_robot_j.sum())
+    assert truth.stride_patient_j[0] == 0.0 and truth.stride_robot_j[2] == 0.0
+    # the last stride's swing left out: the totals lose exactly its work
+    shorter = true_swing_work_share(t, q, robot_part * needed, (1.0 - robot_part) * needed,
+                                    offs[:2], ends[:2])
+    assert shorter.patient_j == pytest.approx(truth.patient_j - truth.stride_patient_j[2])
+
+
 @pytest.mark.parametrize("protocol", ["transparent_walk", "standard_gait"])
 def test_share_against_the_simulated_patients_true_torques(protocol: str, tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite"
@@ -137,21 +161,49 @@ def test_share_against_the_simulated_patients_true_torques(protocol: str, tmp_pa
             assert true_pct < 30.0  # full guidance: the robot does most of it
 
 
-def test_the_true_work_share_follows_the_simulated_patients_strength(tmp_path: Path) -> None:
-    """From the stored simulation truth, at the same guidance (path control, 12 s, seed 0): the
-    strong profile does more of the positive swing work than the healthy one, which does more
-    than either impaired one (docs/patient-display.md gives the figures; the two impaired
-    profiles are not ordered reliably between themselves by the patient model)."""
-    shares = {}
-    for profile in ("athletic", "healthy", "stroke_left", "sci_incomplete"):
-        store = tmp_path / f"{profile}.sqlite"
+def _in_step(name: str) -> ImpairmentProfile:
+    """The profile ``name`` walking in step with the robot: its own rhythm without
+    stride-to-stride variability. With it, the simulated patient's intended gait phase drifts
+    against path control's clock-driven window by up to a tenth of a stride, and that drift, not
+    strength, sets the share (docs/patient-display.md, "What sets the share")."""
+    return replace(PROFILES[name], name=f"{name}_in_step", stride_variability=0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_true_work_share_follows_the_simulated_patients_strength(
+        seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the stored simulation truth, at the same guidance (path control, 8 s), patients in
+    step with the robot: the strong profile does more of the positive swing work than the
+    healthy one; a hemiparetic patient's paretic leg less than the unaffected one (either side)
+    and less than a healthy leg; the bilaterally weak incomplete-SCI patient less than the
+    healthy one and than a stroke patient's unaffected leg, and less on average than the stroke
+    patient. Each stride's share is steady along the session and the session's share lies
+    among them."""
+    shares: dict[str, dict[str, float]] = {}
+    for name in ("athletic", "healthy", "stroke_left", "stroke_right", "sci_incomplete"):
+        profile = _in_step(name)
+        monkeypatch.setitem(PROFILES, profile.name, profile)
+        store = tmp_path / f"{name}.sqlite"
         session = SessionRunner(SessionRequest(
-            robot=load_robot_config(), protocol=load_protocol("path_control"),
-            store_path=store, duration_s=12.0, profile=profile)).run().session_id
+            robot=load_robot_config(), protocol=load_protocol("path_control"), store_path=store,
+            duration_s=8.0, profile=profile.name, seed=seed)).run().session_id
         found = load_report_data(store, session).engagement
         assert found is not None and found.work_share_source == SOURCE_TRUTH
         assert found.work_share_estimate_pct.keys() == found.work_share_pct.keys() == {
             "right", "left"}
-        shares[profile] = float(np.mean(list(found.work_share_pct.values())))
-    impaired = max(shares["stroke_left"], shares["sci_incomplete"])
-    assert shares["athletic"] > shares["healthy"] + 3.0 > impaired + 6.0, shares
+        for side, share in found.work_share_pct.items():
+            per_stride = found.strides[side]["work_share_swing_pct"]
+            assert per_stride.size >= 4 and np.all(np.isfinite(per_stride)), (name, side)
+            assert per_stride.min() <= share <= per_stride.max(), (name, side, per_stride)
+            assert np.ptp(per_stride) < 10.0, (name, side, per_stride)  # no drift in step
+        shares[name] = found.work_share_pct
+    mean = {name: (s["right"] + s["left"]) / 2.0 for name, s in shares.items()}
+    paretic = [shares["stroke_left"]["left"], shares["stroke_right"]["right"]]
+    unaffected = [shares["stroke_left"]["right"], shares["stroke_right"]["left"]]
+    assert mean["athletic"] > mean["healthy"] + 3.0, shares
+    for weak, strong in zip(paretic, unaffected, strict=True):
+        assert weak + 2.0 < strong, shares
+        assert weak + 2.0 < mean["healthy"], shares
+        assert mean["sci_incomplete"] + 2.0 < strong, shares
+    assert mean["sci_incomplete"] + 3.0 < mean["healthy"], shares
+    assert mean["sci_incomplete"] < min(mean["stroke_left"], mean["stroke_right"]), shares

@@ -213,8 +213,10 @@ class Engagement:
 
     Attributes:
         strides: per side, per stride: ``start_s``, ``mode`` (list of str), ``band_low_nm``,
-            ``band_high_nm``, and per joint kind and part ``{kind}_biofeedback_{part}_nm``
-            (N·m) with ``{kind}_in_band_{part}`` (bool).
+            ``band_high_nm``, per joint kind and part ``{kind}_biofeedback_{part}_nm``
+            (N·m) with ``{kind}_in_band_{part}`` (bool), and the patient's share of the
+            stride's positive swing work ``work_share_swing_pct`` (%, NaN without one; from
+            the same source as :attr:`work_share_pct`).
         time_in_band: per (joint kind, part) the :class:`BandTime` over both sides.
         by_mode: per feedback mode in effect, the :class:`BandTime` of all joints and parts.
         work_share_pct: per side, the patient's share of the positive work in swing (%).
@@ -276,8 +278,10 @@ def engagement(analysis: GaitAnalysis, record: list[tuple[float, FeedbackSetting
         settings = settings_at(record, start)
         low = np.array([s.band_low_nm for s in settings])
         high = np.array([s.band_high_nm for s in settings])
-        rows: dict[str, Any] = {"start_s": start, "mode": [s.mode for s in settings],
-                                "band_low_nm": low, "band_high_nm": high}
+        rows: dict[str, Any] = {
+            "start_s": start, "mode": [s.mode for s in settings], "band_low_nm": low,
+            "band_high_nm": high, "work_share_swing_pct": np.asarray(table.get(
+                "patient_work_share_swing_pct", np.full(start.size, np.nan)), dtype=float)}
         for kind in JOINT_KINDS:
             for part in PARTS:
                 key = f"{kind}_biofeedback_{part}_nm"

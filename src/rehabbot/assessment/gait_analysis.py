@@ -114,7 +114,8 @@ class GaitAnalysis:
         speed_class: the Schwartz normative class used, and ``speed_class_basis`` what chose it.
         step_count, walking_time_s, distance_m, cadence_steps_per_min: session totals.
         assistance: ``guidance_pct`` and ``mean_abs_torque_nm`` per joint, and per side
-            ``patient_work_share_swing_pct``, when known.
+            ``patient_work_share_swing_pct``, when known (then each stride's share is in the
+            stride tables as ``patient_work_share_swing_pct`` too).
         gait_profile: Baker's MAP and GPS over the nine kinematic variables (deg), when the
             recording has them (:func:`~rehabbot.assessment.scores.baker_gait_profile`).
     """
@@ -298,7 +299,10 @@ def analyze_gait(
                     np.column_stack([muscle_torque_nm[name] for name in leg])
                     if muscle_torque_nm and all(name in muscle_torque_nm for name in leg)
                     else None)
-        assistance.update(patient_work_shares(t, legs, tables, swing_leg))
+        shares = patient_work_shares(t, legs, tables, swing_leg)
+        for side, per_stride in shares.pop("patient_work_share_stride_swing_pct", {}).items():
+            tables[side]["patient_work_share_swing_pct"] = per_stride
+        assistance.update(shares)
     profile: dict[str, dict[str, float]] | None = None
     if profile_rad:
         baker: dict[str, dict[str, float]] = {}

@@ -33,7 +33,7 @@ real robot), and says which (:data:`SOURCE_TRUTH`, :data:`SOURCE_ESTIMATE`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -117,21 +117,56 @@ class SwingLeg:
 
 @dataclass(frozen=True)
 class WorkShare:
-    """Positive work in swing (J) of the patient and of the robot, and the patient's share.
+    """Positive work in swing (J) of the patient and of the robot, and the patient's share, over
+    all the swings and per swing.
 
     Attributes:
         patient_j: the patient's positive work (J).
         robot_j: the robot's positive work (J).
+        stride_patient_j: the patient's positive work in each stride's swing (J), in the order of
+            the strides given (empty when not computed).
+        stride_robot_j: the robot's, likewise (J).
     """
 
     patient_j: float
     robot_j: float
+    stride_patient_j: FloatArray = field(default_factory=lambda: np.zeros(0))
+    stride_robot_j: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def of_strides(cls, patient_j: FloatArray, robot_j: FloatArray) -> WorkShare:
+        """The totals and per-stride works from the per-stride works (J)."""
+        return cls(float(patient_j.sum()), float(robot_j.sum()), patient_j, robot_j)
 
     @property
     def patient_pct(self) -> float:
         """The patient's share of the positive work (%); NaN when neither did any."""
         total = self.patient_j + self.robot_j
         return 100.0 * self.patient_j / total if total > 0 else float("nan")
+
+    @property
+    def stride_patient_pct(self) -> FloatArray:
+        """The patient's share of each stride's positive swing work (%); NaN where neither did
+        any.
+
+        >>> WorkShare.of_strides(np.array([1.0, 0.0, 0.0]), np.array([3.0, 2.0, 0.0])
+        ...                      ).stride_patient_pct.tolist()
+        [25.0, 0.0, nan]
+        """
+        total = self.stride_patient_j + self.stride_robot_j
+        share: FloatArray = np.full(total.shape, np.nan)
+        np.divide(100.0 * self.stride_patient_j, total, out=share, where=total > 0)
+        return share
+
+
+def _per_stride(rows: IntArray, first: IntArray, stop: IntArray, power: FloatArray,
+                period_s: float) -> FloatArray:
+    """Per stride ``k`` the work (J) of the positive ``power`` (W, one value per row of
+    ``rows``, the sample indices in order) over the rows with ``first[k] ≤ row < stop[k]``."""
+    summed = np.concatenate(([0.0], np.cumsum(power)))
+    work: FloatArray = (summed[np.searchsorted(rows, stop)]
+                        - summed[np.searchsorted(rows, first)]) * period_s
+    return work
 
 
 def _window_samples(window_s: float, period_s: float) -> int:
@@ -193,7 +228,7 @@ def swing_work_share(
     period = float(np.median(np.diff(t_s)))
     first, stop = np.searchsorted(t_s, foot_off_s), np.searchsorted(t_s, end_s)
     if not np.any(stop > first):
-        return WorkShare(patient_j=0.0, robot_j=0.0)
+        return WorkShare.of_strides(np.zeros(first.size), np.zeros(first.size))
     # The acceleration at a sample depends on the angles up to one smoothing window and one
     # sample on either side (two half windows and two central differences): only the swings
     # with that margin are differentiated, joined end to end. The swings' derivatives are those
@@ -211,10 +246,10 @@ def swing_work_share(
     needed -= robot
     needed *= velocity
     robot *= velocity
-    return WorkShare(
-        patient_j=float(np.maximum(needed, 0.0, out=needed).sum() * period),
-        robot_j=float(np.maximum(robot, 0.0, out=robot).sum() * period),
-    )
+    patient = np.maximum(needed, 0.0, out=needed).sum(axis=1)
+    return WorkShare.of_strides(
+        _per_stride(rows, first, stop, patient, period),
+        _per_stride(rows, first, stop, np.maximum(robot, 0.0, out=robot).sum(axis=1), period))
 
 
 def true_swing_work_share(
@@ -247,13 +282,15 @@ def true_swing_work_share(
     75.0
     """
     period = float(np.median(np.diff(t_s)))
-    swing = swing_mask(t_s, foot_off_s, end_s)
+    first, stop = np.searchsorted(t_s, foot_off_s), np.searchsorted(t_s, end_s)
+    swing = _index_mask(t_s.size, first, stop)
     swing &= np.all(np.isfinite(tau_patient_nm), axis=1)
-    velocity = derivatives(q, period, window_s)[0][swing]
-    patient = tau_patient_nm[swing] * velocity
-    robot = tau_robot_nm[swing] * velocity
-    return WorkShare(patient_j=float(np.maximum(patient, 0.0).sum() * period),
-                     robot_j=float(np.maximum(robot, 0.0).sum() * period))
+    rows = np.flatnonzero(swing)
+    velocity = derivatives(q, period, window_s)[0][rows]
+    patient = np.maximum(tau_patient_nm[rows] * velocity, 0.0).sum(axis=1)
+    robot = np.maximum(tau_robot_nm[rows] * velocity, 0.0).sum(axis=1)
+    return WorkShare.of_strides(_per_stride(rows, first, stop, patient, period),
+                                _per_stride(rows, first, stop, robot, period))
 
 
 def patient_work_shares(
@@ -275,26 +312,29 @@ def patient_work_shares(
 
     Returns:
         ``patient_work_share_swing_pct`` (side → %), ``patient_work_share_source``
-        (:data:`SOURCE_TRUTH` when every side had the truth, else :data:`SOURCE_ESTIMATE`) and,
-        when the estimate could be made, ``patient_work_share_estimate_swing_pct``
-        (side → %); empty when neither could.
+        (:data:`SOURCE_TRUTH` when every side had the truth, else :data:`SOURCE_ESTIMATE`),
+        ``patient_work_share_stride_swing_pct`` (side → the share of each stride's swing (%),
+        from the same source, in the order of the stride table) and, when the estimate could be
+        made, ``patient_work_share_estimate_swing_pct`` (side → %); empty when neither could.
     """
-    truth: dict[str, float] = {}
-    estimate: dict[str, float] = {}
+    truth: dict[str, WorkShare] = {}
+    estimate: dict[str, WorkShare] = {}
     for side, (q, tau_robot, tau_patient) in legs.items():
         offs, ends = strides[side]["foot_off_s"], strides[side]["end_s"]
         if tau_patient is not None:
-            truth[side] = true_swing_work_share(t_s, q, tau_robot, tau_patient, offs,
-                                                ends).patient_pct
+            truth[side] = true_swing_work_share(t_s, q, tau_robot, tau_patient, offs, ends)
         if leg is not None:
-            estimate[side] = swing_work_share(t_s, q, tau_robot, offs, ends, leg).patient_pct
+            estimate[side] = swing_work_share(t_s, q, tau_robot, offs, ends, leg)
     found: dict[str, Any] = {}
     if estimate:
-        found["patient_work_share_estimate_swing_pct"] = estimate
-    if truth and len(truth) == len(legs):
-        found |= {"patient_work_share_swing_pct": truth,
-                  "patient_work_share_source": SOURCE_TRUTH}
-    elif estimate:
-        found |= {"patient_work_share_swing_pct": estimate,
-                  "patient_work_share_source": SOURCE_ESTIMATE}
+        found["patient_work_share_estimate_swing_pct"] = {
+            side: share.patient_pct for side, share in estimate.items()}
+    chosen = (truth, SOURCE_TRUTH) if truth and len(truth) == len(legs) else (
+        estimate, SOURCE_ESTIMATE)
+    if chosen[0]:
+        found |= {
+            "patient_work_share_swing_pct": {s: w.patient_pct for s, w in chosen[0].items()},
+            "patient_work_share_stride_swing_pct": {
+                s: w.stride_patient_pct for s, w in chosen[0].items()},
+            "patient_work_share_source": chosen[1]}
     return found

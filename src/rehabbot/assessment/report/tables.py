@@ -202,10 +202,12 @@ def engagement_stride_table(found: Engagement) -> Table:
                 cells.append("" if values is None or inside is None else
                              fmt(float(values[i]), 1) + (" *" if inside[i] else ""))
             rows.append([side, str(i + 1), fmt(float(start)), table["mode"][i],
-                         f"{table['band_low_nm'][i]:g} to {table['band_high_nm'][i]:g}", *cells])
+                         f"{table['band_low_nm'][i]:g} to {table['band_high_nm'][i]:g}", *cells,
+                         fmt(float(table["work_share_swing_pct"][i]), 1)])
     return ("Biofeedback per stride (N·m; * in the target band)",
             ["side", "stride", "start (s)", "feedback", "band (N·m)",
-             *(f"{kind} {part}" for kind, part in keys)], rows)
+             *(f"{kind} {part}" for kind, part in keys), "patient's work share in swing (%)"],
+            rows)
 
 
 def report_tables(data: ReportData) -> list[Table]:
