@@ -3,9 +3,9 @@
 :func:`cooperative_session` runs the training phase of a bundled protocol set up as
 ``benchmarks/controllers.py`` sets up each cooperative mode (``thighs`` phase source,
 assist-as-needed at the bundled protocol's ``f = 0.9``, ``h = 60 %/rad``, 0-70 %; path
-control's impaired-patient tunnel), for a simulated patient of a given profile, with the simulator's patient torques recorded
-(``tests/assessment/true_work.py``) so the positive work each side does on the robot's joints is
-known.
+control's impaired-patient tunnel), for a simulated patient of a given profile, with the
+simulator's patient torques recorded (``tests/assessment/true_work.py``) so the positive work
+each side does on the robot's joints is known.
 """
 
 from __future__ import annotations
