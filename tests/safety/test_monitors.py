@@ -242,7 +242,7 @@ def test_rms_window_is_exact_over_its_window() -> None:
     np.testing.assert_allclose(rms, [3.0, 4.0])
     for _ in range(1000):  # many windows: no drift
         rms = window.update(np.array([0.0, 0.0]))
-    assert rms.tolist() == [0.0, 0.0]
+    assert rms == [0.0, 0.0]
 
 
 def test_rms_torque_above_the_continuous_rating_trips_when_the_window_has_filled_enough() -> None:

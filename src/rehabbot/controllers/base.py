@@ -139,6 +139,10 @@ class Controller(ABC):
         #: Values of the ramped parameters the control law uses now, by name.
         self.ramped_: dict[str, float] = {}
         self._ramp_t_s: float | None = None
+        #: The ramped parameters of :attr:`param_specs` and their rates (per second), looked up
+        #: again only when the specs are replaced (a phased controller's change with its phase).
+        self._rates: list[tuple[str, float]] = []
+        self._rates_of: dict[str, ParamSpec] | None = None
 
     def get_params(self) -> dict[str, float]:
         """The current value of every parameter in :attr:`param_specs`."""
@@ -163,17 +167,23 @@ class Controller(ABC):
 
     def ramped(self, name: str) -> float:
         """The value of parameter ``name`` the control law uses now (see the module docstring)."""
-        return self.ramped_.get(name, float(getattr(self, name)))
+        value = self.ramped_.get(name)
+        return float(getattr(self, name)) if value is None else value
 
     def advance_ramps(self, t_s: float) -> None:
         """Move each ramped parameter toward its set value, as far as its rate allows since the
         previous call (``t_s``: loop time, s). Call it once at the start of :meth:`update`."""
         dt = 0.0 if self._ramp_t_s is None else max(t_s - self._ramp_t_s, 0.0)
         self._ramp_t_s = t_s
-        for name, spec in self.param_specs.items():
-            if spec.rate_per_s is not None:
-                now, step = self.ramped(name), spec.rate_per_s * dt
-                self.ramped_[name] = min(max(float(getattr(self, name)), now - step), now + step)
+        if self._rates_of is not self.param_specs:
+            self._rates_of = self.param_specs
+            self._rates = [(name, spec.rate_per_s) for name, spec in self.param_specs.items()
+                           if spec.rate_per_s is not None]
+        ramped = self.ramped_
+        for name, rate in self._rates:
+            target = float(getattr(self, name))
+            now, step = ramped.get(name, target), rate * dt
+            ramped[name] = min(max(target, now - step), now + step)
 
     def reset(self, state: JointState) -> None:
         """Prepare for a run starting from ``state``: ramped parameters take their set values

@@ -98,11 +98,14 @@ class TeeSink:
     def __init__(self, primary: SampleSink, live: SampleSink) -> None:
         self.primary = primary
         self.live = live
+        # decided once: a runtime protocol check walks the protocol's members (~10 µs), and
+        # the loop reads ``error`` every tick
+        self._fallible = primary if isinstance(primary, FallibleSink) else None
 
     @property
     def error(self) -> BaseException | None:
         """The primary sink's error (None if it cannot fail or works)."""
-        return self.primary.error if isinstance(self.primary, FallibleSink) else None
+        return None if self._fallible is None else self._fallible.error
 
     def push(self, sample: Sample) -> None:
         """Push one sample to both sinks."""

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from rehabbot.errors import ConfigurationError
 from rehabbot.hal.types import FloatArray
@@ -91,10 +90,7 @@ class SoftLimits:
     stiffness_nm_per_rad: FloatArray
     upper_entry_rad: FloatArray = field(init=False, repr=False)
     mirrored_lower_entry_rad: FloatArray = field(init=False, repr=False)
-    _entries: FloatArray = field(init=False, repr=False, compare=False)
-    _signs: FloatArray = field(init=False, repr=False, compare=False)
-    _depth: FloatArray = field(init=False, repr=False, compare=False)
-    _past: npt.NDArray[np.bool_] = field(init=False, repr=False, compare=False)
+    _entries: tuple[tuple[float, float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = self.rom_min_rad.shape
@@ -108,20 +104,19 @@ class SoftLimits:
         # where the zones begin (the lower one negated, see shape_reference)
         object.__setattr__(self, "upper_entry_rad", self.rom_max_rad - self.zone_rad)
         object.__setattr__(self, "mirrored_lower_entry_rad", -(self.rom_min_rad + self.zone_rad))
-        # for the test whether any angle lies in a zone: rows upper, mirrored lower
-        entries = np.stack([self.upper_entry_rad, self.mirrored_lower_entry_rad])
+        # for the test whether any angle lies in a zone, per joint: (upper, mirrored lower)
+        entries = tuple(zip(self.upper_entry_rad.tolist(),
+                            self.mirrored_lower_entry_rad.tolist(), strict=True))
         object.__setattr__(self, "_entries", entries)
-        object.__setattr__(self, "_signs", np.array([[1.0], [-1.0]]))
-        object.__setattr__(self, "_depth", np.zeros_like(entries))
-        object.__setattr__(self, "_past", np.zeros(entries.shape, dtype=bool))
 
     def _in_a_zone(self, q: FloatArray) -> bool:
         """Whether any angle of ``q`` (rad) is at or past a zone's entry (depth >= 0 as the
-        bend and the spring compute it); when none is, both are exactly the identity."""
-        depth = self._depth
-        np.multiply(self._signs, q, out=depth)  # q, and -q for the mirrored lower zone
-        depth -= self._entries
-        return bool(np.count_nonzero(np.greater_equal(depth, 0.0, out=self._past)))
+        bend and the spring compute it); when none is, both are exactly the identity. In Python
+        floats: on a few joints cheaper than numpy calls."""
+        for angle, (upper, mirrored_lower) in zip(q.tolist(), self._entries, strict=True):
+            if angle - upper >= 0.0 or -angle - mirrored_lower >= 0.0:
+                return True
+        return False
 
     @classmethod
     def from_rom(

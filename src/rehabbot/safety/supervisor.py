@@ -36,9 +36,14 @@ its limit, a temperature still above its warning level, ...). Every fault, stop,
 E-STOP change is queued as a :class:`~rehabbot.safety.faults.SafetyEvent`; the loop collects them
 with :meth:`Supervisor.take_events`.
 
-Nothing here allocates per tick on the normal path: the monitors work in place on preallocated
-arrays, and :meth:`Supervisor.limit` returns a command owned by the supervisor (overwritten at the
-next call).
+The per-tick work is done in Python floats over the joints (a numpy call costs more than the
+comparisons it would run on four joints): one pass over the joints evaluates every per-joint
+monitor against bounds precomputed as lists, each kind of fault's condition is an ``int`` with a
+bit per joint (and one for the whole robot), and the numpy matrices of conditions are rewritten
+only when a condition changes. Nothing on the normal path keeps anything it allocates:
+:meth:`Supervisor.limit` returns a command owned by the supervisor (overwritten at the next call),
+and what a tick creates (Python floats, a few short lists) is freed within the tick
+(``benchmarks/tick_allocations.py`` counts it).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from rehabbot.hal.types import FloatArray, JointCommand, JointState
+from rehabbot.hal.types import BoolArray, JointCommand, JointState
 from rehabbot.safety.faults import (
     SYSTEM_FAULTS,
     Fault,
@@ -207,8 +212,15 @@ class Supervisor:
         self._latched = np.zeros(shape, dtype=bool)
         self._warned = np.zeros(shape, dtype=bool)
         self._new = np.zeros(shape, dtype=bool)
+        # the same conditions as this tick computes them, one int per kind (bit i: joint i, bit
+        # n: the robot), and what the matrices above hold (-1: rewrite that row)
+        self._rows = [0] * len(_KINDS)
+        self._rows_written = [0] * len(_KINDS)
+        self._warn_rows = [0] * len(_KINDS)
+        self._warn_written = [0] * len(_KINDS)
         # monitors
-        self._jump = PositionJumpMonitor(limits.velocity_max_rad_s, period_s, s.jump_margin)
+        self._jump = PositionJumpMonitor(
+            limits.velocity_max_rad_s.tolist(), period_s, s.jump_margin)
         self._frozen = FrozenSensorMonitor(
             n, periods(s.frozen_after_s, period_s), s.frozen_min_torque_nm)
         self._bus_window = WindowCount(periods(s.bus_error_window_s, period_s))
@@ -232,33 +244,40 @@ class Supervisor:
             [math.inf] * n if actuators is None else [a.continuous_torque_nm for a in actuators])
         self._rms_warn_nm = self._rms_limit_nm * s.rms_warn_fraction
         self._range_margin: RangeMargin | None = None  # the low-priority warning before the ROM
+        self._margin_warned = False  # a warning of the range margin is on
+        rom_low, rom_high = np.full(n, -math.inf), np.full(n, math.inf)  # no range of motion
         if soft_limits is not None:
             self._range_margin = RangeMargin(joint_names, soft_limits.rom_min_rad,
                                              soft_limits.rom_max_rad)
-            self._rom_low_rad = soft_limits.rom_min_rad - s.rom_margin_rad
-            self._rom_high_rad = soft_limits.rom_max_rad + s.rom_margin_rad
-        # the bounds check compares, in one call: -q with -(lowest angle), -q with -(lowest of
-        # the range of motion), q with the highest angle, q with the highest of the range, and
-        # |qd| with the velocity limit (no range of motion: infinite bounds, never beyond)
-        rom_low = self._rom_low_rad if soft_limits is not None else np.full(n, -math.inf)
-        rom_high = self._rom_high_rad if soft_limits is not None else np.full(n, math.inf)
-        self._bounds = np.stack([-limits.position_min_rad, -rom_low, limits.position_max_rad,
-                                 rom_high, limits.velocity_max_rad_s])
-        self._measured = np.zeros((5, n))
-        self._beyond = np.zeros((5, n), dtype=bool)
+            self._rom_low_rad = rom_low = soft_limits.rom_min_rad - s.rom_margin_rad
+            self._rom_high_rad = rom_high = soft_limits.rom_max_rad + s.rom_margin_rad
+        # the per-joint bounds of a tick's pass, as Python floats
+        self._bounds = tuple(zip(
+            limits.position_min_rad.tolist(), limits.position_max_rad.tolist(),
+            rom_low.tolist(), rom_high.tolist(), limits.velocity_max_rad_s.tolist(),
+            strict=True))
+        margin_low = np.full(n, -math.inf) if soft_limits is None else soft_limits.rom_min_rad
+        margin_high = np.full(n, math.inf) if soft_limits is None else soft_limits.rom_max_rad
+        self._margin_bounds = tuple(zip(margin_low.tolist(), margin_high.tolist(), strict=True))
+        self._heat_bounds = tuple(zip(
+            [math.inf] * n if self._thermal is None else self._thermal.fault_c,
+            [math.inf] * n if self._thermal is None else self._thermal.warn_c,
+            self._rms_limit_nm.tolist(), self._rms_warn_nm.tolist(), strict=True))
+        self._torque_max = limits.torque_max_nm.tolist()
+        self._gain_max = (s.max_kp_nm_per_rad, s.max_kd_nms_per_rad)
         # preallocated buffers
+        self._fresh_now = [False] * n  # fresh finite readings this tick
+        self._arrived = [False] * n  # ... that arrived this tick
         self._fresh = np.zeros(n, dtype=bool)
         self._invalid_value = np.full(n, math.nan)  # an invalid command's offending value
         self._finite = np.zeros(n, dtype=bool)
         self._flags = np.zeros(n, dtype=bool)
-        self._surplus_before = np.zeros(n, dtype=bool)  # surplus replies on the last tick
+        self._surplus_before = 0  # joints with surplus replies on the last tick (bits)
         self._work = (np.zeros(n), np.zeros(n))
         self._q_trusted = np.zeros(n)
         self._q_hold = np.zeros(n)
         self._tau_last = np.zeros(n)
         self._fade_from = np.zeros(n)
-        self._velocity_min = -limits.velocity_max_rad_s
-        self._torque_min = -limits.torque_max_nm
         self._out = JointCommand.torque_off(n)
         self._torque_off = JointCommand.torque_off(n)
         low, high = limits.position_min_rad, limits.position_max_rad
@@ -403,87 +422,115 @@ class Supervisor:
                 ``storage`` fault, present for as long as it is False.
         """
         self._tick += 1
-        n, act = self._n, self._active
+        rows, robot = self._rows, 1 << self._n
         # the loop's time never runs backwards: if it does, every time-based monitor is wrong
-        act[TIME, n] = state.t_s < self._previous_t_s
-        self._time_step_s = state.t_s - self._previous_t_s
+        t_s = state.t_s
+        reversed_time = t_s < self._previous_t_s
+        rows[TIME] = robot if reversed_time else 0
+        self._time_step_s = t_s - self._previous_t_s
         # what this tick's faults and events are dated: a period after the last good time when
         # the state's time ran backwards, so that the record stays in order
-        if act[TIME, n]:
+        if reversed_time:
             self._t_s = self._previous_t_s + self.period_s
         else:
-            self._previous_t_s = self._t_s = state.t_s
-        fresh, flags, work = self._fresh, self._flags, self._work[0]
-        act[ESTOP, n] = self._read_estop()
+            self._previous_t_s = self._t_s = t_s
+        rows[ESTOP] = robot if self._read_estop() else 0
         self._estop_hit = False
-        # feedback: stale, non-finite; only fresh finite readings are checked further
-        np.less_equal(state.age_ticks, self.stale_after_ticks, out=fresh)
-        np.logical_not(fresh, out=act[STALE, :n])
-        np.isfinite(state.q, out=self._finite)
-        self._finite &= np.isfinite(state.qd, out=flags)
-        self._finite &= np.isfinite(state.tau, out=flags)
-        np.greater(fresh, self._finite, out=act[INVALID, :n])  # fresh and not finite
-        fresh &= self._finite
-        np.copyto(self._q_trusted, state.q, where=fresh)
-        # hard limits and range of motion in one comparison (rows: see _bounds)
-        measured, beyond = self._measured, self._beyond
-        np.negative(state.q, out=measured[0:2])
-        np.copyto(measured[2:4], state.q)
-        np.abs(state.qd, out=measured[4])
-        np.greater(measured, self._bounds, out=beyond)
-        np.logical_or(beyond[0], beyond[2], out=act[POSITION, :n])
-        np.logical_or(beyond[1], beyond[3], out=act[ROM, :n])
-        np.copyto(act[VELOCITY, :n], beyond[4])
-        act[_LIMIT_ROWS, :n] &= fresh
-        if self._range_margin is not None:
-            self._range_margin.check(state.t_s, state.q, fresh, self._events)
-        np.not_equal(state.fault_code, 0, out=act[DRIVE, :n])
-        act[DRIVE, :n] &= fresh
+        # one pass over the joints: stale or non-finite feedback (only fresh finite readings are
+        # checked further), hard limits, range of motion, drive faults, surplus replies
+        q, qd, tau = state.q.tolist(), state.qd.tolist(), state.tau.tolist()
+        ages, codes = state.age_ticks.tolist(), state.fault_code.tolist()
+        surplus_replies = state.surplus_replies.tolist()
+        stale_after, fresh_now, arrived = self.stale_after_ticks, self._fresh_now, self._arrived
+        trusted, margin_bounds = self._q_trusted, self._margin_bounds
+        warn_margin = math.inf if self._range_margin is None else self._range_margin.warn_rad
+        stale = invalid = position = velocity = rom = drive = surplus = 0
+        near_margin = False
+        for i, (low, high, rom_low, rom_high, velocity_max) in enumerate(self._bounds):
+            bit, angle, age = 1 << i, q[i], ages[i]
+            fresh = age <= stale_after
+            if not fresh:
+                stale |= bit
+            elif not (-math.inf < angle < math.inf and -math.inf < qd[i] < math.inf
+                      and -math.inf < tau[i] < math.inf):
+                invalid |= bit
+                fresh = False
+            if fresh:
+                trusted[i] = angle
+                if angle < low or angle > high:
+                    position |= bit
+                if angle < rom_low or angle > rom_high:
+                    rom |= bit
+                if abs(qd[i]) > velocity_max:
+                    velocity |= bit
+                if codes[i] != 0:
+                    drive |= bit
+                margin_low, margin_high = margin_bounds[i]
+                if angle - margin_low < warn_margin or margin_high - angle < warn_margin:
+                    near_margin = True
+            fresh_now[i] = fresh
+            arrived[i] = fresh and age == 0  # sensor plausibility: readings of this tick
+            if surplus_replies[i] > 0:
+                surplus |= bit
+        rows[STALE], rows[INVALID], rows[POSITION], rows[VELOCITY], rows[ROM], rows[DRIVE] = (
+            stale, invalid, position, velocity, rom, drive)
         # a second device on a joint's node id: replies beyond those asked for, on two ticks in
         # a row (one tick's surplus can be a command the bus delivered twice, see docs/safety.md)
-        surplus = np.greater(state.surplus_replies, 0, out=flags)
-        np.logical_and(surplus, self._surplus_before, out=act[CONFLICT, :n])
-        np.copyto(self._surplus_before, surplus)
-        # sensor plausibility, on the readings that arrived this tick
-        new_reading = np.equal(state.age_ticks, 0, out=flags)
-        new_reading &= fresh
-        # on the clock's grid (state.t_s), which counts the ticks a wall clock skipped
-        if act[TIME, n]:  # no bound on a jump over negative time: the time fault says it
-            act[JUMP, :n] = False
-        else:
-            self._jump.update(round(state.t_s / self.period_s), state.q, new_reading,
-                              act[JUMP, :n])
+        rows[CONFLICT] = surplus & self._surplus_before
+        self._surplus_before = surplus
+        # the range-margin warning: only when a joint is within its margin or a warning is on
+        # (otherwise no warning can start or end)
+        if self._range_margin is not None and (near_margin or self._margin_warned):
+            self._fresh[:] = fresh_now
+            self._range_margin.check(t_s, state.q, self._fresh, self._events)
+            self._margin_warned = bool(self._range_margin.warning_.any())
+        # on the clock's grid (state.t_s), which counts the ticks a wall clock skipped; no bound
+        # on a jump over negative time: the time fault says it
+        rows[JUMP] = 0 if reversed_time else self._jump.update(
+            round(t_s / self.period_s), q, arrived)
         if self._mode is _Mode.RUNNING:
-            self._frozen.update(state.q, new_reading, self._tau_last, act[FROZEN, :n])
+            rows[FROZEN] = self._frozen.update(q, arrived, self._tau_last.tolist())
         else:  # a stop takes the commanded torque away: nothing to move the joints
             self._frozen.clear()
-            act[FROZEN, :n] = False
+            rows[FROZEN] = 0
         # heat
+        warn_rows = self._warn_rows
         if self._thermal is not None and self._rms is not None:
-            temperature = self._thermal.update(state.tau, state.temperature_c)
-            np.greater_equal(temperature, self._thermal.fault_c, out=act[HEAT, :n])
-            np.greater_equal(temperature, self._thermal.warn_c, out=self._warning[HEAT, :n])
-            rms = self._rms.update(state.tau)
-            np.greater(rms, self._rms_limit_nm, out=act[RMS, :n])
-            np.greater(rms, self._rms_warn_nm, out=self._warning[RMS, :n])
+            temperature = self._thermal.update(tau, state.temperature_c.tolist())
+            rms = self._rms.update(tau)
+            heat = heat_warning = too_high = rms_warning = 0
+            for i, (fault_c, warn_c, rms_limit, rms_warn) in enumerate(self._heat_bounds):
+                bit = 1 << i
+                if temperature[i] >= fault_c:
+                    heat |= bit
+                if temperature[i] >= warn_c:
+                    heat_warning |= bit
+                if rms[i] > rms_limit:
+                    too_high |= bit
+                if rms[i] > rms_warn:
+                    rms_warning |= bit
+            rows[HEAT], warn_rows[HEAT], rows[RMS], warn_rows[RMS] = (
+                heat, heat_warning, too_high, rms_warning)
         # the loop and the bus
         self._command_age_s = command_age_s
         self._late_ticks = self._late_window.add(command_age_s > self._late_after_s)
         old = command_age_s > self._warn_age_s
-        self._warning[DEADLINE, n] = (self._old_window.add(old) > 0
-                                      or self._late_ticks > self.settings.late_warn_ticks)
-        act[DEADLINE, n] = command_age_s > self.command_deadline_s
-        act[STORAGE, n] = not recording
+        warn_rows[DEADLINE] = robot if (self._old_window.add(old) > 0 or
+                                        self._late_ticks > self.settings.late_warn_ticks) else 0
+        rows[DEADLINE] = robot if command_age_s > self.command_deadline_s else 0
+        rows[STORAGE] = 0 if recording else robot
         if bus is not None:
             self._count_bus_errors(bus)
         # the standstill monitor of a hold
+        standstill = 0
         if self._mode is _Mode.HOLDING:
-            np.subtract(state.q, self._q_hold, out=work)
-            np.abs(work, out=work)
-            np.greater(work, self.settings.standstill_tolerance_rad, out=act[STANDSTILL, :n])
-            act[STANDSTILL, :n] &= fresh
-        else:
-            act[STANDSTILL, :n] = False
+            tolerance = self.settings.standstill_tolerance_rad
+            for i, held in enumerate(self._q_hold.tolist()):
+                if fresh_now[i] and abs(q[i] - held) > tolerance:
+                    standstill |= 1 << i
+        rows[STANDSTILL] = standstill
+        if rows != self._rows_written:
+            _write_rows(rows, self._rows_written, self._active)
         # reactions
         if self._mode is _Mode.FADING and self._tick - self._fade_start >= self.fade_ticks:
             self._mode = _Mode.OFF
@@ -493,10 +540,13 @@ class Supervisor:
             category, self._stop_request = self._stop_request, None
             self._events.append(SafetyEvent(state.t_s, "stop:requested", None, {}, category))
             self._engage(category, "request", Priority.LOW)
-        if np.count_nonzero(np.not_equal(self._warning, self._warned, out=self._new)):
+        if warn_rows != self._warn_written:  # a warning began or ended
+            _write_rows(warn_rows, self._warn_written, self._warning)
             self._report_warnings(state)
-        np.greater(act, self._latched, out=self._new)
-        new = self._latch_new(state) if np.count_nonzero(self._new) else []
+        new = []
+        if any(rows) and np.count_nonzero(np.greater(self._active, self._latched,
+                                                      out=self._new)):
+            new = self._latch_new(state)
         if self._recover_until or self._mode is _Mode.RECOVERING:
             self._update_recovery(state, bool(new))
         return new
@@ -579,12 +629,19 @@ class Supervisor:
         previous = total if self._bus_total is None else self._bus_total
         self._bus_total = total
         self._bus_count = self._bus_window.add(max(0, total - previous))  # 0: counters restarted
-        self._active[BUS, self._n] = self._bus_count > self.settings.bus_error_max
-        self._warning[BUS, self._n] = self._bus_count > 0
+        robot = 1 << self._n
+        self._rows[BUS] = robot if self._bus_count > self.settings.bus_error_max else 0
+        self._warn_rows[BUS] = robot if self._bus_count > 0 else 0
 
     def _check_command(self, command: JointCommand, state: JointState) -> None:
         """A command with a non-finite field or a negative gain is an ``invalid_value`` fault
         of its joint (its value: the negative gain, or NaN), latched on this tick."""
+        total = (sum(command.q_ref.tolist()) + sum(command.qd_ref.tolist())
+                 + sum(command.tau_ff.tolist()))
+        kp, kd = command.kp.tolist(), command.kd.tolist()
+        if (-math.inf < total + sum(kp) + sum(kd) < math.inf
+                and min(kp, default=0.0) >= 0.0 and min(kd, default=0.0) >= 0.0):
+            return  # every field finite (a sum of finite values may overflow: then look closer)
         valid, flags = self._finite, self._flags
         np.isfinite(command.q_ref, out=valid)
         valid &= np.isfinite(command.qd_ref, out=flags)
@@ -604,6 +661,7 @@ class Supervisor:
                                            command.tau_ff[i]))):
                 self._invalid_value[i] = math.nan
         self._active[INVALID, :n] |= flags
+        self._rows_written[INVALID] = -1  # the next check rewrites the row from its state
         self._new[:] = False
         np.greater(self._active[INVALID], self._latched[INVALID], out=self._new[INVALID])
         if np.count_nonzero(self._new):
@@ -715,14 +773,25 @@ class Supervisor:
     def _shape(self, command: JointCommand, state: JointState, out: JointCommand) -> None:
         """``command`` into ``out``: bounded gains, references within the hard limits, then
         bent into the range of motion, and the range's spring."""
-        lim, settings = self.limits, self.settings
-        np.copyto(out.q_ref, command.q_ref)
-        np.copyto(out.qd_ref, command.qd_ref)
-        _clamp(command.kp, 0.0, settings.max_kp_nm_per_rad, out.kp)
-        _clamp(command.kd, 0.0, settings.max_kd_nms_per_rad, out.kd)
+        max_kp, max_kd = self._gain_max
+        q_ref, qd_ref, kp, kd = (command.q_ref.tolist(), command.qd_ref.tolist(),
+                                 command.kp.tolist(), command.kd.tolist())
+        out_q, out_qd, out_kp, out_kd = out.q_ref, out.qd_ref, out.kp, out.kd
+        for i, (low, high, _, _, velocity_max) in enumerate(self._bounds):
+            # min(max(value, low), high), what np.maximum then np.minimum give
+            gain = kp[i]
+            gain = 0.0 if gain < 0.0 else gain
+            out_kp[i] = max_kp if gain > max_kp else gain
+            gain = kd[i]
+            gain = 0.0 if gain < 0.0 else gain
+            out_kd[i] = max_kd if gain > max_kd else gain
+            angle = q_ref[i]
+            angle = low if angle < low else angle
+            out_q[i] = high if angle > high else angle
+            speed = qd_ref[i]
+            speed = -velocity_max if speed < -velocity_max else speed
+            out_qd[i] = velocity_max if speed > velocity_max else speed
         np.copyto(out.tau_ff, command.tau_ff)
-        _clamp(out.q_ref, lim.position_min_rad, lim.position_max_rad, out.q_ref)
-        _clamp(out.qd_ref, self._velocity_min, lim.velocity_max_rad_s, out.qd_ref)
         if self.soft_limits is not None:  # the range of motion lies within the hard limits
             self.soft_limits.shape_reference(out.q_ref, out.qd_ref, self._work)
             self.soft_limits.add_spring(state.q, out.tau_ff, self._work[0])
@@ -731,31 +800,34 @@ class Supervisor:
         """Adjust ``out.tau_ff`` so that ``out`` produces at most the torque limit at ``state``.
 
         The feed-forward torque is first bounded by ``|PD part| + limit`` (which cannot change
-        the clamped result) so that huge values cannot cancel out the PD part in rounding.
+        the clamped result) so that huge values cannot cancel out the PD part in rounding. In
+        Python floats, operation for operation what the numpy form computed (NaN included: a
+        non-finite state gives a NaN torque, which the drive codecs refuse).
         """
-        pd, work = self._work
-        np.subtract(out.q_ref, state.q, out=pd)
-        pd *= out.kp
-        np.subtract(out.qd_ref, state.qd, out=work)
-        work *= out.kd
-        pd += work
-        np.abs(pd, out=work)
-        work += self.limits.torque_max_nm
-        np.minimum(out.tau_ff, work, out=out.tau_ff)
-        np.negative(work, out=work)
-        np.maximum(out.tau_ff, work, out=out.tau_ff)
-        pd += out.tau_ff
-        _clamp(pd, self._torque_min, self.limits.torque_max_nm, self._tau_last)
-        np.subtract(self._tau_last, pd, out=work)
-        out.tau_ff += work
+        q_ref, qd_ref, kp, kd, tau_ff = (out.q_ref.tolist(), out.qd_ref.tolist(),
+                                         out.kp.tolist(), out.kd.tolist(), out.tau_ff.tolist())
+        q, qd = state.q.tolist(), state.qd.tolist()
+        out_tau, tau_last = out.tau_ff, self._tau_last
+        for i, limit in enumerate(self._torque_max):
+            pd = (q_ref[i] - q[i]) * kp[i] + (qd_ref[i] - qd[i]) * kd[i]
+            bound = abs(pd) + limit
+            tau = tau_ff[i]
+            tau = bound if tau > bound else tau
+            tau = -bound if tau < -bound else tau
+            total = pd + tau
+            clamped = -limit if total < -limit else (limit if total > limit else total)
+            tau_last[i] = clamped
+            out_tau[i] = tau + (clamped - total)
 
 
-def _clamp(
-    values: FloatArray, low: FloatArray | float, high: FloatArray | float, out: FloatArray
-) -> None:
-    """``out = min(max(values, low), high)``; what ``np.clip`` does, at a third of its cost."""
-    np.maximum(values, low, out=out)
-    np.minimum(out, high, out=out)
+def _write_rows(rows: list[int], written: list[int], matrix: BoolArray) -> None:
+    """Rewrite the rows of ``matrix`` whose bits in ``rows`` differ from ``written``."""
+    for row, bits in enumerate(rows):
+        if bits != written[row]:
+            written[row] = bits
+            line = matrix[row]
+            for col in range(line.shape[0]):
+                line[col] = bits >> col & 1
 
 
 def _short(fault: Fault) -> str:

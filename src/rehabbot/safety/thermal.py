@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rehabbot.errors import ConfigurationError
-from rehabbot.hal.types import FloatArray
 
 if TYPE_CHECKING:
     from rehabbot.hal.config import RobotConfig
@@ -172,23 +171,26 @@ class ThermalModel:
                              for m, a in zip(motors, actuators, strict=True)])
         resistance = np.array([m.winding_resistance_ohm for m in motors])
         r_th = np.array([m.thermal_resistance_k_per_w for m in motors])
-        self.decay = np.exp(-period_s / np.array([m.time_constant_s for m in motors]))
+        decay = np.exp(-period_s / np.array([m.time_constant_s for m in motors]))
+        self.decay = decay.tolist()
         # rise gained in one period per (N·m)² of joint torque: R * R_th * (1 - decay) / kt²
-        self._gain = resistance * r_th * (1.0 - self.decay) / kt_joint**2
+        self._gain = (resistance * r_th * (1.0 - decay) / kt_joint**2).tolist()
         self.ambient_c = ambient_c
-        self.warn_c = np.array([m.warn_c for m in motors])
-        self.fault_c = np.array([m.fault_c for m in motors])
-        self.rise_k_ = np.zeros(len(motors))
-        self.temperature_c_ = np.full(len(motors), ambient_c)
-        self._heat = np.zeros(len(motors))
+        self.warn_c = [m.warn_c for m in motors]
+        self.fault_c = [m.fault_c for m in motors]
+        self.rise_k_ = [0.0] * len(motors)
+        self.temperature_c_ = [ambient_c] * len(motors)
 
-    def update(self, torque_nm: FloatArray, drive_temperature_c: FloatArray) -> FloatArray:
+    def update(
+        self, torque_nm: Sequence[float], drive_temperature_c: Sequence[float]
+    ) -> list[float]:
         """Advance one period at joint torques ``torque_nm`` (N·m); return the winding
-        temperatures (°C, the model's own array, updated in place)."""
-        np.multiply(torque_nm, torque_nm, out=self._heat)
-        self._heat *= self._gain
-        self.rise_k_ *= self.decay
-        self.rise_k_ += self._heat
-        np.fmax(drive_temperature_c, self.ambient_c, out=self.temperature_c_)  # NaN: no reading
-        self.temperature_c_ += self.rise_k_
-        return self.temperature_c_
+        temperatures (°C, the model's own list, updated in place; Python floats over the
+        joints: for a few joints cheaper than numpy calls)."""
+        rise, temperature, ambient = self.rise_k_, self.temperature_c_, self.ambient_c
+        for i, torque in enumerate(torque_nm):
+            rise[i] = rise[i] * self.decay[i] + torque * torque * self._gain[i]
+            drive = drive_temperature_c[i]
+            # the higher of the drive's reading and the ambient; NaN (no reading): ambient
+            temperature[i] = (drive if drive > ambient else ambient) + rise[i]
+        return temperature

@@ -50,6 +50,8 @@ def velocity_noise_rad_s(step_rad: float, period_s: float) -> float:
 
 
 Drive = TypeVar("Drive", bound=EncodedDrive)
+#: Steps of encoder noise a bank draws at once.
+NOISE_BLOCK_STEPS = 1000
 
 
 class DriveBank(Generic[Drive]):
@@ -61,13 +63,24 @@ class DriveBank(Generic[Drive]):
     def __init__(self, sim_indices: Sequence[int], seed: int) -> None:
         self.sim_indices = [int(i) for i in sim_indices]
         self._rng = np.random.default_rng(encoder_noise_seed(seed, sim_indices))
+        self._noise: list[list[float]] = []  # draws of the steps to come, in order
+        self._next = 0
 
     def observe(self, q: FloatArray, qd: FloatArray) -> None:
         """The simulator's joint angles (rad) and velocities (rad/s) the drives measure now,
-        through their encoders (one noise draw per drive)."""
-        noise = self._rng.standard_normal(len(self.drives))
+        through their encoders (one noise draw per drive).
+
+        The draws are made :data:`NOISE_BLOCK_STEPS` steps at a time: the generator gives the
+        same numbers in the same order as one call per step, at a fraction of the calls."""
+        if self._next == len(self._noise):
+            self._noise = self._rng.standard_normal(
+                (NOISE_BLOCK_STEPS, len(self.drives))).tolist()
+            self._next = 0
+        noise = self._noise[self._next]
+        self._next += 1
+        q_list, qd_list = q.tolist(), qd.tolist()
         for drive, i, n in zip(self.drives, self.sim_indices, noise, strict=True):
-            drive.observe(float(q[i]), float(qd[i]), float(n))
+            drive.observe(q_list[i], qd_list[i], n)
 
     def joint_torques(self, out: FloatArray) -> None:
         """Add every drive's joint torque (N·m) into ``out`` (indexed like the sim's joints)."""
