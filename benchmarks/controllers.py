@@ -88,7 +88,7 @@ CONTROLLERS: dict[str, Factory] = {
         names, k, d, 50.0, cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR,
         compensation=comp, range_margin=rom),
     "assist-as-needed": lambda names, k, d, cadence, comp, rom: AssistAsNeededController(
-        names, k, d, forgetting=0.8, error_gain_pct_per_rad=80.0, max_guidance_pct=70.0,
+        names, k, d, forgetting=0.9, error_gain_pct_per_rad=60.0, max_guidance_pct=70.0,
         cadence_steps_per_min=cadence, phase_source=DEFAULT_ESTIMATOR, compensation=comp,
         range_margin=rom),
     "path control": lambda names, k, d, cadence, comp, rom: PathController(
@@ -106,18 +106,31 @@ class Recording:
         self.t_s = np.zeros(ticks)
         self.phase = np.zeros(ticks)
         self.contact_r = np.zeros(ticks, dtype=bool)
+        self.contact_l = np.zeros(ticks, dtype=bool)
         self.q = np.zeros((ticks, joints))
         self.qd = np.zeros((ticks, joints))
         self.tau = np.zeros((ticks, joints))
+        self.tau_cmd = np.zeros((ticks, joints))
+        self.q_ref = np.zeros((ticks, joints))
         self.ticks = 0
 
     def push(self, sample: Sample) -> None:
         """Store one tick."""
         tick = sample.tick
         self.t_s[tick], self.phase[tick] = sample.t_s, sample.phase
-        self.contact_r[tick] = sample.contact_r
+        self.contact_r[tick], self.contact_l[tick] = sample.contact_r, sample.contact_l
         self.q[tick], self.qd[tick], self.tau[tick] = sample.q, sample.qd, sample.tau
+        self.tau_cmd[tick], self.q_ref[tick] = sample.tau_cmd, sample.q_ref
         self.ticks = tick + 1
+
+    def save(self, path: str, names: tuple[str, ...], events: list[SafetyEvent]) -> None:
+        """Write the recorded ticks and the session's safety events to ``path`` (``.npz``)."""
+        n = self.ticks
+        np.savez_compressed(
+            path, joint_names=np.array(names), t_s=self.t_s[:n], phase=self.phase[:n],
+            contact_r=self.contact_r[:n], contact_l=self.contact_l[:n], q=self.q[:n],
+            qd=self.qd[:n], tau=self.tau[:n], tau_cmd=self.tau_cmd[:n], q_ref=self.q_ref[:n],
+            events=np.array([f"{e.t_s:.3f} {e.kind} {e.joint} {e.values}" for e in events]))
 
 
 @dataclass(frozen=True)
@@ -154,13 +167,14 @@ def estimator_errors(recording: Recording, names: tuple[str, ...], ran_s: float,
 
 
 def run_session(controller: str, profile: str, seconds: float, seed: int,
-                estimators: bool = True) -> Cell:
+                estimators: bool = True, trace_dir: str | None = None) -> Cell:
     """One simulated session of ``controller`` on patient ``profile``; its figures.
 
     Built the way ``session/runner.py`` builds a session, with the controller and the patient
     profile chosen here, and the patient's torques recorded by wrapping its ``torques`` method.
     A controller that asks for a controlled stop (``stop_reason_``) gets one: a category-1 fade
-    requested at once, as a therapist's stop.
+    requested at once, as a therapist's stop. With ``trace_dir``, the recorded ticks and every
+    safety event are written there (``<controller>-<profile>.npz``, :meth:`Recording.save`).
     """
     config, protocol = load_robot_config(), load_protocol()
     names = config.joint_names
@@ -197,8 +211,10 @@ def run_session(controller: str, profile: str, seconds: float, seed: int,
         names, stiffness, damping, protocol.cadence_steps_per_min, compensation,
         RangeMargin.from_rom(names, rom))
     warnings: list[SafetyEvent] = []
+    events: list[SafetyEvent] = []
 
     def on_event(event: SafetyEvent) -> None:
+        events.append(event)
         if event.kind.startswith("fault:"):  # a fault ends the cell at once (see module doc)
             loop.request_stop()
         elif event.kind == "warning:rom_margin":
@@ -231,6 +247,9 @@ def run_session(controller: str, profile: str, seconds: float, seed: int,
         ran_s, ended = report.duration_s, f"controlled stop: {ctrl.stop_reason_}"
     else:
         ran_s, ended = report.duration_s, "completed"
+    if trace_dir is not None:
+        slug = "".join(c if c.isalnum() else "_" for c in f"{controller}-{profile}")
+        recording.save(f"{trace_dir}/{slug}.npz", names, events)
     patient = patient_power[start_step:start_step + recording.ticks]
     guidance = (tuple(float(g) for g in ctrl.table_pct_.mean(axis=1))
                 if isinstance(ctrl, AssistAsNeededController) else None)
@@ -280,12 +299,18 @@ def main() -> None:
                         choices=list(CONTROLLERS), help="the modes to run (default: all)")
     parser.add_argument("--profiles", nargs="*", default=list(PROFILES),
                         choices=list(PROFILES), help="the patients to run (default: all)")
+    parser.add_argument("--estimators", action=argparse.BooleanOptionalAction, default=True,
+                        help="replay every phase source on each session's hips (the third "
+                             "table; --no-estimators saves minutes on long sessions)")
+    parser.add_argument("--trace", metavar="DIR", default=None,
+                        help="write each session's ticks and safety events to DIR/*.npz")
     args = parser.parse_args()
     cells = [(c, p) for c in args.controllers for p in args.profiles]
     began = time.perf_counter()
     console = Console(width=160)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(run_session, c, p, args.seconds, args.seed): (c, p)
+        futures = {pool.submit(run_session, c, p, args.seconds, args.seed,
+                               args.estimators, args.trace): (c, p)
                    for c, p in cells}
         done = {}
         for future in as_completed(futures):  # each cell as it ends, so a long run shows progress
@@ -316,17 +341,18 @@ def main() -> None:
         if cell.guidance_pct is not None:
             learned.add_row(profile, *(f"{g:.0f}" for g in cell.guidance_pct))
     console.print(learned)
-    source_of = args.controllers[0] if "assist-as-needed" not in args.controllers else (
-        "assist-as-needed")
-    phase = Table(title=f"phase error (RMS, ms) of every phase source, fed offline with the "
-                        f"hips of the {source_of} sessions")
-    phase.add_column("phase source")
-    for profile in args.profiles:
-        phase.add_column(profile, justify="right")
-    for name in PHASE_SOURCES:
-        phase.add_row(name + (" (default)" if name == DEFAULT_ESTIMATOR else ""), *(
-            f"{results[(source_of, p)].estimator_error_ms[name]:.0f}" for p in args.profiles))
-    console.print(phase)
+    if args.estimators:
+        source_of = args.controllers[0] if "assist-as-needed" not in args.controllers else (
+            "assist-as-needed")
+        phase = Table(title=f"phase error (RMS, ms) of every phase source, fed offline with the "
+                            f"hips of the {source_of} sessions")
+        phase.add_column("phase source")
+        for profile in args.profiles:
+            phase.add_column(profile, justify="right")
+        for name in PHASE_SOURCES:
+            phase.add_row(name + (" (default)" if name == DEFAULT_ESTIMATOR else ""), *(
+                f"{results[(source_of, p)].estimator_error_ms[name]:.0f}" for p in args.profiles))
+        console.print(phase)
     cost = ", ".join(f"{name} {us:.1f} µs" for name, us in estimator_cost_us().items())
     console.print(f"phase source cost per update: {cost}")
     console.print(f"{len(cells)} sessions in {elapsed:.0f} s wall time with {args.jobs} jobs")

@@ -2,10 +2,10 @@
 
 :func:`cooperative_session` runs the training phase of a bundled protocol set up as
 ``benchmarks/controllers.py`` sets up each cooperative mode (``thighs`` phase source,
-assist-as-needed ``f = 0.8``, ``h = 80 %/rad``, 0-70 %; path control's impaired-patient tunnel),
-for a simulated patient of a given profile, with the simulator's patient torques recorded
-(``tests/assessment/true_work.py``) so the positive work each side does on the robot's joints is
-known.
+assist-as-needed at the bundled protocol's ``f = 0.9``, ``h = 60 %/rad``, 0-70 %; path
+control's impaired-patient tunnel), for a simulated patient of a given profile, with the
+simulator's patient torques recorded (``tests/assessment/true_work.py``) so the positive work
+each side does on the robot's joints is known.
 """
 
 from __future__ import annotations
@@ -31,10 +31,7 @@ MODES: dict[str, tuple[str, dict[str, str]]] = {
         'controller = "impedance"\n': 'controller = "impedance"\nphase_source = "thighs"\n',
         "guidance_pct = 100\n": "guidance_pct = 50\n"}),
     "assist-as-needed": ("assist_as_needed", {
-        'phase_source = "oscillator"': 'phase_source = "thighs"',
-        "controller_params = { min_guidance_pct = 0 }":
-            "controller_params = { min_guidance_pct = 0, forgetting = 0.8, "
-            "error_gain_pct_per_rad = 80 }"}),
+        'phase_source = "oscillator"': 'phase_source = "thighs"'}),
     "path control": ("path_control", {}),  # the bundled tunnel is the impaired patient's
 }
 

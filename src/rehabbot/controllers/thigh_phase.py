@@ -30,13 +30,21 @@ it was, and picks the estimate up again smoothly when the confidence returns.
 it: a reference that waits for the leg never leads it into swing. As in path control's moving
 window (Duschau-Wicke et al. 2010), the phase reported stays within ``±window_cycles`` of a
 centre ``φ_c`` (``φ = φ_c + clip(wrap(φ - φ_c), -W, W)``, the centre restarting with the
-estimator): the patient sets the timing within the window. The centre runs at the cadence and
-follows the oscillators' phase with time constant ``τ_c``, at most ``D`` cycles/s faster or
-slower: ``φ_c' = f_c + clip(c wrap(φ_e - φ_c)/τ_c, -D, D)``. So a steady offset or a slightly
-different cadence of the patient is learned within a few strides (a patient's foot strikes fall
-up to ~0.15 of a stride from the clock's phase 0, and a centre fixed on the clock read them that
-far off, making the robot lead the patient), while a leg that lags by more than ``D`` per second
-(a weak leg dragged back within a stride) is still held within the window.
+estimator): the patient sets the timing within the window. The centre runs at the patient's
+cadence ``f_p``, the output's stride frequency (the learned one, blended toward the clock's as
+the confidence drops) low-passed with time constant ``τ_f`` (:data:`CADENCE_TIME_CONSTANT_S`,
+several strides, so that the frequency's quick reaction to one late or early stride hardly
+moves it), and follows the oscillators' phase with time constant ``τ_c``, at most ``D``
+cycles/s faster or slower: ``φ_c' = f_p + clip(c wrap(φ_e - φ_c)/τ_c, -D, D)``,
+``f_p' = (c f_e + (1 - c) f_c - f_p)/τ_f``. So a steady offset is learned within a few strides
+and a cadence other than the clock's costs no lasting lag
+(a patient's foot strikes fall up to ~0.15 of a stride from the clock's phase 0, and a centre
+fixed on the clock read them that far off, making the robot lead the patient), while a leg that
+lags by more than ``D`` per second (a weak leg dragged back within a stride) is still held within
+the window. (A centre that ran at the *clock's* rate lagged a patient walking at another cadence
+by ``Δf·τ_c``: 0.09 cycles for a 4 % slower patient at ``τ_c = 3 s``, more than the window, and
+``sci_incomplete``'s phase was 56-71 ms off; at the learned cadence it is about 15 ms,
+docs/controllers.md.)
 
 References: D. Quintero, D. J. Villarreal, D. J. Lambert, S. Kapp, R. D. Gregg, "Continuous-phase
 control of a powered knee-ankle prosthesis", IEEE Trans. Robot. 34(3), 686-701, 2018;
@@ -56,6 +64,8 @@ from rehabbot.controllers.gait_phase import PhaseEstimator, check_cadence
 
 #: The learned stride frequency is plausible within this ratio of the cadence clock's.
 PLAUSIBLE_FREQUENCY_RATIO = (0.6, 1.6)
+#: Time constant (s) of the patient's cadence that the window's centre runs at.
+CADENCE_TIME_CONSTANT_S = 10.0
 #: Below this RMS of the thigh-angle difference (rad) the legs are not walking: no confidence.
 MIN_SIGNAL_RAD = 0.05
 
@@ -76,8 +86,8 @@ class ThighDifferencePhase(PhaseEstimator):
         tracking_gain_per_s: ``K``, how fast the output follows the oscillators' phase (1/s).
         window_cycles: ``W``, how far the output may lead or lag the window's centre (cycles).
         centre_time_constant_s: ``τ_c``, how fast the centre follows the oscillators (s).
-        centre_drift_cycles_per_s: ``D``, how much faster or slower than the cadence clock the
-            centre may run (cycles/s).
+        centre_drift_cycles_per_s: ``D``, how much faster or slower than the patient's cadence
+            ``f_p`` the centre may run (cycles/s).
         speed_class: the normative speed class of the initial waveform and phase 0.
 
     Attributes:
@@ -128,6 +138,8 @@ class ThighDifferencePhase(PhaseEstimator):
         """Back to the normative waveform at the initial cadence, at ``phase`` (cycles)."""
         self.oscillator_.restart(phase)
         self.phase_ = self.clock_phase_ = phase % 1.0
+        #: The patient's stride frequency the window's centre runs at (Hz).
+        self.centre_frequency_hz_ = self.clock_frequency_hz
         self.confidence_ = 1.0
         self.error_ms_ = 0.0
         self.signal_ms_ = self._prior_signal_ms
@@ -164,7 +176,9 @@ class ThighDifferencePhase(PhaseEstimator):
         step = self.stride_frequency_hz + self.tracking_gain_per_s * confidence * lead
         drift = self.centre_drift_cycles_per_s
         pull = confidence * ((estimate - self.clock_phase_ + 0.5) % 1.0 - 0.5)
-        centre_step = self.clock_frequency_hz + min(max(
+        self.centre_frequency_hz_ += self.period_s / CADENCE_TIME_CONSTANT_S * (
+            self.stride_frequency_hz - self.centre_frequency_hz_)
+        centre_step = self.centre_frequency_hz_ + min(max(
             pull / self.centre_time_constant_s, -drift), drift)
         self.clock_phase_ = (self.clock_phase_ + self.period_s * centre_step) % 1.0
         free = (self.phase_ + self.period_s * step - self.clock_phase_ + 0.5) % 1.0 - 0.5
