@@ -272,7 +272,7 @@ def pacing_finding(result: PacingResult,
 
 
 def steal_s(stat: Path = PROC_STAT) -> dict[str, float] | None:
-    """The steal time (s) so far of each CPU (``cpu0``, ``cpu1``, ...) in the kernel's CPU
+    r"""The steal time (s) so far of each CPU (``cpu0``, ``cpu1``, ...) in the kernel's CPU
     times file ``stat`` (``/proc/stat``: the 8th time of a ``cpuN`` line, in USER_HZ ticks);
     None when the file cannot be read or has no steal column (not Linux, a kernel before
     2.6.11).
