@@ -118,7 +118,9 @@ def test_a_whole_session_from_the_keyboard(qtbot: QtBot, window: MainWindow) -> 
     key(qtbot, window, Qt.Key.Key_F3)
     qtbot.waitUntil(lambda: not window.banner.status.faults
                     and window.banner.status.stop_category is None, timeout=WAIT_MS)
-    assert window.banner.priority is None
+    # the stop's alarm is gone; a warning that is true now may stay (e.g. a limp leg near its
+    # range of motion after the stop, or late ticks on a busy machine): it is low priority
+    assert window.banner.priority in (None, "low"), sorted(window.banner.warnings)
     walked = window.live.view.stats.steps
     qtbot.waitUntil(lambda: window.live.view.stats.steps >= walked + 4, timeout=WAIT_MS)
     # stop: the torque fades out, the session is stored, the summary shows

@@ -144,7 +144,7 @@ def test_a_stop_during_the_battery_skips_the_rest_and_says_so(tmp_path: Path) ->
     runner.request_stop()
     thread.join(timeout=300.0)
     (result,) = results
-    assert result.status == "aborted"
+    assert result.status == "aborted", (runner.loop.clock.now(), result.loop.faults)
     with SessionStore.open(store) as st:
         summary = st.session_summary(result.session_id)
     assert summary is not None
